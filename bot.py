@@ -1,0 +1,82 @@
+"""PartnerBot: builds the Application from settings. `python bot.py` is `partnerbot run`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, PersistenceInput
+from telegram.request import BaseRequest
+
+from core.i18n import set_default_locale
+from core.offline import OFFLINE_TOKEN
+from core.services import BotContext, Services
+from core.settings import Settings
+from storage.db import make_engine, make_sessionmaker
+
+log = logging.getLogger("partnerbot")
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None, *, rate_limit: bool = True,
+                      updater: bool = True) -> Application[Any, BotContext, Any, Any, Any, Any]:
+    """The configured Application, not started. `request` replaces the network (console, tests)."""
+    from handlers import register
+    from storage.persistence import SQLPersistence
+
+    set_default_locale(settings.default_locale)
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    services = Services(settings, engine, sessionmaker)
+
+    builder = (Application.builder()
+               .token(settings.telegram_bot_token or OFFLINE_TOKEN)
+               .context_types(ContextTypes(context=BotContext))
+               .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+               .persistence(SQLPersistence(sessionmaker))
+               .post_init(_post_init)
+               .post_shutdown(_post_shutdown))
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # Telegram allows about 30 messages a second overall; broadcasts queue instead of failing.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if not updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["services"] = services
+    register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    await start_services(application)
+
+
+async def start_services(application: Application) -> None:
+    """Load the search index and schedule the daily jobs (the database is migrated before start)."""
+    services: Services = application.bot_data["services"]
+    await services.refresh_directory()
+    from handlers import schedule_jobs
+
+    schedule_jobs(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.close()
+
+
+def main() -> None:
+    from core.cli import main as cli_main
+
+    cli_main(["run", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""An offline Telegram: a request object that records what the bot sends and answers like the Bot API,
+and builders for the updates a user would cause. The console and the tests both use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7000000001
+BOT_USERNAME = "PartnerBot"
+OFFLINE_TOKEN = "7000000001:offline-console-token-not-real"
+
+
+@dataclass
+class Sent:
+    """One call the bot made to the Bot API."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    result: Any = None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not markup or "inline_keyboard" not in markup:
+            return []
+        return [(b.get("text", ""), b.get("callback_data") or b.get("url") or "")
+                for row in markup["inline_keyboard"] for b in row]
+
+    @property
+    def document(self) -> tuple[str, bytes] | None:
+        return self.files.get("document")
+
+    @property
+    def photo(self) -> tuple[str, bytes] | None:
+        return self.files.get("photo")
+
+
+def _user(uid: int, first_name: str = "", username: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": first_name or f"User{uid}"}
+    if username:
+        data["username"] = username
+    return data
+
+
+class OfflineRequest(BaseRequest):
+    """Answers Bot API calls locally and records them. `on_call` sees each call as it is made."""
+
+    def __init__(self, on_call: Callable[[Sent], None] | None = None) -> None:
+        self.calls: list[Sent] = []
+        self.on_call = on_call
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
+        self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def add_file(self, content: bytes) -> str:
+        """Store a file as if a user had uploaded it; returns its file_id."""
+        file_id = f"offline-file-{next(self._file_ids)}"
+        self.files[file_id] = content
+        return file_id
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
+                         pool_timeout: Any = None) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download of a file the user "uploaded"
+            file_id = url.rsplit("/", 1)[-1]
+            if file_id in self.files:
+                return 200, self.files[file_id]
+            return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        files: dict[str, tuple[str, bytes]] = {}
+        if request_data and request_data.contains_files:
+            for name, value in request_data.multipart_data.items():
+                filename, content = value[0], value[1]
+                if hasattr(content, "read"):
+                    content = content.read()
+                key = params.get(name) and name or name
+                for pname, pvalue in params.items():
+                    if pvalue == f"attach://{name}":
+                        key = pname
+                files[key] = (filename or name, bytes(content))
+        sent = Sent(api_method, params, files)
+        sent.result = self._result(api_method, params, files)
+        if api_method not in {"getMe", "getUpdates", "deleteWebhook", "setMyCommands", "getFile",
+                              "answerCallbackQuery", "close", "logOut", "setWebhook"}:
+            self.calls.append(sent)
+            if self.on_call:
+                self.on_call(sent)
+        elif api_method == "answerCallbackQuery":
+            self.calls.append(sent)
+            if self.on_call:
+                self.on_call(sent)
+        return 200, json.dumps({"ok": True, "result": sent.result}).encode()
+
+    def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id", 0))
+        message = {
+            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "date": int(dt.datetime.now(dt.timezone.utc).timestamp()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group", "title": None},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": BOT_USERNAME, "username": BOT_USERNAME},
+        }
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        message.update(extra)
+        return message
+
+    def _result(self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
+        if method == "getMe":
+            return {"id": BOT_ID, "is_bot": True, "first_name": BOT_USERNAME, "username": BOT_USERNAME,
+                    "can_join_groups": True, "can_read_all_group_messages": False,
+                    "supports_inline_queries": False}
+        if method in {"sendMessage", "editMessageText"}:
+            return self._message(params, text=params.get("text", ""))
+        if method == "sendDocument":
+            name = files.get("document", ("file", b""))[0]
+            return self._message(params, document={"file_id": self.add_file(files.get("document", ("", b""))[1]),
+                                                   "file_unique_id": "u", "file_name": name},
+                                 caption=params.get("caption"))
+        if method == "sendPhoto":
+            return self._message(params, photo=[{"file_id": self.add_file(files.get("photo", ("", b""))[1]),
+                                                 "file_unique_id": "p", "width": 1, "height": 1}],
+                                 caption=params.get("caption"))
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files.get(file_id, b"")),
+                    "file_path": file_id}
+        if method == "getUpdates":
+            return []
+        if method == "editMessageReplyMarkup":
+            return self._message(params)
+        return True
+
+
+class UpdateFactory:
+    """Builds the updates a user would cause: messages, commands, button presses, documents."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+
+    def _base_message(self, user_id: int, chat_id: int | None, first_name: str) -> dict[str, Any]:
+        chat_id = user_id if chat_id is None else chat_id
+        chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
+        if chat_id > 0:
+            chat["first_name"] = first_name or f"User{user_id}"
+        else:
+            chat["title"] = "Delivery group"
+        return {"message_id": next(self._message_ids), "date": int(dt.datetime.now(dt.timezone.utc).timestamp()),
+                "chat": chat, "from": _user(user_id, first_name)}
+
+    def text(self, text: str, user_id: int, chat_id: int | None = None, first_name: str = "") -> Update:
+        message = self._base_message(user_id, chat_id, first_name)
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
+
+    def document(self, file_id: str, filename: str, size: int, user_id: int, caption: str | None = None,
+                 chat_id: int | None = None, mime_type: str | None = None) -> Update:
+        message = self._base_message(user_id, chat_id, "")
+        message["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
+                               "file_size": size, "mime_type": mime_type or "application/octet-stream"}
+        if caption:
+            message["caption"] = caption
+        return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
+
+    def press(self, data: str, user_id: int, message: dict[str, Any] | None = None,
+              chat_id: int | None = None) -> Update:
+        if message is None:
+            message = self._base_message(user_id, chat_id, "")
+            message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": BOT_USERNAME}
+            message["text"] = "…"
+        query = {"id": str(next(self._callback_ids)), "from": _user(user_id), "chat_instance": "offline",
+                 "data": data, "message": message}
+        return Update.de_json({"update_id": next(self._update_ids), "callback_query": query}, self.bot)

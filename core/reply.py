@@ -1,0 +1,93 @@
+"""Sending replies: HTML parse mode, split over 4096 characters, keyboards from (label, data) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from core.i18n import _
+from core.text import split_html
+
+Rows = Sequence[Sequence[tuple[str, str]]]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def keyboard(rows: Rows) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback_data); data must fit Telegram's 64 bytes."""
+    buttons = []
+    for row in rows:
+        line = []
+        for label, data in row:
+            if len(data.encode()) > 64:
+                raise ValueError(f"callback data over 64 bytes: {data!r}")
+            line.append(InlineKeyboardButton(label[:64], callback_data=data))
+        if line:
+            buttons.append(line)
+    return InlineKeyboardMarkup(buttons)
+
+
+def paged_rows(items: Sequence[tuple[str, str]], page: int, per_page: int, nav_prefix: str,
+               per_row: int = 1) -> list[list[tuple[str, str]]]:
+    """One page of (label, data) buttons plus ‹ Prev / Next › buttons whose data is `nav_prefix:N`."""
+    pages = max(1, (len(items) + per_page - 1) // per_page)
+    page = min(max(page, 0), pages - 1)
+    chunk = list(items[page * per_page:(page + 1) * per_page])
+    rows = [chunk[i:i + per_row] for i in range(0, len(chunk), per_row)]
+    nav = []
+    if page > 0:
+        nav.append((_("‹ Previous"), f"{nav_prefix}:{page - 1}"))
+    if page < pages - 1:
+        nav.append((_("Next ›"), f"{nav_prefix}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return rows
+
+
+async def send(bot: object, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> list[Message]:
+    """Send HTML to a chat, split into valid parts; the keyboard goes on the last part."""
+    parts = split_html(text)
+    sent = []
+    for i, part in enumerate(parts):
+        sent.append(await bot.send_message(  # type: ignore[attr-defined]
+            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            reply_markup=markup if i == len(parts) - 1 else None))
+    return sent
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                keyboard: InlineKeyboardMarkup | None = None) -> list[Message]:
+    chat = update.effective_chat
+    if chat is None:
+        return []
+    return await send(context.bot, chat.id, text, keyboard)
+
+
+async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press (stops the client's spinner); safe to call for non-callback updates."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest:
+        pass  # the query is too old to answer; nothing to do
+
+
+async def edit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+               keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the message a button sits on; falls back to a new message when it cannot be edited."""
+    query = update.callback_query
+    parts = split_html(text)
+    if query is not None and query.message is not None and len(parts) == 1:
+        try:
+            await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                          link_preview_options=NO_PREVIEW)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+    await reply(update, context, text, keyboard)

@@ -1,0 +1,93 @@
+"""Shared clients for the running bot (database, search index), created in post_init and closed in
+post_shutdown, and the callback context every handler receives."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from core.settings import Settings
+from storage.access import Member, Role
+
+if TYPE_CHECKING:
+    from directory.search import DirectoryIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """A snapshot of who is talking, taken once per update by the access gate."""
+
+    telegram_id: int
+    role: Role
+    person_id: int | None = None
+    display_name: str = ""
+    locale: str | None = None
+    reminders: bool = True
+
+    @classmethod
+    def from_row(cls, row: Member, admin_ids: tuple[int, ...] = ()) -> MemberInfo:
+        role = Role.ADMIN if row.telegram_id in admin_ids else row.role_enum
+        return cls(row.telegram_id, role, row.person_id, row.display_name, row.locale, row.reminders)
+
+
+class Services:
+    """What every handler needs besides Telegram: settings, the database and the search index."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]):
+        self.settings = settings
+        self.engine = engine
+        self.sessionmaker = sessionmaker
+        self.directory: DirectoryIndex | None = None
+
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """One unit of work: `async with services.session() as s:` commits on success, rolls back on error."""
+        return self.sessionmaker.begin()
+
+    async def refresh_directory(self) -> None:
+        """Rebuild the in-memory search index after the directory changed."""
+        try:
+            from directory.loader import load_index
+        except ModuleNotFoundError:  # DEV-ONLY until directory.loader lands
+            return
+
+        async with self.sessionmaker() as session:
+            self.directory = await load_index(session)
+        log.info("directory index rebuilt")
+
+    async def member(self, telegram_id: int) -> MemberInfo | None:
+        async with self.sessionmaker() as session:
+            row = await session.get(Member, telegram_id)
+        if row is not None and row.active:
+            return MemberInfo.from_row(row, self.settings.admin_telegram_ids)
+        if telegram_id in self.settings.admin_telegram_ids:
+            return MemberInfo(telegram_id, Role.ADMIN)
+        return None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context handlers receive: `context.services` and `context.member` besides PTB's own."""
+
+    member: MemberInfo | None
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+                 user_id: int | None = None):
+        super().__init__(application, chat_id, user_id)
+        self.member = None
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+    @property
+    def role(self) -> Role:
+        return self.member.role if self.member else Role.STRANGER

@@ -1,0 +1,108 @@
+"""Settings from the environment and an optional `.env` file (pydantic-settings)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cached_property
+
+from babel import Locale, UnknownLocaleError
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str | None = None
+    database_url: str = "sqlite+aiosqlite:///partnerbot.db"
+    telegram_api_base_url: str | None = None
+    admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_locale: str = "en_GB"
+    timezone: str = "Europe/London"
+    # Webhook mode is chosen when WEBHOOK_URL is set (behind a proxy); polling otherwise.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+    # Search throttling: a member may run this many searches a minute before being slowed.
+    search_limit_per_minute: int = 30
+    # RAG set: comma-separated codes, R/A/G by default; "B,R,A,G" adds Blue for complete.
+    rag_set: str = "R,A,G"
+    console_files_dir: str = "console-files"
+
+    @field_validator("telegram_bot_token", "telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("must be Telegram user ids (numbers) separated by commas") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith(("postgres://", "postgresql://")):
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value[len("sqlite:///"):]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite:/// path or a postgresql:// URL")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (ValueError, UnknownLocaleError) as exc:
+            raise ValueError(f"unknown locale {value!r}") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("rag_set")
+    @classmethod
+    def _rag_set(cls, value: str) -> str:
+        codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+        if not codes or any(c not in {"B", "R", "A", "G"} for c in codes):
+            raise ValueError("must be a comma-separated subset of B,R,A,G")
+        return ",".join(codes)
+
+    @cached_property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a wrong value raises SettingsError naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise SettingsError(f"{name}: {err['msg']}") from None

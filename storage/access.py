@@ -1,0 +1,102 @@
+"""Bot users (members), access requests and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from storage.base import Base, BigId, Timestamps, UTCDateTime
+from storage.directory import Person
+
+
+class Role(enum.IntEnum):
+    """Ordered: a higher role can do everything a lower one can."""
+
+    STRANGER = 0
+    MEMBER = 10
+    LEAD = 20
+    COORDINATOR = 30
+    ADMIN = 40
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        return cls[value.strip().upper()]
+
+
+class Member(Timestamps, Base):
+    """A Telegram user the partnership has approved (or an admin from settings)."""
+
+    __tablename__ = "member"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(20), default="member")  # Role name, lower case
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person | None] = relationship()
+
+    @property
+    def role_enum(self) -> Role:
+        return Role.parse(self.role) if self.active else Role.STRANGER
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_request"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    telegram_name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    school: Mapped[str] = mapped_column(String(200), default="")
+    suggested_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what and when. Appended only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # Telegram id; None = command line
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(60))  # "person.update", "plan.import", ...
+    entity: Mapped[str] = mapped_column(String(40), default="")
+    entity_id: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class BotState(Base):
+    """python-telegram-bot persistence: user/chat data and conversation states as JSON."""
+
+    __tablename__ = "bot_state"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # user|chat|conv|callback
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict | list | None] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class Throttle(Base):
+    """Search counts per user per minute window, so throttling survives restarts."""
+
+    __tablename__ = "throttle"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    flagged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)

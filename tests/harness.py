@@ -1,0 +1,98 @@
+"""Drive the real Application offline: real Update objects through `process_update`, every outgoing
+Bot API call recorded by core.offline.OfflineRequest and returned for assertions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application
+
+from bot import build_application, start_services
+from core.offline import OfflineRequest, Sent, UpdateFactory
+from core.settings import load_settings
+from storage.access import Member
+
+
+@dataclass(frozen=True)
+class Users:
+    stranger: int = 9001
+    member: int = 1001
+    lead: int = 1002
+    coordinator: int = 1003
+    admin: int = 1004
+
+
+USERS = Users()
+ROLES = {USERS.member: "member", USERS.lead: "lead", USERS.coordinator: "coordinator", USERS.admin: "admin"}
+
+
+class ChatDriver:
+    """Plays users talking to the bot. Each call returns the Bot API calls the bot made in response."""
+
+    def __init__(self, app: Application, request: OfflineRequest):
+        self.app = app
+        self.request = request
+        self.factory = UpdateFactory(app.bot)
+
+    @property
+    def sent(self) -> list[Sent]:
+        return self.request.calls
+
+    async def _process(self, update: Any) -> list[Sent]:
+        before = len(self.request.calls)
+        await self.app.process_update(update)
+        return self.request.calls[before:]
+
+    async def send(self, text: str, user: int, chat: int | None = None, first_name: str = "") -> list[Sent]:
+        return await self._process(self.factory.text(text, user, chat, first_name))
+
+    async def press(self, data: str, user: int, chat: int | None = None) -> list[Sent]:
+        """Press a button: the callback comes from the last message the bot sent to that chat."""
+        chat_id = user if chat is None else chat
+        message = None
+        for sent in reversed(self.request.calls):
+            if sent.chat_id == chat_id and isinstance(sent.result, dict) and "message_id" in sent.result:
+                message = dict(sent.result)
+                break
+        return await self._process(self.factory.press(data, user, message, chat))
+
+    async def upload(self, filename: str, data: bytes, user: int, caption: str | None = None,
+                     chat: int | None = None) -> list[Sent]:
+        file_id = self.request.add_file(data)
+        return await self._process(self.factory.document(file_id, filename, len(data), user, caption, chat))
+
+    def to(self, chat_id: int) -> list[Sent]:
+        """Everything sent to one chat so far."""
+        return [s for s in self.request.calls if s.chat_id == chat_id]
+
+
+async def add_members(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        for telegram_id, role in ROLES.items():
+            session.add(Member(telegram_id=telegram_id, role=role, display_name=role.title()))
+
+
+@pytest.fixture
+def users() -> Users:
+    return USERS
+
+
+@pytest.fixture
+async def app(db_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Application]:
+    """The real Application over a migrated database with one member of each role."""
+    await add_members(sessionmaker)
+    settings = load_settings(database_url=db_url, admin_telegram_ids=(USERS.admin,), telegram_bot_token=None)
+    application = build_application(settings, OfflineRequest(), rate_limit=False)
+    async with application:
+        await start_services(application)
+        yield application
+    await application.bot_data["services"].close()
+
+
+@pytest.fixture
+def chat(app: Application) -> ChatDriver:
+    return ChatDriver(app, app.bot.request)  # type: ignore[arg-type]
