@@ -105,4 +105,4 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-        raise SettingsError(f"{name}: {err['msg']}") from None
+        raise SettingsError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None

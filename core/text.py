@@ -133,7 +133,7 @@ def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     for kind, raw, tag in atoms:
         reserve = len(closing()) + (len(f"</{tag}>") if kind == "start" else 0)
         if current and len(current) + len(raw) + reserve > limit:
-            if last_newline > 0 and not open_tags and last_newline > len(current) // 2:
+            if last_newline > len(current) // 2:
                 head, tail = current[:last_newline], current[last_newline:]
                 parts.append(head.rstrip("\n") or head)
                 current = tail

@@ -1,0 +1,45 @@
+# One command to run, one to test: each creates the virtual environment and installs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+E2E_DIR := tests/e2e_server
+
+.PHONY: install run console test bench locales clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PartnerBot needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP) compile-locales
+
+.PHONY: compile-locales
+
+# Compiled catalogs are build output (not committed); compile whenever a .po is newer.
+compile-locales: $(STAMP)
+	@$(BIN)/pybabel compile -q -d locales -D messages || true
+
+run: install
+	@$(BIN)/partnerbot run
+
+console: install
+	@$(BIN)/partnerbot console
+
+test: install
+	@if [ -f $(E2E_DIR)/package-lock.json ] && command -v npm >/dev/null 2>&1; then \
+		(cd $(E2E_DIR) && npm ci --silent --no-audit --no-fund >/dev/null); fi
+	@$(BIN)/python -m pytest
+
+bench: install
+	@$(BIN)/python -m benchmarks
+
+# Extract every translatable string into locales/messages.pot and merge it into each catalog.
+locales: $(STAMP)
+	@$(BIN)/pybabel extract -q -F babel.cfg -k t -k N_ -k describe:3 -o locales/messages.pot .
+	@$(BIN)/pybabel update -q -i locales/messages.pot -d locales -D messages
+
+clean:
+	rm -rf $(VENV) .pytest_cache console-files

@@ -1,0 +1,209 @@
+"""`partnerbot`: run the bot, the offline console, and the bulk work (imports, exports, reports, admin)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from core.settings import Settings, SettingsError, load_settings
+
+# Modules that add subcommands, with the function each exposes and the group it goes under
+# (None: top level). Each area owns its commands; this is the one place they are collected.
+COMMAND_MODULES: list[tuple[str, str, str | None]] = [
+    ("directory.import_cli", "add_import_directory", "import"),
+    ("plans.cli", "add_import_plan", "import"),
+    ("plans.cli", "add_export_plan", "export"),
+    ("plans.cli", "add_commands", None),
+    ("directory.find_cli", "add_commands", None),
+    ("directory.match_cli", "add_commands", None),
+    ("storage.backup_cli", "add_commands", None),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="partnerbot", description="PartnerBot: the partnership's Telegram assistant")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="start the bot (polling, or webhook when WEBHOOK_URL is set); "
+                                     "without TELEGRAM_BOT_TOKEN, the offline console on demo data")
+    run.add_argument("--as", dest="as_id", type=int, default=None, help="console only: who is typing")
+    run.set_defaults(func=cmd_run)
+
+    console = sub.add_parser("console", help="play the chat in this terminal, offline")
+    console.add_argument("--as", dest="as_id", type=int, default=None,
+                         help="Telegram id of the user typing (demo: 1001 member, 1002 lead, 1003 coordinator, "
+                              "1004 admin, 9001 stranger)")
+    console.add_argument("--no-demo", action="store_true", help="do not load the demo partnership into an empty db")
+    console.set_defaults(func=cmd_console)
+
+    db = sub.add_parser("db", help="database: upgrade (migrate), current")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    db_sub.add_parser("upgrade", help="migrate to the latest schema (safe to repeat)").set_defaults(func=cmd_db_upgrade)
+    db_sub.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
+
+    admin = sub.add_parser("admin", help="administration: grant roles")
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
+    admin_sub.required = True
+    grant = admin_sub.add_parser("grant", help="give a Telegram user a role")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role", choices=["member", "lead", "coordinator", "admin"])
+    grant.add_argument("--name", default="", help="display name")
+    grant.set_defaults(func=cmd_admin_grant)
+
+    demo = sub.add_parser("demo", help="load the demo partnership into an empty database")
+    demo.set_defaults(func=cmd_demo)
+
+    groups = {"import": sub.add_parser("import", help="import a directory or an action plan"),
+              "export": sub.add_parser("export", help="export an action plan")}
+    group_subs = {}
+    for name, group in groups.items():
+        group_subs[name] = group.add_subparsers(dest=f"{name}_what", metavar="WHAT")
+        group_subs[name].required = True
+    for module_name, function, group_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        getattr(module, function)(group_subs[group_name] if group_name else sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result: Any = args.func(args)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        print(f"partnerbot: setting {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+def settings_from_env() -> Settings:
+    return load_settings()
+
+
+async def migrate(settings: Settings) -> None:
+    from storage.db import make_engine, upgrade_database
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    asyncio.run(migrate(settings))
+    print("Database is at the latest schema.")
+    return 0
+
+
+async def cmd_db_current(args: argparse.Namespace) -> int:
+    from storage.db import current_revisions, make_engine
+
+    engine = make_engine(settings_from_env().database_url)
+    try:
+        revisions = await current_revisions(engine)
+    finally:
+        await engine.dispose()
+    print(", ".join(revisions) or "empty (not migrated)")
+    return 0
+
+
+async def cmd_admin_grant(args: argparse.Namespace) -> int:
+    from handlers.access import set_role
+    from storage.access import Role
+    from storage.db import make_engine, make_sessionmaker
+
+    settings = settings_from_env()
+    await migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            await set_role(session, args.telegram_id, Role.parse(args.role), None, args.name)
+    finally:
+        await engine.dispose()
+    print(f"{args.telegram_id} is now {args.role}.")
+    return 0
+
+
+async def load_demo(settings: Settings) -> bool:
+    """Load the demo partnership (directory, members, plan) if the database has no people yet."""
+    from sqlalchemy import func, select
+
+    from directory.demo import load_demo as load_demo_directory
+    from plans.demo import load_demo_plan
+    from storage.db import make_engine, make_sessionmaker
+    from storage.directory import Person
+
+    engine = make_engine(settings.database_url)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        async with sessionmaker() as session:
+            if await session.scalar(select(func.count()).select_from(Person)):
+                return False
+        async with sessionmaker.begin() as session:
+            await load_demo_directory(session)
+        async with sessionmaker.begin() as session:
+            await load_demo_plan(session)
+    finally:
+        await engine.dispose()
+    return True
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    await migrate(settings)
+    print("Demo partnership loaded." if await load_demo(settings) else "The database already has people; "
+          "the demo was not loaded.")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from core.console import run_console
+
+    return run_console(settings_from_env(), args.as_id, load_demo_data=not args.no_demo)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    if not settings.telegram_bot_token:
+        print("No TELEGRAM_BOT_TOKEN set: starting the offline console with demo data (Ctrl-D to quit).")
+        from core.console import run_console
+
+        return run_console(settings, args.as_id, load_demo_data=True)
+    from telegram import Update
+
+    from bot import build_application
+
+    asyncio.run(migrate(settings))
+    application = build_application(settings)
+    if settings.webhook_url:
+        from urllib.parse import urlparse
+
+        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    main()
