@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # RAG set: comma-separated codes, R/A/G by default; "B,R,A,G" adds Blue for complete.
     rag_set: str = "R,A,G"
     console_files_dir: str = "console-files"
+    # Buddy matching: the years in headship an experienced head needs before being suggested.
+    buddy_min_years: int = 3
 
     @field_validator("telegram_bot_token", "telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from telegram.ext import Application
 FEATURES = [
     "handlers.access",
     "handlers.privacy",
+    "handlers.profile",
     "handlers.progress",
     "handlers.plan_view",
     "handlers.reminders",

@@ -1,0 +1,65 @@
+"""`partnerbot import directory FILE [--dry-run]`: import the directory from the command line.
+
+Exit codes: 0 imported (or dry run done), 2 the file was refused (the reason is printed), 1 the
+database refused the change (nothing was written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.i18n import _
+
+
+def add_import_directory(import_subparsers: Any) -> None:
+    """Add `directory` to the sub-parsers of the `import` group."""
+    parser = import_subparsers.add_parser(
+        "directory", help="import schools and people from CSV, TSV, XLSX or a GIAS extract")
+    parser.add_argument("file", type=Path, help="the spreadsheet to import")
+    parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    parser.set_defaults(func=cmd_import_directory)
+
+
+def add_commands(subparsers: Any) -> None:
+    """`import directory ...` for a parser that has no `import` group of its own."""
+    group = subparsers.add_parser("import", help="import a directory")
+    subs = group.add_subparsers(dest="import_what", metavar="WHAT")
+    subs.required = True
+    add_import_directory(subs)
+
+
+async def cmd_import_directory(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+
+    return await import_directory(load_settings().database_url, args.file, dry_run=args.dry_run)
+
+
+async def import_directory(database_url: str, path: Path, dry_run: bool = False, out: Any = None,
+                           err: Any = None) -> int:
+    from directory.importer import DirectoryImportError, apply_directory, parse_directory_file, summary_lines
+    from storage.db import make_engine, make_sessionmaker, upgrade_database
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        parsed = parse_directory_file(path, path.name)
+    except DirectoryImportError as exc:
+        print(_("{file} was not imported: {reason}").format(file=path.name, reason=exc), file=err)
+        return 2
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine)
+        async with make_sessionmaker(engine).begin() as session:
+            summary = await apply_directory(session, parsed, actor_id=None, dry_run=dry_run)
+    except Exception as exc:  # noqa: BLE001 - report any database failure in one line; nothing was written
+        print(_("{file} was not imported: the database refused it ({reason}). Nothing was changed.").format(
+            file=path.name, reason=type(exc).__name__), file=err)
+        return 1
+    finally:
+        await engine.dispose()
+    for line in summary_lines(summary, max_problems=50):
+        print(line, file=out)
+    return 0

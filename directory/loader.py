@@ -1,0 +1,51 @@
+"""Build the in-memory search index from the database: three bulk selects (schools; specialisms with who has
+them; people), no per-row queries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory.search import DirectoryIndex, PersonEntry, SchoolEntry, SpecialismEntry
+from storage.directory import Person, School, Specialism, person_specialism
+
+
+async def load_index(session: AsyncSession) -> DirectoryIndex:
+    school_rows = (await session.execute(select(
+        School.id, School.urn, School.name, School.locality, School.local_authority, School.phase, School.postcode,
+        School.easting, School.northing))).all()
+    schools = [SchoolEntry(id=r.id, urn=r.urn, name=r.name or "", locality=r.locality,
+                           local_authority=r.local_authority, phase=r.phase, postcode=r.postcode,
+                           easting=r.easting, northing=r.northing) for r in school_rows]
+    by_id = {s.id: s for s in schools}
+
+    # Specialisms and who has them, in one select (a specialism nobody has still comes with a null person).
+    spec_rows = (await session.execute(
+        select(Specialism.id, Specialism.name, Specialism.aliases, person_specialism.c.person_id)
+        .outerjoin(person_specialism, person_specialism.c.specialism_id == Specialism.id))).all()
+    specialisms: dict[int, SpecialismEntry] = {}
+    person_specs: dict[int, list[str]] = defaultdict(list)
+    for r in spec_rows:
+        if r.id not in specialisms:
+            aliases = tuple(a.strip() for a in (r.aliases or "").split("|") if a.strip())
+            specialisms[r.id] = SpecialismEntry(r.id, r.name, aliases)
+        if r.person_id is not None:
+            person_specs[r.person_id].append(r.name)
+
+    person_rows = (await session.execute(select(
+        Person.id, Person.title, Person.first_name, Person.last_name, Person.job_title, Person.school_id,
+        Person.designations, Person.is_head))).all()
+    people = []
+    for r in person_rows:
+        school = by_id.get(r.school_id) if r.school_id is not None else None
+        people.append(PersonEntry(
+            id=r.id, title=r.title, first_name=r.first_name or "", last_name=r.last_name or "",
+            job_title=r.job_title, school_id=r.school_id, school_name=school.name if school else None,
+            locality=school.locality if school else None, phase=school.phase if school else None,
+            designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
+            specialisms=tuple(sorted(person_specs.get(r.id, ()))), is_head=bool(r.is_head)))
+    # Building takes about a second at 50,000 entries: do it off the event loop so the bot keeps answering.
+    return await asyncio.to_thread(DirectoryIndex, people, schools, list(specialisms.values()) or None)

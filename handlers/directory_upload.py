@@ -1,0 +1,144 @@
+"""A coordinator sends a directory spreadsheet: preview of what would change, then Confirm or Cancel.
+
+Which uploads come here (this handler is added after handlers.plan_upload in group 0):
+- caption "directory" (any case, more words may follow): always read as a directory;
+- caption "plan": never (the plan importer's);
+- no caption or another caption: the plan importer looks first and hands the file on when it holds no
+  action plan; here its headers decide (a file with no recognisable directory header is refused with
+  the reason).
+
+Only coordinators and admins reach this handler: the access gate refuses documents from everyone else.
+Nothing changes until Confirm: the file stays in Telegram (its file_id is kept in user_data under a
+random token) and is read again on Confirm, so a pending preview survives a restart.
+
+Callback data: di:ok:TOKEN (import)  di:no:TOKEN (cancel)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from core import policy
+from core.i18n import _
+from core.reply import answer, edit, keyboard, reply
+from core.services import BotContext
+from core.text import Html, bold, esc, t
+from directory.importer import (DirectoryImportError, ImportSummary, ParsedDirectory, apply_directory,
+                                parse_directory_file, summary_lines)
+from storage.access import Role
+
+log = logging.getLogger(__name__)
+
+PREFIX = "di"
+PENDING = "directory_upload"  # user_data key: {"token", "file_id", "name"}
+MAX_BYTES = 20 * 1024 * 1024  # the most a bot may download from Telegram
+_DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
+_PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
+
+
+class _DirectoryUpload(filters.MessageFilter):
+    """A document not captioned as a plan (caption "directory", or headers to decide)."""
+
+    def filter(self, message: Message) -> bool:
+        return message.document is not None and not (message.caption and _PLAN_CAPTION.match(message.caption))
+
+
+async def _download(context: BotContext, file_id: str) -> bytes:
+    file = await context.bot.get_file(file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+async def _parse(data: bytes, filename: str) -> ParsedDirectory:
+    return await asyncio.to_thread(parse_directory_file, data, filename)
+
+
+def _summary_html(summary: ImportSummary, heading: str) -> Html:
+    lines = summary_lines(summary, max_problems=8)
+    return Html("\n".join([bold(heading), *(esc(line) for line in lines[1:])]))
+
+
+async def on_document(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    document = message.document
+    filename = document.file_name or "directory"
+    if document.file_size and document.file_size > MAX_BYTES:
+        await reply(update, context, t("That file is too big for me ({mb} MB at most). Nothing was changed.",
+                                       mb=MAX_BYTES // (1024 * 1024)))
+        return
+    try:
+        data = await _download(context, document.file_id)
+    except TelegramError as exc:
+        await reply(update, context, t("I could not download that file ({error}). Please send it again.",
+                                       error=str(exc)))
+        return
+    try:
+        parsed = await _parse(data, filename)
+    except DirectoryImportError as exc:
+        await reply(update, context, t("I could not import {file} as a directory: {reason}\nNothing was changed.",
+                                       file=filename, reason=str(exc)))
+        return
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.sessionmaker() as session:  # a dry run: reads only, rolled back
+        summary = await apply_directory(session, parsed, actor, dry_run=True)
+        await session.rollback()
+    token = secrets.token_hex(4)
+    context.user_data[PENDING] = {"token": token, "file_id": document.file_id, "name": filename}
+    heading = t("Import the directory from {file}?", file=filename)
+    if summary.changes == 0:
+        heading = t("{file} matches the directory: importing it would change nothing.", file=filename)
+    rows = [[(_("Confirm"), f"{PREFIX}:ok:{token}"), (_("Cancel"), f"{PREFIX}:no:{token}")]]
+    await reply(update, context, _summary_html(summary, heading), keyboard(rows))
+
+
+def _pending(context: BotContext, data: str | None) -> dict | None:
+    """The pending upload this button belongs to, or None for an old or forged button."""
+    parts = (data or "").split(":")
+    pending = context.user_data.get(PENDING)
+    if len(parts) != 3 or not isinstance(pending, dict) or pending.get("token") != parts[2]:
+        return None
+    return pending
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    data = query.data if query else None
+    pending = _pending(context, data)
+    if pending is None:
+        await answer(update, _("That button has expired. Please send the file again."), alert=True)
+        return
+    context.user_data.pop(PENDING, None)
+    if (data or "").split(":")[1] != "ok":
+        await answer(update)
+        await edit(update, context, t("Cancelled. Nothing was imported."))
+        return
+    await answer(update, _("Importing…"))
+    try:
+        parsed = await _parse(await _download(context, pending["file_id"]), pending["name"])
+    except (TelegramError, DirectoryImportError) as exc:
+        await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
+                                      error=str(exc)))
+        return
+    actor = context.member.telegram_id if context.member else None
+    try:
+        async with context.services.session() as session:
+            summary = await apply_directory(session, parsed, actor, dry_run=False)
+    except Exception:  # noqa: BLE001 - the transaction rolled back; say so rather than fail silently
+        log.exception("directory import of %s failed", pending["name"])
+        await edit(update, context, t("The import failed and was undone. Nothing was changed."))
+        return
+    await context.services.refresh_directory()
+    await edit(update, context, _summary_html(summary, t("Imported {file}.", file=pending["name"])))
+
+
+def register(application: Application) -> None:
+    application.add_handler(MessageHandler(filters.Document.ALL & _DirectoryUpload(), on_document))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=policy.callback(PREFIX, Role.COORDINATOR)))

@@ -1,0 +1,388 @@
+"""Finding people, schools and system leaders: /find, plain-text search, contact cards, /sle.
+
+- `/find QUERY`, or a member just typing a name (the plain-text router in handlers/text.py hands us
+  whatever no conversation took), searches the in-memory index. One exact match opens its card at
+  once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
+  `user_data["find_query"]`, never in callback data). Only typo matches: "Did you mean …?".
+- "pc:<person id>" a person's card; "sc:<school id>[:<page>]" a school's card with its people as buttons;
+  "ss:<specialism id>" the system leaders in that specialism nearest the member.
+- `/sle SPECIALISM [PHASE] [AREA]` lists system leaders for a need, nearest first (to the member's own
+  school when no area is given); "sp:<page>" pages through them (arguments in `user_data["sle_query"]`).
+
+Everything here is for members (core.policy); strangers are turned away by the gate before they get here.
+Contact cards are sent only in private chats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from core import policy
+from core.i18n import _, ngettext
+from core.reply import answer, edit, keyboard, paged_rows, reply
+from core.services import BotContext
+from core.text import Html, bold, esc, fill, t
+from core.throttle import check_search_allowed
+from directory import cards
+from directory import specialisms as spec_catalogue
+from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
+from handlers.access import describe
+from storage.access import Role
+
+PER_PAGE = 8
+MAX_RESULTS = 48  # six pages; past that the query needs to be more specific
+MAX_QUERY = 200
+SLE_MAX = 40
+QUERY_KEY = "find_query"
+SLE_KEY = "sle_query"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _index(context: BotContext) -> DirectoryIndex | None:
+    return context.services.directory
+
+
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is None or chat.type == ChatType.PRIVATE
+
+
+async def _not_here(update: Update, context: BotContext) -> bool:
+    """True (after saying so) when this is a group chat: contact details go only to private chats."""
+    if _private(update):
+        return False
+    await reply(update, context, t("To keep contact details private, please search in a private chat with me."))
+    return True
+
+
+async def _throttled(update: Update, context: BotContext) -> bool:
+    """Count a search against the member's per-minute allowance (core.throttle); True when over it."""
+    return not await check_search_allowed(update, context)
+
+
+def _fit(label: str, limit: int = 64) -> str:
+    """A button label within Telegram's limit, cut with an ellipsis."""
+    return label if len(label) <= limit else label[:limit - 1].rstrip(" ,·") + "…"
+
+
+def _button_label(m: Match) -> str:
+    if m.kind == "person":
+        return f"👤 {m.label} · {m.detail}" if m.detail else f"👤 {m.label}"
+    if m.kind == "school":
+        return f"🏫 {m.label}"
+    return _("🎓 {name}: system leaders").format(name=m.label)
+
+
+def _button_data(m: Match) -> str:
+    prefix = {"person": "pc", "school": "sc", "specialism": "ss"}[m.kind]
+    return f"{prefix}:{m.id}"
+
+
+def _results_page(query: str, matches: list[Match], page: int) -> tuple[Html, Any]:
+    items = [(_fit(_button_label(m)), _button_data(m)) for m in matches]
+    pages = max(1, (len(items) + PER_PAGE - 1) // PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    if all(m.near_miss for m in matches):
+        head = t("I found nothing called “{query}”. Did you mean:", query=query)
+    else:
+        head = fill(ngettext("{n} match for “{query}”:", "{n} matches for “{query}”:", len(matches)),
+                    n=len(matches) if len(matches) < MAX_RESULTS else f"{MAX_RESULTS}+", query=query)
+    if pages > 1:
+        head = Html(head + "\n" + t("Page {page} of {pages}", page=page + 1, pages=pages))
+    return head, keyboard(paged_rows(items, page, PER_PAGE, "fp"))
+
+
+def _no_match_text(query: str) -> Html:
+    return t("I found no one, no school and no specialism matching “{query}”.\n"
+             "Try a surname, part of a school's name or its URN, or a specialism such as “maths”.", query=query)
+
+
+async def run_search(update: Update, context: BotContext, query: str) -> None:
+    """Search and answer: a card for a single exact match, else a page of buttons."""
+    query = " ".join(query.split())[:MAX_QUERY]
+    if not query:
+        await reply(update, context, t("What shall I look for? For example <code>/find Heffernan</code> or "
+                                       "<code>/find St Thomas</code>."))
+        return
+    if await _not_here(update, context) or await _throttled(update, context):
+        return
+    index = _index(context)
+    if index is None:
+        await reply(update, context, t("The directory is still loading. Please try again in a moment."))
+        return
+    matches = index.search(query, limit=MAX_RESULTS)
+    context.user_data[QUERY_KEY] = query
+    context.user_data["find_page"] = 0
+    if not matches:
+        await reply(update, context, _no_match_text(query))
+        return
+    exact = [m for m in matches if m.exact]
+    if len(exact) == 1:
+        await _open(update, context, exact[0], back=len(matches) > 1)
+        return
+    text, markup = _results_page(query, matches, 0)
+    await reply(update, context, text, markup)
+
+
+async def _open(update: Update, context: BotContext, m: Match, back: bool = False) -> None:
+    if m.kind == "person":
+        await _send_person(update, context, m.id, back=back)
+    elif m.kind == "school":
+        await _send_school(update, context, m.id, 0, as_edit=False, back=back)
+    else:
+        await _send_specialism_leaders(update, context, m.id, as_edit=False)
+
+
+# --- /find and plain text ------------------------------------------------------------------------
+
+async def find_command(update: Update, context: BotContext) -> None:
+    await run_search(update, context, " ".join(context.args or []))
+
+
+async def search_text(update: Update, context: BotContext) -> None:
+    """What a member typed that no conversation or question took: a search (private chats only)."""
+    message = update.effective_message
+    if message is None or not message.text or not _private(update):
+        return
+    await run_search(update, context, message.text)
+
+
+async def page_button(update: Update, context: BotContext) -> None:
+    await answer(update)
+    query = context.user_data.get(QUERY_KEY)
+    index = _index(context)
+    try:
+        page = int((update.callback_query.data or "").split(":")[1])  # type: ignore[union-attr]
+    except (IndexError, ValueError):
+        page = 0
+    if not query or index is None:
+        await edit(update, context, t("That search has expired. Please search again."))
+        return
+    matches = index.search(query, limit=MAX_RESULTS)
+    if not matches:
+        await edit(update, context, _no_match_text(query))
+        return
+    text, markup = _results_page(query, matches, page)
+    context.user_data["find_page"] = page
+    await edit(update, context, text, markup)
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+def _callback_int(update: Update, position: int = 1) -> int | None:
+    data = update.callback_query.data if update.callback_query else None
+    try:
+        return int((data or "").split(":")[position])
+    except (IndexError, ValueError):
+        return None
+
+
+async def person_button(update: Update, context: BotContext) -> None:
+    person_id = _callback_int(update)
+    # Opening a card reveals contact details, so it counts against the search allowance like a search.
+    if person_id is None or await _not_here(update, context):
+        await answer(update)
+        return
+    if await _throttled(update, context):
+        return  # the user has been told (in the button's alert)
+    await answer(update)
+    await _send_person(update, context, person_id, back=bool(context.user_data.get(QUERY_KEY)))
+
+
+async def _send_person(update: Update, context: BotContext, person_id: int, back: bool = False) -> None:
+    async with context.services.session() as session:
+        person = await cards.load_person(session, person_id)
+        if person is None:
+            await reply(update, context, t("That entry is no longer in the directory."))
+            return
+        text = cards.person_card(person)
+        rows: list[list[tuple[str, str]]] = []
+        if person.school_id is not None and person.school is not None:
+            rows.append([(_fit(_("🏫 {school}").format(school=person.school.name)), f"sc:{person.school_id}")])
+    if back:
+        rows.append([(_("‹ Back to results"), f"fp:{int(context.user_data.get('find_page', 0))}")])
+    await reply(update, context, text, keyboard(rows) if rows else None)
+
+
+async def school_button(update: Update, context: BotContext) -> None:
+    school_id = _callback_int(update)
+    page = _callback_int(update, 2)  # None: open the card; a number: turn its pages
+    if school_id is None or await _not_here(update, context):
+        await answer(update)
+        return
+    if page is None and await _throttled(update, context):
+        return
+    await answer(update)
+    await _send_school(update, context, school_id, page or 0, as_edit=page is not None,
+                       back=bool(context.user_data.get(QUERY_KEY)))
+
+
+async def _send_school(update: Update, context: BotContext, school_id: int, page: int, as_edit: bool,
+                       back: bool = False) -> None:
+    async with context.services.session() as session:
+        loaded = await cards.load_school(session, school_id)
+        if loaded is None:
+            await reply(update, context, t("That school is no longer in the directory."))
+            return
+        school, people = loaded
+        text = cards.school_card(school, len(people))
+        items = [(_fit(cards.person_button_label(p)), f"pc:{p.id}") for p in people]
+    rows = paged_rows(items, page, PER_PAGE, f"sc:{school_id}") if items else []
+    if back:
+        rows.append([(_("‹ Back to results"), f"fp:{int(context.user_data.get('find_page', 0))}")])
+    markup = keyboard(rows) if rows else None
+    if as_edit:
+        await edit(update, context, text, markup)
+    else:
+        await reply(update, context, text, markup)
+
+
+# --- system leaders ------------------------------------------------------------------------------
+
+def _own_school_id(context: BotContext, index: DirectoryIndex) -> int | None:
+    member = context.member
+    if member is None or member.person_id is None:
+        return None
+    person = index.person(member.person_id)
+    return person.school_id if person else None
+
+
+def _sle_line(n: int, c: SleCandidate) -> Html:
+    p = c.person
+    bits = [", ".join(p.designations)]
+    if c.school is not None:
+        place = c.school.locality or c.school.local_authority
+        bits.append(f"{c.school.name} ({place})" if place else c.school.name)
+    if c.distance_km is not None and c.nearness != "locality":
+        bits.append(_("{km} km").format(km=f"{c.distance_km:.0f}" if c.distance_km >= 10 else f"{c.distance_km:.1f}"))
+    return Html(f"{n}. {bold(p.full_name)} — {esc(' · '.join(b for b in bits if b))}")
+
+
+def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str | None, area: str | None,
+              page: int) -> tuple[Html, Any]:
+    origin = None if area else _own_school_id(context, index)
+    found = sle_candidates(index, spec, phase=phase, area=area, limit=SLE_MAX, origin_school_id=origin)
+    what = spec_catalogue.label(spec)
+    if phase:
+        what = f"{what}, {cards.phase_label(phase).lower()}"
+    if not found:
+        return t("No system leaders in the directory for {what} yet.", what=what), None
+    pages = max(1, (len(found) + PER_PAGE - 1) // PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    resolved = index.resolve_area(area) if area else index.area_of_school(origin)
+    if resolved is not None:
+        head = t("System leaders for {what}, nearest {place} first:", what=what, place=resolved.label)
+    elif area:
+        head = t("I don't know the area “{area}”, so these are in no particular order. System leaders for {what}:",
+                 area=area, what=what)
+    else:
+        head = t("System leaders for {what}:", what=what)
+    chunk = found[page * PER_PAGE:(page + 1) * PER_PAGE]
+    lines = [head, ""] + [_sle_line(page * PER_PAGE + i + 1, c) for i, c in enumerate(chunk)]
+    if pages > 1:
+        lines.append(t("Page {page} of {pages}", page=page + 1, pages=pages))
+    items = [(_fit(f"{page * PER_PAGE + i + 1}. {c.person.full_name}"), f"pc:{c.person.id}") for i, c in
+             enumerate(chunk)]
+    rows = [items[i:i + 2] for i in range(0, len(items), 2)]
+    nav = []
+    if page > 0:
+        nav.append((_("‹ Previous"), f"sp:{page - 1}"))
+    if page < pages - 1:
+        nav.append((_("Next ›"), f"sp:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return Html("\n".join(lines)), keyboard(rows)
+
+
+def _sle_usage() -> Html:
+    examples = ", ".join(spec_catalogue.label(n) for n in list(spec_catalogue.CATALOGUE)[:12])
+    return Html(t("Usage: <code>/sle SPECIALISM [PHASE] [AREA]</code>, e.g. <code>/sle maths primary</code> or "
+                  "<code>/sle SEND secondary Islington</code>.") + "\n" +
+                t("Specialisms include: {list} …", list=examples))
+
+
+async def sle_command(update: Update, context: BotContext) -> None:
+    text = " ".join(context.args or [])[:MAX_QUERY]
+    if await _not_here(update, context):
+        return
+    index = _index(context)
+    if index is None:
+        await reply(update, context, t("The directory is still loading. Please try again in a moment."))
+        return
+    spec, phase, area = spec_catalogue.parse_sle_query(text)
+    if spec is None:
+        # Not in the catalogue: perhaps one of the partnership's own specialisms (or an alias of one).
+        words = text.split()
+        for n in range(min(len(words), 6), 0, -1):
+            entry = index.specialism_for(" ".join(words[:n]))
+            if entry is not None:
+                spec = entry.name
+                _ignored, phase, area = spec_catalogue.parse_sle_query(" ".join(words[n:]))
+                break
+    if spec is None:
+        if text:
+            await reply(update, context, Html(t("I don't know the specialism “{text}”.", text=text) + "\n"
+                                              + _sle_usage()))
+        else:
+            await reply(update, context, _sle_usage())
+        return
+    if await _throttled(update, context):
+        return
+    context.user_data[SLE_KEY] = {"spec": spec, "phase": phase, "area": area}
+    body, markup = _sle_page(index, context, spec, phase, area, 0)
+    await reply(update, context, body, markup)
+
+
+async def sle_page_button(update: Update, context: BotContext) -> None:
+    await answer(update)
+    saved = context.user_data.get(SLE_KEY)
+    index = _index(context)
+    page = _callback_int(update) or 0
+    if not isinstance(saved, dict) or index is None or not saved.get("spec"):
+        await edit(update, context, t("That list has expired. Please ask again with /sle."))
+        return
+    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page)
+    await edit(update, context, body, markup)
+
+
+async def specialism_button(update: Update, context: BotContext) -> None:
+    await answer(update)
+    spec_id = _callback_int(update)
+    if spec_id is None or await _not_here(update, context):
+        return
+    await _send_specialism_leaders(update, context, spec_id, as_edit=False)
+
+
+async def _send_specialism_leaders(update: Update, context: BotContext, spec_id: int, as_edit: bool) -> None:
+    index = _index(context)
+    entry = index.specialism_by_id.get(spec_id) if index is not None else None
+    if index is None or entry is None:
+        await reply(update, context, t("That list has expired. Please search again."))
+        return
+    context.user_data[SLE_KEY] = {"spec": entry.name, "phase": None, "area": None}
+    body, markup = _sle_page(index, context, entry.name, None, None, 0)
+    if as_edit:
+        await edit(update, context, body, markup)
+    else:
+        await reply(update, context, body, markup)
+
+
+def register(application: Application) -> None:
+    from handlers import text
+
+    application.add_handler(CommandHandler(
+        describe("find", Role.MEMBER, "find a person, school or specialism by name (typos are fine)"), find_command))
+    application.add_handler(CommandHandler(
+        describe("sle", Role.MEMBER, "system leaders for a need, nearest first: /sle maths primary"), sle_command))
+    application.add_handler(CallbackQueryHandler(page_button, pattern=policy.callback("fp", Role.MEMBER)))
+    application.add_handler(CallbackQueryHandler(person_button, pattern=policy.callback("pc", Role.MEMBER)))
+    application.add_handler(CallbackQueryHandler(school_button, pattern=policy.callback("sc", Role.MEMBER)))
+    application.add_handler(CallbackQueryHandler(specialism_button, pattern=policy.callback("ss", Role.MEMBER)))
+    application.add_handler(CallbackQueryHandler(sle_page_button, pattern=policy.callback("sp", Role.MEMBER)))
+    # Plain text reaches us last, through the router (handlers/text.py), after every conversation.
+    text.on_search(search_text)

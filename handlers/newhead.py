@@ -1,0 +1,401 @@
+"""`/newhead`: register a new headteacher's appointment, for oneself or on someone's behalf.
+
+Who is registering (me / the school / the trust / the partnership office) → the new head's name → school
+(fuzzy pick from the directory, or a new school by name) → start date (UK formats) → which apply (toggle
+buttons, then Done) → support wanted (toggle specialisms or type them, then Done) → confirm → stored.
+The coordinators are told at once, with the top buddy suggestions (handlers.buddy.announce_appointment).
+
+Callback data: nhw:self|school|trust|office  nhm:0 (use my entry)  nhs:SCHOOL_ID | nhs:new
+               nhf:0-3 | nhf:done  nhk:INDEX | nhk:done  nhc:save | nhc:x
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
+
+from core import clock, policy
+from core.i18n import N_, _, format_date
+from core.reply import answer, edit, keyboard, reply
+from core.services import BotContext
+from core.text import Html, bold, t
+from directory import appointments as ap
+from directory.dates import parse_uk_date
+from directory.matching import join_words, need_label
+from storage.access import Role
+from storage.directory import Person, School
+
+WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)
+END = ConversationHandler.END
+DRAFT = "newhead"
+MAX_NAME = 200
+SCHOOL_CHOICES = 6
+TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "rev", "mx"}
+FLAGS_ORDER = ("new_to_headship", "new_to_area", "new_to_trust", "new_to_phase")
+FLAG_LABELS = {"new_to_headship": N_("New to headship"), "new_to_area": N_("New to the area"),
+               "new_to_trust": N_("New to an academy or trust"), "new_to_phase": N_("New to the phase")}
+WHO_LABELS = {"self": N_("Me: I am the new head"), "school": N_("For the school"), "trust": N_("For the trust"),
+              "office": N_("For the partnership office")}
+
+
+def specialism_names() -> list[str]:
+    """The catalogue of specialisms offered as buttons (canonical names)."""
+    try:
+        from directory.specialisms import CATALOGUE
+    except ImportError:  # pragma: no cover - the catalogue ships with the package
+        return []
+    return list(CATALOGUE)
+
+
+def split_name(text: str) -> tuple[str | None, str, str]:
+    """(title, first names, last name): 'Mrs Jane van Dyke' -> ('Mrs', 'Jane', 'van Dyke'). The last word
+    is the last name, with any particle before it ('van', 'de' ...)."""
+    words = " ".join(text.split())[:MAX_NAME].split(" ")
+    title = None
+    if words and words[0].lower().rstrip(".") in TITLES and len(words) > 1:
+        title = words.pop(0).rstrip(".").capitalize()
+        title = "Dr" if title.lower() == "dr" else title
+    if len(words) < 2:
+        return title, "", words[0] if words else ""
+    cut = len(words) - 1
+    while cut > 1 and words[cut - 1].lower() in {"van", "von", "de", "da", "di", "le", "la", "du", "del", "der"}:
+        cut -= 1
+    return title, " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    draft = context.user_data.get(DRAFT)
+    if not isinstance(draft, dict):
+        draft = {}
+        context.user_data[DRAFT] = draft
+    return draft
+
+
+def _flag_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    flags = draft.get("flags", {})
+    rows = [[(("✅ " if flags.get(key) else "▫️ ") + _(FLAG_LABELS[key]), f"nhf:{i}")]
+            for i, key in enumerate(FLAGS_ORDER)]
+    rows.append([(_("Done"), "nhf:done")])
+    return rows
+
+
+def _need_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    chosen = set(draft.get("needs", []))
+    buttons = [(("✅ " if name in chosen else "") + need_label(name)[:1].upper() + need_label(name)[1:], f"nhk:{i}")
+               for i, name in enumerate(specialism_names())]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(_("Done"), "nhk:done")])
+    return rows
+
+
+# --------------------------------------------------------------------------------------------- steps
+
+
+async def start(update: Update, context: BotContext) -> int:
+    context.user_data[DRAFT] = {"flags": {"new_to_headship": True}, "needs": []}
+    await reply(update, context, Html(bold(_("Register a new headteacher")) + "\n" + t(
+        "Who is registering the appointment? (/cancel stops at any time)")),
+        keyboard([[(_(label), f"nhw:{key}")] for key, label in WHO_LABELS.items()]))
+    return WHO
+
+
+async def choose_who(update: Update, context: BotContext) -> int:
+    who = (update.callback_query.data or "").split(":")[-1]  # type: ignore[union-attr]
+    if who not in WHO_LABELS:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return WHO
+    draft = _draft(context)
+    draft["who"] = who
+    await answer(update)
+    rows = None
+    if who == "self" and context.member is not None and context.member.person_id is not None:
+        async with context.services.session() as session:
+            person = await session.get(Person, context.member.person_id)
+            if person is not None:
+                draft["me"] = {"id": person.id, "name": person.full_name, "school_id": person.school_id}
+                rows = [[(_("Use my entry: {name}").format(name=person.full_name)[:60], "nhm:0")]]
+    await edit(update, context, t("What is the new head's full name? (for example: Mrs Jane Smith)"),
+               keyboard(rows) if rows else None)
+    return NAME
+
+
+async def use_my_entry(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    me = draft.get("me")
+    await answer(update)
+    if not isinstance(me, dict):
+        await edit(update, context, t("What is the new head's full name? (for example: Mrs Jane Smith)"))
+        return NAME
+    draft["person_id"] = me["id"]
+    draft["name"] = me["name"]
+    async with context.services.session() as session:
+        person = await session.get(Person, me["id"])
+        if person is not None:
+            draft["title"], draft["first"], draft["last"] = person.title, person.first_name, person.last_name
+    return await _ask_school(update, context)
+
+
+async def type_name(update: Update, context: BotContext) -> int:
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    title, first, last = split_name(text)
+    if not first or not last or any(ch in text for ch in "<>@/\\") or len(text) > MAX_NAME:
+        await reply(update, context, t("Please send the new head's first and last name, for example: Jane Smith."))
+        return NAME
+    draft = _draft(context)
+    draft.update(title=title, first=first, last=last, name=" ".join(p for p in (title, first, last) if p))
+    draft.pop("person_id", None)
+    return await _ask_school(update, context)
+
+
+async def _ask_school(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    rows = []
+    me = draft.get("me")
+    if draft.get("person_id") and isinstance(me, dict) and me.get("school_id"):
+        async with context.services.session() as session:
+            school = await session.get(School, me["school_id"])
+            if school is not None:
+                rows = [[(school.name[:60], f"nhs:{school.id}")]]
+    await reply(update, context, t("Which school? Type its name (or part of it); I will look it up."),
+                keyboard(rows) if rows else None)
+    return SCHOOL
+
+
+async def _find_schools(context: BotContext, text: str) -> list[tuple[int, str]]:
+    index = context.services.directory
+    if index is not None:
+        found = [(m.id, m.label) for m in index.search(text, limit=SCHOOL_CHOICES * 2) if m.kind == "school"]
+        if found:
+            return found[:SCHOOL_CHOICES]
+    # No index yet, or nothing in it (it may be older than the latest import): plain words in the name.
+    words = [w for w in text.split() if len(w) > 2][:4]
+    if not words:
+        return []
+    async with context.services.session() as session:
+        query = select(School.id, School.name)
+        for word in words:
+            query = query.where(School.name.ilike(f"%{word.replace('%', '').replace('_', '')}%"))
+        return [(sid, name) for sid, name in (await session.execute(query.order_by(School.name)
+                                                                    .limit(SCHOOL_CHOICES))).all()]
+
+
+async def type_school(update: Update, context: BotContext) -> int:
+    text = " ".join(((update.effective_message.text or "") if update.effective_message else "").split())[:200]
+    if len(text) < 2:
+        await reply(update, context, t("Please type the school's name."))
+        return SCHOOL
+    draft = _draft(context)
+    draft["new_school"] = text
+    found = await _find_schools(context, text)
+    rows = [[(name[:60], f"nhs:{sid}")] for sid, name in found]
+    rows.append([(_("A new school: {name}").format(name=text)[:60], "nhs:new")])
+    message = t("Which of these is it?") if found else t("I could not find that school in the directory.")
+    await reply(update, context, Html(message + "\n" + t("Or type the name again.")), keyboard(rows))
+    return SCHOOL
+
+
+async def choose_school(update: Update, context: BotContext) -> int:
+    value = (update.callback_query.data or "").split(":")[-1]  # type: ignore[union-attr]
+    draft = _draft(context)
+    if value == "new":
+        if not draft.get("new_school"):
+            await answer(update, _("Please type the school's name."), alert=True)
+            return SCHOOL
+        draft["school_id"], draft["school_label"] = None, draft["new_school"]
+    else:
+        try:
+            school_id = int(value)
+        except ValueError:
+            await answer(update, _("That button has expired. Please start again."), alert=True)
+            return SCHOOL
+        async with context.services.session() as session:
+            school = await session.get(School, school_id)
+            if school is None:
+                await answer(update, _("That school is no longer in the directory."), alert=True)
+                return SCHOOL
+            draft["school_id"], draft["school_label"] = school.id, school.name
+    await answer(update)
+    await edit(update, context, t("School: {name}", name=draft["school_label"]))
+    await reply(update, context, t("When do they start? For example: 1/9/25, 1 September 2025 or September."))
+    return START
+
+
+async def type_start(update: Update, context: BotContext) -> int:
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    today = clock.now().astimezone(context.services.settings.tz).date()
+    start_date = parse_uk_date(text, today)
+    if start_date is None or abs((start_date - today).days) > 2 * 366:
+        await reply(update, context, t("I could not read that as a date. Try 1/9/25, 1 September 2025 or September."))
+        return START
+    draft = _draft(context)
+    draft["start"] = start_date.isoformat()
+    await reply(update, context, Html(t("Starts {date}.", date=format_date(start_date)) + "\n\n" + t(
+        "Which of these apply? Press to tick, then Done.")), keyboard(_flag_rows(draft)))
+    return FLAGS
+
+
+async def toggle_flag(update: Update, context: BotContext) -> int:
+    value = (update.callback_query.data or "").split(":")[-1]  # type: ignore[union-attr]
+    draft = _draft(context)
+    flags = draft.setdefault("flags", {})
+    if value == "done":
+        await answer(update)
+        await edit(update, context, t("Applies: {flags}", flags="; ".join(
+            _(FLAG_LABELS[k]) for k in FLAGS_ORDER if flags.get(k)) or _("none of these")))
+        await reply(update, context, t("What support would they like? Press the areas (several if you like) or "
+                                       "type them, for example: SEND and pupil premium. Then press Done."),
+                    keyboard(_need_rows(draft)))
+        return NEEDS
+    if value.isdigit() and int(value) < len(FLAGS_ORDER):
+        key = FLAGS_ORDER[int(value)]
+        flags[key] = not flags.get(key)
+    await answer(update)
+    await edit(update, context, t("Which of these apply? Press to tick, then Done."), keyboard(_flag_rows(draft)))
+    return FLAGS
+
+
+async def toggle_need(update: Update, context: BotContext) -> int:
+    value = (update.callback_query.data or "").split(":")[-1]  # type: ignore[union-attr]
+    draft = _draft(context)
+    needs: list[str] = draft.setdefault("needs", [])
+    names = specialism_names()
+    if value == "done":
+        await answer(update)
+        return await _confirm(update, context)
+    if value.isdigit() and int(value) < len(names):
+        name = names[int(value)]
+        if name in needs:
+            needs.remove(name)
+        else:
+            needs.append(name)
+    await answer(update)
+    await edit(update, context, t("What support would they like? Press the areas (several if you like) or type "
+                                  "them, then press Done."), keyboard(_need_rows(draft)))
+    return NEEDS
+
+
+async def type_needs(update: Update, context: BotContext) -> int:
+    from directory.specialisms import split_unknown
+
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    found, unknown = split_unknown(text)
+    draft = _draft(context)
+    needs: list[str] = draft.setdefault("needs", [])
+    for name in found:
+        if name not in needs:
+            needs.append(name)
+    lines = []
+    if found:
+        lines.append(t("Added: {names}", names=join_words([need_label(n) for n in found])))
+    if unknown:
+        lines.append(t("I did not recognise: {words}", words=", ".join(unknown[:5])))
+    lines.append(t("Press more areas or type them, then press Done."))
+    await reply(update, context, Html("\n".join(lines)), keyboard(_need_rows(draft)))
+    return NEEDS
+
+
+def summary(draft: dict[str, Any]) -> Html:
+    flags = draft.get("flags", {})
+    applies = "; ".join(_(FLAG_LABELS[k]) for k in FLAGS_ORDER if flags.get(k)) or _("none of these")
+    needs = join_words([need_label(n) for n in draft.get("needs", [])]) or _("none named")
+    school = draft.get("school_label") or ""
+    if draft.get("school_id") is None:
+        school = _("{name} (a new school)").format(name=school)
+    start = dt.date.fromisoformat(draft["start"])
+    return Html("\n".join([
+        bold(_("Please check:")),
+        t("Name: {name}", name=draft.get("name", "")),
+        t("School: {name}", name=school),
+        t("Starts: {date}", date=format_date(start)),
+        t("Applies: {flags}", flags=applies),
+        t("Support wanted: {needs}", needs=needs),
+        t("Registered by: {who}", who=_(WHO_LABELS.get(draft.get("who", "office"), "")))]))
+
+
+async def _confirm(update: Update, context: BotContext) -> int:
+    await reply(update, context, summary(_draft(context)),
+                keyboard([[(_("Save"), "nhc:save"), (_("Cancel"), "nhc:x")]]))
+    return CONFIRM
+
+
+async def save(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    required = ("who", "name", "last", "start")
+    if any(not draft.get(k) for k in required) or ("school_id" not in draft and not draft.get("school_label")):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        context.user_data.pop(DRAFT, None)
+        return END
+    flags = draft.get("flags", {})
+    member = context.member
+    try:
+        async with context.services.session() as session:
+            registration = await ap.register_appointment(
+                session, actor_id=member.telegram_id if member else None, first_name=draft.get("first", ""),
+                last_name=draft["last"], title=draft.get("title"), start_date=dt.date.fromisoformat(draft["start"]),
+                school_id=draft.get("school_id"),
+                new_school_name=draft.get("school_label") if draft.get("school_id") is None else None,
+                person_id=draft.get("person_id"), needs=draft.get("needs", []), relation=draft["who"],
+                **{k: bool(flags.get(k)) for k in FLAGS_ORDER})
+            appointment_id, created = registration.appointment.id, registration.created
+    except ap.MatchError as exc:
+        await answer(update, str(exc), alert=True)
+        return CONFIRM
+    context.user_data.pop(DRAFT, None)
+    await answer(update, _("Saved"))
+    await edit(update, context, Html(summary(draft) + "\n\n" + (
+        t("Saved. The partnership office has been told and will arrange a buddy.") if created else
+        t("Updated: this appointment was registered before. The partnership office has been told."))))
+    await context.services.refresh_directory()
+    from handlers.buddy import announce_appointment
+
+    await announce_appointment(context, appointment_id)
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    if update.callback_query is not None:
+        await answer(update)
+        await edit(update, context, t("Cancelled. Nothing was saved."))
+    else:
+        await reply(update, context, t("Cancelled. Nothing was saved."))
+    return END
+
+
+def build_conversation() -> ConversationHandler:
+    from handlers.access import describe
+
+    text = filters.TEXT & ~filters.COMMAND
+    policy.callback("nhc", Role.MEMBER)  # nhc:save (in CONFIRM) and nhc:x (anywhere)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler(describe("newhead", Role.MEMBER, N_("register a new headteacher's "
+                                                                             "appointment")), start)],
+            states={
+                WHO: [CallbackQueryHandler(choose_who, pattern=policy.callback("nhw", Role.MEMBER))],
+                NAME: [CallbackQueryHandler(use_my_entry, pattern=policy.callback("nhm", Role.MEMBER)),
+                       MessageHandler(text, type_name)],
+                SCHOOL: [CallbackQueryHandler(choose_school, pattern=policy.callback("nhs", Role.MEMBER)),
+                         MessageHandler(text, type_school)],
+                START: [MessageHandler(text, type_start)],
+                FLAGS: [CallbackQueryHandler(toggle_flag, pattern=policy.callback("nhf", Role.MEMBER))],
+                NEEDS: [CallbackQueryHandler(toggle_need, pattern=policy.callback("nhk", Role.MEMBER)),
+                        MessageHandler(text, type_needs)],
+                CONFIRM: [CallbackQueryHandler(save, pattern=r"^nhc:save$")],
+            },
+            fallbacks=[CommandHandler("cancel", cancel), CallbackQueryHandler(cancel, pattern=r"^nhc:x$")],
+            name="newhead",
+            persistent=True,
+            allow_reentry=True,
+        )
+
+
+def register(application: Application) -> None:
+    application.add_handler(build_conversation())

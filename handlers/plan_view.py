@@ -1,0 +1,328 @@
+"""Seeing where the plan stands: /plan (at a glance), /action 1.3 (one action and its history), /mine.
+
+Callback data: pv:PLAN (choose a plan for /plan)  pa:ACTION (choose an action for /action).
+"Update" buttons under /mine start the /update conversation (upq:ACTION, handlers.progress).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InputFile, Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from core import policy
+from core.i18n import N_, _, format_date, ngettext
+from core.reply import answer, edit, keyboard, reply
+from core.services import BotContext
+from core.text import Html, bold, esc, fill, italic, t
+from handlers.progress import action_label, active_plans, plan_buttons, plan_refs
+from plans import progress
+from plans.oneline import match_ref, suggest_refs
+from plans.rag import parse_rag_set, rag_emoji, rag_label
+from plans.terms import LONDON, current_term, term_label, to_local_date
+from storage import audit
+from storage.access import Role
+from storage.plans import Action, ActionOwner, Plan, Section
+
+COMMENT_PREVIEW = 90
+
+
+def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _int(data: str | None) -> int | None:
+    try:
+        return int((data or "").split(":")[1])
+    except (IndexError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# /plan
+# --------------------------------------------------------------------------------------------------
+
+async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
+    """The plan at a glance this term: counts by colour, then each action with its rating."""
+    term = current_term()
+    statuses = await progress.status_by_action(session, plan.id, term)
+    actions = await progress.plan_actions(session, plan.id)
+    sections = {s.id: s for s in (await session.scalars(select(Section).where(Section.plan_id == plan.id))).all()}
+    shown = {a.id: (statuses[a.id].rag if statuses[a.id].updated else None) for a in actions}
+    counts = Counter(shown.values())
+    summary = []
+    for code in parse_rag_set(plan.rag_set):
+        summary.append(f"{rag_emoji(code)} {esc(rag_label(code))} {counts.get(code, 0)}")
+    summary.append(f"{rag_emoji(None)} {esc(_('not updated'))} {counts.get(None, 0)}")
+    lines = [bold(plan.title), t("{term}: {n} actions", term=term_label(term), n=len(actions)),
+             Html(" · ".join(summary)), Html("")]
+    current_section: int | None = -1
+    for action in actions:
+        if action.section_id != current_section:
+            current_section = action.section_id
+            section = sections.get(action.section_id or 0)
+            if section is not None and section.title:
+                lines.append(bold(section.title))
+        status = statuses[action.id]
+        line = f"{rag_emoji(shown[action.id])} <b>{esc(action.ref)}</b> {esc(_short(action.text, 70))}"
+        if status.comment:
+            line += f"\n    {italic(_short(status.comment))}"
+        lines.append(Html(line))
+    lines.append(Html(""))
+    lines.append(t("Details: /action {ref} · post progress: /update", ref=actions[0].ref if actions else "1.1"))
+    return Html("\n".join(lines))
+
+
+async def show_plan(update: Update, context: BotContext) -> None:
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+        if not plans:
+            await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
+            return
+        if len(plans) > 1:
+            await reply(update, context, t("Which plan?"), keyboard(plan_buttons(plans, "pv")))
+            return
+        text = await plan_glance(session, plans[0])
+    await reply(update, context, text)
+
+
+async def choose_plan(update: Update, context: BotContext) -> None:
+    await answer(update)
+    plan_id = _int(update.callback_query.data if update.callback_query else None)
+    async with context.services.session() as session:
+        plan = await session.get(Plan, plan_id or 0)
+        if plan is None or not plan.active:
+            await edit(update, context, t("That plan is no longer available."))
+            return
+        text = await plan_glance(session, plan)
+    await edit(update, context, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# /action
+# --------------------------------------------------------------------------------------------------
+
+_KINDS = {"correction": N_("correction"), "import": N_("from the imported plan")}
+
+
+async def action_card(session: AsyncSession, action: Action) -> Html:
+    """An action with its owners, milestones and full history, newest first."""
+    plan = await session.get(Plan, action.plan_id)
+    section = await session.get(Section, action.section_id) if action.section_id else None
+    owners = (await session.scalars(select(ActionOwner).where(ActionOwner.action_id == action.id)
+                                    .order_by(ActionOwner.id))).all()
+    term = current_term()
+    rows = list(reversed(await progress.action_history(session, action.id)))  # oldest first
+    status = progress.status_from_rows(action.id, rows, term)
+    lines = [Html(f"<b>{esc(action.ref)}</b> {esc(action.text)}")]
+    if plan is not None:
+        lines.append(italic(plan.title + (f" · {section.title}" if section and section.title else "")))
+    owner_names = [o.name for o in owners] or ([action.owners_text] if action.owners_text else [])
+    lines.append(t("Owners: {names}", names=", ".join(owner_names) or _("none yet")))
+    lines.append(t("Now ({term}): {rating}", term=term_label(term),
+                   rating=f"{rag_emoji(status.rag)} {rag_label(status.rag) or _('not rated')}"))
+    if action.impact:
+        lines.append(t("Impact: {text}", text=action.impact))
+    if action.kpis:
+        lines.append(t("KPIs: {text}", text=action.kpis))
+    if action.timeline:
+        lines.append(t("Timeline: {text}", text=action.timeline))
+    milestones = [m for m in (action.milestones or []) if isinstance(m, dict)]
+    if milestones:
+        lines.append(bold(_("Milestones")))
+        for m in milestones:
+            when = ""
+            if m.get("date"):
+                try:
+                    when = format_date(dt.date.fromisoformat(str(m["date"])[:10]))
+                except ValueError:
+                    when = str(m.get("when") or "")
+            else:
+                when = str(m.get("when") or "")
+            lines.append(Html(f"• {esc(m.get('text') or '')}" + (f" — {esc(when)}" if when else "")))
+    if action.due_date:
+        lines.append(t("Due: {date}", date=format_date(action.due_date)))
+    lines.append(bold(_("History")))
+    replaced_by = {r.replaces_id: r for r in rows if r.replaces_id is not None}
+    history = [r for r in reversed(rows) if r.kind != "withdrawal"]
+    if not history:
+        lines.append(esc(_("No progress posted yet.")))
+    for row in history:
+        day = format_date(to_local_date(row.created_at, LONDON))
+        who = row.author_label or (_("imported") if row.kind == "import" else "")
+        head = f"{esc(day)} · {esc(term_label(progress.row_term(row), short=True))} · " \
+               f"{rag_emoji(row.rag)} {esc(rag_label(row.rag) or _('no change'))}"
+        if who:
+            head += f" · {esc(who)}"
+        if row.kind in _KINDS:
+            head += f" ({esc(_(_KINDS[row.kind]))})"
+        body = esc(row.comment) if row.comment else Html("")
+        later = replaced_by.get(row.id)
+        if later is not None:
+            note = _("withdrawn") if later.kind == "withdrawal" else _("corrected")
+            lines.append(Html(f"<s>{head}</s> — {esc(note)}" + (f"\n    <s>{body}</s>" if body else "")))
+        else:
+            lines.append(Html(head + (f"\n    {body}" if body else "")))
+    return Html("\n".join(lines))
+
+
+async def show_action(update: Update, context: BotContext) -> None:
+    token = " ".join(context.args or []).strip()
+    if not token:
+        await reply(update, context, t("Which action? For example: <code>/action 1.3</code>. /plan lists them."))
+        return
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+        found: list[Action] = []
+        every: list[str] = []
+        for plan in plans:
+            refs = await plan_refs(session, plan.id)
+            every.extend(r for r in refs if r not in every)
+            ref = match_ref(token, refs)
+            if ref is not None:
+                action = await session.get(Action, refs[ref])
+                if action is not None:
+                    found.append(action)
+        if not found:
+            suggestions = suggest_refs(token, every)
+            if suggestions:
+                await reply(update, context, t("There is no action {ref}. Did you mean {options}?", ref=token,
+                                               options=" / ".join(suggestions)))
+            else:
+                await reply(update, context, t("There is no action {ref}. /plan lists the actions.", ref=token))
+            return
+        if len(found) > 1:
+            rows = []
+            for action in found:
+                plan = await session.get(Plan, action.plan_id)
+                rows.append([(f"{plan.title[:40] if plan else ''} · {action.ref}", f"pa:{action.id}")])
+            await reply(update, context, t("{ref} is in more than one plan. Which one?", ref=token), keyboard(rows))
+            return
+        text = await action_card(session, found[0])
+        markup = keyboard([[(_("Post an update"), f"upq:{found[0].id}")]])
+    await reply(update, context, text, markup)
+
+
+async def choose_action(update: Update, context: BotContext) -> None:
+    await answer(update)
+    action_id = _int(update.callback_query.data if update.callback_query else None)
+    async with context.services.session() as session:
+        action = await session.get(Action, action_id or 0)
+        if action is None:
+            await edit(update, context, t("That action is no longer in the plan."))
+            return
+        text = await action_card(session, action)
+    await edit(update, context, text, keyboard([[(_("Post an update"), f"upq:{action.id}")]]))
+
+
+# --------------------------------------------------------------------------------------------------
+# /mine
+# --------------------------------------------------------------------------------------------------
+
+async def show_mine(update: Update, context: BotContext) -> None:
+    member = context.member
+    assert member is not None
+    if member.person_id is None:
+        await reply(update, context, t("Your account is not linked to a person in the directory, so I cannot tell "
+                                       "which actions are yours. Please ask a coordinator to link it."))
+        return
+    async with context.services.session() as session:
+        mine = await progress.my_actions(session, member.person_id)
+    if not mine:
+        await reply(update, context, t("You do not own any actions in the current plans."))
+        return
+    term = current_term()
+    stale = sum(1 for m in mine if m.stale)
+    lines = [bold(_("Your actions")),
+             fill(ngettext("{n} action, {stale} without an update this term ({term}).",
+                           "{n} actions, {stale} without an update this term ({term}).", len(mine)),
+                  n=len(mine), stale=stale, term=term_label(term)), Html("")]
+    rows: list[list[tuple[str, str]]] = []
+    plan_id = None
+    for item in mine:
+        if item.plan.id != plan_id and len({m.plan.id for m in mine}) > 1:
+            plan_id = item.plan.id
+            lines.append(bold(item.plan.title))
+        flags = []
+        if item.stale:
+            flags.append("⚠️ " + _("no update this term"))
+        for day, text in item.overdue:
+            flags.append("⏰ " + _("was due {date}").format(date=format_date(day)) + (f": {text}" if text else ""))
+        for day, text in item.due:
+            if (day, text) not in item.overdue:
+                flags.append("📅 " + _("due {date}").format(date=format_date(day)) + (f": {text}" if text else ""))
+        rating = item.status.rag if item.status.updated else None
+        line = f"{rag_emoji(rating)} <b>{esc(item.action.ref)}</b> {esc(_short(item.action.text, 70))}"
+        for flag in flags:
+            line += f"\n    {esc(flag)}"
+        lines.append(Html(line))
+        if item.stale or item.is_due:
+            rows.append([(_("Update {ref}").format(ref=action_label(item.action, 40)), f"upq:{item.action.id}")])
+    await reply(update, context, Html("\n".join(lines)), keyboard(rows[:20]) if rows else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# /report (coordinators)
+# --------------------------------------------------------------------------------------------------
+
+async def report(update: Update, context: BotContext) -> None:
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+    if not plans:
+        await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
+        return
+    if len(plans) > 1:
+        await reply(update, context, t("Report on which plan?"), keyboard(plan_buttons(plans, "rp")))
+        return
+    await _send_report(update, context, plans[0].id)
+
+
+async def report_plan(update: Update, context: BotContext) -> None:
+    await answer(update)
+    await _send_report(update, context, _int(update.callback_query.data if update.callback_query else None) or 0)
+
+
+async def _send_report(update: Update, context: BotContext, plan_id: int) -> None:
+    from plans.report import build_report
+
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    async with context.services.session() as session:
+        files = await build_report(session, plan_id)
+        if files is None:
+            await reply(update, context, t("That plan is no longer available."))
+            return
+        audit.record(session, context.member.telegram_id if context.member else None, "plan.report", "plan",
+                     plan_id, term=files.term.code)
+    summary = " · ".join(f"{rag_emoji(c)} {files.counts.get(c, 0)}" for c in files.rag_set)
+    summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
+    caption = t("{plan}: termly report, {term}", plan=files.title, term=term_label(files.term))
+    await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
+                                    caption=t("{caption} (Excel)", caption=caption))
+    await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
+                                    caption=t("{caption} (Word)", caption=caption))
+    await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
+                                 caption=Html(f"{caption}\n{esc(summary)}"))
+
+
+def register(application: Application) -> None:
+    from handlers.access import describe
+
+    application.add_handler(CommandHandler(describe("plan", Role.MEMBER, N_("the action plan at a glance")),
+                                           show_plan))
+    application.add_handler(CommandHandler(describe("action", Role.MEMBER, N_("one action and its history")),
+                                           show_action))
+    application.add_handler(CommandHandler(describe("mine", Role.MEMBER, N_("your actions: due and stale")),
+                                           show_mine))
+    application.add_handler(CommandHandler(describe("report", Role.COORDINATOR,
+                                                    N_("the termly report: Excel, Word and the RAG picture")), report))
+    application.add_handler(CallbackQueryHandler(choose_plan, pattern=policy.callback("pv", Role.MEMBER)))
+    application.add_handler(CallbackQueryHandler(report_plan, pattern=policy.callback("rp", Role.COORDINATOR)))
+    application.add_handler(CallbackQueryHandler(choose_action, pattern=policy.callback("pa", Role.MEMBER)))

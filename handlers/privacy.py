@@ -1,0 +1,366 @@
+"""Data protection: `/mydata` (what the bot holds about you), `/erase PERSON_ID` (admin, with a confirm
+button) and `/audit [N]` (admin: the latest changes, who made them and when).
+
+The data work is in plain functions over a session (`collect_my_data`, `erase_person`, `erase_preview`),
+tested on their own; the handlers only format and send.
+
+Erasure removes the directory entry (name, contact details, school, specialisms, notes), the member
+row(s) linked to it, their access requests, saved conversation state, throttle record, appointments as a
+new head and buddy matches as a buddy. Their progress comments stay (the partnership's record of its
+work), with the author shown as "former member". Audit entries stay; their details about the person are
+replaced by a note that they were erased, and the erasure itself is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, cast, delete, false, func, or_, select, update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from core import policy
+from core.i18n import N_, _, format_datetime, ngettext
+from core.reply import answer, edit, keyboard, reply
+from core.services import BotContext
+from core.text import Html, bold, esc, fill, t
+from storage import audit
+from storage.access import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
+from storage.buddies import Appointment, BuddyMatch
+from storage.directory import Person
+from storage.plans import Action, ActionOwner, ProgressUpdate
+
+log = logging.getLogger(__name__)
+
+FORMER_MEMBER = "former member"  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
+ERASED_DETAIL = {"erased": True}
+AUDIT_DEFAULT, AUDIT_MAX = 20, 100
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
+    return {f: _iso(getattr(obj, f)) for f in fields}
+
+
+# --- subject access ----------------------------------------------------------------------------
+
+async def collect_my_data(session: AsyncSession, telegram_id: int) -> dict[str, Any]:
+    """Everything held about one Telegram user, as a JSON-ready document."""
+    member = await session.get(Member, telegram_id)
+    person = await session.get(Person, member.person_id) if member and member.person_id else None
+    doc: dict[str, Any] = {"telegram_id": telegram_id, "generated_at": _iso(dt.datetime.now(dt.timezone.utc))}
+    doc["member"] = None if member is None else _row(member, [
+        "telegram_id", "role", "display_name", "locale", "reminders", "active", "approved_by", "approved_at",
+        "created_at", "updated_at"])
+    if person is not None:
+        await session.refresh(person, ["specialisms", "school"])
+        doc["person"] = _row(person, [
+            "id", "title", "first_name", "last_name", "job_title", "is_head", "email", "phone", "designations",
+            "headship_start", "mentor_capacity", "buddy_status", "buddy_paused_until", "notes", "created_at",
+            "updated_at"])
+        doc["person"]["school"] = person.school.name if person.school else None
+        doc["person"]["specialisms"] = sorted(s.name for s in person.specialisms)
+    else:
+        doc["person"] = None
+
+    authored = or_(ProgressUpdate.author_id == telegram_id,
+                   (ProgressUpdate.author_person_id == person.id) if person else false())
+    count = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(authored)) or 0
+    latest = (await session.execute(
+        select(ProgressUpdate, Action.ref).join(Action, Action.id == ProgressUpdate.action_id)
+        .where(authored).order_by(ProgressUpdate.id.desc()).limit(1))).first()
+    doc["progress_updates"] = {
+        "count": count,
+        "latest": None if latest is None else {
+            **_row(latest[0], ["id", "rag", "comment", "academic_year", "term", "kind", "created_at"]),
+            "action_ref": latest[1]},
+    }
+    doc["access_requests"] = [
+        _row(r, ["id", "telegram_name", "name", "school", "status", "created_at", "decided_at"])
+        for r in await session.scalars(select(AccessRequest).where(AccessRequest.telegram_id == telegram_id)
+                                       .order_by(AccessRequest.id))]
+    if person is not None:
+        doc["appointments"] = [
+            _row(a, ["id", "start_date", "new_to_headship", "new_to_area", "new_to_trust", "new_to_phase", "needs",
+                     "status", "notes"])
+            for a in await session.scalars(select(Appointment).where(Appointment.person_id == person.id))]
+        doc["buddy_matches_as_buddy"] = await session.scalar(
+            select(func.count()).select_from(BuddyMatch).where(BuddyMatch.buddy_person_id == person.id)) or 0
+        doc["actions_owned"] = list(await session.scalars(
+            select(Action.ref).join(ActionOwner, ActionOwner.action_id == Action.id)
+            .where(ActionOwner.person_id == person.id).order_by(Action.id)))
+    entries = list(await session.scalars(select(AuditEntry).where(_about(telegram_id, person.id if person else None))
+                                         .order_by(AuditEntry.id.desc()).limit(200)))
+    doc["audit_entries_about_you"] = [_row(e, ["at", "actor_id", "action", "entity", "entity_id", "detail"])
+                                      for e in entries]
+    doc["changes_you_made"] = await session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.actor_id == telegram_id)) or 0
+    states = list(await session.scalars(select(BotState).where(_state_of(telegram_id))))
+    doc["saved_chat_state"] = [{"kind": s.kind, "key": s.key, "data": s.data} for s in states]
+    throttle = await session.get(Throttle, telegram_id)
+    doc["search_throttle"] = None if throttle is None else _row(
+        throttle, ["window_start", "count", "flagged_at", "note"])
+    return doc
+
+
+def _about(telegram_id: int, person_id: int | None) -> Any:
+    clauses = [(AuditEntry.entity == "member") & (AuditEntry.entity_id == str(telegram_id))]
+    if person_id is not None:
+        clauses.append((AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id)))
+    requests = select(cast(AccessRequest.id, String)).where(
+        AccessRequest.telegram_id == telegram_id)
+    clauses.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(requests))
+    return or_(*clauses)
+
+
+def _state_of(telegram_id: int) -> Any:
+    """bot_state rows for one user: their user data, private chat data and conversations they are in."""
+    return or_(
+        (BotState.kind.in_(["user", "chat"])) & (BotState.key == str(telegram_id)),
+        (BotState.kind == "conv") & (BotState.key.like(f"%,{telegram_id},%") | BotState.key.like(f"%,{telegram_id}]")),
+    )
+
+
+def summary_text(doc: dict[str, Any]) -> Html:
+    lines = [bold(_("What I hold about you"))]
+    member = doc["member"]
+    if member:
+        lines.append(t("Member since {date}, role {role}, shown as “{name}”.",
+                       date=format_datetime(dt.datetime.fromisoformat(member["created_at"]))
+                       if member.get("created_at") else "—", role=member["role"], name=member["display_name"]))
+    else:
+        lines.append(t("You are not a member."))
+    person = doc["person"]
+    if person:
+        name = " ".join(p for p in (person["title"], person["first_name"], person["last_name"]) if p)
+        lines.append(t("Directory entry: {name}, {job}, {school}; email {email}, phone {phone}.", name=name,
+                       job=person["job_title"] or "—", school=person["school"] or "—", email=person["email"] or "—",
+                       phone=person["phone"] or "—"))
+    updates = doc["progress_updates"]
+    lines.append(fill(ngettext("{n} progress update by you.", "{n} progress updates by you.", updates["count"]),
+                      n=updates["count"]))
+    if updates["latest"]:
+        latest = updates["latest"]
+        lines.append(t("Latest: action {ref}, {rag} “{comment}”.", ref=latest["action_ref"],
+                       rag=latest["rag"] or "—", comment=latest["comment"][:200]))
+    if doc["access_requests"]:
+        lines.append(fill(ngettext("{n} access request.", "{n} access requests.", len(doc["access_requests"])),
+                          n=len(doc["access_requests"])))
+    n_about = len(doc["audit_entries_about_you"])
+    lines.append(fill(ngettext("{n} audit log entry about you.", "{n} audit log entries about you.", n_about),
+                      n=n_about))
+    lines.append(t("Everything is in the attached file. To have your data erased, ask the partnership office."))
+    return Html("\n".join(lines))
+
+
+# --- erasure -----------------------------------------------------------------------------------
+
+@dataclass
+class ErasePreview:
+    person_id: int
+    name: str
+    telegram_ids: list[int]
+    updates: int
+
+
+@dataclass
+class EraseResult:
+    person_id: int
+    telegram_ids: list[int] = field(default_factory=list)
+    updates_kept: int = 0
+    rows_removed: dict[str, int] = field(default_factory=dict)
+
+
+async def erase_preview(session: AsyncSession, person_id: int) -> ErasePreview | None:
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None
+    ids = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+    updates = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(
+        or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids)))) or 0
+    return ErasePreview(person_id, person.full_name, sorted(ids), updates)
+
+
+async def erase_person(session: AsyncSession, person_id: int, actor_id: int | None) -> EraseResult | None:
+    """Erase one person (and the members linked to them) within the caller's transaction."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None
+    ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+    result = EraseResult(person_id, ids)
+    authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
+    result.updates_kept = (await session.execute(
+        sql_update(ProgressUpdate).where(authored)
+        .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None))).rowcount or 0
+    result.rows_removed["action_owner_links"] = (await session.execute(
+        sql_update(ActionOwner).where(ActionOwner.person_id == person_id)
+        .values(name=FORMER_MEMBER, person_id=None))).rowcount or 0
+
+    # audit details about them are scrubbed, the entries themselves kept
+    request_ids = [str(i) for i in await session.scalars(
+        select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))] if ids else []
+    about = [(AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))]
+    if ids:
+        about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
+        about.append(AuditEntry.actor_id.in_(ids))
+    if request_ids:
+        about.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(request_ids))
+    await session.execute(sql_update(AuditEntry).where(or_(*about)).values(detail=ERASED_DETAIL))
+    if ids:
+        await session.execute(sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids))
+                              .values(actor_label=FORMER_MEMBER))
+
+    removed = result.rows_removed
+    if ids:
+        removed["access_request"] = (await session.execute(
+            delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))).rowcount or 0
+        removed["bot_state"] = 0
+        for telegram_id in ids:
+            removed["bot_state"] += (await session.execute(delete(BotState).where(_state_of(telegram_id)))).rowcount or 0
+        removed["throttle"] = (await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))).rowcount or 0
+        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0
+    appointments = list(await session.scalars(select(Appointment.id).where(Appointment.person_id == person_id)))
+    matches = list(await session.scalars(select(BuddyMatch.id).where(
+        or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments)))))
+    removed["buddy_match"] = len(matches)
+    removed["appointment"] = len(appointments)
+    await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
+    await session.flush()
+    audit.record(session, actor_id, "person.erase", "person", person_id, members=len(ids),
+                 updates_kept=result.updates_kept, removed=removed)
+    return result
+
+
+# --- audit log ----------------------------------------------------------------------------------
+
+async def audit_lines(session: AsyncSession, limit: int, tz: dt.tzinfo | None = None) -> list[Html]:
+    entries = list(await session.scalars(audit.recent(limit)))
+    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    names = dict((await session.execute(select(Member.telegram_id, Member.display_name)
+                                        .where(Member.telegram_id.in_(actor_ids)))).all()) if actor_ids else {}
+    out = []
+    for e in entries:
+        who = e.actor_label or names.get(e.actor_id) or (str(e.actor_id) if e.actor_id is not None else _("system"))
+        if e.actor_id is not None and who != str(e.actor_id):
+            who = f"{who} ({e.actor_id})"
+        detail = json.dumps(e.detail, ensure_ascii=False, separators=(", ", ": ")) if e.detail else ""
+        if len(detail) > 160:
+            detail = detail[:157] + "…"
+        line = t("{when} — {who}: <b>{action}</b> {entity} {id}", when=format_datetime(e.at, tz), who=who,
+                 action=e.action, entity=e.entity, id=e.entity_id)
+        if detail:
+            line = Html(line + " " + t("<i>{detail}</i>", detail=detail))
+        out.append(line)
+    return out
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+async def _private_only(update: Update, context: BotContext) -> bool:
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        return True
+    await reply(update, context, t("Personal data is only shown in a private chat: please message me directly."))
+    return False
+
+
+async def mydata(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    if user is None or not await _private_only(update, context):
+        return
+    async with context.services.session() as session:
+        doc = await collect_my_data(session, user.id)
+    await reply(update, context, summary_text(doc))
+    payload = json.dumps(doc, ensure_ascii=False, indent=2, default=str).encode()
+    await context.bot.send_document(update.effective_chat.id, InputFile(payload, filename="mydata.json"),
+                                    caption=_("What PartnerBot holds about you (JSON)."))
+
+
+def _parse_id(value: str) -> int | None:
+    value = value.strip().lstrip("#")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+async def erase_command(update: Update, context: BotContext) -> None:
+    if not await _private_only(update, context):
+        return
+    args = context.args or []
+    person_id = _parse_id(args[0]) if len(args) == 1 else None
+    if person_id is None:
+        await reply(update, context, t("Usage: /erase PERSON_ID (the number on their contact card)."))
+        return
+    async with context.services.session() as session:
+        preview = await erase_preview(session, person_id)
+    if preview is None:
+        await reply(update, context, t("There is no person {id}. Nothing was changed.", id=person_id))
+        return
+    text = t("Erase <b>{name}</b> (person {id})?\n\nThis removes their directory entry, contact details and "
+             "member account ({members}), their appointments and buddy matches. Their {n} progress updates stay, "
+             "shown as by “former member”. This cannot be undone.",
+             name=preview.name or "—", id=person_id, members=len(preview.telegram_ids), n=preview.updates)
+    await reply(update, context, text, keyboard([[(_("Erase"), f"er:{person_id}:y"),
+                                                  (_("Cancel"), f"er:{person_id}:n")]]))
+
+
+async def erase_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    parts = (query.data or "").split(":") if query else []
+    person_id = _parse_id(parts[1]) if len(parts) == 3 and parts[2] in ("y", "n") else None
+    if person_id is None:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    await answer(update)
+    if parts[2] == "n":
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        result = await erase_person(session, person_id, actor)
+    if result is None:
+        await edit(update, context, t("Person {id} has already been erased.", id=person_id))
+        return
+    await context.services.refresh_directory()
+    await edit(update, context, t("Erased person {id}: {members} member account(s) removed, {n} progress updates "
+                                  "kept as “former member”.", id=person_id, members=len(result.telegram_ids),
+                                  n=result.updates_kept))
+
+
+async def audit_command(update: Update, context: BotContext) -> None:
+    if not await _private_only(update, context):
+        return
+    args = context.args or []
+    limit = AUDIT_DEFAULT
+    if args:
+        parsed = _parse_id(args[0])
+        if parsed is None or len(args) > 1:
+            await reply(update, context, t("Usage: /audit [N] — the last N changes (at most {max}).", max=AUDIT_MAX))
+            return
+        limit = max(1, min(parsed, AUDIT_MAX))
+    async with context.services.session() as session:
+        lines = await audit_lines(session, limit, context.services.settings.tz)
+    if not lines:
+        await reply(update, context, t("The audit log is empty."))
+        return
+    await reply(update, context, Html("\n".join([bold(_("Latest changes")), *lines])))
+
+
+def register(application: Application) -> None:
+    from handlers.access import describe
+
+    application.add_handler(CommandHandler(
+        describe("mydata", Role.STRANGER, N_("see everything I hold about you")), mydata))
+    application.add_handler(CommandHandler(
+        describe("erase", Role.ADMIN, N_("erase a person's personal data")), erase_command))
+    application.add_handler(CommandHandler(
+        describe("audit", Role.ADMIN, N_("the latest changes: who, what, when")), audit_command))
+    application.add_handler(CallbackQueryHandler(erase_button, pattern=policy.callback("er", Role.ADMIN)))

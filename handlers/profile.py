@@ -1,0 +1,114 @@
+"""Members keep their own directory entry up to date: /me shows it, /edit changes one field."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from core.i18n import N_, _
+from core.reply import reply
+from core.services import BotContext
+from core.text import t
+from directory.cards import load_person, person_card
+from directory.specialisms import canonical_many
+from handlers.access import describe
+from storage import audit
+from storage.access import Role
+from storage.directory import Person, Specialism
+
+EDITABLE = {
+    "phone": N_("phone number"),
+    "email": N_("email address"),
+    "job": N_("job title"),
+    "specialisms": N_("specialisms (comma-separated)"),
+    "capacity": N_("buddy places you can offer (0 to 5)"),
+}
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+PHONE = re.compile(r"^[0-9 +()-]{6,20}$")
+
+
+def _usage() -> str:
+    lines = [t("Usage: /edit FIELD VALUE, where FIELD is one of:")]
+    lines += [t("• {field} — {meaning}", field=name, meaning=_(meaning)) for name, meaning in EDITABLE.items()]
+    return "\n".join(lines)
+
+
+async def _linked_person(context: BotContext, session: AsyncSession) -> Person | None:
+    member = context.member
+    if member is None or member.person_id is None:
+        return None
+    return await load_person(session, member.person_id)
+
+
+async def show_me(update: Update, context: BotContext) -> None:
+    async with context.services.session() as session:
+        person = await _linked_person(context, session)
+        if person is None:
+            await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
+                                           "to link it."))
+            return
+        card = person_card(person)
+    await reply(update, context, card + "\n\n" + t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>"))
+
+
+async def edit(update: Update, context: BotContext) -> None:
+    args = context.args or []
+    if len(args) < 2 or args[0].lower() not in EDITABLE:
+        await reply(update, context, _usage())
+        return
+    field, value = args[0].lower(), " ".join(args[1:]).strip()[:200]
+    async with context.services.session() as session:
+        person = await _linked_person(context, session)
+        if person is None:
+            await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
+                                           "to link it."))
+            return
+        if field == "phone":
+            if not PHONE.match(value):
+                await reply(update, context, t("That does not look like a phone number. Nothing was changed."))
+                return
+            old, person.phone = person.phone, value
+        elif field == "email":
+            if not EMAIL.match(value):
+                await reply(update, context, t("That does not look like an email address. Nothing was changed."))
+                return
+            taken = await session.scalar(select(Person.id).where(Person.email == value.lower(), Person.id != person.id))
+            if taken:
+                await reply(update, context, t("Another entry already uses that email address. Nothing was changed."))
+                return
+            old, person.email = person.email, value.lower()
+        elif field == "job":
+            old, person.job_title = person.job_title, value
+        elif field == "capacity":
+            if not value.isdigit() or not 0 <= int(value) <= 5:
+                await reply(update, context, t("Please give a number from 0 to 5. Nothing was changed."))
+                return
+            old, person.mentor_capacity = person.mentor_capacity, int(value)
+        else:
+            names = canonical_many(value)
+            if not names:
+                await reply(update, context, t("I did not recognise any specialism in “{text}”. Nothing was changed.",
+                                               text=value))
+                return
+            existing = {s.name: s for s in (await session.scalars(select(Specialism))).all()}
+            for name in names:
+                if name not in existing:
+                    existing[name] = Specialism(name=name)
+                    session.add(existing[name])
+            old = ", ".join(s.name for s in person.specialisms)
+            person.specialisms = [existing[name] for name in names]
+            value = ", ".join(names)
+        person.updated_by = context.member.telegram_id if context.member else None
+        audit.record(session, person.updated_by, "person.update", "person", person.id, field=field, old=old, new=value)
+    await context.services.refresh_directory()
+    await reply(update, context, t("Saved: your {field} is now {value}.", field=_(EDITABLE[field]).split(" (")[0],
+                                   value=value))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler(describe("me", Role.MEMBER, "your own directory entry"), show_me))
+    application.add_handler(CommandHandler(describe("edit", Role.MEMBER, "change a detail of your own entry"), edit))

@@ -1,0 +1,456 @@
+"""Reminders, chasing and digests.
+
+- A daily job at 08:00 Europe/London (`schedule`) runs `run_reminders`: before each delivery-group
+  meeting owners whose actions have no update this term get one reminder per plan per term (see
+  plans.reminders); none in school holidays, none for members who sent `/reminders off`.
+- `/reminders on|off` (members), `/chase` (coordinators: who hasn't updated, and a "Send reminders"
+  button), `/digest` (coordinators: the term's changes to the plan's group chat; `/digest here` in a
+  group makes that group the plan's digest chat), `/meetings` and `/holidays` (coordinators: the
+  dates reminders work from).
+
+Callback data: chs:PLAN (chase: choose plan)  chr:PLAN (send reminders)  dg:PLAN (post digest)
+               dgh:PLAN (this group gets the digest)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from core import clock, policy
+from core.i18n import N_, _, current_locale, format_date, ngettext
+from core.reply import answer, edit, keyboard, reply, send
+from core.services import BotContext
+from core.text import Html, bold, esc, fill, italic, t
+from handlers.progress import action_label, active_plans, plan_buttons, rag_text
+from plans import progress
+from plans import reminders as rem
+from plans.terms import LONDON, current_term, term_label, to_local_date
+from storage import audit
+from storage.access import Role
+from storage.plans import Action, Holiday, Plan, PlanMeeting
+
+log = logging.getLogger(__name__)
+
+DAILY_AT = dt.time(8, 0, tzinfo=LONDON)
+MAX_BUTTONS = 8
+
+
+def _int(data: str | None) -> int | None:
+    try:
+        return int((data or "").split(":")[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def parse_day(text: str) -> dt.date | None:
+    """'27/10/2025', '27-10-2025', '27.10.25' (UK order) or '2025-10-27'."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
+        if m:
+            year = int(m.group(3))
+            return dt.date(year + 2000 if year < 100 else year, int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Sending reminders
+# --------------------------------------------------------------------------------------------------
+
+async def _reminder_text(session: AsyncSession, reminder: rem.Reminder) -> tuple[Html, Any]:
+    actions = [a for a in [await session.get(Action, aid) for aid in reminder.action_ids] if a is not None]
+    token = current_locale.set(reminder.locale)
+    try:
+        lines = [bold(_("Progress reminder")), Html("")]
+        if reminder.meeting is not None:
+            lines.append(t("The delivery group for {plan} meets on {date}.", plan=reminder.plan_title,
+                           date=format_date(reminder.meeting)))
+        lines.append(fill(ngettext("This action of yours has no update for {term} yet:",
+                                   "These actions of yours have no update for {term} yet:", len(actions)),
+                          term=term_label(reminder.term)))
+        for action in actions:
+            lines.append(Html(f"• <b>{esc(action.ref)}</b> {esc(action_label(action, 80)[len(action.ref) + 1:])}"))
+        lines.append(Html(""))
+        lines.append(t("Press an action below, or send one line such as <code>/update {ref} amber what has "
+                       "happened</code>. To stop these reminders: /reminders off",
+                       ref=actions[0].ref if actions else "1.1"))
+        rows = [[(_("Update {ref}").format(ref=a.ref), f"upq:{a.id}")] for a in actions[:MAX_BUTTONS]]
+    finally:
+        current_locale.reset(token)
+    return Html("\n".join(lines)), keyboard(rows) if rows else None
+
+
+async def _deliver(bot: Any, session: AsyncSession, reminder: rem.Reminder) -> bool:
+    text, markup = await _reminder_text(session, reminder)
+    try:
+        await send(bot, reminder.telegram_id, text, markup)
+        return True
+    except TelegramError as exc:  # blocked the bot, deleted account …: still only one attempt this term
+        log.warning("reminder to %s not delivered: %s", reminder.telegram_id, exc)
+        return False
+
+
+async def run_reminders(application: Application, today: dt.date | None = None) -> list[rem.Reminder]:
+    """Send today's reminders (the daily job; tests call it with a controlled clock). Returns those sent."""
+    services = application.bot_data["services"]
+    today = today or to_local_date(clock.now(), LONDON)
+    async with services.sessionmaker() as session:
+        due = await rem.due_reminders(session, today)
+    sent: list[rem.Reminder] = []
+    for reminder in due:
+        async with services.session() as session:
+            if not await rem.claim(session, reminder):
+                continue
+            meeting = await rem.next_meeting(session, reminder.plan_id, today)
+            if meeting is not None and meeting.reminded_at is None:
+                meeting.reminded_at = clock.now()
+        async with services.sessionmaker() as session:
+            if await _deliver(application.bot, session, reminder):
+                sent.append(reminder)
+    if sent:
+        log.info("sent %d progress reminders", len(sent))
+    return sent
+
+
+async def daily_job(context: BotContext) -> None:
+    await run_reminders(context.application)
+
+
+def schedule(application: Application) -> None:
+    """Called by handlers.schedule_jobs once the services are up."""
+    if application.job_queue is None:
+        return
+    for job in application.job_queue.get_jobs_by_name("plan-reminders"):
+        job.schedule_removal()
+    application.job_queue.run_daily(daily_job, time=DAILY_AT, name="plan-reminders")
+
+
+# --------------------------------------------------------------------------------------------------
+# /reminders on|off
+# --------------------------------------------------------------------------------------------------
+
+async def reminders_command(update: Update, context: BotContext) -> None:
+    member = context.member
+    assert member is not None
+    arg = (context.args[0].lower() if context.args else "")
+    if arg not in ("on", "off"):
+        state = _("on") if member.reminders else _("off")
+        await reply(update, context, t("Your progress reminders are {state}. Send /reminders off or "
+                                       "/reminders on to change.", state=state))
+        return
+    async with context.services.session() as session:
+        ok = await rem.set_reminders(session, member.telegram_id, arg == "on")
+    if not ok:
+        await reply(update, context, t("Reminders can only be set for members approved in the bot."))
+    elif arg == "on":
+        await reply(update, context, t("Reminders are on: I will remind you before delivery-group meetings "
+                                       "when your actions have no update this term."))
+    else:
+        await reply(update, context, t("Reminders are off. Send /reminders on to have them again."))
+
+
+# --------------------------------------------------------------------------------------------------
+# /chase
+# --------------------------------------------------------------------------------------------------
+
+async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
+    term = current_term()
+    gaps = await progress.who_hasnt_updated(session, plan.id, term)
+    lines = [bold(plan.title), t("Who hasn't updated for {term}:", term=term_label(term)), Html("")]
+    if not gaps:
+        lines.append(esc(_("Everyone has updated. 🎉")))
+        return Html("\n".join(lines)), None
+    reachable = 0
+    for gap in gaps:
+        refs = ", ".join(gap.refs)
+        if gap.telegram_ids and gap.reminders:
+            note = _("on the bot")
+            reachable += 1
+        elif gap.telegram_ids:
+            note = _("reminders switched off")
+        elif gap.person_id is not None:
+            note = _("not on the bot")
+        else:
+            note = _("not matched to the directory")
+        lines.append(Html(f"• <b>{esc(gap.name)}</b>: {esc(refs)} — {italic(note)}"))
+    markup = None
+    if reachable:
+        lines.append(Html(""))
+        lines.append(fill(ngettext("I can remind {n} of them here.", "I can remind {n} of them here.", reachable),
+                          n=reachable))
+        markup = keyboard([[(_("Send reminders"), f"chr:{plan.id}")]])
+    return Html("\n".join(lines)), markup
+
+
+async def chase(update: Update, context: BotContext) -> None:
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+        if not plans:
+            await reply(update, context, t("There is no action plan yet."))
+            return
+        if len(plans) > 1:
+            await reply(update, context, t("Which plan?"), keyboard(plan_buttons(plans, "chs")))
+            return
+        text, markup = await chase_text(session, plans[0])
+    await reply(update, context, text, markup)
+
+
+async def chase_plan(update: Update, context: BotContext) -> None:
+    await answer(update)
+    async with context.services.session() as session:
+        plan = await session.get(Plan, _int(update.callback_query.data if update.callback_query else None) or 0)
+        if plan is None:
+            await edit(update, context, t("That plan is no longer available."))
+            return
+        text, markup = await chase_text(session, plan)
+    await edit(update, context, text, markup)
+
+
+async def send_chase(update: Update, context: BotContext) -> None:
+    """A coordinator's "Send reminders": everyone on the bot with reminders on, whatever was sent before."""
+    actor = context.member.telegram_id if context.member else None
+    plan_id = _int(update.callback_query.data if update.callback_query else None) or 0
+    services = context.services
+    async with services.session() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            await answer(update, _("That plan is no longer available."), alert=True)
+            return
+        term = current_term()
+        meeting = await rem.next_meeting(session, plan.id, to_local_date(clock.now(), LONDON), within_days=366)
+        due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None,
+                                           include_sent=True)
+        for reminder in due:
+            await rem.claim(session, reminder, actor_id=actor, manual=True)
+        title = plan.title
+    delivered = 0
+    async with services.sessionmaker() as session:
+        for reminder in due:
+            delivered += await _deliver(context.bot, session, reminder)
+    await answer(update, _("Sent"))
+    await edit(update, context, Html(
+        f"{bold(title)}\n" + fill(ngettext("Sent {n} reminder.", "Sent {n} reminders.", delivered), n=delivered)))
+
+
+# --------------------------------------------------------------------------------------------------
+# /digest
+# --------------------------------------------------------------------------------------------------
+
+async def digest_text(session: AsyncSession, plan: Plan) -> Html:
+    term = current_term()
+    changes = await progress.term_changes(session, plan.id, term)
+    lines = [bold(_("{plan}: progress this term ({term})").format(plan=plan.title, term=term_label(term)))]
+    if not changes:
+        lines.append(esc(_("No updates yet this term.")))
+    for action, row in changes:
+        day = format_date(to_local_date(row.created_at, LONDON), "d MMM")
+        head = f"{esc(rag_text(row.rag))} <b>{esc(action.ref)}</b> {esc(action_label(action, 60)[len(action.ref) + 1:])}"
+        who = f" — {esc(row.author_label)}, {esc(day)}" if row.author_label else f" — {esc(day)}"
+        lines.append(Html(head + who + (f"\n    {esc(row.comment)}" if row.comment else "")))
+    return Html("\n".join(lines))
+
+
+async def digest(update: Update, context: BotContext) -> None:
+    here = bool(context.args) and context.args[0].lower() == "here"
+    chat = update.effective_chat
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+        if not plans:
+            await reply(update, context, t("There is no action plan yet."))
+            return
+        if here and chat is not None and chat.type == "private":
+            await reply(update, context, t("Send <code>/digest here</code> in the group that should receive the "
+                                           "digest."))
+            return
+        prefix = "dgh" if here else "dg"
+        if len(plans) > 1:
+            await reply(update, context, t("Which plan?"), keyboard(plan_buttons(plans, prefix)))
+            return
+    if here:
+        await _set_digest_chat(update, context, plans[0].id)
+    else:
+        await _post_digest(update, context, plans[0].id)
+
+
+async def digest_plan(update: Update, context: BotContext) -> None:
+    await answer(update)
+    plan_id = _int(update.callback_query.data if update.callback_query else None) or 0
+    if (update.callback_query.data or "").startswith("dgh:"):
+        await _set_digest_chat(update, context, plan_id)
+    else:
+        await _post_digest(update, context, plan_id)
+
+
+async def _set_digest_chat(update: Update, context: BotContext, plan_id: int) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with context.services.session() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            await reply(update, context, t("That plan is no longer available."))
+            return
+        plan.digest_chat_id = chat.id
+        plan.updated_by = context.member.telegram_id if context.member else None
+        audit.record(session, plan.updated_by, "plan.digest_chat", "plan", plan.id, chat_id=chat.id)
+        title = plan.title
+    await reply(update, context, t("This group will receive the progress digest of {plan}. A coordinator sends "
+                                   "it with /digest.", plan=title))
+
+
+async def _post_digest(update: Update, context: BotContext, plan_id: int) -> None:
+    async with context.services.session() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            await reply(update, context, t("That plan is no longer available."))
+            return
+        text = await digest_text(session, plan)
+        target = plan.digest_chat_id
+        audit.record(session, context.member.telegram_id if context.member else None, "plan.digest", "plan",
+                     plan.id, chat_id=target)
+    if target is None:
+        await reply(update, context, text + "\n\n" + t("No group receives this plan's digest yet: send "
+                                                       "<code>/digest here</code> in the group."))
+        return
+    try:
+        await send(context.bot, target, text)
+    except TelegramError as exc:
+        await reply(update, context, t("I could not post to the digest group ({error}). Is the bot still in it?",
+                                       error=str(exc)))
+        return
+    chat = update.effective_chat
+    if chat is None or chat.id != target:
+        await reply(update, context, t("Digest posted to the group."))
+
+
+# --------------------------------------------------------------------------------------------------
+# /meetings and /holidays
+# --------------------------------------------------------------------------------------------------
+
+async def meetings(update: Update, context: BotContext) -> None:
+    """/meetings — list; /meetings add DD/MM/YYYY [PLAN]; /meetings remove ID."""
+    args = context.args or []
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        plans = await active_plans(session)
+        if not plans:
+            await reply(update, context, t("There is no action plan yet."))
+            return
+        if args and args[0].lower() == "add" and len(args) >= 2:
+            day = parse_day(args[1])
+            number = int(args[2]) if len(args) > 2 and args[2].isdigit() else (1 if len(plans) == 1 else 0)
+            if day is None or not 1 <= number <= len(plans):
+                await reply(update, context, _meetings_usage(len(plans)))
+                return
+            plan = plans[number - 1]
+            meeting = PlanMeeting(plan_id=plan.id, date=day)
+            session.add(meeting)
+            await session.flush()
+            audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
+            await reply(update, context, t("Meeting added: {plan}, {date}. Owners without an update this term are "
+                                           "reminded in the week before.", plan=plan.title, date=format_date(day)))
+            return
+        if args and args[0].lower() == "remove" and len(args) >= 2 and args[1].isdigit():
+            meeting = await session.get(PlanMeeting, int(args[1]))
+            if meeting is None:
+                await reply(update, context, t("There is no meeting {id}.", id=args[1]))
+                return
+            audit.record(session, actor, "plan.meeting_remove", "plan", meeting.plan_id, date=meeting.date.isoformat())
+            await session.delete(meeting)
+            await reply(update, context, t("Meeting removed."))
+            return
+        if args:
+            await reply(update, context, _meetings_usage(len(plans)))
+            return
+        lines = [bold(_("Delivery-group meetings"))]
+        today = to_local_date(clock.now(), LONDON)
+        for number, plan in enumerate(plans, 1):
+            lines.append(Html(f"{number}. {bold(plan.title)}"))
+            rows = (await session.scalars(select(PlanMeeting).where(
+                PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
+            for m in rows:
+                lines.append(Html(f"    • {esc(format_date(m.date))} <code>#{m.id}</code>"))
+            if not rows:
+                lines.append(Html("    " + esc(_("no meetings ahead"))))
+    lines.append(_meetings_usage(len(plans)))
+    await reply(update, context, Html("\n".join(lines)))
+
+
+def _meetings_usage(plans: int) -> Html:
+    if plans > 1:
+        return t("Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
+                 "remove with <code>/meetings remove ID</code>.")
+    return t("Add one with <code>/meetings add 12/03/2026</code>; remove with <code>/meetings remove ID</code>.")
+
+
+async def holidays_command(update: Update, context: BotContext) -> None:
+    """/holidays — list; /holidays add DD/MM/YYYY DD/MM/YYYY [label]; /holidays remove ID."""
+    args = context.args or []
+    actor = context.member.telegram_id if context.member else None
+    usage = t("Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
+              "day); remove with <code>/holidays remove ID</code>. No reminders go out in holidays.")
+    async with context.services.session() as session:
+        if args and args[0].lower() == "add" and len(args) >= 3:
+            start, end = parse_day(args[1]), parse_day(args[2])
+            if start is None or end is None or end < start:
+                await reply(update, context, usage)
+                return
+            label = " ".join(args[3:])[:100]
+            holiday = Holiday(start=start, end=end, label=label)
+            session.add(holiday)
+            await session.flush()
+            audit.record(session, actor, "holiday.add", "holiday", holiday.id, start=start.isoformat(),
+                         end=end.isoformat(), label=label)
+            await reply(update, context, t("Holiday added: {start} to {end} {label}", start=format_date(start),
+                                           end=format_date(end), label=label))
+            return
+        if args and args[0].lower() == "remove" and len(args) >= 2 and args[1].isdigit():
+            holiday = await session.get(Holiday, int(args[1]))
+            if holiday is None:
+                await reply(update, context, t("There is no holiday {id}.", id=args[1]))
+                return
+            audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
+            await session.delete(holiday)
+            await reply(update, context, t("Holiday removed."))
+            return
+        if args:
+            await reply(update, context, usage)
+            return
+        rows = await rem.holidays(session)
+    lines = [bold(_("School holidays"))]
+    for h in rows:
+        lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)} "
+                          f"<code>#{h.id}</code>"))
+    if not rows:
+        lines.append(esc(_("None set.")))
+    lines.append(usage)
+    await reply(update, context, Html("\n".join(lines)))
+
+
+def register(application: Application) -> None:
+    from handlers.access import describe
+
+    add = application.add_handler
+    add(CommandHandler(describe("reminders", Role.MEMBER, N_("switch progress reminders on or off")),
+                       reminders_command))
+    add(CommandHandler(describe("chase", Role.COORDINATOR, N_("who hasn't updated the plan")), chase))
+    add(CommandHandler(describe("digest", Role.COORDINATOR, N_("post the term's progress to the group")), digest))
+    add(CommandHandler(describe("meetings", Role.COORDINATOR, N_("delivery-group meeting dates")), meetings))
+    add(CommandHandler(describe("holidays", Role.COORDINATOR, N_("school holidays (no reminders)")),
+                       holidays_command))
+    add(CallbackQueryHandler(chase_plan, pattern=policy.callback("chs", Role.COORDINATOR)))
+    add(CallbackQueryHandler(send_chase, pattern=policy.callback("chr", Role.COORDINATOR)))
+    add(CallbackQueryHandler(digest_plan, pattern=policy.callback("dg", Role.COORDINATOR)))
+    add(CallbackQueryHandler(digest_plan, pattern=policy.callback("dgh", Role.COORDINATOR)))

@@ -1,0 +1,193 @@
+"""Command line for action plans: `partnerbot plans`, `partnerbot import plan FILE [--dry-run]` and
+`partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
+
+The argparse functions return coroutines that `core.cli.main` runs; tests call `run_list_plans`,
+`run_import_plan` and `run_export_plan` directly with a database URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import func, select
+
+from core.i18n import _
+from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
+from plans.importer import PlanImportError, parse_plan
+from plans.store import PlanSummary, build_plan_view, find_plan, plans_list, save_plan
+from plans.terms import term_label
+from storage.db import make_engine, make_sessionmaker
+from storage.plans import Action
+
+FORMATS = {"xlsx": export_xlsx, "docx": export_docx, "csv": export_csv, "png": render_rag_png}
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("plans", help="list the action plans with their numbers")
+    parser.add_argument("--all", action="store_true", help="include plans that are no longer active")
+    parser.set_defaults(func=_cmd_plans)
+
+
+def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = import_subparsers.add_parser(
+        "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)")
+    parser.add_argument("file", type=Path, help="the plan file")
+    parser.add_argument("--dry-run", action="store_true", help="read and report, save nothing")
+    parser.set_defaults(func=_cmd_import)
+
+
+def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = export_subparsers.add_parser("plan", help="export a plan as XLSX, Word, CSV or a PNG RAG grid")
+    parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
+    parser.add_argument("--format", "-f", choices=sorted(FORMATS), default=None,
+                        help="file format (default: from the output file's extension)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    parser.set_defaults(func=_cmd_export)
+
+
+async def _migrated_url() -> str:
+    """The configured database, migrated to the latest schema (as every command-line command does)."""
+    from core.cli import migrate, settings_from_env
+
+    settings = settings_from_env()
+    await migrate(settings)
+    return settings.database_url
+
+
+def _cmd_plans(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_list_plans(await _migrated_url(), include_inactive=args.all)
+
+    return run()
+
+
+def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_import_plan(await _migrated_url(), args.file, dry_run=args.dry_run)
+
+    return run()
+
+
+def _cmd_export(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_export_plan(await _migrated_url(), args.plan, args.format, args.output)
+
+    return run()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The work (callable from tests)
+# ---------------------------------------------------------------------------------------------------------
+
+async def run_list_plans(database_url: str, include_inactive: bool = False, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            plans = list((await session.scalars(plans_list(include_inactive))).all())
+            counts = dict((await session.execute(
+                select(Action.plan_id, func.count(Action.id)).group_by(Action.plan_id))).all())
+    finally:
+        await engine.dispose()
+    if not plans:
+        print(_("No plans yet. Import one with: partnerbot import plan FILE"), file=out)
+        return 0
+    for plan in plans:
+        details = " · ".join(p for p in (plan.partnership or "", plan.year or "") if p)
+        line = _("{number:>3}  {title} ({n} actions)").format(number=plan.id, title=plan.title, n=counts.get(plan.id, 0))
+        print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(inactive)")),
+              file=out)
+    return 0
+
+
+def format_summary(summary: PlanSummary) -> list[str]:
+    """Lines describing an import (also used by the chat upload, after escaping)."""
+    lines = [
+        (_("Would import: {title}") if summary.dry_run else _("Imported plan {number}: {title}")).format(
+            number=summary.plan_id, title=summary.title),
+    ]
+    details = " · ".join(p for p in (summary.partnership or "", summary.year or "") if p)
+    if details:
+        lines.append("  " + details)
+    lines.append(_("  {sections} sections, {actions} actions").format(sections=summary.sections,
+                                                                     actions=summary.actions))
+    lines.append(_("  owners: {linked} of {owners} linked to people in the directory").format(
+        linked=summary.owners_linked, owners=summary.owners))
+    if summary.unlinked_names:
+        lines.append(_("  kept as text: {names}").format(names=", ".join(summary.unlinked_names)))
+    if summary.ambiguous_names:
+        lines.append(_("  more than one person could be: {names} (kept as text)").format(
+            names=", ".join(summary.ambiguous_names)))
+    if summary.updates:
+        lines.append(_("  {n} RAG ratings and comments from {terms}").format(
+            n=summary.updates, terms=", ".join(term_label(t, short=True) for t in summary.terms)))
+    if summary.same_title_plan_id is not None:
+        lines.append(_("  note: plan {number} already has this title").format(number=summary.same_title_plan_id))
+    if summary.warnings:
+        lines.append(_("  {n} things I could not read as plan fields:").format(n=len(summary.warnings)))
+        lines.extend(f"    - {w}" for w in summary.warnings)
+    if summary.dry_run:
+        lines.append(_("Dry run: nothing was saved."))
+    return lines
+
+
+async def run_import_plan(database_url: str, path: Path, dry_run: bool = False, actor_id: int | None = None,
+                          out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        print(_("Cannot read {path}: {error}").format(path=path, error=exc.strerror or exc), file=err)
+        return 1
+    try:
+        parsed = parse_plan(data, Path(path).name)
+    except PlanImportError as exc:
+        print(_("Not imported: {reason}").format(reason=exc), file=err)
+        return 1
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            summary = await save_plan(session, parsed, actor_id, dry_run=dry_run)
+    finally:
+        await engine.dispose()
+    for line in format_summary(summary):
+        print(line, file=out)
+    return 0
+
+
+def render(view: PlanView, fmt: str) -> bytes:
+    return FORMATS[fmt](view)
+
+
+async def run_export_plan(database_url: str, key: str, fmt: str | None, output: Path,
+                          out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    output = Path(output)
+    fmt = (fmt or output.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        print(_("Choose a format: {formats}").format(formats=", ".join(sorted(FORMATS))), file=err)
+        return 2
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            plan = await find_plan(session, key)
+            view = await build_plan_view(session, plan.id) if plan is not None else None
+    finally:
+        await engine.dispose()
+    if view is None:
+        print(_("No plan {key!r}. `partnerbot plans` lists them with their numbers.").replace(
+            "{key!r}", repr(key)), file=err)
+        return 1
+    data = render(view, fmt)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        print(_("Cannot write {path}: {error}").format(path=output, error=exc.strerror or exc), file=err)
+        return 1
+    print(_("Wrote {path}: plan {number} ({actions} actions, {terms} terms) as {fmt}").format(
+        path=output, number=view.id, actions=len(view.actions), terms=len(view.terms), fmt=fmt.upper()), file=out)
+    return 0

@@ -1,0 +1,386 @@
+"""Export a plan in the shapes people circulate (pure: a `PlanView` in, file bytes out).
+
+- XLSX: one row per action with a RAG column per term (cells filled red/amber/green/blue), the latest
+  comment, owners and milestones; above the header, the plan's title, partnership and year. It
+  re-imports to the same plan (`plans.importer.parse_plan`).
+- DOCX: the same as a Word table (landscape), sections as full-width rows, RAG cells shaded.
+- CSV: the XLSX columns, one header row.
+- PNG: the RAG grid (actions by terms) with a legend, for the chat.
+
+Every text cell that a spreadsheet could take for a formula (starting with = + - @, tab or CR) is
+written with a leading apostrophe; the importer removes it again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from core.i18n import _, format_date
+from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label
+from plans.terms import Term, term_label
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ActionView:
+    id: int
+    ref: str
+    text: str
+    section: str = ""
+    owners: list[str] = field(default_factory=list)  # owner names (linked to people or not)
+    owners_text: str = ""  # the owner cell as the plan wrote it (shown when no owner could be read: "TBC")
+    milestones: list[dict] = field(default_factory=list)
+    timeline: str = ""
+    impact: str = ""
+    kpis: str = ""
+    funding: str = ""
+    reporting: str = ""
+    due_date: dt.date | None = None
+    rag: dict[Term, str] = field(default_factory=dict)  # rating given in each term (latest that term)
+    comments: dict[Term, str] = field(default_factory=dict)  # latest comment in each term
+    latest_comment: str = ""
+    latest_comment_term: Term | None = None
+    latest_comment_by: str = ""
+    latest_comment_at: dt.datetime | None = None
+
+    @property
+    def owners_display(self) -> str:
+        return ", ".join(self.owners) if self.owners else self.owners_text
+
+    @property
+    def milestones_text(self) -> str:
+        return "\n".join(str(m.get("text") or "") for m in self.milestones if m.get("text"))
+
+    @property
+    def when_text(self) -> str:
+        whens = [str(m.get("when") or "") for m in self.milestones if m.get("when")]
+        return "\n".join(whens) if whens else self.timeline
+
+
+@dataclass
+class SectionView:
+    title: str
+    kpis: str = ""
+
+
+@dataclass
+class PlanView:
+    id: int
+    title: str
+    partnership: str | None = None
+    year: str | None = None
+    rag_set: tuple[str, ...] = ("R", "A", "G")
+    terms: list[Term] = field(default_factory=list)
+    sections: list[SectionView] = field(default_factory=list)
+    actions: list[ActionView] = field(default_factory=list)
+    generated_at: dt.datetime | None = None
+
+    def counts(self, term: Term) -> dict[str, int]:
+        """How many actions have each rating in `term` ('' = no rating)."""
+        out: dict[str, int] = {code: 0 for code in self.rag_set}
+        out[""] = 0
+        for action in self.actions:
+            code = action.rag.get(term, "")
+            out[code] = out.get(code, 0) + 1
+        return out
+
+
+def safe_cell(value: object) -> str:
+    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets an apostrophe in front."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _headers(view: PlanView) -> list[str]:
+    return ([_("Ref"), _("Section"), _("Action"), _("Owners"), _("Milestones"), _("Timeline"), _("Impact"),
+             _("KPIs"), _("Funding"), _("Reporting")]
+            + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")])
+
+
+def _row(view: PlanView, action: ActionView) -> list[str]:
+    return ([action.ref, action.section, action.text, action.owners_display, action.milestones_text,
+             action.when_text, action.impact, action.kpis, action.funding, action.reporting]
+            + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment])
+
+
+def _subtitle(view: PlanView) -> list[str]:
+    lines = []
+    if view.partnership:
+        lines.append(_("Partnership: {name}").format(name=view.partnership))
+    if view.year:
+        lines.append(_("Year: {year}").format(year=view.year))
+    when = view.generated_at or dt.datetime.now(dt.timezone.utc)
+    lines.append(_("Exported {date}").format(date=format_date(when.date())))
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------------
+# XLSX
+# ---------------------------------------------------------------------------------------------------------
+
+def export_xlsx(view: PlanView) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Plan")[:31]
+    headers = _headers(view)
+    sheet.append([safe_cell(view.title)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for line in _subtitle(view):
+        sheet.append([safe_cell(line)])
+    sheet.append([])
+    header_row = sheet.max_row + 1
+    sheet.append([safe_cell(h) for h in headers])
+    thin = Side(style="thin", color="BBBBBB")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for col in range(1, len(headers) + 1):
+        cell = sheet.cell(row=header_row, column=col)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.border = border
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    first_term_col = 11
+    for action in view.actions:
+        sheet.append([safe_cell(v) for v in _row(view, action)])
+        r = sheet.max_row
+        for col in range(1, len(headers) + 1):
+            cell = sheet.cell(row=r, column=col)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = border
+        for i, term in enumerate(view.terms):
+            code = action.rag.get(term)
+            if code:
+                cell = sheet.cell(row=r, column=first_term_col + i)
+                cell.fill = PatternFill("solid", fgColor=RAG_COLOURS[code])
+                cell.font = Font(bold=True, color=RAG_TEXT_COLOURS[code])
+                cell.alignment = Alignment(horizontal="center", vertical="top")
+    widths = [8, 22, 45, 22, 40, 18, 35, 20, 14, 14] + [8] * len(view.terms) + [45]
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=4)
+
+    legend = book.create_sheet(_("Key")[:31])
+    legend.append([_("Code"), _("Rating")])
+    for code in view.rag_set:
+        legend.append([code, rag_label(code)])
+        legend.cell(row=legend.max_row, column=1).fill = PatternFill("solid", fgColor=RAG_COLOURS[code])
+    if any(s.kpis for s in view.sections):
+        legend.append([])
+        legend.append([_("Section"), _("KPIs")])
+        for section in view.sections:
+            if section.kpis:
+                legend.append([safe_cell(section.title), safe_cell(section.kpis)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------------------------
+
+def export_csv(view: PlanView) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(h) for h in _headers(view)])
+    for action in view.actions:
+        writer.writerow([safe_cell(v) for v in _row(view, action)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DOCX
+# ---------------------------------------------------------------------------------------------------------
+
+def _shade(cell: object, colour: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    props = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), colour)
+    props.append(shading)
+
+
+def export_docx(view: PlanView) -> bytes:
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt, RGBColor
+
+    document = docx.Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    document.add_heading(view.title, level=1)
+    for line in _subtitle(view):
+        document.add_paragraph(line)
+
+    headers = ([_("Ref"), _("Action"), _("Owners"), _("Milestones"), _("Timeline")]
+               + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")])
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    for i, header in enumerate(headers):
+        cell = table.rows[0].cells[i]
+        cell.text = header
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+        _shade(cell, "DDDDDD")
+    current_section: str | None = None
+    for action in view.actions:
+        if action.section and action.section != current_section:
+            current_section = action.section
+            row = table.add_row()
+            merged = row.cells[0].merge(row.cells[len(headers) - 1])
+            merged.text = action.section
+            for run in merged.paragraphs[0].runs:
+                run.bold = True
+            _shade(merged, "EEEEEE")
+        cells = table.add_row().cells
+        values = ([action.ref, action.text, action.owners_display, action.milestones_text, action.when_text]
+                  + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment])
+        for i, value in enumerate(values):
+            cells[i].text = value
+        for i, term in enumerate(view.terms):
+            code = action.rag.get(term)
+            if code:
+                cell = cells[5 + i]
+                _shade(cell, RAG_COLOURS[code])
+                for run in cell.paragraphs[0].runs:
+                    run.bold = True
+                    run.font.color.rgb = RGBColor.from_string(RAG_TEXT_COLOURS[code])
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(8)
+    key = document.add_paragraph()
+    key.add_run(_("Key: ")).bold = True
+    key.add_run(", ".join(f"{code} = {rag_label(code)}" for code in view.rag_set))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PNG: the RAG grid
+# ---------------------------------------------------------------------------------------------------------
+
+_FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/dejavu/DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
+_BOLD_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+               "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf")
+
+
+def _font(size: int, bold: bool = False):  # type: ignore[no-untyped-def]
+    """A TrueType font if the system has one, else Pillow's built-in scalable font (Pillow >= 10.1)."""
+    from PIL import ImageFont
+
+    for name in (_BOLD_FILES if bold else _FONT_FILES):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def _fit(draw, text: str, font, width: int) -> str:  # type: ignore[no-untyped-def]
+    text = " ".join(text.split())
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def render_rag_png(view: PlanView, max_actions: int | None = None) -> bytes:
+    """The RAG grid as a PNG: one row per action (ref and text), one column per term, coloured cells,
+    section bands and a legend with counts for the latest term."""
+    from PIL import Image, ImageDraw
+
+    actions = view.actions[:max_actions] if max_actions else view.actions
+    terms = view.terms or []
+    font, bold, small = _font(15), _font(15, bold=True), _font(13)
+    title_font = _font(20, bold=True)
+    pad, row_h, ref_w, text_w, term_w = 16, 28, 64, 420, 76
+    sections_in_order = []
+    for action in actions:
+        if action.section and (not sections_in_order or sections_in_order[-1] != action.section):
+            sections_in_order.append(action.section)
+    width = pad * 2 + ref_w + text_w + term_w * max(len(terms), 1)
+    header_h = 70
+    legend_h = 60
+    height = header_h + row_h * (1 + len(actions) + len(sections_in_order)) + legend_h + pad
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((pad, pad), _fit(draw, view.title, title_font, width - 2 * pad), font=title_font, fill="black")
+    sub = " · ".join(p for p in (view.partnership or "", view.year or "") if p)
+    if sub:
+        draw.text((pad, pad + 28), _fit(draw, sub, small, width - 2 * pad), font=small, fill=(90, 90, 90))
+    y = header_h
+    x_terms = pad + ref_w + text_w
+    draw.rectangle([pad, y, width - pad, y + row_h], fill=(225, 225, 225))
+    draw.text((pad + 4, y + 6), _("Ref"), font=bold, fill="black")
+    draw.text((pad + ref_w + 4, y + 6), _("Action"), font=bold, fill="black")
+    for i, term in enumerate(terms):
+        label = term_label(term, short=True)
+        draw.text((x_terms + i * term_w + 6, y + 6), _fit(draw, label, bold, term_w - 8), font=bold, fill="black")
+    y += row_h
+    current = None
+    for action in actions:
+        if action.section and action.section != current:
+            current = action.section
+            draw.rectangle([pad, y, width - pad, y + row_h], fill=(242, 242, 242))
+            draw.text((pad + 4, y + 6), _fit(draw, current, bold, width - 2 * pad - 8), font=bold, fill=(60, 60, 60))
+            y += row_h
+        draw.line([pad, y + row_h, width - pad, y + row_h], fill=(220, 220, 220))
+        draw.text((pad + 4, y + 6), _fit(draw, action.ref, font, ref_w - 8), font=font, fill="black")
+        draw.text((pad + ref_w + 4, y + 6), _fit(draw, action.text, font, text_w - 10), font=font, fill="black")
+        for i, term in enumerate(terms):
+            x = x_terms + i * term_w
+            code = action.rag.get(term)
+            box = [x + 3, y + 3, x + term_w - 3, y + row_h - 3]
+            if code:
+                draw.rectangle(box, fill=_hex(RAG_COLOURS[code]))
+                cx = x + (term_w - int(draw.textlength(code, font=bold))) // 2
+                draw.text((cx, y + 6), code, font=bold, fill=_hex(RAG_TEXT_COLOURS[code]))
+            else:
+                draw.rectangle(box, outline=(210, 210, 210))
+        y += row_h
+    # Legend, with counts for the latest term.
+    y += pad // 2
+    x = pad
+    rated = [t for t in terms if any(t in a.rag for a in view.actions)]
+    latest = rated[-1] if rated else (terms[-1] if terms else None)
+    counts = view.counts(latest) if latest else {}
+    for code in view.rag_set:
+        draw.rectangle([x, y + 4, x + 18, y + 22], fill=_hex(RAG_COLOURS[code]))
+        label = rag_label(code) + (f" ({counts.get(code, 0)})" if latest else "")
+        draw.text((x + 24, y + 4), label, font=small, fill="black")
+        x += 24 + int(draw.textlength(label, font=small)) + 18
+    if latest:
+        draw.rectangle([x, y + 4, x + 18, y + 22], outline=(180, 180, 180))
+        label = _("No rating ({n})").format(n=counts.get("", 0))
+        draw.text((x + 24, y + 4), label, font=small, fill="black")
+        note = _("Counts for {term}").format(term=term_label(latest))
+        draw.text((pad, y + 28), note, font=small, fill=(90, 90, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+

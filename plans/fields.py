@@ -1,0 +1,164 @@
+"""Which column of a plan's table holds which field, by meaning (pure).
+
+Known headers are matched by `directory.headers.match_headers` (the generic matcher, tolerant of case,
+punctuation and misspellings) against `PLAN_FIELDS`. Headers it leaves unplaced get a second, word-level
+pass here: a header that contains a synonym's words ("Person responsible" ⊃ "responsible", "Target
+completion date" ⊃ "date") is taken for that field, the most specific synonym first. Columns labelled
+with a term ("Aut 16", "RAG rated progress Spr 17", "Progress comment Sum 17") are RAG or comment
+columns for that term, as many as the plan has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from directory.headers import match_headers, normalise_header
+from plans.rag import parse_term_label
+
+# Field → headers that mean it, preferred first. The action column is the one a table must have.
+PLAN_FIELDS: dict[str, tuple[str, ...]] = {
+    "action": ("Action", "Actions", "Action points", "Action point", "Priority tasks", "Priority task", "Task",
+               "Tasks", "Proposed action", "Proposed actions", "Key actions and impact", "Key actions",
+               "Key action", "Actions to be taken", "Action to be taken", "Activity", "Activities",
+               "What will we do", "What", "Objective", "Objectives", "Strategy", "Strategies", "Intervention",
+               "Recommendation", "Recommendations", "Description"),
+    "ref": ("Ref", "Ref.", "Reference", "No", "No.", "Number", "#", "Item", "Action no", "Action number",
+            "Action ref", "ID"),
+    "section": ("Section", "Strand", "Area", "Priority", "Workstream", "Work stream", "Theme", "Focus",
+                "Priority area", "Key priority", "Aim"),
+    "owner": ("Owner", "Owners", "Lead", "Leads", "Lead person", "Lead(s)", "By whom", "Task owner", "Responsible",
+              "Who", "Person responsible", "Responsibility", "Accountable", "Action owner", "Led by",
+              "Staff responsible", "Lead officer"),
+    "milestones": ("Milestones", "Milestone", "Key milestones", "Steps", "Key steps", "Interim milestones",
+                   "Milestones and success criteria"),
+    "date": ("Date", "Dates", "Timescale", "Timescales", "Timeline", "Timeframe", "Time frame", "When",
+             "By when", "Deadline", "Target date", "Completion date", "Due", "Due date", "Date due"),
+    "impact": ("Impact", "Intended impact", "Expected impact", "Outcome", "Outcomes", "Expected outcome",
+               "Intended outcome", "Evidence of impact", "Impact on pupils"),
+    "kpis": ("KPIs", "KPI", "Success criteria", "Key performance indicators", "Measures", "Measure of success",
+             "Success measures", "Targets", "Target", "What does better look like", "Performance indicators",
+             "Evaluation", "How will we know", "Evidence of success"),
+    "funding": ("£ source", "Funding", "Funding source", "Source of funding", "Budget", "Budget cost", "Cost",
+                "Costs", "Resources", "Resource", "£", "Finance", "Budget/resources"),
+    "reporting": ("Reporting", "Report to", "Reporting to", "Reports to", "Monitoring", "Monitored by",
+                  "Accountable to", "Governance", "Monitoring and evaluation"),
+    "rag": ("RAG", "RAG rating", "RAG rated progress", "RAG status", "Status", "BRAG", "Rating", "Progress RAG"),
+    "comment": ("Progress comment", "Progress comments", "Progress", "Comment", "Comments", "Commentary",
+                "Progress update", "Update", "Latest comment", "Notes", "Progress to date", "Evidence",
+                "Latest update"),
+}
+
+# Words in a header that mark a term column as a comment, not a RAG, column.
+_COMMENT_WORDS = ("comment", "commentary", "progress update", "update", "note", "notes", "evidence", "narrative")
+
+# The word-level pass takes a header for a field when a synonym scores at least this (see `word_score`).
+WORD_PASS_THRESHOLD = 80.0
+
+
+@dataclass
+class PlanColumns:
+    headers: list[str]
+    columns: dict[str, int] = field(default_factory=dict)  # field → column (single-column fields)
+    rag_terms: dict[int, tuple[int, str]] = field(default_factory=dict)  # column → (academic year, term)
+    comment_terms: dict[int, tuple[int, str]] = field(default_factory=dict)  # column → (academic year, term)
+    unmatched: list[tuple[int, str]] = field(default_factory=list)  # (column, header) kept as extra
+    how: dict[str, str] = field(default_factory=dict)  # field → header it was read from
+
+    @property
+    def has_action(self) -> bool:
+        return "action" in self.columns
+
+
+def _words(text: str) -> list[str]:
+    return [_stem(w) for w in normalise_header(text).split()]
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+_STOP = {"the", "of", "and", "a", "an", "to", "for", "by", "in", "on", "what", "who", "when"}
+
+
+def word_score(header: str, synonym: str) -> float:
+    """How well `header` means `synonym` by words: every synonym word present (allowing misspellings)
+    scores high, more so when the header has few other words."""
+    h_words = [w for w in _words(header) if w]
+    s_words = [w for w in _words(synonym) if w]
+    if not h_words or not s_words:
+        return 0.0
+    s_content = [w for w in s_words if w not in _STOP] or s_words
+    hits = 0.0
+    for sw in s_content:
+        best = max(fuzz.ratio(sw, hw) for hw in h_words)
+        if best >= 85:
+            hits += best / 100
+    coverage = hits / len(s_content)
+    if coverage < 0.99:
+        return coverage * 70  # some words missing: below the threshold unless nearly all are there
+    h_content = [w for w in h_words if w not in _STOP] or h_words
+    extra = max(0, len(h_content) - len(s_content))
+    return 100.0 - 6.0 * extra + 2.0 * min(len(s_content), 3)
+
+
+def match_plan_headers(headers: Sequence[str], default_year: int | None = None) -> PlanColumns:
+    """Place every header: term columns first, then `match_headers`, then the word-level pass.
+    `default_year` (the plan's academic year) dates term columns that name no year ("Autumn term")."""
+    raw = [h or "" for h in headers]
+    result = PlanColumns(headers=list(raw))
+    plain: list[str] = []
+    for col, header in enumerate(raw):
+        norm = normalise_header(header)
+        term = parse_term_label(header, default_year) if norm else None
+        if term is not None:
+            if any(w in norm.split() or (" " in w and w in norm) for w in _COMMENT_WORDS):
+                result.comment_terms[col] = term
+            else:
+                result.rag_terms[col] = term
+            plain.append("")  # hide it from the single-field matching
+        else:
+            plain.append(header)
+
+    mapped = match_headers(plain, PLAN_FIELDS)
+    result.columns = dict(mapped.columns)
+    for name, col in result.columns.items():
+        result.how[name] = raw[col]
+
+    # Word-level pass for headers nobody has placed yet.
+    used = set(result.columns.values()) | set(result.rag_terms) | set(result.comment_terms)
+    candidates: list[tuple[float, int, str, int]] = []
+    for col, header in enumerate(plain):
+        if not header.strip() or col in used:
+            continue
+        for name, synonyms in PLAN_FIELDS.items():
+            if name in result.columns:
+                continue
+            best = max(word_score(header, s) for s in synonyms)
+            if best >= WORD_PASS_THRESHOLD:
+                candidates.append((best, -list(PLAN_FIELDS).index(name), name, col))
+    candidates.sort(reverse=True)
+    for _score, _order, name, col in candidates:
+        if name in result.columns or col in used:
+            continue
+        result.columns[name] = col
+        result.how[name] = raw[col]
+        used.add(col)
+
+    for col, header in enumerate(raw):
+        if header.strip() and col not in used:
+            result.unmatched.append((col, header))
+    return result
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """True when a row reads like a plan table's header (it names an action column and one more field)."""
+    cols = match_plan_headers(list(cells))
+    return cols.has_action and (len(cols.columns) + len(cols.rag_terms)) >= 2
+

@@ -1,0 +1,189 @@
+"""RAG ratings and term labels: codes, parsing, labels and colours (pure, no I/O).
+
+Codes: R red (off track), A amber (at risk / partly done), G green (on track), B blue (complete).
+A plan keeps its own set (``Plan.rag_set``, e.g. "R,A,G" or "B,R,A,G"); parse it with `parse_rag_set`.
+
+Term labels as plans write them over their RAG columns ("Aut 16", "Spr 17", "Sum 17", "Autumn 2016",
+"Spring term 2017", "RAG rated progress Aut 16") are read by `parse_term_label`, which returns the
+academic year's start (2016 for 2016-17) and the term name ("autumn" | "spring" | "summer").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from core.i18n import N_, _
+
+RAG_CODES = ("B", "R", "A", "G")
+DEFAULT_RAG_SET = ("R", "A", "G")
+
+# Fill colours (RGB hex, no '#') used by every export and the RAG picture.
+RAG_COLOURS: dict[str, str] = {
+    "R": "E74C3C",  # red
+    "A": "F5A623",  # amber
+    "G": "2ECC71",  # green
+    "B": "3498DB",  # blue = complete
+}
+# Text colour that reads well on each fill.
+RAG_TEXT_COLOURS: dict[str, str] = {"R": "FFFFFF", "A": "000000", "G": "000000", "B": "FFFFFF"}
+
+_RAG_LABELS = {"R": N_("Red"), "A": N_("Amber"), "G": N_("Green"), "B": N_("Blue")}
+_RAG_MEANINGS = {"R": N_("off track"), "A": N_("at risk"), "G": N_("on track"), "B": N_("complete")}
+_RAG_EMOJI = {"R": "🔴", "A": "🟠", "G": "🟢", "B": "🔵"}
+
+# Words and phrases (lower case, without variation selectors) → code. "complete" is special (see parse_rag).
+_WORDS: dict[str, str] = {
+    "r": "R", "red": "R", "🔴": "R", "❤": "R", "🟥": "R", "off track": "R", "off-track": "R", "offtrack": "R",
+    "a": "A", "amber": "A", "🟠": "A", "🟡": "A", "🟧": "A", "🟨": "A", "yellow": "A", "orange": "A",
+    "at risk": "A", "at-risk": "A", "partly": "A", "partially": "A", "partly done": "A",
+    "g": "G", "green": "G", "🟢": "G", "🟩": "G", "on track": "G", "on-track": "G", "ontrack": "G",
+    "b": "B", "blue": "B", "🔵": "B", "🟦": "B",
+}
+_COMPLETE = {"complete", "completed", "done", "finished", "achieved"}
+_STRIP = " \t\r\n.,;:!-–—()[]*_\"'"
+
+
+def _norm(text: str) -> str:
+    text = text.replace("\ufe0f", "").replace("\u200d", "").strip(_STRIP).lower()
+    return re.sub(r"\s+", " ", text)
+
+
+def parse_rag_set(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """'R,A,G' → ('R', 'A', 'G'); 'B,R,A,G' adds Blue. Raises ValueError for unknown codes."""
+    if value is None:
+        return DEFAULT_RAG_SET
+    parts = value.replace(";", ",").replace("/", ",").split(",") if isinstance(value, str) else list(value)
+    codes: list[str] = []
+    for part in parts:
+        code = part.strip().upper()
+        if not code:
+            continue
+        if code not in RAG_CODES:
+            raise ValueError(f"unknown RAG code {part!r}: use B, R, A, G")
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise ValueError("empty RAG set")
+    return tuple(codes)
+
+
+def format_rag_set(codes: Iterable[str]) -> str:
+    return ",".join(codes)
+
+
+def parse_rag(text: str | None, rag_set: str | Iterable[str] | None = None) -> str | None:
+    """Read a RAG rating as people type it: 'r', 'Red', 'AMBER', '🟢', 'on track', 'done' ….
+
+    'complete'/'completed'/'done' give B when the plan's set has B, else G. With `rag_set` given, a
+    code outside it (e.g. 'blue' for an R/A/G plan) gives None; with no set, B/R/A/G are all accepted.
+    Anything not a rating gives None.
+    """
+    if not text:
+        return None
+    word = _norm(text)
+    if not word:
+        return None
+    allowed = set(parse_rag_set(rag_set)) if rag_set is not None else set(RAG_CODES)
+    if word in _COMPLETE:
+        return "B" if rag_set is not None and "B" in allowed else "G"
+    code = _WORDS.get(word)
+    if code is None and len(word) > 1 and all(ch in _WORDS for ch in word):
+        return None  # "🔴🟢": ambiguous
+    if code is None:
+        return None
+    return code if code in allowed else None
+
+
+def split_rag_prefix(text: str, rag_set: str | Iterable[str] | None = None) -> tuple[str | None, str]:
+    """Split a leading rating off a line: 'amber Survey sent' → ('A', 'Survey sent');
+    'on track - all good' → ('G', 'all good'); no rating → (None, text)."""
+    stripped = text.strip()
+    tokens = stripped.split()
+    for n in (2, 1):
+        if len(tokens) < n:
+            continue
+        head = " ".join(tokens[:n])
+        # An emoji glued to the text ("🟢done") still counts.
+        code = parse_rag(head, rag_set)
+        if code is not None:
+            rest = stripped.split(None, n)[n] if len(tokens) > n else ""
+            return code, rest.lstrip(_STRIP).strip()
+    if stripped and stripped[0] in "🔴🟠🟡🟢🔵🟥🟧🟨🟩🟦":
+        code = parse_rag(stripped[0], rag_set)
+        if code is not None:
+            return code, stripped[1:].lstrip(_STRIP + "\ufe0f").strip()
+    return None, text.strip()
+
+
+def rag_label(code: str | None) -> str:
+    """'Red', 'Amber', 'Green', 'Blue' in the active locale; '' for None."""
+    if not code:
+        return ""
+    return _(_RAG_LABELS[code.upper()])
+
+
+def rag_meaning(code: str | None) -> str:
+    """'off track', 'at risk', 'on track', 'complete' in the active locale."""
+    if not code:
+        return ""
+    return _(_RAG_MEANINGS[code.upper()])
+
+
+def rag_emoji(code: str | None) -> str:
+    """🔴 🟠 🟢 🔵, or ⚪ when there is no rating."""
+    if not code:
+        return "⚪"
+    return _RAG_EMOJI.get(code.upper(), "⚪")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Term labels
+# ---------------------------------------------------------------------------------------------------------
+
+_TERM_WORDS = {
+    "autumn": "autumn", "aut": "autumn", "au": "autumn", "autum": "autumn", "fall": "autumn", "michaelmas": "autumn",
+    "spring": "spring", "spr": "spring", "sp": "spring", "spg": "spring", "lent": "spring",
+    "summer": "summer", "sum": "summer", "su": "summer", "smr": "summer", "trinity": "summer",
+}
+_TERM_RE = re.compile(
+    r"(?<![a-z])(autumn|autum|aut|au|fall|michaelmas|spring|spr|spg|sp|summer|sum|smr|su|lent|trinity)(?![a-z])"
+    r"(?:\s*term)?\.?"
+    r"(?:\s*(?P<half>[12])(?!\d))?"  # "Aut 1" / "Spr2": a half-term, not a year
+    r"(?:[\s,'’-]*(?P<y1>\d{4}|\d{2})(?!\d)(?:\s*[-/–]\s*(?P<y2>\d{4}|\d{2})(?!\d))?)?",
+    re.IGNORECASE,
+)
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def parse_term_label(text: str | None, default_year: int | None = None) -> tuple[int, str] | None:
+    """Read a term label: 'Aut 16' → (2016, 'autumn'); 'Spr 17' → (2016, 'spring'); 'Summer 2017' →
+    (2016, 'summer'); 'Autumn 2016-17' → (2016, 'autumn'); 'RAG rated progress Aut 16' → (2016, 'autumn').
+
+    A label without a year ('Autumn term', 'Aut 1') uses `default_year` (the academic year's start) or
+    gives None. Not a term label → None.
+    """
+    if not text:
+        return None
+    for match in _TERM_RE.finditer(text):
+        word = match.group(1).lower()
+        term = _TERM_WORDS.get(word)
+        if term is None:
+            continue
+        y1, y2 = match.group("y1"), match.group("y2")
+        # Very short words ("au", "sp", "su") only count when a year or "term" follows, to avoid false hits.
+        if len(word) <= 2 and not y1 and "term" not in match.group(0).lower():
+            continue
+        if y1:
+            first = _full_year(y1)
+            if y2:  # "2016-17": the academic year is given
+                return first, term
+            return (first if term == "autumn" else first - 1), term
+        if default_year is not None:
+            return default_year, term
+        return None
+    return None

@@ -1,0 +1,201 @@
+"""English academic terms and school holidays (pure: no database, no Telegram).
+
+An academic year is named by the calendar year it starts in (2025 = 2025-26) and has three terms,
+worked out from the date in Europe/London:
+
+- Autumn: 1 September - 31 December
+- Spring: 1 January - Easter Sunday
+- Summer: Easter Monday - 31 August
+
+Easter is computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import total_ordering
+from typing import Protocol
+
+from core import clock
+from core.i18n import N_, _
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+AUTUMN = "autumn"
+SPRING = "spring"
+SUMMER = "summer"
+TERMS = (AUTUMN, SPRING, SUMMER)
+
+_LONG = {AUTUMN: N_("Autumn {year}"), SPRING: N_("Spring {year}"), SUMMER: N_("Summer {year}")}
+_SHORT = {AUTUMN: N_("Aut {yy}"), SPRING: N_("Spr {yy}"), SUMMER: N_("Sum {yy}")}
+_NAMES = {AUTUMN: N_("Autumn"), SPRING: N_("Spring"), SUMMER: N_("Summer")}
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own name
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Term:
+    """One term of an academic year; ordered in time."""
+
+    academic_year: int  # 2025 for 2025-26
+    term: str  # autumn | spring | summer
+
+    def __post_init__(self) -> None:
+        if self.term not in TERMS:
+            raise ValueError(f"unknown term {self.term!r}")
+
+    @property
+    def index(self) -> int:
+        return TERMS.index(self.term)
+
+    def _key(self) -> tuple[int, int]:
+        return (self.academic_year, self.index)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Term):
+            return NotImplemented
+        return self._key() < other._key()
+
+    @property
+    def calendar_year(self) -> int:
+        """The calendar year the term falls in (Spring and Summer are in the year after the start)."""
+        return self.academic_year if self.term == AUTUMN else self.academic_year + 1
+
+    @property
+    def start(self) -> dt.date:
+        if self.term == AUTUMN:
+            return dt.date(self.academic_year, 9, 1)
+        if self.term == SPRING:
+            return dt.date(self.academic_year + 1, 1, 1)
+        return easter_sunday(self.academic_year + 1) + dt.timedelta(days=1)
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the term (inclusive)."""
+        if self.term == AUTUMN:
+            return dt.date(self.academic_year, 12, 31)
+        if self.term == SPRING:
+            return easter_sunday(self.academic_year + 1)
+        return dt.date(self.academic_year + 1, 8, 31)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def next(self) -> Term:
+        if self.term == SUMMER:
+            return Term(self.academic_year + 1, AUTUMN)
+        return Term(self.academic_year, TERMS[self.index + 1])
+
+    def previous(self) -> Term:
+        if self.term == AUTUMN:
+            return Term(self.academic_year - 1, SUMMER)
+        return Term(self.academic_year, TERMS[self.index - 1])
+
+    @property
+    def code(self) -> str:
+        """A compact key for callback data and storage: '2025-autumn'."""
+        return f"{self.academic_year}-{self.term}"
+
+    @classmethod
+    def parse(cls, code: str) -> Term:
+        year, _sep, term = code.partition("-")
+        return cls(int(year), term)
+
+    def __str__(self) -> str:
+        return term_label(self)
+
+
+def to_local_date(value: dt.date | dt.datetime, tz: dt.tzinfo = LONDON) -> dt.date:
+    """The calendar date in `tz` (Europe/London by default); naive datetimes are taken as UTC."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(tz).date()
+    return value
+
+
+def term_for(value: dt.date | dt.datetime, tz: dt.tzinfo = LONDON) -> Term:
+    """The academic term a date (or moment, read in Europe/London) falls in."""
+    day = to_local_date(value, tz)
+    if day.month >= 9:
+        return Term(day.year, AUTUMN)
+    if day <= easter_sunday(day.year):
+        return Term(day.year - 1, SPRING)
+    return Term(day.year - 1, SUMMER)
+
+
+def current_term(tz: dt.tzinfo = LONDON) -> Term:
+    return term_for(clock.now(), tz)
+
+
+def today(tz: dt.tzinfo = LONDON) -> dt.date:
+    """Today's date in Europe/London by the controllable clock."""
+    return to_local_date(clock.now(), tz)
+
+
+def previous_term(term: Term) -> Term:
+    return term.previous()
+
+
+def term_label(term: Term, short: bool = False) -> str:
+    """'Autumn 2025' or, short, 'Aut 25' (the labels plans use on their RAG columns)."""
+    if short:
+        return _(_SHORT[term.term]).format(yy=f"{term.calendar_year % 100:02d}")
+    return _(_LONG[term.term]).format(year=term.calendar_year)
+
+
+def term_name(term: str) -> str:
+    """'Autumn', 'Spring' or 'Summer', translated."""
+    return _(_NAMES[term])
+
+
+def academic_year_label(academic_year: int) -> str:
+    """'2025-26'."""
+    return f"{academic_year}-{(academic_year + 1) % 100:02d}"
+
+
+def terms_between(first: Term, last: Term) -> list[Term]:
+    """Every term from `first` to `last` inclusive, in order."""
+    out: list[Term] = []
+    term = first
+    while term <= last:
+        out.append(term)
+        term = term.next()
+    return out
+
+
+class HolidayLike(Protocol):
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class HolidayRange:
+    """Inclusive date range of a school holiday (storage.plans.Holiday rows have the same shape)."""
+
+    start: dt.date
+    end: dt.date
+    label: str = ""
+
+
+def in_holiday(day: dt.date | dt.datetime, holidays: Iterable[HolidayLike], tz: dt.tzinfo = LONDON) -> bool:
+    """True when the date falls in any of the (inclusive) holiday ranges."""
+    local = to_local_date(day, tz)
+    return any(h.start <= local <= h.end for h in holidays)

@@ -1,0 +1,56 @@
+"""Every reply passes through gettext: a pseudo-translation changes what a member sees, and dates follow
+the locale through Babel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+
+from core import i18n
+from storage.access import Member
+from tests.harness import ChatDriver, Users
+
+
+@pytest.fixture
+def pseudo_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A catalog 'en_XA' that upper-cases a few of the bot's own strings."""
+    catalog = Catalog(locale="en_GB")
+    for msgid in ("What I can do for you", "what I can do", "Or just type a name, a school or a specialism to search.",
+                  "I don't know /{command}. Send /help to see what I can do."):
+        catalog.add(msgid, msgid.upper().replace("{COMMAND}", "{command}"))
+    target = tmp_path / "en_XA" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with open(target / "messages.mo", "wb") as handle:
+        write_mo(handle, catalog)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n._translations.cache_clear()
+    yield "en_XA"
+    i18n._translations.cache_clear()
+
+
+async def test_replies_follow_the_members_locale(chat: ChatDriver, users: Users, sessionmaker,
+                                                 pseudo_locale: str) -> None:
+    async with sessionmaker.begin() as session:
+        (await session.get(Member, users.member)).locale = pseudo_locale
+    sent = await chat.send("/help", user=users.member)
+    assert "WHAT I CAN DO FOR YOU" in sent[0].text
+    assert "/help — WHAT I CAN DO" in sent[0].text
+    sent = await chat.send("/nonsense", user=users.member)
+    assert sent[0].text.startswith("I DON'T KNOW /nonsense.")
+    # Someone else, in the default locale, is unaffected.
+    sent = await chat.send("/help", user=users.lead)
+    assert "What I can do for you" in sent[0].text
+
+
+def test_dates_are_uk_style() -> None:
+    assert i18n.format_date(dt.date(2025, 9, 1)) == "1 Sept 2025"
+    assert i18n.format_date(None) == ""
+    token = i18n.current_locale.set("fr_FR")
+    try:
+        assert i18n.format_date(dt.date(2025, 9, 1)) == "1 sept. 2025"
+    finally:
+        i18n.current_locale.reset(token)
