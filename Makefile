@@ -20,7 +20,7 @@ install: $(STAMP) compile-locales
 
 # Compiled catalogs are build output (not committed); compile whenever a .po is newer.
 compile-locales: $(STAMP)
-	@$(BIN)/pybabel compile -q -d locales -D messages || true
+	@$(BIN)/pybabel compile -d locales -D messages >/dev/null 2>&1
 
 run: install
 	@$(BIN)/partnerbot run
@@ -38,8 +38,9 @@ bench: install
 
 # Extract every translatable string into locales/messages.pot and merge it into each catalog.
 locales: $(STAMP)
-	@$(BIN)/pybabel extract -q -F babel.cfg -k t -k N_ -k describe:3 -o locales/messages.pot .
-	@$(BIN)/pybabel update -q -i locales/messages.pot -d locales -D messages
+	@$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k describe:3 -k ngettext:1,2 --sort-by-file \
+		--project=PartnerBot -o locales/messages.pot bot.py core handlers directory plans storage >/dev/null 2>&1
+	@$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages >/dev/null 2>&1
 
 clean:
 	rm -rf $(VENV) .pytest_cache console-files

@@ -24,7 +24,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                       updater: bool = True) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """The configured Application, not started. `request` replaces the network (console, tests)."""
     from handlers import register
-    from storage.persistence import SQLPersistence
+    from storage.persistence import SQLPersistence, attach
 
     set_default_locale(settings.default_locale)
     engine = make_engine(settings.database_url)
@@ -51,6 +51,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     application = builder.build()
     application.bot_data["services"] = services
     register(application)
+    # Save conversation state after every update, not every few seconds: a restart mid-/update resumes.
+    attach(application)
     return application
 
 

@@ -27,8 +27,8 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from benchmarks.data import cache_dir
 from benchmarks.common import DEFAULT_PG_URL, Env, Postgres, Section, Sizes, machine
+from benchmarks.data import cache_dir
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -81,7 +81,7 @@ async def run_all(sizes: Sizes, only: tuple[str, ...] = NAMES, pg_url: str | Non
             start = time.perf_counter()
             try:
                 section = await runners[name](env)
-            except Exception as exc:  # noqa: BLE001 - one failing benchmark must not hide the others
+            except Exception as exc:
                 if strict:
                     raise
                 traceback.print_exc()
@@ -98,11 +98,11 @@ async def run_all(sizes: Sizes, only: tuple[str, ...] = NAMES, pg_url: str | Non
 
 
 def render(sections: list[Section], facts: dict[str, str], sizes: Sizes, elapsed: float, command: str) -> str:
-    today = dt.datetime.now(dt.timezone.utc)
+    today = dt.datetime.now(dt.UTC)
     out = ["# Benchmark results", "",
-           f"Written by `{command}` on {today:%-d %B %Y at %H:%M} UTC in {elapsed:.0f} s. Every figure stands beside "
-           "a baseline measured in the same run, so the ratios hold on a noisy machine even when the absolute "
-           "times move. Targets are from issue 6.", "",
+           (f"Written by `{command}` on {today:%-d %B %Y at %H:%M} UTC in {elapsed:.0f} s. Every figure stands "
+            "beside a baseline measured in the same run, so the ratios hold on a noisy machine even when the "
+            "absolute times move. Targets are from issue 6."), "",
            "| machine | |", "| --- | --- |",
            f"| CPU | {facts.get('cpu', '?')} |", f"| cores | {facts.get('cores', '?')} |",
            f"| memory | {facts.get('memory', '?')} |", f"| Python | {facts.get('python', '?')} |",

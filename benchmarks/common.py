@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import math
 import os
 import platform
 import shutil
@@ -106,7 +106,7 @@ def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
 
 
@@ -207,7 +207,7 @@ class Postgres:
 
         try:
             conn = await asyncpg.connect(_asyncpg_dsn(self.url, "postgres"), timeout=5)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             return False
         try:

@@ -133,7 +133,8 @@ def school_names(n: int, seed: int = 0) -> list[str]:
             saint = rng.choice(SAINTS)
             suffix = pick(religious)
             name = f"{saint} {suffix}" if rng.random() < 0.1 else (
-                f"{rng.choice(towns)} {saint} {suffix}" if rng.random() < 0.5 else f"{saint} {suffix}, {rng.choice(towns)}")
+                f"{rng.choice(towns)} {saint} {suffix}" if rng.random() < 0.5
+                else f"{saint} {suffix}, {rng.choice(towns)}")
         else:
             stem = rng.choice(stems)
             r2 = rng.random()
@@ -358,7 +359,8 @@ def write_gias_extract(path: Path, n_rows: int, seed: int = 0) -> Path:
                 "OfstedSpecialMeasures (code)": "0", "OfstedSpecialMeasures (name)": "Not applicable",
                 "LastChangedDate": "19-09-2018", "Street": f"{rng.randint(1, 200)} {rng.choice(PLACE_ENDINGS)}",
                 "Locality": "", "Town": s.locality, "County (name)": "", "Postcode": s.postcode,
-                "SchoolWebsite": f"http://www.school{s.id}.example.sch.uk", "TelephoneNum": f"01{rng.randint(100000000, 999999999)}",
+                "SchoolWebsite": f"http://www.school{s.id}.example.sch.uk",
+                "TelephoneNum": f"01{rng.randint(100000000, 999999999)}",
                 "HeadTitle (name)": head.title if head else "", "HeadFirstName": head.first_name if head else "",
                 "HeadLastName": head.last_name if head else "", "HeadPreferredJobTitle": "Headteacher",
                 "InspectorateName (name)": "Not applicable", "TeenMoth (name)": "Not applicable",

@@ -12,7 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Env, Section, mb, secs, sqlite_database, times, verdict_upper
+from benchmarks.common import (
+    Env,
+    Section,
+    mb,
+    secs,
+    sqlite_database,
+    times,
+    verdict_upper,
+)
 from benchmarks.data import CACHE_VERSION, write_gias_extract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +34,7 @@ async def worker(*args: str, timeout: float = 600) -> dict[str, Any]:
                                                 stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         raise RuntimeError(f"benchmarks.worker {args[0]} took longer than {timeout:.0f} s") from None
@@ -90,6 +98,10 @@ async def run_startup(env: Env) -> Section:
         await run_import(env)
     bare = await worker("bare")
     sec.add("Bare Python process: resident memory", mb(bare["idle_rss"]))
+    empty = await worker("startup", await sqlite_database(env.work / "empty.db"))
+    sec.add("The bot with an empty directory (SQLite): build_application → ready", secs(empty["seconds"]))
+    sec.add("The bot with an empty directory: resident memory while idle", mb(empty["idle_rss"]),
+            f"bare Python {mb(bare['idle_rss'])}", times(empty["idle_rss"] / bare["idle_rss"], "bare Python"))
     for label in ("sqlite", "postgres"):
         url = env.shared.get(f"imported_{label}")
         if not url:
@@ -106,5 +118,8 @@ async def run_startup(env: Env) -> Section:
         sec.add(f"{name}: process start → ready (imports included)", secs(result["process_seconds"]))
         sec.add(f"{name}: resident memory while idle", mb(result["idle_rss"]), f"bare Python {mb(bare['idle_rss'])}",
                 times(result["idle_rss"] / bare["idle_rss"], "bare Python"))
+        sec.add(f"{name}: of which the directory", mb(result["idle_rss"] - empty["idle_rss"]),
+                f"empty-directory bot {mb(empty['idle_rss'])}",
+                times(result["idle_rss"] / empty["idle_rss"], "the empty bot"))
         sec.add(f"{name}: entries in the search index", f"{entries:,}" if entries >= 0 else "none")
     return sec

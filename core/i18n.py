@@ -39,7 +39,9 @@ def _translations(locale: str) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """Translate `message` into the active locale."""
+    """Translate `message` into the active locale ('' stays '': gettext would return the catalog header)."""
+    if not message:
+        return message
     return _translations(active_locale()).gettext(message)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.settings import Settings
+from core.throttle import SearchCounter
 from storage.access import Member, Role
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Services:
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.directory: DirectoryIndex | None = None
+        self.search_counter = SearchCounter()
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with services.session() as s:` commits on success, rolls back on error."""

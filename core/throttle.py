@@ -1,9 +1,11 @@
 """Per-user search throttling: someone copying the directory search by search is slowed, and the
 coordinators are told (once an hour per user).
 
-Counts live in the `throttle` table (one row per Telegram user: the current minute window and the
-number of searches in it), updated with one atomic upsert, so the count is right however many
-searches arrive at once and it survives a restart.
+The count of the current minute lives in memory (`SearchCounter`): an ordinary search costs no
+database write, which keeps lookups quick. Only a user over the limit is written to the `throttle`
+table, with one atomic statement that also decides whether the coordinators are told (once an hour),
+so that stays right however many searches arrive at once and survives a restart. A restart forgets
+at most one minute's counts, which only lets a scraper start a fresh minute early.
 
 Search handlers call `await check_search_allowed(update, context)` first and stop when it is False
 (the user has already been told to slow down).
@@ -13,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, or_, select, update as sql_update
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,39 +35,53 @@ log = logging.getLogger(__name__)
 NOTIFY_EVERY = dt.timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class ThrottleResult:
-    allowed: bool
-    count: int  # searches in the current minute, this one included
-    notify: bool  # tell the coordinators now (first time over the limit this hour)
-
-
 def window_start(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
 
 
-async def record_search(session: AsyncSession, telegram_id: int, limit: int,
-                        now: dt.datetime | None = None) -> ThrottleResult:
-    """Count one search by `telegram_id` and say whether it may run. `limit` <= 0 means no limit."""
+class SearchCounter:
+    """Searches per user in the current minute window, in memory."""
+
+    def __init__(self) -> None:
+        self._counts: dict[int, tuple[dt.datetime, int]] = {}
+
+    def hit(self, telegram_id: int, now: dt.datetime | None = None) -> int:
+        """Count one search; returns the number in this minute, this one included."""
+        window = window_start(now or clock.now())
+        start, count = self._counts.get(telegram_id, (window, 0))
+        count = count + 1 if start == window else 1
+        self._counts[telegram_id] = (window, count)
+        if len(self._counts) > 10_000:  # forget users whose minute has passed
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+        return count
+
+
+def judge(count: int, limit: int) -> bool:
+    """May the `count`-th search of the minute run? `limit` <= 0 means no limit."""
+    return limit <= 0 or count <= limit
+
+
+async def flag_over_limit(session: AsyncSession, telegram_id: int, count: int,
+                          now: dt.datetime | None = None) -> bool:
+    """Record that `telegram_id` went over the limit; True when the coordinators should be told now
+    (the first time this hour). One upsert, so simultaneous calls tell them once."""
     now = now or clock.now()
     window = window_start(now)
+    note = f"{count} searches in the minute from {window.isoformat()}"
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Throttle).values(telegram_id=telegram_id, window_start=window, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Throttle.telegram_id],
-        set_={"count": case((Throttle.window_start == window, Throttle.count + 1), else_=1),
-              "window_start": window},
-    ).returning(Throttle.count)
-    count = (await session.execute(stmt)).scalar_one()
-    if limit <= 0 or count <= limit:
-        return ThrottleResult(True, count, False)
+    await session.execute(insert(Throttle).values(telegram_id=telegram_id, window_start=window, count=count)
+                          .on_conflict_do_update(index_elements=[Throttle.telegram_id], set_={
+                              "window_start": window,
+                              "count": case((and_(Throttle.window_start == window, Throttle.count > count),
+                                             Throttle.count), else_=count)}))
+    # Only one of any simultaneous calls finds the flag due and sets it: the row lock decides.
     flagged = await session.execute(
         sql_update(Throttle)
         .where(Throttle.telegram_id == telegram_id,
                or_(Throttle.flagged_at.is_(None), Throttle.flagged_at <= now - NOTIFY_EVERY))
-        .values(flagged_at=now, note=f"{count} searches in the minute from {window.isoformat()}")
+        .values(flagged_at=now, note=note)
         .returning(Throttle.telegram_id))
-    return ThrottleResult(False, count, flagged.first() is not None)
+    return flagged.first() is not None
 
 
 async def coordinator_ids(session: AsyncSession, admin_ids: tuple[int, ...] = ()) -> list[int]:
@@ -84,15 +100,15 @@ async def check_search_allowed(update: Update, context: Any) -> bool:
         return False
     services = context.services
     limit = services.settings.search_limit_per_minute
+    count = services.search_counter.hit(user.id)
+    if judge(count, limit):
+        return True
+    recipients: list[int] = []
     async with services.session() as session:
-        result = await record_search(session, user.id, limit)
-        recipients: list[int] = []
-        if result.notify:
-            audit.record(session, user.id, "search.throttled", "member", user.id, count=result.count, limit=limit)
+        if await flag_over_limit(session, user.id, count):
+            audit.record(session, user.id, "search.throttled", "member", user.id, count=count, limit=limit)
             recipients = [i for i in await coordinator_ids(session, services.settings.admin_telegram_ids)
                           if i != user.id]
-    if result.allowed:
-        return True
 
     message = t("You are searching very quickly. Please wait a minute, then try again.")
     if update.callback_query is not None:
@@ -104,7 +120,7 @@ async def check_search_allowed(update: Update, context: Any) -> bool:
         member = getattr(context, "member", None)
         name = (member.display_name if member and member.display_name else None) or user.full_name
         note = t("⚠️ {name} (Telegram id {id}) ran {n} searches within a minute and has been slowed down. "
-                 "Someone may be copying the directory.", name=name, id=user.id, n=result.count)
+                 "Someone may be copying the directory.", name=name, id=user.id, n=count)
         for chat_id in recipients:
             try:
                 await send(context.bot, chat_id, note)

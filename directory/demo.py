@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import random
 import re
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.data import data_file
 from core.i18n import N_
 from directory.importer import normalise_phase, split_full_name
 from directory.normalise import GENERIC, fold, school_tokens
@@ -101,16 +101,8 @@ FIXED_PEOPLE = (
 
 
 def data_dir() -> Path:
-    """Where the register's files are: $PARTNERBOT_GIAS_DIR, else shared/data/gias beside the repository."""
-    env = os.environ.get("PARTNERBOT_GIAS_DIR")
-    candidates = [Path(env)] if env else []
-    root = Path(__file__).resolve().parent.parent
-    candidates += [root.parent / "shared" / "data" / "gias", root / "data" / "gias"]
-    for path in candidates:
-        if (path / "schools-england-2017.tsv").exists():
-            return path
-    raise FileNotFoundError("the demo needs schools-england-2017.tsv and the head-name files: set "
-                            "PARTNERBOT_GIAS_DIR to the folder that holds them")
+    """The folder of the register's files shipped in data/gias (or $PARTNERBOT_DATA_DIR/gias)."""
+    return data_file("gias", "schools-england-2017.tsv").parent
 
 
 def _read_tsv(path: Path) -> list[list[str]]:
@@ -272,7 +264,9 @@ async def load_demo(session: AsyncSession) -> None:
 
     def add(title: str, first: str, last: str, job: str, school: School | None, **extra: Any) -> Person:
         chosen = extra.pop("specialisms", ())
-        person = Person(title=title, first_name=first, last_name=last, job_title=job, school=school,
+        # Ofcom's range for drama (07700 900000-900999): realistic, and never anyone's real number.
+        phone = f"07700 900{len(people):03d}"
+        person = Person(title=title, first_name=first, last_name=last, job_title=job, school=school, phone=phone,
                         email=email_for(first, last, school), specialisms=[specialism(s) for s in chosen], **extra)
         people.append(person)
         session.add(person)

@@ -195,7 +195,9 @@ class _Space:
             return []
         if len(word) == 1:
             return [(lo, hi, INITIAL_SIM)]
-        return [(lo, hi, np.minimum(PREFIX_FLOOR + 0.085 * (len(word) / self.lengths[lo:hi]), 0.98))]
+        # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
+        return [(lo, hi, np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
+                                    + 0.004 * self.commonness[lo:hi], 0.98))]
 
     def _word_typos(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary ids, similarities) of words one or two slips from `word`; cached per word."""
@@ -221,8 +223,11 @@ class _Space:
                     jw = process.cdist([word], [choices[h] for h in hits], scorer=JaroWinkler.normalized_similarity,
                                        dtype=np.float32, workers=1)[0]
                     ids = self.len_order[lo:hi][hits]
-                    # ... and then by how common the word is: a slip more likely came from a common name.
-                    result = (ids, scores[hits] * (TYPO_SCALE - 0.03) + jw * 0.02 + self.commonness[ids] * 0.01)
+                    # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key
+                    # next door) and by how common the word is: a slip more likely came from a common name.
+                    slips = np.array([slip_plausibility(word, choices[h]) for h in hits], dtype=np.float32)
+                    result = (ids, scores[hits] * (TYPO_SCALE - 0.04) + jw * 0.01 + slips * 0.02
+                              + self.commonness[ids] * 0.01)
         if len(self._typo_cache) >= 4096:
             self._typo_cache.clear()
         self._typo_cache[word] = result
@@ -280,6 +285,40 @@ class _Space:
         worst = best.min(axis=0)
         tier = np.where(worst >= EXACT_SIM, 0, np.where(worst >= PREFIX_FLOOR, 1, np.where(worst > 0, 2, 3)))
         return score, tier, name_hit, base
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_POS = {ch: (r, c) for r, row in enumerate(_KEYBOARD_ROWS) for c, ch in enumerate(row)}
+
+
+def _neighbouring_keys(a: str, b: str) -> bool:
+    pa, pb = _KEY_POS.get(a), _KEY_POS.get(b)
+    return pa is not None and pb is not None and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
+
+
+def slip_plausibility(typed: str, word: str) -> float:
+    """How likely typing `word` produced `typed` by one slip: 1 for the commonest slips (two letters swapped,
+    a letter dropped or doubled, the key next door hit instead), 0.75 for an extra letter from a key next
+    door, 0.5 for a stray extra letter or a distant key, 0 when it takes more than one slip."""
+    if len(typed) == len(word):
+        diff = [i for i in range(len(word)) if typed[i] != word[i]]
+        if len(diff) == 1:
+            return 1.0 if _neighbouring_keys(typed[diff[0]], word[diff[0]]) else 0.5
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == word[diff[1]] \
+                and typed[diff[1]] == word[diff[0]]:
+            return 1.0
+        return 0.0
+    if len(typed) == len(word) - 1:  # a letter dropped
+        return 1.0 if any(word[:i] + word[i + 1:] == typed for i in range(len(word))) else 0.0
+    if len(typed) == len(word) + 1:  # a letter added: doubled, or the key next door, or stray
+        for i in range(len(typed)):
+            if typed[:i] + typed[i + 1:] == word:
+                extra = typed[i]
+                near = [typed[j] for j in (i - 1, i + 1) if 0 <= j < len(typed)]
+                if extra in near:
+                    return 1.0
+                return 0.75 if any(_neighbouring_keys(extra, n) for n in near) else 0.5
+    return 0.0
 
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
@@ -475,7 +514,12 @@ class DirectoryIndex:
         ranked.extend(self._search_people(query, limit))
         ranked.extend(self._search_schools(query, limit))
         ranked.extend(self._search_specialism(query))
-        ranked.sort(key=lambda r: r[:4])
+        if len(fold(query).split()) == 1:
+            # One word is most often a surname: within a tier, people come before schools, whose
+            # one-word names would otherwise win on coverage ("Middleton" the head, then the school).
+            ranked.sort(key=lambda r: (r[0], r[2], r[1], r[3]))
+        else:
+            ranked.sort(key=lambda r: r[:4])
         seen: set[tuple[str, int]] = set()
         out: list[Match] = []
         for r in ranked:

@@ -11,6 +11,7 @@ import html
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler,
@@ -144,7 +145,8 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         audit.record(session, user.id, "access.request", "access_request", pending.id, name=pending.name,
                      school=pending.school)
         request_id = pending.id
-        suggested = await session.get(Person, suggestion_id) if suggestion_id else None
+        suggested = await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) \
+            if suggestion_id else None
         coordinator_ids = set((await session.scalars(select(Member.telegram_id).where(
             Member.active.is_(True), Member.role.in_(["coordinator", "admin"])))).all())
     coordinator_ids |= set(context.services.settings.admin_telegram_ids)

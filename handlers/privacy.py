@@ -28,7 +28,7 @@ from core import policy
 from core.i18n import N_, _, format_datetime, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
-from core.text import Html, bold, esc, fill, t
+from core.text import Html, bold, fill, t
 from storage import audit
 from storage.access import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.buddies import Appointment, BuddyMatch

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.data import data_file
 from plans import progress
 from plans.importer import parse_plan
 from plans.store import save_plan
@@ -50,8 +51,8 @@ class _Author:
 
 
 def examples_dir() -> Path:
-    """../shared/examples/action-plans beside the project root."""
-    return Path(__file__).resolve().parents[2] / "shared" / "examples" / "action-plans"
+    """The demo plan's folder: data/plans shipped with the code (or $PARTNERBOT_DATA_DIR/plans)."""
+    return data_file("plans", PLAN_FILE).parent
 
 
 async def _lead_person(session: AsyncSession) -> int | None:

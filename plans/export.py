@@ -18,6 +18,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from core.i18n import _, format_date
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label
 from plans.terms import Term, term_label
@@ -90,8 +92,9 @@ class PlanView:
 
 
 def safe_cell(value: object) -> str:
-    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets an apostrophe in front."""
-    text = "" if value is None else str(value)
+    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets an apostrophe in front; control
+    characters a spreadsheet cannot hold (pasted into a comment) are dropped."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
     if text.startswith(FORMULA_START):
         return "'" + text
     return text

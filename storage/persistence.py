@@ -251,7 +251,14 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
 
 
 async def _write_now(update: object, context: Any) -> None:
-    await context.application.update_persistence()
+    application = context.application
+    if isinstance(update, Update):
+        # PTB marks this update's user and chat data for saving only after every group has run,
+        # i.e. after this handler; mark them now so this write includes them.
+        application.mark_data_for_update_persistence(
+            chat_ids=update.effective_chat.id if update.effective_chat else None,
+            user_ids=update.effective_user.id if update.effective_user else None)
+    await application.update_persistence()
 
 
 def attach(application: Application) -> None:

@@ -180,11 +180,9 @@ async def test_backup_is_written_whole_or_not_at_all(db_url, sessionmaker, tmp_p
 
 
 async def _cli(*args: str, stdin: bytes = b"") -> tuple[int, str]:
-    code = ("import argparse, sys\nfrom storage.backup_cli import add_commands\n"
-            "p = argparse.ArgumentParser(prog='partnerbot'); add_commands(p.add_subparsers(required=True))\n"
-            "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n")
+    """`partnerbot ARGS` through the real command line (core.cli)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        sys.executable, "-c", "from core.cli import main; main()", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate(stdin)
     return proc.returncode, out.decode()

@@ -11,7 +11,14 @@ import pytest
 
 from benchmarks.__main__ import NAMES, main, render, run_all
 from benchmarks.common import Sizes
-from benchmarks.data import bench_directory, gias_header, make_queries, school_names, typo, write_gias_extract
+from benchmarks.data import (
+    bench_directory,
+    gias_header,
+    make_queries,
+    school_names,
+    typo,
+    write_gias_extract,
+)
 from directory.normalise import fold, normalise_school
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL") or None

@@ -75,8 +75,10 @@ async def test_sigkill_mid_stream_loses_nothing_confirmed(db_url, sessionmaker):
     proc = await _start(db_url, "stream", "1", "1000")
     confirmed = await _lines(proc, KILL_AFTER)
     await _kill(proc)  # somewhere in the middle of the next update
+    # confirmations printed between our read and the kill count as confirmed too
+    confirmed += (await proc.stdout.read()).decode().split("\n")
     saved = [int(x.split()[1]) for x in confirmed if x.startswith("SAVED")]
-    assert saved == list(range(1, KILL_AFTER + 1)), confirmed
+    assert saved == list(range(1, len(saved) + 1)) and len(saved) >= KILL_AFTER, confirmed
 
     counts = await _check_whole(sessionmaker)
     for i in saved:

@@ -54,3 +54,20 @@ def test_dates_are_uk_style() -> None:
         assert i18n.format_date(dt.date(2025, 9, 1)) == "1 sept. 2025"
     finally:
         i18n.current_locale.reset(token)
+
+
+def test_catalog_holds_every_translatable_string() -> None:
+    """`make locales` was run after the last new string: the template lists every msgid in the code."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    keywords = {**DEFAULT_KEYWORDS, "t": None, "N_": None, "describe": (3,), "ngettext": (1, 2)}
+    in_code: set[str] = set()
+    for folder in ("core", "handlers", "directory", "plans", "storage"):
+        for _file, _line, message, _comments, _context in extract_from_dir(root / folder, keywords=keywords):
+            in_code.add(message[0] if isinstance(message, tuple) else message)
+    with open(root / "locales" / "messages.pot", "rb") as handle:
+        template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(handle) if m.id}
+    missing = sorted(m for m in in_code - template if m)
+    assert not missing, f"run `make locales`: {len(missing)} strings are not in the catalog, e.g. {missing[:3]}"

@@ -131,6 +131,7 @@ ASK_NAME, ASK_SCHOOL = range(2)
 
 
 async def _start(update: Update, context: Any) -> int:
+    context.user_data["started"] = True
     await update.effective_message.reply_text("Your name?")
     return ASK_NAME
 
@@ -179,6 +180,11 @@ async def test_conversation_survives_a_new_application(sessionmaker):
     app = _app(sessionmaker, first)
     await app.initialize()
     await app.process_update(_message(app, "/start"))
+    async with sessionmaker() as session:  # the first step is on disk as soon as it is answered
+        conv = (await session.scalars(select(BotState).where(BotState.kind == "conv"))).one()
+        assert conv.data == ASK_NAME
+        user = (await session.scalars(select(BotState).where(BotState.kind == "user"))).one()
+        assert user.data == {"started": True}
     await app.process_update(_message(app, "Ann Smith"))
     assert first.texts == ["Your name?", "Your school?"]
     # Already on disk: no interval has passed and the application is never shut down (a crash).
@@ -186,7 +192,7 @@ async def test_conversation_survives_a_new_application(sessionmaker):
         conv = (await session.scalars(select(BotState).where(BotState.kind == "conv"))).one()
         user = (await session.scalars(select(BotState).where(BotState.kind == "user"))).one()
     assert conv.data == ASK_SCHOOL and json.loads(conv.key) == ["signup", 1001, 1001]
-    assert user.key == "1001" and user.data["name"] == "Ann Smith"
+    assert user.key == "1001" and user.data["name"] == "Ann Smith"  # written with this very update
 
     second = FakeTelegram()
     app2 = _app(sessionmaker, second)

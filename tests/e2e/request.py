@@ -5,7 +5,9 @@ end-to-end test only (never used by the bot itself):
 - its getMe has no `is_bot`;
 - its callback queries have no `chat_instance`;
 - it answers null to editMessageText / editMessageReplyMarkup / answerCallbackQuery (Telegram: the
-  edited message, or true).
+  edited message, or true);
+- the message it returns for sendMessage echoes the request's form fields, so object fields such as
+  `link_preview_options` come back as JSON text instead of objects.
 """
 
 from __future__ import annotations
@@ -31,8 +33,18 @@ def _fix_dates(value: Any) -> Any:
     return value
 
 
+ECHOED_OBJECTS = ("link_preview_options", "reply_parameters", "reply_markup", "entities", "caption_entities")
+
+
 def fix_result(api_method: str, result: Any) -> Any:
     result = _fix_dates(result)
+    if isinstance(result, dict):
+        for key in ECHOED_OBJECTS:
+            if isinstance(result.get(key), str):
+                try:
+                    result[key] = json.loads(result[key])
+                except ValueError:
+                    del result[key]
     if api_method == "getMe" and isinstance(result, dict):
         result.setdefault("is_bot", True)
     if api_method == "getUpdates" and isinstance(result, list):

@@ -157,6 +157,13 @@ class PollingErrors(logging.Handler):
 async def test_bot_over_http_survives_a_server_outage(node: str, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
     engine = make_engine(url)
+    try:
+        await _run(node, url, engine)
+    finally:
+        await engine.dispose()
+
+
+async def _run(node: str, url: str, engine: Any) -> None:
     await upgrade_database(engine)
     sessionmaker = make_sessionmaker(engine)
     await add_members(sessionmaker)
@@ -220,4 +227,3 @@ async def test_bot_over_http_survives_a_server_outage(node: str, tmp_path: Path)
         assert member is not None and member.role == "member"
         request = (await session.scalars(select(AccessRequest))).one()
         assert request.status == "approved" and request.decided_by == COORDINATOR
-    await engine.dispose()
