@@ -6,9 +6,8 @@ import logging
 import sys
 from typing import Any
 
-from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, PersistenceInput
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from core.i18n import set_default_locale
@@ -27,6 +26,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     from storage.persistence import SQLPersistence, attach
 
     set_default_locale(settings.default_locale)
+    # The engine connects lazily, so making it here is safe; persistence needs its sessions before
+    # post_init runs. post_shutdown disposes of it.
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     services = Services(settings, engine, sessionmaker)

@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
+        sys.stderr.close()
+        raise SystemExit(0) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 
 

@@ -79,7 +79,8 @@ async def answer(update: Update, text: str | None = None, alert: bool = False) -
 
 async def edit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the message a button sits on; falls back to a new message when it cannot be edited."""
+    """Replace the message a button sits on; a new message when there is no button (a typed answer) or
+    the old one cannot be edited. Conversation steps reached both ways just call this."""
     query = update.callback_query
     parts = split_html(text)
     if query is not None and query.message is not None and len(parts) == 1:

@@ -54,10 +54,7 @@ class Services:
 
     async def refresh_directory(self) -> None:
         """Rebuild the in-memory search index after the directory changed."""
-        try:
-            from directory.loader import load_index
-        except ModuleNotFoundError:  # DEV-ONLY until directory.loader lands
-            return
+        from directory.loader import load_index
 
         async with self.sessionmaker() as session:
             self.directory = await load_index(session)
@@ -93,3 +90,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def role(self) -> Role:
         return self.member.role if self.member else Role.STRANGER
+
+    def draft(self, key: str) -> dict[str, Any]:
+        """The answers so far of a conversation, kept in user_data (so persisted) under `key`."""
+        value = self.user_data.get(key)
+        if not isinstance(value, dict):
+            value = {}
+            self.user_data[key] = value
+        return value

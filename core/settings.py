@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cached_property
+from typing import Annotated
 
 from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
 
 
 class SettingsError(Exception):

@@ -24,9 +24,9 @@ import datetime as dt
 import io
 import re
 import zipfile
-from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 

@@ -71,7 +71,7 @@ GENERIC = frozenset({"st", "ce", "rc", "primary", "secondary", "junior", "infant
                      "special", "centre", "unit", "upper", "lower", "grammar", "va", "vc", "at", "in", "on",
                      "methodist", "girls", "boys", "learning", "studio", "technology", "sports", "arts",
                      "business", "enterprise", "specialist", "ltd", "upon", "with", "pru", "alternative",
-                     "provision", "sixth", "form", "infant", "all", "through"})
+                     "provision", "sixth", "form", "all", "through"})
 # Dropped from school keys altogether.
 SCHOOL_NOISE = frozenset({"school", "the"})
 

@@ -36,7 +36,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from directory import specialisms as spec_catalogue
-from directory.normalise import (GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key)
+from directory.normalise import GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 8

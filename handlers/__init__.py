@@ -9,7 +9,8 @@ from telegram.ext import Application
 # Order within group 0 decides who gets an update first (one handler per group handles it):
 # 1. commands and buttons of each feature;
 # 2. conversations (they must see plain text before the search does);
-# 3. uploaded files: plans by caption before the directory importer, which also sniffs headers;
+# 3. uploaded files: the plan importer first (caption "plan", or any file holding an action table; it
+#    passes on the rest), then the directory importer;
 # 4. the plain-text router (answers to one-off questions, else a directory search);
 # 5. fallbacks: unknown commands, stale buttons, and the error handler.
 FEATURES = [
@@ -33,13 +34,7 @@ def register(application: Application) -> None:
     # The gate runs before everything (group -1) and stops what the user's role does not allow.
     access.register_gate(application)
     for name in FEATURES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # DEV-ONLY: features still being written
-            if exc.name == name:
-                continue
-            raise
-        module.register(application)
+        importlib.import_module(name).register(application)
     text.register(application)
     access.register_fallbacks(application)
 
@@ -49,12 +44,6 @@ def schedule_jobs(application: Application) -> None:
     if application.job_queue is None:
         return
     for name in FEATURES:
-        module = importlib.import_module(name) if _exists(name) else None
-        if module is not None and hasattr(module, "schedule"):
+        module = importlib.import_module(name)
+        if hasattr(module, "schedule"):
             module.schedule(application)
-
-
-def _exists(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None

@@ -14,13 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler,
-                          TypeHandler, filters)
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from core import clock, policy
 from core.i18n import _, current_locale
 from core.reply import answer, edit, keyboard, reply, send
-from core.services import BotContext, MemberInfo
+from core.services import BotContext
 from core.text import Html, bold, esc, t
 from storage import audit
 from storage.access import AccessRequest, Member, Role

@@ -29,9 +29,16 @@ from core import policy
 from core.i18n import _
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
+from handlers.files import download, fetch_document
 from core.text import Html, bold, esc, t
-from directory.importer import (DirectoryImportError, ImportSummary, ParsedDirectory, apply_directory,
-                                parse_directory_file, summary_lines)
+from directory.importer import (
+    DirectoryImportError,
+    ImportSummary,
+    ParsedDirectory,
+    apply_directory,
+    parse_directory_file,
+    summary_lines,
+)
 from storage.access import Role
 
 log = logging.getLogger(__name__)
@@ -50,11 +57,6 @@ class _DirectoryUpload(filters.MessageFilter):
         return message.document is not None and not (message.caption and _PLAN_CAPTION.match(message.caption))
 
 
-async def _download(context: BotContext, file_id: str) -> bytes:
-    file = await context.bot.get_file(file_id)
-    return bytes(await file.download_as_bytearray())
-
-
 async def _parse(data: bytes, filename: str) -> ParsedDirectory:
     return await asyncio.to_thread(parse_directory_file, data, filename)
 
@@ -70,15 +72,8 @@ async def on_document(update: Update, context: BotContext) -> None:
         return
     document = message.document
     filename = document.file_name or "directory"
-    if document.file_size and document.file_size > MAX_BYTES:
-        await reply(update, context, t("That file is too big for me ({mb} MB at most). Nothing was changed.",
-                                       mb=MAX_BYTES // (1024 * 1024)))
-        return
-    try:
-        data = await _download(context, document.file_id)
-    except TelegramError as exc:
-        await reply(update, context, t("I could not download that file ({error}). Please send it again.",
-                                       error=str(exc)))
+    data = await fetch_document(update, context, MAX_BYTES)
+    if data is None:
         return
     try:
         parsed = await _parse(data, filename)
@@ -122,7 +117,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     await answer(update, _("Importing…"))
     try:
-        parsed = await _parse(await _download(context, pending["file_id"]), pending["name"])
+        parsed = await _parse(await download(context, pending["file_id"]), pending["name"])
     except (TelegramError, DirectoryImportError) as exc:
         await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
                                       error=str(exc)))

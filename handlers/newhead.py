@@ -70,11 +70,7 @@ def split_name(text: str) -> tuple[str | None, str, str]:
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    draft = context.user_data.get(DRAFT)
-    if not isinstance(draft, dict):
-        draft = {}
-        context.user_data[DRAFT] = draft
-    return draft
+    return context.draft(DRAFT)
 
 
 def _flag_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
@@ -360,11 +356,8 @@ async def save(update: Update, context: BotContext) -> int:
 
 async def cancel(update: Update, context: BotContext) -> int:
     context.user_data.pop(DRAFT, None)
-    if update.callback_query is not None:
-        await answer(update)
-        await edit(update, context, t("Cancelled. Nothing was saved."))
-    else:
-        await reply(update, context, t("Cancelled. Nothing was saved."))
+    await answer(update)
+    await edit(update, context, t("Cancelled. Nothing was saved."))
     return END
 
 

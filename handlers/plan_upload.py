@@ -27,6 +27,7 @@ from core import policy
 from core.i18n import _, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
+from handlers.files import download, fetch_document
 from core.text import Html, bold, esc, fill, italic, t
 from plans.importer import ParsedPlan, PlanImportError, parse_plan
 from plans.store import PlanSummary, save_plan
@@ -59,11 +60,6 @@ class _NotDirectoryCaption(filters.MessageFilter):
         return wants_plan(message.caption) is not False
 
 
-async def _download(context: BotContext, file_id: str) -> bytes:
-    file = await context.bot.get_file(file_id)
-    return bytes(await file.download_as_bytearray())
-
-
 async def _parse(data: bytes, filename: str) -> ParsedPlan:
     return await asyncio.to_thread(parse_plan, data, filename)
 
@@ -94,15 +90,8 @@ async def on_document(update: Update, context: BotContext) -> None:
         await reply(update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was "
                                        "changed."))
         return
-    if document.file_size and document.file_size > MAX_BYTES:
-        await reply(update, context, t("That file is too big for me ({mb} MB at most). Nothing was changed.",
-                                       mb=MAX_BYTES // (1024 * 1024)))
-        return
-    try:
-        data = await _download(context, document.file_id)
-    except TelegramError as exc:
-        await reply(update, context, t("I could not download that file ({error}). Please send it again.",
-                                       error=str(exc)))
+    data = await fetch_document(update, context, MAX_BYTES)
+    if data is None:
         return
     try:
         parsed = await _parse(data, filename)
@@ -174,7 +163,7 @@ async def confirm_import(update: Update, context: BotContext) -> None:
     context.user_data.pop(PENDING, None)
     await answer(update, _("Importing…"))
     try:
-        data = await _download(context, pending["file_id"])
+        data = await download(context, pending["file_id"])
         parsed = await _parse(data, pending["name"])
     except (TelegramError, PlanImportError) as exc:
         await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",

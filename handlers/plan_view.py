@@ -20,7 +20,7 @@ from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress import action_label, active_plans, plan_buttons, plan_refs
+from handlers.progress import action_label, active_plans, only_plan_or_ask, plan_refs
 from plans import progress
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
@@ -81,14 +81,10 @@ async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
 
 async def show_plan(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plans = await active_plans(session)
-        if not plans:
-            await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
+        plan = await only_plan_or_ask(update, context, await active_plans(session), "pv")
+        if plan is None:
             return
-        if len(plans) > 1:
-            await reply(update, context, t("Which plan?"), keyboard(plan_buttons(plans, "pv")))
-            return
-        text = await plan_glance(session, plans[0])
+        text = await plan_glance(session, plan)
     await reply(update, context, text)
 
 
@@ -274,13 +270,9 @@ async def show_mine(update: Update, context: BotContext) -> None:
 async def report(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
         plans = await active_plans(session)
-    if not plans:
-        await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
-        return
-    if len(plans) > 1:
-        await reply(update, context, t("Report on which plan?"), keyboard(plan_buttons(plans, "rp")))
-        return
-    await _send_report(update, context, plans[0].id)
+    plan = await only_plan_or_ask(update, context, plans, "rp", t("Report on which plan?"))
+    if plan is not None:
+        await _send_report(update, context, plan.id)
 
 
 async def report_plan(update: Update, context: BotContext) -> None:

@@ -19,7 +19,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, delete, false, func, or_, select, update as sql_update
+from sqlalchemy import String, cast, delete, false, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -329,6 +330,10 @@ async def erase_button(update: Update, context: BotContext) -> None:
     if result is None:
         await edit(update, context, t("Person {id} has already been erased.", id=person_id))
         return
+    for telegram_id in result.telegram_ids:
+        # Forget their chat state in memory too, or the next save would write it back.
+        context.application.drop_user_data(telegram_id)
+        context.application.drop_chat_data(telegram_id)
     await context.services.refresh_directory()
     await edit(update, context, t("Erased person {id}: {members} member account(s) removed, {n} progress updates "
                                   "kept as “former member”.", id=person_id, members=len(result.telegram_ids),

@@ -37,19 +37,20 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-async def _linked_person(context: BotContext, session: AsyncSession) -> Person | None:
+async def _linked_person(update: Update, context: BotContext, session: AsyncSession) -> Person | None:
+    """The member's own directory entry, or None after saying it is not linked yet."""
     member = context.member
-    if member is None or member.person_id is None:
-        return None
-    return await load_person(session, member.person_id)
+    person = await load_person(session, member.person_id) if member and member.person_id else None
+    if person is None:
+        await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
+                                       "to link it."))
+    return person
 
 
 async def show_me(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        person = await _linked_person(context, session)
+        person = await _linked_person(update, context, session)
         if person is None:
-            await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
-                                           "to link it."))
             return
         card = person_card(person)
     await reply(update, context, card + "\n\n" + t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>"))
@@ -62,10 +63,8 @@ async def edit(update: Update, context: BotContext) -> None:
         return
     field, value = args[0].lower(), " ".join(args[1:]).strip()[:200]
     async with context.services.session() as session:
-        person = await _linked_person(context, session)
+        person = await _linked_person(update, context, session)
         if person is None:
-            await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
-                                           "to link it."))
             return
         if field == "phone":
             if not PHONE.match(value):

@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler,
-                          filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from core import clock, policy
@@ -78,6 +77,19 @@ def plan_buttons(plans: list[Plan], prefix: str) -> list[list[tuple[str, str]]]:
     return [[(p.title[:60] or _("Plan {n}").format(n=p.id), f"{prefix}:{p.id}")] for p in plans]
 
 
+async def only_plan_or_ask(update: Update, context: BotContext, plans: list[Plan], prefix: str,
+                           question: str | None = None) -> Plan | None:
+    """The plan when there is exactly one; otherwise None, after saying there is none or asking which
+    (a button per plan, with callback data `prefix:<plan id>`)."""
+    if not plans:
+        await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
+        return None
+    if len(plans) > 1:
+        await reply(update, context, question or t("Which plan?"), keyboard(plan_buttons(plans, prefix)))
+        return None
+    return plans[0]
+
+
 async def who_can_text(session: AsyncSession, action: Action) -> Html:
     names = await progress.owner_names(session, action)
     if names:
@@ -95,11 +107,7 @@ def _int(data: str | None, index: int = 1) -> int | None:
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    draft = context.user_data.get(DRAFT)
-    if not isinstance(draft, dict):
-        draft = {}
-        context.user_data[DRAFT] = draft
-    return draft
+    return context.draft(DRAFT)
 
 
 def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
@@ -251,10 +259,7 @@ async def _ask_action(update: Update, context: BotContext, session: AsyncSession
     rows.append([(_("Cancel"), "upx:0")])
     text = t("<b>{plan}</b>\nWhich action? Press it, or type its reference (for example {ref}).",
              plan=plan.title, ref=actions[0].ref)
-    if update.callback_query is not None:
-        await edit(update, context, text, keyboard(rows))
-    else:
-        await reply(update, context, text, keyboard(rows))
+    await edit(update, context, text, keyboard(rows))
     return ACTION
 
 
@@ -378,10 +383,7 @@ async def _take_rating(update: Update, context: BotContext, code: str | None) ->
             return await _ask_confirm(update, context, session, plan, action, draft)
     text = t("Now the comment: what has happened? (Send <i>skip</i> for none.)")
     markup = keyboard([[(_("Skip"), "upk:0"), (_("Cancel"), "upx:0")]])
-    if update.callback_query is not None:
-        await edit(update, context, text, markup)
-    else:
-        await reply(update, context, text, markup)
+    await edit(update, context, text, markup)
     return COMMENT
 
 
@@ -426,10 +428,7 @@ async def _ask_confirm(update: Update, context: BotContext, session: AsyncSessio
              t("Term: {term}", term=term_label(term_for(clock.now())))]
     rows = [[(_("Save"), f"ups:{draft['id']}"), (_("Cancel"), f"upx:{draft['id']}")]]
     text = Html("\n".join(lines))
-    if update.callback_query is not None:
-        await edit(update, context, text, keyboard(rows))
-    else:
-        await reply(update, context, text, keyboard(rows))
+    await edit(update, context, text, keyboard(rows))
     return CONFIRM
 
 

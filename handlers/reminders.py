@@ -30,7 +30,7 @@ from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress import action_label, active_plans, plan_buttons, rag_text
+from handlers.progress import action_label, active_plans, only_plan_or_ask, plan_buttons, rag_text
 from plans import progress
 from plans import reminders as rem
 from plans.terms import LONDON, current_term, term_label, to_local_date
@@ -197,14 +197,10 @@ async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
 
 async def chase(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plans = await active_plans(session)
-        if not plans:
-            await reply(update, context, t("There is no action plan yet."))
+        plan = await only_plan_or_ask(update, context, await active_plans(session), "chs")
+        if plan is None:
             return
-        if len(plans) > 1:
-            await reply(update, context, t("Which plan?"), keyboard(plan_buttons(plans, "chs")))
-            return
-        text, markup = await chase_text(session, plans[0])
+        text, markup = await chase_text(session, plan)
     await reply(update, context, text, markup)
 
 

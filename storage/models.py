@@ -4,8 +4,17 @@ from storage.access import AccessRequest, AuditEntry, BotState, Member, Role, Th
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
-from storage.plans import (Action, ActionOwner, Holiday, Plan, PlanCoordinator, PlanMeeting, ProgressUpdate,
-                           ReminderSent, Section)
+from storage.plans import (
+                           Action,
+                           ActionOwner,
+                           Holiday,
+                           Plan,
+                           PlanCoordinator,
+                           PlanMeeting,
+                           ProgressUpdate,
+                           ReminderSent,
+                           Section,
+)
 
 __all__ = [
     "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",

@@ -142,6 +142,13 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
             update_interval=update_interval,
         )
         self.sessionmaker = sessionmaker
+        # What the table holds for each (kind, key), as this process last read or wrote it (canonical
+        # JSON; None = no row). Saving after every update stays cheap: unchanged data is not written again.
+        self._held: dict[tuple[str, str], str | None] = {}
+
+    @staticmethod
+    def _canonical(data: Any) -> str:
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
     # reading --------------------------------------------------------------------------------
     async def _rows(self, kind: str) -> list[BotState]:
@@ -157,6 +164,7 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
             except ValueError:
                 log.warning("persistence: ignoring %s row with key %r", kind, row.key)
                 continue
+            self._held[(kind, row.key)] = self._canonical(row.data)
             data = decode(row.data)
             out[key] = data if isinstance(data, dict) else {}
         return out
@@ -182,11 +190,15 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
                 continue
             if not isinstance(parts, list) or not parts or parts[0] != name:
                 continue
+            self._held[(CONV, row.key)] = self._canonical(row.data)
             out[tuple(parts[1:])] = decode(row.data)
         return out
 
     # writing --------------------------------------------------------------------------------
     async def _put(self, kind: str, key: str, data: Any) -> None:
+        canonical = self._canonical(data)
+        if self._held.get((kind, key)) == canonical:
+            return
         now = clock.now()
         async with self.sessionmaker() as session, session.begin():
             dialect = session.bind.dialect.name
@@ -197,10 +209,14 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
                 set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
             )
             await session.execute(stmt)
+        self._held[(kind, key)] = canonical
 
     async def _drop(self, kind: str, key: str) -> None:
+        if (kind, key) in self._held and self._held[(kind, key)] is None:
+            return
         async with self.sessionmaker() as session, session.begin():
             await session.execute(delete(BotState).where(BotState.kind == kind, BotState.key == key))
+        self._held[(kind, key)] = None
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
         if not data:

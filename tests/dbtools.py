@@ -64,9 +64,25 @@ async def populate(sessionmaker: Any) -> dict[str, int]:
     import datetime as dt
 
     from storage import audit
-    from storage.models import (AccessRequest, Action, ActionOwner, Appointment, BotState, BuddyMatch, CheckIn,
-                                Holiday, Member, Person, Plan, PlanMeeting, ProgressUpdate, School, Section,
-                                Specialism, Throttle)
+    from storage.models import (
+        AccessRequest,
+        Action,
+        ActionOwner,
+        Appointment,
+        BotState,
+        BuddyMatch,
+        CheckIn,
+        Holiday,
+        Member,
+        Person,
+        Plan,
+        PlanMeeting,
+        ProgressUpdate,
+        School,
+        Section,
+        Specialism,
+        Throttle,
+    )
 
     when = dt.datetime(2025, 10, 6, 14, 30, 15, 123456, tzinfo=dt.timezone.utc)
     async with sessionmaker.begin() as s:

@@ -16,8 +16,14 @@ from sqlalchemy.orm import selectinload
 from directory.demo import DEMO_USERS, load_demo
 from directory.headers import DIRECTORY_FIELDS, match_headers
 from directory.import_cli import import_directory
-from directory.importer import (DirectoryImportError, apply_directory, normalise_phase, parse_directory_file,
-                                split_full_name, summary_lines)
+from directory.importer import (
+    DirectoryImportError,
+    apply_directory,
+    normalise_phase,
+    parse_directory_file,
+    split_full_name,
+    summary_lines,
+)
 from storage.access import AuditEntry, Member
 from storage.directory import PHASES, Person, School
 from tests.dbtools import snapshot

@@ -13,8 +13,18 @@ import numpy as np
 import pytest
 
 from directory import synthetic
-from directory.matching import (PART_ORDER, Candidate, NewHead, Rules, assign, assign_greedy, score, score_matrix,
-                                suggest, type_group)
+from directory.matching import (
+    PART_ORDER,
+    Candidate,
+    NewHead,
+    Rules,
+    assign,
+    assign_greedy,
+    score,
+    score_matrix,
+    suggest,
+    type_group,
+)
 
 RULES = Rules()
 

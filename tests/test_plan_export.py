@@ -15,12 +15,11 @@ from sqlalchemy import select
 
 from core import clock
 from plans.cli import run_export_plan
-from plans.export import safe_cell
+from plans.export import export_csv, export_docx, export_xlsx, render_rag_png, safe_cell
 from plans.importer import parse_plan
 from plans.rag import RAG_COLOURS
 from plans.store import build_plan_view, latest_rag_per_term, save_plan
 from plans.terms import Term
-from plans.export import export_csv, export_docx, export_xlsx, render_rag_png
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, ProgressUpdate
 from tests.test_plan_import import DATA, MD, TSV, _xlsx_plan

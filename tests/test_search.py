@@ -17,7 +17,7 @@ import pytest
 
 from directory import specialisms as sp
 from directory.normalise import fold, normalise, normalise_school, person_tokens
-from directory.search import (Area, DirectoryIndex, Match, PersonEntry, SchoolEntry, sle_candidates)
+from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry, sle_candidates
 
 DATA = Path("/work/shared/data/gias")
 if not DATA.exists():  # CI: shared/ sits beside the clone

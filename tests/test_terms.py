@@ -6,8 +6,20 @@ import datetime as dt
 
 import pytest
 
-from plans.terms import (AUTUMN, SPRING, SUMMER, HolidayRange, Term, academic_year_label, easter_sunday, in_holiday,
-                         previous_term, term_for, term_label, terms_between)
+from plans.terms import (
+    AUTUMN,
+    SPRING,
+    SUMMER,
+    HolidayRange,
+    Term,
+    academic_year_label,
+    easter_sunday,
+    in_holiday,
+    previous_term,
+    term_for,
+    term_label,
+    terms_between,
+)
 
 D = dt.date
 
