@@ -47,6 +47,9 @@ class Services:
         self.sessionmaker = sessionmaker
         self.directory: DirectoryIndex | None = None
         self.search_counter = SearchCounter()
+        # What each user is browsing (last search, page): in memory, not persisted, so changing it on
+        # every search costs no database write; after a restart an old "next page" button says to search again.
+        self.browsing: dict[int, dict[str, Any]] = {}
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with services.session() as s:` commits on success, rolls back on error."""
@@ -90,6 +93,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def role(self) -> Role:
         return self.member.role if self.member else Role.STRANGER
+
+    @property
+    def browsing(self) -> dict[str, Any]:
+        """This user's in-memory browsing state (see Services.browsing)."""
+        return self.services.browsing.setdefault(self._user_id or 0, {})
 
     def draft(self, key: str) -> dict[str, Any]:
         """The answers so far of a conversation, kept in user_data (so persisted) under `key`."""

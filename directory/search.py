@@ -50,7 +50,13 @@ EXACT_SIM = 1.0
 PREFIX_FLOOR = 0.895  # similarities at or above this (below 1) are prefix matches
 TYPO_SCALE = 0.89  # typo similarity = ratio / 100 * TYPO_SCALE, so always below PREFIX_FLOOR
 INITIAL_SIM = 0.9
-CONTEXT_SCALE = 0.92  # a query word matching a person's school or town, not their name
+CONTEXT_SCALE = 0.92
+# Telling equally close typos apart (each weight times a 0-1 measure, kept below TYPO_SCALE): a shared start
+# (Jaro-Winkler), how plausible the slip is (slip_plausibility) and how common the name is.
+TIE_JARO = 0.01
+TIE_SLIP = 0.02
+TIE_COMMON = 0.01
+TIE_BREAK_TOTAL = TIE_JARO + TIE_SLIP + TIE_COMMON  # a query word matching a person's school or town, not their name
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +183,15 @@ class _Space:
         """(len(words), V + 1) similarities of each query word to every vocabulary word."""
         sims = np.zeros((len(words), len(self.vocab) + 1), dtype=np.float32)
         for i, word in enumerate(words):
-            for lo, hi, values in self._word_prefix(word):
-                sims[i, lo:hi] = values
             ids, values = self._word_typos(word)
+            for lo, hi, prefix in self._word_prefix(word):
+                if len(ids) and len(word) >= 4:
+                    # The word is also one slip from a whole name. A longer name it starts keeps its place
+                    # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
+                    # Taitt mistyped than the start of Tatters. The rest compete as typos would.
+                    rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
+                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix)
+                sims[i, lo:hi] = prefix
             if len(ids):
                 sims[i, ids] = np.maximum(sims[i, ids], values)
             tid = self.index.get(word)
@@ -226,8 +238,8 @@ class _Space:
                     # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key
                     # next door) and by how common the word is: a slip more likely came from a common name.
                     slips = np.array([slip_plausibility(word, choices[h]) for h in hits], dtype=np.float32)
-                    result = (ids, scores[hits] * (TYPO_SCALE - 0.04) + jw * 0.01 + slips * 0.02
-                              + self.commonness[ids] * 0.01)
+                    result = (ids, scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO
+                              + slips * TIE_SLIP + self.commonness[ids] * TIE_COMMON)
         if len(self._typo_cache) >= 4096:
             self._typo_cache.clear()
         self._typo_cache[word] = result
@@ -515,9 +527,10 @@ class DirectoryIndex:
         ranked.extend(self._search_schools(query, limit))
         ranked.extend(self._search_specialism(query))
         if len(fold(query).split()) == 1:
-            # One word is most often a surname: within a tier, people come before schools, whose
-            # one-word names would otherwise win on coverage ("Middleton" the head, then the school).
-            ranked.sort(key=lambda r: (r[0], r[2], r[1], r[3]))
+            # One word is most often a surname: people come before schools of the same tier, whose one-word
+            # names would otherwise win on coverage ("Middleton" the head, then the school), and a school
+            # the word only starts ranks with the typos ("shre": Shore before Shrewsbury School).
+            ranked.sort(key=lambda r: (2 if r[2] == 1 and r[0] == 1 else r[0], r[2], r[1], r[3]))
         else:
             ranked.sort(key=lambda r: r[:4])
         seen: set[tuple[str, int]] = set()

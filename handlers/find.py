@@ -3,11 +3,11 @@
 - `/find QUERY`, or a member just typing a name (the plain-text router in handlers/text.py hands us
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
-  `user_data["find_query"]`, never in callback data). Only typo matches: "Did you mean …?".
+  `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
 - "pc:<person id>" a person's card; "sc:<school id>[:<page>]" a school's card with its people as buttons;
   "ss:<specialism id>" the system leaders in that specialism nearest the member.
 - `/sle SPECIALISM [PHASE] [AREA]` lists system leaders for a need, nearest first (to the member's own
-  school when no area is given); "sp:<page>" pages through them (arguments in `user_data["sle_query"]`).
+  school when no area is given); "sp:<page>" pages through them (arguments in `context.browsing["sle_query"]`).
 
 Everything here is for members (core.policy); strangers are turned away by the gate before they get here.
 Contact cards are sent only in private chats.
@@ -116,8 +116,8 @@ async def run_search(update: Update, context: BotContext, query: str) -> None:
         await reply(update, context, t("The directory is still loading. Please try again in a moment."))
         return
     matches = index.search(query, limit=MAX_RESULTS)
-    context.user_data[QUERY_KEY] = query
-    context.user_data["find_page"] = 0
+    context.browsing[QUERY_KEY] = query
+    context.browsing["find_page"] = 0
     if not matches:
         await reply(update, context, _no_match_text(query))
         return
@@ -154,7 +154,7 @@ async def search_text(update: Update, context: BotContext) -> None:
 
 async def page_button(update: Update, context: BotContext) -> None:
     await answer(update)
-    query = context.user_data.get(QUERY_KEY)
+    query = context.browsing.get(QUERY_KEY)
     index = _index(context)
     try:
         page = int((update.callback_query.data or "").split(":")[1])  # type: ignore[union-attr]
@@ -168,7 +168,7 @@ async def page_button(update: Update, context: BotContext) -> None:
         await edit(update, context, _no_match_text(query))
         return
     text, markup = _results_page(query, matches, page)
-    context.user_data["find_page"] = page
+    context.browsing["find_page"] = page
     await edit(update, context, text, markup)
 
 
@@ -191,7 +191,7 @@ async def person_button(update: Update, context: BotContext) -> None:
     if await _throttled(update, context):
         return  # the user has been told (in the button's alert)
     await answer(update)
-    await _send_person(update, context, person_id, back=bool(context.user_data.get(QUERY_KEY)))
+    await _send_person(update, context, person_id, back=bool(context.browsing.get(QUERY_KEY)))
 
 
 async def _send_person(update: Update, context: BotContext, person_id: int, back: bool = False) -> None:
@@ -205,7 +205,7 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
         if person.school_id is not None and person.school is not None:
             rows.append([(_fit(_("🏫 {school}").format(school=person.school.name)), f"sc:{person.school_id}")])
     if back:
-        rows.append([(_("‹ Back to results"), f"fp:{int(context.user_data.get('find_page', 0))}")])
+        rows.append([(_("‹ Back to results"), f"fp:{int(context.browsing.get('find_page', 0))}")])
     await reply(update, context, text, keyboard(rows) if rows else None)
 
 
@@ -219,7 +219,7 @@ async def school_button(update: Update, context: BotContext) -> None:
         return
     await answer(update)
     await _send_school(update, context, school_id, page or 0, as_edit=page is not None,
-                       back=bool(context.user_data.get(QUERY_KEY)))
+                       back=bool(context.browsing.get(QUERY_KEY)))
 
 
 async def _send_school(update: Update, context: BotContext, school_id: int, page: int, as_edit: bool,
@@ -234,7 +234,7 @@ async def _send_school(update: Update, context: BotContext, school_id: int, page
         items = [(_fit(cards.person_button_label(p)), f"pc:{p.id}") for p in people]
     rows = paged_rows(items, page, PER_PAGE, f"sc:{school_id}") if items else []
     if back:
-        rows.append([(_("‹ Back to results"), f"fp:{int(context.user_data.get('find_page', 0))}")])
+        rows.append([(_("‹ Back to results"), f"fp:{int(context.browsing.get('find_page', 0))}")])
     markup = keyboard(rows) if rows else None
     if as_edit:
         await edit(update, context, text, markup)
@@ -333,14 +333,14 @@ async def sle_command(update: Update, context: BotContext) -> None:
         return
     if await _throttled(update, context):
         return
-    context.user_data[SLE_KEY] = {"spec": spec, "phase": phase, "area": area}
+    context.browsing[SLE_KEY] = {"spec": spec, "phase": phase, "area": area}
     body, markup = _sle_page(index, context, spec, phase, area, 0)
     await reply(update, context, body, markup)
 
 
 async def sle_page_button(update: Update, context: BotContext) -> None:
     await answer(update)
-    saved = context.user_data.get(SLE_KEY)
+    saved = context.browsing.get(SLE_KEY)
     index = _index(context)
     page = _callback_int(update) or 0
     if not isinstance(saved, dict) or index is None or not saved.get("spec"):
@@ -364,7 +364,7 @@ async def _send_specialism_leaders(update: Update, context: BotContext, spec_id:
     if index is None or entry is None:
         await reply(update, context, t("That list has expired. Please search again."))
         return
-    context.user_data[SLE_KEY] = {"spec": entry.name, "phase": None, "area": None}
+    context.browsing[SLE_KEY] = {"spec": entry.name, "phase": None, "area": None}
     body, markup = _sle_page(index, context, entry.name, None, None, 0)
     if as_edit:
         await edit(update, context, body, markup)

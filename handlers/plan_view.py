@@ -141,7 +141,8 @@ async def action_card(session: AsyncSession, action: Action) -> Html:
                     when = str(m.get("when") or "")
             else:
                 when = str(m.get("when") or "")
-            lines.append(Html(f"• {esc(m.get('text') or '')}" + (f" — {esc(when)}" if when else "")))
+            text = str(m.get("text") or "")
+            lines.append(Html("• " + " — ".join(esc(part) for part in (text, when) if part)))
     if action.due_date:
         lines.append(t("Due: {date}", date=format_date(action.due_date)))
     lines.append(bold(_("History")))

@@ -334,6 +334,7 @@ async def erase_button(update: Update, context: BotContext) -> None:
         # Forget their chat state in memory too, or the next save would write it back.
         context.application.drop_user_data(telegram_id)
         context.application.drop_chat_data(telegram_id)
+        context.services.browsing.pop(telegram_id, None)
     await context.services.refresh_directory()
     await edit(update, context, t("Erased person {id}: {members} member account(s) removed, {n} progress updates "
                                   "kept as “former member”.", id=person_id, members=len(result.telegram_ids),
