@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+)
 
 from core import policy
 from storage.access import AccessRequest, AuditEntry, Role

@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from storage.access import AuditEntry
 from storage.backup import BackupError, backup, restore
-from storage.db import current_revisions, make_engine, make_sessionmaker, upgrade_database
+from storage.db import (
+    current_revisions,
+    make_engine,
+    make_sessionmaker,
+    upgrade_database,
+)
 from storage.models import Person, ProgressUpdate
 from tests.dbtools import UNICODE, empty_database, populate, snapshot
 

@@ -27,8 +27,8 @@ from directory.importer import (
 from storage.access import AuditEntry, Member
 from storage.directory import PHASES, Person, School
 from tests.dbtools import snapshot
+from tests.shared import GIAS
 
-GIAS = Path("/work/shared/data/gias")
 EXTRACT = GIAS / "gias-edubase-sample.csv"
 SCHOOLS_LIST = GIAS / "schools-england-2017.tsv"
 DATA = Path(__file__).parent / "data"

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from storage.access import AuditEntry
 from storage.directory import Person, School
 from tests.dbtools import snapshot
+from tests.shared import GIAS
 
 DATA = Path(__file__).parent / "data"
 MISSPELT = (DATA / "directory-misspelt.csv").read_bytes()
-EXTRACT = Path("/work/shared/data/gias/gias-edubase-sample.csv").read_bytes()
+EXTRACT = (GIAS / "gias-edubase-sample.csv").read_bytes()
 
 
 async def _count(sessionmaker, model) -> int:

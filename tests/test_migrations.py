@@ -13,7 +13,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import alembic_config, current_revisions, downgrade_database, make_engine, upgrade_database
+from storage.db import (
+    alembic_config,
+    current_revisions,
+    downgrade_database,
+    make_engine,
+    upgrade_database,
+)
 from storage.models import Base
 from tests.dbtools import UNICODE, empty_database
 

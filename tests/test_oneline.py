@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from plans.oneline import OneLineError, ParsedUpdate, match_ref, normalise_ref, parse_update_line, suggest_refs
+from plans.oneline import (
+    OneLineError,
+    ParsedUpdate,
+    match_ref,
+    normalise_ref,
+    parse_update_line,
+    suggest_refs,
+)
 
 REFS = ["1.1", "1.2", "1.3", "2.1", "2.10", "a)", "b)", "c)"]
 

@@ -9,7 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 from telegram import Chat, Message, Update, User
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest, RequestData
 
 from storage.access import BotState

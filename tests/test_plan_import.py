@@ -14,17 +14,29 @@ from sqlalchemy import func, select
 
 from plans.cli import run_import_plan, run_list_plans
 from plans.fields import match_plan_headers
-from plans.importer import PlanImportError, parse_plan, parse_when, split_owners, split_whens
-from plans.rag import parse_rag, parse_rag_set, parse_term_label, rag_emoji, rag_label, split_rag_prefix
+from plans.importer import (
+    PlanImportError,
+    parse_plan,
+    parse_when,
+    split_owners,
+    split_whens,
+)
+from plans.rag import (
+    parse_rag,
+    parse_rag_set,
+    parse_term_label,
+    rag_emoji,
+    rag_label,
+    split_rag_prefix,
+)
 from plans.store import PersonName, find_plan, match_person, save_plan
 from plans.tables import clean_cell, extract
 from storage.access import AuditEntry
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
+from tests.shared import EXAMPLE_PLANS
 
-EXAMPLES = Path("/work/shared/examples/action-plans")
-if not EXAMPLES.exists():  # the repository's own copy when the shared folder is not mounted
-    EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "action-plans"
+EXAMPLES = EXAMPLE_PLANS
 MD = EXAMPLES / "teaching-school-action-plan-2014-15.md"
 TSV = EXAMPLES / "emtsa-action-plan-2016-17.txt"
 DATA = Path(__file__).resolve().parent / "data" / "plans"

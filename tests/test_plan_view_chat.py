@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from plans import progress
 from storage.access import Role
 from storage.plans import Action, Plan, PlanMeeting
 from tests.plan_seed import LEAD, seed_plan
+from tests.shared import EXAMPLE_PLANS
 
 NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -126,7 +126,7 @@ async def test_mine_for_an_unlinked_member(chat, users, sessionmaker, at_now):
 
 # --- sending a plan file ----------------------------------------------------------------------------
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "action-plans"
+EXAMPLES = EXAMPLE_PLANS
 
 
 async def plan_count(sessionmaker) -> int:

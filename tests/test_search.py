@@ -11,17 +11,22 @@ import csv
 import random
 import string
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from directory import specialisms as sp
 from directory.normalise import fold, normalise, normalise_school, person_tokens
-from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry, sle_candidates
+from directory.search import (
+    Area,
+    DirectoryIndex,
+    Match,
+    PersonEntry,
+    SchoolEntry,
+    sle_candidates,
+)
+from tests.shared import GIAS
 
-DATA = Path("/work/shared/data/gias")
-if not DATA.exists():  # CI: shared/ sits beside the clone
-    DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gias"
+DATA = GIAS
 
 TOWNS = [("St Albans", "Hertfordshire", 515000, 207000), ("Watford", "Hertfordshire", 510900, 196500),
          ("Hemel Hempstead", "Hertfordshire", 505600, 207200), ("Stevenage", "Hertfordshire", 524000, 224800),

@@ -7,7 +7,13 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from core.throttle import SearchCounter, coordinator_ids, flag_over_limit, judge, window_start
+from core.throttle import (
+    SearchCounter,
+    coordinator_ids,
+    flag_over_limit,
+    judge,
+    window_start,
+)
 from storage.access import Member, Throttle
 
 T0 = dt.datetime(2025, 10, 6, 9, 15, 5, tzinfo=dt.timezone.utc)
