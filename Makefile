@@ -20,7 +20,7 @@ install: $(STAMP) compile-locales
 
 # Compiled catalogs are build output (not committed); compile whenever a .po is newer.
 compile-locales: $(STAMP)
-	@$(BIN)/pybabel compile -d locales -D messages >/dev/null 2>&1
+	@out=$$($(BIN)/pybabel compile -d locales -D messages 2>&1) || { echo "$$out"; exit 1; }
 
 run: install
 	@$(BIN)/partnerbot run

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
     admin_sub.required = True
     grant = admin_sub.add_parser("grant", help="give a Telegram user a role")
-    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("telegram_id", type=_telegram_id)
     grant.add_argument("role", choices=["member", "lead", "coordinator", "admin"])
     grant.add_argument("--name", default="", help="display name")
     grant.set_defaults(func=cmd_admin_grant)
@@ -92,7 +92,40 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
         sys.stderr.close()
         raise SystemExit(0) from None
+    except Exception as exc:
+        # An unreachable or unusable database, an unwritable file, Telegram refusing the token:
+        # one line naming the problem, not a traceback.
+        if not _is_environment_error(exc):
+            raise
+        print(f"partnerbot: {_one_line(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
     raise SystemExit(result if isinstance(result, int) else 0)
+
+
+def _is_environment_error(exc: BaseException) -> bool:
+    import asyncpg
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram.error import TelegramError
+
+    return isinstance(exc, (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                            TelegramError))
+
+
+def _one_line(exc: BaseException) -> str:
+    reason = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    lines = str(reason).strip().splitlines()
+    return f"{type(reason).__name__}: {lines[0]}" if lines else type(reason).__name__
+
+
+def _telegram_id(value: str) -> int:
+    """argparse type: a Telegram user id (a positive 64-bit number)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Telegram id: {value!r}") from None
+    if not 0 < number < 2**63:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {value}")
+    return number
 
 
 def settings_from_env() -> Settings:
@@ -197,11 +230,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     asyncio.run(migrate(settings))
     application = build_application(settings)
     if settings.webhook_url:
+        import secrets
         from urllib.parse import urlparse
 
         application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
                                 url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                                webhook_url=settings.webhook_url,
+                                # Without a secret anyone who finds the URL could post forged updates
+                                # (any sender id, admins included); Telegram echoes this one back.
+                                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
                                 allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

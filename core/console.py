@@ -106,57 +106,63 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
         role, description = demo_users.get(uid, ("", ""))
         return f"{uid} ({role}: {description})" if role else str(uid)
 
-    async with application:
-        await start_services(application)
-        renderer.print(f"PartnerBot console, offline. You are {describe(user_id)}. Type :help for console commands.")
-        loop = asyncio.get_running_loop()
-        while True:
-            if interactive:
-                try:
-                    line = await loop.run_in_executor(None, input, "you> ")
-                except EOFError:
-                    break
-            else:
-                line = stdin.readline()
+    try:  # the engine is closed however the session ends (Ctrl-C, an error)
+        async with application:
+            await start_services(application)
+            renderer.print(f"PartnerBot console, offline. You are {describe(user_id)}. Type :help for console commands.")
+            loop = asyncio.get_running_loop()
+            while True:
+                if interactive:
+                    try:
+                        line = await loop.run_in_executor(None, input, "you> ")
+                    except EOFError:
+                        break
+                else:
+                    line = stdin.readline()
+                    if not line:
+                        break
+                    line = line.rstrip("\n")
+                    renderer.print(f"you> {line}")
+                line = line.strip()
                 if not line:
+                    continue
+                if line in {":quit", ":q", ":exit"}:
                     break
-                line = line.rstrip("\n")
-                renderer.print(f"you> {line}")
-            line = line.strip()
-            if not line:
-                continue
-            if line in {":quit", ":q", ":exit"}:
-                break
-            if line == ":help":
-                renderer.print(HELP)
-                continue
-            if line.startswith(":as "):
-                try:
-                    user_id = int(line.split()[1])
-                except (IndexError, ValueError):
-                    renderer.print("  usage: :as TELEGRAM_ID")
+                if line == ":help":
+                    renderer.print(HELP)
                     continue
-                renderer.user_id = user_id
-                renderer.buttons = []
-                renderer.print(f"  You are now {describe(user_id)}.")
-                continue
-            if line.startswith(":file "):
-                parts = line.split(maxsplit=2)
-                path = Path(parts[1]).expanduser()
-                if not path.is_file():
-                    renderer.print(f"  no such file: {path}")
+                if line.startswith(":as "):
+                    try:
+                        user_id = int(line.split()[1])
+                    except (IndexError, ValueError):
+                        renderer.print("  usage: :as TELEGRAM_ID")
+                        continue
+                    renderer.user_id = user_id
+                    renderer.buttons = []
+                    renderer.print(f"  You are now {describe(user_id)}.")
                     continue
-                data = path.read_bytes()
-                file_id = request.add_file(data)
-                update = factory.document(file_id, path.name, len(data), user_id, parts[2] if len(parts) > 2 else None)
-            elif line.isdigit() and renderer.buttons and 1 <= int(line) <= len(renderer.buttons):
-                label, data = renderer.buttons[int(line) - 1]
-                renderer.print(f"  (pressed “{label}”)")
-                update = factory.press(data, user_id, _last_message(request, user_id))
-            else:
-                update = factory.text(line, user_id)
-            await application.process_update(update)
-    await application.bot_data["services"].close()
+                if line.startswith(":file "):
+                    parts = line.split(maxsplit=2)
+                    path = Path(parts[1]).expanduser()
+                    try:
+                        if not path.is_file():
+                            renderer.print(f"  no such file: {path}")
+                            continue
+                        data = path.read_bytes()
+                    except OSError as exc:
+                        renderer.print(f"  cannot read {path}: {exc.strerror or exc}")
+                        continue
+                    file_id = request.add_file(data)
+                    update = factory.document(file_id, path.name, len(data), user_id, parts[2] if len(parts) > 2 else None)
+                elif line.isdecimal() and renderer.buttons and 1 <= int(line) <= len(renderer.buttons):
+                    label, data = renderer.buttons[int(line) - 1]
+                    renderer.print(f"  (pressed “{label}”)")
+                    update = factory.press(data, user_id, _last_message(request, user_id))
+                else:
+                    update = factory.text(line, user_id)
+                await application.process_update(update)
+    finally:
+        await application.bot_data["services"].close()
     return 0
 
 

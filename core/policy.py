@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import MessageEntity, Update
 
 from storage.access import Role
 
@@ -63,7 +63,10 @@ def need_for(update: Update, awaiting: str | None) -> Need:
     message = update.effective_message
     if message is None or update.edited_message is not None:
         return Need("other", "", None)
-    if message.text and message.text.startswith("/"):
+    entities = message.entities
+    if message.text and message.text.startswith("/") and entities and \
+            entities[0].type == MessageEntity.BOT_COMMAND and entities[0].offset == 0:
+        # A command as the handlers see one (filters.COMMAND); "/ Smith" with no command in it is text.
         name = command_name(message.text)
         # An unknown command is answered politely by the fallback handler, whoever asks.
         return Need("command", name, COMMANDS.get(name, Role.STRANGER))

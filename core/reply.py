@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from core.i18n import _
-from core.text import split_html
+from core.text import split_html, t
 
 Rows = Sequence[Sequence[tuple[str, str]]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -64,6 +64,19 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     if chat is None:
         return []
     return await send(context.bot, chat.id, text, keyboard)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is None or chat.type == ChatType.PRIVATE
+
+
+async def not_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True (after saying so) in a group chat: contact details are only sent in private chats."""
+    if is_private(update):
+        return False
+    await reply(update, context, t("To keep contact details private, please ask me in a private chat."))
+    return True
 
 
 async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -42,6 +45,33 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL")
+        if info.field_name == "webhook_url" and parts.scheme != "https" and not info.data.get("telegram_api_base_url"):
+            raise ValueError("must be an https:// URL (Telegram only calls https webhooks)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters, only letters, digits, _ and -")
+        return value
+
+    @field_validator("webhook_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError("must be a port number from 1 to 65535")
+        return value
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -63,6 +93,11 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite:///" + value[len("sqlite:///"):]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be a sqlite:/// path or a postgresql:// URL")
+        if value.startswith("sqlite"):
+            # SQLite creates the file but not its folder; without this the first query fails deep in the driver
+            path = value.split(":///", 1)[-1].split("?", 1)[0]
+            if path and path != ":memory:" and not Path(path).parent.is_dir():
+                raise ValueError(f"the folder {Path(path).parent} does not exist")
         return value
 
     @field_validator("default_locale")

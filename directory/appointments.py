@@ -104,9 +104,11 @@ async def register_appointment(
 
     person: Person | None = await session.get(Person, person_id) if person_id is not None else None
     if person is None:
-        rows = (await session.scalars(select(Person).where(
-            func.lower(Person.first_name) == first_name.lower(),
-            func.lower(Person.last_name) == last_name.lower()))).all()
+        # Case is compared here, not in SQL: SQLite's lower() leaves non-ASCII letters ("É") as they are.
+        rows = [p for p in (await session.scalars(select(Person).where(
+            func.length(Person.first_name) == len(first_name), func.length(Person.last_name) == len(last_name))
+            .order_by(Person.id))).all()
+            if (p.first_name or "").lower() == first_name.lower() and (p.last_name or "").lower() == last_name.lower()]
         same_school = [p for p in rows if school is not None and p.school_id == school.id]
         unplaced = [p for p in rows if p.school_id is None]
         # The same name at the school, or the only such name not placed at any school: the same person.

@@ -22,6 +22,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -258,7 +259,17 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
         for sheet in workbook.worksheets:
             if not hasattr(sheet, "iter_rows"):
                 continue
-            for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows = sheet.iter_rows(values_only=True)  # read lazily: a damaged sheet fails part way through
+            index = 0
+            while True:
+                try:
+                    row = next(rows, None)
+                except Exception as exc:  # noqa: BLE001 - broken XML, impossible cell values ...
+                    raise DirectoryImportError(
+                        _("This is not a readable Excel workbook ({error}).").format(error=exc)) from None
+                if row is None:
+                    break
+                index += 1
                 yield index, list(row)
             yield -1, []  # sheet boundary: the caller looks for a header again
     finally:
@@ -297,18 +308,23 @@ def cell_text(value: Any) -> str:
     return "" if len(text) <= 14 and text.lower() in _BLANKS else text
 
 
+_INT_LIMIT = 2**31 - 1  # the database's INTEGER: a bigger number cannot be stored on PostgreSQL
+
+
 def _int(value: str) -> int | None:
     try:
-        return int(float(value.replace(",", ""))) if value else None
-    except ValueError:
+        number = int(float(value.replace(",", ""))) if value else None
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e999"
         return None
+    return number if number is None or abs(number) <= _INT_LIMIT else None
 
 
 def _float(value: str) -> float | None:
     try:
-        return float(value.replace(",", "")) if value else None
+        number = float(value.replace(",", "")) if value else None
     except ValueError:
         return None
+    return number if number is None or math.isfinite(number) else None
 
 
 def _clip(value: str | None, name: str) -> str | None:
@@ -693,7 +709,7 @@ class _Builder:
         if (low is None or high is None) and get("age_range"):
             ages = re.findall(r"\d+", get("age_range", ""))
             if len(ages) >= 2:
-                low, high = int(ages[0]), int(ages[1])
+                low, high = _int(ages[0]), _int(ages[1])
         school_type = _clip(get("school_type"), "school_type")
         phase = normalise_phase(get("phase"), school_type, name, low, high)
         locality = get("locality") or None

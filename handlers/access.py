@@ -7,6 +7,7 @@ after it needs to check roles by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 
@@ -25,10 +26,11 @@ from telegram.ext import (
 )
 
 from core import clock, policy
-from core.i18n import _, current_locale
+from core.i18n import N_, _, current_locale
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, t
+from core.throttle import coordinator_ids
 from storage import audit
 from storage.access import AccessRequest, Member, Role
 from storage.directory import Person
@@ -36,6 +38,7 @@ from storage.directory import Person
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_TEXT = 300
+REQUEST_RENOTIFY = dt.timedelta(hours=1)
 
 # (command, minimum role, one-line description) for /help; order is the order shown.
 HELP: list[tuple[str, Role, str]] = []
@@ -76,6 +79,18 @@ async def gate(update: Update, context: BotContext) -> None:
         await reply(update, context, t("Sorry, /{command} is for {role} only.", command=need.key,
                                        role=_role_name(need.role or Role.ADMIN)))
     raise ApplicationHandlerStop
+
+
+ROLE_LABELS = {Role.STRANGER: N_("stranger"), Role.MEMBER: N_("member"), Role.LEAD: N_("action lead"),
+               Role.COORDINATOR: N_("coordinator"), Role.ADMIN: N_("admin")}
+
+
+def role_label(role: Role | str) -> str:
+    """A role's name for people, translated ('action lead', not 'lead')."""
+    try:
+        return _(ROLE_LABELS[Role.parse(role) if isinstance(role, str) else role])
+    except KeyError:
+        return str(role)
 
 
 def _role_name(role: Role) -> str:
@@ -142,9 +157,14 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
         pending = (await session.scalars(select(AccessRequest).where(
             AccessRequest.telegram_id == user.id, AccessRequest.status == "pending"))).first()
+        # Asking again within the hour updates the request without telling the coordinators again,
+        # so pressing an old "Request access" button repeatedly cannot flood them.
+        already_told = pending is not None and clock.now() - pending.created_at < REQUEST_RENOTIFY
         if pending is None:
             pending = AccessRequest(telegram_id=user.id, telegram_name=user.full_name[:200], name=name.strip()[:200])
             session.add(pending)
+        elif not already_told:
+            pending.created_at = clock.now()
         pending.name = name.strip()[:200]
         pending.school = school.strip()[:200]
         pending.suggested_person_id = suggestion_id
@@ -154,9 +174,11 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         request_id = pending.id
         suggested = await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) \
             if suggestion_id else None
-        coordinator_ids = set((await session.scalars(select(Member.telegram_id).where(
-            Member.active.is_(True), Member.role.in_(["coordinator", "admin"])))).all())
-    coordinator_ids |= set(context.services.settings.admin_telegram_ids)
+        coordinators = await coordinator_ids(session, context.services.settings.admin_telegram_ids)
+    if already_told:
+        await reply(update, context, t("Thank you: I have updated your request. The coordinators already have it; "
+                                       "I will message you here when it is decided."))
+        return
     await reply(update, context, t("Thank you. A coordinator will look at your request soon; I will message you "
                                    "here when it is decided."))
     lines = [t("<b>Access request</b> from {telegram} (id {id})", telegram=user.full_name, id=user.id),
@@ -167,7 +189,7 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         lines.append(t("Directory match: {person}, {school}", person=suggested.full_name, school=school_name))
         rows.append([(_("Approve and link"), f"aa:{request_id}:{suggested.id}")])
     rows.append([(_("Approve without link"), f"aa:{request_id}:0"), (_("Reject"), f"ax:{request_id}")])
-    for coordinator in sorted(coordinator_ids):
+    for coordinator in coordinators:
         try:
             await send(context.bot, coordinator, Html("\n".join(lines)), keyboard(rows))
         except TelegramError as exc:
@@ -214,26 +236,30 @@ async def decide_access(update: Update, context: BotContext) -> None:
     await answer(update)
     if approve:
         await edit(update, context, t("Approved: {name}.", name=applicant_name))
-        await send(context.bot, applicant, t("Good news: your access has been approved. Send /help to see what "
-                                             "you can do, or just type a name to search."))
+        news = t("Good news: your access has been approved. Send /help to see what "
+                 "you can do, or just type a name to search.")
     else:
         await edit(update, context, t("Rejected: {name}.", name=applicant_name))
-        await send(context.bot, applicant, t("Sorry, your access request was not approved. If you think this is "
-                                             "a mistake, please contact the partnership office."))
+        news = t("Sorry, your access request was not approved. If you think this is "
+                 "a mistake, please contact the partnership office.")
+    try:
+        await send(context.bot, applicant, news)
+    except TelegramError as exc:  # blocked the bot, deleted account …: the decision stands
+        log.warning("could not tell applicant %s about the decision: %s", applicant, exc)
 
 
 async def grant(update: Update, context: BotContext) -> None:
     """/grant TELEGRAM_ID ROLE — admins set roles."""
     args = context.args or []
     valid = ", ".join(r.name.lower() for r in Role if r != Role.STRANGER)
-    if len(args) != 2 or not args[0].isdigit() or args[1].upper() not in Role.__members__ or \
-            args[1].upper() == "STRANGER":
+    if len(args) != 2 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2 ** 63 or \
+            args[1].upper() not in Role.__members__ or args[1].upper() == "STRANGER":
         await reply(update, context, t("Usage: /grant TELEGRAM_ID ROLE (one of {roles})", roles=valid))
         return
     target, role = int(args[0]), Role.parse(args[1])
     async with context.services.session() as session:
         await set_role(session, target, role, context.member.telegram_id if context.member else None)
-    await reply(update, context, t("{id} is now {role}.", id=target, role=role.name.lower()))
+    await reply(update, context, t("{id} is now {role}.", id=target, role=role_label(role)))
 
 
 async def set_role(session: object, telegram_id: int, role: Role, actor_id: int | None,

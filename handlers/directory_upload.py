@@ -29,7 +29,6 @@ from core import policy
 from core.i18n import _
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
-from handlers.files import download, fetch_document
 from core.text import Html, bold, esc, t
 from directory.importer import (
     DirectoryImportError,
@@ -39,6 +38,7 @@ from directory.importer import (
     parse_directory_file,
     summary_lines,
 )
+from handlers.files import download, fetch_document
 from storage.access import Role
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,19 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core import policy
 from core.i18n import _, ngettext
-from core.reply import answer, edit, keyboard, paged_rows, reply
+from core.reply import (
+    answer,
+    edit,
+    is_private,
+    keyboard,
+    not_in_private,
+    paged_rows,
+    reply,
+)
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from core.throttle import check_search_allowed
@@ -45,19 +52,6 @@ SLE_KEY = "sle_query"
 
 def _index(context: BotContext) -> DirectoryIndex | None:
     return context.services.directory
-
-
-def _private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is None or chat.type == ChatType.PRIVATE
-
-
-async def _not_here(update: Update, context: BotContext) -> bool:
-    """True (after saying so) when this is a group chat: contact details go only to private chats."""
-    if _private(update):
-        return False
-    await reply(update, context, t("To keep contact details private, please search in a private chat with me."))
-    return True
 
 
 async def _throttled(update: Update, context: BotContext) -> bool:
@@ -109,7 +103,7 @@ async def run_search(update: Update, context: BotContext, query: str) -> None:
         await reply(update, context, t("What shall I look for? For example <code>/find Heffernan</code> or "
                                        "<code>/find St Thomas</code>."))
         return
-    if await _not_here(update, context) or await _throttled(update, context):
+    if await not_in_private(update, context) or await _throttled(update, context):
         return
     index = _index(context)
     if index is None:
@@ -147,7 +141,7 @@ async def find_command(update: Update, context: BotContext) -> None:
 async def search_text(update: Update, context: BotContext) -> None:
     """What a member typed that no conversation or question took: a search (private chats only)."""
     message = update.effective_message
-    if message is None or not message.text or not _private(update):
+    if message is None or not message.text or not is_private(update):
         return
     await run_search(update, context, message.text)
 
@@ -185,7 +179,7 @@ def _callback_int(update: Update, position: int = 1) -> int | None:
 async def person_button(update: Update, context: BotContext) -> None:
     person_id = _callback_int(update)
     # Opening a card reveals contact details, so it counts against the search allowance like a search.
-    if person_id is None or await _not_here(update, context):
+    if person_id is None or await not_in_private(update, context):
         await answer(update)
         return
     if await _throttled(update, context):
@@ -212,7 +206,7 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
 async def school_button(update: Update, context: BotContext) -> None:
     school_id = _callback_int(update)
     page = _callback_int(update, 2)  # None: open the card; a number: turn its pages
-    if school_id is None or await _not_here(update, context):
+    if school_id is None or await not_in_private(update, context):
         await answer(update)
         return
     if page is None and await _throttled(update, context):
@@ -308,7 +302,7 @@ def _sle_usage() -> Html:
 
 async def sle_command(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or [])[:MAX_QUERY]
-    if await _not_here(update, context):
+    if await not_in_private(update, context):
         return
     index = _index(context)
     if index is None:
@@ -353,7 +347,7 @@ async def sle_page_button(update: Update, context: BotContext) -> None:
 async def specialism_button(update: Update, context: BotContext) -> None:
     await answer(update)
     spec_id = _callback_int(update)
-    if spec_id is None or await _not_here(update, context):
+    if spec_id is None or await not_in_private(update, context):
         return
     await _send_specialism_leaders(update, context, spec_id, as_edit=False)
 

@@ -21,14 +21,20 @@ from pathlib import PurePath
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from core import policy
 from core.i18n import _, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
-from handlers.files import download, fetch_document
 from core.text import Html, bold, esc, fill, italic, t
+from handlers.files import download, fetch_document
 from plans.importer import ParsedPlan, PlanImportError, parse_plan
 from plans.store import PlanSummary, save_plan
 from plans.terms import term_label

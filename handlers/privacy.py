@@ -30,6 +30,7 @@ from core.i18n import N_, _, format_datetime, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, fill, t
+from handlers.access import role_label
 from storage import audit
 from storage.access import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.buddies import Appointment, BuddyMatch
@@ -138,7 +139,7 @@ def summary_text(doc: dict[str, Any]) -> Html:
     if member:
         lines.append(t("Member since {date}, role {role}, shown as “{name}”.",
                        date=format_datetime(dt.datetime.fromisoformat(member["created_at"]))
-                       if member.get("created_at") else "—", role=member["role"], name=member["display_name"]))
+                       if member.get("created_at") else "—", role=role_label(member["role"]), name=member["display_name"]))
     else:
         lines.append(t("You are not a member."))
     person = doc["person"]
@@ -289,7 +290,8 @@ async def mydata(update: Update, context: BotContext) -> None:
 
 def _parse_id(value: str) -> int | None:
     value = value.strip().lstrip("#")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    # ASCII digits only ("²" passes isdigit() but not int()), within the database's integer ids
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 and int(value) < 2 ** 31 else None
 
 
 async def erase_command(update: Update, context: BotContext) -> None:

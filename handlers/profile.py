@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from core.i18n import N_, _
-from core.reply import reply
+from core.reply import not_in_private, reply
 from core.services import BotContext
 from core.text import t
 from directory.cards import load_person, person_card
@@ -48,6 +48,8 @@ async def _linked_person(update: Update, context: BotContext, session: AsyncSess
 
 
 async def show_me(update: Update, context: BotContext) -> None:
+    if await not_in_private(update, context):
+        return
     async with context.services.session() as session:
         person = await _linked_person(update, context, session)
         if person is None:
@@ -57,6 +59,8 @@ async def show_me(update: Update, context: BotContext) -> None:
 
 
 async def edit(update: Update, context: BotContext) -> None:
+    if await not_in_private(update, context):
+        return
     args = context.args or []
     if len(args) < 2 or args[0].lower() not in EDITABLE:
         await reply(update, context, _usage())
@@ -81,9 +85,10 @@ async def edit(update: Update, context: BotContext) -> None:
                 return
             old, person.email = person.email, value.lower()
         elif field == "job":
+            value = value[:120]  # the column's width
             old, person.job_title = person.job_title, value
         elif field == "capacity":
-            if not value.isdigit() or not 0 <= int(value) <= 5:
+            if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 5:
                 await reply(update, context, t("Please give a number from 0 to 5. Nothing was changed."))
                 return
             old, person.mentor_capacity = person.mentor_capacity, int(value)

@@ -21,7 +21,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from core import clock, policy
@@ -30,7 +37,14 @@ from core.reply import answer, edit, keyboard, paged_rows, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from plans import progress
-from plans.oneline import OneLineError, ParsedUpdate, match_ref, parse_update_line, split_ref, suggest_refs
+from plans.oneline import (
+    OneLineError,
+    ParsedUpdate,
+    match_ref,
+    parse_update_line,
+    split_ref,
+    suggest_refs,
+)
 from plans.rag import parse_rag, parse_rag_set, rag_emoji, rag_label
 from plans.terms import term_for, term_label
 from storage.access import Role

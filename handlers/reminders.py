@@ -30,7 +30,13 @@ from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress import action_label, active_plans, only_plan_or_ask, plan_buttons, rag_text
+from handlers.progress import (
+    action_label,
+    active_plans,
+    only_plan_or_ask,
+    plan_buttons,
+    rag_text,
+)
 from plans import progress
 from plans import reminders as rem
 from plans.terms import LONDON, current_term, term_label, to_local_date
@@ -42,6 +48,12 @@ log = logging.getLogger(__name__)
 
 DAILY_AT = dt.time(8, 0, tzinfo=LONDON)
 MAX_BUTTONS = 8
+MAX_ID = 2 ** 31  # meeting and holiday ids are 32-bit integers in PostgreSQL
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: "²" passes str.isdigit() but not int()."""
+    return text.isascii() and text.isdigit()
 
 
 def _int(data: str | None) -> int | None:
@@ -346,7 +358,7 @@ async def meetings(update: Update, context: BotContext) -> None:
             return
         if args and args[0].lower() == "add" and len(args) >= 2:
             day = parse_day(args[1])
-            number = int(args[2]) if len(args) > 2 and args[2].isdigit() else (1 if len(plans) == 1 else 0)
+            number = int(args[2]) if len(args) > 2 and _digits(args[2]) else (1 if len(plans) == 1 else 0)
             if day is None or not 1 <= number <= len(plans):
                 await reply(update, context, _meetings_usage(len(plans)))
                 return
@@ -358,8 +370,8 @@ async def meetings(update: Update, context: BotContext) -> None:
             await reply(update, context, t("Meeting added: {plan}, {date}. Owners without an update this term are "
                                            "reminded in the week before.", plan=plan.title, date=format_date(day)))
             return
-        if args and args[0].lower() == "remove" and len(args) >= 2 and args[1].isdigit():
-            meeting = await session.get(PlanMeeting, int(args[1]))
+        if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
+            meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
             if meeting is None:
                 await reply(update, context, t("There is no meeting {id}.", id=args[1]))
                 return
@@ -412,8 +424,8 @@ async def holidays_command(update: Update, context: BotContext) -> None:
             await reply(update, context, t("Holiday added: {start} to {end} {label}", start=format_date(start),
                                            end=format_date(end), label=label))
             return
-        if args and args[0].lower() == "remove" and len(args) >= 2 and args[1].isdigit():
-            holiday = await session.get(Holiday, int(args[1]))
+        if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
+            holiday = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
             if holiday is None:
                 await reply(update, context, t("There is no holiday {id}.", id=args[1]))
                 return

@@ -95,9 +95,14 @@ def safe_cell(value: object) -> str:
     """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets an apostrophe in front; control
     characters a spreadsheet cannot hold (pasted into a comment) are dropped."""
     text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-    if text.startswith(FORMULA_START):
-        return "'" + text
+    if text.lstrip("'").startswith(FORMULA_START):
+        return "'" + text  # also "'=…": the importer takes one apostrophe off, so the text's own one stays
     return text
+
+
+def _docx_text(value: object) -> str:
+    """Text Word can hold: control characters (pasted into a comment) are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
 
 
 def _headers(view: PlanView) -> list[str]:
@@ -227,9 +232,9 @@ def export_docx(view: PlanView) -> bytes:
     section.page_width, section.page_height = section.page_height, section.page_width
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
-    document.add_heading(view.title, level=1)
+    document.add_heading(_docx_text(view.title), level=1)
     for line in _subtitle(view):
-        document.add_paragraph(line)
+        document.add_paragraph(_docx_text(line))
 
     headers = ([_("Ref"), _("Action"), _("Owners"), _("Milestones"), _("Timeline")]
                + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")])
@@ -247,7 +252,7 @@ def export_docx(view: PlanView) -> bytes:
             current_section = action.section
             row = table.add_row()
             merged = row.cells[0].merge(row.cells[len(headers) - 1])
-            merged.text = action.section
+            merged.text = _docx_text(action.section)
             for run in merged.paragraphs[0].runs:
                 run.bold = True
             _shade(merged, "EEEEEE")
@@ -255,7 +260,7 @@ def export_docx(view: PlanView) -> bytes:
         values = ([action.ref, action.text, action.owners_display, action.milestones_text, action.when_text]
                   + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment])
         for i, value in enumerate(values):
-            cells[i].text = value
+            cells[i].text = _docx_text(value)
         for i, term in enumerate(view.terms):
             code = action.rag.get(term)
             if code:

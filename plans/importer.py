@@ -684,7 +684,8 @@ def _assign_refs(sections: list[ParsedSection], warnings: list[PlanWarning]) -> 
                 base, n = action.ref, 1
                 while action.ref.lower() in taken:
                     n += 1
-                    action.ref = f"{base}-{n}"[:MAX_REF]
+                    suffix = f"-{n}"
+                    action.ref = base[:MAX_REF - len(suffix)] + suffix  # the suffix survives the length limit
                 taken.add(action.ref.lower())
     for section, number in zip(sections, numbers):
         position = 0

@@ -143,8 +143,9 @@ async def save_plan(session: AsyncSession, parsed: ParsedPlan, actor_id: int | N
                     unlinked.append(name)
             owners += 1
             linked += cache[key][0] is not None
-    same = await session.scalar(select(Plan.id).where(func.lower(Plan.title) == parsed.title.lower())
-                                .order_by(Plan.id).limit(1))
+    # Compared here, not with SQL lower(): SQLite's leaves non-ASCII letters as they are.
+    same = next((pid for pid, title in (await session.execute(select(Plan.id, Plan.title).order_by(Plan.id))).all()
+                 if (title or "").lower() == parsed.title.lower()), None)
     updates = sum(len(a.history) for a in parsed.actions)
     summary = PlanSummary(
         plan_id=None, title=parsed.title, partnership=parsed.partnership, year=parsed.year,

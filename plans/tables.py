@@ -15,7 +15,6 @@ import csv
 import html
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from core.i18n import _
@@ -70,8 +69,8 @@ def clean_cell(value: object) -> str:
 
 def unquote_formula(text: str) -> str:
     """Undo the apostrophe exports put before text a spreadsheet could run ("'=SUM" → "=SUM")."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
-        return text[1:]
+    if text[:1] == "'" and text.lstrip("'")[:1] in ("=", "+", "-", "@", "\t", "\r") and text.lstrip("'"):
+        return text[1:]  # one apostrophe: "''=x" was "'=x" (see plans.export.safe_cell)
     return text
 
 
@@ -387,12 +386,17 @@ def _add_pipe_tables(block: list[tuple[int, str]], before: list[str], tables: li
 # ---------------------------------------------------------------------------------------------------------
 
 def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16 with a BOM
+        try:
+            return data.decode("utf-16").replace("\x00", "")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).replace("\x00", "")  # NUL is never text (and PostgreSQL refuses it)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return data.decode("latin-1").replace("\x00", "")
 
 
 def extract_csv(text: str) -> Extracted:
@@ -420,7 +424,7 @@ def extract_xlsx(data: bytes) -> Extracted:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # broken zip or XML, impossible cell values ...: not a workbook we can read
         raise TableReadError(_("This is not a readable Excel workbook ({error}).").format(error=exc)) from exc
     tables: list[RawTable] = []
     preamble: list[str] = []
@@ -462,13 +466,12 @@ def _xlsx_text(value: object) -> str:
 
 def extract_docx(data: bytes) -> Extracted:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except Exception as exc:  # not a package, bad zip, broken XML ...
         raise TableReadError(_("This is not a readable Word document ({error}).").format(error=exc)) from exc
     tables: list[RawTable] = []
     preamble: list[str] = []

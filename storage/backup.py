@@ -157,12 +157,23 @@ async def backup(engine: AsyncEngine, path: str | Path) -> Summary:
     tmp = path.with_name(path.name + ".partial")
     total = 0
     async with engine.connect() as conn:
+        # Every table from one snapshot, so a backup of a running bot is consistent (no row whose
+        # parent was added after its table was read). PostgreSQL's default gives each statement
+        # its own snapshot; the SQLite driver only opens a transaction before writes.
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            await conn.exec_driver_sql("BEGIN")
         revision = sorted(await conn.run_sync(_revisions))
         if not revision:
             raise BackupError("the database has never been migrated: nothing to back up")
         manifest = Manifest(revision=revision, created_at=clock.now().isoformat())
         try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            try:
+                zf = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED)
+            except OSError as exc:
+                raise BackupError(f"cannot write {path}: {exc.strerror or exc}") from None
+            with zf:
                 for tbl in Base.metadata.sorted_tables:
                     dump = TableDump(tbl.name, [c.name for c in tbl.columns])
                     digest = hashlib.sha256()
@@ -310,7 +321,7 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             ours = await _table_names(conn) & set(Base.metadata.tables)
         if ours:
             raise BackupError("the database has PartnerBot tables but no migration record; restore into an "
-                              "empty database or one made by `partnerbot migrate`")
+                              "empty database or one made by `partnerbot db upgrade`")
         try:
             await upgrade_database(engine, revision[0] if len(revision) == 1 else "heads")
         except Exception as exc:  # an unknown revision: a backup from a newer PartnerBot

@@ -11,11 +11,11 @@ from storage.backup import BackupError, backup_url, check, database_has_data, re
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    url = getattr(args, "database_url", None)
-    if url:
-        return url
     from core.settings import load_settings
 
+    url = getattr(args, "database_url", None)
+    if url:  # normalised like DATABASE_URL: sqlite:///… and postgresql://… get their async drivers
+        return load_settings(database_url=url).database_url
     return load_settings().database_url
 
 

@@ -62,7 +62,7 @@ async def test_member_cannot_use_admin_command(chat: ChatDriver, users: Users, s
 
 async def test_admin_grants_role(chat: ChatDriver, users: Users, sessionmaker) -> None:
     sent = await chat.send("/grant 9001 lead", user=users.admin)
-    assert "9001 is now lead" in sent[0].text
+    assert "9001 is now action lead" in sent[0].text
     async with sessionmaker() as session:
         assert (await session.get(Member, users.stranger)).role == "lead"
 
@@ -72,3 +72,16 @@ async def test_unknown_command_and_stale_button(chat: ChatDriver, users: Users) 
     assert "I don't know /frobnicate&lt;script&gt;" in sent[0].text
     sent = await chat.press("zz:99", user=users.member)
     assert "expired" in sent[0].params["text"]
+
+
+async def test_repeated_requests_within_the_hour_tell_the_coordinators_once(chat: ChatDriver, users: Users,
+                                                                            sessionmaker) -> None:
+    for attempt in range(3):
+        await chat.press("ar:req", user=users.stranger)
+        sent = await chat.send(f"Jane Smith {attempt}, Oakfield Primary", user=users.stranger)
+        assert sent[0].chat_id == users.stranger
+    told = [s for s in chat.to(users.coordinator) if "Access request" in s.text]
+    assert len(told) == 1
+    async with sessionmaker() as session:
+        request = (await session.scalars(select(AccessRequest))).one()
+        assert request.name == "Jane Smith 2"  # the latest answer is kept

@@ -51,3 +51,14 @@ async def test_edit_fields(chat: ChatDriver, users: Users, sessionmaker) -> None
         assert audits[0].actor_id == users.member
     sent = await chat.send("/me", user=users.member)
     assert "01632 960999" in sent[0].text
+
+
+async def test_own_entry_is_not_shown_in_a_group(chat: ChatDriver, users: Users, sessionmaker) -> None:
+    await link_member(sessionmaker, users.member)
+    for command in ("/me", "/edit phone 01632 960999"):
+        sent = await chat.send(command, user=users.member, chat=-100123)
+        assert len(sent) == 1 and "private chat" in sent[0].text
+        assert "01632" not in sent[0].text and "ada@" not in sent[0].text
+    async with sessionmaker() as session:
+        person = (await session.scalars(select(Person))).one()
+        assert person.phone == "01632 960001"
