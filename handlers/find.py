@@ -280,17 +280,8 @@ def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str 
     lines = [head, ""] + [_sle_line(page * PER_PAGE + i + 1, c) for i, c in enumerate(chunk)]
     if pages > 1:
         lines.append(t("Page {page} of {pages}", page=page + 1, pages=pages))
-    items = [(_fit(f"{page * PER_PAGE + i + 1}. {c.person.full_name}"), f"pc:{c.person.id}") for i, c in
-             enumerate(chunk)]
-    rows = [items[i:i + 2] for i in range(0, len(items), 2)]
-    nav = []
-    if page > 0:
-        nav.append((_("‹ Previous"), f"sp:{page - 1}"))
-    if page < pages - 1:
-        nav.append((_("Next ›"), f"sp:{page + 1}"))
-    if nav:
-        rows.append(nav)
-    return Html("\n".join(lines)), keyboard(rows)
+    items = [(_fit(f"{i + 1}. {c.person.full_name}"), f"pc:{c.person.id}") for i, c in enumerate(found)]
+    return Html("\n".join(lines)), keyboard(paged_rows(items, page, PER_PAGE, "sp", per_row=2))
 
 
 def _sle_usage() -> Html:

@@ -384,11 +384,10 @@ async def type_rating(update: Update, context: BotContext) -> int:
 async def _take_rating(update: Update, context: BotContext, code: str | None) -> int:
     draft = _draft(context)
     async with context.services.session() as session:
-        action = await session.get(Action, draft.get("action") or 0)
-        plan = await session.get(Plan, action.plan_id) if action else None
-        if action is None or plan is None:
-            await edit(update, context, t("That action is no longer in the plan. Send /update to start again."))
+        found = await _draft_action(update, context, session, draft)
+        if found is None:
             return _clear(context)
+        action, plan = found
         if code is not None and code not in parse_rag_set(plan.rag_set):
             await answer(update, _("That rating is not used in this plan."), alert=True)
             return RATING
@@ -419,12 +418,21 @@ async def _take_comment(update: Update, context: BotContext, comment: str) -> in
     draft = _draft(context)
     draft["comment"] = comment
     async with context.services.session() as session:
-        action = await session.get(Action, draft.get("action") or 0)
-        plan = await session.get(Plan, action.plan_id) if action else None
-        if action is None or plan is None:
-            await edit(update, context, t("That action is no longer in the plan. Send /update to start again."))
+        found = await _draft_action(update, context, session, draft)
+        if found is None:
             return _clear(context)
-        return await _ask_confirm(update, context, session, plan, action, draft)
+        return await _ask_confirm(update, context, session, found[1], found[0], draft)
+
+
+async def _draft_action(update: Update, context: BotContext, session: AsyncSession,
+                        draft: dict[str, Any]) -> tuple[Action, Plan] | None:
+    """The action being updated and its plan; None (after saying so) if it has left the plan meanwhile."""
+    action = await session.get(Action, draft.get("action") or 0)
+    plan = await session.get(Plan, action.plan_id) if action else None
+    if action is None or plan is None:
+        await edit(update, context, t("That action is no longer in the plan. Send /update to start again."))
+        return None
+    return action, plan
 
 
 async def _ask_confirm(update: Update, context: BotContext, session: AsyncSession, plan: Plan, action: Action,
