@@ -3,7 +3,9 @@ Bot API call recorded by core.offline.OfflineRequest and returned for assertions
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
 from bot import build_application, start_services
+from core import clock
 from core.offline import OfflineRequest, Sent, UpdateFactory
 from core.settings import load_settings
 from storage.access import Member
@@ -28,6 +31,16 @@ class Users:
 
 USERS = Users()
 ROLES = {USERS.member: "member", USERS.lead: "lead", USERS.coordinator: "coordinator", USERS.admin: "admin"}
+
+
+@contextmanager
+def frozen_clock(moment: dt.datetime) -> Iterator[None]:
+    """core.clock stands still at `moment` inside the block (a test may move it with clock.set_clock)."""
+    clock.set_clock(lambda: moment)
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
 
 
 class ChatDriver:

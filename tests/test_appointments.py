@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import clock
 from directory import appointments as ap
 from directory import synthetic
 from directory.matching import score
 from storage.access import AuditEntry
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
+from tests.harness import frozen_clock
 
 TODAY = dt.date(2025, 7, 1)
 START = dt.date(2025, 9, 1)
@@ -23,9 +23,8 @@ START = dt.date(2025, 9, 1)
 
 @pytest.fixture(autouse=True)
 def fixed_clock() -> object:
-    clock.set_clock(lambda: dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.timezone.utc))
-    yield
-    clock.set_clock(None)
+    with frozen_clock(dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.timezone.utc)):
+        yield
 
 
 async def load(sessionmaker: async_sessionmaker[AsyncSession], people: int = 320, schools: int = 260,

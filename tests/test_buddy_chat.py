@@ -18,7 +18,7 @@ from handlers.buddy import send_checkins
 from storage.access import Member
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person
-from tests.harness import ChatDriver, Users
+from tests.harness import ChatDriver, Users, frozen_clock
 
 NOW = dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.timezone.utc)
 START = dt.date(2025, 9, 1)
@@ -26,9 +26,8 @@ START = dt.date(2025, 9, 1)
 
 @pytest.fixture(autouse=True)
 def fixed_clock() -> object:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 def at(day: dt.date) -> None:

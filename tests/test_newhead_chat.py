@@ -8,22 +8,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import clock
 from directory import synthetic
 from handlers.newhead import specialism_names, split_name
 from storage.access import AuditEntry, Member
 from storage.buddies import Appointment
 from storage.directory import Person, School
-from tests.harness import ChatDriver, Users
+from tests.harness import ChatDriver, Users, frozen_clock
 
 NOW = dt.datetime(2025, 6, 18, 10, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock() -> object:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
-from core import clock
 from plans.cli import run_export_plan
 from plans.export import export_csv, export_docx, export_xlsx, render_rag_png, safe_cell
 from plans.importer import parse_plan
@@ -22,6 +21,7 @@ from plans.store import build_plan_view, latest_rag_per_term, save_plan
 from plans.terms import Term
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, ProgressUpdate
+from tests.harness import frozen_clock
 from tests.test_plan_import import DATA, MD, TSV, _xlsx_plan
 
 NOW = dt.datetime(2017, 3, 1, 10, 0, tzinfo=dt.timezone.utc)  # Spring 2017
@@ -29,9 +29,8 @@ NOW = dt.datetime(2017, 3, 1, 10, 0, tzinfo=dt.timezone.utc)  # Spring 2017
 
 @pytest.fixture(autouse=True)
 def fixed_clock():  # type: ignore[no-untyped-def]
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 async def _import(sessionmaker, data: bytes, name: str) -> int:  # type: ignore[no-untyped-def]

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from core import clock
 from core.services import MemberInfo
 from plans import progress
 from storage.access import Role
 from storage.plans import Action, Plan, PlanMeeting
+from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan
 from tests.shared import EXAMPLE_PLANS
 
@@ -21,9 +21,8 @@ NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)
 
 @pytest.fixture
 def at_now() -> Iterator[None]:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 def texts(sent) -> str:

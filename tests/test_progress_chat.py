@@ -15,6 +15,7 @@ from plans import progress
 from plans.terms import AUTUMN, SPRING, Term
 from storage.access import AuditEntry, Role
 from storage.plans import Action, Plan, PlanCoordinator, ProgressUpdate
+from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan
 
 NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)  # Autumn 2025
@@ -22,9 +23,8 @@ NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)  # Autumn 2025
 
 @pytest.fixture
 def at_now() -> Iterator[None]:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 def lead_info(person_id: int) -> MemberInfo:

@@ -11,13 +11,13 @@ from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
-from core import clock
 from core.services import MemberInfo
 from plans import progress
 from plans.export import ActionView, PlanView
 from plans.report import build_report, report_view, slug
 from plans.terms import AUTUMN, SPRING, SUMMER, Term
 from storage.access import Role
+from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan
 
 NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)
@@ -25,9 +25,8 @@ NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)
 
 @pytest.fixture
 def at_now() -> Iterator[None]:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(NOW):
+        yield
 
 
 async def seed_with_progress(sessionmaker):
