@@ -76,7 +76,7 @@ async def _post_shutdown(application: Application) -> None:
 
 
 def main() -> None:
-    from core.cli import main as cli_main
+    from cli.main import main as cli_main
 
     cli_main(["run", *sys.argv[1:]])
 

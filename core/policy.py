@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import MessageEntity, Update
 
-from storage.access import Role
+from storage.members import Role
 
 COMMANDS: dict[str, Role] = {}
 CALLBACKS: dict[str, Role] = {}

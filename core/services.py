@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.settings import Settings
 from core.throttle import SearchCounter
-from storage.access import Member, Role
+from storage.members import Member, Role
 
 if TYPE_CHECKING:
     from directory.search import DirectoryIndex

@@ -28,7 +28,7 @@ from telegram.error import TelegramError
 from core import clock
 from core.text import t
 from storage import audit
-from storage.access import Member, Role, Throttle
+from storage.members import Member, Role, Throttle
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from core.i18n import _
 from core.settings import Settings
 from directory.matching import Assignment, Candidate, NewHead, Rules, Scored, assign, assign_greedy, score, suggest
 from storage import audit
-from storage.access import Member
+from storage.members import Member
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School, Specialism, person_specialism
 

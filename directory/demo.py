@@ -32,7 +32,7 @@ from directory.importer import normalise_phase, split_full_name
 from directory.normalise import GENERIC, fold, school_tokens
 from directory.specialisms import CATALOGUE
 from storage import audit
-from storage.access import Member
+from storage.members import Member
 from storage.directory import Person, School, Specialism
 
 SEED = 20240901

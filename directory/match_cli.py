@@ -70,7 +70,7 @@ async def run_match(database_url: str, send: bool = False, min_years: float | No
 
 
 async def cmd_match(args: argparse.Namespace) -> int:
-    from core.cli import settings_from_env
+    from cli.main import settings_from_env
 
     result = await run_match(settings_from_env().database_url, args.send, args.min_years)
     if args.json:

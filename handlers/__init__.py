@@ -17,9 +17,9 @@ FEATURES = [
     "handlers.access",
     "handlers.privacy",
     "handlers.profile",
-    "handlers.progress",
+    "handlers.progress_chat",
     "handlers.plan_view",
-    "handlers.reminders",
+    "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",
     "handlers.find",
@@ -29,7 +29,7 @@ FEATURES = [
 
 
 def register(application: Application) -> None:
-    from handlers import access, text
+    from handlers import access, text_router as text
 
     # The gate runs before everything (group -1) and stops what the user's role does not allow.
     access.register_gate(application)

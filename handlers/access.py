@@ -32,7 +32,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, t
 from core.throttle import coordinator_ids
 from storage import audit
-from storage.access import AccessRequest, Member, Role
+from storage.members import AccessRequest, Member, Role
 from storage.directory import Person
 
 log = logging.getLogger(__name__)
@@ -307,7 +307,7 @@ def register_gate(application: Application) -> None:
 
 
 def register(application: Application) -> None:
-    from handlers import text
+    from handlers import text_router as text
 
     text.on_awaiting("access_request", receive_access_request)
     application.add_handler(CommandHandler(describe("start", Role.STRANGER, "start here"), start))

@@ -30,7 +30,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from directory import appointments as ap
 from directory.matching import PHASE_LABELS, Scored, join_words, need_label
-from storage.access import Role
+from storage.members import Role
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
 
@@ -632,7 +632,7 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application) -> None:
-    from handlers import text
+    from handlers import text_router as text
     from handlers.access import describe
 
     text.on_awaiting("buddy_comment", receive_comment)

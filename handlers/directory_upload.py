@@ -39,7 +39,7 @@ from directory.importer import (
     summary_lines,
 )
 from handlers.files import download, fetch_document
-from storage.access import Role
+from storage.members import Role
 
 log = logging.getLogger(__name__)
 

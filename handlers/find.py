@@ -1,6 +1,6 @@
 """Finding people, schools and system leaders: /find, plain-text search, contact cards, /sle.
 
-- `/find QUERY`, or a member just typing a name (the plain-text router in handlers/text.py hands us
+- `/find QUERY`, or a member just typing a name (the plain-text router in handlers/text_router.py hands us
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
   `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
@@ -38,7 +38,7 @@ from directory import cards
 from directory import specialisms as spec_catalogue
 from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
 from handlers.access import describe
-from storage.access import Role
+from storage.members import Role
 
 PER_PAGE = 8
 MAX_RESULTS = 48  # six pages; past that the query needs to be more specific
@@ -358,7 +358,7 @@ async def _send_specialism_leaders(update: Update, context: BotContext, spec_id:
 
 
 def register(application: Application) -> None:
-    from handlers import text
+    from handlers import text_router as text
 
     application.add_handler(CommandHandler(
         describe("find", Role.MEMBER, "find a person, school or specialism by name (typos are fine)"), find_command))
@@ -369,5 +369,5 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(school_button, pattern=policy.callback("sc", Role.MEMBER)))
     application.add_handler(CallbackQueryHandler(specialism_button, pattern=policy.callback("ss", Role.MEMBER)))
     application.add_handler(CallbackQueryHandler(sle_page_button, pattern=policy.callback("sp", Role.MEMBER)))
-    # Plain text reaches us last, through the router (handlers/text.py), after every conversation.
+    # Plain text reaches us last, through the router (handlers/text_router.py), after every conversation.
     text.on_search(search_text)

@@ -35,7 +35,7 @@ from core.text import Html, bold, t
 from directory import appointments as ap
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
-from storage.access import Role
+from storage.members import Role
 from storage.directory import Person, School
 
 WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)

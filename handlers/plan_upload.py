@@ -38,7 +38,7 @@ from handlers.files import download, fetch_document
 from plans.importer import ParsedPlan, PlanImportError, parse_plan
 from plans.store import PlanSummary, save_plan
 from plans.terms import term_label
-from storage.access import Role
+from storage.members import Role
 
 log = logging.getLogger(__name__)
 

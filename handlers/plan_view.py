@@ -1,7 +1,7 @@
 """Seeing where the plan stands: /plan (at a glance), /action 1.3 (one action and its history), /mine.
 
 Callback data: pv:PLAN (choose a plan for /plan)  pa:ACTION (choose an action for /action).
-"Update" buttons under /mine start the /update conversation (upq:ACTION, handlers.progress).
+"Update" buttons under /mine start the /update conversation (upq:ACTION, handlers.progress_chat).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress import action_label, active_plans, only_plan_or_ask, plan_refs
+from handlers.progress_chat import action_label, active_plans, only_plan_or_ask, plan_refs
 from plans import progress
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
 from plans.terms import LONDON, current_term, term_label, to_local_date
 from storage import audit
-from storage.access import Role
+from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
 
 COMMENT_PREVIEW = 90

@@ -32,7 +32,7 @@ from core.services import BotContext
 from core.text import Html, bold, fill, t
 from handlers.access import role_label
 from storage import audit
-from storage.access import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
+from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.buddies import Appointment, BuddyMatch
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, ProgressUpdate

@@ -17,7 +17,7 @@ from directory.cards import load_person, person_card
 from directory.specialisms import canonical_many
 from handlers.access import describe
 from storage import audit
-from storage.access import Role
+from storage.members import Role
 from storage.directory import Person, Specialism
 
 EDITABLE = {

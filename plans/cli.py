@@ -1,7 +1,7 @@
 """Command line for action plans: `partnerbot plans`, `partnerbot import plan FILE [--dry-run]` and
 `partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
 
-The argparse functions return coroutines that `core.cli.main` runs; tests call `run_list_plans`,
+The argparse functions return coroutines that `cli.main.main` runs; tests call `run_list_plans`,
 `run_import_plan` and `run_export_plan` directly with a database URL.
 """
 
@@ -51,7 +51,7 @@ def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:  # t
 
 async def _migrated_url() -> str:
     """The configured database, migrated to the latest schema (as every command-line command does)."""
-    from core.cli import migrate, settings_from_env
+    from cli.main import migrate, settings_from_env
 
     settings = settings_from_env()
     await migrate(settings)

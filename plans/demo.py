@@ -23,7 +23,7 @@ from plans.importer import parse_plan
 from plans.store import save_plan
 from plans.terms import LONDON, current_term, to_local_date
 from storage import audit
-from storage.access import Member, Role
+from storage.members import Member, Role
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, PlanMeeting
 

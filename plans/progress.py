@@ -24,7 +24,7 @@ from core import clock
 from plans.rag import parse_rag_set
 from plans.terms import LONDON, Term, term_for, to_local_date
 from storage import audit
-from storage.access import Member, Role
+from storage.members import Member, Role
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate
 
 CORRECTION_WINDOW = dt.timedelta(hours=48)

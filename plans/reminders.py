@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plans import progress
 from plans.terms import Term, in_holiday, term_for
 from storage import audit
-from storage.access import Member
+from storage.members import Member
 from storage.plans import Holiday, Plan, PlanMeeting, ReminderSent
 
 REMIND_DAYS_BEFORE = 7

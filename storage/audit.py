@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 
 
 def record(session: AsyncSession, actor_id: int | None, action: str, entity: str = "", entity_id: object = "",

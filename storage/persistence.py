@@ -33,7 +33,7 @@ from telegram.ext import Application, BasePersistence, PersistenceInput, TypeHan
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from core import clock
-from storage.access import BotState
+from storage.members import BotState
 
 log = logging.getLogger(__name__)
 

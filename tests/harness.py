@@ -17,7 +17,7 @@ from bot import build_application, start_services
 from core import clock
 from core.offline import OfflineRequest, Sent, UpdateFactory
 from core.settings import load_settings
-from storage.access import Member
+from storage.members import Member
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.access import Member
+from storage.members import Member
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, PlanMeeting, Section
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.access import AccessRequest, AuditEntry, Member
+from storage.members import AccessRequest, AuditEntry, Member
 from tests.harness import ChatDriver, Users
 
 

@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from core import policy
-from storage.access import AccessRequest, AuditEntry, Role
+from storage.members import AccessRequest, AuditEntry, Role
 from storage.directory import Person, School
 from tests.dbtools import populate, snapshot
 from tests.harness import ChatDriver, Users

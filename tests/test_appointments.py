@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from directory import appointments as ap
 from directory import synthetic
 from directory.matching import score
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
 from tests.harness import frozen_clock

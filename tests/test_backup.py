@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 from storage.backup import BackupError, backup, restore
 from storage.db import (
     current_revisions,
@@ -185,9 +185,9 @@ async def test_backup_is_written_whole_or_not_at_all(db_url, sessionmaker, tmp_p
 
 
 async def _cli(*args: str, stdin: bytes = b"") -> tuple[int, str]:
-    """`partnerbot ARGS` through the real command line (core.cli)."""
+    """`partnerbot ARGS` through the real command line (cli.main)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from core.cli import main; main()", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        sys.executable, "-c", "from cli.main import main; main()", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate(stdin)
     return proc.returncode, out.decode()

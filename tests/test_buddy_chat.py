@@ -15,7 +15,7 @@ from core.services import BotContext
 from directory import appointments as ap
 from directory import synthetic
 from handlers.buddy import send_checkins
-from storage.access import Member
+from storage.members import Member
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person
 from tests.harness import ChatDriver, Users, frozen_clock

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from plans.progress import post_update
-from storage.access import AuditEntry, Role
+from storage.members import AuditEntry, Role
 from storage.plans import ProgressUpdate
 from tests.harness import ChatDriver, Users
 from tests.plan_seed import seed_plan

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.console import console_session
+from cli.console import console_session
 from core.settings import load_settings
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import Person

@@ -24,7 +24,7 @@ from directory.importer import (
     split_full_name,
     summary_lines,
 )
-from storage.access import AuditEntry, Member
+from storage.members import AuditEntry, Member
 from storage.directory import PHASES, Person, School
 from tests.dbtools import snapshot
 from tests.shared import GIAS

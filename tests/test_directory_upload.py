@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 from storage.directory import Person, School
 from tests.dbtools import snapshot
 from tests.shared import GIAS

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 from storage.plans import ProgressUpdate
 from tests.durability_worker import comment
 from tests.harness import add_members

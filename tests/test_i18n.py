@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
 from core import i18n
-from storage.access import Member
+from storage.members import Member
 from tests.harness import ChatDriver, Users
 
 

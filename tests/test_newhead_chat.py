@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from directory import synthetic
 from handlers.newhead import specialism_names, split_name
-from storage.access import AuditEntry, Member
+from storage.members import AuditEntry, Member
 from storage.buddies import Appointment
 from storage.directory import Person, School
 from tests.harness import ChatDriver, Users, frozen_clock

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from storage.access import BotState
+from storage.members import BotState
 from storage.persistence import SQLPersistence, attach, decode, encode
 
 # --- direct round trips -------------------------------------------------------------------------

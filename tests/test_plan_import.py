@@ -31,7 +31,7 @@ from plans.rag import (
 )
 from plans.store import PersonName, find_plan, match_person, save_plan
 from plans.tables import clean_cell, extract
-from storage.access import AuditEntry
+from storage.members import AuditEntry
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 from tests.shared import EXAMPLE_PLANS

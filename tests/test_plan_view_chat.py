@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.services import MemberInfo
 from plans import progress
-from storage.access import Role
+from storage.members import Role
 from storage.plans import Action, Plan, PlanMeeting
 from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan

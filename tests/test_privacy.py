@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from handlers.privacy import FORMER_MEMBER, collect_my_data, erase_person
-from storage.access import AuditEntry, BotState, Member
+from storage.members import AuditEntry, BotState, Member
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.plans import ActionOwner, ProgressUpdate

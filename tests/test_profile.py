@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.access import AuditEntry, Member
+from storage.members import AuditEntry, Member
 from storage.directory import Person, School
 from tests.harness import ChatDriver, Users
 

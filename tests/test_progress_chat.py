@@ -13,7 +13,7 @@ from core import clock
 from core.services import MemberInfo
 from plans import progress
 from plans.terms import AUTUMN, SPRING, Term
-from storage.access import AuditEntry, Role
+from storage.members import AuditEntry, Role
 from storage.plans import Action, Plan, PlanCoordinator, ProgressUpdate
 from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan

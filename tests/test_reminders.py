@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.services import MemberInfo
-from handlers.reminders import parse_day, run_reminders
+from handlers.reminders_chat import parse_day, run_reminders
 from plans import progress
-from storage.access import Member, Role
+from storage.members import Member, Role
 from storage.plans import Holiday, Plan, PlanMeeting, ReminderSent
 from tests.plan_seed import LEAD, seed_plan
 

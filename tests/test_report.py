@@ -16,7 +16,7 @@ from plans import progress
 from plans.export import ActionView, PlanView
 from plans.report import build_report, report_view, slug
 from plans.terms import AUTUMN, SPRING, SUMMER, Term
-from storage.access import Role
+from storage.members import Role
 from tests.harness import frozen_clock
 from tests.plan_seed import LEAD, seed_plan
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 import storage.backup as backup_module
-from core.cli import main
-from core.console import console_session
+from cli.main import main
+from cli.console import console_session
 from core.settings import SettingsError, load_settings
-from storage.access import Member
+from storage.members import Member
 from storage.backup import BackupError, backup
 from storage.db import make_engine, make_sessionmaker
 from storage.plans import Action, Plan
@@ -31,7 +31,7 @@ def _exit_code(argv: list[str]) -> int:
 
 
 async def _in_thread(argv: list[str]) -> int:
-    """core.cli.main runs its own event loop: call it from an async test in a worker thread."""
+    """cli.main.main runs its own event loop: call it from an async test in a worker thread."""
     return await asyncio.to_thread(_exit_code, argv)
 
 

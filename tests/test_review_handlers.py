@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from telegram import Update
 
-from storage.access import AccessRequest, Member
+from storage.members import AccessRequest, Member
 from storage.directory import Person
 from storage.plans import PlanMeeting
 from tests.harness import ChatDriver, Users

@@ -33,7 +33,7 @@ def test_wrong_value_names_the_setting(name: str, value: str) -> None:
 
 
 def test_cli_stops_with_one_line(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "core.cli", "db", "current"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "cli.main", "db", "current"], capture_output=True, text=True,
                             env={"TIMEZONE": "Nowhere/Land", "PATH": "/usr/bin:/bin"}, cwd=tmp_path.parent,
                             check=False)
     assert result.returncode == 2

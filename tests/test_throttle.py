@@ -14,7 +14,7 @@ from core.throttle import (
     judge,
     window_start,
 )
-from storage.access import Member, Throttle
+from storage.members import Member, Throttle
 
 T0 = dt.datetime(2025, 10, 6, 9, 15, 5, tzinfo=dt.timezone.utc)
 

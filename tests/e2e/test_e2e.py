@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot import build_application, start_services
 from core.settings import load_settings
-from storage.access import AccessRequest, Member
+from storage.members import AccessRequest, Member
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.e2e.request import EmulatorRequest
 from tests.harness import add_members

@@ -47,7 +47,7 @@ from plans.oneline import (
 )
 from plans.rag import parse_rag, parse_rag_set, rag_emoji, rag_label
 from plans.terms import term_for, term_label
-from storage.access import Role
+from storage.members import Role
 from storage.plans import Action, Plan, ProgressUpdate
 
 PLAN, ACTION, RATING, COMMENT, CONFIRM = range(5)

@@ -85,7 +85,7 @@ def run_console(settings: Settings, as_id: int | None, load_demo_data: bool = Tr
 async def console_session(settings: Settings, as_id: int | None, load_demo_data: bool, stdin: TextIO,
                           stdout: TextIO) -> int:
     from bot import build_application, start_services
-    from core.cli import load_demo, migrate
+    from cli.main import load_demo, migrate
 
     await migrate(settings)
     demo_users: dict[int, tuple[str, str]] = {}

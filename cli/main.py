@@ -163,7 +163,7 @@ async def cmd_db_current(args: argparse.Namespace) -> int:
 
 async def cmd_admin_grant(args: argparse.Namespace) -> int:
     from handlers.access import set_role
-    from storage.access import Role
+    from storage.members import Role
     from storage.db import make_engine, make_sessionmaker
 
     settings = settings_from_env()
@@ -211,7 +211,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from core.console import run_console
+    from cli.console import run_console
 
     return run_console(settings_from_env(), args.as_id, load_demo_data=not args.no_demo)
 
@@ -220,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if not settings.telegram_bot_token:
         print("No TELEGRAM_BOT_TOKEN set: starting the offline console with demo data (Ctrl-D to quit).")
-        from core.console import run_console
+        from cli.console import run_console
 
         return run_console(settings, args.as_id, load_demo_data=True)
     from telegram import Update

@@ -30,7 +30,7 @@ from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress import (
+from handlers.progress_chat import (
     action_label,
     active_plans,
     only_plan_or_ask,
@@ -41,7 +41,7 @@ from plans import progress
 from plans import reminders as rem
 from plans.terms import LONDON, current_term, term_label, to_local_date
 from storage import audit
-from storage.access import Role
+from storage.members import Role
 from storage.plans import Action, Holiday, Plan, PlanMeeting
 
 log = logging.getLogger(__name__)

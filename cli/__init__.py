@@ -1,0 +1,1 @@
+"""Entry points that sit above the Application: the command line and the offline console."""
