@@ -46,7 +46,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
         # Telegram allows about 30 messages a second overall; broadcasts queue instead of failing.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # ApplicationBuilder's generic parameters cannot follow a rate limiter added after .build()'s types.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if not updater:
         builder = builder.updater(None)
     application = builder.build()

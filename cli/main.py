@@ -133,13 +133,9 @@ def settings_from_env() -> Settings:
 
 
 async def migrate(settings: Settings) -> None:
-    from storage.db import make_engine, upgrade_database
+    from storage.db import migrate as migrate_database
 
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_database(engine)
-    finally:
-        await engine.dispose()
+    await migrate_database(settings.database_url)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -163,8 +159,8 @@ async def cmd_db_current(args: argparse.Namespace) -> int:
 
 async def cmd_admin_grant(args: argparse.Namespace) -> int:
     from handlers.access import set_role
-    from storage.members import Role
     from storage.db import make_engine, make_sessionmaker
+    from storage.members import Role
 
     settings = settings_from_env()
     await migrate(settings)

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from core import clock
 from core.i18n import _, format_date, ngettext
@@ -896,7 +896,7 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
             continue
         claimed[current.id] = rec.line
         school_ids[rec.key] = current.id
-        changes = {n: getattr(rec, n) for n in SCHOOL_FIELDS
+        changes: dict[str, Any] = {n: getattr(rec, n) for n in SCHOOL_FIELDS
                    if getattr(rec, n) is not None and getattr(rec, n) != getattr(current, n)}
         if changes:
             changes.update(id=current.id, updated_at=now, updated_by=actor_id)
@@ -929,36 +929,38 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     relink: dict[int, tuple[str, ...]] = {}  # existing person id -> specialisms to set
     claimed_people: dict[int, int] = {}
     pending_names: dict[tuple[str, str | None], int] = {}  # new people by (name, school key): one each
-    for rec in parsed.people:
-        if rec.school_key in bad_school_keys:
-            if bad_school_keys[rec.school_key] != rec.line:
-                summary.rejected.append(RowProblem(rec.line, _("{name}: the school was rejected on line {line}").format(
-                    name=rec.display_name, line=bad_school_keys[rec.school_key])))
+    for person in parsed.people:
+        if person.school_key in bad_school_keys:
+            if bad_school_keys[person.school_key] != person.line:
+                summary.rejected.append(RowProblem(person.line, _(
+                    "{name}: the school was rejected on line {line}").format(
+                    name=person.display_name, line=bad_school_keys[person.school_key])))
             continue
-        school_id = school_ids.get(rec.school_key) if rec.school_key else None
-        current = people_by_email.get(rec.email) if rec.email else None
-        if current is None and (rec.school_key is None or school_id is not None):
-            candidate = people_by_name.get(_person_key(rec.first_name, rec.last_name, school_id))
-            if candidate is not None and not (rec.email and candidate.email and candidate.email.lower() != rec.email):
+        school_id = school_ids.get(person.school_key) if person.school_key else None
+        current = people_by_email.get(person.email) if person.email else None
+        if current is None and (person.school_key is None or school_id is not None):
+            candidate = people_by_name.get(_person_key(person.first_name, person.last_name, school_id))
+            if candidate is not None and not (person.email and candidate.email
+                                              and candidate.email.lower() != person.email):
                 current = candidate
         if current is None:
-            name_key = (normalise_person(f"{rec.first_name} {rec.last_name}"), rec.school_key)
-            if name_key in pending_names and not rec.email:
-                summary.rejected.append(RowProblem(rec.line, _("{name} is already on line {line}").format(
-                    name=rec.display_name, line=pending_names[name_key])))
+            pending_key = (normalise_person(f"{person.first_name} {person.last_name}"), person.school_key)
+            if pending_key in pending_names and not person.email:
+                summary.rejected.append(RowProblem(person.line, _("{name} is already on line {line}").format(
+                    name=person.display_name, line=pending_names[pending_key])))
                 continue
-            pending_names.setdefault(name_key, rec.line)
-            new_people.append(rec)
+            pending_names.setdefault(pending_key, person.line)
+            new_people.append(person)
             summary.people_added += 1
             continue
         if current.id in claimed_people:
-            summary.rejected.append(RowProblem(rec.line, _("{name} is the same person as on line {line}").format(
-                name=rec.display_name, line=claimed_people[current.id])))
+            summary.rejected.append(RowProblem(person.line, _("{name} is the same person as on line {line}").format(
+                name=person.display_name, line=claimed_people[current.id])))
             continue
-        claimed_people[current.id] = rec.line
-        changes: dict[str, Any] = {}
+        claimed_people[current.id] = person.line
+        changes = {}
         for name in PERSON_FIELDS:
-            value = getattr(rec, name)
+            value = getattr(person, name)
             if name == "designations" and value is not None:
                 value = ",".join(value)
             if name in {"first_name", "last_name"} and not value:
@@ -967,10 +969,10 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
                 changes[name] = value
         if school_id is not None and school_id != current.school_id:
             changes["school_id"] = school_id
-        if rec.specialisms:
-            wanted = {specialism_ids.get(fold(s), -1) for s in rec.specialisms}
+        if person.specialisms:
+            wanted = {specialism_ids.get(fold(s), -1) for s in person.specialisms}
             if wanted != links.get(current.id, set()):
-                relink[current.id] = rec.specialisms
+                relink[current.id] = person.specialisms
         if changes or current.id in relink:
             changes.update(id=current.id, updated_at=now, updated_by=actor_id)
             person_updates.append(changes)
@@ -980,9 +982,9 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
 
     if not dry_run:
         # The audit entry is written first: on SQLite that takes the write lock for the whole import.
-        audit.record(session, actor_id, "directory.import", "directory", parsed.filename[:40],
-                     kind=parsed.kind, **summary.counts(), rejected=len(summary.rejected),
-                     skipped=len(summary.skipped))
+        detail: dict[str, Any] = {"kind": parsed.kind, **summary.counts(), "rejected": len(summary.rejected),
+                                  "skipped": len(summary.skipped)}
+        audit.record(session, actor_id, "directory.import", "directory", parsed.filename[:40], **detail)
         await session.flush()
         await _write(session, actor_id, now, new_schools, school_updates, school_ids, new_specialisms,
                      specialism_ids, new_people, person_updates, relink)
@@ -1018,11 +1020,11 @@ async def _write(session: Any, actor_id: int | None, now: dt.datetime,
                  school_ids: dict[str, int | None], new_specialisms: list[str], specialism_ids: dict[str, int],
                  new_people: list[PersonRecord], person_updates: list[dict[str, Any]],
                  relink: dict[int, tuple[str, ...]]) -> None:
-    from sqlalchemy import delete, insert
+    from sqlalchemy import Table, delete, insert
 
     from storage.directory import Person, School, Specialism, person_specialism
 
-    schools, people = School.__table__, Person.__table__
+    schools, people = cast(Table, School.__table__), cast(Table, Person.__table__)
     stamp = {"created_at": now, "updated_at": now, "updated_by": actor_id}
     ids = await _reserve_ids(session, schools, len(new_schools))
     for rec, school_id in zip(new_schools, ids, strict=True):
@@ -1041,13 +1043,13 @@ async def _write(session: Any, actor_id: int | None, now: dt.datetime,
     ids = await _reserve_ids(session, people, len(new_people))
     for start in range(0, len(new_people), 1000):
         batch = []
-        for rec, person_id in zip(new_people[start:start + 1000], ids[start:start + 1000]):
-            row = {n: getattr(rec, n) for n in PERSON_FIELDS}
-            row.update(designations=",".join(rec.designations or ()), is_head=bool(rec.is_head),
-                       mentor_capacity=rec.mentor_capacity or 0, id=person_id,
-                       school_id=school_ids.get(rec.school_key) if rec.school_key else None, **stamp)
+        for new, person_id in zip(new_people[start:start + 1000], ids[start:start + 1000]):
+            row = {n: getattr(new, n) for n in PERSON_FIELDS}
+            row.update(designations=",".join(new.designations or ()), is_head=bool(new.is_head),
+                       mentor_capacity=new.mentor_capacity or 0, id=person_id,
+                       school_id=school_ids.get(new.school_key) if new.school_key else None, **stamp)
             batch.append(row)
-            for s in rec.specialisms or ():
+            for s in new.specialisms or ():
                 new_links.append({"person_id": person_id, "specialism_id": specialism_ids[fold(s)]})
         await session.execute(insert(people), batch)
     await _bulk_update(session, people, person_updates)

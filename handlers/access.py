@@ -30,7 +30,7 @@ from core.i18n import N_, _, current_locale
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, t
-from core.throttle import coordinator_ids
+from storage.members import coordinator_ids
 from storage import audit
 from storage.members import AccessRequest, Member, Role
 from storage.directory import Person

@@ -308,9 +308,8 @@ def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
         while n < min(len(prefix), len(t)) and prefix[n] == t[n]:
             n += 1
         prefix = prefix[:n]
-    m = None
-    for m in re.finditer(r"\s[-–—:|]\s|:\s", prefix):
-        pass
+    separators = list(re.finditer(r"\s[-–—:|]\s|:\s", prefix))
+    m = separators[-1] if separators else None
     if m is None:
         return "", titles
     lead = prefix[:m.start()].strip()
@@ -412,7 +411,7 @@ def parse_extracted(extracted: Extracted, filename: str) -> ParsedPlan:
         cols = match_plan_headers(table.headers, default_year=default_year)
         if cols.has_action:
             usable.append((table, cols))
-            for col, header in cols.unmatched:
+            for _col, header in cols.unmatched:
                 warnings.append(PlanWarning(table.source_desc, _("column {header!r} is not a plan field; "
                                                                  "kept as extra detail").replace(
                     "{header!r}", repr(header))))
@@ -453,21 +452,21 @@ def parse_extracted(extracted: Extracted, filename: str) -> ParsedPlan:
     consumed.update(used)
     partnership = labelled.get("partnership")
     if not partnership:
-        for line in candidates[:10]:
-            if _PARTNERSHIP.search(line) and len(line) <= 120 and "plan" not in line.lower() \
-                    and line not in consumed:
-                partnership = line.strip()
-                consumed.add(line)
+        for text_line in candidates[:10]:
+            if _PARTNERSHIP.search(text_line) and len(text_line) <= 120 and "plan" not in text_line.lower() \
+                    and text_line not in consumed:
+                partnership = text_line.strip()
+                consumed.add(text_line)
                 break
     title = lead
     if not title and len(usable) == 1 and "section" in usable[0][1].columns and first.title:
         title = first.title  # one long table with a Section column (our own export): its title is the plan's
         consumed.add(first.title)
     if not title:
-        for line in candidates[:12]:
-            if re.search(r"\bplan\b", line, re.IGNORECASE) and len(line) <= 200 and line not in consumed:
-                title = line.strip()
-                consumed.add(line)
+        for text_line in candidates[:12]:
+            if re.search(r"\bplan\b", text_line, re.IGNORECASE) and len(text_line) <= 200 and text_line not in consumed:
+                title = text_line.strip()
+                consumed.add(text_line)
                 break
         if title and partnership and partnership.lower() not in title.lower() and \
                 len(re.sub(r"[\d\s/-]|action|plan", "", title, flags=re.IGNORECASE)) < 3:
@@ -512,8 +511,8 @@ def parse_extracted(extracted: Extracted, filename: str) -> ParsedPlan:
             where = f"{table.source_desc.rsplit(' ', 1)[0]} {line}" if table.source_desc else str(line)
 
             def cell(name: str) -> str:
-                col = cols.columns.get(name)
-                return cells[col].strip() if col is not None and col < len(cells) else ""
+                col = cols.columns.get(name)  # noqa: B023 (called at once, in this iteration)
+                return cells[col].strip() if col is not None and col < len(cells) else ""  # noqa: B023
 
             if not any(c.strip() for c in cells):
                 continue
@@ -554,7 +553,8 @@ def parse_extracted(extracted: Extracted, filename: str) -> ParsedPlan:
             milestones, due = build_milestones(cell("milestones"), cell("date"))
             action = ParsedAction(
                 ref=ref[:MAX_REF], text=text, impact=cell("impact"), owners=split_owners(owners_text),
-                owners_text=owners_text, milestones=milestones, milestones_text=cell("milestones"), timeline=cell("date"), kpis=cell("kpis"),
+                owners_text=owners_text, milestones=milestones, milestones_text=cell("milestones"),
+                timeline=cell("date"), kpis=cell("kpis"),
                 funding=cell("funding"), reporting=cell("reporting"), due_date=due, extra=extra, where=where,
                 own_ref=bool(ref))
             _add_history(action, cols, cells, rag_cells, comment_cells, default_term, warnings, where, rag_seen)

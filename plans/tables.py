@@ -364,7 +364,7 @@ def _add_pipe_tables(block: list[tuple[int, str]], before: list[str], tables: li
     title = before[-1] if before else ""
     rows: list[Row] = []
     header: Row | None = None
-    for idx, (line, text) in enumerate(block):
+    for line, text in block:
         if _SEPARATOR.match(text.strip()) and "-" in text:
             if rows and header is None:
                 header = rows.pop()

@@ -77,3 +77,12 @@ def _current(connection: Connection) -> tuple[str, ...]:
 async def current_revisions(engine: AsyncEngine) -> tuple[str, ...]:
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the database at `database_url` to the latest schema (what every command does first)."""
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()

@@ -24,8 +24,8 @@ from telegram.ext import (
 )
 
 from core import policy
-from storage.members import AccessRequest, AuditEntry, Role
 from storage.directory import Person, School
+from storage.members import AccessRequest, AuditEntry, Role
 from tests.dbtools import populate, snapshot
 from tests.harness import ChatDriver, Users
 from tests.plan_seed import seed_plan

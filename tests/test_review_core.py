@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 import storage.backup as backup_module
-from cli.main import main
 from cli.console import console_session
+from cli.main import main
 from core.settings import SettingsError, load_settings
-from storage.members import Member
 from storage.backup import BackupError, backup
 from storage.db import make_engine, make_sessionmaker
+from storage.members import Member
 from storage.plans import Action, Plan
 
 
