@@ -308,9 +308,11 @@ async def database_has_data(engine: AsyncEngine) -> bool:
     return False
 
 
-async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "command line") -> Summary:
+async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "command line", *,
+                  record: bool = True) -> Summary:
     """Replace all data with the backup's, in one transaction. Raises BackupError and changes nothing
-    when the file or the database does not fit."""
+    when the file or the database does not fit. `record=False` leaves the audit log exactly as in the
+    backup (a copy records itself once it has been verified)."""
     path = Path(path)
     manifest = check(path)
     revision = sorted(manifest.revision)
@@ -356,12 +358,13 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
                 total += dump.rows
             if conn.dialect.name == "postgresql":
                 await _reset_sequences(conn)
-            if not fresh:  # the restore itself goes in the restored audit log, in the same transaction
+            if not fresh and record:  # the restore itself goes in the restored audit log, in the same transaction
                 await _record_restore(conn, path, manifest, total, actor_label)
     if fresh:
         await upgrade_database(engine)
-        async with engine.begin() as conn:
-            await _record_restore(conn, path, manifest, total, actor_label)
+        if record:
+            async with engine.begin() as conn:
+                await _record_restore(conn, path, manifest, total, actor_label)
     return Summary(len(manifest.tables), total, revision)
 
 
