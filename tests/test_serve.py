@@ -174,6 +174,25 @@ async def test_webhook_checks_the_secret_and_serves_health(db_url: str, tmp_path
     assert "refused a POST with a wrong secret token" in bot.stderr
 
 
+async def test_webhook_without_a_configured_secret_still_requires_one(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    port = _free_port()
+    hook = f"http://127.0.0.1:{port}/tg"
+    with FakeBotApi() as fake:
+        env = _env(url, tmp_path, fake.base_url, WEBHOOK_URL=hook, WEBHOOK_PORT=str(port))
+        bot = Bot(env, tmp_path)
+        try:
+            _wait_started(fake, bot, lambda: fake.sent("setWebhook"))
+            secret = fake.sent("setWebhook")[0].params["secret_token"]
+            assert len(secret) >= 32  # made up at start, sent to Telegram only
+            update = fake.message_update(STRANGER, "/help")
+            assert _post(hook, update)[0] == 403
+            assert _post(hook, update, {"X-Telegram-Bot-Api-Secret-Token": secret})[0] == 200
+            assert fake.wait_for(lambda: fake.sent())
+        finally:
+            assert bot.terminate() == 0, bot.stderr
+
+
 # --- one instance -------------------------------------------------------------------------------------
 
 async def test_a_second_instance_names_the_first_and_exits_or_waits(db_url: str, tmp_path: Path) -> None:
