@@ -12,7 +12,7 @@ bot's persistence to remember, the storage layer cleans every value it writes:
 - `json_dumps` is the engine's JSON serializer: strings nested anywhere in a JSON value (drafts in
   user_data, audit details) are cleaned before they are encoded.
 
-Kept: tab and line feed. A carriage return becomes a line feed (CR LF one line feed), so a line break typed
+What is removed is core.text.clean_text's rule (replies use it too, through `esc`). Kept: tab and line feed. A carriage return becomes a line feed (CR LF one line feed), so a line break typed
 on another system stays a line break. A lone surrogate (possible in forged JSON, never valid UTF-8)
 becomes U+FFFD.
 """
@@ -28,17 +28,9 @@ from sqlalchemy import JSON, String, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-_DIRTY = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
-_C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from core.text import clean_text
 
-
-def clean_text(value: str) -> str:
-    """`value` without C0 control characters other than tab and line feed (CR becomes LF)."""
-    if not _DIRTY.search(value):
-        return value  # the common case costs one scan
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _SURROGATE.sub("\ufffd", _C0.sub("", value))
+_DIRTY = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")  # as core.text's: one quick scan per value
 
 
 def clean_value(value: Any) -> Any:
