@@ -41,7 +41,7 @@ def _run(text: str, pos: int) -> int:
 
 def bot_commands(text: str) -> list[tuple[int, int]]:
     """(start, end) in code points of every bot command in `text`."""
-    found = []
+    found: list[tuple[int, int]] = []
     pos = 0
     while True:
         pos = text.find("/", pos)
@@ -70,7 +70,7 @@ def bot_commands(text: str) -> list[tuple[int, int]]:
 
 
 def mentions(text: str) -> list[tuple[int, int]]:
-    found = []
+    found: list[tuple[int, int]] = []
     pos = 0
     while True:
         pos = text.find("@", pos)
@@ -86,7 +86,7 @@ def mentions(text: str) -> list[tuple[int, int]]:
 
 
 def hashtags(text: str) -> list[tuple[int, int]]:
-    found = []
+    found: list[tuple[int, int]] = []
     for match in re.finditer(r"(?<![\w#])#(\w+)(?!#)", text):
         if any(unicodedata.category(ch)[0] == "L" for ch in match.group(1)):
             found.append(match.span())

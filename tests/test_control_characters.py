@@ -86,7 +86,7 @@ async def test_update_comment_one_line_and_guided(chat: ChatDriver, users: Users
     await chat.send("/update", user=users.lead)
     await chat.press(f"upa:{seeded.actions['1.1']}", user=users.lead)
     await chat.press("upr:G", user=users.lead)
-    sent = await chat.send(f"\x00Done\x00 and\x1b dusted\x00", user=users.lead)
+    sent = await chat.send("\x00Done\x00 and\x1b dusted\x00", user=users.lead)
     assert "Save this update?" in texts(sent) and ERROR_REPLY not in texts(sent).lower()
     save = next(d for s in sent for label, d in s.buttons if label == "Save")
     sent = await chat.press(save, user=users.lead)
@@ -136,14 +136,14 @@ async def test_newhead_answers(chat: ChatDriver, users: Users, sessionmaker: Any
         await chat.press("nhw:school", user=users.member)
         sent = await chat.send(f"Ms Pri{INWORD}ya Oka\x00for", user=users.member)
         assert "Which school" in sent[-1].text
-        sent = await chat.send(f"Zzyzx\x00 Riverside\x1f Free School", user=users.member)
+        sent = await chat.send("Zzyzx\x00 Riverside\x1f Free School", user=users.member)
         assert "could not find" in sent[-1].text
         await chat.press("nhs:new", user=users.member)
         sent = await chat.send("1 Sept\x00 2025", user=users.member)  # not a date: asked again, politely
         assert "could not read that as a date" in sent[-1].text
         await chat.send("1 Sept 2025", user=users.member)
         await chat.press("nhf:done", user=users.member)
-        sent = await chat.send(f"pupil\x00 premium, basket\x07 weaving", user=users.member)
+        sent = await chat.send("pupil\x00 premium, basket\x07 weaving", user=users.member)
         assert "Added: pupil premium" in sent[-1].text
         sent = await chat.press("nhk:done", user=users.member)
         assert "Ms Priya Okafor" in sent[-1].text

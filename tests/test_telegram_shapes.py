@@ -123,7 +123,7 @@ async def _walk(chat: ChatDriver, walker: int, items: list[tuple[str, str]]) -> 
             else:
                 await chat.press(value, user=walker)
             await chat.send("/cancel", user=walker)
-        except Exception as exc:  # noqa: BLE001 - process_update must not raise whatever Telegram answers
+        except Exception as exc:  # process_update must not raise whatever Telegram answers
             raise AssertionError(f"{value!r} raised {exc!r}") from exc
 
 
