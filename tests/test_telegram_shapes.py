@@ -56,16 +56,24 @@ def test_the_factory_makes_telegrams_entities(chat: ChatDriver) -> None:
     assert (entity.offset, entity.length) == (6, 5)
 
 
+REFUSALS = ("you need access first", "only")
+
+
 async def _shaped_walk(chat: ChatDriver, sessionmaker: Any, walker: int, commands: list[str]) -> None:
     secrets = await _secrets(sessionmaker, walker)
     before = await _before(sessionmaker, walker)
     start = len(_request(chat).attempts)
+    features = features_of(chat.app)
+    walker_role = Role.STRANGER if walker == 9001 else Role.MEMBER
     for command in commands:
         for shape in SHAPES:
             for args in ("", " 9001 admin", " Draycott"):
                 sent = await chat.send(f"/{command}{shape}{args}", user=walker)
                 if shape.startswith("@"):
                     assert sent == [], (command, [s.text[:80] for s in sent])  # another bot's: ignored
+                elif features.commands[command] > walker_role:
+                    said = [s.text for s in sent if s.method == "sendMessage"]
+                    assert said and all(any(r in text for r in REFUSALS) for text in said), (command, shape, said)
         await chat.send("/cancel", user=walker)
     attempts = _request(chat).attempts[start:]
     _no_leak_anywhere(attempts, secrets)
@@ -263,3 +271,34 @@ async def test_menus_follow_roles(chat: ChatDriver, users: Users, sessionmaker: 
     await chat.send(f"/revoke {users.stranger}", user=users.admin)
     assert request.menu(_chat_scope(users.stranger)) == []
     assert request.menu() == ["start", "help"]
+
+
+async def test_a_stale_update_draft_is_swept_across_a_restart(db_url: str, sessionmaker: Any) -> None:
+    """The bot goes down with a draft open and comes back after the timeout: the draft is ended at
+    start-up, the user is told on their next message, and that message is a search."""
+    from tests.harness import USERS, add_members
+    from tests.plan_seed import seed_plan
+    from tests.test_restart import running_bot
+
+    await add_members(sessionmaker)
+    seeded = await seed_plan(sessionmaker)
+    moment = [NOW]
+    clock.set_clock(lambda: moment[0])
+    try:
+        async with running_bot(db_url) as chat:
+            await _prepare_directory_only(chat, sessionmaker)
+            await chat.send("/update", user=USERS.lead)
+            await chat.press(f"upa:{seeded.actions['1.3']}", user=USERS.lead)
+            await chat.press("upr:A", user=USERS.lead)
+        moment[0] = NOW + dt.timedelta(hours=3)
+        async with running_bot(db_url) as chat:
+            sent = await chat.send("Draycott", user=USERS.lead)
+            said = "\n".join(s.text for s in sent)
+            assert "was not saved" in said and "Save this update?" not in said, said
+            assert "Draycott" in said
+            sent = await chat.send("Draycott", user=USERS.lead)  # told once
+            assert "was not saved" not in "\n".join(s.text for s in sent)
+    finally:
+        clock.set_clock(None)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(ProgressUpdate)) == 0
