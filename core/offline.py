@@ -19,6 +19,7 @@ from telegram import Bot, Update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from core.bot_api_limits import HtmlCheck, plain_text, refusal
 from core.entities import entities as text_entities
 
 BOT_ID = 7000000001
@@ -123,8 +124,12 @@ def _scope_key(params: dict[str, Any]) -> str:
 class OfflineRequest(BaseRequest):
     """Answers Bot API calls locally and records them. `on_call` sees each call as it is made."""
 
-    def __init__(self, on_call: Callable[[Sent], None] | None = None) -> None:
+    def __init__(self, on_call: Callable[[Sent], None] | None = None, check_html: HtmlCheck = plain_text) -> None:
         self.calls: list[Sent] = []
+        # Calls Telegram would have refused (outside its limits, HTML it cannot parse): answered with
+        # its 400 Bad Request, and kept here so a test can insist there were none.
+        self.refused: list[tuple[Sent, str]] = []
+        self.check_html = check_html
         self.attempts: list[Sent] = []  # every call, the quiet ones included
         self.on_call = on_call
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
@@ -195,6 +200,10 @@ class OfflineRequest(BaseRequest):
                 files[key] = (filename or name, bytes(content))
         sent = Sent(api_method, params, files)
         failure = next((f for f in reversed(self.failures) if f.applies(api_method)), None)
+        problem = None if failure is not None else refusal(api_method, params, self.check_html)
+        if problem is not None:
+            failure = Failure("bad_request", message=problem)
+            self.refused.append((sent, problem))
         if failure is not None:
             sent.error = failure.kind
         else:
