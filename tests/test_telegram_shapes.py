@@ -302,3 +302,12 @@ async def test_a_stale_update_draft_is_swept_across_a_restart(db_url: str, sessi
         clock.set_clock(None)
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ProgressUpdate)) == 0
+
+
+async def test_groups_hear_nothing_for_non_members_and_other_bots(chat: ChatDriver, users: Users) -> None:
+    for typed in ("hello everyone", "Draycott", "/start", "/start@PartnerBot", "/start@OtherBot", "/help",
+                  "/find@PartnerBot Draycott"):
+        assert await chat.send(typed, user=users.stranger, chat=GROUP) == [], typed
+    assert await chat.send("/start@OtherBot", user=users.member, chat=GROUP) == []
+    sent = await chat.send("/help@PartnerBot", user=users.member, chat=GROUP)
+    assert sent and sent[0].chat_id == GROUP and "/find" in sent[0].text
