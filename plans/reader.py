@@ -353,11 +353,16 @@ class _Draft:
     updates: dict[tuple[int, str, int], ParsedUpdate] = field(default_factory=dict)
 
 
-def _append(old: str, new: str, wrapped: bool) -> str:
+_LISTS = {"owner"}  # a next row in these is a next item, never the same sentence
+
+
+def _append(old: str, new: str, wrapped: bool, name: str = "") -> str:
     if not old:
         return new
     if not new:
         return old
+    if not wrapped and name in _LISTS:
+        return f"{old}\n{new}"
     if wrapped:  # text copied out of a PDF: a cell's lines, broken where the column was narrow
         if old.endswith("-") and new[:1].islower():
             return old[:-1] + new
@@ -654,7 +659,7 @@ class _PlanReader:
                 continue
             if m.field == "ref" and draft.action.own_ref and draft.texts.get("ref"):
                 continue
-            draft.texts[m.field] = _append(draft.texts.get(m.field, ""), value, wrapped)
+            draft.texts[m.field] = _append(draft.texts.get(m.field, ""), value, wrapped, m.field)
         if not any(m.field == "rag" for m in mapping) and default_term is None:
             return
 
@@ -828,8 +833,12 @@ class _PlanReader:
                 name, notes = remaining[0], remaining[1:]
             elif self.doc.format == "xlsx":
                 name, notes = (table.title if n > 0 and table.source != results[0][0].source else ""), []
+            elif lead:
+                name, notes = section_title, []
+            elif len(results) > 1 or _SECTION_HEADING.match(table.title or ""):
+                name, notes = table.title, []
             else:
-                name, notes = (section_title if lead else table.title), []
+                name, notes = "", []  # one table: the line above it is the plan's (a title, a note), not a section
             if name in consumed or name == title:
                 name = ""
             if notes and _KPI_HEADING.search(notes[0]) and len(notes) > 1 and len(notes[0]) < 120:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from core.i18n import _
 from core.ingest.limits import check_bytes, refuse
-from core.ingest.model import Cell, Document, IngestError, IngestLimits, Row, Table
+from core.ingest.model import Cell, Document, IngestError, IngestLimits, NotRead, Row, Table
 
 # ---------------------------------------------------------------------------------------------------------
 # Bytes → text
@@ -110,7 +110,7 @@ def _line_kind(line: str, previous: str, following: str) -> str:
     stripped = line.strip()
     if not stripped:
         return "blank"
-    if _SEPARATOR.match(stripped) and "-" in stripped:
+    if _SEPARATOR.match(stripped) and "-" in stripped and ("|" in stripped or previous == "pipe"):
         return "sep"
     if stripped.startswith("|") and stripped.count("|") >= 2:
         return "pipe"
@@ -120,6 +120,8 @@ def _line_kind(line: str, previous: str, following: str) -> str:
         return "tab"
     if _SPACE_RUN.search(stripped):
         return "spaced"
+    if previous in ("tab", "spaced") and (line.startswith("\t") or line.startswith("   ")):
+        return previous  # an indented line inside a table: a cell's next line, or a row with empty leading cells
     return "text"
 
 
@@ -294,6 +296,7 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
         kinds.append(_line_kind(line, kinds[-1] if kinds else "", lines[i + 1] if i + 1 < len(lines) else ""))
     doc = Document(format="text")
     texts: list[str] = []  # plain lines since the last table
+    text_lines: list[int] = []  # their line numbers
     i, n = 0, len(lines)
     while i < n:
         kind = kinds[i]
@@ -304,6 +307,7 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
             title = clean_title(lines[i])
             if title:
                 texts.append(title)
+                text_lines.append(i + 1)
             i += 1
             continue
         start = i
@@ -358,9 +362,13 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
         if not doc.tables:
             doc.preamble = list(texts)
         doc.tables.append(table)
-        texts = []
+        texts, text_lines = [], []
     if not doc.tables:
         doc.preamble = texts
+    else:
+        for line, text in zip(text_lines, texts):  # after the last table: footnotes, page numbers ...
+            doc.not_read.append(NotRead(_("line {n}").format(n=line), _("text after the last table"), line,
+                                        text[:80]))
     return doc
 
 
