@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -75,7 +76,12 @@ def _texts(row: Row, width: int) -> list[str]:
 
 
 def _match(headers: list[str], year: int | None) -> PlanColumns:
-    return match_plan_headers([h.replace("\n", " ") for h in headers], default_year=year)
+    return _match_cached(tuple(h.replace("\n", " ") for h in headers), year)
+
+
+@lru_cache(maxsize=512)
+def _match_cached(headers: tuple[str, ...], year: int | None) -> PlanColumns:
+    return match_plan_headers(list(headers), default_year=year)
 
 
 def _headerish(row: Row) -> bool:
@@ -112,7 +118,10 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
     else:
         candidates = nonblank[:HEADER_SCAN_ROWS]
     best: _Header | None = None
+    found_at: int | None = None
     for pos, i in enumerate(candidates):
+        if found_at is not None and pos > found_at + 4:
+            break  # a header is followed by its data: a few rows more are enough to find a better one
         row = table.rows[i]
         texts = _texts(row, width)
         if sum(1 for t in texts if t) < 2 and forced_line is None:
@@ -134,6 +143,8 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
             continue
         if best is None or cand.score > best.score:
             best = cand
+            if found_at is None and cand.score >= 3:
+                found_at = pos
     return best
 
 
@@ -546,9 +557,9 @@ class _PlanReader:
                 col = filled[0]
                 text = values[col]
                 words = text.split()
-                heading = bool(_SECTION_HEADING.match(text)) and not (words and _REF.match(words[0]) and
-                                                                      "ref" in fields and len(words) == 1)
-                heading = heading and len(text) <= 150 and not (refs_used and col == fields.get("ref"))
+                heading = bool(_SECTION_HEADING.match(text)) and not _REF.match(text) and len(text) <= 150
+                if col == fields.get("ref") and not _REF.match(text) and len(words) >= 2 and len(text) <= 150:
+                    heading = True  # words alone in the reference column: a heading, not a reference
                 spans = any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
                 if spans or heading or (row.cells[col].bold and col == 0 and len(text) <= 150):
                     as_data()
