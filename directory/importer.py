@@ -353,28 +353,12 @@ def normalise_phone(value: str, raw: Any) -> str | None:
     return value[:40]
 
 
-_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d-%m-%y", "%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d",
-                 "%d %B %Y", "%d %b %Y", "%B %Y", "%b %Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M")
-
-
 def parse_date(value: str, raw: Any = None) -> dt.date | None:
-    """A date from a cell (UK order for numbers); raises ValueError for text that is not a date."""
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if not value:
-        return None
-    text = value.strip().replace("Sept ", "Sep ").replace("sept ", "sep ")
-    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    if re.fullmatch(r"(19|20)\d\d", text):
-        return dt.date(int(text), 9, 1)  # a year alone: headships start in September
-    raise ValueError(value)
+    """A date from a cell (UK order for numbers); raises ValueError for text that is not a date.
+    The one UK date parser (`core.uk_dates`) does the reading."""
+    from core.uk_dates import cell_date
+
+    return cell_date(value, raw)
 
 
 # --- names ----------------------------------------------------------------------------------------

@@ -800,7 +800,6 @@ class _PlanReader:
     def _title(self, results: list[tuple[Table, _TableResult]], stem: str) -> tuple[str, str | None]:
         """The plan's title and partnership: the lead-in its section titles share, a line naming the plan
         above the first table, or the file's name."""
-        from plans.importer import _labelled_lines
 
         first_table, first = results[0]
         titles = [t.title for t, _r in results]
@@ -880,9 +879,48 @@ def _common_words(a: str, b: str) -> int:
 
 
 def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
-    from plans.importer import _split_common_prefix as split
+    """('Teaching School 2014/15 - Action Plan', ['1. Initial teacher training', ...]) when the titles share
+    a lead-in ending at a dash or colon; else ('', titles)."""
+    real = [t for t in titles if t]
+    if len(real) < 2:
+        return "", titles
+    prefix = real[0]
+    for t in real[1:]:
+        n = 0
+        while n < min(len(prefix), len(t)) and prefix[n] == t[n]:
+            n += 1
+        prefix = prefix[:n]
+    m = None
+    for m in re.finditer(r"\s[-–—:|]\s|:\s", prefix):
+        pass
+    if m is None:
+        return "", titles
+    lead = prefix[:m.start()].strip()
+    cut = m.end()
+    if len(lead) < 4:
+        return "", titles
+    return lead, [t[cut:].strip() if t.startswith(prefix[:cut]) else t for t in titles]
 
-    return split(titles)
+
+def _labelled_lines(lines: list[str]) -> tuple[dict[str, str], set[str]]:
+    """'Partnership: East Midlands TSA', 'Year: 2016-17' and 'Exported …' lines (as our exports write them):
+    the values found, and the lines used."""
+    labels = {"partnership": {"partnership", _("Partnership").lower()}, "year": {"year", _("Year").lower()}}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    exported = _("Exported {date}").split("{", 1)[0].strip().lower()
+    for line in lines:
+        if line.lower().startswith(("exported ", exported + " ")):
+            used.add(line)
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not value.strip():
+            continue
+        for name, words in labels.items():
+            if key.strip().lower() in words and name not in out:
+                out[name] = value.strip()
+                used.add(line)
+    return out, used
 
 
 def _key_codes(table: Table) -> set[str]:
