@@ -13,86 +13,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from core.i18n import _
 from plans.fields import PlanColumns, match_plan_headers
+from plans.parsed import (  # noqa: F401 - the result's types are part of this module's API
+    ParsedAction, ParsedPlan, ParsedSection, ParsedUpdate, PlanImportError, PlanOverrides, PlanTooLarge, PlanWarning)
 from plans.rag import parse_rag, split_rag_prefix
 from plans.tables import Extracted, RawTable, TableReadError, extract
 from plans.terms import SUMMER, Term, current_term
 
 MAX_REF = 20
-
-
-class PlanImportError(Exception):
-    """The file holds no plan we can read; the message says why (translated)."""
-
-
-@dataclass
-class PlanWarning:
-    where: str  # "line 12", "sheet 'Plan' row 4", "" for the whole file
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
-
-
-@dataclass
-class ParsedUpdate:
-    academic_year: int
-    term: str
-    rag: str | None
-    comment: str = ""
-
-
-@dataclass
-class ParsedAction:
-    ref: str
-    text: str
-    impact: str = ""
-    owners: list[str] = field(default_factory=list)
-    owners_text: str = ""
-    milestones: list[dict] = field(default_factory=list)  # {"text", "when", "date" (ISO or None)}
-    milestones_text: str = ""  # the Milestones cell as written
-    timeline: str = ""
-    kpis: str = ""
-    funding: str = ""
-    reporting: str = ""
-    due_date: dt.date | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-    history: list[ParsedUpdate] = field(default_factory=list)
-    where: str = ""  # where the row was read, for messages
-    own_ref: bool = False  # the plan gave this reference itself
-
-
-@dataclass
-class ParsedSection:
-    title: str
-    kpis: str = ""
-    actions: list[ParsedAction] = field(default_factory=list)
-
-
-@dataclass
-class ParsedPlan:
-    title: str
-    partnership: str | None = None
-    year: str | None = None  # "2016-17"
-    sections: list[ParsedSection] = field(default_factory=list)
-    warnings: list[PlanWarning] = field(default_factory=list)
-    rag_set: str = "R,A,G"
-    success_criteria: str | None = None
-    source_name: str = ""
-    format: str = ""
-
-    @property
-    def actions(self) -> list[ParsedAction]:
-        return [a for s in self.sections for a in s.actions]
-
-    @property
-    def terms(self) -> list[tuple[int, str]]:
-        seen = {(u.academic_year, u.term) for a in self.actions for u in a.history}
-        return sorted(seen, key=lambda t: Term(*t))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -379,7 +311,7 @@ def _default_term(year: str | None) -> Term:
     return now
 
 
-def parse_plan(data: bytes, filename: str) -> ParsedPlan:
+def parse_plan(data: bytes, filename: str, overrides: PlanOverrides | None = None) -> ParsedPlan:
     """Read a plan from a file's bytes; raises PlanImportError when there is nothing usable in it."""
     if not data or not data.strip():
         raise PlanImportError(_("The file is empty."))

@@ -7,4 +7,5 @@ from pathlib import Path
 
 SHARED = Path(os.environ.get("PARTNERBOT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 GIAS = SHARED / "data" / "gias"
-EXAMPLE_PLANS = SHARED / "examples" / "action-plans"
+# The example plans are copied into the repository so a clone with nothing beside it runs the tests.
+EXAMPLE_PLANS = Path(__file__).resolve().parent / "data" / "action-plans"
