@@ -82,7 +82,8 @@ async def active_plans(session: AsyncSession) -> list[Plan]:
 
 
 async def plan_refs(session: AsyncSession, plan_id: int) -> dict[str, int]:
-    rows = (await session.execute(select(Action.ref, Action.id).where(Action.plan_id == plan_id)
+    rows = (await session.execute(select(Action.ref, Action.id)
+                                  .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
                                   .order_by(Action.position, Action.id))).all()
     return {ref: aid for ref, aid in rows}
 

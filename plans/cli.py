@@ -90,7 +90,8 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
         async with make_sessionmaker(engine)() as session:
             plans = list((await session.scalars(plans_list(include_inactive))).all())
             counts = dict((await session.execute(
-                select(Action.plan_id, func.count(Action.id)).group_by(Action.plan_id))).all())
+                select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
+                .group_by(Action.plan_id))).all())
     finally:
         await engine.dispose()
     if not plans:

@@ -252,7 +252,8 @@ async def _rows_for_plan(session: AsyncSession, plan_id: int) -> dict[int, list[
 
 async def plan_actions(session: AsyncSession, plan_id: int) -> list[Action]:
     return list((await session.scalars(
-        select(Action).where(Action.plan_id == plan_id).options(selectinload(Action.owners))
+        select(Action).where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+        .options(selectinload(Action.owners))
         .order_by(Action.position, Action.id))).all())
 
 
@@ -315,7 +316,7 @@ async def my_actions(session: AsyncSession, person_id: int | None, today: dt.dat
     owned = select(ActionOwner.action_id).where(ActionOwner.person_id == person_id)
     actions = (await session.scalars(
         select(Action).join(Plan, Plan.id == Action.plan_id)
-        .where(Action.id.in_(owned), Plan.active.is_(True))
+        .where(Action.id.in_(owned), Plan.active.is_(True), Action.archived_at.is_(None))
         .options(selectinload(Action.plan), selectinload(Action.owners))
         .order_by(Action.plan_id, Action.position, Action.id))).all()
     if not actions:

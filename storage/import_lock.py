@@ -38,6 +38,8 @@ async def take_import_lock(session: AsyncSession) -> None:
         elif dialect == "sqlite":
             await session.execute(text("BEGIN IMMEDIATE"))
     except OperationalError as exc:
+        if "within a transaction" in str(exc):
+            return  # this transaction has written already, so it holds the write lock
         if "locked" in str(exc).lower() or "busy" in str(exc).lower():
             raise ImportBusy() from exc
         raise

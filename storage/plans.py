@@ -78,6 +78,7 @@ class Action(Timestamps, Base):
     reporting: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # columns we kept but do not model
+    aim: Mapped[str | None] = mapped_column(Text)  # the objective / recommendation the action serves
     # Set when a re-import of the plan no longer has this action (never deleted: its history stays);
     # archived actions leave pickers, lists, reminders and exports. A later re-import may bring it back.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,4 +1,5 @@
-"""plans and actions can be archived (re-import archives missing actions; coordinators archive plans)
+"""plans and actions can be archived (re-import archives missing actions; coordinators archive plans);
+actions keep the aim (objective, recommendation) they serve
 
 Revision ID: 0002_plan_archive
 Revises: 0001_initial
@@ -19,9 +20,11 @@ def upgrade() -> None:
     op.add_column('plan', sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('plan', sa.Column('archived_by', sa.BigInteger(), nullable=True))
     op.add_column('plan_action', sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('plan_action', sa.Column('aim', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('plan_action', 'aim')
     op.drop_column('plan_action', 'archived_at')
     op.drop_column('plan', 'archived_by')
     op.drop_column('plan', 'archived_at')
