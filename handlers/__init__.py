@@ -19,6 +19,7 @@ FEATURES = [
     "handlers.profile",
     "handlers.progress_chat",
     "handlers.plan_view",
+    "handlers.plans_admin",
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",

@@ -47,8 +47,10 @@ def _tables_to_show(parsed: ParsedPlan) -> list[TableReading]:
     return shown
 
 
-def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | None = 30) -> list[Line]:
-    """The preview; `max_items` caps each list (None: everything, as the command line prints)."""
+def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | None = 30,
+                  heading: bool = True) -> list[Line]:
+    """The preview; `max_items` caps each list (None: everything, as the command line prints);
+    without `heading` it starts at the details (the command line prints its own first line)."""
     out: list[Line] = []
 
     def capped(items: list[str]) -> None:
@@ -59,7 +61,9 @@ def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | Non
                 n=len(items) - len(shown))))
 
     diff = summary.diff
-    if diff is not None:
+    if not heading:
+        pass
+    elif diff is not None:
         out.append(("heading", (_("Would update plan {number}: {title}") if summary.dry_run
                                 else _("Updated plan {number}: {title}")).format(number=diff.plan_id,
                                                                                  title=diff.title)))
@@ -149,9 +153,9 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def plain_preview(parsed: ParsedPlan, summary: PlanSummary) -> list[str]:
+def plain_preview(parsed: ParsedPlan, summary: PlanSummary, heading: bool = True) -> list[str]:
     """The preview as command-line lines (nothing capped)."""
     out = []
-    for kind, text in preview_lines(parsed, summary, max_items=None):
+    for kind, text in preview_lines(parsed, summary, max_items=None, heading=heading):
         out.append(text if kind == "heading" else ("  - " + text if kind == "item" else "  " + text))
     return out
