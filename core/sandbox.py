@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,16 @@ class SandboxMemory(SandboxError):
     def __init__(self, limits: Limits):
         super().__init__(_("reading the file needed more than {mb} MB of memory, so I stopped").format(
             mb=limits.memory_mb))
+
+
+class SandboxCrash(SandboxError):
+    def __init__(self) -> None:
+        super().__init__(_("reading the file failed unexpectedly, so I stopped"))
+
+
+# Called with each child's pid once it exists, before it has its job: for monitoring, and for tests
+# that hold a child still (SIGSTOP) to show that the bot goes on answering others meanwhile.
+observers: list[Callable[[int], None]] = []
 
 
 _context_lock = threading.Lock()
@@ -131,8 +142,8 @@ def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_L
         process.start()
         child.close()
         try:
-            if started is not None:
-                started(process.pid)
+            for observer in [*observers, *([started] if started is not None else [])]:
+                observer(process.pid)
             try:
                 parent.send((func, args))
                 if not parent.poll(limits.seconds):
@@ -145,10 +156,12 @@ def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_L
                 # its address space ran out before Python could raise MemoryError.
                 process.join(5)
                 log.warning("sandboxed %s died (exit code %s)", getattr(func, "__name__", func), process.exitcode)
-                if process.exitcode is not None and process.exitcode < 0 and \
-                        -process.exitcode in (9, 24):  # SIGKILL, SIGXCPU: the CPU backstop
+                code = process.exitcode
+                if code is not None and -code in (signal.SIGKILL, signal.SIGXCPU):  # the CPU backstop
                     raise SandboxTimeout(limits) from None
-                raise SandboxMemory(limits) from None
+                if code is not None and -code in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
+                    raise SandboxMemory(limits) from None  # an allocation failed where Python could not see it
+                raise SandboxCrash() from None
         finally:
             if process.is_alive():
                 process.kill()
