@@ -312,14 +312,20 @@ def _default_term(year: str | None) -> Term:
 
 
 def parse_plan(data: bytes, filename: str, overrides: PlanOverrides | None = None) -> ParsedPlan:
-    """Read a plan from a file's bytes; raises PlanImportError when there is nothing usable in it."""
+    """Read a plan from a file's bytes (see `plans.reader`); `overrides` are the coordinator's corrections
+    to the mapping. Raises PlanImportError (PlanTooLarge over a size limit) when nothing usable is in it."""
+    from core.ingest import IngestError, IngestTooLarge, read_document
+    from plans.reader import read_plan
+
     if not data or not data.strip():
         raise PlanImportError(_("The file is empty."))
     try:
-        extracted = extract(data, filename)
-    except TableReadError as exc:
+        document = read_document(data, filename)
+    except IngestTooLarge as exc:
+        raise PlanTooLarge(str(exc)) from exc
+    except IngestError as exc:
         raise PlanImportError(str(exc)) from exc
-    return parse_extracted(extracted, filename)
+    return read_plan(document, filename, overrides)
 
 
 def parse_extracted(extracted: Extracted, filename: str) -> ParsedPlan:

@@ -139,7 +139,7 @@ def test_clean_cell_strips_html_and_splits_bullets() -> None:
     (["Priority Tasks", "Task owner", "£ source", "KPI", "Reporting"],
      {"action": 0, "owner": 1, "funding": 2, "kpis": 3, "reporting": 4}),
     (["Recommendation", "Proposed action", "By whom", "Budget cost", "Timescale"],
-     {"action": 1, "owner": 2, "funding": 3, "date": 4}),
+     {"section": 0, "action": 1, "owner": 2, "funding": 3, "date": 4}),  # the recommendation is the aim
     # Never seen before: matched by the words they contain.
     (["No.", "Objective", "Person responsible", "Target completion date", "Success measures", "Resources required"],
      {"ref": 0, "action": 1, "owner": 2, "date": 3, "kpis": 4, "funding": 5}),
@@ -281,9 +281,12 @@ def test_csv_with_unseen_headers_and_continuation_rows() -> None:
     assert actions[0].owners == ["Mrs J Patel", "attendance leads"]
     assert actions[0].funding == "£2000"
     assert [m["when"] for m in actions[0].milestones] == ["September 2023", "termly"]
+    # The recommendation is the aim the action serves: its section, and kept on the action.
+    assert actions[0].aim == "Improve attendance of disadvantaged pupils"
+    assert plan.sections[0].title == "Improve attendance of disadvantaged pupils"
     assert actions[0].extra == {"Recommendation": "Improve attendance of disadvantaged pupils"}
     assert actions[2].owners == ["English hub", "R Singh"]
-    assert any("Recommendation" in str(w) for w in plan.warnings)
+    assert plan.mapping[0].header == "Recommendation" and plan.mapping[0].field == "section"
 
 
 def _xlsx_plan() -> bytes:
