@@ -14,6 +14,7 @@ from core.i18n import set_default_locale
 from core.offline import OFFLINE_TOKEN
 from core.services import BotContext, Services
 from core.settings import Settings
+from core.update_order import UserOrderedProcessor
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("partnerbot")
@@ -37,6 +38,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                .context_types(ContextTypes(context=BotContext))
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .persistence(SQLPersistence(sessionmaker))
+               # Different users' updates at once; each user's own in order (core/update_order.py).
+               .concurrent_updates(UserOrderedProcessor())
                .post_init(_post_init)
                .post_shutdown(_post_shutdown))
     if settings.telegram_api_base_url:
@@ -62,11 +65,21 @@ async def _post_init(application: Application) -> None:
 
 
 async def start_services(application: Application) -> None:
-    """Load the search index and schedule the daily jobs (the database is migrated before start)."""
+    """Load the search index, end conversations that went stale while the bot was down, set the menu
+    strangers see and schedule the jobs (the database is migrated before start)."""
+    from handlers import schedule_jobs
+    from handlers.manifest import features_of
+    from storage.members import Role
+
     services: Services = application.bot_data["services"]
     await services.refresh_directory()
-    from handlers import schedule_jobs
-
+    features = features_of(application)
+    swept = features.sweep_conversations(application)
+    if swept:
+        application.mark_data_for_update_persistence(user_ids=swept)
+        await application.update_persistence()
+        log.info("ended %d stale conversations", len(swept))
+    await features.set_menu(application.bot, None, Role.STRANGER)
     schedule_jobs(application)
 
 

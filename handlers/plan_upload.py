@@ -1,14 +1,14 @@
 """A coordinator sends an action plan file: a preview they can correct, then Import or Cancel.
 
-Which uploads are plans (this handler runs before handlers.directory_upload in group 0):
+Which uploads are plans (handlers/uploads.py asks here first):
 - caption "plan" (any case, may have more words after it): always a plan;
-- caption "directory": never looked at here (the directory importer's filter takes it);
-- anything else: the file is read as a plan; if it has no action table it is handed on, unchanged, to
-  the next document handler in the group (the directory importer), which reads the headers.
+- caption "directory": never looked at here;
+- anything else: the file is read as a plan; if it has no action table, `offer_plan` says so and
+  handlers/uploads.py gives it to the directory importer, which reads the headers.
 
 Supported: .md .txt .csv .tsv .xlsx .docx. The file is read in the sandbox (plans.importing: a child
-process with a time and memory limit) and the handlers do not block the dispatcher, so a large or hostile
-file makes nobody else wait. Nothing is stored until Import is pressed.
+process with a time and memory limit), so a large or hostile file costs its sender one clear line and
+nobody else waits. Nothing is stored until Import is pressed.
 
 The preview (plans.preview) shows the mapping (which column became which field), the counts, what was
 guessed, the "not read" list and, when the plan exists already (same title), the differences the import
@@ -32,23 +32,16 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    MessageHandler,
-    filters,
-)
 
-from core import policy
 from core.i18n import _
 from core.reply import Rows, answer, edit, keyboard, reply
 from core.sandbox import SandboxError
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from handlers.files import download, fetch_document
+from handlers.manifest import Button, Manifest
 from plans.importing import read_plan
 from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
 from plans.preview import preview_lines
@@ -70,8 +63,6 @@ _CODE_OF_TERM = {name: code for code, name in _TERM_CODES.items()}
 _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
 _DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
 
-_handler: list[BaseHandler] = []  # this module's document handler, to hand files on after it
-
 
 def wants_plan(caption: str | None) -> bool | None:
     """True: caption says plan; False: caption says directory; None: look at the file."""
@@ -80,24 +71,6 @@ def wants_plan(caption: str | None) -> bool | None:
     if caption and _DIRECTORY_CAPTION.match(caption):
         return False
     return None
-
-
-class _NotDirectoryCaption(filters.MessageFilter):
-    def filter(self, message: Message) -> bool:
-        return wants_plan(message.caption) is not False
-
-
-async def _hand_on(update: Update, context: BotContext) -> bool:
-    """Give the update to the next handler in this group that wants it (the directory importer)."""
-    handlers = context.application.handlers.get(0, [])
-    mine = _handler[0] if _handler else None
-    start = handlers.index(mine) + 1 if mine in handlers else 0
-    for handler in handlers[start:]:
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            await handler.handle_update(update, context.application, check, context)
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -183,34 +156,36 @@ async def _read_and_preview(update: Update, context: BotContext, data: bytes, pe
     return True
 
 
-async def on_document(update: Update, context: BotContext) -> None:
+async def offer_plan(update: Update, context: BotContext) -> bool:
+    """Read an uploaded file as a plan and offer its preview. False (having said nothing) when the file holds
+    no plan and its caption did not say it was one: handlers/uploads.py then tries it as a directory."""
     message = update.effective_message
     if message is None or message.document is None:
-        return
+        return True
     document = message.document
     filename = document.file_name or "plan"
     explicit = wants_plan(message.caption) is True
     if PurePath(filename).suffix.lower() not in PLAN_EXTENSIONS:
-        if not explicit and await _hand_on(update, context):
-            return
+        if not explicit:
+            return False
         await reply(update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was "
                                        "changed."))
-        return
+        return True
     data = await fetch_document(update, context, MAX_BYTES)
     if data is None:
-        return
+        return True
     try:
         parsed = await read_plan(data, filename)
     except PlanImportError as exc:
-        if not explicit and await _hand_on(update, context):
-            return
+        if not explicit:
+            return False
         await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
                                        file=filename, reason=str(exc)))
-        return
+        return True
     except SandboxError as exc:
         await reply(update, context, t("I could not read {file}: {reason}. Nothing was changed.",
                                        file=filename, reason=str(exc)))
-        return
+        return True
     summary = await _dry_run(context, parsed, None)
     pending: dict[str, Any] = {"file_id": document.file_id, "name": filename, "overrides": {}, "target": None}
     token = int(context.user_data.get("plan_upload_seq", 0)) + 1
@@ -218,6 +193,7 @@ async def on_document(update: Update, context: BotContext) -> None:
     pending.update(_snapshot(parsed), id=token, update_plan=summary.updates_plan)
     context.user_data[PENDING] = pending
     await reply(update, context, preview_text(parsed, summary), keyboard(_main_rows(token, pending)))
+    return True
 
 
 def _pending(context: BotContext, data: str | None) -> dict | None:
@@ -411,13 +387,8 @@ async def on_correction(update: Update, context: BotContext) -> None:
     await _read_and_preview(update, context, data, pending)
 
 
-def register(application: Application) -> None:
-    # block=False: a file takes a while to read (in the sandbox); other users' updates go on meanwhile.
-    handler = MessageHandler(filters.Document.ALL & _NotDirectoryCaption(), on_document, block=False)
-    _handler[:] = [handler]
-    application.add_handler(handler)
-    application.add_handler(CallbackQueryHandler(confirm_import, pattern=policy.callback("pi", Role.COORDINATOR),
-                                                 block=False))
-    application.add_handler(CallbackQueryHandler(cancel_import, pattern=policy.callback("pix", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(on_correction, pattern=policy.callback("pu", Role.COORDINATOR),
-                                                 block=False))
+MANIFEST = Manifest(
+    "plan_upload",
+    buttons=(Button("pi", confirm_import, Role.COORDINATOR), Button("pix", cancel_import, Role.COORDINATOR),
+             Button("pu", on_correction, Role.COORDINATOR)),
+)

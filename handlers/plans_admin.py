@@ -11,13 +11,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import policy
 from core.i18n import N_, _, format_date
 from core.reply import Rows, answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, t
+from handlers.manifest import Button, Command, Manifest
 from plans.archive import archive_plan, restore_plan
 from plans.store import plans_list
 from storage.members import Role
@@ -77,9 +76,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     await edit(update, context, text, keyboard(rows) if rows else None)
 
 
-def register(application: Application) -> None:
-    from handlers.access import describe
-
-    application.add_handler(CommandHandler(describe("plans", Role.COORDINATOR,
-                                                    N_("every plan: archive or restore")), show_plans))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=policy.callback("pl", Role.COORDINATOR)))
+MANIFEST = Manifest(
+    "plans_admin",
+    commands=(Command("plans", show_plans, Role.COORDINATOR, N_("every plan: archive or restore")),),
+    buttons=(Button("pl", on_button, Role.COORDINATOR),),
+)

@@ -3,8 +3,6 @@ Bot API call recorded by core.offline.OfflineRequest and returned for assertions
 
 from __future__ import annotations
 
-import asyncio
-
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -59,21 +57,8 @@ class ChatDriver:
 
     async def _process(self, update: Any) -> list[Sent]:
         before = len(self.request.calls)
-        await self.process(update)
-        return self.request.calls[before:]
-
-    async def process(self, update: Any) -> None:
-        """process_update, then wait for the handlers it started without blocking (block=False) and
-        for any they started in turn, so a test sees every reply to this update."""
-        existing = asyncio.all_tasks()
         await self.app.process_update(update)
-        while True:
-            started = [task for task in asyncio.all_tasks() - existing if not task.done()
-                       and task is not asyncio.current_task()]
-            if not started:
-                return
-            existing |= set(started)
-            await asyncio.gather(*started, return_exceptions=True)
+        return self.request.calls[before:]
 
     async def send(self, text: str, user: int, chat: int | None = None, first_name: str = "") -> list[Sent]:
         return await self._process(self.factory.text(text, user, chat, first_name))

@@ -69,7 +69,7 @@ async def test_the_bot_answers_others_while_a_file_is_read(chat: ChatDriver, use
         plan = b"| Ref | Action | Lead |\n|---|---|---|\n| 1.1 | Phonics training | L Draycott |\n"
         file_id = chat.request.add_file(plan)
         update = chat.factory.document(file_id, "plan.md", len(plan), users.coordinator, "plan", None)
-        reading = asyncio.create_task(chat.process(update))
+        reading = asyncio.create_task(chat.app.process_update(update))
         while not held:  # wait for the reader to exist (an event, not a duration)
             await asyncio.sleep(0.01)
         sandbox.observers.remove(hold)
