@@ -27,6 +27,7 @@ Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)  pu:TOKEN:OP[:ARGS] (correc
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from pathlib import PurePath
@@ -112,6 +113,12 @@ def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
     columns = [[table.index, c.column, c.header, c.field, bool(c.guessed)]
                for table in parsed.tables if table.used for c in table.columns]
     headers = sorted({n for table in parsed.tables if table.used for n in table.header_candidates})
+    if not headers:
+        # No other candidates: offer the lines around the first table's header, so a wrong guess can be fixed.
+        first = next((table for table in parsed.tables if table.used and table.header_lines), None)
+        if first is not None:
+            top, bottom = min(first.header_lines), max(first.header_lines)
+            headers = [n for n in range(max(1, top - 3), bottom + 4) if n not in first.header_lines]
     terms = [list(a.term) for a in parsed.term_assumptions]
     return {"columns": columns, "headers": headers[:20], "terms": terms,
             "year": int(parsed.year[:4]) if parsed.year and parsed.year[:4].isdigit() else None}
@@ -138,8 +145,8 @@ def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
 
 
 async def _read_and_preview(update: Update, context: BotContext, data: bytes, pending: dict[str, Any]) -> bool:
-    """Parse with the pending corrections and send a new preview with its buttons; False (after saying
-    why) when the file cannot be read that way."""
+    """Parse with the pending corrections and send a new preview with its buttons (a new token: the old
+    preview's buttons expire); False (after saying why) when the file cannot be read that way."""
     overrides = PlanOverrides.from_dict(pending.get("overrides"))
     try:
         parsed = await read_plan(data, pending["name"], overrides or None)
@@ -309,6 +316,7 @@ async def on_correction(update: Update, context: BotContext) -> None:
     op, args = (parts[0] if parts else ""), parts[1:]
     numbers = [int(a) for a in args if a.isdigit()]
     overrides = dict(pending.get("overrides") or {})
+    before = copy.deepcopy(pending)
 
     if op == "b":
         await answer(update)
@@ -377,14 +385,18 @@ async def on_correction(update: Update, context: BotContext) -> None:
         return
     await answer(update, _("Reading the file again…"))
     pending["overrides"] = overrides
-    await _retire_buttons(update)
     try:
         data = await download(context, pending["file_id"])
     except TelegramError as exc:
         await reply(update, context, t("I could not read the file again ({error}). Nothing was changed.",
                                        error=str(exc)))
         return
-    await _read_and_preview(update, context, data, pending)
+    if await _read_and_preview(update, context, data, pending):
+        await _retire_buttons(update)  # the new preview has the buttons now
+    else:
+        # That reading failed (said why): the previous preview and its buttons stay as they were.
+        context.user_data[PENDING] = before
+        await _set_buttons(update, _main_rows(token, before))
 
 
 MANIFEST = Manifest(
