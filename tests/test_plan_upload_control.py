@@ -163,3 +163,26 @@ async def test_command_line_takes_the_same_corrections(db_url, sessionmaker) -> 
         extra = [a.extra for a in (await session.scalars(select(Action))).all()]
     assert saved == {(2019, "autumn")} and not comments
     assert any("Commentary" in e for e in extra)
+
+
+async def test_partnerbot_command_line_end_to_end(db_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_review_core import _in_thread
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert await _in_thread(["import", "plan", str(LA), "--column", "Responsible officer=ignore",
+                             "--term", "Autumn 2019"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported plan 1" in out and "Responsible officer → Ignored" in out and "Autumn 2019" in out
+    assert await _in_thread(["import", "plan", str(LA), "--term", "Autumn 2019", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Would update plan 1" in out and "Dry run" in out
+    assert await _in_thread(["import", "plan", str(LA), "--column", "Nope"]) == 2
+    assert "Header=field" in capsys.readouterr().err
+    assert await _in_thread(["plans", "archive", "1"]) == 0
+    assert "Archived plan 1" in capsys.readouterr().out
+    assert await _in_thread(["plans"]) == 0
+    assert "la monitoring" not in capsys.readouterr().out  # the archived plan is not listed by default
+    assert await _in_thread(["plans", "--all"]) == 0
+    assert "(archived)" in capsys.readouterr().out
+    assert await _in_thread(["plans", "restore", "1"]) == 0
+    assert "Restored plan 1" in capsys.readouterr().out
