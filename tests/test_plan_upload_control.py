@@ -186,3 +186,17 @@ async def test_partnerbot_command_line_end_to_end(db_url, monkeypatch, capsys) -
     assert "(archived)" in capsys.readouterr().out
     assert await _in_thread(["plans", "restore", "1"]) == 0
     assert "Restored plan 1" in capsys.readouterr().out
+
+
+async def test_a_long_preview_is_valid_and_lists_what_it_leaves_out(chat: ChatDriver, users: Users) -> None:
+    rows = "".join(f"| {i}.1 | Action <{i}> & more {'words ' * 12}| Lead {i} |\n" for i in range(1, 81))
+    notes = "".join(f"\nNote {i}: <b>not</b> a table row & never will be {'x' * 80}\n" for i in range(120))
+    plan = f"Big plan 2016-17\n\n| Ref | Action | Lead |\n|---|---|---|\n{rows}{notes}"
+    sent = await chat.upload("big.md", plan.encode(), user=users.coordinator, caption="plan")
+    check_messages(sent)
+    text = texts(sent)
+    assert "80 actions" in text
+    raw = "\n".join(s.params.get("text", "") for s in sent)
+    assert "<b>not</b>" not in raw  # the file's text is escaped, never markup
+    assert "Not read (120)" in text and "… and 90 more (the command line lists them all)." in text
+    assert len(sent) >= 1 and sent[-1].buttons  # the keyboard on the last part
