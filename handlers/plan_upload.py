@@ -314,7 +314,7 @@ async def on_correction(update: Update, context: BotContext) -> None:
     token = int(pending["id"])
     parts = (data or "").split(":")[2:]
     op, args = (parts[0] if parts else ""), parts[1:]
-    numbers = [int(a) for a in args if a.isdigit()]
+    numbers = [int(a) for a in args if a.isascii() and a.isdigit()]
     overrides = dict(pending.get("overrides") or {})
     before = copy.deepcopy(pending)
 

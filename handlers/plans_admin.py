@@ -58,7 +58,7 @@ async def show_plans(update: Update, context: BotContext) -> None:
 
 async def on_button(update: Update, context: BotContext) -> None:
     parts = (update.callback_query.data if update.callback_query else "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ("a", "r"):
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or parts[2] not in ("a", "r"):
         await answer(update, _("That button has expired. Send /plans again."), alert=True)
         return
     plan_id, archive = int(parts[1]), parts[2] == "a"

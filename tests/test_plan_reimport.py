@@ -179,7 +179,10 @@ async def test_chat_reimport_previews_differences_then_updates(chat: ChatDriver,
     await chat.press("pl:2:r", user=users.coordinator)
     picker = await chat.send("/plan", user=users.lead)
     assert [data for _l, data in buttons(picker)] == ["pv:1", "pv:2"]
-    # Members cannot archive.
+    # Forged and old buttons answer politely; members cannot archive.
+    for forged in ("pl:99:a", "pl:²:a", "pl:1:x", "pl:1"):
+        said = await chat.press(forged, user=users.coordinator)
+        assert said and not any("went wrong" in (s.text or "") for s in said), forged
     await chat.press("pl:1:a", user=users.member)
     async with sessionmaker() as session:
         assert (await session.get(Plan, 1)).active

@@ -136,7 +136,7 @@ async def test_forged_and_random_buttons_change_nothing(chat: ChatDriver, users:
     rng = random.Random(10)
     ops = ["c", "f", "a", "b", "h", "hr", "t", "tt", "p", "u", "n", "zz", ""]
     for _ in range(40):
-        args = [rng.choice(["0", "1", "99", "-1", "x", "owner", "ignore", "2019", "a", "", "999999"])
+        args = [rng.choice(["0", "1", "99", "-1", "x", "owner", "ignore", "2019", "a", "", "999999", "²", "٣"])
                 for _ in range(rng.randint(0, 3))]
         data = ":".join(["pu", rng.choice([token, "0", "x"]), rng.choice(ops), *args])[:64]
         answer = await chat.press(data, user=users.coordinator)
