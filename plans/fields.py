@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -79,8 +80,9 @@ class PlanColumns:
         return "action" in self.columns
 
 
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in normalise_header(text).split()]
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in normalise_header(text).split())
 
 
 def _stem(word: str) -> str:
@@ -143,7 +145,7 @@ def match_plan_headers(headers: Sequence[str], default_year: int | None = None) 
     used = set(result.columns.values()) | set(result.rag_terms) | set(result.comment_terms)
     candidates: list[tuple[float, int, str, int]] = []
     for col, header in enumerate(plain):
-        if not header.strip() or col in used:
+        if not header.strip() or col in used or len(header) > 80:  # a sentence is data, not a header
             continue
         for name, synonyms in PLAN_FIELDS.items():
             if name in result.columns:

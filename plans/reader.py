@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -75,7 +76,12 @@ def _texts(row: Row, width: int) -> list[str]:
 
 
 def _match(headers: list[str], year: int | None) -> PlanColumns:
-    return match_plan_headers([h.replace("\n", " ") for h in headers], default_year=year)
+    return _match_cached(tuple(h.replace("\n", " ") for h in headers), year)
+
+
+@lru_cache(maxsize=512)
+def _match_cached(headers: tuple[str, ...], year: int | None) -> PlanColumns:
+    return match_plan_headers(list(headers), default_year=year)
 
 
 def _headerish(row: Row) -> bool:
@@ -112,7 +118,10 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
     else:
         candidates = nonblank[:HEADER_SCAN_ROWS]
     best: _Header | None = None
+    found_at: int | None = None
     for pos, i in enumerate(candidates):
+        if found_at is not None and pos > found_at + 4:
+            break  # a header is followed by its data: a few rows more are enough to find a better one
         row = table.rows[i]
         texts = _texts(row, width)
         if sum(1 for t in texts if t) < 2 and forced_line is None:
@@ -134,6 +143,8 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
             continue
         if best is None or cand.score > best.score:
             best = cand
+            if found_at is None and cand.score >= 3:
+                found_at = pos
     return best
 
 
@@ -546,9 +557,9 @@ class _PlanReader:
                 col = filled[0]
                 text = values[col]
                 words = text.split()
-                heading = bool(_SECTION_HEADING.match(text)) and not (words and _REF.match(words[0]) and
-                                                                      "ref" in fields and len(words) == 1)
-                heading = heading and len(text) <= 150 and not (refs_used and col == fields.get("ref"))
+                heading = bool(_SECTION_HEADING.match(text)) and not _REF.match(text) and len(text) <= 150
+                if col == fields.get("ref") and not _REF.match(text) and len(words) >= 2 and len(text) <= 150:
+                    heading = True  # words alone in the reference column: a heading, not a reference
                 spans = any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
                 if spans or heading or (row.cells[col].bold and col == 0 and len(text) <= 150):
                     as_data()
@@ -789,7 +800,6 @@ class _PlanReader:
     def _title(self, results: list[tuple[Table, _TableResult]], stem: str) -> tuple[str, str | None]:
         """The plan's title and partnership: the lead-in its section titles share, a line naming the plan
         above the first table, or the file's name."""
-        from plans.importer import _labelled_lines
 
         first_table, first = results[0]
         titles = [t.title for t, _r in results]
@@ -869,9 +879,48 @@ def _common_words(a: str, b: str) -> int:
 
 
 def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
-    from plans.importer import _split_common_prefix as split
+    """('Teaching School 2014/15 - Action Plan', ['1. Initial teacher training', ...]) when the titles share
+    a lead-in ending at a dash or colon; else ('', titles)."""
+    real = [t for t in titles if t]
+    if len(real) < 2:
+        return "", titles
+    prefix = real[0]
+    for t in real[1:]:
+        n = 0
+        while n < min(len(prefix), len(t)) and prefix[n] == t[n]:
+            n += 1
+        prefix = prefix[:n]
+    m = None
+    for m in re.finditer(r"\s[-–—:|]\s|:\s", prefix):
+        pass
+    if m is None:
+        return "", titles
+    lead = prefix[:m.start()].strip()
+    cut = m.end()
+    if len(lead) < 4:
+        return "", titles
+    return lead, [t[cut:].strip() if t.startswith(prefix[:cut]) else t for t in titles]
 
-    return split(titles)
+
+def _labelled_lines(lines: list[str]) -> tuple[dict[str, str], set[str]]:
+    """'Partnership: East Midlands TSA', 'Year: 2016-17' and 'Exported …' lines (as our exports write them):
+    the values found, and the lines used."""
+    labels = {"partnership": {"partnership", _("Partnership").lower()}, "year": {"year", _("Year").lower()}}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    exported = _("Exported {date}").split("{", 1)[0].strip().lower()
+    for line in lines:
+        if line.lower().startswith(("exported ", exported + " ")):
+            used.add(line)
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not value.strip():
+            continue
+        for name, words in labels.items():
+            if key.strip().lower() in words and name not in out:
+                out[name] = value.strip()
+                used.add(line)
+    return out, used
 
 
 def _key_codes(table: Table) -> set[str]:

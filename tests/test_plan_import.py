@@ -30,7 +30,8 @@ from plans.rag import (
     split_rag_prefix,
 )
 from plans.store import PersonName, find_plan, match_person, save_plan
-from plans.tables import clean_cell, extract
+from core.ingest import read_document
+from core.ingest.text import clean_cell
 from storage.members import AuditEntry
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
@@ -390,10 +391,10 @@ def test_duplicate_references_are_made_unique_by_section() -> None:
 
 
 def test_extract_reports_line_numbers() -> None:
-    extracted = extract(MD.read_bytes(), MD.name)
-    first = extracted.tables[0]
-    assert first.rows[0][0] == 7  # the first action is on line 7 of the file
-    assert first.rows[0][1][0].startswith("School Centred Initial Teacher Training")
+    document = read_document(MD.read_bytes(), MD.name)
+    first = document.tables[0]
+    assert first.rows[1].line == 7  # the first action is on line 7 of the file (line 5 is the header)
+    assert first.rows[1].cells[0].text.startswith("School Centred Initial Teacher Training")
 
 
 # ---------------------------------------------------------------------------------------------------------

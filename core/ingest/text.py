@@ -234,14 +234,15 @@ def _is_positional(lines: list[tuple[int, str]], kinds: list[str]) -> bool:
 
 
 def _check_lines(lines: list[str], limits: IngestLimits, delimiter: str | None = None) -> None:
-    if len(lines) > limits.max_rows:
-        raise refuse("rows", len(lines), limits.max_rows)
+    count = len(lines) - (1 if lines and not lines[-1] else 0)  # a final newline ends a line, it is not one
+    if count > limits.max_rows:
+        raise refuse("rows", count, limits.max_rows)
     for line in lines:
-        if len(line) > limits.max_line_chars:
-            raise refuse("line", len(line), limits.max_line_chars)
         for delim in ((delimiter,) if delimiter else ("\t", "|")):
             if line.count(delim) + 1 > limits.max_columns:
                 raise refuse("columns", line.count(delim) + 1, limits.max_columns)
+        if len(line) > limits.max_line_chars:
+            raise refuse("line", len(line), limits.max_line_chars)
 
 
 def sniff_delimiter(text: str, filename: str) -> str | None:
