@@ -115,11 +115,12 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
             select(ActionOwner.action_id, ActionOwner.name).join(Action, ActionOwner.action_id == Action.id)
             .where(Action.plan_id == plan.id).order_by(ActionOwner.id))).all():
         owners.setdefault(action_id, []).append(name)
-    last_import: dict[tuple[int, int, str], tuple[str | None, str]] = {}
+    # What the imports so far said for each action and term, in order (half-termly plans rate a term twice).
+    imported: dict[tuple[int, int, str], list[tuple[str | None, str]]] = {}
     for row in (await session.scalars(
             select(ProgressUpdate).join(Action, ProgressUpdate.action_id == Action.id)
             .where(Action.plan_id == plan.id, ProgressUpdate.kind == "import").order_by(ProgressUpdate.id))).all():
-        last_import[(row.action_id, row.academic_year, row.term)] = (row.rag, row.comment or "")
+        imported.setdefault((row.action_id, row.academic_year, row.term), []).append((row.rag, row.comment or ""))
 
     seen: set[str] = set()
     position = 0
@@ -162,8 +163,7 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
             owners_changed = owners.get(action.id, []) != list(parsed_action.owners)
             if owners_changed and "owners_text" not in changed:
                 changed.append("owners_text")
-            new_updates = [u for u in history
-                           if last_import.get((action.id, u.academic_year, u.term)) != (u.rag, u.comment or "")]
+            new_updates = _new_updates(action.id, history, imported)
             diff.ratings += len(new_updates)
             was_archived = action.archived_at is not None
             if was_archived:
@@ -209,6 +209,21 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
         plan.updated_by = actor_id
         await session.flush()
     return diff
+
+
+def _new_updates(action_id: int, history: list[Any], imported: dict[tuple[int, int, str], list[tuple[str | None, str]]]
+                 ) -> list[Any]:
+    """The file's ratings for a term are new unless the last imports of that term said exactly them."""
+    by_term: dict[tuple[int, str], list[Any]] = {}
+    for update in history:
+        by_term.setdefault((update.academic_year, update.term), []).append(update)
+    out: list[Any] = []
+    for (year, term), updates in by_term.items():
+        said = [(u.rag, u.comment or "") for u in updates]
+        before = imported.get((action_id, year, term), [])
+        if before[-len(said):] != said:
+            out.extend(updates)
+    return out
 
 
 def _set_fields(action: Action, parsed: ParsedAction) -> None:

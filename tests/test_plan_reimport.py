@@ -186,3 +186,24 @@ async def test_chat_reimport_previews_differences_then_updates(chat: ChatDriver,
     await chat.press("pl:1:a", user=users.member)
     async with sessionmaker() as session:
         assert (await session.get(Plan, 1)).active
+
+
+async def test_every_example_plan_imported_twice_changes_nothing_the_second_time(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from tests.shared import EXAMPLE_PLANS
+
+    files = sorted(p for p in EXAMPLE_PLANS.iterdir() if p.is_file())
+    assert len(files) >= 5
+    for path in files:
+        parsed = parse_plan(path.read_bytes(), path.name)
+        async with sessionmaker.begin() as session:
+            first = await save_plan(session, parsed, actor_id=None)
+        async with sessionmaker() as session:
+            rows = await _count(session, ProgressUpdate)
+        async with sessionmaker.begin() as session:
+            again = await save_plan(session, parse_plan(path.read_bytes(), path.name), actor_id=None)
+        assert again.diff is not None and again.diff.plan_id == first.plan_id, path.name
+        assert again.diff.changes == 0 and again.diff.unchanged == len(parsed.actions), (path.name, again.diff)
+        async with sessionmaker() as session:
+            assert await _count(session, ProgressUpdate) == rows, path.name
+    async with sessionmaker() as session:
+        assert await _count(session, Plan) == len(files)
