@@ -207,3 +207,23 @@ async def test_every_example_plan_imported_twice_changes_nothing_the_second_time
             assert await _count(session, ProgressUpdate) == rows, path.name
     async with sessionmaker() as session:
         assert await _count(session, Plan) == len(files)
+
+
+async def test_every_generated_plan_imported_twice_changes_nothing(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """The corpus the reading tests write (layouts, encodings, half-terms, colours): a second import of the same
+    file finds every action under its reference and adds no rows."""
+    from tests.plan_corpus.generator import CORPUS, write
+
+    for spec in CORPUS:
+        data, name = write(spec)
+        parsed = parse_plan(data, name)
+        async with sessionmaker.begin() as session:
+            await save_plan(session, parsed, actor_id=None, as_new=True)
+        async with sessionmaker() as session:
+            rows = await _count(session, ProgressUpdate)
+            actions = await _count(session, Action)
+        async with sessionmaker.begin() as session:
+            again = await save_plan(session, parse_plan(data, name), actor_id=None)
+        assert again.diff is not None and again.diff.changes == 0, (name, again.diff)
+        async with sessionmaker() as session:
+            assert (await _count(session, ProgressUpdate), await _count(session, Action)) == (rows, actions), name
