@@ -62,11 +62,21 @@ async def _post_init(application: Application) -> None:
 
 
 async def start_services(application: Application) -> None:
-    """Load the search index and schedule the daily jobs (the database is migrated before start)."""
+    """Load the search index, end conversations that went stale while the bot was down, set the menu
+    strangers see and schedule the jobs (the database is migrated before start)."""
+    from handlers import schedule_jobs
+    from handlers.manifest import features_of
+    from storage.members import Role
+
     services: Services = application.bot_data["services"]
     await services.refresh_directory()
-    from handlers import schedule_jobs
-
+    features = features_of(application)
+    swept = features.sweep_conversations(application)
+    if swept:
+        application.mark_data_for_update_persistence(user_ids=swept)
+        await application.update_persistence()
+        log.info("ended %d stale conversations", len(swept))
+    await features.set_menu(application.bot, None, Role.STRANGER)
     schedule_jobs(application)
 
 

@@ -163,9 +163,9 @@ async def cmd_db_current(args: argparse.Namespace) -> int:
 
 
 async def cmd_admin_grant(args: argparse.Namespace) -> int:
-    from handlers.access import set_role
-    from storage.members import Role
     from storage.db import make_engine, make_sessionmaker
+    from storage.members import Role
+    from storage.membership import set_role
 
     settings = settings_from_env()
     await migrate(settings)

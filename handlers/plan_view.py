@@ -18,15 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import policy
 from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress_chat import action_label, active_plans, only_plan_or_ask, plan_refs
+from handlers.manifest import Button, Command, Manifest
+from handlers.plan_picker import only_plan_or_ask
 from plans import progress
+from plans.labels import action_label
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
 from plans.report import TermNotInSpan, make_report
@@ -89,7 +89,7 @@ async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
 
 async def show_plan(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plan = await only_plan_or_ask(update, context, await active_plans(session), "pv")
+        plan = await only_plan_or_ask(update, context, list(await progress.active_plans(session)), "pv")
         if plan is None:
             return
         text = await plan_glance(session, plan)
@@ -183,11 +183,11 @@ async def show_action(update: Update, context: BotContext) -> None:
         await reply(update, context, t("Which action? For example: <code>/action 1.3</code>. /plan lists them."))
         return
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
         found: list[Action] = []
         every: list[str] = []
         for plan in plans:
-            refs = await plan_refs(session, plan.id)
+            refs = await progress.plan_refs(session, plan.id)
             every.extend(r for r in refs if r not in every)
             ref = match_ref(token, refs)
             if ref is not None:
@@ -286,7 +286,7 @@ async def report(update: Update, context: BotContext) -> None:
                                        "or just /report for this term.", text=wanted))
         return
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
     plan = await only_plan_or_ask(update, context, plans, "rp", t("Report on which plan?"))
     if plan is not None:
         await _send_report(update, context, plan.id, term)
@@ -362,18 +362,18 @@ async def _send_report(update: Update, context: BotContext, plan_id: int, term: 
                                  caption=photo_caption, reply_markup=markup)
 
 
-def register(application: Application) -> None:
-    from handlers.access import describe
-
-    application.add_handler(CommandHandler(describe("plan", Role.MEMBER, N_("the action plan at a glance")),
-                                           show_plan))
-    application.add_handler(CommandHandler(describe("action", Role.MEMBER, N_("one action and its history")),
-                                           show_action))
-    application.add_handler(CommandHandler(describe("mine", Role.MEMBER, N_("your actions: due and stale")),
-                                           show_mine))
-    application.add_handler(CommandHandler(describe("report", Role.COORDINATOR,
-                                                    N_("the termly report: Excel, Word and the RAG picture")), report))
-    application.add_handler(CallbackQueryHandler(choose_plan, pattern=policy.callback("pv", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(report_plan, pattern=policy.callback("rp", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(report_term, pattern=policy.callback("rt", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(choose_action, pattern=policy.callback("pa", Role.MEMBER)))
+MANIFEST = Manifest(
+    "plan_view",
+    commands=(
+        Command("plan", show_plan, Role.MEMBER, N_("the action plan at a glance")),
+        Command("action", show_action, Role.MEMBER, N_("one action and its history")),
+        Command("mine", show_mine, Role.MEMBER, N_("your actions: due and stale")),
+        Command("report", report, Role.COORDINATOR, N_("the termly report: Word, Excel and the RAG picture")),
+    ),
+    buttons=(
+        Button("pv", choose_plan, Role.MEMBER),
+        Button("rp", report_plan, Role.COORDINATOR),
+        Button("rt", report_term, Role.COORDINATOR),
+        Button("pa", choose_action, Role.MEMBER),
+    ),
+)

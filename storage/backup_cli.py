@@ -7,7 +7,13 @@ import asyncio
 import sys
 
 from core.i18n import _
-from storage.backup import BackupError, backup_url, check, database_has_data, restore_url
+from storage.backup import (
+    BackupError,
+    backup_url,
+    check,
+    database_has_data,
+    restore_url,
+)
 
 
 def _database_url(args: argparse.Namespace) -> str:
