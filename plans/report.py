@@ -149,13 +149,27 @@ def summarise(view: PlanView, term: Term) -> ReportSummary:
 
 
 def author_text(row: UpdateView) -> str:
-    if row.kind == "import" or row.author == IMPORTED:
+    if is_imported(row):
         return _("from the imported plan")
     return row.author or _("unknown")
 
 
+def is_imported(row: UpdateView) -> bool:
+    return row.kind == "import" or row.author == IMPORTED
+
+
 def when_text(row: UpdateView) -> str:
-    return format_date(to_local_date(row.at, LONDON)) if row.at else ""
+    """The day it was posted; '' for a row read from an imported plan (its stored date is only the end of
+    its term, not a day anyone wrote it)."""
+    if is_imported(row) or row.at is None:
+        return ""
+    return format_date(to_local_date(row.at, LONDON))
+
+
+def byline(row: UpdateView, with_term: bool = False) -> str:
+    """'Lucy Draycott, 3 Feb 2026' / 'from the imported plan'; with the term: '… (Spr 26)'."""
+    text = ", ".join(p for p in (author_text(row), when_text(row)) if p)
+    return f"{text} ({term_label(row.term, short=True)})" if with_term else text
 
 
 def owners_text(action: ActionView) -> str:

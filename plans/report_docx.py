@@ -28,12 +28,11 @@ from plans.export import ActionView, PlanView, _docx_text
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label, rag_meaning
 from plans.report import (
     ReportSummary,
-    author_text,
+    byline,
     change_text,
     latest_comment,
     owners_text,
     produced_on,
-    when_text,
 )
 from plans.terms import term_label
 
@@ -225,21 +224,38 @@ def _summary(document: Document, view: PlanView, summary: ReportSummary) -> None
         intro += " " + _("Ratings given in {term}:").format(term=term_label(term))
     document.add_paragraph(intro)
     _counts_table(document, view, summary)
+    document.add_paragraph().paragraph_format.space_after = Pt(0)  # air between the table and what follows
 
-    for moves, one, many in ((summary.up, "{n} action moved up", "{n} actions moved up"),
-                             (summary.down, "{n} action moved down", "{n} actions moved down")):
-        document.add_paragraph(ngettext(one, many, len(moves)).format(n=len(moves)), style="Heading 3")
-        for move in moves:
-            item = document.add_paragraph(style="List Bullet")
-            _action_line(item, move.action)
-            item.add_run(": ")
-            rag_run(item, move.before)
-            item.add_run(" → ")
-            rag_run(item, move.after)
+    # Empty lists are one plain sentence, not a heading over nothing (a heading keeps with what follows,
+    # so a run of empty ones pushed the picture and half the summary onto the next page).
     if previous is None:
         document.add_paragraph(_("There is no earlier term to compare with."))
+    elif not any(summary.previous_counts.get(code, 0) for code in view.rag_set):
+        document.add_paragraph(_("No action was rated in {term}, so nothing could move.").format(
+            term=term_label(previous)))
+    else:
+        up, down = len(summary.up), len(summary.down)
+        for moves, heading, none in (
+                (summary.up, ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up),
+                 _("No action moved up.")),
+                (summary.down, ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down),
+                 _("No action moved down."))):
+            if not moves:
+                document.add_paragraph(none)
+                continue
+            document.add_paragraph(heading, style="Heading 3")
+            for move in moves:
+                item = document.add_paragraph(style="List Bullet")
+                _action_line(item, move.action)
+                item.add_run(": ")
+                rag_run(item, move.before)
+                item.add_run(" → ")
+                rag_run(item, move.after)
 
     stale = summary.stale
+    if not stale:
+        document.add_paragraph(_("Every action was updated in {term}.").format(term=term_label(term)))
+        return
     document.add_paragraph(ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}",
                                     len(stale)).format(n=len(stale), term=term_label(term)), style="Heading 3")
     for item in stale:
@@ -260,11 +276,11 @@ def _picture(document: Document, png: bytes, width: int, height: int) -> None:
 
     with Image.open(io.BytesIO(png)) as image:
         aspect = image.height / image.width
-    heading = document.add_heading(_("The plan at a glance"), level=1)
-    heading.paragraph_format.page_break_before = True
+    document.add_heading(_("The plan at a glance"), level=1)  # kept with the picture by its style
     room = int(height - Cm(3.2))  # the heading above and the caption below
     document.add_picture(io.BytesIO(png), width=Emu(min(width, int(room / aspect))))
     document.paragraphs[-1].alignment = 1  # centred
+    document.paragraphs[-1].paragraph_format.keep_with_next = True  # and its caption with it
     caption = document.add_paragraph(_("Each row is an action, each column a term of the plan; the letter in "
                                        "each box is its rating."))
     caption.runs[0].italic = True
@@ -290,15 +306,14 @@ def _exceptions(document: Document, view: PlanView, summary: ReportSummary) -> N
         ]
         if item.comment is not None:
             details.append((_("Latest comment"), item.comment.comment))
-            details.append((_("By"), _("{author}, {date} ({term})").format(
-                author=author_text(item.comment), date=when_text(item.comment),
-                term=term_label(item.comment.term, short=True))))
+            details.append((_("By"), byline(item.comment, with_term=True)))
         else:
             details.append((_("Latest comment"), _("none yet")))
-        for label, text in details:
+        for n, (label, text) in enumerate(details):
             line = document.add_paragraph()
             line.paragraph_format.space_after = Pt(2)
             line.paragraph_format.left_indent = Cm(0.5)
+            line.paragraph_format.keep_with_next = n < len(details) - 1  # one exception, one page
             line.add_run(label + ": ").bold = True
             line.add_run(_docx_text(text))
 
@@ -358,7 +373,7 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
             cell = cells[-1]
             cell.text = _docx_text(comment.comment)
             meta = cell.add_paragraph()
-            meta.add_run(f"{author_text(comment)}, {when_text(comment)}").italic = True
+            meta.add_run(byline(comment)).italic = True
         for cell in cells:
             _small(cell)
     set_widths(table, widths)

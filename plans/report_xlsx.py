@@ -23,6 +23,7 @@ from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label, rag_meaning
 from plans.report import (
     ReportSummary,
     author_text,
+    byline,
     change_text,
     latest_comment,
     owners_text,
@@ -132,7 +133,7 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
         n=len(summary.exceptions)),
           [[e.action.ref, e.action.text, owners_text(e.action), e.rating, change_text(e.before, e.rating, previous),
             e.comment.comment if e.comment else "",
-            f"{author_text(e.comment)}, {when_text(e.comment)}" if e.comment else ""] for e in summary.exceptions],
+            byline(e.comment) if e.comment else ""] for e in summary.exceptions],
           rag_column=4)
     for col, width in enumerate((22, 50, 24, 10, 28, 50, 30), start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
@@ -174,8 +175,7 @@ def _history_sheet(sheet: Worksheet, view: PlanView) -> None:
     # In the order they were posted (a stable sort keeps plan order for imported rows of the same moment).
     rows.sort(key=lambda pair: pair[1].at or EARLIEST)
     for action, update in rows:
-        notes = {"correction": _("correction"), "withdrawal": _("withdrawal"),
-                 "import": _("from the imported plan")}
+        notes = {"correction": _("correction"), "withdrawal": _("withdrawal")}  # imported: the Author says so
         note = notes.get(update.kind, "")
         if not update.counts and update.kind != "withdrawal":
             note = ", ".join(p for p in (note, _("replaced later")) if p)
