@@ -301,7 +301,7 @@ async def report_plan(update: Update, context: BotContext) -> None:
 async def report_term(update: Update, context: BotContext) -> None:
     """rt:PLAN:TERM (plans.terms.term_ordinal): the report for another term of the plan's span."""
     await answer(update)
-    parts = (update.callback_query.data if update.callback_query else "").split(":")
+    parts = ((update.callback_query.data if update.callback_query else None) or "").split(":")
     try:
         plan_id, term = int(parts[1]), term_from_ordinal(int(parts[2]))
     except (IndexError, ValueError):

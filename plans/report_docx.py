@@ -16,6 +16,7 @@ import docx
 from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
@@ -44,6 +45,11 @@ TABLE_FONT = Pt(8)
 # ---------------------------------------------------------------------------------------------------------
 # Low-level helpers (python-docx has no API for shading, repeated headers or grid widths)
 # ---------------------------------------------------------------------------------------------------------
+
+def _emu(length: int | None) -> int:
+    """A section's size (python-docx types them Optional: a document may leave them to Word)."""
+    return int(length or 0)
+
 
 def shade_cell(cell: _Cell, colour: str) -> None:
     props = cell._tc.get_or_add_tcPr()
@@ -107,7 +113,7 @@ def rag_in_cell(cell: _Cell, code: str) -> None:
     """A rating cell: shaded and lettered, centred."""
     cell.text = code
     paragraph = cell.paragraphs[0]
-    paragraph.alignment = 1  # centre
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if code:
         shade_cell(cell, RAG_COLOURS[code])
         for run in paragraph.runs:
@@ -245,12 +251,12 @@ def _summary(document: Document, view: PlanView, summary: ReportSummary) -> None
                 continue
             document.add_paragraph(heading, style="Heading 3")
             for move in moves:
-                item = document.add_paragraph(style="List Bullet")
-                _action_line(item, move.action)
-                item.add_run(": ")
-                rag_run(item, move.before)
-                item.add_run(" → ")
-                rag_run(item, move.after)
+                bullet = document.add_paragraph(style="List Bullet")
+                _action_line(bullet, move.action)
+                bullet.add_run(": ")
+                rag_run(bullet, move.before)
+                bullet.add_run(" → ")
+                rag_run(bullet, move.after)
 
     stale = summary.stale
     if not stale:
@@ -279,7 +285,7 @@ def _picture(document: Document, png: bytes, width: int, height: int) -> None:
     document.add_heading(_("The plan at a glance"), level=1)  # kept with the picture by its style
     room = int(height - Cm(3.2))  # the heading above and the caption below
     document.add_picture(io.BytesIO(png), width=Emu(min(width, int(room / aspect))))
-    document.paragraphs[-1].alignment = 1  # centred
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.paragraphs[-1].paragraph_format.keep_with_next = True  # and its caption with it
     caption = document.add_paragraph(_("Each row is an action, each column a term of the plan; the letter in "
                                        "each box is its rating."))
@@ -321,7 +327,7 @@ def _exceptions(document: Document, view: PlanView, summary: ReportSummary) -> N
 def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> None:
     section = document.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
-    if section.page_width < section.page_height:
+    if _emu(section.page_width) < _emu(section.page_height):
         section.page_width, section.page_height = section.page_height, section.page_width
     document.add_heading(_("The full plan"), level=1)
     terms = view.terms
@@ -339,7 +345,7 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
     comment_values = [c.comment if c else "" for c in comments.values()]
     headers = [h for h, _values in text_columns] + [term_label(t, short=True) for t in terms] + [_("Latest comment")]
     columns = [values for _h, values in text_columns] + [[""] for _t in terms] + [comment_values]
-    usable = int(section.page_width - section.left_margin - section.right_margin)
+    usable = _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin)
     term_width = int(Cm(1.15))
     ref_width = int(Cm(min(2.5, max(1.1, 0.2 * max((len(a.ref) for a in view.actions), default=3) + 0.5))))
     fixed = {0: ref_width} | {len(text_columns) + i: term_width for i in range(len(terms))}
@@ -392,8 +398,8 @@ def report_docx(view: PlanView, summary: ReportSummary, png: bytes) -> bytes:
     document.styles["Normal"].font.size = Pt(10)
     _title(document, view, summary)
     _summary(document, view, summary)
-    _picture(document, png, int(section.page_width - section.left_margin - section.right_margin),
-             int(section.page_height - section.top_margin - section.bottom_margin))
+    _picture(document, png, _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin),
+             _emu(section.page_height) - _emu(section.top_margin) - _emu(section.bottom_margin))
     _exceptions(document, view, summary)
     _full_table(document, view, summary)
     out = io.BytesIO()

@@ -21,7 +21,14 @@ from plans.cli import run_export_plan
 from plans.export import PNG_MAX_WIDTH, ActionView, PlanView, render_rag_png
 from plans.importer import parse_plan
 from plans.rag import RAG_COLOURS
-from plans.report import TermNotInSpan, default_term, make_report, render_report, slug, summarise
+from plans.report import (
+    TermNotInSpan,
+    default_term,
+    make_report,
+    render_report,
+    slug,
+    summarise,
+)
 from plans.report_cli import run_report
 from plans.report_worker import run_off_loop, worker_pid
 from plans.store import build_plan_view, save_plan
@@ -213,7 +220,7 @@ async def test_word_report(sessionmaker, at_now) -> None:  # type: ignore[no-unt
     # Exceptions: every red and amber action, reds first, with owner, latest comment, author, date, change.
     start = paragraphs.index("Exceptions: red and amber actions")
     block = paragraphs[start:paragraphs.index("The full plan")]
-    heads = [p for p in block if p.startswith(" R ") or p.startswith(" A ")]
+    heads = [p for p in block if p.startswith((" R ", " A "))]
     assert heads == [" R  1.2 School Experience Programme", " A  1.3 Recruit School Direct 2026 allocation"]
     red = block[block.index(heads[0]):block.index(heads[1])]
     assert red[1:] == ["Owner: Karen Shilton", "Rating: Red (off track), down from Green in Autumn 2025",
