@@ -120,12 +120,16 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
             if rag_column is not None:
                 rag_cell(sheet, row, rag_column, str(values[rag_column - 1]))
 
-    block(ngettext("{n} action moved up", "{n} actions moved up", len(summary.up)).format(n=len(summary.up)),
+    up, down, stale = len(summary.up), len(summary.down), len(summary.stale)
+    block(ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up) if up
+          else _("No action moved up."),
           [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.up])
-    block(ngettext("{n} action moved down", "{n} actions moved down", len(summary.down)).format(
-        n=len(summary.down)), [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.down])
+    block(ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down) if down
+          else _("No action moved down."),
+          [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.down])
     block(ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}",
-                   len(summary.stale)).format(n=len(summary.stale), term=term_label(term)),
+                   stale).format(n=stale, term=term_label(term)) if stale
+          else _("Every action was updated in {term}.").format(term=term_label(term)),
           [[s.action.ref, s.action.text, owners_text(s.action),
             _("last: {rating}, {term}").format(rating=rag_label(s.last), term=term_label(s.last_term))
             if s.last and s.last_term else _("no rating yet")] for s in summary.stale])
@@ -199,6 +203,17 @@ def _key_sheet(sheet: Worksheet, view: PlanView) -> None:
                 sheet.append([safe_cell(section.title), safe_cell(section.kpis)])
 
 
+def _printable(sheet: Worksheet, header_rows: str | None = "1:1") -> None:
+    """Printed landscape, one page wide, the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    if header_rows:
+        sheet.print_title_rows = header_rows
+
+
 def report_xlsx(view: PlanView, summary: ReportSummary) -> bytes:
     book = Workbook()
     summary_sheet = book.active
@@ -207,6 +222,8 @@ def report_xlsx(view: PlanView, summary: ReportSummary) -> bytes:
     _actions_sheet(book.create_sheet(sheet_title(_("Actions"))), view, summary)
     _history_sheet(book.create_sheet(sheet_title(_("History"))), view)
     _key_sheet(book.create_sheet(sheet_title(_("Key"))), view)
+    for sheet in book.worksheets:
+        _printable(sheet, None if sheet is summary_sheet else "1:1")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
