@@ -24,7 +24,7 @@ from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Manifest
-from handlers.plan_picker import only_plan_or_ask
+from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from plans import progress
 from plans.labels import action_label
 from plans.oneline import match_ref, suggest_refs
@@ -287,6 +287,10 @@ async def report(update: Update, context: BotContext) -> None:
         return
     async with context.services.session() as session:
         plans = list(await progress.active_plans(session))
+    if term is not None and len(plans) > 1:  # the buttons carry the term asked for
+        rows = [[(label, f"{data}:{term_ordinal(term)}") for label, data in row] for row in plan_buttons(plans, "rt")]
+        await reply(update, context, t("Report on which plan, for {term}?", term=term_label(term)), keyboard(rows))
+        return
     plan = await only_plan_or_ask(update, context, plans, "rp", t("Report on which plan?"))
     if plan is not None:
         await _send_report(update, context, plan.id, term)

@@ -411,6 +411,23 @@ async def test_command_line_writes_the_same_three_files(chat, users, sessionmake
     assert not (tmp_path / "none").exists()
 
 
+async def test_chat_asks_which_plan_and_keeps_the_term(chat, users, sessionmaker, at_now) -> None:  # type: ignore[no-untyped-def]
+    first = await seed_two_terms(sessionmaker)
+    second = await seed_plan(sessionmaker, title="Second plan 2025-26")
+    sent = await chat.send("/report Autumn 2025", user=users.coordinator)
+    assert "Report on which plan, for Autumn 2025?" in sent[-1].text
+    ordinal = term_ordinal(AUT25)
+    assert sent[-1].buttons == [("Teaching School 2025-26", f"rt:{first.plan_id}:{ordinal}"),
+                                ("Second plan 2025-26", f"rt:{second.plan_id}:{ordinal}")]
+    sent = await chat.press(f"rt:{second.plan_id}:{ordinal}", user=users.coordinator)
+    assert [s.photo[0] for s in sent if s.method == "sendPhoto"] == ["second-plan-2025-26-aut-25.png"]
+    sent = await chat.send("/report", user=users.coordinator)
+    assert [b[1] for b in sent[-1].buttons] == [f"rp:{first.plan_id}", f"rp:{second.plan_id}"]
+    sent = await chat.press(f"rp:{first.plan_id}", user=users.coordinator)
+    assert [s.document[0] for s in sent if s.method == "sendDocument"] == [
+        "teaching-school-2025-26-spr-26.docx", "teaching-school-2025-26-spr-26.xlsx"]
+
+
 def test_slug() -> None:
     assert slug("Teaching School 2014/15 – Action Plan!") == "teaching-school-2014-15-action-plan"
     assert slug("«»") == "plan"
