@@ -343,13 +343,23 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
     # A column nobody filled in is left out rather than given a width (Ref and Action always stay).
     text_columns = [c for i, c in enumerate(text_columns) if i < 2 or any(v.strip() for v in c[1])]
     comment_values = [c.comment if c else "" for c in comments.values()]
+    usable = _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin)
+    ref_width = int(Cm(min(2.5, max(1.1, 0.2 * max((len(a.ref) for a in view.actions), default=3) + 0.5))))
+    minimum = int(Cm(2.2))
+    # The term columns share what the text columns leave at their narrowest; a span too long for the page
+    # (a plan kept for many years) shows its latest terms, and says so: the Excel file has every one.
+    budget = usable - ref_width - minimum * len(text_columns)  # the other text columns and the comment
+    narrowest = int(Cm(0.8))
+    if len(terms) * narrowest > budget:
+        keep = max(1, budget // narrowest)
+        document.add_paragraph(_("This table shows the latest {n} of the plan's {total} terms; the Excel file "
+                                 "has them all.").format(n=keep, total=len(terms)))
+        terms = terms[-keep:]
+    term_width = max(narrowest, min(int(Cm(1.15)), budget // max(len(terms), 1)))
     headers = [h for h, _values in text_columns] + [term_label(t, short=True) for t in terms] + [_("Latest comment")]
     columns = [values for _h, values in text_columns] + [[""] for _t in terms] + [comment_values]
-    usable = _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin)
-    term_width = int(Cm(1.15))
-    ref_width = int(Cm(min(2.5, max(1.1, 0.2 * max((len(a.ref) for a in view.actions), default=3) + 0.5))))
     fixed = {0: ref_width} | {len(text_columns) + i: term_width for i in range(len(terms))}
-    widths = fit_widths(columns, usable, fixed, minimum=int(Cm(2.2)), maximum=int(Cm(9)))
+    widths = fit_widths(columns, usable, fixed, minimum=minimum, maximum=int(Cm(9)))
 
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"

@@ -306,10 +306,24 @@ async def test_picture_is_phone_sized(sessionmaker, at_now) -> None:  # type: ig
     # A plan with long texts, many terms and many actions stays within a phone's width and Telegram's limits.
     terms = [Term(2010 + i // 3, (AUTUMN, SPRING, SUMMER)[i % 3]) for i in range(40)]
     actions = [ActionView(id=i, ref=f"{i // 10}.{i % 10}", text="word " * 200 + str(i),
-                          rag={terms[i % 40]: "RAG"[i % 3]}) for i in range(400)]
+                          rag={terms[i % 40]: "RAG"[i % 3]}) for i in range(150)]
     big = PlanView(id=9, title="A very long plan title " * 20, terms=terms, actions=actions)
     image = Image.open(io.BytesIO(render_rag_png(big, term=terms[-1])))
     assert image.width <= PNG_MAX_WIDTH and image.height + image.width < 10_000 and image.height / image.width < 20
+    # The same plan's Word table stays on the page: its latest terms, said so, and every term in Excel.
+    files = render_report(big, terms[-1])
+    document = docx.Document(io.BytesIO(files.docx[1]))
+    table = document.tables[-1]
+    grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    section = document.sections[-1]
+    usable = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU to twips
+    assert all(w > 0 for w in grid) and sum(grid) <= usable + 5
+    shown = [c.text for c in table.rows[0].cells if c.text[:4] in ("Aut ", "Spr ", "Sum ")]
+    assert 5 < len(shown) < 40 and shown[-1] == "Aut 23" and shown[0] == "Aut 16"
+    assert f"This table shows the latest {len(shown)} of the plan's 40 terms; the Excel file has them all." in [
+        p.text for p in document.paragraphs]
+    header = [c.value for c in load_workbook(io.BytesIO(files.xlsx[1]))["Actions"][1]]
+    assert len([h for h in header if h and h[:4] in ("Aut ", "Spr ", "Sum ")]) == 40
 
 
 async def test_report_on_a_term_outside_the_span_is_refused(sessionmaker, at_now) -> None:  # type: ignore[no-untyped-def]
