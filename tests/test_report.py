@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
@@ -15,7 +16,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from plans.cli import run_export_plan
 from plans.export import PNG_MAX_WIDTH, ActionView, PlanView, render_rag_png
@@ -341,6 +342,40 @@ async def test_report_on_a_term_outside_the_span_is_refused(sessionmaker, at_now
 
 async def test_files_are_built_in_another_process() -> None:
     assert await run_off_loop(worker_pid) != os.getpid()
+
+
+async def test_built_with_no_connection_held_while_the_loop_runs_on(sessionmaker, at_now) -> None:  # type: ignore[no-untyped-def]
+    """The data is read, the session closed, then the files are built while other coroutines run: once
+    loading has begun, some moment before the report is done has no connection checked out."""
+    await seed_two_terms(sessionmaker)
+    engine = sessionmaker.kw["bind"].sync_engine
+    held = 0
+
+    def checkout(*_args: object) -> None:
+        nonlocal held
+        held += 1
+
+    def checkin(*_args: object) -> None:
+        nonlocal held
+        held -= 1
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        task = asyncio.create_task(make_report(sessionmaker, 1))
+        samples: list[int] = []  # connections out, each time this coroutine got the loop while the report ran
+        while not task.done():
+            samples.append(held)
+            await asyncio.sleep(0.005)  # a yield to the loop, not a measurement
+        files = task.result()
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert files is not None and held == 0 and any(samples)  # loading was seen
+    last_held = max(i for i, n in enumerate(samples) if n)
+    # After the last moment a connection was out, the loop kept running this coroutine while the files were
+    # built: had they been built inside the session, the connection would be out until the very end.
+    assert len(samples) - 1 - last_held >= 3
 
 
 # ---------------------------------------------------------------------------------------------------------
