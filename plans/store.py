@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.i18n import _
 from directory.normalise import person_tokens
-from plans.export import ActionView, PlanView, SectionView
+from plans.export import ActionView, PlanView, SectionView, UpdateView
 from plans.owners import OwnerMatcher, matcher_for
 from plans.parsed import ParsedPlan, PlanWarning
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set
-from plans.terms import LONDON, Term, current_term, terms_between
 from plans.reimport import PlanDiff, reconcile
+from plans.terms import LONDON, Term, plan_span, term_for
 from storage import audit
 from storage.import_lock import take_import_lock
 from storage.directory import Person
@@ -289,13 +289,9 @@ def latest_rag_per_term(plan_id: int) -> Select[tuple[ProgressUpdate]]:
 
 
 def _plan_terms(plan: Plan, seen: set[Term]) -> list[Term]:
-    terms = set(seen)
-    if plan.year and re.match(r"^\d{4}", plan.year):
-        start = int(plan.year[:4])
-        terms.update(Term(start, t) for t in ("autumn", "spring", "summer"))
-    if not terms:
-        terms.add(current_term())
-    return terms_between(min(terms), max(terms))
+    """The plan's span (plans.terms.plan_span): its academic year(s) plus every term with an update."""
+    made = term_for(plan.created_at) if plan.created_at else None
+    return plan_span(plan.year, seen, fallback=made)
 
 
 async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | None:
@@ -326,7 +322,13 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
             milestones=list(action.milestones or []), timeline=action.timeline or "", impact=action.impact or "",
             kpis=action.kpis or "", funding=action.funding or "", reporting=action.reporting or "",
             due_date=action.due_date)
-        for row in effective_updates(rows_by_action.get(action.id, [])):
+        rows = rows_by_action.get(action.id, [])
+        effective = effective_updates(rows)
+        counting = {row.id for row in effective}
+        view.history = [UpdateView(term=Term(row.academic_year, row.term), rag=row.rag or "", comment=row.comment or "",
+                                   author=row.author_label or "", at=row.created_at, kind=row.kind or "update",
+                                   counts=row.id in counting) for row in rows]
+        for row in effective:
             term = Term(row.academic_year, row.term)
             seen_terms.add(term)
             if row.rag:
