@@ -111,24 +111,31 @@ async def _coordinator(app: Application, factory: UpdateFactory, recorder: Recor
         await app.update_queue.put(factory.document(request.add_file(data), name, len(data), COORDINATOR, caption))
         await asyncio.wait_for(waiter, 600)
         took[what] = time.perf_counter() - start
+        log(f"  load: {what} answered in {took[what]:.1f} s")
         start = time.perf_counter()
         waiter = recorder.expect(COORDINATOR)
         if await _press_first(app, factory, recorder, button):
             await asyncio.wait_for(waiter, 600)
             took[what.split(" ")[0] + " saved"] = time.perf_counter() - start
+            log(f"  load: {what.split(' ')[0]} saved in {took[what.split(' ')[0] + ' saved']:.1f} s")
         else:
             log(f"  load: no {button} button after the {what}")
     start = time.perf_counter()
     before = len(recorder.calls)
     await app.update_queue.put(factory.text("/report", COORDINATOR))
-    for _ in range(12_000):
+    pressed = 0
+    for _ in range(6_000):
         await asyncio.sleep(0.05)
-        if any(c.method == "sendPhoto" and c.chat_id == COORDINATOR for c in recorder.calls[before:]):
+        mine = [c for c in recorder.calls[before:] if c.chat_id == COORDINATOR]
+        if any(c.method == "sendPhoto" for c in mine):
             break
-        if any(c.buttons and c.chat_id == COORDINATOR for c in recorder.calls[before:]):
-            await _press_first(app, factory, recorder, recorder.calls[-1].buttons[0][0])
+        asking = next((c for c in reversed(mine) if c.buttons), None)
+        if asking is not None and pressed < 3:  # "Which plan?": the newest plan, the one just imported
             before = len(recorder.calls)
+            pressed += 1
+            await app.update_queue.put(factory.press(asking.buttons[-1][1], COORDINATOR, dict(asking.result)))
     took["report"] = time.perf_counter() - start
+    log(f"  load: report in {took['report']:.1f} s")
     return took
 
 
