@@ -709,21 +709,21 @@ class _PlanReader:
     def _finish(self, draft: _Draft) -> None:
         from plans.importer import build_milestones
 
-        a, t = draft.action, draft.texts
-        if t.get("ref") and not a.ref:
-            a.ref = t["ref"][:MAX_REF]
-        a.text = t.get("action", "")
-        a.impact = t.get("impact", "")
-        a.owners_text = t.get("owner", "")
+        a, texts = draft.action, draft.texts
+        if texts.get("ref") and not a.ref:
+            a.ref = texts["ref"][:MAX_REF]
+        a.text = texts.get("action", "")
+        a.impact = texts.get("impact", "")
+        a.owners_text = texts.get("owner", "")
         a.owners = split_names(a.owners_text)
-        a.milestones_text = t.get("milestones", "")
-        a.timeline = t.get("date", "")
-        a.kpis = t.get("kpis", "")
-        a.funding = t.get("funding", "")
-        a.reporting = t.get("reporting", "")
-        if t.get("comment"):
-            a.extra[_("Comment")] = t["comment"]
-        for key, value in t.items():
+        a.milestones_text = texts.get("milestones", "")
+        a.timeline = texts.get("date", "")
+        a.kpis = texts.get("kpis", "")
+        a.funding = texts.get("funding", "")
+        a.reporting = texts.get("reporting", "")
+        if texts.get("comment"):
+            a.extra[_("Comment")] = texts["comment"]
+        for key, value in texts.items():
             if key.startswith("#"):
                 a.extra[key] = value
         if a.milestones_text or a.timeline:
