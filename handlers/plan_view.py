@@ -21,6 +21,7 @@ from telegram.constants import ChatAction
 
 from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
+from core.reply import caption as fit_caption
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Manifest
@@ -38,6 +39,8 @@ from storage.plans import Action, ActionOwner, Plan, Section
 COMMENT_PREVIEW = 90
 REPORT_TERM_BUTTONS = 12  # four years of terms: older ones by name, "/report Autumn 2014"
 log = logging.getLogger(__name__)
+# At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
+PICK_AT_MOST = 20
 
 
 def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
@@ -204,10 +207,14 @@ async def show_action(update: Update, context: BotContext) -> None:
             return
         if len(found) > 1:
             rows = []
-            for action in found:
+            for action in found[:PICK_AT_MOST]:
                 plan = await session.get(Plan, action.plan_id)
                 rows.append([(f"{plan.title[:40] if plan else ''} · {action.ref}", f"pa:{action.id}")])
-            await reply(update, context, t("{ref} is in more than one plan. Which one?", ref=token), keyboard(rows))
+            question = t("{ref} is in more than one plan. Which one?", ref=token)
+            if len(found) > PICK_AT_MOST:  # more than a keyboard should hold: the first ones, and the way on
+                question = Html(question + "\n" + t("(the first {n} of {total}: /plan shows one plan's actions)",
+                                                    n=PICK_AT_MOST, total=len(found)))
+            await reply(update, context, question, keyboard(rows))
             return
         text = await action_card(session, found[0])
         markup = keyboard([[(_("Post an update"), f"upq:{found[0].id}")]])
@@ -355,15 +362,15 @@ async def _send_report(update: Update, context: BotContext, plan_id: int, term: 
     summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
     caption = t("{plan}: termly report, {term}", plan=_short(files.title, 200), term=term_label(files.term))
     await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
-                                    caption=t("{caption} (Word)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Word)", caption=caption)))
     await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
-                                    caption=t("{caption} (Excel)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
     markup = keyboard(term_buttons(plan_id, files.span, files.term)) if len(files.span) > 1 else None
     photo_caption = Html(f"{caption}\n{esc(summary)}")
     if markup is not None:
         photo_caption = Html(photo_caption + "\n" + t("Another term:"))
     await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
-                                 caption=photo_caption, reply_markup=markup)
+                                 caption=fit_caption(photo_caption), reply_markup=markup)
 
 
 MANIFEST = Manifest(
