@@ -37,10 +37,10 @@ from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
 
 COMMENT_PREVIEW = 90
-# At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
-PICK_AT_MOST = 20
 REPORT_TERM_BUTTONS = 12  # four years of terms: older ones by name, "/report Autumn 2014"
 log = logging.getLogger(__name__)
+# At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
+PICK_AT_MOST = 20
 
 
 def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
