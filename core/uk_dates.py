@@ -81,10 +81,10 @@ def parse_uk_date(text: str | None, today: dt.date) -> dt.date | None:
         return _make(int(match[1]), int(match[2]), int(match[3]))
     match = _NUMERIC.match(raw)
     if match:
-        day, month = int(match[1]), int(match[2])
+        number_day, number_month = int(match[1]), int(match[2])
         if match[3] is None:
-            return _without_year(month, day, today) if 1 <= month <= 12 else None
-        return _make(_year(match[3]), month, day)
+            return _without_year(number_month, number_day, today) if 1 <= number_month <= 12 else None
+        return _make(_year(match[3]), number_month, number_day)
 
     words = [w for w in re.split(r"[\s,]+", raw.replace("’", "'")) if w and w not in {"the", "of", "on"}]
     if not words:

@@ -64,6 +64,7 @@ class _Header:
     rows: list[int]  # indexes in table.rows, top first
     headers: list[str]
     cols: PlanColumns
+    candidates: list[int] = field(default_factory=list)  # lines of other rows that could be the header
 
     @property
     def score(self) -> int:
@@ -119,6 +120,7 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
         candidates = nonblank[:HEADER_SCAN_ROWS]
     best: _Header | None = None
     found_at: int | None = None
+    seen: list[int] = []  # lines of every row that could be the header
     for pos, i in enumerate(candidates):
         if found_at is not None and pos > found_at + 4:
             break  # a header is followed by its data: a few rows more are enough to find a better one
@@ -141,10 +143,13 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
                 cand = jcand
         if not cand.cols.has_action:
             continue
+        seen.append(table.rows[cand.rows[-1]].line)
         if best is None or cand.score > best.score:
             best = cand
             if found_at is None and cand.score >= 3:
                 found_at = pos
+    if best is not None:
+        best.candidates = [n for n in seen if n != table.rows[best.rows[-1]].line]
     return best
 
 
@@ -312,9 +317,9 @@ def _terms_mentioned(text: str, year: int) -> list[Term]:
             day = dt.date(y + 2000 if y < 100 else y, int(m.group(2)), int(m.group(1)))
         except ValueError:
             continue
-        term = term_for(day)
-        if term.academic_year == year:
-            found.append(term)
+        period = term_for(day)
+        if period.academic_year == year:
+            found.append(period)
     return found
 
 
@@ -421,12 +426,16 @@ class _PlanReader:
         first = header.rows[-1] + 1
         reading = TableReading(index=index, where=self.where(table, rows[header.rows[0]].line), title=table.title,
                                header_lines=[rows[i].line for i in header.rows])
-        reading.header_candidates = []
+        reading.header_candidates = list(header.candidates)
         above = [rows[i] for i in range(header.rows[0]) if not rows[i].blank]
         data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
         mapping = _mapping(header, data_texts, plan_year, self.overrides)
         reading.columns = mapping
         fields = {m.field: m.column for m in mapping if m.field in FIELDS and m.field not in ("rag", "comment")}
+        if not any(m.field == "rag" for m in mapping):
+            colour = self._colour_column(table, first, mapping, key)
+            if colour is not None:
+                mapping.append(colour)
         rag_cols = [m for m in mapping if m.field == "rag"]
         comment_cols = [m for m in mapping if m.field == "comment"]
         protected = {fields[f] for f in ("ref", "action") if f in fields}
@@ -596,6 +605,25 @@ class _PlanReader:
     def _single_text(self, row: Row) -> str:
         return next((c.text for c in row.cells if c.text), "").replace("\n", " ").strip()
 
+    def _colour_column(self, table: Table, first: int, mapping: list[ColumnMapping], key: _Key) -> ColumnMapping | None:
+        """A plan that keeps its RAG only as the colour of each action's row (no RAG column): the fills of its
+        reference or action cells, when they are ratings (two colours at least, or the plan's key says so)."""
+        for name in ("ref", "action"):
+            column = next((m for m in mapping if m.field == name), None)
+            if column is None:
+                continue
+            codes = set()
+            for row in table.rows[first:]:
+                if column.column < len(row.cells) and row.cells[column.column].fill:
+                    fill = row.cells[column.column].fill or ""
+                    code = key.fills.get(fill) or rag_from_fill(fill)
+                    if code:
+                        codes.add(code)
+            if len(codes) >= 2 or (codes and key.fills):
+                return ColumnMapping(column.column, _("colour of {header}").format(header=column.header or name),
+                                     "rag", confidence=0.6, guessed=True, how="colour")
+        return None
+
     def _row_values(self, rows: list[Row], i: int, width: int, protected: set[int]) -> list[str]:
         """A row's texts; a cell merged down from the row above repeats its value (an owner over three rows),
         except in the reference and action columns (there a merge means the same action)."""
@@ -625,7 +653,11 @@ class _PlanReader:
                 term = m.term or default_term
                 if term is None:
                     continue
-                code, comment, from_colour = read_rating(cell, key)
+                if m.how == "colour":  # the row's colour only; the cell's text is the action's
+                    colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
+                    code, comment, from_colour = colour, "", colour is not None
+                else:
+                    code, comment, from_colour = read_rating(cell, key)
                 if code is None and not comment:
                     continue
                 slot = (term[0], term[1], m.half_term or 0)
@@ -778,10 +810,10 @@ class _PlanReader:
         self.counts.generated_refs = sum(1 for s in sections for a in s.actions if not a.own_ref)
         self.counts.not_read = len(self.not_read)
         for table, result in results:
-            for m in result.reading.columns:
-                if m.field == EXTRA and m.header:
+            for column in result.reading.columns:
+                if column.field == EXTRA and column.header:
                     self.warnings.append(PlanWarning(result.reading.where, _(
-                        "column {header} is not a plan field; kept as extra detail").format(header=repr(m.header))))
+                        "column {header} is not a plan field; kept as extra detail").format(header=repr(column.header))))
             if result.reading.term_assumption is not None:
                 ta = result.reading.term_assumption
                 self.warnings.append(PlanWarning(result.reading.where, _(

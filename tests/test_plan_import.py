@@ -32,8 +32,8 @@ from plans.rag import (
 from plans.store import PersonName, find_plan, match_person, save_plan
 from core.ingest import read_document
 from core.ingest.text import clean_cell
-from storage.members import AuditEntry
 from storage.directory import Person
+from storage.members import AuditEntry
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 from tests.shared import EXAMPLE_PLANS
 
@@ -72,7 +72,8 @@ def test_complete_is_blue_only_when_the_plan_has_blue() -> None:
 def test_rag_labels_and_prefix() -> None:
     assert [rag_label(c) for c in "RAGB"] == ["Red", "Amber", "Green", "Blue"]
     assert rag_emoji("G") == "🟢" and rag_emoji(None) == "⚪"
-    assert split_rag_prefix("amber Survey sent to all heads, 12 replies") == ("A", "Survey sent to all heads, 12 replies")
+    assert split_rag_prefix("amber Survey sent to all heads, 12 replies") == (
+        "A", "Survey sent to all heads, 12 replies")
     assert split_rag_prefix("on track - going well") == ("G", "going well")
     assert split_rag_prefix("Survey sent") == (None, "Survey sent")
 

@@ -354,3 +354,37 @@ def test_ingest_keeps_colour_span_and_line_of_every_cell() -> None:
     owner = word.tables[1].rows[1].cells[2]
     assert owner.row_span == 2 and word.tables[1].rows[2].cells[2].covered_by == (1, 2)
     assert word.tables[0].rows[1].cells[5].fill == "FFC000" and word.tables[0].title == "Priority A: Attendance"
+
+
+def test_rag_kept_only_as_row_colour_and_a_merged_heading_over_term_columns() -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Northfield Partnership action plan 2018-19"])
+    sheet.append(["Ref", "Action", "Owner", "RAG rated progress", None, None])
+    sheet.merge_cells("D2:F2")
+    sheet.append([None, None, None, "Autumn", "Spring", "Summer"])
+    sheet.append(["1", "Phonics", "Kerry Walsh", "G", "A", None])
+    book.create_sheet("Colours only")
+    colours = book["Colours only"]
+    colours.append(["Ref", "Action", "Owner"])
+    for n, rgb in enumerate(["FF0000", "00B050", "FFC000"], start=1):
+        colours.append([f"2.{n}", f"Step {n}", "Tom Adeyemi"])
+        colours.cell(n + 1, 1).fill = PatternFill(fill_type="solid", start_color="FF" + rgb, end_color="FF" + rgb)
+    buf = io.BytesIO()
+    book.save(buf)
+    plan = parse_plan(buf.getvalue(), "northfield.xlsx")
+    first, second = plan.tables
+    assert first.header_lines == [2, 3]
+    assert [(m.header, m.term) for m in first.columns if m.field == "rag"] == [
+        ("RAG rated progress / Autumn", (2018, "autumn")), ("RAG rated progress / Spring", (2018, "spring")),
+        ("RAG rated progress / Summer", (2018, "summer"))]
+    assert _ratings(plan, "1") == [(2018, "autumn", None, "G"), (2018, "spring", None, "A")]
+    colour = next(m for m in second.columns if m.field == "rag")
+    assert (colour.how, colour.guessed, colour.column) == ("colour", True, 0)
+    assert [a.history[0].rag for a in plan.actions[1:]] == ["R", "G", "A"]
+    assert all(a.history[0].from_colour for a in plan.actions[1:])
+    assert second.term_assumption is not None and second.term_assumption.term == (2018, "summer")
+    assert plan.counts.ratings_from_colour == 3

@@ -367,9 +367,9 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
     if not doc.tables:
         doc.preamble = texts
     else:
-        for line, text in zip(text_lines, texts):  # after the last table: footnotes, page numbers ...
-            doc.not_read.append(NotRead(_("line {n}").format(n=line), _("text after the last table"), line,
-                                        text[:80]))
+        for number, words in zip(text_lines, texts):  # after the last table: footnotes, page numbers ...
+            doc.not_read.append(NotRead(_("line {n}").format(n=number), _("text after the last table"), number,
+                                        words[:80]))
     return doc
 
 
