@@ -22,9 +22,8 @@ from pathlib import Path
 
 from directory.matching import Candidate, NewHead
 
-# The shipped copies first; the register's other files (trusts, the full extract's sample) from ../shared.
-DATA_DIRS = (Path(__file__).resolve().parents[1] / "data" / "gias",
-             Path(__file__).resolve().parents[2] / "shared" / "data" / "gias")
+# The register's files shipped in data/gias (nothing outside the repository is needed).
+DATA_DIRS = (Path(__file__).resolve().parents[1] / "data" / "gias",)
 
 # (local authority, postcode area, centre easting, centre northing, towns)
 AREAS: tuple[tuple[str, str, int, int, tuple[str, ...]], ...] = (
