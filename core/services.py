@@ -96,6 +96,18 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.application.bot_data["services"]
 
     @property
+    def user_data(self) -> dict[Any, Any]:
+        """This user's data. Every update the gate admits has a user, so handlers never see None here."""
+        data = super().user_data
+        if data is None:
+            raise RuntimeError("this update has no user, so it has no user data")
+        return data
+
+    @user_data.setter
+    def user_data(self, _value: object) -> None:
+        raise AttributeError("user_data cannot be replaced; change its contents instead")
+
+    @property
     def role(self) -> Role:
         return self.member.role if self.member else Role.STRANGER
 

@@ -37,7 +37,7 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +63,8 @@ from storage.members import Role
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
-JobCallback = Callable[[Any], Awaitable[Any]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
+JobCallback = Callable[[Any], Coroutine[Any, Any, Any]]
 
 END = ConversationHandler.END
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
