@@ -341,10 +341,10 @@ class Features:
                         self._command(step)
                     elif isinstance(step, Button):
                         self._button(step)
-            for step in manifest.text_steps:
-                if step.name in self.steps:
-                    raise ValueError(f"text step {step.name!r} declared twice")
-                self.steps[step.name] = step
+            for text_step in manifest.text_steps:
+                if text_step.name in self.steps:
+                    raise ValueError(f"text step {text_step.name!r} declared twice")
+                self.steps[text_step.name] = text_step
             if manifest.search is not None:
                 if self.search is not None:
                     raise ValueError("two features declare the plain-text search")
@@ -513,4 +513,5 @@ class Features:
 
 
 def features_of(application: Application) -> Features:
-    return application.bot_data["features"]  # type: ignore[no-any-return]
+    features: Features = application.bot_data["features"]
+    return features

@@ -102,7 +102,7 @@ def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
         if kind == "heading":
             out.append(bold(text))
         elif kind == "item":
-            out.append(Html("• ") + esc(text))
+            out.append(Html("• " + esc(text)))
         else:
             out.append(esc(text))
     return Html("\n".join(out))
@@ -361,12 +361,12 @@ async def on_correction(update: Update, context: BotContext) -> None:
 
     # Changes: read the file again with them and send a new preview.
     if op == "f" and len(args) == 3 and len(numbers) >= 2 and args[2] in TARGETS:
-        column = _column(pending, numbers[0], numbers[1])
-        if column is None:
+        picked = _column(pending, numbers[0], numbers[1])
+        if picked is None:
             await answer(update, _("That button has expired. Please send the file again."), alert=True)
             return
         changes = PlanOverrides.from_dict(overrides)
-        changes.columns[column[2] if column[2] else column[1]] = args[2]
+        changes.columns[picked[2] if picked[2] else picked[1]] = args[2]
         overrides = changes.to_dict()
     elif op == "hr" and numbers and numbers[0] in pending["headers"]:
         changes = PlanOverrides.from_dict(overrides)
@@ -386,12 +386,12 @@ async def on_correction(update: Update, context: BotContext) -> None:
     await answer(update, _("Reading the file again…"))
     pending["overrides"] = overrides
     try:
-        data = await download(context, pending["file_id"])
+        content = await download(context, pending["file_id"])
     except TelegramError as exc:
         await reply(update, context, t("I could not read the file again ({error}). Nothing was changed.",
                                        error=str(exc)))
         return
-    if await _read_and_preview(update, context, data, pending):
+    if await _read_and_preview(update, context, content, pending):
         await _retire_buttons(update)  # the new preview has the buttons now
     else:
         # That reading failed (said why): the previous preview and its buttons stay as they were.

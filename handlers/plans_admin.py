@@ -29,9 +29,9 @@ async def plans_listing(session: AsyncSession) -> tuple[Html, Rows]:
     plans = list((await session.scalars(plans_list(include_inactive=True))).all())
     if not plans:
         return t("There is no action plan yet. Send me a plan file to import one."), []
-    counts = dict((await session.execute(
+    counts: dict[int, int] = {plan_id: n for plan_id, n in (await session.execute(
         select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
-        .group_by(Action.plan_id))).all())
+        .group_by(Action.plan_id))).all()}
     plans.sort(key=lambda p: (not p.active, p.id))  # active first
     lines = [bold(_("Plans"))]
     rows: list[list[tuple[str, str]]] = []
@@ -57,7 +57,7 @@ async def show_plans(update: Update, context: BotContext) -> None:
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    parts = (update.callback_query.data if update.callback_query else "").split(":")
+    parts = ((update.callback_query.data or "") if update.callback_query else "").split(":")
     if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or parts[2] not in ("a", "r"):
         await answer(update, _("That button has expired. Send /plans again."), alert=True)
         return
