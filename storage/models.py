@@ -5,6 +5,8 @@ from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import (
                            DESIGNATIONS,
                            PHASES,
+                           DirectoryVersion,
+                           EntryChange,
                            Person,
                            School,
                            Specialism,
@@ -25,6 +27,6 @@ from storage.plans import (
 
 __all__ = [
     "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
+    "CheckIn", "DESIGNATIONS", "DirectoryVersion", "EntryChange", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
     "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
 ]
