@@ -4,7 +4,8 @@
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
   `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
-- "pc:<person id>" a person's card; "sc:<school id>[:<page>]" a school's card with its people as buttons;
+- "pc:<person id>" a person's card (how to reach them: directory/contact.py); "ct:<person id>" sends it as a
+  Telegram contact with a vCard; "sc:<school id>[:<page>]" a school's card with its people as buttons;
   "ss:<specialism id>" the system leaders in that specialism nearest the member.
 - `/sle SPECIALISM [PHASE] [AREA]` lists system leaders for a need, nearest first (to the member's own
   school when no area is given); "sp:<page>" pages through them (arguments in `context.browsing["sle_query"]`).
@@ -33,7 +34,9 @@ from core.reply import (
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from core.throttle import check_search_allowed
-from directory import cards
+from directory import cards, succession
+from directory import query as understood
+from directory.contact import dial_phone, reach_of, vcard
 from directory import specialisms as spec_catalogue
 from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
 from handlers.manifest import Button, Command, Manifest
@@ -76,8 +79,23 @@ def _button_data(m: Match) -> str:
     return f"{prefix}:{m.id}"
 
 
+def _labels(matches: list[Match]) -> list[str]:
+    """Button labels; schools that share a name are told apart by town and URN ("St Mary's · Redcar · URN 1")."""
+    names: dict[str, int] = {}
+    for m in matches:
+        if m.kind == "school":
+            names[m.label.casefold()] = names.get(m.label.casefold(), 0) + 1
+    out = []
+    for m in matches:
+        label = _button_label(m)
+        if m.kind == "school" and names.get(m.label.casefold(), 0) > 1 and m.detail:
+            label = f"{label} · {m.detail.replace(', ', ' · ')}"
+        out.append(_fit(label))
+    return out
+
+
 def _results_page(query: str, matches: list[Match], page: int) -> tuple[Html, Any]:
-    items = [(_fit(_button_label(m)), _button_data(m)) for m in matches]
+    items = list(zip(_labels(matches), [_button_data(m) for m in matches], strict=True))
     pages = max(1, (len(items) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
     if all(m.near_miss for m in matches):
@@ -108,7 +126,7 @@ async def run_search(update: Update, context: BotContext, query: str) -> None:
     if index is None:
         await reply(update, context, t("The directory is still loading. Please try again in a moment."))
         return
-    matches = index.search(query, limit=MAX_RESULTS)
+    matches = understood.search(index, query, limit=MAX_RESULTS)
     context.browsing[QUERY_KEY] = query
     context.browsing["find_page"] = 0
     if not matches:
@@ -156,7 +174,7 @@ async def page_button(update: Update, context: BotContext) -> None:
     if not query or index is None:
         await edit(update, context, t("That search has expired. Please search again."))
         return
-    matches = index.search(query, limit=MAX_RESULTS)
+    matches = understood.search(index, query, limit=MAX_RESULTS)
     if not matches:
         await edit(update, context, _no_match_text(query))
         return
@@ -193,8 +211,11 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
         if person is None:
             await reply(update, context, t("That entry is no longer in the directory."))
             return
-        text = cards.person_card(person)
+        upcoming = await succession.upcoming_for_person(session, person.id, _today(context))
+        text = cards.person_card(person, upcoming)
         rows: list[list[tuple[str, str]]] = []
+        if reach_of(person).phone and dial_phone(reach_of(person).phone):
+            rows.append([(_("📇 Share contact"), f"ct:{person.id}")])
         if person.school_id is not None and person.school is not None:
             rows.append([(_fit(_("🏫 {school}").format(school=person.school.name)), f"sc:{person.school_id}")])
     if back:
@@ -223,7 +244,8 @@ async def _send_school(update: Update, context: BotContext, school_id: int, page
             await reply(update, context, t("That school is no longer in the directory."))
             return
         school, people = loaded
-        text = cards.school_card(school, len(people))
+        upcoming = await succession.upcoming_at_school(session, school_id, _today(context))
+        text = cards.school_card(school, people, upcoming)
         items = [(_fit(cards.person_button_label(p)), f"pc:{p.id}") for p in people]
     rows = paged_rows(items, page, PER_PAGE, f"sc:{school_id}") if items else []
     if back:
@@ -233,6 +255,38 @@ async def _send_school(update: Update, context: BotContext, school_id: int, page
         await edit(update, context, text, markup)
     else:
         await reply(update, context, text, markup)
+
+
+def _today(context: BotContext) -> Any:
+    from plans.terms import today
+
+    return today(context.services.settings.tz)
+
+
+async def share_contact_button(update: Update, context: BotContext) -> None:
+    """ct:<person id>: send the person as a Telegram contact (name, phone, and a vCard with role, school
+    and email) that the member can save or forward. Private chats, members only (the MANIFEST)."""
+    person_id = _callback_int(update)
+    if person_id is None or await not_in_private(update, context):
+        await answer(update)
+        return
+    if await _throttled(update, context):
+        return
+    async with context.services.session() as session:
+        person = await cards.load_person(session, person_id)
+        reach = reach_of(person) if person is not None else None
+        dial = dial_phone(reach.phone) if reach is not None else None
+        if person is None or reach is None or dial is None:
+            await answer(update, _("There is no phone number to share for this entry."), alert=True)
+            return
+        card = vcard(person, reach)
+        first = (person.first_name or person.full_name or "?")[:64]
+        last = (person.last_name if person.first_name else "")[:64]
+    await answer(update)
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_contact(chat.id, phone_number=dial, first_name=first, last_name=last or None,
+                                       vcard=card)
 
 
 # --- system leaders ------------------------------------------------------------------------------
@@ -369,6 +423,7 @@ MANIFEST = Manifest(
         Button("pc", person_button, Role.MEMBER, private=True),
         Button("sc", school_button, Role.MEMBER, private=True),
         Button("ss", specialism_button, Role.MEMBER, private=True),
+        Button("ct", share_contact_button, Role.MEMBER, private=True),
         Button("sp", sle_page_button, Role.MEMBER, private=True),
     ),
     # Plain text reaches the search last, through the router (Features.route_text), after every conversation.
