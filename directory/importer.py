@@ -125,6 +125,16 @@ class ParsedDirectory:
 
 
 @dataclass
+class HeadChange:
+    school_id: int
+    school: str
+    outgoing: list[str]
+    incoming: list[str]
+    outgoing_ids: list[int] = field(default_factory=list)
+    incoming_ids: list[int] = field(default_factory=list)  # known after saving
+
+
+@dataclass
 class ImportSummary:
     filename: str
     kind: str
@@ -141,6 +151,8 @@ class ImportSummary:
     rejected: list[RowProblem] = field(default_factory=list)
     unmatched_headers: list[str] = field(default_factory=list)
     matched_headers: dict[str, str] = field(default_factory=dict)
+    # A school whose head in the file is not the head the directory has (see _head_changes).
+    head_changes: list[HeadChange] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -924,6 +936,12 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     new_specialisms = sorted({s for p in parsed.people for s in (p.specialisms or ()) if fold(s) not in specialism_ids})
     summary.specialisms_added = len(new_specialisms)
 
+    heads_now: dict[int, dict[int, str]] = {}  # school id -> {person id: name} of its current heads
+    for pid, sid, first, last in (await session.execute(select(Person.id, Person.school_id, Person.first_name,
+                                                               Person.last_name).where(
+            Person.is_head.is_(True), Person.status == "current", Person.school_id.is_not(None)))).all():
+        heads_now.setdefault(sid, {})[pid] = f"{first} {last}".strip()
+    heads_in_file: dict[int, list[tuple[str, int | None]]] = {}  # school id -> (name, matched person id)
     new_people: list[PersonRecord] = []
     person_updates: list[dict[str, Any]] = []
     relink: dict[int, tuple[str, ...]] = {}  # existing person id -> specialisms to set
@@ -941,6 +959,8 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
             candidate = people_by_name.get(_person_key(rec.first_name, rec.last_name, school_id))
             if candidate is not None and not (rec.email and candidate.email and candidate.email.lower() != rec.email):
                 current = candidate
+        if rec.is_head and school_id is not None:
+            heads_in_file.setdefault(school_id, []).append((rec.display_name, current.id if current else None))
         if current is None:
             name_key = (normalise_person(f"{rec.first_name} {rec.last_name}"), rec.school_key)
             if name_key in pending_names and not rec.email:
@@ -984,9 +1004,45 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
                      kind=parsed.kind, **summary.counts(), rejected=len(summary.rejected),
                      skipped=len(summary.skipped))
         await session.flush()
+    summary.head_changes = _head_changes(heads_now, heads_in_file, by_id={v.id: v.name for v in by_urn.values()}
+                                         | {v.id: v.name for v in by_name.values()})
+    if not dry_run:
         await _write(session, actor_id, now, new_schools, school_updates, school_ids, new_specialisms,
                      specialism_ids, new_people, person_updates, relink)
+        await _retire_heads(session, summary.head_changes, actor_id, now)
     return summary
+
+
+def _head_changes(heads_now: dict[int, dict[int, str]], heads_in_file: dict[int, list[tuple[str, int | None]]],
+                  by_id: dict[int, str]) -> list[HeadChange]:
+    """Schools where the file names a head the directory does not have as head there: the directory's
+    other heads of that school are outgoing (they become former heads, directory/succession.py)."""
+    out = []
+    for school_id, named in sorted(heads_in_file.items()):
+        current = heads_now.get(school_id, {})
+        kept = {pid for _name, pid in named if pid is not None and pid in current}
+        incoming = [name for name, pid in named if pid is None or pid not in current]
+        outgoing = {pid: name for pid, name in current.items() if pid not in kept}
+        if incoming and outgoing:
+            out.append(HeadChange(school_id, by_id.get(school_id, ""), sorted(outgoing.values()), incoming,
+                                  sorted(outgoing)))
+    return out
+
+
+async def _retire_heads(session: Any, changes: list[HeadChange], actor_id: int | None, now: dt.datetime) -> None:
+    from sqlalchemy import select, update
+
+    from storage import audit
+    from storage.directory import Person
+
+    for change in changes:
+        await session.execute(update(Person).where(Person.id.in_(change.outgoing_ids)).values(
+            is_head=False, status="former", left_on=now.date(), updated_at=now, updated_by=actor_id))
+        change.incoming_ids = list((await session.scalars(select(Person.id).where(
+            Person.school_id == change.school_id, Person.is_head.is_(True), Person.status == "current")
+            .order_by(Person.id))).all())
+        audit.record(session, actor_id, "school.head_change", "school", change.school_id, source="import",
+                     outgoing=change.outgoing_ids, incoming=change.incoming_ids)
 
 
 def _chunks(items: list[Any], size: int = 1000) -> Iterator[list[Any]]:
@@ -1096,6 +1152,14 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
         added=summary.schools_added, changed=summary.schools_changed, unchanged=summary.schools_unchanged))
     out.append(_("People: {added} added, {changed} changed, {unchanged} unchanged").format(
         added=summary.people_added, changed=summary.people_changed, unchanged=summary.people_unchanged))
+    if summary.head_changes:
+        out.append(ngettext("{n} head change", "{n} head changes", len(summary.head_changes)).format(
+            n=len(summary.head_changes)) + ":")
+        for change in summary.head_changes[:max_problems]:
+            out.append("  " + _("{school}: {old} → {new}").format(
+                school=change.school, old=", ".join(change.outgoing), new=", ".join(change.incoming)))
+        if len(summary.head_changes) > max_problems:
+            out.append("  " + _("… and {n} more").format(n=len(summary.head_changes) - max_problems))
     if summary.specialisms_added:
         out.append(ngettext("{n} new specialism", "{n} new specialisms", summary.specialisms_added).format(
             n=summary.specialisms_added))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from directory.normalise import fold
-from directory.search import DirectoryIndex, Match, PersonEntry, SchoolEntry
+from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry
 
 # Short forms and nicknames -> the full first names they stand for (common English ones).
 NICKNAMES: dict[str, tuple[str, ...]] = {
@@ -231,3 +231,35 @@ def search(index: DirectoryIndex, query: str, limit: int = 10) -> list[Match]:
                 fold(s.local_authority or "") for s in index.schools}:
             return [_school_match(s) for s in _schools_in(index, area_only, None)[:limit]]
     return results
+
+
+_NEAR = re.compile(r"^(?:near|in|around|by|close\s+to)\s+", re.IGNORECASE)
+
+
+def resolve_place(index: DirectoryIndex, text: str | None) -> Area | None:
+    """Where "near PLACE" means: a town, local authority or postcode district, else the school PLACE names
+    (its grid point and town)."""
+    place = _NEAR.sub("", (text or "").strip())
+    if not place:
+        return None
+    area = index.resolve_area(place)
+    if area is not None:
+        return area
+    schools = _schools_for(index, place)
+    best = next((s for s in schools if not s.near_miss), None)
+    return index.area_of_school(best.id) if best is not None else None
+
+
+def grid_point(latitude: float, longitude: float) -> tuple[float, float] | None:
+    """WGS84 latitude/longitude (a shared Telegram location) to the register's OSGB36 National Grid
+    easting/northing in metres, by the Ordnance Survey's OSTN15 transformation (the `convertbng` package);
+    None outside the grid's coverage (Great Britain and its waters)."""
+    import math
+
+    from convertbng.cutil import convert_bng
+
+    eastings, northings = convert_bng([float(longitude)], [float(latitude)])
+    e, n = float(eastings[0]), float(northings[0])
+    if math.isnan(e) or math.isnan(n):
+        return None
+    return e, n

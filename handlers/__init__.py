@@ -22,6 +22,7 @@ FEATURES = (
     "handlers.plan_view",
     "handlers.reminders_chat",
     "handlers.newhead",
+    "handlers.currency",
     "handlers.buddy",
     "handlers.plan_upload",
     "handlers.directory_upload",

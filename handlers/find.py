@@ -38,8 +38,8 @@ from directory import cards, succession
 from directory import query as understood
 from directory.contact import dial_phone, reach_of, vcard
 from directory import specialisms as spec_catalogue
-from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
-from handlers.manifest import Button, Command, Manifest
+from directory.search import Area, DirectoryIndex, Match, SleCandidate, sle_candidates
+from handlers.manifest import Button, Command, Inline, Location, Manifest
 from storage.members import Role
 
 PER_PAGE = 8
@@ -289,6 +289,41 @@ async def share_contact_button(update: Update, context: BotContext) -> None:
                                        vcard=card)
 
 
+async def location_shared(update: Update, context: BotContext) -> None:
+    """A shared location: the system leaders of the member's last /sle nearest to it, by the register's
+    grid (the location converted to OSGB36 easting/northing, directory/query.grid_point); without an
+    /sle before it, the nearest schools."""
+    message = update.effective_message
+    if message is None or message.location is None or await not_in_private(update, context):
+        return
+    index = _index(context)
+    if index is None:
+        await reply(update, context, t("The directory is still loading. Please try again in a moment."))
+        return
+    point = understood.grid_point(message.location.latitude, message.location.longitude)
+    if point is None:
+        await reply(update, context, t("That location is outside Great Britain's grid, so I cannot say what is "
+                                       "near it."))
+        return
+    if await _throttled(update, context):
+        return
+    saved = context.browsing.get(SLE_KEY)
+    if isinstance(saved, dict) and saved.get("spec"):
+        saved.update(area=None, point=list(point))
+        body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), None, 0, point)
+        await reply(update, context, body, markup)
+        return
+    near = sorted((s for s in index.schools if s.easting is not None and s.northing is not None),
+                  key=lambda s: (s.easting - point[0]) ** 2 + (s.northing - point[1]) ** 2)[:PER_PAGE]
+    if not near:
+        await reply(update, context, t("No school in the directory has a map position yet."))
+        return
+    rows = [[(_fit(f"🏫 {s.name} · {s.locality or s.local_authority or ''}".rstrip(" ·")), f"sc:{s.id}")]
+            for s in near]
+    await reply(update, context, t("Schools nearest you (for system leaders, send /sle with a need first, "
+                                   "then your location):"), keyboard(rows))
+
+
 # --- system leaders ------------------------------------------------------------------------------
 
 def _own_school_id(context: BotContext, index: DirectoryIndex) -> int | None:
@@ -311,9 +346,14 @@ def _sle_line(n: int, c: SleCandidate) -> Html:
 
 
 def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str | None, area: str | None,
-              page: int) -> tuple[Html, Any]:
-    origin = None if area else _own_school_id(context, index)
-    found = sle_candidates(index, spec, phase=phase, area=area, limit=SLE_MAX, origin_school_id=origin)
+              page: int, point: Any = None) -> tuple[Html, Any]:
+    origin = None if area or point else _own_school_id(context, index)
+    place: Area | None = None
+    if point:
+        place = Area(easting=float(point[0]), northing=float(point[1]), label=_("your location"))
+    elif area:
+        place = understood.resolve_place(index, area)
+    found = sle_candidates(index, spec, phase=phase, area=place or area, limit=SLE_MAX, origin_school_id=origin)
     what = spec_catalogue.label(spec)
     if phase:
         what = f"{what}, {cards.phase_label(phase).lower()}"
@@ -321,7 +361,7 @@ def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str 
         return t("No system leaders in the directory for {what} yet.", what=what), None
     pages = max(1, (len(found) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
-    resolved = index.resolve_area(area) if area else index.area_of_school(origin)
+    resolved = place if (area or point) else index.area_of_school(origin)
     if resolved is not None:
         head = t("System leaders for {what}, nearest {place} first:", what=what, place=resolved.label)
     elif area:
@@ -384,7 +424,8 @@ async def sle_page_button(update: Update, context: BotContext) -> None:
     if not isinstance(saved, dict) or index is None or not saved.get("spec"):
         await edit(update, context, t("That list has expired. Please ask again with /sle."))
         return
-    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page)
+    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page,
+                             saved.get("point"))
     await edit(update, context, body, markup)
 
 
@@ -410,6 +451,37 @@ async def _send_specialism_leaders(update: Update, context: BotContext, spec_id:
         await reply(update, context, body, markup)
 
 
+async def inline_query(update: Update, context: BotContext) -> None:
+    """`@bot name` in any chat: up to 10 cards the member can send there. Personal and never cached: what
+    one member may see is not kept for anyone else (strangers get an empty answer: Inline in the manifest)."""
+    from telegram import InlineQueryResultArticle, InputTextMessageContent
+
+    query = update.inline_query
+    if query is None:
+        return
+    index = _index(context)
+    text = " ".join((query.query or "").split())[:MAX_QUERY]
+    results: list[InlineQueryResultArticle] = []
+    if index is not None and len(text) >= 2 and await check_search_allowed(update, context):
+        matches = [m for m in understood.search(index, text, limit=10) if m.kind in ("person", "school")]
+        async with context.services.session() as session:
+            for m in matches:
+                if m.kind == "person":
+                    person = await cards.load_person(session, m.id)
+                    if person is None:
+                        continue
+                    card = cards.person_card(person)
+                else:
+                    loaded = await cards.load_school(session, m.id)
+                    if loaded is None:
+                        continue
+                    card = cards.school_card(loaded[0], loaded[1])
+                results.append(InlineQueryResultArticle(
+                    id=f"{m.kind[0]}{m.id}", title=_fit(m.label, 100), description=m.detail[:200] or None,
+                    input_message_content=InputTextMessageContent(card[:4096], parse_mode="HTML")))
+    await query.answer(results, cache_time=0, is_personal=True)
+
+
 MANIFEST = Manifest(
     "find",
     commands=(
@@ -426,6 +498,8 @@ MANIFEST = Manifest(
         Button("ct", share_contact_button, Role.MEMBER, private=True),
         Button("sp", sle_page_button, Role.MEMBER, private=True),
     ),
+    locations=(Location(location_shared, Role.MEMBER, private=True),),
+    inline=(Inline(inline_query, Role.MEMBER),),
     # Plain text reaches the search last, through the router (Features.route_text), after every conversation.
     search=search_text,
 )
