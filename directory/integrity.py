@@ -53,6 +53,7 @@ async def decide(session: AsyncSession, change_id: int, actor_id: int | None, co
         values["start_date"] = dt.date.fromisoformat(values["start_date"])
         values.pop("actor_id", None)
         registration = await ap.register_appointment(session, actor_id=actor_id, **values)
+        registration.appointment.reported_by = change.proposed_by  # who reported it; the audit says who confirmed
     await session.flush()
     audit.record(session, actor_id, "change.confirm" if confirm else "change.reject", "entry_change", change.id,
                  kind=change.kind, proposed_by=change.proposed_by,

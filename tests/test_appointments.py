@@ -97,7 +97,7 @@ async def test_register_promotes_an_existing_deputy_and_can_add_a_new_school(ses
         school = await session.get(School, reg.appointment.school_id)
         assert school is not None and school.name == "Castle Free School"
         assert await audits(session, "school.create") == 1
-        assert await audits(session, "person.update") == 1
+        assert await audits(session, "appointment.effective") == 1  # the deputy's post changed today
 
 
 async def test_candidates_are_built_in_bulk_from_the_directory(sessionmaker) -> None:
