@@ -14,6 +14,7 @@ from core.i18n import set_default_locale
 from core.offline import OFFLINE_TOKEN
 from core.services import BotContext, Services
 from core.settings import Settings
+from core.update_order import UserOrderedProcessor
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("partnerbot")
@@ -37,6 +38,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                .context_types(ContextTypes(context=BotContext))
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .persistence(SQLPersistence(sessionmaker))
+               # Different users' updates at once; each user's own in order (core/update_order.py).
+               .concurrent_updates(UserOrderedProcessor())
                .post_init(_post_init)
                .post_shutdown(_post_shutdown))
     if settings.telegram_api_base_url:
