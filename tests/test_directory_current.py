@@ -264,3 +264,71 @@ async def test_a_command_line_import_is_seen_by_the_running_bot(chat: ChatDriver
     sent = await chat.send("/find Quillfeather", user=users.member)
     assert "Maud Quillfeather" in sent[-1].text
     assert await services.refresh_if_changed() is False  # nothing new since
+
+
+# --- search as people type -------------------------------------------------------------------------
+
+async def test_queries_as_people_type_them_on_the_demo(chat: ChatDriver, users: Users, sessionmaker) -> None:
+    """The README's examples, and the new kinds of query, on the demo partnership."""
+    from directory.demo import load_demo
+
+    async with sessionmaker.begin() as session:
+        await load_demo(session)
+    await chat.app.bot_data["services"].refresh_directory()
+    expected = {
+        "/find smith": ["Mr John Smith", "Mr Peter Smith"],
+        "hefernan": ["Did you mean", "Mrs Siobhan Heffernan"],
+        "Mrs Williams": ["Mrs Carys Williams", "Headteacher"],
+        "st thomas cofe": ["St Thomas' Church of England Primary School", "URN 900001"],
+        "Bouette Sarah": ["Ms Sarah Bouette"],
+        "head of st thomas": ["Mrs Carys Williams"],
+        "who is the head at st thomas cofe?": ["Mrs Carys Williams"],
+    }
+    for text, parts in expected.items():
+        sent = await chat.send(text, user=users.member)
+        shown = sent[-1].text.replace("&#x27;", "'") + " ".join(label for label, _d in sent[-1].buttons)
+        for part in parts:
+            assert part in shown, (text, part, shown)
+    # Same-name schools are told apart by town and URN on their buttons.
+    sent = await chat.send("st marys catholic primary", user=users.member)
+    labels = [label for label, _d in sent[-1].buttons]
+    assert any("Riverton" in label and "URN 900002" in label for label in labels), labels
+    assert any("Stoneford" in label and "URN 900003" in label for label in labels), labels
+    # A town or a postcode district.
+    sent = await chat.send("primary schools in Ashcombe", user=users.member)
+    assert sent[-1].buttons and "match" in sent[-1].text
+    sent = await chat.send("RV3", user=users.member)
+    school_ids = [int(d.split(":")[1]) for _l, d in sent[-1].buttons if d.startswith("sc:")]
+    async with sessionmaker() as session:
+        postcodes = (await session.scalars(select(School.postcode).where(School.id.in_(school_ids)))).all()
+    assert len(postcodes) == 8 and all(p.startswith("RV3 ") for p in postcodes), postcodes
+    # A role with a place.
+    sent = await chat.send("SENDCo St Mary's Stoneford", user=users.member)
+    assert "Mr Peter Smith" in sent[-1].text
+    # /sle SPEC near PLACE, nearest first.
+    sent = await chat.send("/sle maths near Ashcombe", user=users.member)
+    assert "nearest Ashcombe first" in sent[-1].text
+
+
+async def test_nearest_system_leaders_to_a_shared_location(chat: ChatDriver, users: Users, sessionmaker) -> None:
+    ids = await ready(chat, sessionmaker)
+    async with sessionmaker.begin() as session:
+        from storage.directory import Specialism, person_specialism
+
+        maths = Specialism(name="mathematics", aliases="maths")
+        session.add(maths)
+        await session.flush()
+        near = await session.get(Person, ids["other"])  # Elm Tree, Marske
+        far = await session.get(Person, ids["head"])  # Oakfield, Redcar
+        near.designations, far.designations = "SLE", "SLE"
+        await session.execute(person_specialism.insert(), [{"person_id": near.id, "specialism_id": maths.id},
+                                                           {"person_id": far.id, "specialism_id": maths.id}])
+    await chat.app.bot_data["services"].refresh_directory()
+    await chat.send("/sle maths", user=users.member)
+    # Marske-by-the-Sea (54.5905 N, 1.0206 W) is about 1 km from Elm Tree's grid point and 3 km from Oakfield.
+    sent = await chat.location(54.5905, -1.0206, user=users.member)
+    text = sent[-1].text
+    assert "nearest your location first" in text
+    assert text.index("Robert Kaur") < text.index("Elizabeth Jones")
+    sent = await chat.location(48.8566, 2.3522, user=users.member)  # Paris: off the grid
+    assert "outside Great Britain" in sent[-1].text
