@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 
+from sqlalchemy import String
 from telegram import Update
 from telegram.error import TelegramError
 
@@ -42,12 +43,47 @@ def _today(context: BotContext) -> dt.date:
 
 
 async def watch_job(context: BotContext) -> None:
-    """Rebuild the index when the database's directory counter moved (another process wrote)."""
+    """Rebuild the index when the database's directory counter moved (another process wrote); then tell
+    the coordinators of head changes an import elsewhere (the command line) found."""
     try:
         if await context.services.refresh_if_changed():
             log.info("directory changed elsewhere: index rebuilt")
+            await announce_head_changes(context)
     except Exception:  # noqa: BLE001 - a failed check is retried on the next run; the old index answers
         log.warning("directory change check failed", exc_info=True)
+
+
+async def announce_head_changes(context: BotContext) -> int:
+    """"New head at X (from the register): register for a buddy?" to the coordinators for every head change
+    an import recorded (audit "school.head_change") and nobody was told of yet, wherever the import ran,
+    with a button that opens /newhead filled in (handlers/newhead.start_from_register). Each once: a
+    "school.head_change_told" entry marks it, written before sending."""
+    from sqlalchemy import select
+
+    from handlers.buddy import tell_coordinators
+    from storage import audit
+    from storage.directory import Person, School
+    from storage.members import AuditEntry
+
+    notes: list[tuple[Html, object]] = []
+    async with context.services.session() as session:
+        told = select(AuditEntry.entity_id).where(AuditEntry.action == "school.head_change_told")
+        changes = (await session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "school.head_change", AuditEntry.id.cast(String).not_in(told))
+            .order_by(AuditEntry.id).limit(200))).all()
+        for entry in changes:
+            audit.record(session, None, "school.head_change_told", "audit_log", entry.id)
+            school = await session.get(School, int(entry.entity_id)) if entry.entity_id.isdigit() else None
+            for person_id in (entry.detail or {}).get("incoming", []):
+                person = await session.get(Person, person_id)
+                if school is None or person is None:
+                    continue
+                notes.append((t("New head at {school} (from the register): {name}. Register for a buddy?",
+                                school=school.name, name=person.full_name),
+                              keyboard([[(_("Register for a buddy"), f"nhr:{person.id}")]])))
+    for text, markup in notes:
+        await tell_coordinators(context, text, markup)
+    return len(notes)
 
 
 async def run_successions(context: BotContext) -> int:

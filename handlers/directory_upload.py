@@ -127,15 +127,11 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 
 async def announce_head_changes(context: BotContext, summary: ImportSummary) -> None:
-    """"New head at X (from the register): register for a buddy?" to the coordinators, with a button that
-    opens /newhead filled in (handlers/newhead.start_from_register)."""
-    from handlers.buddy import tell_coordinators
+    """Tell the coordinators about the import's head changes (handlers/currency.announce_head_changes)."""
+    from handlers.currency import announce_head_changes as announce
 
-    for change in summary.head_changes:
-        for person_id, name in zip(change.incoming_ids, change.incoming):
-            await tell_coordinators(context, t("New head at {school} (from the register): {name}. "
-                                               "Register for a buddy?", school=change.school, name=name),
-                                    keyboard([[(_("Register for a buddy"), f"nhr:{person_id}")]]))
+    if summary.head_changes:
+        await announce(context)
 
 
 MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR),))

@@ -264,6 +264,16 @@ async def test_a_command_line_import_is_seen_by_the_running_bot(chat: ChatDriver
     sent = await chat.send("/find Quillfeather", user=users.member)
     assert "Maud Quillfeather" in sent[-1].text
     assert await services.refresh_if_changed() is False  # nothing new since
+    # A re-import on the command line with a new head: the running bot tells the coordinators, once.
+    path.write_text(HEADER + "Oldroyd,Nia,n.o@example.org,Ash School,TS1 1AA,300001,Headteacher\n")
+    done = subprocess.run([sys.executable, "-m", "cli.main", "import", "directory", str(path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "1 head change" in done.stdout, done.stdout + done.stderr
+    await currency_chat.watch_job(BotContext(chat.app))
+    told = [s for s in chat.to(users.coordinator) if "(from the register)" in s.text]
+    assert len(told) == 1 and "New head at Ash School (from the register): Nia Oldroyd" in told[0].text
+    await currency_chat.watch_job(BotContext(chat.app))
+    assert await currency_chat.announce_head_changes(BotContext(chat.app)) == 0
 
 
 # --- search as people type -------------------------------------------------------------------------
