@@ -20,6 +20,8 @@ FEATURES = (
     "handlers.find",
     "handlers.progress_chat",
     "handlers.plan_view",
+    "handlers.plan_picker",
+    "handlers.plans_admin",
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.currency",

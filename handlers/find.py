@@ -33,7 +33,7 @@ from core.reply import (
 )
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
-from core.throttle import check_search_allowed
+from handlers.search_limits import check_search_allowed
 from directory import cards, succession
 from directory import query as understood
 from directory.contact import dial_phone, reach_of, vcard

@@ -3,14 +3,14 @@
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import (
-                           DESIGNATIONS,
-                           PHASES,
-                           DirectoryVersion,
-                           EntryChange,
-                           Person,
-                           School,
-                           Specialism,
-                           person_specialism,
+    DESIGNATIONS,
+    PHASES,
+    DirectoryVersion,
+    EntryChange,
+    Person,
+    School,
+    Specialism,
+    person_specialism,
 )
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (

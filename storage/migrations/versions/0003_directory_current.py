@@ -2,7 +2,7 @@
 day, changes waiting for a coordinator, school email, and a change counter bumped by triggers
 
 Revision ID: 0003_directory_current
-Revises: 0001_initial
+Revises: 0002_plan_archive
 
 The counter (`directory_version`, one row) is bumped by triggers on school, person, specialism and
 person_specialism, so every writer counts, not only this program's code: the bot, the command line, a
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003_directory_current'
-down_revision = '0001_initial'
+down_revision = '0002_plan_archive'
 branch_labels = None
 depends_on = None
 
