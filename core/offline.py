@@ -255,6 +255,9 @@ class OfflineRequest(BaseRequest):
             return []
         if method == "editMessageReplyMarkup":
             return self._message(params)
+        if method == "sendContact":
+            return self._message(params, contact={k: params[k] for k in ("phone_number", "first_name", "last_name",
+                                                                         "vcard") if params.get(k)})
         if method == "setMyCommands":
             commands = params.get("commands") or []
             self.menus[_scope_key(params)] = json.loads(commands) if isinstance(commands, str) else list(commands)
@@ -313,3 +316,15 @@ class UpdateFactory:
         query = {"id": str(next(self._callback_ids)), "from": _user(user_id), "chat_instance": "offline",
                  "data": data, "message": message}
         return Update.de_json({"update_id": next(self._update_ids), "callback_query": query}, self.bot)
+
+    def inline_query(self, query: str, user_id: int, chat_type: str = "sender") -> Update:
+        """`@bot query` typed by a user in some chat (Telegram says only the kind of chat)."""
+        inline = {"id": str(next(self._callback_ids)), "from": _user(user_id), "query": query, "offset": "",
+                  "chat_type": chat_type}
+        return Update.de_json({"update_id": next(self._update_ids), "inline_query": inline}, self.bot)
+
+    def location(self, latitude: float, longitude: float, user_id: int, chat_id: int | None = None) -> Update:
+        """A location the user shares (the paper clip, then Location)."""
+        message = self._base_message(user_id, chat_id, "")
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)

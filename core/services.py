@@ -46,6 +46,9 @@ class Services:
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.directory: DirectoryIndex | None = None
+        # The database's directory counter the index was built from (directory/freshness.py); None: not built.
+        self.directory_version: int | None = None
+        self._rebuilding = False
         self.search_counter = SearchCounter()
         # What each user is browsing (last search, page): in memory, not persisted, so changing it on
         # every search costs no database write; after a restart an old "next page" button says to search again.
@@ -59,11 +62,32 @@ class Services:
 
     async def refresh_directory(self) -> None:
         """Rebuild the in-memory search index after the directory changed."""
+        from directory.freshness import directory_version
         from directory.loader import load_index
 
-        async with self.sessionmaker() as session:
-            self.directory = await load_index(session)
+        self._rebuilding = True
+        try:
+            async with self.sessionmaker() as session:
+                version = await directory_version(session)  # before loading: see directory/freshness.py
+                self.directory = await load_index(session)
+            self.directory_version = version
+        finally:
+            self._rebuilding = False
         log.info("directory index rebuilt")
+
+    async def refresh_if_changed(self) -> bool:
+        """Rebuild the index when the database's directory counter moved since it was built (another
+        process or the command line wrote); True when it was rebuilt. A rebuild under way is not doubled."""
+        from directory.freshness import directory_version
+
+        if self._rebuilding:
+            return False
+        async with self.sessionmaker() as session:
+            version = await directory_version(session)
+        if version == self.directory_version:
+            return False
+        await self.refresh_directory()
+        return True
 
     async def member(self, telegram_id: int) -> MemberInfo | None:
         async with self.sessionmaker() as session:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from core import clock
 from core.i18n import _
 from core.settings import Settings
+from directory import succession
 from directory.matching import Assignment, Candidate, NewHead, Rules, Scored, assign, assign_greedy, score, suggest
 from storage import audit
 from storage.buddies import Appointment, BuddyMatch, CheckIn
@@ -117,33 +118,21 @@ async def register_appointment(
         # The same name elsewhere may be someone else, so a new entry is made (a coordinator can merge).
         person = same_school[0] if same_school else (unplaced[0] if len(unplaced) == 1 else None)
     created_person = person is None
-    before: dict[str, object] = {}
     if person is None:
         person = Person(first_name=first_name, last_name=last_name, title=title or None)
         session.add(person)
-    else:
-        before = {"is_head": person.is_head, "school_id": person.school_id,
-                  "headship_start": person.headship_start, "job_title": person.job_title}
-    person.is_head = True
-    person.job_title = person.job_title if person.job_title and "head" in person.job_title.lower() else "Headteacher"
-    if school is not None:
-        person.school_id = school.id
-    if new_to_headship:
-        person.headship_start = start_date
     if email and not person.email:
         person.email = email.strip()[:200]
     if phone and not person.phone:
         person.phone = phone.strip()[:40]
     person.updated_by = actor_id
     await session.flush()
-    after: dict[str, Any] = {"is_head": True, "school_id": person.school_id, "headship_start": person.headship_start,
-             "job_title": person.job_title}
     if created_person:
         audit.record(session, actor_id, "person.create", "person", person.id, name=person.full_name,
-                     source="newhead", **after)
-    elif before != after:
-        audit.record(session, actor_id, "person.update", "person", person.id, source="newhead",
-                     changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
+                     source="newhead")
+    # The post itself changes on the start date (directory/succession.py): at once when that is today or
+    # past, else by the daily job. Until then the person keeps their post.
+    today = local_today()
 
     existing = (await session.scalars(select(Appointment).where(
         Appointment.person_id == person.id, Appointment.status.in_(("open", "matched")))
@@ -158,9 +147,13 @@ async def register_appointment(
         for key, value in values.items():
             setattr(existing, key, value)
         existing.updated_by = actor_id
+        if existing.took_effect is not None and "school_id" in changes:
+            existing.took_effect = None  # a corrected school: the post changes there instead
         await session.flush()
         audit.record(session, actor_id, "appointment.update", "appointment", existing.id, changes=changes,
                      reported_by=actor_id, relation=relation)
+        if existing.took_effect is None and existing.start_date <= today:
+            await succession.take_effect(session, existing, today, actor_id)
         return Registration(existing, person, False)
     appointment = Appointment(person_id=person.id, reported_by=actor_id, reporter_relation=relation,
                               status="open", updated_by=actor_id, **values)
@@ -168,6 +161,8 @@ async def register_appointment(
     await session.flush()
     audit.record(session, actor_id, "appointment.create", "appointment", appointment.id, person_id=person.id,
                  relation=relation, **values)
+    if start_date <= today:
+        await succession.take_effect(session, appointment, today, actor_id)
     return Registration(appointment, person, True)
 
 

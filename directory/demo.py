@@ -99,6 +99,24 @@ FIXED_PEOPLE = (
     Fixed("Mr", "Graham", "Pennington", "Chair of governors", "primary", "NLG", ("governance",)),
 )
 
+# Schools and people added after everything drawn at random (so the rest of the demo is unchanged), so
+# that the README's examples work as written: "/find smith" (two Smiths), "hefernan" (a slip for
+# Heffernan), "Mrs Williams", "st thomas cofe", "Bouette Sarah" (surname first); and two schools of the
+# same name in different towns, told apart by town and URN on their buttons. Invented names and URNs
+# outside the register's range (9xxxxx).
+README_SCHOOLS = (
+    ("900001", "St Thomas' Church of England Primary School", "Ashcombe", "RV3 2TA", 447_900.0, 218_100.0),
+    ("900002", "St Mary's Catholic Primary School", "Riverton", "RV1 4MS", 452_600.0, 209_400.0),
+    ("900003", "St Mary's Catholic Primary School", "Stoneford", "RV4 7MS", 460_400.0, 205_100.0),
+)
+README_PEOPLE = (
+    ("Mrs", "Carys", "Williams", "Headteacher", 0, True),
+    ("Mr", "John", "Smith", "Deputy headteacher", 0, False),
+    ("Mrs", "Siobhan", "Heffernan", "Headteacher", 1, True),
+    ("Ms", "Sarah", "Bouette", "Headteacher", 2, True),
+    ("Mr", "Peter", "Smith", "SENDCo", 2, False),
+)
+
 
 def data_dir() -> Path:
     """The folder of the register's files shipped in data/gias (or $PARTNERBOT_DATA_DIR/gias)."""
@@ -330,6 +348,21 @@ async def load_demo(session: AsyncSession) -> None:
         first = available.pop(0) if available else rng.choice(SLE_SPECIALISMS)
         second = rng.choice([s for s in SLE_SPECIALISMS if s != first])
         leader.specialisms = [specialism(first)] + ([specialism(second)] if rng.random() < 0.4 else [])
+
+    extra = []
+    for urn, name, town, postcode, east, north in README_SCHOOLS:
+        district = postcode.split()[0]
+        extra.append(School(urn=urn, name=name, phase="primary", school_type="Voluntary aided school",
+                            local_authority=LOCAL_AUTHORITY, locality=town, postcode=postcode, easting=east,
+                            northing=north, phone=f"01632 961{len(extra):03d}", pupils=210,
+                            website=f"https://{_school_slug(name)}{district.lower()}.example"))
+    session.add_all(extra)
+    for title, first, last, job, where, is_head in README_PEOPLE:
+        add(title, first, last, job, extra[where], is_head=is_head,
+            headship_start=dt.date(today.year - 6, 9, 1) if is_head else None)
+    schools.extend(extra)
+    for school in schools:  # the office's address (invented, like every demo address)
+        school.email = f"office@{_school_slug(school.name)}{(school.postcode or '')[:3].lower()}.{EMAIL_DOMAIN}"
 
     await session.flush()
 

@@ -37,7 +37,8 @@ async def load_index(session: AsyncSession) -> DirectoryIndex:
 
     person_rows = (await session.execute(select(
         Person.id, Person.title, Person.first_name, Person.last_name, Person.job_title, Person.school_id,
-        Person.designations, Person.is_head))).all()
+        Person.designations, Person.is_head).where(Person.status == "current"))).all()
+    # Former heads stay in the database for history but out of search (directory/succession.py).
     people = []
     for r in person_rows:
         school = by_id.get(r.school_id) if r.school_id is not None else None

@@ -91,6 +91,18 @@ class ParsedDirectory:
 
 
 @dataclass
+class HeadChange:
+    """A school whose head in the file is not the head the directory has (directory/saving._head_changes)."""
+
+    school_id: int
+    school: str
+    outgoing: list[str]
+    incoming: list[str]
+    outgoing_ids: list[int] = field(default_factory=list)
+    incoming_ids: list[int] = field(default_factory=list)  # known after saving
+
+
+@dataclass
 class ImportSummary:
     filename: str
     kind: str
@@ -107,6 +119,7 @@ class ImportSummary:
     rejected: list[RowProblem] = field(default_factory=list)
     unmatched_headers: list[str] = field(default_factory=list)
     matched_headers: dict[str, str] = field(default_factory=dict)
+    head_changes: list[HeadChange] = field(default_factory=list)
 
     @property
     def changes(self) -> int:

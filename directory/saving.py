@@ -13,7 +13,7 @@ from directory.normalise import fold, normalise_person
 
 from directory.cells import school_key
 from directory.records import (
-    PERSON_FIELDS, SCHOOL_FIELDS, ImportSummary, ParsedDirectory, PersonRecord, RowProblem, SchoolRecord)
+    PERSON_FIELDS, SCHOOL_FIELDS, HeadChange, ImportSummary, ParsedDirectory, PersonRecord, RowProblem, SchoolRecord)
 
 # --- applying to the database ---------------------------------------------------------------------
 
@@ -121,6 +121,12 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     new_specialisms = sorted({s for p in parsed.people for s in (p.specialisms or ()) if fold(s) not in specialism_ids})
     summary.specialisms_added = len(new_specialisms)
 
+    heads_now: dict[int, dict[int, str]] = {}  # school id -> {person id: name} of its current heads
+    for pid, sid, first, last in (await session.execute(select(Person.id, Person.school_id, Person.first_name,
+                                                               Person.last_name).where(
+            Person.is_head.is_(True), Person.status == "current", Person.school_id.is_not(None)))).all():
+        heads_now.setdefault(sid, {})[pid] = f"{first} {last}".strip()
+    heads_in_file: dict[int, list[tuple[str, int | None]]] = {}  # school id -> (name, matched person id)
     new_people: list[PersonRecord] = []
     person_updates: list[dict[str, Any]] = []
     relink: dict[int, tuple[str, ...]] = {}  # existing person id -> specialisms to set
@@ -138,6 +144,8 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
             candidate = people_by_name.get(_person_key(rec.first_name, rec.last_name, school_id))
             if candidate is not None and not (rec.email and candidate.email and candidate.email.lower() != rec.email):
                 current = candidate
+        if rec.is_head and school_id is not None:
+            heads_in_file.setdefault(school_id, []).append((rec.display_name, current.id if current else None))
         if current is None:
             name_key = (normalise_person(f"{rec.first_name} {rec.last_name}"), rec.school_key)
             if name_key in pending_names and not rec.email:
@@ -183,7 +191,45 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
         await session.flush()
         await _write(session, actor_id, now, new_schools, school_updates, school_ids, new_specialisms,
                      specialism_ids, new_people, person_updates, relink)
+    summary.head_changes = _head_changes(heads_now, heads_in_file, by_id={v.id: v.name for v in by_urn.values()}
+                                         | {v.id: v.name for v in by_name.values()})
+    if not dry_run:
+        await _retire_heads(session, summary.head_changes, actor_id, now)
     return summary
+
+
+def _head_changes(heads_now: dict[int, dict[int, str]], heads_in_file: dict[int, list[tuple[str, int | None]]],
+                  by_id: dict[int, str]) -> list[HeadChange]:
+    """Schools where the file names a head the directory does not have as head there: the directory's
+    other heads of that school are outgoing (they become former heads, directory/succession.py)."""
+    out = []
+    for school_id, named in sorted(heads_in_file.items()):
+        current = heads_now.get(school_id, {})
+        kept = {pid for _name, pid in named if pid is not None and pid in current}
+        incoming = [name for name, pid in named if pid is None or pid not in current]
+        outgoing = {pid: name for pid, name in current.items() if pid not in kept}
+        if incoming and outgoing:
+            out.append(HeadChange(school_id, by_id.get(school_id, ""), sorted(outgoing.values()), incoming,
+                                  sorted(outgoing)))
+    return out
+
+
+async def _retire_heads(session: Any, changes: list[HeadChange], actor_id: int | None, now: dt.datetime) -> None:
+    """Outgoing heads become former heads; the audit entry ("school.head_change") is what the running bot
+    announces to the coordinators (handlers/currency.announce_head_changes)."""
+    from sqlalchemy import select, update
+
+    from storage import audit
+    from storage.directory import Person
+
+    for change in changes:
+        await session.execute(update(Person).where(Person.id.in_(change.outgoing_ids)).values(
+            is_head=False, status="former", left_on=now.date(), updated_at=now, updated_by=actor_id))
+        change.incoming_ids = list((await session.scalars(select(Person.id).where(
+            Person.school_id == change.school_id, Person.is_head.is_(True), Person.status == "current")
+            .order_by(Person.id))).all())
+        audit.record(session, actor_id, "school.head_change", "school", change.school_id, source="import",
+                     outgoing=change.outgoing_ids, incoming=change.incoming_ids)
 
 
 def _chunks(items: list[Any], size: int = 1000) -> Iterator[list[Any]]:
@@ -293,6 +339,14 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
         added=summary.schools_added, changed=summary.schools_changed, unchanged=summary.schools_unchanged))
     out.append(_("People: {added} added, {changed} changed, {unchanged} unchanged").format(
         added=summary.people_added, changed=summary.people_changed, unchanged=summary.people_unchanged))
+    if summary.head_changes:
+        out.append(ngettext("{n} head change", "{n} head changes", len(summary.head_changes)).format(
+            n=len(summary.head_changes)) + ":")
+        for change in summary.head_changes[:max_problems]:
+            out.append("  " + _("{school}: {old} → {new}").format(
+                school=change.school, old=", ".join(change.outgoing), new=", ".join(change.incoming)))
+        if len(summary.head_changes) > max_problems:
+            out.append("  " + _("… and {n} more").format(n=len(summary.head_changes) - max_problems))
     if summary.specialisms_added:
         out.append(ngettext("{n} new specialism", "{n} new specialisms", summary.specialisms_added).format(
             n=summary.specialisms_added))

@@ -24,6 +24,7 @@ FEATURES = (
     "handlers.plans_admin",
     "handlers.reminders_chat",
     "handlers.newhead",
+    "handlers.currency",
     "handlers.buddy",
     "handlers.plan_upload",
     "handlers.directory_upload",

@@ -128,6 +128,15 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     await context.services.refresh_directory()
     await edit(update, context, _summary_html(summary, t("Imported {file}.", file=pending["name"])))
+    await announce_head_changes(context, summary)
+
+
+async def announce_head_changes(context: BotContext, summary: ImportSummary) -> None:
+    """Tell the coordinators about the import's head changes (handlers/currency.announce_head_changes)."""
+    from handlers.currency import announce_head_changes as announce
+
+    if summary.head_changes:
+        await announce(context)
 
 
 MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR),))

@@ -4,7 +4,8 @@
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
   `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
-- "pc:<person id>" a person's card; "sc:<school id>[:<page>]" a school's card with its people as buttons;
+- "pc:<person id>" a person's card (how to reach them: directory/contact.py); "ct:<person id>" sends it as a
+  Telegram contact with a vCard; "sc:<school id>[:<page>]" a school's card with its people as buttons;
   "ss:<specialism id>" the system leaders in that specialism nearest the member.
 - `/sle SPECIALISM [PHASE] [AREA]` lists system leaders for a need, nearest first (to the member's own
   school when no area is given); "sp:<page>" pages through them (arguments in `context.browsing["sle_query"]`).
@@ -33,10 +34,12 @@ from core.reply import (
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from handlers.search_limits import check_search_allowed
-from directory import cards
+from directory import cards, succession
+from directory import query as understood
+from directory.contact import dial_phone, reach_of, vcard
 from directory import specialisms as spec_catalogue
-from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
-from handlers.manifest import Button, Command, Manifest
+from directory.search import Area, DirectoryIndex, Match, SleCandidate, sle_candidates
+from handlers.manifest import Button, Command, Inline, Location, Manifest
 from storage.members import Role
 
 PER_PAGE = 8
@@ -76,8 +79,23 @@ def _button_data(m: Match) -> str:
     return f"{prefix}:{m.id}"
 
 
+def _labels(matches: list[Match]) -> list[str]:
+    """Button labels; schools that share a name are told apart by town and URN ("St Mary's · Redcar · URN 1")."""
+    names: dict[str, int] = {}
+    for m in matches:
+        if m.kind == "school":
+            names[m.label.casefold()] = names.get(m.label.casefold(), 0) + 1
+    out = []
+    for m in matches:
+        label = _button_label(m)
+        if m.kind == "school" and names.get(m.label.casefold(), 0) > 1 and m.detail:
+            label = f"{label} · {m.detail.replace(', ', ' · ')}"
+        out.append(_fit(label))
+    return out
+
+
 def _results_page(query: str, matches: list[Match], page: int) -> tuple[Html, Any]:
-    items = [(_fit(_button_label(m)), _button_data(m)) for m in matches]
+    items = list(zip(_labels(matches), [_button_data(m) for m in matches], strict=True))
     pages = max(1, (len(items) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
     if all(m.near_miss for m in matches):
@@ -108,7 +126,7 @@ async def run_search(update: Update, context: BotContext, query: str) -> None:
     if index is None:
         await reply(update, context, t("The directory is still loading. Please try again in a moment."))
         return
-    matches = index.search(query, limit=MAX_RESULTS)
+    matches = understood.search(index, query, limit=MAX_RESULTS)
     context.browsing[QUERY_KEY] = query
     context.browsing["find_page"] = 0
     if not matches:
@@ -156,7 +174,7 @@ async def page_button(update: Update, context: BotContext) -> None:
     if not query or index is None:
         await edit(update, context, t("That search has expired. Please search again."))
         return
-    matches = index.search(query, limit=MAX_RESULTS)
+    matches = understood.search(index, query, limit=MAX_RESULTS)
     if not matches:
         await edit(update, context, _no_match_text(query))
         return
@@ -193,8 +211,11 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
         if person is None:
             await reply(update, context, t("That entry is no longer in the directory."))
             return
-        text = cards.person_card(person)
+        upcoming = await succession.upcoming_for_person(session, person.id, _today(context))
+        text = cards.person_card(person, upcoming)
         rows: list[list[tuple[str, str]]] = []
+        if reach_of(person).phone and dial_phone(reach_of(person).phone):
+            rows.append([(_("📇 Share contact"), f"ct:{person.id}")])
         if person.school_id is not None and person.school is not None:
             rows.append([(_fit(_("🏫 {school}").format(school=person.school.name)), f"sc:{person.school_id}")])
     if back:
@@ -223,7 +244,8 @@ async def _send_school(update: Update, context: BotContext, school_id: int, page
             await reply(update, context, t("That school is no longer in the directory."))
             return
         school, people = loaded
-        text = cards.school_card(school, len(people))
+        upcoming = await succession.upcoming_at_school(session, school_id, _today(context))
+        text = cards.school_card(school, people, upcoming)
         items = [(_fit(cards.person_button_label(p)), f"pc:{p.id}") for p in people]
     rows = paged_rows(items, page, PER_PAGE, f"sc:{school_id}") if items else []
     if back:
@@ -233,6 +255,73 @@ async def _send_school(update: Update, context: BotContext, school_id: int, page
         await edit(update, context, text, markup)
     else:
         await reply(update, context, text, markup)
+
+
+def _today(context: BotContext) -> Any:
+    from plans.terms import today
+
+    return today(context.services.settings.tz)
+
+
+async def share_contact_button(update: Update, context: BotContext) -> None:
+    """ct:<person id>: send the person as a Telegram contact (name, phone, and a vCard with role, school
+    and email) that the member can save or forward. Private chats, members only (the MANIFEST)."""
+    person_id = _callback_int(update)
+    if person_id is None or await not_in_private(update, context):
+        await answer(update)
+        return
+    if await _throttled(update, context):
+        return
+    async with context.services.session() as session:
+        person = await cards.load_person(session, person_id)
+        reach = reach_of(person) if person is not None else None
+        dial = dial_phone(reach.phone) if reach is not None else None
+        if person is None or reach is None or dial is None:
+            await answer(update, _("There is no phone number to share for this entry."), alert=True)
+            return
+        card = vcard(person, reach)
+        first = (person.first_name or person.full_name or "?")[:64]
+        last = (person.last_name if person.first_name else "")[:64]
+    await answer(update)
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_contact(chat.id, phone_number=dial, first_name=first, last_name=last or None,
+                                       vcard=card)
+
+
+async def location_shared(update: Update, context: BotContext) -> None:
+    """A shared location: the system leaders of the member's last /sle nearest to it, by the register's
+    grid (the location converted to OSGB36 easting/northing, directory/query.grid_point); without an
+    /sle before it, the nearest schools."""
+    message = update.effective_message
+    if message is None or message.location is None or await not_in_private(update, context):
+        return
+    index = _index(context)
+    if index is None:
+        await reply(update, context, t("The directory is still loading. Please try again in a moment."))
+        return
+    point = understood.grid_point(message.location.latitude, message.location.longitude)
+    if point is None:
+        await reply(update, context, t("That location is outside Great Britain's grid, so I cannot say what is "
+                                       "near it."))
+        return
+    if await _throttled(update, context):
+        return
+    saved = context.browsing.get(SLE_KEY)
+    if isinstance(saved, dict) and saved.get("spec"):
+        saved.update(area=None, point=list(point))
+        body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), None, 0, point)
+        await reply(update, context, body, markup)
+        return
+    near = sorted((s for s in index.schools if s.easting is not None and s.northing is not None),
+                  key=lambda s: (s.easting - point[0]) ** 2 + (s.northing - point[1]) ** 2)[:PER_PAGE]
+    if not near:
+        await reply(update, context, t("No school in the directory has a map position yet."))
+        return
+    rows = [[(_fit(f"🏫 {s.name} · {s.locality or s.local_authority or ''}".rstrip(" ·")), f"sc:{s.id}")]
+            for s in near]
+    await reply(update, context, t("Schools nearest you (for system leaders, send /sle with a need first, "
+                                   "then your location):"), keyboard(rows))
 
 
 # --- system leaders ------------------------------------------------------------------------------
@@ -257,9 +346,14 @@ def _sle_line(n: int, c: SleCandidate) -> Html:
 
 
 def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str | None, area: str | None,
-              page: int) -> tuple[Html, Any]:
-    origin = None if area else _own_school_id(context, index)
-    found = sle_candidates(index, spec, phase=phase, area=area, limit=SLE_MAX, origin_school_id=origin)
+              page: int, point: Any = None) -> tuple[Html, Any]:
+    origin = None if area or point else _own_school_id(context, index)
+    place: Area | None = None
+    if point:
+        place = Area(easting=float(point[0]), northing=float(point[1]), label=_("your location"))
+    elif area:
+        place = understood.resolve_place(index, area)
+    found = sle_candidates(index, spec, phase=phase, area=place or area, limit=SLE_MAX, origin_school_id=origin)
     what = spec_catalogue.label(spec)
     if phase:
         what = f"{what}, {cards.phase_label(phase).lower()}"
@@ -267,7 +361,7 @@ def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str 
         return t("No system leaders in the directory for {what} yet.", what=what), None
     pages = max(1, (len(found) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
-    resolved = index.resolve_area(area) if area else index.area_of_school(origin)
+    resolved = place if (area or point) else index.area_of_school(origin)
     if resolved is not None:
         head = t("System leaders for {what}, nearest {place} first:", what=what, place=resolved.label)
     elif area:
@@ -330,7 +424,8 @@ async def sle_page_button(update: Update, context: BotContext) -> None:
     if not isinstance(saved, dict) or index is None or not saved.get("spec"):
         await edit(update, context, t("That list has expired. Please ask again with /sle."))
         return
-    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page)
+    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page,
+                             saved.get("point"))
     await edit(update, context, body, markup)
 
 
@@ -356,6 +451,37 @@ async def _send_specialism_leaders(update: Update, context: BotContext, spec_id:
         await reply(update, context, body, markup)
 
 
+async def inline_query(update: Update, context: BotContext) -> None:
+    """`@bot name` in any chat: up to 10 cards the member can send there. Personal and never cached: what
+    one member may see is not kept for anyone else (strangers get an empty answer: Inline in the manifest)."""
+    from telegram import InlineQueryResultArticle, InputTextMessageContent
+
+    query = update.inline_query
+    if query is None:
+        return
+    index = _index(context)
+    text = " ".join((query.query or "").split())[:MAX_QUERY]
+    results: list[InlineQueryResultArticle] = []
+    if index is not None and len(text) >= 2 and await check_search_allowed(update, context):
+        matches = [m for m in understood.search(index, text, limit=10) if m.kind in ("person", "school")]
+        async with context.services.session() as session:
+            for m in matches:
+                if m.kind == "person":
+                    person = await cards.load_person(session, m.id)
+                    if person is None:
+                        continue
+                    card = cards.person_card(person)
+                else:
+                    loaded = await cards.load_school(session, m.id)
+                    if loaded is None:
+                        continue
+                    card = cards.school_card(loaded[0], loaded[1])
+                results.append(InlineQueryResultArticle(
+                    id=f"{m.kind[0]}{m.id}", title=_fit(m.label, 100), description=m.detail[:200] or None,
+                    input_message_content=InputTextMessageContent(card[:4096], parse_mode="HTML")))
+    await query.answer(results, cache_time=0, is_personal=True)
+
+
 MANIFEST = Manifest(
     "find",
     commands=(
@@ -369,8 +495,11 @@ MANIFEST = Manifest(
         Button("pc", person_button, Role.MEMBER, private=True),
         Button("sc", school_button, Role.MEMBER, private=True),
         Button("ss", specialism_button, Role.MEMBER, private=True),
+        Button("ct", share_contact_button, Role.MEMBER, private=True),
         Button("sp", sle_page_button, Role.MEMBER, private=True),
     ),
+    locations=(Location(location_shared, Role.MEMBER, private=True),),
+    inline=(Inline(inline_query, Role.MEMBER),),
     # Plain text reaches the search last, through the router (Features.route_text), after every conversation.
     search=search_text,
 )

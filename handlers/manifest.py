@@ -22,6 +22,9 @@ A feature module (handlers/find.py, handlers/progress_chat.py …) ends with one
 - `Upload(callback, role)`: a document sent to the bot.
 - `Job(name, callback, daily=time | every=timedelta)`: scheduled work (time zone from settings).
 - `search`: what a member's plain text means when nothing else took it.
+- `Inline(callback, role)`: inline queries (`@bot text` in any chat). Refused ones are answered with an
+  empty, personal, uncached list, so a stranger sees nothing and no one sees another's results.
+- `Location(callback, role, private=False)`: a location the user shares (a message with a map pin).
 
 `private=True` marks anything that shows personal data: refused in group chats.
 
@@ -50,6 +53,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -140,6 +144,19 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Inline:
+    callback: Callback
+    role: Role
+
+
+@dataclass(frozen=True)
+class Location:
+    callback: Callback
+    role: Role
+    private: bool = False
+
+
+@dataclass(frozen=True)
 class Manifest:
     name: str
     commands: tuple[Command, ...] = ()
@@ -149,6 +166,8 @@ class Manifest:
     uploads: tuple[Upload, ...] = ()
     jobs: tuple[Job, ...] = ()
     search: Callback | None = None
+    inline: tuple[Inline, ...] = ()
+    locations: tuple[Location, ...] = ()
 
 
 # --- refusing -------------------------------------------------------------------------------------
@@ -224,6 +243,30 @@ def guard(callback: Callback, role: Role, private: bool, what: str, *, ends: obj
             update_log.note_outcome("refused")
             await refuse(update, context, role, private, what)
             return ends
+        return await callback(update, context)
+
+    guarded.required_role = role  # type: ignore[attr-defined]
+    return guarded
+
+
+def guard_inline(callback: Callback, role: Role) -> Callback:
+    """An inline-query handler behind its role. Refused: an empty answer, personal and not cached, so
+    Telegram shows nothing and keeps nothing (a refusal that fails to send changes nothing either)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        try:
+            ok = allowed(update, context, role, False)
+        except Exception:  # noqa: BLE001 - any doubt refuses
+            log.exception("access check failed")
+            ok = False
+        if not ok:
+            if update.inline_query is not None:
+                try:
+                    await update.inline_query.answer([], cache_time=0, is_personal=True)
+                except TelegramError as exc:
+                    log.warning("could not answer an inline query: %s", exc.__class__.__name__)
+            return None
         return await callback(update, context)
 
     guarded.required_role = role  # type: ignore[attr-defined]
@@ -441,7 +484,7 @@ class Features:
         1. each feature's commands and buttons;
         2. conversations, so that their typed answers are theirs before the plain-text router sees them
            (a command that is not a conversation step passes through them to 1);
-        3. uploaded files;
+        3. uploaded files, inline queries and shared locations;
         4. the plain-text router: a one-off question's answer, else the search;
         5. fallbacks: /cancel with nothing to cancel, unknown commands, old buttons (handlers/access.py)."""
         for manifest in self.manifests:
@@ -460,6 +503,12 @@ class Features:
             for upload in manifest.uploads:
                 application.add_handler(MessageHandler(filters.Document.ALL, guard(
                     upload.callback, upload.role, False, "document")))
+        for manifest in self.manifests:
+            for inline in manifest.inline:
+                application.add_handler(InlineQueryHandler(guard_inline(inline.callback, inline.role)))
+            for location in manifest.locations:
+                application.add_handler(MessageHandler(filters.LOCATION, guard(
+                    location.callback, location.role, location.private, "location")))
         application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,
                                                guard(self.route_text, Role.STRANGER, False, "text")))
 

@@ -4,6 +4,8 @@ Who is registering (me / the school / the trust / the partnership office) → th
 (fuzzy pick from the directory, or a new school by name) → start date (UK formats) → which apply (toggle
 buttons, then Done) → support wanted (toggle specialisms or type them, then Done) → confirm → stored.
 The coordinators are told at once, with the top buddy suggestions (handlers.buddy.announce_appointment).
+A member's registration for anyone but themselves waits for a coordinator's confirm (directory/integrity.py);
+"nhr:PERSON" starts the flow filled in from a register import's head change (handlers/directory_upload.py).
 
 Callback data: nhw:self|school|trust|office  nhm:0 (use my entry)  nhs:SCHOOL_ID | nhs:new
                nhf:0-3 | nhf:done  nhk:INDEX | nhk:done  nhc:save | nhc:x
@@ -26,6 +28,7 @@ from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, t
 from directory import appointments as ap
+from directory import integrity
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply
@@ -330,15 +333,18 @@ async def save(update: Update, context: BotContext) -> int:
         return END
     flags = draft.get("flags", {})
     member = context.member
+    values: dict[str, Any] = dict(
+        first_name=draft.get("first", ""), last_name=draft["last"], title=draft.get("title"),
+        start_date=dt.date.fromisoformat(draft["start"]), school_id=draft.get("school_id"),
+        new_school_name=draft.get("school_label") if draft.get("school_id") is None else None,
+        person_id=draft.get("person_id"), needs=draft.get("needs", []), relation=draft["who"],
+        **{k: bool(flags.get(k)) for k in FLAGS_ORDER})
+    if not _own_change(context, draft):
+        return await _propose(update, context, values, draft)
     try:
         async with context.services.session() as session:
             registration = await ap.register_appointment(
-                session, actor_id=member.telegram_id if member else None, first_name=draft.get("first", ""),
-                last_name=draft["last"], title=draft.get("title"), start_date=dt.date.fromisoformat(draft["start"]),
-                school_id=draft.get("school_id"),
-                new_school_name=draft.get("school_label") if draft.get("school_id") is None else None,
-                person_id=draft.get("person_id"), needs=draft.get("needs", []), relation=draft["who"],
-                **{k: bool(flags.get(k)) for k in FLAGS_ORDER})
+                session, actor_id=member.telegram_id if member else None, **values)
             appointment_id, created = registration.appointment.id, registration.created
     except ap.MatchError as exc:
         await answer(update, str(exc), alert=True)
@@ -353,6 +359,70 @@ async def save(update: Update, context: BotContext) -> int:
 
     await announce_appointment(context, appointment_id)
     return END
+
+
+def _own_change(context: BotContext, draft: dict[str, Any]) -> bool:
+    """Coordinators' registrations, and a member's own (their entry, or themselves before they have one),
+    apply at once; a member's for anyone else waits for a coordinator (directory/integrity.py)."""
+    member = context.member
+    if member is None:
+        return False
+    if member.role >= Role.COORDINATOR:
+        return True
+    if draft.get("person_id") is not None:
+        return draft["person_id"] == member.person_id
+    return draft.get("who") == "self" and member.person_id is None
+
+
+async def _propose(update: Update, context: BotContext, values: dict[str, Any], draft: dict[str, Any]) -> int:
+    from handlers.buddy import tell_coordinators
+
+    member = context.member
+    actor = member.telegram_id if member else None
+    text = summary(draft)
+    async with context.services.session() as session:
+        change = await integrity.propose_appointment(session, actor, values, _plain(text))
+        change_id = change.id
+    context.user_data.pop(DRAFT, None)
+    await answer(update, _("Sent"))
+    await edit(update, context, Html(text + "\n\n" + t(
+        "Sent to the partnership office to confirm: an appointment for someone else waits for a coordinator. "
+        "Nothing has changed in the directory yet.")))
+    who = member.display_name if member and member.display_name else str(actor)
+    await tell_coordinators(context, Html(bold(_("Please confirm a new-head registration")) + "\n" + t(
+        "Registered by {who}:", who=who) + "\n" + text),
+        keyboard([[(_("Confirm"), f"ecd:y:{change_id}"), (_("Reject"), f"ecd:n:{change_id}")]]))
+    return END
+
+
+def _plain(html: str) -> str:
+    import html as html_lib
+    import re
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+async def start_from_register(update: Update, context: BotContext) -> int:
+    """nhr:PERSON — "New head at X (from the register): register for a buddy?": /newhead with the name and
+    school filled in from the register; the coordinator gives the start date and the rest."""
+    data = (update.callback_query.data or "") if update.callback_query else ""
+    value = data.split(":")[-1]
+    async with context.services.session() as session:
+        person = await session.get(Person, int(value)) if value.isdigit() else None
+        school = await session.get(School, person.school_id) if person is not None and person.school_id else None
+        if person is None or school is None:
+            await answer(update, _("That entry is no longer in the directory."), alert=True)
+            return END
+        context.user_data[DRAFT] = {
+            "flags": {"new_to_headship": True}, "needs": [], "who": "office", "person_id": person.id,
+            "name": person.full_name, "title": person.title, "first": person.first_name, "last": person.last_name,
+            "school_id": school.id, "school_label": school.name}
+        name, school_name = person.full_name, school.name
+    await answer(update)
+    await reply(update, context, Html(bold(_("Register a new headteacher")) + "\n" + t(
+        "{name} at {school}, from the register.", name=name, school=school_name) + "\n" + t(
+        "When do they start? For example: 1/9/25, 1 September 2025 or September.")))
+    return START
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -382,7 +452,8 @@ MANIFEST = Manifest(
     conversations=(Conversation(
         "newhead",
         entry=(Command("newhead", start, Role.MEMBER, N_("register a new headteacher's appointment"),
-                       private=True),),
+                       private=True),
+               Button("nhr", start_from_register, Role.COORDINATOR)),
         states={
             WHO: (Button("nhw", choose_who, Role.MEMBER),),
             NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),

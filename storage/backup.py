@@ -151,6 +151,15 @@ def _from_json(value: Any, type_: TypeEngine[Any] | None) -> Any:
 
 # --- backup -------------------------------------------------------------------------------------
 
+# Not data: the directory change counter (storage.directory.DirectoryVersion) is kept by triggers. It is
+# neither saved nor replaced, so a restore moves it on (its own writes bump it) and a running bot notices.
+NOT_BACKED_UP = frozenset({"directory_version"})
+
+
+def _data_tables() -> list[Table]:
+    return [tbl for tbl in Base.metadata.sorted_tables if tbl.name not in NOT_BACKED_UP]
+
+
 async def backup(engine: AsyncEngine, path: str | Path) -> Summary:
     """Write every table to `path` (replaced only when the new file is complete)."""
     path = Path(path)
@@ -174,7 +183,7 @@ async def backup(engine: AsyncEngine, path: str | Path) -> Summary:
             except OSError as exc:
                 raise BackupError(f"cannot write {path}: {exc.strerror or exc}") from None
             with zf:
-                for tbl in Base.metadata.sorted_tables:
+                for tbl in _data_tables():
                     dump = TableDump(tbl.name, [c.name for c in tbl.columns])
                     digest = hashlib.sha256()
                     with zf.open(f"tables/{tbl.name}.jsonl", "w") as out:
@@ -302,7 +311,7 @@ async def _table_names(conn: AsyncConnection) -> set[str]:
 async def database_has_data(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         existing = await _table_names(conn)
-        for tbl in Base.metadata.sorted_tables:
+        for tbl in _data_tables():
             if tbl.name in existing and (await conn.execute(select(func.count()).select_from(tbl))).scalar_one():
                 return True
     return False
@@ -342,7 +351,7 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             unknown = [d.name for d in manifest.tables if d.name not in existing]
             if unknown:
                 raise BackupError(f"the database has no table {unknown[0]}")
-            for tbl in reversed(Base.metadata.sorted_tables):
+            for tbl in reversed(_data_tables()):
                 if tbl.name in existing:
                     await conn.execute(tbl.delete())
             for dump in manifest.tables:

@@ -28,6 +28,8 @@ class Appointment(Timestamps, Base):
     reported_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id
     reporter_relation: Mapped[str] = mapped_column(String(20), default="self")  # self|school|trust|office
     status: Mapped[str] = mapped_column(String(20), default="open")  # open|matched|closed
+    # The day the post changed hands (directory/succession.py); None while the start date is ahead.
+    took_effect: Mapped[dt.date | None] = mapped_column(Date)
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     school: Mapped[School | None] = relationship()

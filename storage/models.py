@@ -2,7 +2,16 @@
 
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
-from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
+from storage.directory import (
+    DESIGNATIONS,
+    PHASES,
+    DirectoryVersion,
+    EntryChange,
+    Person,
+    School,
+    Specialism,
+    person_specialism,
+)
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (
                            Action,
@@ -18,6 +27,6 @@ from storage.plans import (
 
 __all__ = [
     "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
+    "CheckIn", "DESIGNATIONS", "DirectoryVersion", "EntryChange", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
     "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
 ]

@@ -44,11 +44,14 @@ async def empty_database(like_url: str, tmp_path: Path) -> AsyncIterator[str]:
 
 
 async def snapshot(engine: AsyncEngine, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, ordered by primary key."""
+    """Every row of every table, ordered by primary key (not the directory change counter, which is no data:
+    storage.backup.NOT_BACKED_UP)."""
+    from storage.backup import NOT_BACKED_UP
+
     out = {}
     async with engine.connect() as conn:
         for tbl in Base.metadata.sorted_tables:
-            if tbl.name in skip:
+            if tbl.name in skip or tbl.name in NOT_BACKED_UP:
                 continue
             order = list(tbl.primary_key.columns) or list(tbl.columns)
             out[tbl.name] = [tuple(r) for r in (await conn.execute(select(tbl).order_by(*order))).all()]

@@ -79,6 +79,12 @@ class ChatDriver:
         file_id = self.request.add_file(data)
         return await self._process(self.factory.document(file_id, filename, len(data), user, caption, chat))
 
+    async def inline(self, query: str, user: int) -> list[Sent]:
+        return await self._process(self.factory.inline_query(query, user))
+
+    async def location(self, latitude: float, longitude: float, user: int) -> list[Sent]:
+        return await self._process(self.factory.location(latitude, longitude, user))
+
     def to(self, chat_id: int) -> list[Sent]:
         """Everything sent to one chat so far."""
         return [s for s in self.request.calls if s.chat_id == chat_id]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from directory import appointments as ap
-from directory import synthetic
+from directory import succession, synthetic
 from directory.matching import score
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
@@ -52,8 +52,9 @@ async def test_register_adds_the_new_head_and_updates_on_a_second_report(session
     async with sessionmaker.begin() as session:
         first = await register(session, school_id)
         assert first.created
-        assert first.person.is_head and first.person.school_id == school_id
-        assert first.person.headship_start == START
+        # Starting in September: until then the new head holds no post (directory/succession.py).
+        assert not first.person.is_head and first.person.school_id is None
+        assert first.appointment.took_effect is None
         assert first.appointment.status == "open" and first.appointment.needs == ["send", "pupil premium"]
         assert first.appointment.reporter_relation == "school" and first.appointment.reported_by == 1001
     async with sessionmaker.begin() as session:
@@ -69,6 +70,18 @@ async def test_register_adds_the_new_head_and_updates_on_a_second_report(session
         assert await audits(session, "appointment.create") == 1
         assert await audits(session, "appointment.update") == 1
         assert await audits(session, "person.create") == 1
+    async with sessionmaker.begin() as session:
+        outgoing = await succession.current_heads(session, school_id)
+        assert len(outgoing) == 1
+        handovers = await succession.apply_due(session, dt.date(2025, 9, 3))
+        assert [h.head.id for h in handovers] == [first.person.id]
+        assert [p.id for p in handovers[0].outgoing] == [outgoing[0].id]
+    async with sessionmaker() as session:
+        head = await session.get(Person, first.person.id)
+        assert head.is_head and head.school_id == school_id and head.headship_start == dt.date(2025, 9, 3)
+        old = await session.get(Person, outgoing[0].id)
+        assert old.status == "former" and not old.is_head and old.left_on == dt.date(2025, 9, 3)
+        assert await audits(session, "person.former_head") == 1
 
 
 async def test_register_promotes_an_existing_deputy_and_can_add_a_new_school(sessionmaker) -> None:
@@ -76,7 +89,7 @@ async def test_register_promotes_an_existing_deputy_and_can_add_a_new_school(ses
     deputy = next(p for p in directory.people if not p.is_head)
     async with sessionmaker.begin() as session:
         reg = await register(session, school_ids[deputy.school_id], first_name=deputy.first_name,
-                             last_name=deputy.last_name)
+                             last_name=deputy.last_name, start_date=TODAY)
         assert reg.person.id == person_ids[deputy.id]
         assert reg.person.is_head and reg.person.job_title == "Headteacher"
     async with sessionmaker.begin() as session:
@@ -84,7 +97,7 @@ async def test_register_promotes_an_existing_deputy_and_can_add_a_new_school(ses
         school = await session.get(School, reg.appointment.school_id)
         assert school is not None and school.name == "Castle Free School"
         assert await audits(session, "school.create") == 1
-        assert await audits(session, "person.update") == 1
+        assert await audits(session, "appointment.effective") == 1  # the deputy's post changed today
 
 
 async def test_candidates_are_built_in_bulk_from_the_directory(sessionmaker) -> None:

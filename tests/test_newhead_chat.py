@@ -113,7 +113,12 @@ async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, di
                  "For the school"):
         assert part in summary.replace("&amp;", "&"), (part, summary)
     sent = await chat.press("nhc:save", user=users.member)
-    assert any("Saved" in s.text for s in sent)
+    # For someone else: it waits for a coordinator (directory/integrity.py), and nothing changes until then.
+    assert any("waits for a coordinator" in s.text for s in sent)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
+    confirm = next(d for _l, d in chat.to(users.coordinator)[-1].buttons if d.startswith("ecd:y:"))
+    await chat.press(confirm, user=users.coordinator)
 
     async with sessionmaker() as session:
         appointment = (await session.scalars(select(Appointment))).one()
@@ -123,7 +128,9 @@ async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, di
         assert appointment.reporter_relation == "school" and appointment.reported_by == users.member
         assert appointment.school_id == school.id
         person = await session.get(Person, appointment.person_id)
-        assert (person.title, person.first_name, person.last_name, person.is_head) == ("Ms", "Priya", "Okafor", True)
+        # Head from 1 September, not before (directory/succession.py).
+        assert (person.title, person.first_name, person.last_name, person.is_head) == ("Ms", "Priya", "Okafor", False)
+        assert appointment.took_effect is None
         assert await session.scalar(select(func.count()).select_from(AuditEntry)
                                     .where(AuditEntry.action == "appointment.create")) == 1
     # The coordinators (coordinator and admin) are told at once, with suggestions and buttons.
@@ -167,7 +174,8 @@ async def test_register_myself_at_a_new_school(chat: ChatDriver, users: Users, d
         school = await session.get(School, appointment.school_id)
         assert school.name == "Zzyzx Riverside <Free> School"
         person = await session.get(Person, deputy_id)
-        assert person.is_head and person.school_id == school.id and person.full_name == deputy_name
+        # Starting in September: until then they keep their post.
+        assert not person.is_head and appointment.took_effect is None and person.full_name == deputy_name
         assert appointment.reporter_relation == "self"
 
 

@@ -45,28 +45,29 @@ def button(sent: list, predicate: Callable[[str, str], bool]) -> str:
 
 async def test_newhead_carries_on_after_a_restart(db_url: str,
                                                   sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    # A coordinator: a member's registration for someone else would wait for a confirm (directory/integrity.py).
     await add_members(sessionmaker)
     async with sessionmaker.begin() as session:
         session.add(School(urn="123456", name="Hillside Primary School", phase="primary", locality="Riverton"))
     async with running_bot(db_url) as chat:
-        await chat.send("/newhead", user=USERS.member)
-        await chat.press("nhw:school", user=USERS.member)
-        await chat.send("Ms Priya Okafor", user=USERS.member)
-        sent = await chat.send("Hillside Primary", user=USERS.member)
+        await chat.send("/newhead", user=USERS.coordinator)
+        await chat.press("nhw:school", user=USERS.coordinator)
+        await chat.send("Ms Priya Okafor", user=USERS.coordinator)
+        sent = await chat.send("Hillside Primary", user=USERS.coordinator)
         await chat.press(button(sent, lambda _label, data: data.startswith("nhs:") and data != "nhs:new"),
-                         user=USERS.member)
+                         user=USERS.coordinator)
     # The bot restarts. The user answers the question they were asked before it went down.
     async with running_bot(db_url) as chat:
-        sent = await chat.send("1 Sept 2026", user=USERS.member)
+        sent = await chat.send("1 Sept 2026", user=USERS.coordinator)
         assert "1 Sept 2026" in sent[-1].text
-        sent = await chat.press("nhf:done", user=USERS.member)
-        sent = await chat.press(button(sent, lambda label, _data: "Done" in label), user=USERS.member)
+        sent = await chat.press("nhf:done", user=USERS.coordinator)
+        sent = await chat.press(button(sent, lambda label, _data: "Done" in label), user=USERS.coordinator)
         assert "Ms Priya Okafor" in sent[-1].text and "Hillside Primary School" in sent[-1].text
-        sent = await chat.press("nhc:save", user=USERS.member)
+        sent = await chat.press("nhc:save", user=USERS.coordinator)
         assert any("Saved" in s.text for s in sent)
     async with sessionmaker() as session:
         appointment = (await session.scalars(select(Appointment))).one()
-        assert appointment.reported_by == USERS.member and str(appointment.start_date) == "2026-09-01"
+        assert appointment.reported_by == USERS.coordinator and str(appointment.start_date) == "2026-09-01"
 
 
 async def test_guided_update_carries_on_after_a_restart(db_url: str,
