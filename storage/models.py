@@ -10,6 +10,7 @@ from storage.directory import (
                            Specialism,
                            person_specialism,
 )
+from storage.desk import AccessRequestCopy, ButtonUse, DeskState
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (
                            Action,
@@ -24,7 +25,8 @@ from storage.plans import (
 )
 
 __all__ = [
-    "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
-    "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
+    "AccessRequest", "AccessRequestCopy", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState",
+    "BuddyMatch", "ButtonUse", "CheckIn", "DESIGNATIONS", "DeskState", "Holiday", "Member", "PHASES", "Person", "Plan",
+    "PlanCoordinator", "PlanMeeting", "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism",
+    "Throttle", "person_specialism",
 ]
