@@ -23,6 +23,7 @@ FEATURES = (
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",
+    "handlers.desk",
     "handlers.plan_upload",
     "handlers.directory_upload",
     "handlers.uploads",

@@ -277,7 +277,7 @@ async def decide_request(update: Update, context: BotContext, request_id: int, a
     async with context.services.session() as session:
         request = await session.get(AccessRequest, request_id)
         if request is None or request.status != "pending":
-            await answer(update, _("Already done: that request has already been decided."), alert=True)
+            await answer(update, _("That request has already been decided."), alert=True)
             return False
         requests.close(request, "approved" if approve else "rejected", actor.telegram_id)
         applicant = request.telegram_id

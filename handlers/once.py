@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def already_done_text() -> str:
-    return _("Already done: that button has been used. Nothing was changed.")
+    return _("That is already done: this button has been used once. Nothing was changed.")
 
 
 def once(callback: Callback) -> Callback:
