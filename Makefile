@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 E2E_DIR := tests/e2e_server
 
-.PHONY: install run console test bench locales clean
+.PHONY: install run console demo test bench locales clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PartnerBot needs Python 3.11 or newer")'
@@ -28,6 +28,11 @@ run: install
 console: install
 	@$(BIN)/partnerbot console
 
+# A whole partnership day, scripted (docs/demo-day.txt), on a fresh demo database of its own.
+demo: install
+	@rm -rf .demo && mkdir -p .demo
+	@DATABASE_URL=sqlite:///.demo/demo.db CONSOLE_FILES_DIR=.demo/files $(BIN)/partnerbot console < docs/demo-day.txt
+
 test: install
 	@if [ -f $(E2E_DIR)/package-lock.json ] && command -v npm >/dev/null 2>&1; then \
 		(cd $(E2E_DIR) && npm ci --silent --no-audit --no-fund >/dev/null); fi
@@ -43,4 +48,4 @@ locales: $(STAMP)
 	@$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages >/dev/null 2>&1
 
 clean:
-	rm -rf $(VENV) .pytest_cache console-files
+	rm -rf $(VENV) .pytest_cache console-files .demo

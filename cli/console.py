@@ -29,6 +29,7 @@ HELP = """Console commands (everything else is sent to the bot as a message):
   :later DAYS       move the clock on by DAYS days (to see check-ins and reminders fall due)
   :run JOB          run a scheduled job now: checkins, reminders, digest (or a job's full name)
   :file PATH [CAPTION]   send a file to the bot, as a user uploading a document
+  # TEXT            a comment (scripts narrate with these); not sent
   :help             this help
   :quit             leave (Ctrl-D works too)"""
 
@@ -94,7 +95,8 @@ class Renderer:
             mark = f" [{len(sent.buttons)} buttons: :as {to} to press them]" if sent.buttons else ""
             self.print(f"  ↪ (to {who}) " + self.readable(sent.text).replace("\n", "\n    ") + mark)
             return
-        self.buttons = []
+        if sent.buttons:  # a message without buttons leaves the last ones pressable
+            self.buttons = []
         self.render(sent, kept.message if kept else None,
                     "bot (edited)>" if sent.method == "editMessageText" else "bot>")
 
@@ -124,6 +126,10 @@ class Renderer:
         for kept in waiting:
             kept.seen = True
             self.render(kept.sent, kept.message, "bot>")
+        if not waiting:  # nothing new: the buttons of their last message with buttons stay pressable
+            last = next((k for k in reversed(self.kept.get(user_id, [])) if k.sent.buttons), None)
+            if last is not None:
+                self.buttons = [(label, data, last.message) for label, data in last.sent.buttons]
 
     def inbox(self) -> None:
         """The current user's messages that still have buttons, and who else has messages waiting."""
@@ -195,6 +201,8 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
                 line = line.strip()
                 if not line:
                     continue
+                if line.startswith("#"):
+                    continue  # a script's narration (printed above as it was read), not sent to the bot
                 if line in {":quit", ":q", ":exit"}:
                     break
                 if line == ":help":

@@ -171,7 +171,7 @@ async def newheads_part(context: BotContext, session: AsyncSession) -> tuple[Htm
         suggestions = await ap.propose(session, appointment.id, SUGGESTIONS, ap.rules_from(context.services.settings),
                                        _today(context))
         if suggestions:
-            lines.append(buddy.suggestion_lines(suggestions))
+            lines += [Html(f"   – {bold(s.name)}: {italic(s.reason_text)}") for s in suggestions]
             rows += buddy.suggestion_buttons(appointment.id, suggestions)
         else:
             lines.append(esc(_("No suitable buddy is free in the directory at present.")))
