@@ -104,18 +104,20 @@ def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
         lines.append(Html(f"• {esc(section.title or _('(untitled)'))} — {len(section.actions)}"))
     if len(parsed.sections) > 15:
         lines.append(esc("…"))
-    lines.append(t("Owners: {linked} of {total} matched to the directory.", linked=summary.owners_linked,
-                   total=summary.owners))
+    lines.append(fill(ngettext("Owners: {linked} of {total} matched to the directory.",
+                               "Owners: {linked} of {total} matched to the directory.", summary.owners),
+                      linked=summary.owners_linked, total=summary.owners))
     if summary.unlinked_names:
         lines.append(t("Kept as text: {names}", names=", ".join(summary.unlinked_names[:12])))
     if summary.ambiguous_names:
         lines.append(t("More than one person could be: {names}", names=", ".join(summary.ambiguous_names[:12])))
     if summary.updates:
         terms = ", ".join(term_label(x, short=True) for x in summary.terms)
-        lines.append(t("{n} RAG ratings from the plan's term columns ({terms}).", n=summary.updates, terms=terms))
+        lines.append(fill(ngettext("{n} RAG rating from the plan's term columns ({terms}).",
+                                   "{n} RAG ratings from the plan's term columns ({terms}).", summary.updates),
+                          n=summary.updates, terms=terms))
     if summary.same_title_plan_id:
-        lines.append(t("⚠️ A plan with this title already exists (number {n}); importing adds another.",
-                       n=summary.same_title_plan_id))
+        lines.append(t("⚠️ A plan with this title already exists; importing adds another."))
     if summary.warnings:
         lines.append(bold(_("Warnings")))
         for warning in summary.warnings[:MAX_WARNINGS]:
@@ -153,10 +155,12 @@ async def confirm_import(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         summary = await save_plan(session, parsed, actor)
-    await edit(update, context, t("Imported plan {n}: {title} — {sections} sections, {actions} actions, {updates} "
-                                  "RAG ratings. Send /plan to see it, /meetings to set its meeting dates.",
-                                  n=summary.plan_id, title=summary.title, sections=summary.sections,
-                                  actions=summary.actions, updates=summary.updates))
+    counts = ", ".join((
+        ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
+        ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
+        ngettext("{n} RAG rating", "{n} RAG ratings", summary.updates).format(n=summary.updates)))
+    await edit(update, context, t("Imported the plan {title}: {counts}. Send /plan to see it, /meetings to set its "
+                                  "meeting dates.", title=summary.title, counts=counts))
 
 
 async def cancel_import(update: Update, context: BotContext) -> None:
