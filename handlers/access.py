@@ -345,6 +345,10 @@ async def grant(update: Update, context: BotContext) -> None:
                                        "(ROLE is one of {roles}).", roles=valid))
         return
     target = _telegram_id(args[0]) if len(args) == 2 else None
+    if target is None and len(args) == 2 and args[0].isdigit():  # "²", or past Telegram's ids
+        await reply(update, context, t("Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> "
+                                       "(ROLE is one of {roles}).", roles=valid))
+        return
     if target is not None:
         async with context.services.session() as session:
             await _grant(context, session, [target], role)
