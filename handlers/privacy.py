@@ -307,7 +307,7 @@ async def erase_command(update: Update, context: BotContext) -> None:
                                        "who I found and ask you to confirm."))
         return
     person_id = _parse_id(text) if len(args) == 1 else None
-    if person_id is None and text.isascii() and text.isdigit():
+    if person_id is None and text.isdigit():  # "²", or past the database's ids
         await reply(update, context, t("Usage: /erase NAME, for example <code>/erase Draycott</code>."))
         return
     if person_id is None:
