@@ -31,6 +31,7 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Job, Manifest
+from handlers.once import once
 from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from plans import progress
 from plans import reminders as rem
@@ -341,25 +342,25 @@ async def meetings(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         answer_text = await _meetings_change(session, context.args or [], actor)
-    await reply(update, context, answer_text)
+    markup = None
+    if isinstance(answer_text, MeetingInPast):
+        markup = keyboard([[(_("Add it anyway"), f"mtp:{answer_text.plan_id}:{answer_text.day:%Y%m%d}")]])
+    await reply(update, context, answer_text, markup)
 
 
 async def _meetings_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
     plans = list(await progress.active_plans(session))
     if not plans:
         return t("There is no action plan yet.")
-    if args and args[0].lower() == "add" and len(args) >= 2:
-        day = parse_day(args[1])
-        number = int(args[2]) if len(args) > 2 and _digits(args[2]) else (1 if len(plans) == 1 else 0)
-        if day is None or not 1 <= number <= len(plans):
-            return _meetings_usage(len(plans))
-        plan = plans[number - 1]
-        meeting = PlanMeeting(plan_id=plan.id, date=day)
-        session.add(meeting)
-        await session.flush()
-        audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
-        return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
-                 "before.", plan=plan.title, date=format_date(day))
+    if args and args[0].lower() == "add":
+        checked = await _meeting_to_add(plans, args[1:], to_local_date(clock.now(), LONDON))
+        if isinstance(checked, str):
+            return Html(checked)
+        plan, day, passed = checked
+        if passed:
+            return MeetingInPast(t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day),
+                                   plan=plan.title), plan.id, day)
+        return await add_meeting(session, plan, day, actor)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
         meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
         if meeting is None:
@@ -383,6 +384,73 @@ async def _meetings_change(session: AsyncSession, args: list[str], actor: int | 
     return Html("\n".join(lines))
 
 
+class MeetingInPast(Html):
+    """The answer to a meeting date that has passed: a question, with the plan and day for its button."""
+
+    plan_id: int
+    day: dt.date
+
+    def __new__(cls, text: str, plan_id: int, day: dt.date) -> MeetingInPast:
+        made = super().__new__(cls, text)
+        made.plan_id, made.day = plan_id, day
+        return made
+
+
+async def _meeting_to_add(plans: list[Plan], args: list[str], today: dt.date
+                          ) -> tuple[Plan, dt.date, bool] | str:
+    """What `/meetings add DATE [PLAN]` asks for, or what was wrong with it, said plainly."""
+    if not args:
+        return t("Which date? For example <code>/meetings add 12/03/2026</code>.")
+    day = parse_day(args[0])
+    if day is None:
+        if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}", args[0]):
+            return t("{text} is not a date. Nothing was changed.", text=args[0][:20])
+        return t("I could not read “{text}” as a date: write it like 12/03/2026. Nothing was changed.",
+                 text=args[0][:20])
+    if len(args) > 2:
+        return _meetings_usage(len(plans))
+    if len(args) == 1:
+        if len(plans) > 1:
+            return t("Which plan? Add its number from /meetings, for example <code>/meetings add {date} 2</code>.",
+                     date=args[0][:20])
+        number = 1
+    else:
+        if not _digits(args[1]) or len(args[1]) > 6 or not 1 <= int(args[1]) <= len(plans):
+            return fill(ngettext("There is no plan {number}: there is {n} plan, number 1.",
+                                 "There is no plan {number}: the plans are numbered 1 to {n}, as in /meetings.",
+                                 len(plans)), number=args[1][:10], n=len(plans))
+        number = int(args[1])
+    return plans[number - 1], day, day < today
+
+
+async def add_meeting(session: AsyncSession, plan: Plan, day: dt.date, actor: int | None) -> Html:
+    meeting = PlanMeeting(plan_id=plan.id, date=day)
+    session.add(meeting)
+    await session.flush()
+    audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
+    return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
+             "before.", plan=plan.title, date=format_date(day))
+
+
+async def add_past_meeting(update: Update, context: BotContext) -> None:
+    """mtp:PLAN:YYYYMMDD — "add it anyway" for a meeting date that has passed."""
+    parts = ((update.callback_query.data if update.callback_query else "") or "").split(":")
+    try:
+        plan_id, day = int(parts[1]), dt.datetime.strptime(parts[2], "%Y%m%d").date()
+    except (IndexError, ValueError):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            await answer(update, _("That plan is no longer available."), alert=True)
+            return
+        text = await add_meeting(session, plan, day, actor)
+    await answer(update)
+    await edit(update, context, text)
+
+
 def _meetings_usage(plans: int) -> Html:
     if plans > 1:
         return t("Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
@@ -404,8 +472,13 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
               "day); remove with <code>/holidays remove ID</code>. No reminders go out in holidays.")
     if args and args[0].lower() == "add" and len(args) >= 3:
         start, end = parse_day(args[1]), parse_day(args[2])
-        if start is None or end is None or end < start:
-            return usage
+        for text, day in ((args[1], start), (args[2], end)):
+            if day is None:
+                return t("{text} is not a date (write it like 27/10/2025). Nothing was changed.", text=text[:20])
+        assert start is not None and end is not None
+        if end < start:
+            return t("The end ({end}) is before the start ({start}). Nothing was changed.", end=format_date(end),
+                     start=format_date(start))
         label = " ".join(args[3:])[:100]
         holiday = Holiday(start=start, end=end, label=label)
         session.add(holiday)
@@ -444,7 +517,8 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button("chs", chase_plan, Role.COORDINATOR),
-        Button("chr", send_chase, Role.COORDINATOR),
+        Button("chr", once(send_chase), Role.COORDINATOR),
+        Button("mtp", once(add_past_meeting), Role.COORDINATOR),
         Button("dg", digest_plan, Role.COORDINATOR),
         Button("dgh", digest_plan, Role.COORDINATOR),
     ),
