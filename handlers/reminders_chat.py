@@ -342,9 +342,7 @@ async def meetings(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         answer_text = await _meetings_change(session, context.args or [], actor)
-    markup = None
-    if isinstance(answer_text, MeetingInPast):
-        markup = keyboard([[(_("Add it anyway"), f"mtp:{answer_text.plan_id}:{answer_text.day:%Y%m%d}")]])
+    markup = keyboard(answer_text.rows) if isinstance(answer_text, WithButtons) and answer_text.rows else None
     await reply(update, context, answer_text, markup)
 
 
@@ -358,8 +356,8 @@ async def _meetings_change(session: AsyncSession, args: list[str], actor: int | 
             return Html(checked)
         plan, day, passed = checked
         if passed:
-            return MeetingInPast(t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day),
-                                   plan=plan.title), plan.id, day)
+            return WithButtons(t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day),
+                                 plan=plan.title), [[(_("Add it anyway"), f"mtp:{plan.id}:{day:%Y%m%d}")]])
         return await add_meeting(session, plan, day, actor)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
         meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
@@ -370,29 +368,57 @@ async def _meetings_change(session: AsyncSession, args: list[str], actor: int | 
         return t("Meeting removed.")
     if args:
         return _meetings_usage(len(plans))
+    return await meetings_list(session, plans)
+
+
+async def meetings_list(session: AsyncSession, plans: list[Plan]) -> WithButtons:
+    """The meetings ahead, plan by plan, each with a Remove button (no numbers to copy)."""
     lines = [bold(_("Delivery-group meetings"))]
+    buttons: list[list[tuple[str, str]]] = []
     today = to_local_date(clock.now(), LONDON)
     for number, plan in enumerate(plans, 1):
         lines.append(Html(f"{number}. {bold(plan.title)}"))
         rows = (await session.scalars(select(PlanMeeting).where(
             PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
         for m in rows:
-            lines.append(Html(f"    • {esc(format_date(m.date))} <code>#{m.id}</code>"))
+            lines.append(Html(f"    • {esc(format_date(m.date))}"))
+            if len(buttons) < MAX_BUTTONS:
+                label = _("Remove {date}").format(date=format_date(m.date))
+                if len(plans) > 1:
+                    label = _("Remove {date} ({plan})").format(date=format_date(m.date), plan=number)
+                buttons.append([(label, f"mtr:{m.id}")])
         if not rows:
             lines.append(Html("    " + esc(_("no meetings ahead"))))
     lines.append(_meetings_usage(len(plans)))
-    return Html("\n".join(lines))
+    return WithButtons("\n".join(lines), buttons)
 
 
-class MeetingInPast(Html):
-    """The answer to a meeting date that has passed: a question, with the plan and day for its button."""
+async def remove_meeting(update: Update, context: BotContext) -> None:
+    """mtr:MEETING — a meeting's Remove button on the /meetings list."""
+    meeting_id = _int(update.callback_query.data if update.callback_query else None)
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        meeting = await session.get(PlanMeeting, meeting_id) if meeting_id and meeting_id < MAX_ID else None
+        if meeting is None:
+            await answer(update, _("That meeting has already been removed."), alert=True)
+            return
+        day = meeting.date
+        audit.record(session, actor, "plan.meeting_remove", "plan", meeting.plan_id, date=day.isoformat())
+        await session.delete(meeting)
+        await session.flush()
+        listing = await meetings_list(session, list(await progress.active_plans(session)))
+    await answer(update, _("Removed the meeting on {date}.").format(date=format_date(day)))
+    await edit(update, context, listing, keyboard(listing.rows) if listing.rows else None)
 
-    plan_id: int
-    day: dt.date
 
-    def __new__(cls, text: str, plan_id: int, day: dt.date) -> MeetingInPast:
+class WithButtons(Html):
+    """An answer that comes with buttons (made inside the transaction, sent after it commits)."""
+
+    rows: list[list[tuple[str, str]]]
+
+    def __new__(cls, text: str, rows: list[list[tuple[str, str]]]) -> WithButtons:
         made = super().__new__(cls, text)
-        made.plan_id, made.day = plan_id, day
+        made.rows = rows
         return made
 
 
@@ -454,8 +480,8 @@ async def add_past_meeting(update: Update, context: BotContext) -> None:
 def _meetings_usage(plans: int) -> Html:
     if plans > 1:
         return t("Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
-                 "remove with <code>/meetings remove ID</code>.")
-    return t("Add one with <code>/meetings add 12/03/2026</code>; remove with <code>/meetings remove ID</code>.")
+                 "remove one with its button.")
+    return t("Add one with <code>/meetings add 12/03/2026</code>; remove one with its button.")
 
 
 async def holidays_command(update: Update, context: BotContext) -> None:
@@ -464,12 +490,13 @@ async def holidays_command(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         answer_text = await _holidays_change(session, context.args or [], actor)
-    await reply(update, context, answer_text)
+    markup = keyboard(answer_text.rows) if isinstance(answer_text, WithButtons) and answer_text.rows else None
+    await reply(update, context, answer_text, markup)
 
 
 async def _holidays_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
     usage = t("Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
-              "day); remove with <code>/holidays remove ID</code>. No reminders go out in holidays.")
+              "day); remove one with its button. No reminders go out in holidays.")
     if args and args[0].lower() == "add" and len(args) >= 3:
         start, end = parse_day(args[1]), parse_day(args[2])
         for text, day in ((args[1], start), (args[2], end)):
@@ -497,13 +524,31 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
     if args:
         return usage
     lines = [bold(_("School holidays"))]
+    buttons: list[list[tuple[str, str]]] = []
     for h in await rem.holidays(session):
-        lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)} "
-                          f"<code>#{h.id}</code>"))
+        lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)}"))
+        if len(buttons) < MAX_BUTTONS:
+            buttons.append([(_("Remove {start} – {end}").format(start=format_date(h.start), end=format_date(h.end)),
+                             f"hdr:{h.id}")])
     if len(lines) == 1:
         lines.append(esc(_("None set.")))
     lines.append(usage)
-    return Html("\n".join(lines))
+    return WithButtons("\n".join(lines), buttons)
+
+
+async def remove_holiday(update: Update, context: BotContext) -> None:
+    """hdr:HOLIDAY — a holiday's Remove button on the /holidays list."""
+    holiday_id = _int(update.callback_query.data if update.callback_query else None)
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        holiday = await session.get(Holiday, holiday_id) if holiday_id and holiday_id < MAX_ID else None
+        if holiday is None:
+            await answer(update, _("That holiday has already been removed."), alert=True)
+            return
+        audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
+        await session.delete(holiday)
+    await answer(update, _("Holiday removed."))
+    await edit(update, context, t("Holiday removed. Send /holidays to see the others."))
 
 
 MANIFEST = Manifest(
@@ -519,6 +564,8 @@ MANIFEST = Manifest(
         Button("chs", chase_plan, Role.COORDINATOR),
         Button("chr", once(send_chase), Role.COORDINATOR),
         Button("mtp", once(add_past_meeting), Role.COORDINATOR),
+        Button("mtr", remove_meeting, Role.COORDINATOR),
+        Button("hdr", remove_holiday, Role.COORDINATOR),
         Button("dg", digest_plan, Role.COORDINATOR),
         Button("dgh", digest_plan, Role.COORDINATOR),
     ),

@@ -339,3 +339,32 @@ async def test_matchterm_and_suggestions_read_without_scores(chat: ChatDriver, u
     sent = await chat.press(f"bm:{office['waiting']}", user=users.coordinator)
     assert "Suggested buddies" in sent[-1].text
     assert not jargon(office_replies(chat, users), set())
+
+
+async def test_every_office_command_reads_plainly(chat: ChatDriver, users: Users, office: dict[str, int]) -> None:
+    """A coordinator's and an admin's day of commands and buttons: nothing shows a raw score, an internal id,
+    an action code or '1 things'."""
+    await ask_access(chat, users)
+    await chat.send("/meetings add 20/11/2025", user=users.coordinator)
+    await chat.send("/holidays add 22/12/2025 02/01/2026 Christmas", user=users.coordinator)
+    for command in ("/help", "/start", "/desk", "/chase", "/digest", "/meetings", "/holidays", "/plan", "/matchterm",
+                    "/meetings add 1/1/2020", "/meetings add 30/02/2026", "/holidays add x y", "/buddy"):
+        await chat.send(command, user=users.coordinator)
+    for data in ("dk:ar", "dk:nh", "dk:pr", "dk:ck", "dk:pl", "dk:im", "dk:dg", "dk:h", f"bm:{office['waiting']}"):
+        await chat.press(data, user=users.coordinator)
+    listing = await chat.send("/meetings", user=users.coordinator)
+    remove = next(d for label, d in listing[-1].buttons if label.startswith("Remove"))
+    sent = await chat.press(remove, user=users.coordinator)
+    assert "Removed the meeting on 20 Nov 2025." in texts(sent)
+    listing = await chat.send("/holidays", user=users.coordinator)
+    await chat.press(next(d for label, d in listing[-1].buttons if label.startswith("Remove")), user=users.coordinator)
+    for command in ("/help", "/stats", "/audit", "/audit plan", "/grant Quill lead", "/erase Quill", "/erase"):
+        await chat.send(command, user=users.admin)
+    await chat.press(f"ba:{office['waiting']}", user=users.coordinator)
+    seen = texts(office_replies(chat, users))
+    for shown in ("What I can do for you", "Your desk", "Who hasn't updated", "Delivery-group meetings",
+                  "School holidays", "Buddy plan for every open appointment", "The partnership in figures",
+                  "Latest changes", "Suggested buddies", "1 Jan 2020 has passed", "30/02/2026 is not a date"):
+        assert shown in seen, shown
+    problems = jargon(office_replies(chat, users), {users.stranger, users.member, users.lead})
+    assert not problems, "\n".join(problems)
