@@ -106,8 +106,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def draft(self, key: str) -> dict[str, Any]:
         """The answers so far of a conversation, kept in user_data (so persisted) under `key`."""
-        value = self.user_data.get(key)
+        user_data = self.user_data
+        if user_data is None:  # only updates without a user (channel posts) have none; no handler drafts then
+            raise RuntimeError("a conversation draft needs a user")
+        value = user_data.get(key)
         if not isinstance(value, dict):
             value = {}
-            self.user_data[key] = value
+            user_data[key] = value
         return value

@@ -141,8 +141,8 @@ class _Space:
         vocab_set: set[str] = set()
         for toks in name_tokens:
             vocab_set.update(t for t, _w in toks)
-        for toks in context_tokens or ():
-            vocab_set.update(toks)
+        for ctx_toks in context_tokens or ():
+            vocab_set.update(ctx_toks)
         self.vocab: list[str] = sorted(vocab_set)
         self.index: dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
         v = len(self.vocab)
@@ -167,9 +167,9 @@ class _Space:
         if context_tokens is not None:
             cwidth = max((len(t) for t in context_tokens), default=1) or 1
             self.ctxmat = np.full((n, cwidth), v, dtype=np.int32)
-            for row, toks in enumerate(context_tokens):
-                for col, tok in enumerate(toks):
-                    self.ctxmat[row, col] = self.index[tok]
+            for row, ctx_toks in enumerate(context_tokens):
+                for col, ctx_tok in enumerate(ctx_toks):
+                    self.ctxmat[row, col] = self.index[ctx_tok]
         self.postings = [np.array(p, dtype=np.int32) for p in postings]
         self.df = np.array([len(p) for p in postings] + [0], dtype=np.int64)
         self.commonness = (np.log1p(self.df[:-1]) / max(np.log1p(self.df.max()), 1.0)).astype(np.float32)
@@ -285,7 +285,7 @@ class _Space:
         """(score 0-100, tier 0-3, name_hit, base) for each candidate."""
         toks = self.tokmat[cand]
         best = np.stack([sims[i][toks].max(axis=1) for i in range(sims.shape[0])])  # (m, C)
-        name_hit = (best > 0).any(axis=0)
+        name_hit = np.asarray((best > 0).any(axis=0))
         if self.ctxmat is not None:
             ctx = self.ctxmat[cand]
             ctx_best = np.stack([sims[i][ctx].max(axis=1) for i in range(sims.shape[0])]) * CONTEXT_SCALE
@@ -430,11 +430,11 @@ class DirectoryIndex:
         self._areas: dict[str, Area] = {}
         by_locality: dict[str, list[SchoolEntry]] = defaultdict(list)
         by_la: dict[str, list[SchoolEntry]] = defaultdict(list)
-        for s in self.schools:
-            if s.locality and fold(s.locality):
-                by_locality[fold(s.locality)].append(s)
-            if s.local_authority and fold(s.local_authority):
-                by_la[fold(s.local_authority)].append(s)
+        for school in self.schools:
+            if school.locality and fold(school.locality):
+                by_locality[fold(school.locality)].append(school)
+            if school.local_authority and fold(school.local_authority):
+                by_la[fold(school.local_authority)].append(school)
         for key, group in by_la.items():
             e, n = _centroid(group)
             self._areas[key] = Area(None, group[0].local_authority, e, n, group[0].local_authority or "")
@@ -692,7 +692,8 @@ def sle_candidates(index: DirectoryIndex, specialism: str, phase: str | None = N
         if phases is not None and p_phase not in phases:
             continue
         dist = None
-        if has_point and school is not None and school.easting is not None and school.northing is not None:
+        if (has_point and target is not None and target.easting is not None and target.northing is not None
+                and school is not None and school.easting is not None and school.northing is not None):
             dist = math.hypot(school.easting - target.easting, school.northing - target.northing) / 1000.0
         p_loc = fold(p.locality or (school.locality if school else "") or "")
         p_la = fold(school.local_authority or "") if school else ""

@@ -21,6 +21,7 @@ FEATURES = (
     "handlers.find",
     "handlers.progress_chat",
     "handlers.plan_view",
+    "handlers.plan_picker",
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",

@@ -33,14 +33,13 @@ from core.i18n import N_, _, current_locale, format_datetime
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, t
-from core.throttle import coordinator_ids
 from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from storage import access_requests as requests
 from storage import audit
 from storage.directory import Person
-from storage.members import AccessRequest, Member, Role
+from storage.members import AccessRequest, Member, Role, coordinator_ids
 from storage.membership import revoke, set_role
 
 log = logging.getLogger(__name__)

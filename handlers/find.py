@@ -32,7 +32,7 @@ from core.reply import (
 )
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
-from core.throttle import check_search_allowed
+from handlers.search_limits import check_search_allowed
 from directory import cards
 from directory import specialisms as spec_catalogue
 from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates

@@ -55,7 +55,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from core import clock
+from core import clock, update_log
 from core.i18n import _
 from core.services import BotContext
 from core.text import Html, bold, esc, t
@@ -210,14 +210,18 @@ def guard(callback: Callback, role: Role, private: bool, what: str, *, ends: obj
     """`callback` behind its role: run only when the gate admitted the update and the role is enough.
     `ends` is what a refused conversation step returns (END leaves the conversation)."""
 
+    name = f"{getattr(callback, '__module__', '').rsplit('.', 1)[-1]}.{getattr(callback, '__name__', '?')}"
+
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> Any:
+        update_log.note_handler(name)  # for the update's log line (core/update_log.py)
         try:
             ok = allowed(update, context, role, private)
         except Exception:  # noqa: BLE001 - any doubt refuses
             log.exception("access check failed")
             ok = False
         if not ok:
+            update_log.note_outcome("refused")
             await refuse(update, context, role, private, what)
             return ends
         return await callback(update, context)

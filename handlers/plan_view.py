@@ -16,6 +16,7 @@ from telegram.constants import ChatAction
 
 from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
+from core.reply import caption as fit_caption
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Manifest
@@ -30,6 +31,8 @@ from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
 
 COMMENT_PREVIEW = 90
+# At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
+PICK_AT_MOST = 20
 
 
 def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
@@ -197,10 +200,14 @@ async def show_action(update: Update, context: BotContext) -> None:
             return
         if len(found) > 1:
             rows = []
-            for action in found:
+            for action in found[:PICK_AT_MOST]:
                 plan = await session.get(Plan, action.plan_id)
                 rows.append([(f"{plan.title[:40] if plan else ''} · {action.ref}", f"pa:{action.id}")])
-            await reply(update, context, t("{ref} is in more than one plan. Which one?", ref=token), keyboard(rows))
+            question = t("{ref} is in more than one plan. Which one?", ref=token)
+            if len(found) > PICK_AT_MOST:  # more than a keyboard should hold: the first ones, and the way on
+                question = Html(question + "\n" + t("(the first {n} of {total}: /plan shows one plan's actions)",
+                                                    n=PICK_AT_MOST, total=len(found)))
+            await reply(update, context, question, keyboard(rows))
             return
         text = await action_card(session, found[0])
         markup = keyboard([[(_("Post an update"), f"upq:{found[0].id}")]])
@@ -299,11 +306,11 @@ async def _send_report(update: Update, context: BotContext, plan_id: int) -> Non
     summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
     caption = t("{plan}: termly report, {term}", plan=files.title, term=term_label(files.term))
     await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
-                                    caption=t("{caption} (Excel)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
     await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
-                                    caption=t("{caption} (Word)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Word)", caption=caption)))
     await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
-                                 caption=Html(f"{caption}\n{esc(summary)}"))
+                                 caption=fit_caption(Html(f"{caption}\n{esc(summary)}")))
 
 
 MANIFEST = Manifest(

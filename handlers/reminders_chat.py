@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from core import clock
+from core import clock, uk_dates
 from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
@@ -61,18 +60,8 @@ def _int(data: str | None) -> int | None:
 
 
 def parse_day(text: str) -> dt.date | None:
-    """'27/10/2025', '27-10-2025', '27.10.25' (UK order) or '2025-10-27'."""
-    text = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
-        if m:
-            year = int(m.group(3))
-            return dt.date(year + 2000 if year < 100 else year, int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
-    return None
+    """'27/10/2025', '27-10-2025', '27.10.25' (UK order) or '2025-10-27' (the one UK date parser)."""
+    return uk_dates.parse_day(text)
 
 
 # --------------------------------------------------------------------------------------------------

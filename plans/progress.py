@@ -32,10 +32,16 @@ DUE_SOON_DAYS = 14
 
 
 class MemberLike(Protocol):
-    telegram_id: int
-    role: Role
-    person_id: int | None
-    display_name: str
+    """A member, or an author without a Telegram account (the demo, imports): read-only here."""
+
+    @property
+    def telegram_id(self) -> int | None: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def display_name(self) -> str: ...
 
 
 class ProgressError(Exception):

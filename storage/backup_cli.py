@@ -73,7 +73,7 @@ def run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("backup", help=_("write every table to a backup file (zip of JSON lines)"))
     p.add_argument("file", help=_("the backup file to write, e.g. partnerbot-2025-09-01.zip"))
     p.add_argument("--database-url", help=_("the database to back up (default: DATABASE_URL)"))

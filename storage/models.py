@@ -2,15 +2,8 @@
 
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
-from storage.directory import (
-                           DESIGNATIONS,
-                           PHASES,
-                           Person,
-                           School,
-                           Specialism,
-                           person_specialism,
-)
 from storage.desk import AccessRequestCopy, ButtonUse, DeskState
+from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (
                            Action,

@@ -24,9 +24,9 @@ from telegram.ext import (
 )
 
 from handlers.manifest import features_of
-from storage.persistence import PERSIST_GROUP
-from storage.members import AccessRequest, AuditEntry, Role
 from storage.directory import Person, School
+from storage.members import AccessRequest, AuditEntry, Role
+from storage.persistence import PERSIST_GROUP
 from tests.dbtools import populate, snapshot
 from tests.harness import ChatDriver, Users
 from tests.plan_seed import seed_plan

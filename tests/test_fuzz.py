@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from handlers import fold_features
 from core.offline import OfflineRequest, Sent
 from core.settings import load_settings
 from directory.importer import DirectoryImportError, parse_directory_file
+from handlers import fold_features
 from plans.export import ActionView, PlanView, SectionView, export_csv, export_xlsx
 from plans.importer import PlanImportError, parse_plan
 from plans.terms import Term
