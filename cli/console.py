@@ -13,8 +13,9 @@ import datetime as dt
 import html
 import re
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from core import clock
@@ -227,7 +228,7 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
                         renderer.print("  usage: :later DAYS")
                         continue
                     shift += dt.timedelta(days=int(days))
-                    clock.set_clock(lambda: real_now() + shift)
+                    clock.set_clock(_shifted(real_now, shift))
                     renderer.print(f"  The clock is now {clock.now():%d/%m/%Y %H:%M} UTC.")
                     continue
                 if line.startswith(":run"):
@@ -260,6 +261,10 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
             clock.set_clock(real_now)
         await application.bot_data["services"].close()
     return 0
+
+
+def _shifted(base: Callable[[], dt.datetime], by: dt.timedelta) -> Callable[[], dt.datetime]:
+    return lambda: base() + by
 
 
 JOB_NAMES = {"checkins": "buddy-checkins", "reminders": "plan-reminders", "digest": "desk-digest"}

@@ -74,7 +74,7 @@ class Filter:
 
 
 def _where(f: Filter) -> Any:
-    clauses = []
+    clauses: list[Any] = []
     ids = [str(i) for i in f.telegram_ids]
     if f.person_id is not None or ids:
         if f.telegram_ids:

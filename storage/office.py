@@ -121,12 +121,14 @@ async def answers_since(session: AsyncSession, since: dt.datetime | None) -> lis
         query = query.where(CheckIn.answered_at > since)
     rows = list(await session.scalars(query))
     responders = {r.responder_id for r in rows if r.responder_id is not None}
-    people = dict((await session.execute(select(Member.telegram_id, Member.person_id)
-                                         .where(Member.telegram_id.in_(responders)))).all()) if responders else {}
+    people: dict[int, int | None] = {}
+    if responders:
+        people = {tid: pid for tid, pid in (await session.execute(
+            select(Member.telegram_id, Member.person_id).where(Member.telegram_id.in_(responders)))).all()}
     out = []
     for row in rows:
         head, buddy = row.match.appointment.person, row.match.buddy
-        by_head = people.get(row.responder_id) == head.id
+        by_head = row.responder_id is not None and people.get(row.responder_id) == head.id
         who, about = (head, buddy) if by_head else (buddy, head)
         out.append(Answer(row.id, who.full_name, about.full_name, row.kind, row.answer or "", row.comment or "",
                           row.answered_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)))
@@ -147,8 +149,10 @@ async def recent_imports(session: AsyncSession, limit: int = 5) -> list[Import]:
     entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action.in_(IMPORT_ACTIONS))
                                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
     actors = {e.actor_id for e in entries if e.actor_id is not None}
-    names = dict((await session.execute(select(Member.telegram_id, Member.display_name)
-                                        .where(Member.telegram_id.in_(actors)))).all()) if actors else {}
+    names: dict[int, str] = {}
+    if actors:
+        names = {tid: name for tid, name in (await session.execute(
+            select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(actors)))).all()}
     out = []
     for e in entries:
         what = "plan" if e.action == "plan.import" else "directory"
@@ -186,8 +190,8 @@ class Stats:
 
 
 async def stats(session: AsyncSession, term: Term, today: dt.date) -> Stats:
-    roles = dict((await session.execute(select(Member.role, func.count()).where(Member.active.is_(True))
-                                        .group_by(Member.role))).all())
+    roles: dict[str, int] = {role: count for role, count in (await session.execute(
+        select(Member.role, func.count()).where(Member.active.is_(True)).group_by(Member.role))).all()}
     this_term = (ProgressUpdate.academic_year == term.academic_year) & (ProgressUpdate.term == term.term) \
         & (ProgressUpdate.kind != "import")
     updates = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(this_term)) or 0
