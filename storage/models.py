@@ -2,6 +2,7 @@
 
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
+from storage.desk import AccessRequestCopy, ButtonUse, DeskState
 from storage.directory import (
     DESIGNATIONS,
     PHASES,
@@ -26,7 +27,8 @@ from storage.plans import (
 )
 
 __all__ = [
-    "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "DirectoryVersion", "EntryChange", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
-    "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
+    "AccessRequest", "AccessRequestCopy", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState",
+    "BuddyMatch", "ButtonUse", "CheckIn", "DESIGNATIONS", "DeskState", "DirectoryVersion", "EntryChange", "Holiday",
+    "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting", "ProgressUpdate", "ReminderSent", "Role",
+    "School", "Section", "Specialism", "Throttle", "person_specialism",
 ]
