@@ -127,27 +127,28 @@ async def test_access_request_name(chat: ChatDriver, users: Users, sessionmaker:
 
 
 async def test_newhead_answers(chat: ChatDriver, users: Users, sessionmaker: Any, app: Any) -> None:
+    # A coordinator's registration is saved at once (a member's for someone else waits for a coordinator).
     with frozen_clock(dt.datetime(2025, 6, 18, 10, 0, tzinfo=dt.timezone.utc)):
         directory = synthetic.make_directory(60, 40, seed=5, today=dt.date(2025, 6, 18))
         async with sessionmaker.begin() as session:
             await synthetic.insert_directory(session, directory)
         await app.bot_data["services"].refresh_directory()
-        await chat.send("/newhead", user=users.member)
-        await chat.press("nhw:school", user=users.member)
-        sent = await chat.send(f"Ms Pri{INWORD}ya Oka\x00for", user=users.member)
+        await chat.send("/newhead", user=users.coordinator)
+        await chat.press("nhw:school", user=users.coordinator)
+        sent = await chat.send(f"Ms Pri{INWORD}ya Oka\x00for", user=users.coordinator)
         assert "Which school" in sent[-1].text
-        sent = await chat.send("Zzyzx\x00 Riverside\x1f Free School", user=users.member)
+        sent = await chat.send("Zzyzx\x00 Riverside\x1f Free School", user=users.coordinator)
         assert "could not find" in sent[-1].text
-        await chat.press("nhs:new", user=users.member)
-        sent = await chat.send("1 Sept\x00 2025", user=users.member)  # not a date: asked again, politely
+        await chat.press("nhs:new", user=users.coordinator)
+        sent = await chat.send("1 Sept\x00 2025", user=users.coordinator)  # not a date: asked again, politely
         assert "could not read that as a date" in sent[-1].text
-        await chat.send("1 Sept 2025", user=users.member)
-        await chat.press("nhf:done", user=users.member)
-        sent = await chat.send("pupil\x00 premium, basket\x07 weaving", user=users.member)
+        await chat.send("1 Sept 2025", user=users.coordinator)
+        await chat.press("nhf:done", user=users.coordinator)
+        sent = await chat.send("pupil\x00 premium, basket\x07 weaving", user=users.coordinator)
         assert "Added: pupil premium" in sent[-1].text
-        sent = await chat.press("nhk:done", user=users.member)
+        sent = await chat.press("nhk:done", user=users.coordinator)
         assert "Ms Priya Okafor" in sent[-1].text
-        sent = await chat.press("nhc:save", user=users.member)
+        sent = await chat.press("nhc:save", user=users.coordinator)
         assert any("Saved" in s.text for s in sent) and ERROR_REPLY not in texts(sent).lower()
     async with sessionmaker() as session:
         appointment = (await session.scalars(select(Appointment))).one()
