@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,9 +23,11 @@ from pathlib import Path
 
 from directory.matching import Candidate, NewHead
 
-# The shipped copies first; the register's other files (trusts, the full extract's sample) from ../shared.
+# The shipped copies first; the register's other files (trusts, the full extract's sample) from ../shared
+# (or $PARTNERBOT_SHARED, as in tests/shared.py, when the checkout is not beside it).
 DATA_DIRS = (Path(__file__).resolve().parents[1] / "data" / "gias",
-             Path(__file__).resolve().parents[2] / "shared" / "data" / "gias")
+             Path(os.environ.get("PARTNERBOT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+             / "data" / "gias")
 
 # (local authority, postcode area, centre easting, centre northing, towns)
 AREAS: tuple[tuple[str, str, int, int, tuple[str, ...]], ...] = (
