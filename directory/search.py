@@ -48,6 +48,7 @@ from directory.search_space import (  # noqa: F401 - re-exported: the constants 
     INITIAL_SIM,
     PREFIX_FLOOR,
     TYPO_SCALE,
+    Vocabulary,
     WordSpace,
     slip_plausibility,
 )
@@ -221,9 +222,7 @@ class DirectoryIndex:
         self._people = PersonTable(people, self._intern)
         self._schools = SchoolTable(schools, self._intern)
 
-        # People: name words (surname weighs more than first names) + context words (school, town).
-        self._people_space = WordSpace([_person_name_tokens(p) for p in people],
-                                       [_person_context_tokens(p) for p in people])
+        self._build_spaces(people, schools)
         self._person_titles = np.array([_title_id(p.title) for p in people], dtype=np.int16)
         self._title_ids = _TITLE_IDS
         inits = [_person_initials(p) for p in people]
@@ -238,10 +237,6 @@ class DirectoryIndex:
         # Ties in tier and score go alphabetically (surname, first name; a school's name): as ranks.
         self._person_rank = _ranks([_person_sort_key(p) for p in people])
         self._school_rank = _ranks([fold(s.name) for s in schools])
-
-        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)]
-                       for s in schools]
-        self._school_space = WordSpace(school_toks)
 
         # Specialisms: from the database when given, else the catalogue plus what people list.
         if specialisms is None:
@@ -268,6 +263,19 @@ class DirectoryIndex:
                 self._spec_by_key.setdefault(fold(canon), s)
         self._index_system_leaders()
         self._index_areas()
+
+    def _build_spaces(self, people: Sequence[PersonEntry], schools: Sequence[SchoolEntry]) -> None:
+        """The word spaces over one shared vocabulary. People: name words (surname weighs more than first
+        names) + context words (school, town). Schools: name words, type words weighing less."""
+        names = [_person_name_tokens(p) for p in people]
+        contexts = [_person_context_tokens(p) for p in people]
+        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)]
+                       for s in schools]
+        words = {w for toks in (*names, *school_toks) for w, _weight in toks}
+        words.update(w for ctx in contexts for w in ctx)
+        vocabulary = Vocabulary(words)
+        self._people_space = WordSpace(names, contexts, vocabulary)
+        self._school_space = WordSpace(school_toks, None, vocabulary)
 
     def _index_system_leaders(self) -> None:
         """Rows of system leaders (few), and their specialisms as canonical keys, for /sle."""
@@ -377,7 +385,7 @@ class DirectoryIndex:
         if (_person_name_tokens(old), _person_context_tokens(old)) != \
                 (_person_name_tokens(entry), _person_context_tokens(entry)):
             if not self._people_space.replace_row(row, _person_name_tokens(entry), _person_context_tokens(entry)):
-                self._rebuild_people_space()
+                self._rebuild_spaces()  # a word the vocabulary has never seen
             if _person_sort_key(old) != _person_sort_key(entry):
                 self._person_rank = _ranks([_person_sort_key(self._people.entry(r)) for r in range(len(self._people))])
         if self._spec_key_changes(old, entry):
@@ -418,13 +426,12 @@ class DirectoryIndex:
         for row in range(len(people)):
             self._count_initials(row, +1)
         self._person_rank = _ranks([_person_sort_key(p) for p in people])
-        self._rebuild_people_space()
+        self._rebuild_spaces()
         self._index_system_leaders()
 
-    def _rebuild_people_space(self) -> None:
-        entries = [self._people.entry(r) for r in range(len(self._people))]
-        self._people_space = WordSpace([_person_name_tokens(p) for p in entries],
-                                       [_person_context_tokens(p) for p in entries])
+    def _rebuild_spaces(self) -> None:
+        self._build_spaces([self._people.entry(r) for r in range(len(self._people))],
+                           [self._schools.entry(r) for r in range(len(self._schools))])
 
     # --- specialisms and areas -----------------------------------------------------------------
 

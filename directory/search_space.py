@@ -3,8 +3,9 @@
 Everything is held in numpy arrays and one list of vocabulary words (no per-entry objects), so the
 space is small, pickles fast (directory.snapshot) and scores a query with a handful of vectorised steps:
 
-- `tokmat` (entries x words) word ids of each entry's name, `wmat` their weights, `ctxmat` context
-  words (a person's school and town); `pad` (= V) is a sentinel id whose similarity is always 0.
+- `tokmat` (words x entries: column-major, so a candidate's words are gathered and reduced along long
+  rows) word ids of each entry's name, `wmat` their weights, `ctxmat` context words (a person's school
+  and town); `pad` (= V) is a sentinel id whose similarity is always 0.
 - postings in CSR form: `post_rows[post_ptr[w]:post_ptr[w + 1]]` are the entries holding word w.
 - a symmetric-deletion typo index (`del_keys`, `del_words`): every vocabulary word and the words made
   by deleting one or two of its letters, as 32-bit hashes sorted with the word they came from. A query
@@ -22,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import process
@@ -129,7 +130,13 @@ def csr(groups: Sequence[Sequence[int]] | np.ndarray, n_groups: int, members: np
 
 
 def gather(ptr: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """The concatenated members of `groups` (a CSR gather without a Python loop)."""
+    """The concatenated members of `groups` (a CSR gather; slices for a few groups, else without a loop)."""
+    if len(groups) <= 16:
+        bounds = [(int(ptr[g]), int(ptr[g + 1])) for g in groups.tolist()]
+        parts = [rows[a:b] for a, b in bounds if b > a]
+        if not parts:
+            return _EMPTY_IDS
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
     starts = ptr[groups]
     counts = ptr[groups + 1] - starts
     total = int(counts.sum())
@@ -139,104 +146,32 @@ def gather(ptr: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return rows[offsets + np.arange(total)]
 
 
-class WordSpace:
-    """Names of one kind of entry over one vocabulary, with postings and a typo index."""
+class Vocabulary:
+    """Every distinct word of every name (people's and schools'), sorted, with the typo index: shared by the
+    spaces, so a query word's typos are looked up once for people and schools alike."""
 
-    def __init__(self, name_tokens: Sequence[Sequence[tuple[str, float]]],
-                 context_tokens: Sequence[Sequence[str]] | None = None):
-        vocab_set: set[str] = set()
-        for toks in name_tokens:
-            vocab_set.update(t for t, _w in toks)
-        for ctx in context_tokens or ():
-            vocab_set.update(ctx)
-        self.vocab: list[str] = sorted(vocab_set)
-        index = {t: i for i, t in enumerate(self.vocab)}
-        v = len(self.vocab)
-        self.pad = v
-        self.lengths = np.array([len(t) for t in self.vocab] + [1], dtype=np.float32)
-        n = len(name_tokens)
-        width = max((len(t) for t in name_tokens), default=1) or 1
-        self.tokmat = np.full((n, width), v, dtype=np.int32)
-        self.wmat = np.zeros((n, width), dtype=np.float32)
-        post_word: list[int] = []
-        post_row: list[int] = []
-        for row, toks in enumerate(name_tokens):
-            seen: set[int] = set()
-            for col, (tok, weight) in enumerate(toks):
-                tid = index[tok]
-                self.tokmat[row, col] = tid
-                self.wmat[row, col] = weight
-                if tid not in seen:
-                    post_word.append(tid)
-                    post_row.append(row)
-                    seen.add(tid)
-        self.wsum = np.maximum(self.wmat.sum(axis=1), 1e-6)
-        self.ctxmat: np.ndarray | None = None
-        if context_tokens is not None:
-            cwidth = max((len(t) for t in context_tokens), default=1) or 1
-            self.ctxmat = np.full((n, cwidth), v, dtype=np.int32)
-            for row, ctx in enumerate(context_tokens):
-                for col, tok in enumerate(ctx):
-                    self.ctxmat[row, col] = index[tok]
-        self.post_ptr, self.post_rows = csr(np.array(post_word, dtype=np.int64), v,
-                                            np.array(post_row, dtype=np.int32))
-        self.df = np.append(np.diff(self.post_ptr), 0).astype(np.int64)
-        self.commonness = (np.log1p(self.df[:-1]) / max(np.log1p(self.df.max(initial=0)), 1.0)).astype(np.float32)
+    def __init__(self, words: Iterable[str]):
+        self.words: list[str] = sorted(set(words))
+        v = len(self.words)
+        self.lengths = np.array([len(t) for t in self.words] + [1], dtype=np.float32)
         # The vocabulary by length, so the wide typo fallback compares only words of a possible length.
-        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.vocab[i]), self.vocab[i])), dtype=np.int32)
-        self.len_sorted = np.array([len(self.vocab[i]) for i in self.len_order], dtype=np.int32)
+        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.words[i]), self.words[i])),
+                                  dtype=np.int32)
+        self.len_sorted = np.array([len(self.words[i]) for i in self.len_order], dtype=np.int32)
         keys: list[int] = []
-        words: list[int] = []
-        for i, word in enumerate(self.vocab):
+        owners: list[int] = []
+        for i, word in enumerate(self.words):
             # A two-slip match needs a word of five letters or more (a query of six or more, see typo_cutoff).
             for key in _deletion_keys(word, 2 if len(word) >= 5 else 1):
                 keys.append(key)
-                words.append(i)
+                owners.append(i)
         order = np.argsort(np.array(keys, dtype=np.uint32), kind="stable")
         self.del_keys = np.array(keys, dtype=np.uint32)[order]
-        self.del_words = np.array(words, dtype=np.int32)[order]
-        # Rows given a word after the build (replace_row): word id -> rows, searched besides post_rows.
-        self.extra_postings: dict[int, list[int]] = {}
+        self.del_words = np.array(owners, dtype=np.int32)[order]
         self._init_caches()
 
     def _init_caches(self) -> None:
         self._cache: dict[str, WordMatches] = {}
-
-    def replace_row(self, row: int, name_tokens: Sequence[tuple[str, float]], context_tokens: Sequence[str]
-                    ) -> bool:
-        """Give entry `row` new words in place; False when a word is new to the vocabulary or the row is
-        too narrow (the caller then rebuilds the space). The row's old postings stay: scoring reads the
-        words from `tokmat`, so an old word only makes the row a candidate it then scores low."""
-        index = self._word_ids([t for t, _w in name_tokens] + list(context_tokens))
-        if index is None or len(name_tokens) > self.tokmat.shape[1]:
-            return False
-        ctx_width = self.ctxmat.shape[1] if self.ctxmat is not None else 0
-        if len(context_tokens) > ctx_width and self.ctxmat is not None:
-            return False
-        self.tokmat[row, :] = self.pad
-        self.wmat[row, :] = 0.0
-        for col, (tok, weight) in enumerate(name_tokens):
-            tid = index[tok]
-            self.tokmat[row, col] = tid
-            self.wmat[row, col] = weight
-            rows = self.extra_postings.setdefault(tid, [])
-            if row not in rows:
-                rows.append(row)
-        self.wsum[row] = max(float(self.wmat[row].sum()), 1e-6)
-        if self.ctxmat is not None:
-            self.ctxmat[row, :] = self.pad
-            for col, tok in enumerate(context_tokens):
-                self.ctxmat[row, col] = index[tok]
-        return True
-
-    def _word_ids(self, words: Sequence[str]) -> dict[str, int] | None:
-        out: dict[str, int] = {}
-        for word in words:
-            i = bisect.bisect_left(self.vocab, word)
-            if i >= len(self.vocab) or self.vocab[i] != word:
-                return None
-            out[word] = i
-        return out
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -247,56 +182,26 @@ class WordSpace:
         self.__dict__.update(state)
         self._init_caches()
 
-    # --- per query word ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.words)
 
-    def word_matches(self, word: str) -> WordMatches:
-        """Vocabulary words `word` may stand for: (ids, similarity), exact, prefix or typo; cached per word."""
-        cached = self._cache.pop(word, None)
-        if cached is not None:
-            self._cache[word] = cached  # most recently used last
-            return cached
-        ids, values = self._word_typos(word)
-        lo = bisect.bisect_left(self.vocab, word)
-        hi = bisect.bisect_left(self.vocab, word + "\uffff", lo)
-        if hi > lo:
-            if len(word) == 1:
-                prefix = np.full(hi - lo, INITIAL_SIM, dtype=np.float32)
-            else:
-                # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
-                prefix = np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
-                                    + 0.004 * self.commonness[lo:hi], 0.98).astype(np.float32)
-                if len(ids) and len(word) >= 4:
-                    # The word is also one slip from a whole name. A longer name it starts keeps its place
-                    # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
-                    # Taitt mistyped than the start of Tatters. The rest compete as typos would.
-                    rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
-                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix
-                                      ).astype(np.float32)
-            if self.vocab[lo] == word:
-                prefix[0] = EXACT_SIM
-            if len(ids):
-                inside = (ids >= lo) & (ids < hi)
-                if inside.any():
-                    at = ids[inside] - lo
-                    prefix[at] = np.maximum(prefix[at], values[inside])
-                    if self.vocab[lo] == word:
-                        prefix[0] = EXACT_SIM
-                outside = ~inside
-                all_ids = np.concatenate((np.arange(lo, hi, dtype=np.int32), ids[outside]))
-                all_values = np.concatenate((prefix, values[outside]))
-                order = np.argsort(all_ids, kind="stable")
-                result = (all_ids[order], all_values[order])
-            else:
-                result = (np.arange(lo, hi, dtype=np.int32), prefix)
-        else:
-            order = np.argsort(ids, kind="stable")
-            result = (ids[order], values[order])
-        if len(self._cache) >= WORD_CACHE:
-            # Forget the least recently used quarter (dicts keep insertion order).
-            for stale in list(self._cache)[:WORD_CACHE // 4]:
-                del self._cache[stale]
-        self._cache[word] = result
-        return result
+    def id_of(self, word: str) -> int | None:
+        i = bisect.bisect_left(self.words, word)
+        return i if i < len(self.words) and self.words[i] == word else None
+
+    def prefix_range(self, word: str) -> tuple[int, int]:
+        """Vocabulary words starting with `word`: a contiguous slice [lo, hi) of the sorted vocabulary."""
+        lo = bisect.bisect_left(self.words, word)
+        return lo, bisect.bisect_left(self.words, word + "\uffff", lo)
+
+    def typos(self, word: str) -> WordMatches:
+        """(ids, similarity before the commonness tie-break) of words one slip from `word` (two from six
+        letters; three in a word of ten letters or more only when fewer find nothing); cached per word."""
+        cached = _lru_get(self._cache, word)
+        if cached is None:
+            cached = self._typos(word)
+            _lru_put(self._cache, word, cached)
+        return cached
 
     def _near(self, word: str) -> np.ndarray:
         """Vocabulary ids that share a deletion key with `word`: every word as many slips away as its
@@ -312,11 +217,9 @@ class WordSpace:
         parts = [self.del_words[a:b] for a, b in zip(left[hit].tolist(), right[hit].tolist())]
         return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
 
-    def _word_typos(self, word: str) -> WordMatches:
-        """(vocabulary ids, similarities) of words one slip from `word` (two from six letters; three in a word
-        of ten letters or more only when fewer find nothing), scored as a scan of the vocabulary would."""
+    def _typos(self, word: str) -> WordMatches:
         n = len(word)
-        if n < 3 or not self.vocab:
+        if n < 3 or not self.words:
             return _EMPTY_IDS, _EMPTY_VALUES
         cutoff = typo_cutoff(word)
         lo_len, hi_len = math.floor(n * cutoff), math.ceil(n / cutoff)
@@ -324,7 +227,7 @@ class WordSpace:
         if len(ids):
             lens = self.lengths[ids]
             ids = ids[(lens >= lo_len) & (lens <= hi_len)]
-        choices = [self.vocab[i] for i in ids.tolist()]
+        choices = [self.words[i] for i in ids.tolist()]
         scores = _osa(word, choices, cutoff)
         hits = np.flatnonzero(scores)
         if not len(hits) and n >= 10:
@@ -334,22 +237,184 @@ class WordSpace:
             if hi <= lo:
                 return _EMPTY_IDS, _EMPTY_VALUES
             ids = self.len_order[lo:hi]
-            choices = [self.vocab[i] for i in ids.tolist()]
+            choices = [self.words[i] for i in ids.tolist()]
             scores = _osa(word, choices, cutoff)
             hits = np.flatnonzero(scores)
-            if not len(hits):
-                return _EMPTY_IDS, _EMPTY_VALUES
+        if not len(hits):
+            return _EMPTY_IDS, _EMPTY_VALUES
         hit_words = [choices[h] for h in hits.tolist()]
         ids = ids[hits].astype(np.int32)
         # Equal edit counts are told apart by Jaro-Winkler, which favours a shared start and a swap over a
         # different letter ("tarvis": Travis before Jarvis) ...
         jw = process.cdist([word], hit_words, scorer=JaroWinkler.normalized_similarity, dtype=np.float32,
                            workers=1)[0]
-        # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key next door)
-        # and by how common the word is: a slip more likely came from a common name.
+        # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key next door);
+        # each space adds how common the word is among its names (a slip more likely came from a common name).
         slips = np.array([slip_plausibility(word, w) for w in hit_words], dtype=np.float32)
-        values = (scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP
-                  + self.commonness[ids] * TIE_COMMON).astype(np.float32)
+        values = (scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], values[order].astype(np.float32)
+
+
+def _lru_get(cache: dict[str, WordMatches], key: str) -> WordMatches | None:
+    value = cache.pop(key, None)
+    if value is not None:
+        cache[key] = value  # most recently used last
+    return value
+
+
+def _lru_put(cache: dict[str, WordMatches], key: str, value: WordMatches) -> None:
+    if len(cache) >= WORD_CACHE:
+        # Forget the least recently used quarter (dicts keep insertion order).
+        for stale in list(cache)[:WORD_CACHE // 4]:
+            del cache[stale]
+    cache[key] = value
+
+
+class WordSpace:
+    """Names of one kind of entry over the shared vocabulary, with postings."""
+
+    def __init__(self, name_tokens: Sequence[Sequence[tuple[str, float]]],
+                 context_tokens: Sequence[Sequence[str]] | None, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        self.vocab = vocabulary.words
+        v = len(self.vocab)
+        self.pad = v
+        self.lengths = vocabulary.lengths
+        ids = vocabulary.id_of
+        n = len(name_tokens)
+        width = max((len(t) for t in name_tokens), default=1) or 1
+        self.tokmat = np.full((n, width), v, dtype=np.int32)
+        self.wmat = np.zeros((n, width), dtype=np.float32)
+        self.present = np.zeros(v + 1, dtype=bool)  # words of this space's names (or context)
+        post_word: list[int] = []
+        post_row: list[int] = []
+        for row, toks in enumerate(name_tokens):
+            seen: set[int] = set()
+            for col, (tok, weight) in enumerate(toks):
+                tid = ids(tok)
+                assert tid is not None, tok
+                self.tokmat[row, col] = tid
+                self.wmat[row, col] = weight
+                if tid not in seen:
+                    post_word.append(tid)
+                    post_row.append(row)
+                    seen.add(tid)
+        self.wsum = np.maximum(self.wmat.sum(axis=1), 1e-6)
+        self.tokmat, self.wmat = np.ascontiguousarray(self.tokmat.T), np.ascontiguousarray(self.wmat.T)
+        self.ctxmat: np.ndarray | None = None
+        if context_tokens is not None:
+            cwidth = max((len(t) for t in context_tokens), default=1) or 1
+            self.ctxmat = np.full((n, cwidth), v, dtype=np.int32)
+            for row, ctx in enumerate(context_tokens):
+                for col, tok in enumerate(ctx):
+                    tid = ids(tok)
+                    assert tid is not None, tok
+                    self.ctxmat[row, col] = tid
+            self.present[self.ctxmat.ravel()] = True
+            self.ctxmat = np.ascontiguousarray(self.ctxmat.T)
+        self.present[self.tokmat.ravel()] = True
+        self.present[v] = False
+        self.post_ptr, self.post_rows = csr(np.array(post_word, dtype=np.int64), v,
+                                            np.array(post_row, dtype=np.int32))
+        self.df = np.append(np.diff(self.post_ptr), 0).astype(np.int64)
+        self.commonness = (np.log1p(self.df) / max(np.log1p(self.df.max(initial=0)), 1.0)).astype(np.float32)
+        # Rows given a word after the build (replace_row): word id -> rows, searched besides post_rows.
+        self.extra_postings: dict[int, list[int]] = {}
+        self._init_caches()
+
+    def _init_caches(self) -> None:
+        self._cache: dict[str, WordMatches] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_cache", None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._init_caches()
+
+    def replace_row(self, row: int, name_tokens: Sequence[tuple[str, float]], context_tokens: Sequence[str]
+                    ) -> bool:
+        """Give entry `row` new words in place; False when a word is new to the vocabulary or the row is
+        too narrow (the caller then rebuilds). The row's old postings stay: scoring reads the words from
+        `tokmat`, so an old word only makes the row a candidate that then scores low."""
+        index = {w: self.vocabulary.id_of(w) for w in [t for t, _w in name_tokens] + list(context_tokens)}
+        if any(i is None for i in index.values()) or len(name_tokens) > self.tokmat.shape[0]:
+            return False
+        if self.ctxmat is not None and len(context_tokens) > self.ctxmat.shape[0]:
+            return False
+        self.tokmat[:, row] = self.pad
+        self.wmat[:, row] = 0.0
+        for col, (tok, weight) in enumerate(name_tokens):
+            tid = int(index[tok])  # type: ignore[arg-type]
+            self.tokmat[col, row] = tid
+            self.wmat[col, row] = weight
+            self.present[tid] = True
+            rows = self.extra_postings.setdefault(tid, [])
+            if row not in rows:
+                rows.append(row)
+        self.wsum[row] = max(float(self.wmat[:, row].sum()), 1e-6)
+        if self.ctxmat is not None:
+            self.ctxmat[:, row] = self.pad
+            for col, tok in enumerate(context_tokens):
+                tid = int(index[tok])  # type: ignore[arg-type]
+                self.ctxmat[col, row] = tid
+                self.present[tid] = True
+        self._cache.clear()
+        return True
+
+    # --- per query word ---------------------------------------------------------------------------
+
+    def word_matches(self, word: str) -> WordMatches:
+        """Vocabulary words of this space `word` may stand for: (ids, similarity), exact, prefix or typo."""
+        cached = _lru_get(self._cache, word)
+        if cached is None:
+            cached = self._word_matches(word)
+            _lru_put(self._cache, word, cached)
+        return cached
+
+    def _word_matches(self, word: str) -> WordMatches:
+        ids, values = self.vocabulary.typos(word)
+        if len(ids):
+            mine = self.present[ids]
+            ids, values = ids[mine], values[mine] + self.commonness[ids[mine]] * TIE_COMMON
+        lo, hi = self.vocabulary.prefix_range(word)
+        if hi > lo:
+            if len(word) == 1:
+                prefix = np.full(hi - lo, INITIAL_SIM, dtype=np.float32)
+            else:
+                # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
+                prefix = np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
+                                    + 0.004 * self.commonness[lo:hi], 0.98).astype(np.float32)
+                if len(ids) and len(word) >= 4:
+                    # The word is also one slip from a whole name. A longer name it starts keeps its place
+                    # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
+                    # Taitt mistyped than the start of Tatters. The rest compete as typos would.
+                    rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
+                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix
+                                      ).astype(np.float32)
+            exact = self.vocab[lo] == word
+            if exact:
+                prefix[0] = EXACT_SIM
+            span = np.arange(lo, hi, dtype=np.int32)
+            if len(ids):
+                inside = ids < hi  # typo ids are sorted; those in [lo, hi) raise the prefix value
+                inside &= ids >= lo
+                if inside.any():
+                    at = ids[inside] - lo
+                    prefix[at] = np.maximum(prefix[at], values[inside])
+                    if exact:
+                        prefix[0] = EXACT_SIM
+                    ids, values = ids[~inside], values[~inside]
+                keep = self.present[lo:hi]
+                all_ids = np.concatenate((span[keep], ids))
+                all_values = np.concatenate((prefix[keep], values))
+                order = np.argsort(all_ids, kind="stable")
+                return all_ids[order], all_values[order]
+            keep = self.present[lo:hi]
+            return span[keep], prefix[keep]
         return ids, values
 
     # --- per query ----------------------------------------------------------------------------------
@@ -408,15 +473,15 @@ class WordSpace:
     def score(self, sims: np.ndarray, qweights: np.ndarray, cand: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(score 0-100, tier 0-3, name_hit, base) for each candidate."""
-        toks = self.tokmat[cand]
-        gathered = sims[:, toks]  # (m, C, W)
-        best = gathered.max(axis=2)  # (m, C)
-        name_hit = (best > 0).any(axis=0)
+        toks = self.tokmat.take(cand, axis=1)  # (W, C)
+        gathered = sims.take(toks, axis=1)  # (m, W, C)
+        best = gathered.max(axis=1)  # (m, C): each query word's best among the entry's words
+        name_hit = best.max(axis=0) > 0
         if self.ctxmat is not None:
-            ctx_best = sims[:, self.ctxmat[cand]].max(axis=2) * CONTEXT_SCALE
+            ctx_best = sims.take(self.ctxmat.take(cand, axis=1), axis=1).max(axis=1) * CONTEXT_SCALE
             best = np.maximum(best, np.minimum(ctx_best, 0.97))
         base = (best * qweights[:, None]).sum(axis=0) / qweights.sum()
-        cover = (gathered.max(axis=0) * self.wmat[cand]).sum(axis=1) / self.wsum[cand]
+        cover = (gathered.max(axis=0) * self.wmat.take(cand, axis=1)).sum(axis=0) / self.wsum[cand]
         score = 100.0 * base * (0.75 + 0.25 * np.minimum(cover, 1.0))
         worst = best.min(axis=0)
         tier = np.where(worst >= EXACT_SIM, 0, np.where(worst >= PREFIX_FLOOR, 1, np.where(worst > 0, 2, 3)))
