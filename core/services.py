@@ -56,12 +56,26 @@ class Services:
         return self.sessionmaker.begin()
 
     async def refresh_directory(self) -> None:
-        """Rebuild the in-memory search index after the directory changed."""
-        from directory.loader import load_index
+        """Rebuild the in-memory search index after the directory changed (from the snapshot beside the
+        database when that is current: directory.snapshot)."""
+        from directory.snapshot import load_index_cached
 
+        self.directory = await load_index_cached(self.sessionmaker, self.settings.database_url)
+        log.info("directory index ready")
+
+    async def refresh_person(self, person_id: int) -> None:
+        """After one person's entry changed: update the index in place (no rebuild)."""
+        from directory.loader import load_person_entry
+
+        if self.directory is None:
+            await self.refresh_directory()
+            return
         async with self.sessionmaker() as session:
-            self.directory = await load_index(session)
-        log.info("directory index rebuilt")
+            entry = await load_person_entry(session, person_id)
+        if entry is None:
+            self.directory.remove_person(person_id)
+        else:
+            self.directory.update_person(entry)
 
     async def member(self, telegram_id: int) -> MemberInfo | None:
         async with self.sessionmaker() as session:

@@ -4,6 +4,7 @@ from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, T
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
+from storage.directory_version import DirectoryVersion
 from storage.plans import (
                            Action,
                            ActionOwner,
@@ -18,6 +19,6 @@ from storage.plans import (
 
 __all__ = [
     "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
+    "CheckIn", "DESIGNATIONS", "DirectoryVersion", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
     "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
 ]
