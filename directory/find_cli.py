@@ -75,14 +75,14 @@ async def run_find(database_url: str, query: str = "", limit: int = 10, as_json:
 
 
 async def _load(database_url: str) -> DirectoryIndex:
-    from directory.loader import load_index
+    from directory.snapshot import load_index_cached
     from storage.db import make_engine, make_sessionmaker, upgrade_database
 
     engine = make_engine(database_url)
     try:
         await upgrade_database(engine)
-        async with make_sessionmaker(engine)() as session:
-            return await load_index(session)
+        # The snapshot beside the database when it is current; else built here (and saved for next time).
+        return await load_index_cached(make_sessionmaker(engine), database_url, subprocess=False)
     finally:
         await engine.dispose()
 

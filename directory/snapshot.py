@@ -4,12 +4,12 @@ Building the index over a national directory takes seconds and leaves the proces
 larger than the index itself (the rows read, the tokens made, freed but fragmented); loading a snapshot
 takes a fifth of a second and leaves only the index. So:
 
-- `load_index_cached(sessionmaker, url)` reads the directory's stamp (storage.directory_version, kept by
-  database triggers), and loads the snapshot when it was written from that stamp by this version of the
-  search code; else it rebuilds, and for a large directory does so in a child process
+- `load_index_cached(sessionmaker, url)` reads the directory's change counter (storage.directory_version,
+  kept by database triggers), and loads the snapshot when it was written at that counter by this version
+  of the search code; else it rebuilds, and for a large directory does so in a child process
   (`python -m directory.snapshot URL`), which writes the snapshot, so the bot's own memory holds only
   what it loads.
-- A snapshot from an older directory (another stamp), from other search code (`CODE_KEY`), or a file
+- A snapshot from an older directory (another counter), from other search code (`CODE_KEY`), or a file
   that does not read back is never used: the index is rebuilt.
 
 Where: beside a SQLite file (`partnerbot.db` -> `partnerbot.db.search-index`); for PostgreSQL in
@@ -66,13 +66,13 @@ def snapshot_path(database_url: str) -> Path | None:
     return folder / f"search-index-{name}"
 
 
-def save(index: DirectoryIndex, stamp: str, path: Path) -> None:
+def save(index: DirectoryIndex, version: int, path: Path) -> None:
     """Write atomically (a temporary file renamed), so a reader never sees half a snapshot."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump({"code": CODE_KEY, "stamp": stamp}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"code": CODE_KEY, "version": version}, handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
@@ -80,12 +80,12 @@ def save(index: DirectoryIndex, stamp: str, path: Path) -> None:
         raise
 
 
-def load(path: Path, stamp: str) -> DirectoryIndex | None:
-    """The snapshot at `path` if it was written from `stamp` by this code, else None (never raises)."""
+def load(path: Path, version: int) -> DirectoryIndex | None:
+    """The snapshot at `path` if it was written at counter `version` by this code, else None (never raises)."""
     try:
         with path.open("rb") as handle:
             header: Any = pickle.load(handle)
-            if not isinstance(header, dict) or header.get("code") != CODE_KEY or header.get("stamp") != stamp:
+            if not isinstance(header, dict) or header.get("code") != CODE_KEY or header.get("version") != version:
                 return None
             index = pickle.load(handle)
     except FileNotFoundError:
@@ -110,57 +110,68 @@ async def load_index_cached(sessionmaker: async_sessionmaker[AsyncSession], data
                             min_entries: int = SNAPSHOT_MIN_ENTRIES, subprocess: bool = True) -> DirectoryIndex:
     """The index of the directory now: from the snapshot when it is current, else rebuilt (and saved)."""
     from directory.loader import load_index
-    from storage.directory_version import ensure_stamp
+    from storage.directory_version import claim_version, current_version
 
     path = snapshot_path(database_url)
-    async with sessionmaker.begin() as session:
-        stamp = await ensure_stamp(session) if path is not None else None
-        size = await _directory_size(session) if stamp else 0
-    if stamp is None or path is None or size < min_entries:
+    async with sessionmaker() as session:
+        version = await current_version(session) if path is not None else None
+        size = await _directory_size(session) if version is not None else 0
+    if version is None or path is None or size < min_entries:
         async with sessionmaker() as session:
             return await load_index(session)
-    index = await asyncio.to_thread(load, path, stamp)
+    index = await asyncio.to_thread(load, path, version)
     if index is not None:
         log.info("search index loaded from %s", path)
         return index
-    if subprocess and await _build_in_child(database_url):
-        index = await asyncio.to_thread(load, path, stamp)
-        if index is not None:
-            return index
-    # No child (or it failed): build here. The stamp was read before the rows, so a change made meanwhile
-    # leaves the snapshot stale, never wrong.
+    if subprocess:
+        version = await _build_in_child(database_url)
+        if version is not None:
+            index = await asyncio.to_thread(load, path, version)
+            if index is not None:
+                return index
+    # No child (or it failed): build here. The counter is claimed before the rows are read, so a change
+    # made meanwhile leaves the snapshot stale, never wrong.
+    async with sessionmaker.begin() as session:
+        version = await claim_version(session)
     async with sessionmaker() as session:
         index = await load_index(session)
+    if version is None:
+        return index
     try:
-        await asyncio.to_thread(save, index, stamp, path)
+        await asyncio.to_thread(save, index, version, path)
     except OSError as exc:
         log.warning("search index snapshot not written to %s: %s", path, exc)
     return index
 
 
-async def _build_in_child(database_url: str) -> bool:
-    """`python -m directory.snapshot URL` in a child process: builds the index and writes the snapshot."""
+async def _build_in_child(database_url: str) -> int | None:
+    """`python -m directory.snapshot URL` in a child process: builds the index, writes the snapshot and
+    prints the counter it is keyed by (None when the child could not)."""
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     try:
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "directory.snapshot", database_url,
-                                                    env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                    env=env, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE)
-        _out, err = await proc.communicate()
+        out, err = await proc.communicate()
     except OSError as exc:
         log.warning("search index not built in a child process: %s", exc)
-        return False
+        return None
     if proc.returncode != 0:
         log.warning("search index child process failed: %s", err.decode(errors="replace").strip()[-500:])
-        return False
-    return True
+        return None
+    try:
+        return int(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
 
 
-async def write_snapshot(database_url: str) -> Path | None:
-    """Build the index of the directory at `database_url` and save it (the import and the child call this)."""
+async def write_snapshot(database_url: str) -> int | None:
+    """Build the index of the directory at `database_url` and save it (the import and the child call this);
+    the counter it is keyed by, or None when there is nowhere to keep it."""
     from directory.loader import load_index
     from storage.db import make_engine, make_sessionmaker
-    from storage.directory_version import ensure_stamp
+    from storage.directory_version import claim_version
 
     path = snapshot_path(database_url)
     if path is None:
@@ -169,22 +180,26 @@ async def write_snapshot(database_url: str) -> Path | None:
     try:
         sessionmaker = make_sessionmaker(engine)
         async with sessionmaker.begin() as session:
-            stamp = await ensure_stamp(session)
-        if stamp is None:
+            version = await claim_version(session)
+        if version is None:
             return None
         async with sessionmaker() as session:
             index = await load_index(session)
     finally:
         await engine.dispose()
-    save(index, stamp, path)
-    return path
+    save(index, version, path)
+    return version
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m directory.snapshot DATABASE_URL", file=sys.stderr)
         return 2
-    return 0 if asyncio.run(write_snapshot(argv[0])) is not None else 1
+    version = asyncio.run(write_snapshot(argv[0]))
+    if version is None:
+        return 1
+    print(version)
+    return 0
 
 
 if __name__ == "__main__":

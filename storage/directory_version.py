@@ -1,18 +1,18 @@
-"""A change counter for the directory, kept by the database itself.
+"""The directory's change counter, kept by the database itself (migration 0002: triggers on school, person,
+specialism and person_specialism bump it on every write, whoever writes: the bot, the command line, a
+restore, another process).
 
-Triggers (migration 0002) bump `directory_version.counter` and draw a new random `stamp` whenever a row
-of person, school, specialism or person_specialism is inserted or deleted, or a column the search index
-reads is updated, whoever does it (the bot, the command line, a restore, another process). The search
-index's snapshot (directory.snapshot) records the stamp it was built from and is used only while the
-database still shows that stamp. The random stamp, not the counter alone, is what is compared: a restore
-can put back an old counter value but never a stamp drawn after the snapshot was written.
+The search index's snapshot (directory.snapshot) is keyed by this counter. Writing a snapshot first moves
+the counter on by a random jump (`claim_version`), so a key is a value the counter held only at that
+moment: a restore or an emptied table, which put the counter back to an old or small value, cannot make
+an old snapshot look current.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import BigInteger, Integer, String, select, update
+from sqlalchemy import BigInteger, Integer, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,43 +20,36 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.base import Base
 
 ROW_ID = 1
-# The columns directory.loader reads: an update of any other column (phone, email ...) leaves the index valid.
-WATCHED_COLUMNS = {
-    "person": ("id", "title", "first_name", "last_name", "job_title", "school_id", "designations", "is_head"),
-    "school": ("id", "urn", "name", "locality", "local_authority", "phase", "postcode", "easting", "northing"),
-    "specialism": ("id", "name", "aliases"),
-    "person_specialism": ("person_id", "specialism_id"),
-}
 
 
 class DirectoryVersion(Base):
     __tablename__ = "directory_version"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     counter: Mapped[int] = mapped_column(BigInteger, default=0)
-    stamp: Mapped[str] = mapped_column(String(32), default="")
 
 
-async def current_stamp(session: AsyncSession) -> str | None:
-    """The directory's stamp now, or None when the database keeps none (not migrated, or the row is gone)."""
+async def current_version(session: AsyncSession) -> int | None:
+    """The counter now, or None when the database keeps none (not migrated, or the row is gone)."""
     try:
-        return await session.scalar(select(DirectoryVersion.stamp).where(DirectoryVersion.id == ROW_ID))
+        value = await session.scalar(select(DirectoryVersion.counter).where(DirectoryVersion.id == ROW_ID))
     except SQLAlchemyError:
         return None
+    return None if value is None else int(value)
 
 
-async def ensure_stamp(session: AsyncSession) -> str | None:
-    """The stamp, creating the counter's row if it is missing (a truncated table); None if there is no table."""
-    stamp = await current_stamp(session)
-    if stamp:
-        return stamp
+async def claim_version(session: AsyncSession) -> int | None:
+    """Move the counter on by a random jump (creating its row if missing) and return the new value; None
+    when the database has no counter. Call in the transaction that then reads the directory."""
+    jump = secrets.randbelow(1 << 40) + (1 << 20)
     try:
-        fresh = secrets.token_hex(8)
-        if stamp is None and await session.get(DirectoryVersion, ROW_ID) is None:
-            session.add(DirectoryVersion(id=ROW_ID, counter=0, stamp=fresh))
-        else:
-            await session.execute(update(DirectoryVersion).where(DirectoryVersion.id == ROW_ID).values(stamp=fresh))
-        await session.flush()
-        return fresh
+        row = await session.get(DirectoryVersion, ROW_ID)
+        if row is None:
+            session.add(DirectoryVersion(id=ROW_ID, counter=jump))
+            await session.flush()
+            return jump
+        await session.execute(update(DirectoryVersion).where(DirectoryVersion.id == ROW_ID)
+                              .values(counter=DirectoryVersion.counter + jump))
+        return await current_version(session)
     except SQLAlchemyError:
         return None
