@@ -10,10 +10,12 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from core import update_log
 from core.i18n import set_default_locale
 from core.offline import OFFLINE_TOKEN
 from core.services import BotContext, Services
 from core.settings import Settings
+from core.update_order import UserOrderedProcessor
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("partnerbot")
@@ -37,21 +39,25 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                .context_types(ContextTypes(context=BotContext))
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .persistence(SQLPersistence(sessionmaker))
+               # Different users' updates at once; each user's own in order (core/update_order.py).
+               .concurrent_updates(UserOrderedProcessor())
                .post_init(_post_init)
                .post_shutdown(_post_shutdown))
-    if settings.telegram_api_base_url:
-        base = settings.telegram_api_base_url.rstrip("/")
-        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if settings.api_base_urls:
+        base_url, base_file_url = settings.api_base_urls
+        builder = builder.base_url(base_url).base_file_url(base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
         # Telegram allows about 30 messages a second overall; broadcasts queue instead of failing.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # ApplicationBuilder's generic parameters cannot follow a rate limiter added after .build()'s types.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if not updater:
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["services"] = services
     register(application)
+    update_log.install(application)  # one structured log line per update (core/update_log.py)
     # Save conversation state after every update, not every few seconds: a restart mid-/update resumes.
     attach(application)
     return application
@@ -62,11 +68,21 @@ async def _post_init(application: Application) -> None:
 
 
 async def start_services(application: Application) -> None:
-    """Load the search index and schedule the daily jobs (the database is migrated before start)."""
+    """Load the search index, end conversations that went stale while the bot was down, set the menu
+    strangers see and schedule the jobs (the database is migrated before start)."""
+    from handlers import schedule_jobs
+    from handlers.manifest import features_of
+    from storage.members import Role
+
     services: Services = application.bot_data["services"]
     await services.refresh_directory()
-    from handlers import schedule_jobs
-
+    features = features_of(application)
+    swept = features.sweep_conversations(application)
+    if swept:
+        application.mark_data_for_update_persistence(user_ids=swept)
+        await application.update_persistence()
+        log.info("ended %d stale conversations", len(swept))
+    await features.set_menu(application.bot, None, Role.STRANGER)
     schedule_jobs(application)
 
 

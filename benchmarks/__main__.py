@@ -32,14 +32,14 @@ from benchmarks.data import cache_dir
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-NAMES = ("lookup", "updates", "import", "startup", "matching")
+NAMES = ("lookup", "updates", "import", "startup", "matching", "load")
 
 
 def _runners() -> dict[str, Callable[[Env], Awaitable[Section]]]:
-    from benchmarks import imports, lookup, matching, updates
+    from benchmarks import imports, load, lookup, matching, updates
 
     return {"lookup": lookup.run, "updates": updates.run, "import": imports.run_import,
-            "startup": imports.run_startup, "matching": matching.run}
+            "startup": imports.run_startup, "matching": matching.run, "load": load.run}
 
 
 def sizes_from(args: argparse.Namespace) -> Sizes:

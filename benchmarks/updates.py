@@ -36,8 +36,8 @@ UPDATE_LINE = "/update 1.3 amber Survey sent to all heads, 12 replies so far"
 
 async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Members who search, and an action lead who owns action 1.3 of a live plan of 24 actions."""
-    from storage.members import Member
     from storage.directory import Person
+    from storage.members import Member
     from storage.plans import Action, ActionOwner, Plan
     from storage.plans import Section as PlanSection
 

@@ -109,7 +109,8 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
     try:  # the engine is closed however the session ends (Ctrl-C, an error)
         async with application:
             await start_services(application)
-            renderer.print(f"PartnerBot console, offline. You are {describe(user_id)}. Type :help for console commands.")
+            renderer.print(f"PartnerBot console, offline. You are {describe(user_id)}. "
+                           "Type :help for console commands.")
             loop = asyncio.get_running_loop()
             while True:
                 if interactive:
@@ -153,11 +154,12 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
                         renderer.print(f"  cannot read {path}: {exc.strerror or exc}")
                         continue
                     file_id = request.add_file(data)
-                    update = factory.document(file_id, path.name, len(data), user_id, parts[2] if len(parts) > 2 else None)
+                    caption = parts[2] if len(parts) > 2 else None
+                    update = factory.document(file_id, path.name, len(data), user_id, caption)
                 elif line.isdecimal() and renderer.buttons and 1 <= int(line) <= len(renderer.buttons):
-                    label, data = renderer.buttons[int(line) - 1]
+                    label, callback_data = renderer.buttons[int(line) - 1]
                     renderer.print(f"  (pressed “{label}”)")
-                    update = factory.press(data, user_id, _last_message(request, user_id))
+                    update = factory.press(callback_data, user_id, _last_message(request, user_id))
                 else:
                     update = factory.text(line, user_id)
                 await application.process_update(update)

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the bot (polling, or webhook when WEBHOOK_URL is set); "
                                      "without TELEGRAM_BOT_TOKEN, the offline console on demo data")
     run.add_argument("--as", dest="as_id", type=int, default=None, help="console only: who is typing")
+    run.add_argument("--wait", action="store_true",
+                     help="if another instance is running on this database, wait for it to stop instead of exiting")
     run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="is the running bot healthy? (exit 1 when not; for healthchecks)")
+    status.add_argument("--json", action="store_true", help="print the report as JSON")
+    status.set_defaults(func=cmd_status)
 
     console = sub.add_parser("console", help="play the chat in this terminal, offline")
     console.add_argument("--as", dest="as_id", type=int, default=None,
@@ -49,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.required = True
     db_sub.add_parser("upgrade", help="migrate to the latest schema (safe to repeat)").set_defaults(func=cmd_db_upgrade)
     db_sub.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
+    copy = db_sub.add_parser("copy", help="copy this database (DATABASE_URL) into another, empty one, and verify it")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                      help="the empty target database, e.g. postgresql://user:pass@host/partnerbot or sqlite:///new.db")
+    copy.set_defaults(func=cmd_db_copy)
 
     admin = sub.add_parser("admin", help="administration: grant roles")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
@@ -78,8 +88,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from cli.logs import configure_logging
+    from cli.serve import StartupError
+
+    configure_logging(args.verbose, os.environ.get("LOG_FORMAT", "text").strip().lower())
     try:
         result: Any = args.func(args)
         if inspect.isawaitable(result):
@@ -87,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SettingsError as exc:
         print(f"partnerbot: setting {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except StartupError as exc:
+        print(f"partnerbot: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
@@ -133,13 +148,9 @@ def settings_from_env() -> Settings:
 
 
 async def migrate(settings: Settings) -> None:
-    from storage.db import make_engine, upgrade_database
+    from storage.db import migrate as migrate_database
 
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_database(engine)
-    finally:
-        await engine.dispose()
+    await migrate_database(settings.database_url)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -162,9 +173,9 @@ async def cmd_db_current(args: argparse.Namespace) -> int:
 
 
 async def cmd_admin_grant(args: argparse.Namespace) -> int:
-    from handlers.access import set_role
-    from storage.members import Role
     from storage.db import make_engine, make_sessionmaker
+    from storage.members import Role
+    from storage.membership import set_role
 
     settings = settings_from_env()
     await migrate(settings)
@@ -223,25 +234,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         from cli.console import run_console
 
         return run_console(settings, args.as_id, load_demo_data=True)
-    from telegram import Update
+    from cli.logs import configure_logging
+    from cli.serve import serve
 
-    from bot import build_application
+    configure_logging(args.verbose, settings.log_format, updates=True)
+    return asyncio.run(serve(settings, wait=args.wait))
 
-    asyncio.run(migrate(settings))
-    application = build_application(settings)
-    if settings.webhook_url:
-        import secrets
-        from urllib.parse import urlparse
 
-        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                                webhook_url=settings.webhook_url,
-                                # Without a secret anyone who finds the URL could post forged updates
-                                # (any sender id, admins included); Telegram echoes this one back.
-                                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
-                                allowed_updates=Update.ALL_TYPES)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+async def cmd_status(args: argparse.Namespace) -> int:
+    from cli.health import status
+
+    return await status(settings_from_env(), as_json=args.json)
+
+
+async def cmd_db_copy(args: argparse.Namespace) -> int:
+    from storage.db_copy import CopyError, copy_database
+
+    settings = settings_from_env()
+    try:
+        target = load_settings(database_url=args.target).database_url  # the same forms DATABASE_URL accepts
+    except SettingsError as exc:
+        print(f"partnerbot: --to: {str(exc).split(': ', 1)[-1]}", file=sys.stderr)
+        return 2
+    await migrate(settings)
+    try:
+        report = await copy_database(settings.database_url, target)
+    except CopyError as exc:
+        print(f"partnerbot: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
     return 0
 
 

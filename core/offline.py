@@ -1,5 +1,10 @@
 """An offline Telegram: a request object that records what the bot sends and answers like the Bot API,
-and builders for the updates a user would cause. The console and the tests both use it."""
+and builders for the updates a user would cause. The console and the tests both use it.
+
+Tests can make the "network" fail: `request.fail("timeout")` makes every later call raise TimedOut,
+`request.fail("bad_request", methods={"sendMessage"}, message="can't parse entities")` only some. The
+call is recorded all the same (in `calls`, with `error` set), so a test can check what the bot even
+tried to send. Updates carry entities the way Telegram computes them (core.entities)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from core.bot_api_limits import HtmlCheck, plain_text, refusal
+from core.entities import entities as text_entities
 
 BOT_ID = 7000000001
 BOT_USERNAME = "PartnerBot"
@@ -26,6 +35,11 @@ class Sent:
     params: dict[str, Any]
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     result: Any = None
+    error: str | None = None  # the failure kind when the call was made to fail
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
     @property
     def text(self) -> str:
@@ -62,13 +76,66 @@ def _user(uid: int, first_name: str = "", username: str | None = None) -> dict[s
     return data
 
 
+# What a failing call answers, by kind: an exception raised by the transport, or (status, body) as the
+# Bot API (or something between it and us) would answer.
+FAILURE_KINDS = ("timeout", "network", "bad_request", "retry_after", "forbidden", "invalid_json", "no_result")
+# Calls the recording leaves out of `calls` (start-up and bookkeeping); they are in `attempts` all the same.
+QUIET_METHODS = frozenset({"getMe", "getUpdates", "deleteWebhook", "setMyCommands", "deleteMyCommands",
+                           "getMyCommands", "getFile", "close", "logOut", "setWebhook"})
+
+
+@dataclass
+class Failure:
+    """Make calls fail: `kind` (one of FAILURE_KINDS), for `methods` (None: every method)."""
+
+    kind: str
+    methods: frozenset[str] | None = None
+    message: str = ""
+    retry_after: int = 5
+
+    def applies(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+    def answer(self) -> tuple[int, bytes]:
+        if self.kind == "timeout":
+            raise TimedOut(self.message or "Timed out (offline failure)")
+        if self.kind == "network":
+            raise NetworkError(self.message or "Connection reset (offline failure)")
+        if self.kind == "invalid_json":
+            return 200, b"<html><body>502 Bad Gateway</body></html>"
+        if self.kind == "no_result":
+            return 200, b'{"ok": true}'
+        code, description, extra = {
+            "bad_request": (400, "Bad Request: " + (self.message or "can't parse entities"), {}),
+            "forbidden": (403, "Forbidden: " + (self.message or "bot was blocked by the user"), {}),
+            "retry_after": (429, f"Too Many Requests: retry after {self.retry_after}",
+                            {"parameters": {"retry_after": self.retry_after}}),
+        }[self.kind]
+        return code, json.dumps({"ok": False, "error_code": code, "description": description, **extra}).encode()
+
+
+def _scope_key(params: dict[str, Any]) -> str:
+    scope = params.get("scope") or {"type": "default"}
+    if isinstance(scope, str):
+        scope = json.loads(scope)
+    return json.dumps([scope, params.get("language_code") or ""], sort_keys=True)
+
+
 class OfflineRequest(BaseRequest):
     """Answers Bot API calls locally and records them. `on_call` sees each call as it is made."""
 
-    def __init__(self, on_call: Callable[[Sent], None] | None = None) -> None:
+    def __init__(self, on_call: Callable[[Sent], None] | None = None, check_html: HtmlCheck = plain_text) -> None:
         self.calls: list[Sent] = []
+        # Calls Telegram would have refused (outside its limits, HTML it cannot parse): answered with
+        # its 400 Bad Request, and kept here so a test can insist there were none.
+        self.refused: list[tuple[Sent, str]] = []
+        self.check_html = check_html
+        self.attempts: list[Sent] = []  # every call, the quiet ones included
         self.on_call = on_call
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
+        self.failures: list[Failure] = []
+        # The command menus as Telegram holds them: (scope, language) -> [{"command", "description"}]
+        self.menus: dict[str, list[dict[str, str]]] = {}
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
 
@@ -88,6 +155,28 @@ class OfflineRequest(BaseRequest):
         self.files[file_id] = content
         return file_id
 
+    # failures ------------------------------------------------------------------------------
+    def fail(self, kind: str, methods: set[str] | frozenset[str] | None = None, message: str = "") -> Failure:
+        """From now on, calls (of `methods`, or all) fail with `kind`; returns the failure for `stop`."""
+        if kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown failure kind {kind!r}; one of {FAILURE_KINDS}")
+        failure = Failure(kind, frozenset(methods) if methods is not None else None, message)
+        self.failures.append(failure)
+        return failure
+
+    def stop_failing(self, failure: Failure | None = None) -> None:
+        """Stop one failure, or all of them."""
+        if failure is None:
+            self.failures.clear()
+        elif failure in self.failures:
+            self.failures.remove(failure)
+
+    def menu(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[str]:
+        """The command names Telegram would show in `scope` (default scope when None), in order."""
+        key = _scope_key({"scope": scope, "language_code": language_code})
+        return [c["command"] for c in self.menus.get(key, [])]
+
+    # the transport -------------------------------------------------------------------------
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
                          pool_timeout: Any = None) -> tuple[int, bytes]:
@@ -104,22 +193,28 @@ class OfflineRequest(BaseRequest):
                 filename, content = value[0], value[1]
                 if hasattr(content, "read"):
                     content = content.read()
-                key = params.get(name) and name or name
+                key = name
                 for pname, pvalue in params.items():
                     if pvalue == f"attach://{name}":
                         key = pname
                 files[key] = (filename or name, bytes(content))
         sent = Sent(api_method, params, files)
-        sent.result = self._result(api_method, params, files)
-        if api_method not in {"getMe", "getUpdates", "deleteWebhook", "setMyCommands", "getFile",
-                              "answerCallbackQuery", "close", "logOut", "setWebhook"}:
+        failure = next((f for f in reversed(self.failures) if f.applies(api_method)), None)
+        problem = None if failure is not None else refusal(api_method, params, self.check_html)
+        if problem is not None:
+            failure = Failure("bad_request", message=problem)
+            self.refused.append((sent, problem))
+        if failure is not None:
+            sent.error = failure.kind
+        else:
+            sent.result = self._result(api_method, params, files)
+        self.attempts.append(sent)
+        if api_method not in QUIET_METHODS:
             self.calls.append(sent)
             if self.on_call:
                 self.on_call(sent)
-        elif api_method == "answerCallbackQuery":
-            self.calls.append(sent)
-            if self.on_call:
-                self.on_call(sent)
+        if failure is not None:
+            return failure.answer()
         return 200, json.dumps({"ok": True, "result": sent.result}).encode()
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -160,6 +255,13 @@ class OfflineRequest(BaseRequest):
             return []
         if method == "editMessageReplyMarkup":
             return self._message(params)
+        if method == "setMyCommands":
+            commands = params.get("commands") or []
+            self.menus[_scope_key(params)] = json.loads(commands) if isinstance(commands, str) else list(commands)
+        if method == "deleteMyCommands":
+            self.menus.pop(_scope_key(params), None)
+        if method == "getMyCommands":
+            return self.menus.get(_scope_key(params), [])
         return True
 
 
@@ -185,9 +287,9 @@ class UpdateFactory:
     def text(self, text: str, user_id: int, chat_id: int | None = None, first_name: str = "") -> Update:
         message = self._base_message(user_id, chat_id, first_name)
         message["text"] = text
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        found = text_entities(text)
+        if found:
+            message["entities"] = found
         return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
 
     def document(self, file_id: str, filename: str, size: int, user_id: int, caption: str | None = None,
@@ -197,6 +299,9 @@ class UpdateFactory:
                                "file_size": size, "mime_type": mime_type or "application/octet-stream"}
         if caption:
             message["caption"] = caption
+            found = text_entities(caption)
+            if found:
+                message["caption_entities"] = found
         return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
 
     def press(self, data: str, user_id: int, message: dict[str, Any] | None = None,

@@ -4,35 +4,62 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from core.i18n import _
-from core.text import split_html, t
+from core.text import clean_text, split_html, t
 
 Rows = Sequence[Sequence[tuple[str, str]]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+# Telegram's limits on inline keyboards (telegram.constants has the same numbers; named here for why).
+MAX_BUTTONS = 100  # per keyboard
+MAX_PER_ROW = 8
+MAX_DATA_BYTES = 64  # callback data
+MAX_LABEL = 64  # characters we allow on a button (Telegram cuts long labels in the middle of the screen)
+
+
+def _label(label: str) -> str:
+    label = " ".join(clean_text(label).split())
+    if len(label) > MAX_LABEL:
+        label = label[:MAX_LABEL - 1].rstrip() + "…"
+    return label or "…"  # Telegram refuses a button without text
+
+
 def keyboard(rows: Rows) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback_data); data must fit Telegram's 64 bytes."""
+    """Inline keyboard from rows of (label, callback_data), within Telegram's limits: a row over 8 buttons
+    wraps, labels are cut to fit and never empty; callback data over 64 bytes or more than 100 buttons is a
+    programming error (page them with `paged_rows`) and raises ValueError."""
     buttons = []
+    count = 0
     for row in rows:
         line = []
         for label, data in row:
-            if len(data.encode()) > 64:
-                raise ValueError(f"callback data over 64 bytes: {data!r}")
-            line.append(InlineKeyboardButton(label[:64], callback_data=data))
-        if line:
-            buttons.append(line)
+            if not data or len(data.encode()) > MAX_DATA_BYTES:
+                raise ValueError(f"callback data must be 1 to {MAX_DATA_BYTES} bytes: {data!r}")
+            line.append(InlineKeyboardButton(_label(label), callback_data=data))
+        count += len(line)
+        buttons += [line[i:i + MAX_PER_ROW] for i in range(0, len(line), MAX_PER_ROW)]
+    if count > MAX_BUTTONS:
+        raise ValueError(f"{count} buttons: Telegram allows {MAX_BUTTONS} per keyboard; page them")
     return InlineKeyboardMarkup(buttons)
 
 
 def paged_rows(items: Sequence[tuple[str, str]], page: int, per_page: int, nav_prefix: str,
                per_row: int = 1) -> list[list[tuple[str, str]]]:
-    """One page of (label, data) buttons plus ‹ Prev / Next › buttons whose data is `nav_prefix:N`."""
+    """One page of (label, data) buttons plus ‹ Prev / Next › buttons whose data is `nav_prefix:N`.
+    A page never holds more buttons than one keyboard may (with its navigation row)."""
+    per_page = max(1, min(per_page, MAX_BUTTONS - 2))
     pages = max(1, (len(items) + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)
     chunk = list(items[page * per_page:(page + 1) * per_page])
@@ -45,6 +72,15 @@ def paged_rows(items: Sequence[tuple[str, str]], page: int, per_page: int, nav_p
     if nav:
         rows.append(nav)
     return rows
+
+
+CAPTION_LIMIT = 1024
+
+
+def caption(text: str) -> str:
+    """A document's or photo's caption within Telegram's 1024 characters (cut at a safe place, valid HTML)."""
+    parts = split_html(text, CAPTION_LIMIT)
+    return parts[0] if parts else ""
 
 
 async def send(bot: object, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> list[Message]:

@@ -50,6 +50,8 @@ class Services:
         # What each user is browsing (last search, page): in memory, not persisted, so changing it on
         # every search costs no database write; after a restart an old "next page" button says to search again.
         self.browsing: dict[int, dict[str, Any]] = {}
+        # The role each member's command menu was last set for by this process.
+        self.menus: dict[int, Role] = {}
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with services.session() as s:` commits on success, rolls back on error."""
@@ -94,11 +96,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     """The context handlers receive: `context.services` and `context.member` besides PTB's own."""
 
     member: MemberInfo | None
+    # Set by the access gate once it has loaded who is talking; every handler's guard refuses without it.
+    admitted: bool
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
                  user_id: int | None = None):
         super().__init__(application, chat_id, user_id)
         self.member = None
+        self.admitted = False
 
     @property
     def services(self) -> Services:
@@ -115,8 +120,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def draft(self, key: str) -> dict[str, Any]:
         """The answers so far of a conversation, kept in user_data (so persisted) under `key`."""
-        value = self.user_data.get(key)
+        user_data = self.user_data
+        if user_data is None:  # only updates without a user (channel posts) have none; no handler drafts then
+            raise RuntimeError("a conversation draft needs a user")
+        value = user_data.get(key)
         if not isinstance(value, dict):
             value = {}
-            self.user_data[key] = value
+            user_data[key] = value
         return value

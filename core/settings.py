@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     console_files_dir: str = "console-files"
     # Buddy matching: the years in headship an experienced head needs before being suggested.
     buddy_min_years: int = 3
+    # Operations (deploy/RUNBOOK.md): log lines as text or JSON; where the running bot writes its health
+    # for `partnerbot status` (a container healthcheck, systemd, an operator).
+    log_format: str = "text"
+    status_file: str = "partnerbot-status.json"
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
 
     @field_validator("telegram_bot_token", "telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
@@ -133,6 +145,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def api_base_urls(self) -> tuple[str, str] | None:
+        """(base_url, base_file_url) for python-telegram-bot from TELEGRAM_API_BASE_URL, which may be
+        given with or without the trailing /bot (the self-hosted server's documentation writes it with)."""
+        if not self.telegram_api_base_url:
+            return None
+        base = self.telegram_api_base_url.rstrip("/").removesuffix("/bot").rstrip("/")
+        return f"{base}/bot", f"{base}/file/bot"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -21,6 +21,20 @@ ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a",
                 "tg-spoiler", "span", "blockquote", "tg-emoji"}
 
 
+_DIRTY = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+_C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """`value` without C0 control characters other than tab and line feed (a CR becomes a line feed, a lone
+    surrogate U+FFFD). Replies (through `esc`) and the database (storage.sanitize) both use it."""
+    if not _DIRTY.search(value):
+        return value  # the common case costs one scan
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _SURROGATE.sub("\ufffd", _C0.sub("", value))
+
+
 class Html(str):
     """A string that is already safe Telegram HTML; `t()` and `esc()` leave it alone."""
 
@@ -28,12 +42,12 @@ class Html(str):
 
 
 def esc(value: object) -> Html:
-    """Escape any value for Telegram HTML (None becomes '')."""
+    """Escape any value for Telegram HTML (None becomes ''); control characters a user typed are dropped."""
     if isinstance(value, Html):
         return value
     if value is None:
         return Html("")
-    return Html(html.escape(str(value), quote=False))
+    return Html(html.escape(clean_text(str(value)), quote=False))
 
 
 def t(template: str, /, **kwargs: object) -> Html:

@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +31,10 @@ from core.i18n import _
 from core.settings import Settings
 from directory.matching import Assignment, Candidate, NewHead, Rules, Scored, assign, assign_greedy, score, suggest
 from storage import audit
-from storage.members import Member
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School, Specialism, person_specialism
+from storage.members import Member
+from storage.members import coordinator_ids as coordinator_ids  # the buddy handlers ask for it here
 
 ACTIVE = ("requested", "accepted")  # pairings that use a buddy's place
 RELATIONS = ("self", "school", "trust", "office")
@@ -134,7 +136,7 @@ async def register_appointment(
         person.phone = phone.strip()[:40]
     person.updated_by = actor_id
     await session.flush()
-    after = {"is_head": True, "school_id": person.school_id, "headship_start": person.headship_start,
+    after: dict[str, Any] = {"is_head": True, "school_id": person.school_id, "headship_start": person.headship_start,
              "job_title": person.job_title}
     if created_person:
         audit.record(session, actor_id, "person.create", "person", person.id, name=person.full_name,
@@ -146,7 +148,8 @@ async def register_appointment(
     existing = (await session.scalars(select(Appointment).where(
         Appointment.person_id == person.id, Appointment.status.in_(("open", "matched")))
         .order_by(Appointment.id.desc()))).first()
-    values = dict(school_id=school.id if school else (existing.school_id if existing else person.school_id),
+    school_id = school.id if school else (existing.school_id if existing else person.school_id)
+    values: dict[str, Any] = dict(school_id=school_id,
                   start_date=start_date, new_to_headship=new_to_headship, new_to_area=new_to_area,
                   new_to_trust=new_to_trust, new_to_phase=new_to_phase, needs=list(dict.fromkeys(needs)),
                   notes=(notes or None) and notes[:MAX_COMMENT])
@@ -187,9 +190,9 @@ async def candidates_for(session: AsyncSession, today: dt.date, person_ids: Sequ
             .join(Person, Person.id == person_specialism.c.person_id).where(Person.is_head.is_(True))
             .order_by(person_specialism.c.person_id, Specialism.name))).all():
         strengths[pid].append(name)
-    open_counts = dict((await session.execute(
+    open_counts: dict[int, int] = {buddy_id: count for buddy_id, count in (await session.execute(
         select(BuddyMatch.buddy_person_id, func.count()).where(BuddyMatch.status.in_(ACTIVE))
-        .group_by(BuddyMatch.buddy_person_id))).all())
+        .group_by(BuddyMatch.buddy_person_id))).all()}
     declined: dict[int, set[int]] = defaultdict(set)
     for buddy_id, head_id in (await session.execute(
             select(BuddyMatch.buddy_person_id, Appointment.person_id)
@@ -414,13 +417,14 @@ async def answer_checkin(session: AsyncSession, checkin_id: int, responder_id: i
         raise MatchError(_("That check-in is no longer in the directory."))
     row = checkin
     if checkin.responder_id is not None and checkin.responder_id != responder_id:
-        row = (await session.scalars(select(CheckIn).where(
+        own = (await session.scalars(select(CheckIn).where(
             CheckIn.match_id == checkin.match_id, CheckIn.kind == checkin.kind,
             CheckIn.responder_id == responder_id))).first()
-        if row is None:
-            row = CheckIn(match_id=checkin.match_id, kind=checkin.kind, due_date=checkin.due_date,
+        if own is None:
+            own = CheckIn(match_id=checkin.match_id, kind=checkin.kind, due_date=checkin.due_date,
                           sent_at=checkin.sent_at)
-            session.add(row)
+            session.add(own)
+        row = own
     row.responder_id = responder_id
     row.answer = answer
     if comment is not None:
@@ -527,9 +531,3 @@ async def telegram_ids(session: AsyncSession, person_id: int) -> list[int]:
     """Members linked to a person (active ones), to message them."""
     return list(await session.scalars(select(Member.telegram_id).where(
         Member.person_id == person_id, Member.active.is_(True)).order_by(Member.telegram_id)))
-
-
-async def coordinator_ids(session: AsyncSession, admin_ids: Sequence[int] = ()) -> list[int]:
-    ids = set(await session.scalars(select(Member.telegram_id).where(
-        Member.active.is_(True), Member.role.in_(("coordinator", "admin")))))
-    return sorted(ids | set(admin_ids))

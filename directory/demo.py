@@ -32,8 +32,8 @@ from directory.importer import normalise_phase, split_full_name
 from directory.normalise import GENERIC, fold, school_tokens
 from directory.specialisms import CATALOGUE
 from storage import audit
-from storage.members import Member
 from storage.directory import Person, School, Specialism
+from storage.members import Member
 
 SEED = 20240901
 PARTNERSHIP = "Riverside Partnership"
@@ -225,7 +225,8 @@ async def load_demo(session: AsyncSession) -> None:
         school = School(**spec, local_authority=LOCAL_AUTHORITY, locality=town, trust=None,
                         postcode=f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
                                  f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                        easting=float(east + rng.randint(-3500, 3500)), northing=float(north + rng.randint(-3500, 3500)),
+                        easting=float(east + rng.randint(-3500, 3500)),
+                        northing=float(north + rng.randint(-3500, 3500)),
                         phone=f"01632 960{phones[i]:03d}", website=f"https://{_school_slug(spec['name'])}.example",
                         pupils=int(pupils * rng.uniform(0.8, 1.0)) if pupils else rng.randint(90, 420))
         if i % 5 == 0:
@@ -238,8 +239,8 @@ async def load_demo(session: AsyncSession) -> None:
 
     specialisms: dict[str, Specialism] = {}
     existing = (await session.execute(select(Specialism))).scalars().all()
-    for row in existing:
-        specialisms[row.name] = row
+    for known in existing:
+        specialisms[known.name] = known
 
     def specialism(name: str) -> Specialism:
         if name not in specialisms:
@@ -277,13 +278,13 @@ async def load_demo(session: AsyncSession) -> None:
     heads: dict[int, Person] = {}
     chair_school = next(s for s in schools if s.phase == "primary" and s is not member_school)
     for fixed in FIXED_PEOPLE:
-        school = {"hub": hub, "member": member_school, "office": None}.get(fixed.where, chair_school)
+        where = {"hub": hub, "member": member_school, "office": None}.get(fixed.where, chair_school)
         start = _years_ago(today, fixed.years_in_headship, rng) if fixed.years_in_headship else None
-        person = add(fixed.title, fixed.first, fixed.last, fixed.job, school, is_head=fixed.is_head,
+        person = add(fixed.title, fixed.first, fixed.last, fixed.job, where, is_head=fixed.is_head,
                      designations=fixed.designations, specialisms=fixed.specialisms, headship_start=start,
                      mentor_capacity=fixed.capacity)
-        if fixed.is_head and school is not None:
-            heads[id(school)] = person
+        if fixed.is_head and where is not None:
+            heads[id(where)] = person
         if fixed.member:
             by_member[fixed.member] = person
 
@@ -336,14 +337,14 @@ async def load_demo(session: AsyncSession) -> None:
     for telegram_id, (role, _description) in DEMO_USERS.items():
         if role == "stranger":
             continue
-        person = by_member.get(telegram_id)
+        linked = by_member.get(telegram_id)
         member = await session.get(Member, telegram_id)
-        display = person.full_name if person else "Admin"
+        display = linked.full_name if linked else "Admin"
         if member is None:
             session.add(Member(telegram_id=telegram_id, role=role, display_name=display,
-                               person_id=person.id if person else None, approved_at=clock.now()))
-        elif person is not None and member.person_id is None:
-            member.person_id = person.id  # an existing member keeps their role
+                               person_id=linked.id if linked else None, approved_at=clock.now()))
+        elif linked is not None and member.person_id is None:
+            member.person_id = linked.id  # an existing member keeps their role
             member.display_name = display
     audit.record(session, None, "directory.demo", "directory", PARTNERSHIP, schools=len(schools), people=len(people))
     await session.flush()

@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.buddies import BuddyMatch
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("match", help="buddy matching: pair all open new-head appointments (--term)")
     parser.add_argument("--term", action="store_true", required=True,
                         help="assign every open appointment together (optimal plan, respecting capacity)")
@@ -22,7 +26,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     parser.set_defaults(func=cmd_match)
 
 
-async def run_match(database_url: str, send: bool = False, min_years: float | None = None) -> dict[str, object]:
+async def run_match(database_url: str, send: bool = False, min_years: float | None = None) -> dict[str, Any]:
     from core.i18n import set_default_locale
     from core.settings import load_settings
     from directory import appointments as ap
@@ -55,7 +59,8 @@ async def run_match(database_url: str, send: bool = False, min_years: float | No
                 rows.append({"appointment_id": pair.appointment_id, "new_head": by_head[pair.appointment_id].name,
                              "buddy_person_id": pair.buddy_person_id, "buddy": by_cand[pair.buddy_person_id].name,
                              "score": round(pair.score, 2), "reasons": list(scored.reasons)})
-            sent, skipped = [], []
+            sent: list[BuddyMatch] = []
+            skipped: list[tuple[int, str]] = []
             if send:
                 sent, skipped = await ap.send_plan(session, plan, None, rules, today, queued=True)
     finally:
@@ -70,24 +75,24 @@ async def run_match(database_url: str, send: bool = False, min_years: float | No
 
 
 async def cmd_match(args: argparse.Namespace) -> int:
-    from cli.main import settings_from_env
+    from core.settings import load_settings
 
-    result = await run_match(settings_from_env().database_url, args.send, args.min_years)
+    result = await run_match(load_settings().database_url, args.send, args.min_years)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(f"Open appointments: {result['open_appointments']}; candidate buddies: {result['candidates']}")
-    for row in result["pairs"]:  # type: ignore[union-attr]
+    for row in result["pairs"]:
         print(f"{row['new_head']} -> {row['buddy']}  score {row['score']}")
         print(f"    {'; '.join(row['reasons'])}")
-    for row in result["unassigned"]:  # type: ignore[union-attr]
+    for row in result["unassigned"]:
         print(f"{row['new_head']} -> (no buddy free)")
     greedy = result["greedy"]
-    print(f"Total score {result['total']} for {len(result['pairs'])} pairs in {result['seconds']} s; "  # type: ignore[arg-type]
-          f"greedy baseline {greedy['total']} for {greedy['pairs']} pairs in {greedy['seconds']} s.")  # type: ignore[index]
+    print(f"Total score {result['total']} for {len(result['pairs'])} pairs in {result['seconds']} s; "
+          f"greedy baseline {greedy['total']} for {greedy['pairs']} pairs in {greedy['seconds']} s.")
     if args.send:
         print(f"Recorded {result['sent']} requests; the bot will ask each buddy within a quarter of an hour.")
-        for row in result["skipped"]:  # type: ignore[union-attr]
+        for row in result["skipped"]:
             print(f"  not sent (appointment {row['appointment_id']}): {row['why']}")
     else:
         print("Nothing was sent. Run again with --send to ask the buddies.")

@@ -47,6 +47,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -321,7 +322,8 @@ class _Pool:
     def heads(self, heads: Sequence[NewHead]) -> _HeadArrays:
         return _HeadArrays(self, heads)
 
-    def parts(self, h: _HeadArrays, rows: np.ndarray, cols: np.ndarray | slice) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def parts(self, h: _HeadArrays, rows: np.ndarray,
+              cols: np.ndarray | slice) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Points per part for heads `rows` x candidates `cols` (arrays of shape len(rows) x len(cols)),
         and the mask of allowed pairs."""
         r = self.rules
@@ -538,7 +540,7 @@ def suggest(newhead: NewHead, candidates: Sequence[Candidate], k: int = 5, rules
         return []
     harr = pool.heads([newhead])
     parts, ok = pool.parts(harr, np.array([0]), slice(None))
-    total = sum(parts[key] for key in PART_ORDER)[0]
+    total = cast(np.ndarray, sum(parts[key] for key in PART_ORDER))[0]
     allowed = np.flatnonzero(ok[0])
     order = sorted(allowed.tolist(), key=lambda j: (-round(float(total[j]), 9), pool.candidates[j].name,
                                                     pool.candidates[j].person_id))
@@ -567,7 +569,7 @@ def _top_k(pool: _Pool, harr: _HeadArrays, k: int | None, chunk: int = 32) -> li
 def assign(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: Rules = Rules(),
            *, top_k: int | None | str = "rules") -> Assignment:
     """The best plan for all `newheads` at once (see the module notes for the objective)."""
-    k = rules.top_k if top_k == "rules" else top_k
+    k = rules.top_k if isinstance(top_k, str) else top_k  # "rules": the rules' own top_k
     heads = list(newheads)
     pool = _Pool(candidates, rules)
     harr = pool.heads(heads)

@@ -147,7 +147,7 @@ def _real_schools() -> tuple[tuple[str, str, int | None, int | None, int | None]
                 continue
 
             def num(key: str) -> int | None:
-                value = (row.get(key) or "").strip()
+                value = (row.get(key) or "").strip()  # noqa: B023 (called at once, in this iteration)
                 return int(value) if value.isdigit() else None
 
             rows.append((row["name"].strip(), kind, num("minimum-age"), num("maximum-age"), num("school-capacity")))
@@ -249,7 +249,8 @@ def make_directory(n_people: int, n_schools: int, seed: int = 0, today: dt.date 
         title = rng.choice(("Mr", "Mrs", "Ms", "Miss", "Dr")) if rng.random() < 0.97 else "Dr"
         capacity = 0
         start_date: dt.date | None = None
-        status, paused, designations, skills = "available", None, "", ()
+        skills: tuple[str, ...] = ()
+        status, paused, designations = "available", None, ""
         if is_head:
             years = min(30.0, rng.expovariate(1 / 7.0))
             start_date = today - dt.timedelta(days=int(years * 365.25))

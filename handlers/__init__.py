@@ -1,4 +1,9 @@
-"""Every handler is added here, in an order that matters."""
+"""The bot's features, folded into one Application in one place.
+
+Each module named in FEATURES declares a MANIFEST (handlers/manifest.py); `register` folds them. The order
+of FEATURES is the order /help and the menus list commands in; the order handlers are added in (and why)
+is explained in `Features.register`.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +11,43 @@ import importlib
 
 from telegram.ext import Application
 
-# Order within group 0 decides who gets an update first (one handler per group handles it):
-# 1. commands and buttons of each feature;
-# 2. conversations (they must see plain text before the search does);
-# 3. uploaded files: the plan importer first (caption "plan", or any file holding an action table; it
-#    passes on the rest), then the directory importer;
-# 4. the plain-text router (answers to one-off questions, else a directory search);
-# 5. fallbacks: unknown commands, stale buttons, and the error handler.
-FEATURES = [
+from handlers.manifest import Features, features_of
+
+FEATURES = (
     "handlers.access",
     "handlers.privacy",
     "handlers.profile",
+    "handlers.find",
     "handlers.progress_chat",
     "handlers.plan_view",
+    "handlers.plan_picker",
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",
-    "handlers.find",
     "handlers.plan_upload",
     "handlers.directory_upload",
-]
+    "handlers.uploads",
+)
 
 
-def register(application: Application) -> None:
-    from handlers import access, text_router as text
+def fold_features() -> Features:
+    return Features(tuple(importlib.import_module(name).MANIFEST for name in FEATURES))
 
-    # The gate runs before everything (group -1) and stops what the user's role does not allow.
+
+def register(application: Application) -> Features:
+    """Every handler of every feature, behind its role; the folded features are kept in bot_data."""
+    from handlers import access
+
+    features = fold_features()
+    application.bot_data["features"] = features
+    # The gate runs before everything (group -1): it admits the update and loads who is talking.
     access.register_gate(application)
-    for name in FEATURES:
-        importlib.import_module(name).register(application)
-    text.register(application)
+    features.register(application)
     access.register_fallbacks(application)
+    return features
 
 
 def schedule_jobs(application: Application) -> None:
-    """Daily jobs (reminders, check-ins) for the features that have them."""
-    if application.job_queue is None:
-        return
-    for name in FEATURES:
-        module = importlib.import_module(name)
-        if hasattr(module, "schedule"):
-            module.schedule(application)
+    """The features' scheduled jobs (reminders, check-ins)."""
+    services = application.bot_data["services"]
+    features_of(application).schedule(application, services.settings.tz)

@@ -1,8 +1,9 @@
 """The access gate, welcome and help, access requests and their approval, roles.
 
-The gate runs first (group -1) for every update: it works out who is talking, binds their
-locale, and refuses politely whatever their role does not allow (core.policy), so no handler
-after it needs to check roles by hand.
+The gate runs first (group -1) for every update: it drops what is not for us (edits, channel posts,
+bots, commands for other bots, non-members in groups), works out who is talking and binds their locale.
+It refuses nothing itself: every handler is registered behind its manifest role (handlers/manifest.py),
+so the check runs where dispatch happens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from telegram import Update
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -25,60 +27,84 @@ from telegram.ext import (
     filters,
 )
 
-from core import clock, policy
+from core import clock
 from core.i18n import N_, _, current_locale
-from core.reply import answer, edit, keyboard, reply, send
+from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
-from core.text import Html, bold, esc, t
-from core.throttle import coordinator_ids
+from core.text import Html, t
+from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
 from storage import audit
-from storage.members import AccessRequest, Member, Role
 from storage.directory import Person
+from storage.members import AccessRequest, Member, Role, coordinator_ids
+from storage.membership import revoke, set_role
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_TEXT = 300
 REQUEST_RENOTIFY = dt.timedelta(hours=1)
 
-# (command, minimum role, one-line description) for /help; order is the order shown.
-HELP: list[tuple[str, Role, str]] = []
-
-
-def describe(name: str, role: Role, description: str) -> str:
-    """Register a command for /help (description is translated at display time) and its minimum role."""
-    HELP.append((name, role, description))
-    return policy.command(name, role)
-
-
 async def gate(update: Update, context: BotContext) -> None:
+    """Admit the update or end it. Any exception here ends it too: a gate that fails shows nothing.
+    What to refuse is decided before any reply is tried, and refusing is left to the handler's own
+    guard (handlers/manifest.py), so the handler that runs is the handler that was checked."""
+    try:
+        admitted = await _admit(update, context)
+    except Exception:  # noqa: BLE001 - fail closed, whatever went wrong
+        log.exception("the access gate failed; update dropped")
+        admitted = False
+    if not admitted:
+        raise ApplicationHandlerStop
+    try:
+        await _after_admission(update, context)
+    except Exception:  # noqa: BLE001 - notices and menus are courtesies; the update goes on
+        log.warning("gate courtesies failed", exc_info=True)
+
+
+def _for_another_bot(message: Message, bot_username: str) -> bool:
+    """`/start@OtherBot`: a command addressed to another bot in the chat."""
+    entity = message.entities[0] if message.entities else None
+    if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return False
+    command = message.parse_entity(entity)
+    _name, at, username = command.partition("@")
+    return bool(at) and username.lower() != bot_username.lower()
+
+
+async def _admit(update: Update, context: BotContext) -> bool:
+    # Only what the bot answers: messages, button presses and inline queries. Edits, channel posts and
+    # the rest are not requests (an edited message would otherwise run its command a second time).
+    if update.message is None and update.callback_query is None and update.inline_query is None:
+        return False
     user = update.effective_user
     if user is None or user.is_bot:
-        raise ApplicationHandlerStop
-    context.member = await context.services.member(user.id)
-    current_locale.set(context.member.locale if context.member and context.member.locale else None)
-    awaiting = context.user_data.get("awaiting") if context.user_data is not None else None
-    need = policy.need_for(update, awaiting)
-    role = context.role
-    if need.role is not None and role >= need.role:
-        return
-    if need.kind == "other":
-        raise ApplicationHandlerStop
-    if need.kind == "callback":
-        if need.role is None:
-            await answer(update, _("That button has expired. Please start again."), alert=True)
-        else:
-            await answer(update, _("Sorry, you can't use that button."), alert=True)
-        raise ApplicationHandlerStop
-    if role == Role.STRANGER:
-        await reply(update, context, t(
-            "This is the partnership's assistant for its members. To use it you need access first: "
-            "send /start and press <b>Request access</b>."))
-    elif need.kind == "document":
-        await reply(update, context, t("Only coordinators can send files to import. Nothing was changed."))
-    else:
-        await reply(update, context, t("Sorry, /{command} is for {role} only.", command=need.key,
-                                       role=_role_name(need.role or Role.ADMIN)))
-    raise ApplicationHandlerStop
+        return False
+    message = update.message
+    if message is not None and message.text and _for_another_bot(message, context.bot.username or ""):
+        return False
+    member = await context.services.member(user.id)
+    chat = update.effective_chat
+    if member is None and chat is not None and chat.type != ChatType.PRIVATE:
+        return False  # silence towards non-members in groups
+    context.member = member
+    context.admitted = True
+    current_locale.set(member.locale if member and member.locale else None)
+    return True
+
+
+async def _after_admission(update: Update, context: BotContext) -> None:
+    features = features_of(context.application)
+    expired = await features.expire_conversations(update, context)
+    if expired and update.effective_chat is not None:
+        await send(context.bot, update.effective_chat.id, t(
+            "Your unfinished {what} was not saved: it waited too long for an answer. Please start again.",
+            what=", ".join(_(label) for label in expired)))
+    chat = update.effective_chat
+    if context.member is not None and chat is not None and chat.type == ChatType.PRIVATE:
+        # The member's menu follows their role, also after a restart or a change made on the command line.
+        menus = context.services.menus
+        if menus.get(context.member.telegram_id) != context.role:
+            menus[context.member.telegram_id] = context.role
+            await features.set_menu(context.bot, context.member.telegram_id, context.role)
 
 
 ROLE_LABELS = {Role.STRANGER: N_("stranger"), Role.MEMBER: N_("member"), Role.LEAD: N_("action lead"),
@@ -93,12 +119,6 @@ def role_label(role: Role | str) -> str:
         return str(role)
 
 
-def _role_name(role: Role) -> str:
-    names = {Role.STRANGER: _("everyone"), Role.MEMBER: _("members"), Role.LEAD: _("action leads"),
-             Role.COORDINATOR: _("coordinators"), Role.ADMIN: _("admins")}
-    return names[role]
-
-
 async def start(update: Update, context: BotContext) -> None:
     if context.member is None:
         await reply(update, context, t(
@@ -108,21 +128,11 @@ async def start(update: Update, context: BotContext) -> None:
             keyboard([[(_("Request access"), "ar:req")]]))
         return
     name = context.member.display_name or (update.effective_user.first_name if update.effective_user else "")
-    await reply(update, context, t("Welcome back, {name}.", name=name) + "\n\n" + help_text(context.role))
-
-
-def help_text(role: Role) -> Html:
-    lines = [bold(_("What I can do for you"))]
-    for name, needed, description in HELP:
-        if role >= needed:
-            lines.append(Html(f"/{esc(name)} — {esc(_(description))}"))
-    if role >= Role.MEMBER:
-        lines.append(esc(_("Or just type a name, a school or a specialism to search.")))
-    return Html("\n".join(lines))
+    await reply(update, context, t("Welcome back, {name}.", name=name) + "\n\n" + features_of(context.application).help_text(context.role))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
-    await reply(update, context, help_text(context.role))
+    await reply(update, context, features_of(context.application).help_text(context.role))
 
 
 async def request_access_button(update: Update, context: BotContext) -> None:
@@ -230,11 +240,13 @@ async def decide_access(update: Update, context: BotContext) -> None:
             member.approved_by = actor.telegram_id
             member.approved_at = clock.now()
             member.updated_by = actor.telegram_id
+            applicant_role = member.role_enum
         audit.record(session, actor.telegram_id, "access.approve" if approve else "access.reject",
                      "access_request", request_id, applicant=applicant, person_id=person_id or None)
         applicant_name = request.name
     await answer(update)
     if approve:
+        await tell_role_changed(context, applicant, applicant_role)
         await edit(update, context, t("Approved: {name}.", name=applicant_name))
         news = t("Good news: your access has been approved. Send /help to see what "
                  "you can do, or just type a name to search.")
@@ -251,7 +263,7 @@ async def decide_access(update: Update, context: BotContext) -> None:
 async def grant(update: Update, context: BotContext) -> None:
     """/grant TELEGRAM_ID ROLE — admins set roles."""
     args = context.args or []
-    valid = ", ".join(r.name.lower() for r in Role if r != Role.STRANGER)
+    valid = ", ".join(role_label(r) for r in Role if r != Role.STRANGER)
     if len(args) != 2 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2 ** 63 or \
             args[1].upper() not in Role.__members__ or args[1].upper() == "STRANGER":
         await reply(update, context, t("Usage: /grant TELEGRAM_ID ROLE (one of {roles})", roles=valid))
@@ -259,26 +271,37 @@ async def grant(update: Update, context: BotContext) -> None:
     target, role = int(args[0]), Role.parse(args[1])
     async with context.services.session() as session:
         await set_role(session, target, role, context.member.telegram_id if context.member else None)
+    await tell_role_changed(context, target, role)
     await reply(update, context, t("{id} is now {role}.", id=target, role=role_label(role)))
 
 
-async def set_role(session: object, telegram_id: int, role: Role, actor_id: int | None,
-                   display_name: str = "") -> Member:
-    """Create or update a member with a role (used by /grant and `partnerbot admin grant`)."""
-    member = await session.get(Member, telegram_id)  # type: ignore[attr-defined]
+async def revoke_command(update: Update, context: BotContext) -> None:
+    """/revoke TELEGRAM_ID — admins end someone's access."""
+    args = context.args or []
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2 ** 63:
+        await reply(update, context, t("Usage: /revoke TELEGRAM_ID"))
+        return
+    target = int(args[0])
+    async with context.services.session() as session:
+        member = await revoke(session, target, context.member.telegram_id if context.member else None)
     if member is None:
-        member = Member(telegram_id=telegram_id, display_name=display_name)
-        session.add(member)  # type: ignore[attr-defined]
-    member.role = role.name.lower()
-    member.active = True
-    member.updated_by = actor_id
-    audit.record(session, actor_id, "member.role", "member", telegram_id, role=member.role)  # type: ignore[arg-type]
-    return member
+        await reply(update, context, t("{id} has no access to revoke. Nothing was changed.", id=target))
+        return
+    await tell_role_changed(context, target, Role.STRANGER)
+    await reply(update, context, t("{id} no longer has access.", id=target))
+
+
+async def tell_role_changed(context: BotContext, telegram_id: int, role: Role) -> None:
+    """The member's command menu follows their new role at once."""
+    context.services.menus[telegram_id] = role
+    await features_of(context.application).set_menu(context.bot, telegram_id, role)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
-    name = policy.command_name(message.text) if message and message.text else ""
+    if not is_private(update):
+        return  # in a group the command was most likely for someone else
+    name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0] if message and message.text else ""
     await reply(update, context, t("I don't know /{command}. Send /help to see what I can do.", command=name[:50]))
 
 
@@ -306,21 +329,27 @@ def register_gate(application: Application) -> None:
     application.add_handler(TypeHandler(Update, gate), group=-1)
 
 
-def register(application: Application) -> None:
-    from handlers import text_router as text
-
-    text.on_awaiting("access_request", receive_access_request)
-    application.add_handler(CommandHandler(describe("start", Role.STRANGER, "start here"), start))
-    application.add_handler(CommandHandler(describe("help", Role.STRANGER, "what I can do"), show_help))
-    application.add_handler(CommandHandler(describe("grant", Role.ADMIN, "set a member's role"), grant))
-    application.add_handler(CallbackQueryHandler(request_access_button, pattern=policy.callback("ar", Role.STRANGER)))
-    application.add_handler(CallbackQueryHandler(decide_access, pattern=policy.callback("aa", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(decide_access, pattern=policy.callback("ax", Role.COORDINATOR)))
+MANIFEST = Manifest(
+    "access",
+    commands=(
+        Command("start", start, Role.STRANGER, N_("start here")),
+        Command("help", show_help, Role.STRANGER, N_("what I can do")),
+        Command("grant", grant, Role.ADMIN, N_("set a member's role")),
+        Command("revoke", revoke_command, Role.ADMIN, N_("end a member's access")),
+    ),
+    buttons=(
+        Button("ar", request_access_button, Role.STRANGER),
+        Button("aa", decide_access, Role.COORDINATOR),
+        Button("ax", decide_access, Role.COORDINATOR),
+    ),
+    text_steps=(TextStep("access_request", receive_access_request, Role.STRANGER),),
+)
 
 
 def register_fallbacks(application: Application) -> None:
-    policy.command("cancel", Role.STRANGER)
-    application.add_handler(CommandHandler("cancel", cancel))
-    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    application.add_handler(CallbackQueryHandler(stale_button))
+    """After every feature: /cancel with nothing to cancel, unknown commands and buttons from old messages.
+    They are for anyone the gate admitted, behind the same guard as everything else."""
+    application.add_handler(CommandHandler("cancel", guard(cancel, Role.STRANGER, False, "/cancel")))
+    application.add_handler(MessageHandler(filters.COMMAND, guard(unknown_command, Role.STRANGER, False, "command")))
+    application.add_handler(CallbackQueryHandler(guard(stale_button, Role.STRANGER, False, "button")))
     application.add_error_handler(on_error)

@@ -21,18 +21,18 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import clock, policy
+from core import clock
 from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from directory import appointments as ap
 from directory.matching import PHASE_LABELS, Scored, join_words, need_label
-from storage.members import Role
+from handlers.manifest import Button, Command, Job, Manifest, TextStep
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
+from storage.members import Role
 
 log = logging.getLogger(__name__)
 
@@ -631,32 +631,30 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------- registration
 
 
-def register(application: Application) -> None:
-    from handlers import text_router as text
-    from handlers.access import describe
+MANIFEST = Manifest(
+    "buddy",
+    commands=(
+        Command("buddy", buddy_command, Role.MEMBER, N_("your buddy pairings; /buddy pause, optout, resume, end"),
+                private=True),
+        Command("matchterm", matchterm, Role.COORDINATOR,
+                N_("pair every open new-head appointment with a buddy at once"), private=True),
+    ),
+    buttons=(
+        Button("bc", confirm_suggestion, Role.COORDINATOR, private=True),
+        Button("ba", let_bot_ask, Role.COORDINATOR, private=True),
+        Button("bm", show_more, Role.COORDINATOR, private=True),
+        Button("bs", send_plan_button, Role.COORDINATOR, private=True),
+        Button("bq", on_request_answer, Role.MEMBER, private=True),
+        Button("be", end_button, Role.MEMBER, private=True),
+        Button("bey", end_button, Role.MEMBER, private=True),
+        Button("bk", on_checkin_answer, Role.MEMBER, private=True),
+        Button("bkn", no_comment, Role.MEMBER, private=True),
+    ),
+    text_steps=(TextStep("buddy_comment", receive_comment, Role.MEMBER),),
+    jobs=(
+        Job("buddy-checkins", checkin_job, daily=dt.time(9, 0)),
+        # Requests recorded with `partnerbot match --term --send` go out within a quarter of an hour.
+        Job("buddy-queued-requests", queued_job, every=dt.timedelta(minutes=15), first=60),
+    ),
+)
 
-    text.on_awaiting("buddy_comment", receive_comment)
-    application.add_handler(CommandHandler(
-        describe("buddy", Role.MEMBER, N_("your buddy pairings; /buddy pause, optout, resume, end")), buddy_command))
-    application.add_handler(CommandHandler(
-        describe("matchterm", Role.COORDINATOR, N_("pair every open new-head appointment with a buddy at once")),
-        matchterm))
-    application.add_handler(CallbackQueryHandler(confirm_suggestion, pattern=policy.callback("bc", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(let_bot_ask, pattern=policy.callback("ba", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(show_more, pattern=policy.callback("bm", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(send_plan_button, pattern=policy.callback("bs", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(on_request_answer, pattern=policy.callback("bq", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(end_button, pattern=policy.callback("be", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(end_button, pattern=policy.callback("bey", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(on_checkin_answer, pattern=policy.callback("bk", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(no_comment, pattern=policy.callback("bkn", Role.MEMBER)))
-
-
-def schedule(application: Application) -> None:
-    """The daily check-in job (handlers.schedule_jobs calls this)."""
-    services = application.bot_data["services"]
-    application.job_queue.run_daily(checkin_job, time=dt.time(9, 0, tzinfo=services.settings.tz),  # type: ignore[union-attr]
-                                    name="buddy-checkins")
-    # Requests recorded with `partnerbot match --term --send` go out within a quarter of an hour.
-    application.job_queue.run_repeating(queued_job, interval=dt.timedelta(minutes=15), first=60,  # type: ignore[union-attr]
-                                        name="buddy-queued-requests")

@@ -1,13 +1,12 @@
 """A coordinator sends a directory spreadsheet: preview of what would change, then Confirm or Cancel.
 
-Which uploads come here (this handler is added after handlers.plan_upload in group 0):
+Which uploads come here (handlers/uploads.py decides):
 - caption "directory" (any case, more words may follow): always read as a directory;
 - caption "plan": never (the plan importer's);
-- no caption or another caption: the plan importer looks first and hands the file on when it holds no
-  action plan; here its headers decide (a file with no recognisable directory header is refused with
-  the reason).
+- no caption or another caption: the plan importer looks first; a file that holds no action plan comes
+  here and its headers decide (a file with no recognisable directory header is refused with the reason).
 
-Only coordinators and admins reach this handler: the access gate refuses documents from everyone else.
+Only coordinators and admins reach this handler: uploads are declared for coordinators.
 Nothing changes until Confirm: the file stays in Telegram (its file_id is kept in user_data under a
 random token) and is read again on Confirm, so a pending preview survives a restart.
 
@@ -21,11 +20,9 @@ import logging
 import re
 import secrets
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from core import policy
 from core.i18n import _
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
@@ -39,6 +36,7 @@ from directory.importer import (
     summary_lines,
 )
 from handlers.files import download, fetch_document
+from handlers.manifest import Button, Manifest
 from storage.members import Role
 
 log = logging.getLogger(__name__)
@@ -48,13 +46,6 @@ PENDING = "directory_upload"  # user_data key: {"token", "file_id", "name"}
 MAX_BYTES = 20 * 1024 * 1024  # the most a bot may download from Telegram
 _DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
 _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
-
-
-class _DirectoryUpload(filters.MessageFilter):
-    """A document not captioned as a plan (caption "directory", or headers to decide)."""
-
-    def filter(self, message: Message) -> bool:
-        return message.document is not None and not (message.caption and _PLAN_CAPTION.match(message.caption))
 
 
 async def _parse(data: bytes, filename: str) -> ParsedDirectory:
@@ -134,6 +125,4 @@ async def on_button(update: Update, context: BotContext) -> None:
     await edit(update, context, _summary_html(summary, t("Imported {file}.", file=pending["name"])))
 
 
-def register(application: Application) -> None:
-    application.add_handler(MessageHandler(filters.Document.ALL & _DirectoryUpload(), on_document))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=policy.callback(PREFIX, Role.COORDINATOR)))
+MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR),))

@@ -1,6 +1,6 @@
 """Finding people, schools and system leaders: /find, plain-text search, contact cards, /sle.
 
-- `/find QUERY`, or a member just typing a name (the plain-text router in handlers/text_router.py hands us
+- `/find QUERY`, or a member just typing a name (the plain-text router (Features.route_text in handlers/manifest.py) hands us
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
   `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
@@ -9,7 +9,8 @@
 - `/sle SPECIALISM [PHASE] [AREA]` lists system leaders for a need, nearest first (to the member's own
   school when no area is given); "sp:<page>" pages through them (arguments in `context.browsing["sle_query"]`).
 
-Everything here is for members (core.policy); strangers are turned away by the gate before they get here.
+Everything here is for members, in private chats (the MANIFEST says so and every handler is registered
+behind it).
 Contact cards are sent only in private chats.
 """
 
@@ -18,10 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import policy
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.reply import (
     answer,
     edit,
@@ -33,11 +32,11 @@ from core.reply import (
 )
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
-from core.throttle import check_search_allowed
+from handlers.search_limits import check_search_allowed
 from directory import cards
 from directory import specialisms as spec_catalogue
 from directory.search import DirectoryIndex, Match, SleCandidate, sle_candidates
-from handlers.access import describe
+from handlers.manifest import Button, Command, Manifest
 from storage.members import Role
 
 PER_PAGE = 8
@@ -357,17 +356,21 @@ async def _send_specialism_leaders(update: Update, context: BotContext, spec_id:
         await reply(update, context, body, markup)
 
 
-def register(application: Application) -> None:
-    from handlers import text_router as text
-
-    application.add_handler(CommandHandler(
-        describe("find", Role.MEMBER, "find a person, school or specialism by name (typos are fine)"), find_command))
-    application.add_handler(CommandHandler(
-        describe("sle", Role.MEMBER, "system leaders for a need, nearest first: /sle maths primary"), sle_command))
-    application.add_handler(CallbackQueryHandler(page_button, pattern=policy.callback("fp", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(person_button, pattern=policy.callback("pc", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(school_button, pattern=policy.callback("sc", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(specialism_button, pattern=policy.callback("ss", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(sle_page_button, pattern=policy.callback("sp", Role.MEMBER)))
-    # Plain text reaches us last, through the router (handlers/text_router.py), after every conversation.
-    text.on_search(search_text)
+MANIFEST = Manifest(
+    "find",
+    commands=(
+        Command("find", find_command, Role.MEMBER,
+                N_("find a person, school or specialism by name (typos are fine)"), private=True),
+        Command("sle", sle_command, Role.MEMBER,
+                N_("system leaders for a need, nearest first: /sle maths primary"), private=True),
+    ),
+    buttons=(
+        Button("fp", page_button, Role.MEMBER, private=True),
+        Button("pc", person_button, Role.MEMBER, private=True),
+        Button("sc", school_button, Role.MEMBER, private=True),
+        Button("ss", specialism_button, Role.MEMBER, private=True),
+        Button("sp", sle_page_button, Role.MEMBER, private=True),
+    ),
+    # Plain text reaches the search last, through the router (Features.route_text), after every conversation.
+    search=search_text,
+)

@@ -12,22 +12,15 @@ Callback data: nhw:self|school|trust|office  nhm:0 (use my entry)  nhs:SCHOOL_ID
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from typing import Any
 
 from sqlalchemy import select
 from telegram import Update
 from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
-from core import clock, policy
+from core import clock
 from core.i18n import N_, _, format_date
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
@@ -35,8 +28,9 @@ from core.text import Html, bold, t
 from directory import appointments as ap
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
-from storage.members import Role
+from handlers.manifest import Button, Command, Conversation, Manifest, Reply
 from storage.directory import Person, School
+from storage.members import Role
 
 WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)
 END = ConversationHandler.END
@@ -368,34 +362,42 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-def build_conversation() -> ConversationHandler:
-    from handlers.access import describe
-
-    text = filters.TEXT & ~filters.COMMAND
-    policy.callback("nhc", Role.MEMBER)  # nhc:save (in CONFIRM) and nhc:x (anywhere)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler(describe("newhead", Role.MEMBER, N_("register a new headteacher's "
-                                                                             "appointment")), start)],
-            states={
-                WHO: [CallbackQueryHandler(choose_who, pattern=policy.callback("nhw", Role.MEMBER))],
-                NAME: [CallbackQueryHandler(use_my_entry, pattern=policy.callback("nhm", Role.MEMBER)),
-                       MessageHandler(text, type_name)],
-                SCHOOL: [CallbackQueryHandler(choose_school, pattern=policy.callback("nhs", Role.MEMBER)),
-                         MessageHandler(text, type_school)],
-                START: [MessageHandler(text, type_start)],
-                FLAGS: [CallbackQueryHandler(toggle_flag, pattern=policy.callback("nhf", Role.MEMBER))],
-                NEEDS: [CallbackQueryHandler(toggle_need, pattern=policy.callback("nhk", Role.MEMBER)),
-                        MessageHandler(text, type_needs)],
-                CONFIRM: [CallbackQueryHandler(save, pattern=r"^nhc:save$")],
-            },
-            fallbacks=[CommandHandler("cancel", cancel), CallbackQueryHandler(cancel, pattern=r"^nhc:x$")],
-            name="newhead",
-            persistent=True,
-            allow_reentry=True,
-        )
+async def confirm_button(update: Update, context: BotContext) -> int:
+    """nhc:save saves, nhc:x cancels (the last step's buttons)."""
+    if update.callback_query is not None and update.callback_query.data == "nhc:save":
+        return await save(update, context)
+    return await cancel(update, context)
 
 
-def register(application: Application) -> None:
-    application.add_handler(build_conversation())
+async def cancel_button(update: Update, context: BotContext) -> int | None:
+    """nhc:x cancels from any step; a Save button left from an earlier draft has expired."""
+    if update.callback_query is not None and update.callback_query.data == "nhc:x":
+        return await cancel(update, context)
+    await answer(update, _("That button has expired. Please start again."), alert=True)
+    return None
+
+
+MANIFEST = Manifest(
+    "newhead",
+    conversations=(Conversation(
+        "newhead",
+        entry=(Command("newhead", start, Role.MEMBER, N_("register a new headteacher's appointment"),
+                       private=True),),
+        states={
+            WHO: (Button("nhw", choose_who, Role.MEMBER),),
+            NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),
+            SCHOOL: (Button("nhs", choose_school, Role.MEMBER), Reply(type_school)),
+            START: (Reply(type_start),),
+            FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
+            NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
+            CONFIRM: (Button("nhc", confirm_button, Role.MEMBER),),
+        },
+        # nhc:x cancels from any step.
+        fallbacks=(Command("cancel", cancel, Role.MEMBER), Button("nhc", cancel_button, Role.MEMBER)),
+        role=Role.MEMBER,
+        drafts=(DRAFT,),
+        label=N_("new-head registration"),
+        timeout=dt.timedelta(hours=1),
+        private=True,
+    ),),
+)

@@ -1,10 +1,10 @@
 """A coordinator sends an action plan file: preview, then Import or Cancel.
 
-Which uploads are plans (this handler runs before handlers.directory_upload in group 0):
+Which uploads are plans (handlers/uploads.py asks here first):
 - caption "plan" (any case, may have more words after it): always a plan;
-- caption "directory": never looked at here (the directory importer's filter takes it);
-- anything else: the file is read as a plan; if it has no action table it is handed on, unchanged, to
-  the next document handler in the group (the directory importer), which reads the headers.
+- caption "directory": never looked at here;
+- anything else: the file is read as a plan; if it has no action table, `offer_plan` says so and
+  handlers/uploads.py gives it to the directory importer, which reads the headers.
 
 Supported: .md .txt .csv .tsv .xlsx .docx. Nothing is stored until Import is pressed; the file is kept
 in Telegram (its file_id in user_data), read again on Import, and saved with plans.store.save_plan.
@@ -19,22 +19,15 @@ import logging
 import re
 from pathlib import PurePath
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    MessageHandler,
-    filters,
-)
 
-from core import policy
 from core.i18n import _, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.files import download, fetch_document
+from handlers.manifest import Button, Manifest
 from plans.importer import ParsedPlan, PlanImportError, parse_plan
 from plans.store import PlanSummary, save_plan
 from plans.terms import term_label
@@ -49,9 +42,6 @@ MAX_WARNINGS = 8
 _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
 _DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
 
-_handler: list[BaseHandler] = []  # this module's document handler, to hand files on after it
-
-
 def wants_plan(caption: str | None) -> bool | None:
     """True: caption says plan; False: caption says directory; None: look at the file."""
     if caption and _PLAN_CAPTION.match(caption):
@@ -61,52 +51,36 @@ def wants_plan(caption: str | None) -> bool | None:
     return None
 
 
-class _NotDirectoryCaption(filters.MessageFilter):
-    def filter(self, message: Message) -> bool:
-        return wants_plan(message.caption) is not False
-
-
 async def _parse(data: bytes, filename: str) -> ParsedPlan:
     return await asyncio.to_thread(parse_plan, data, filename)
 
 
-async def _hand_on(update: Update, context: BotContext) -> bool:
-    """Give the update to the next handler in this group that wants it (the directory importer)."""
-    handlers = context.application.handlers.get(0, [])
-    mine = _handler[0] if _handler else None
-    start = handlers.index(mine) + 1 if mine in handlers else 0
-    for handler in handlers[start:]:
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            await handler.handle_update(update, context.application, check, context)
-            return True
-    return False
-
-
-async def on_document(update: Update, context: BotContext) -> None:
+async def offer_plan(update: Update, context: BotContext) -> bool:
+    """Read an uploaded file as a plan and offer its preview. False (having said nothing) when the file holds
+    no plan and its caption did not say it was one: handlers/uploads.py then tries it as a directory."""
     message = update.effective_message
     if message is None or message.document is None:
-        return
+        return True
     document = message.document
     filename = document.file_name or "plan"
     explicit = wants_plan(message.caption) is True
     if PurePath(filename).suffix.lower() not in PLAN_EXTENSIONS:
-        if not explicit and await _hand_on(update, context):
-            return
+        if not explicit:
+            return False
         await reply(update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was "
                                        "changed."))
-        return
+        return True
     data = await fetch_document(update, context, MAX_BYTES)
     if data is None:
-        return
+        return True
     try:
         parsed = await _parse(data, filename)
     except PlanImportError as exc:
-        if not explicit and await _hand_on(update, context):
-            return
+        if not explicit:
+            return False
         await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
                                        file=filename, reason=str(exc)))
-        return
+        return True
     actor = context.member.telegram_id if context.member else None
     async with context.services.sessionmaker() as session:  # read only: a dry run, rolled back
         summary = await save_plan(session, parsed, actor, dry_run=True)
@@ -116,6 +90,7 @@ async def on_document(update: Update, context: BotContext) -> None:
     context.user_data[PENDING] = {"id": token, "file_id": document.file_id, "name": filename}
     rows = [[(_("Import"), f"pi:{token}"), (_("Cancel"), f"pix:{token}")]]
     await reply(update, context, preview_text(parsed, summary), keyboard(rows))
+    return True
 
 
 def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
@@ -192,9 +167,7 @@ async def cancel_import(update: Update, context: BotContext) -> None:
     await edit(update, context, t("Cancelled. Nothing was imported."))
 
 
-def register(application: Application) -> None:
-    handler = MessageHandler(filters.Document.ALL & _NotDirectoryCaption(), on_document)
-    _handler[:] = [handler]
-    application.add_handler(handler)
-    application.add_handler(CallbackQueryHandler(confirm_import, pattern=policy.callback("pi", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(cancel_import, pattern=policy.callback("pix", Role.COORDINATOR)))
+MANIFEST = Manifest(
+    "plan_upload",
+    buttons=(Button("pi", confirm_import, Role.COORDINATOR), Button("pix", cancel_import, Role.COORDINATOR)),
+)

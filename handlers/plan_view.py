@@ -13,15 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import policy
 from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
+from core.reply import caption as fit_caption
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress_chat import action_label, active_plans, only_plan_or_ask, plan_refs
+from handlers.manifest import Button, Command, Manifest
+from handlers.plan_picker import only_plan_or_ask
 from plans import progress
+from plans.labels import action_label
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
 from plans.terms import LONDON, current_term, term_label, to_local_date
@@ -30,6 +31,8 @@ from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
 
 COMMENT_PREVIEW = 90
+# At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
+PICK_AT_MOST = 20
 
 
 def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
@@ -81,7 +84,7 @@ async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
 
 async def show_plan(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plan = await only_plan_or_ask(update, context, await active_plans(session), "pv")
+        plan = await only_plan_or_ask(update, context, list(await progress.active_plans(session)), "pv")
         if plan is None:
             return
         text = await plan_glance(session, plan)
@@ -175,11 +178,11 @@ async def show_action(update: Update, context: BotContext) -> None:
         await reply(update, context, t("Which action? For example: <code>/action 1.3</code>. /plan lists them."))
         return
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
         found: list[Action] = []
         every: list[str] = []
         for plan in plans:
-            refs = await plan_refs(session, plan.id)
+            refs = await progress.plan_refs(session, plan.id)
             every.extend(r for r in refs if r not in every)
             ref = match_ref(token, refs)
             if ref is not None:
@@ -196,10 +199,14 @@ async def show_action(update: Update, context: BotContext) -> None:
             return
         if len(found) > 1:
             rows = []
-            for action in found:
+            for action in found[:PICK_AT_MOST]:
                 plan = await session.get(Plan, action.plan_id)
                 rows.append([(f"{plan.title[:40] if plan else ''} · {action.ref}", f"pa:{action.id}")])
-            await reply(update, context, t("{ref} is in more than one plan. Which one?", ref=token), keyboard(rows))
+            question = t("{ref} is in more than one plan. Which one?", ref=token)
+            if len(found) > PICK_AT_MOST:  # more than a keyboard should hold: the first ones, and the way on
+                question = Html(question + "\n" + t("(the first {n} of {total}: /plan shows one plan's actions)",
+                                                    n=PICK_AT_MOST, total=len(found)))
+            await reply(update, context, question, keyboard(rows))
             return
         text = await action_card(session, found[0])
         markup = keyboard([[(_("Post an update"), f"upq:{found[0].id}")]])
@@ -270,7 +277,7 @@ async def show_mine(update: Update, context: BotContext) -> None:
 
 async def report(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
     plan = await only_plan_or_ask(update, context, plans, "rp", t("Report on which plan?"))
     if plan is not None:
         await _send_report(update, context, plan.id)
@@ -298,24 +305,24 @@ async def _send_report(update: Update, context: BotContext, plan_id: int) -> Non
     summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
     caption = t("{plan}: termly report, {term}", plan=files.title, term=term_label(files.term))
     await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
-                                    caption=t("{caption} (Excel)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
     await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
-                                    caption=t("{caption} (Word)", caption=caption))
+                                    caption=fit_caption(t("{caption} (Word)", caption=caption)))
     await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
-                                 caption=Html(f"{caption}\n{esc(summary)}"))
+                                 caption=fit_caption(Html(f"{caption}\n{esc(summary)}")))
 
 
-def register(application: Application) -> None:
-    from handlers.access import describe
-
-    application.add_handler(CommandHandler(describe("plan", Role.MEMBER, N_("the action plan at a glance")),
-                                           show_plan))
-    application.add_handler(CommandHandler(describe("action", Role.MEMBER, N_("one action and its history")),
-                                           show_action))
-    application.add_handler(CommandHandler(describe("mine", Role.MEMBER, N_("your actions: due and stale")),
-                                           show_mine))
-    application.add_handler(CommandHandler(describe("report", Role.COORDINATOR,
-                                                    N_("the termly report: Excel, Word and the RAG picture")), report))
-    application.add_handler(CallbackQueryHandler(choose_plan, pattern=policy.callback("pv", Role.MEMBER)))
-    application.add_handler(CallbackQueryHandler(report_plan, pattern=policy.callback("rp", Role.COORDINATOR)))
-    application.add_handler(CallbackQueryHandler(choose_action, pattern=policy.callback("pa", Role.MEMBER)))
+MANIFEST = Manifest(
+    "plan_view",
+    commands=(
+        Command("plan", show_plan, Role.MEMBER, N_("the action plan at a glance")),
+        Command("action", show_action, Role.MEMBER, N_("one action and its history")),
+        Command("mine", show_mine, Role.MEMBER, N_("your actions: due and stale")),
+        Command("report", report, Role.COORDINATOR, N_("the termly report: Excel, Word and the RAG picture")),
+    ),
+    buttons=(
+        Button("pv", choose_plan, Role.MEMBER),
+        Button("rp", report_plan, Role.COORDINATOR),
+        Button("pa", choose_action, Role.MEMBER),
+    ),
+)

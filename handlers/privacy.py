@@ -23,18 +23,17 @@ from sqlalchemy import String, cast, delete, false, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from core import policy
 from core.i18n import N_, _, format_datetime, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, fill, t
 from handlers.access import role_label
+from handlers.manifest import Button, Command, Manifest
 from storage import audit
-from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.buddies import Appointment, BuddyMatch
 from storage.directory import Person
+from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import Action, ActionOwner, ProgressUpdate
 
 log = logging.getLogger(__name__)
@@ -362,13 +361,13 @@ async def audit_command(update: Update, context: BotContext) -> None:
     await reply(update, context, Html("\n".join([bold(_("Latest changes")), *lines])))
 
 
-def register(application: Application) -> None:
-    from handlers.access import describe
-
-    application.add_handler(CommandHandler(
-        describe("mydata", Role.STRANGER, N_("see everything I hold about you")), mydata))
-    application.add_handler(CommandHandler(
-        describe("erase", Role.ADMIN, N_("erase a person's personal data")), erase_command))
-    application.add_handler(CommandHandler(
-        describe("audit", Role.ADMIN, N_("the latest changes: who, what, when")), audit_command))
-    application.add_handler(CallbackQueryHandler(erase_button, pattern=policy.callback("er", Role.ADMIN)))
+MANIFEST = Manifest(
+    "privacy",
+    commands=(
+        Command("mydata", mydata, Role.STRANGER, N_("see everything I hold about you"), private=True,
+                menu=False),
+        Command("erase", erase_command, Role.ADMIN, N_("erase a person's personal data"), private=True),
+        Command("audit", audit_command, Role.ADMIN, N_("the latest changes: who, what, when"), private=True),
+    ),
+    buttons=(Button("er", erase_button, Role.ADMIN, private=True),),
+)

@@ -7,7 +7,6 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CommandHandler
 
 from core.i18n import N_, _
 from core.reply import not_in_private, reply
@@ -15,10 +14,10 @@ from core.services import BotContext
 from core.text import t
 from directory.cards import load_person, person_card
 from directory.specialisms import canonical_many
-from handlers.access import describe
+from handlers.manifest import Command, Manifest
 from storage import audit
-from storage.members import Role
 from storage.directory import Person, Specialism
+from storage.members import Role
 
 EDITABLE = {
     "phone": N_("phone number"),
@@ -114,6 +113,10 @@ async def edit(update: Update, context: BotContext) -> None:
                                    value=value))
 
 
-def register(application: Application) -> None:
-    application.add_handler(CommandHandler(describe("me", Role.MEMBER, "your own directory entry"), show_me))
-    application.add_handler(CommandHandler(describe("edit", Role.MEMBER, "change a detail of your own entry"), edit))
+MANIFEST = Manifest(
+    "profile",
+    commands=(
+        Command("me", show_me, Role.MEMBER, N_("your own directory entry"), private=True),
+        Command("edit", edit, Role.MEMBER, N_("change a detail of your own entry"), private=True),
+    ),
+)

@@ -15,28 +15,23 @@ Callback data: upp:PLAN  upa:ACTION  upn:PAGE  upr:CODE|-  upk:0 (skip comment) 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
-from core import clock, policy
+from core import clock
 from core.i18n import N_, _
 from core.reply import answer, edit, keyboard, paged_rows, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, t
+from handlers.manifest import Button, Command, Conversation, Manifest, Reply
+from handlers.plan_picker import plan_buttons
 from plans import progress
+from plans.labels import action_label, rag_text
 from plans.oneline import (
     OneLineError,
     ParsedUpdate,
@@ -45,7 +40,7 @@ from plans.oneline import (
     split_ref,
     suggest_refs,
 )
-from plans.rag import parse_rag, parse_rag_set, rag_emoji, rag_label
+from plans.rag import parse_rag, parse_rag_set, rag_label
 from plans.terms import term_for, term_label
 from storage.members import Role
 from storage.plans import Action, Plan, ProgressUpdate
@@ -57,51 +52,6 @@ MAX_COMMENT = 2000
 SKIP_WORDS = {"skip", "-", "none", "no comment", "n/a"}
 DRAFT = "upd"  # user_data key of the draft being built
 SEQ = "upd_seq"
-
-
-# --------------------------------------------------------------------------------------------------
-# Shared helpers (plan_view, reminders and report use these too)
-# --------------------------------------------------------------------------------------------------
-
-def action_label(action: Action, width: int = 48) -> str:
-    """'1.3 School Experience Programme' cut to a button's width."""
-    text = " ".join((action.text or "").split())
-    label = f"{action.ref} {text}".strip()
-    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
-
-
-def rag_text(code: str | None) -> str:
-    """'🟠 Amber', or '⚪ No change'."""
-    if not code:
-        return f"{rag_emoji(None)} {_('No change')}"
-    return f"{rag_emoji(code)} {rag_label(code)}"
-
-
-async def active_plans(session: AsyncSession) -> list[Plan]:
-    return list(await progress.active_plans(session))
-
-
-async def plan_refs(session: AsyncSession, plan_id: int) -> dict[str, int]:
-    rows = (await session.execute(select(Action.ref, Action.id).where(Action.plan_id == plan_id)
-                                  .order_by(Action.position, Action.id))).all()
-    return {ref: aid for ref, aid in rows}
-
-
-def plan_buttons(plans: list[Plan], prefix: str) -> list[list[tuple[str, str]]]:
-    return [[(p.title[:60] or _("Plan {n}").format(n=p.id), f"{prefix}:{p.id}")] for p in plans]
-
-
-async def only_plan_or_ask(update: Update, context: BotContext, plans: list[Plan], prefix: str,
-                           question: str | None = None) -> Plan | None:
-    """The plan when there is exactly one; otherwise None, after saying there is none or asking which
-    (a button per plan, with callback data `prefix:<plan id>`)."""
-    if not plans:
-        await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
-        return None
-    if len(plans) > 1:
-        await reply(update, context, question or t("Which plan?"), keyboard(plan_buttons(plans, prefix)))
-        return None
-    return plans[0]
 
 
 async def who_can_text(session: AsyncSession, action: Action) -> Html:
@@ -151,7 +101,7 @@ async def start_update(update: Update, context: BotContext) -> int:
     line = parts[1].strip() if len(parts) > 1 else ""
     draft = _new_draft(context, line=line or None)
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
         if not plans:
             await reply(update, context, t("There is no action plan yet. A coordinator can import one."))
             return _clear(context)
@@ -169,14 +119,14 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
     token = split_ref(line)[0] or line.split(None, 1)[0]
     candidates = []
     for plan in plans:
-        refs = await plan_refs(session, plan.id)
+        refs = await progress.plan_refs(session, plan.id)
         if match_ref(token, refs) is not None:
             candidates.append(plan)
     if len(candidates) > 1:
         # The same reference in several plans: prefer the ones this member may update.
         allowed = []
         for plan in candidates:
-            refs = await plan_refs(session, plan.id)
+            refs = await progress.plan_refs(session, plan.id)
             ref = match_ref(token, refs)
             action = await session.get(Action, refs[ref]) if ref is not None else None
             if action is not None and await progress.can_update(session, context.member, action):
@@ -192,7 +142,7 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
         # Not in any plan: suggest from every plan's references.
         every: list[str] = []
         for p in plans:
-            every.extend(r for r in await plan_refs(session, p.id) if r not in every)
+            every.extend(r for r in await progress.plan_refs(session, p.id) if r not in every)
         await _unknown_ref(update, context, token, suggest_refs(token, every))
         return _clear(context)
     draft["plan"] = plan.id
@@ -201,7 +151,7 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
 
 async def _apply_line(update: Update, context: BotContext, session: AsyncSession, plan: Plan,
                       draft: dict[str, Any], line: str) -> int:
-    refs = await plan_refs(session, plan.id)
+    refs = await progress.plan_refs(session, plan.id)
     parsed = parse_update_line(line, list(refs), plan.rag_set)
     if isinstance(parsed, OneLineError):
         if parsed.kind == "unknown_ref":
@@ -306,7 +256,7 @@ async def type_action(update: Update, context: BotContext) -> int:
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
     draft = _draft(context)
     async with context.services.session() as session:
-        refs = await plan_refs(session, draft.get("plan") or 0)
+        refs = await progress.plan_refs(session, draft.get("plan") or 0)
         token, rest = split_ref(text)
         ref = match_ref(token, refs) if token else None
         plan = await session.get(Plan, draft.get("plan") or 0)
@@ -575,41 +525,28 @@ async def withdraw(update: Update, context: BotContext) -> None:
 # Registration
 # --------------------------------------------------------------------------------------------------
 
-def build_conversation() -> ConversationHandler:
-    from handlers.access import describe
-
-    text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per user and chat, which is what we want (per_message=False).
-        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler(describe("update", Role.MEMBER, N_("post progress on an action")), start_update),
-                CallbackQueryHandler(start_correction, pattern=policy.callback("upc", Role.MEMBER)),
-                CallbackQueryHandler(quick_update, pattern=policy.callback("upq", Role.MEMBER)),
-            ],
-            states={
-                PLAN: [CallbackQueryHandler(choose_plan, pattern=policy.callback("upp", Role.MEMBER))],
-                ACTION: [CallbackQueryHandler(choose_action, pattern=policy.callback("upa", Role.MEMBER)),
-                         CallbackQueryHandler(page_actions, pattern=policy.callback("upn", Role.MEMBER)),
-                         MessageHandler(text, type_action)],
-                RATING: [CallbackQueryHandler(choose_rating, pattern=policy.callback("upr", Role.MEMBER)),
-                         MessageHandler(text, type_rating)],
-                COMMENT: [CallbackQueryHandler(skip_comment, pattern=policy.callback("upk", Role.MEMBER)),
-                          MessageHandler(text, type_comment)],
-                CONFIRM: [CallbackQueryHandler(save, pattern=policy.callback("ups", Role.MEMBER))],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel_command),
-                CallbackQueryHandler(cancel_button, pattern=policy.callback("upx", Role.MEMBER)),
-            ],
-            name="update",
-            persistent=True,
-            allow_reentry=True,
-        )
-
-
-def register(application: Application) -> None:
-    application.add_handler(build_conversation())
+MANIFEST = Manifest(
+    "progress",
+    conversations=(Conversation(
+        "update",
+        entry=(
+            Command("update", start_update, Role.MEMBER, N_("post progress on an action")),
+            Button("upc", start_correction, Role.MEMBER),
+            Button("upq", quick_update, Role.MEMBER),
+        ),
+        states={
+            PLAN: (Button("upp", choose_plan, Role.MEMBER),),
+            ACTION: (Button("upa", choose_action, Role.MEMBER), Button("upn", page_actions, Role.MEMBER),
+                     Reply(type_action)),
+            RATING: (Button("upr", choose_rating, Role.MEMBER), Reply(type_rating)),
+            COMMENT: (Button("upk", skip_comment, Role.MEMBER), Reply(type_comment)),
+            CONFIRM: (Button("ups", save, Role.MEMBER),),
+        },
+        fallbacks=(Command("cancel", cancel_command, Role.MEMBER), Button("upx", cancel_button, Role.MEMBER)),
+        role=Role.MEMBER,
+        drafts=(DRAFT,),
+        label=N_("progress update"),
+    ),),
     # Withdraw works outside the conversation (a button on a saved update, valid for the window).
-    application.add_handler(CallbackQueryHandler(withdraw, pattern=policy.callback("upw", Role.MEMBER)))
+    buttons=(Button("upw", withdraw, Role.MEMBER),),
+)

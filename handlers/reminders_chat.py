@@ -16,29 +16,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
-from core import clock, policy
+from core import clock, uk_dates
 from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.progress_chat import (
-    action_label,
-    active_plans,
-    only_plan_or_ask,
-    plan_buttons,
-    rag_text,
-)
+from handlers.manifest import Button, Command, Job, Manifest
+from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from plans import progress
 from plans import reminders as rem
+from plans.labels import action_label, rag_text
 from plans.terms import LONDON, current_term, term_label, to_local_date
 from storage import audit
 from storage.members import Role
@@ -64,18 +59,8 @@ def _int(data: str | None) -> int | None:
 
 
 def parse_day(text: str) -> dt.date | None:
-    """'27/10/2025', '27-10-2025', '27.10.25' (UK order) or '2025-10-27'."""
-    text = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
-        if m:
-            year = int(m.group(3))
-            return dt.date(year + 2000 if year < 100 else year, int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
-    return None
+    """'27/10/2025', '27-10-2025', '27.10.25' (UK order) or '2025-10-27' (the one UK date parser)."""
+    return uk_dates.parse_day(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -141,14 +126,6 @@ async def daily_job(context: BotContext) -> None:
     await run_reminders(context.application)
 
 
-def schedule(application: Application) -> None:
-    """Called by handlers.schedule_jobs once the services are up."""
-    if application.job_queue is None:
-        return
-    for job in application.job_queue.get_jobs_by_name("plan-reminders"):
-        job.schedule_removal()
-    application.job_queue.run_daily(daily_job, time=DAILY_AT, name="plan-reminders")
-
 
 # --------------------------------------------------------------------------------------------------
 # /reminders on|off
@@ -209,7 +186,7 @@ async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
 
 async def chase(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        plan = await only_plan_or_ask(update, context, await active_plans(session), "chs")
+        plan = await only_plan_or_ask(update, context, list(await progress.active_plans(session)), "chs")
         if plan is None:
             return
         text, markup = await chase_text(session, plan)
@@ -275,7 +252,7 @@ async def digest(update: Update, context: BotContext) -> None:
     here = bool(context.args) and context.args[0].lower() == "here"
     chat = update.effective_chat
     async with context.services.session() as session:
-        plans = await active_plans(session)
+        plans = list(await progress.active_plans(session))
         if not plans:
             await reply(update, context, t("There is no action plan yet."))
             return
@@ -348,52 +325,51 @@ async def _post_digest(update: Update, context: BotContext, plan_id: int) -> Non
 # --------------------------------------------------------------------------------------------------
 
 async def meetings(update: Update, context: BotContext) -> None:
-    """/meetings — list; /meetings add DD/MM/YYYY [PLAN]; /meetings remove ID."""
-    args = context.args or []
+    """/meetings — list; /meetings add DD/MM/YYYY [PLAN]; /meetings remove ID. The answer is sent once the
+    change has committed."""
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
-        plans = await active_plans(session)
-        if not plans:
-            await reply(update, context, t("There is no action plan yet."))
-            return
-        if args and args[0].lower() == "add" and len(args) >= 2:
-            day = parse_day(args[1])
-            number = int(args[2]) if len(args) > 2 and _digits(args[2]) else (1 if len(plans) == 1 else 0)
-            if day is None or not 1 <= number <= len(plans):
-                await reply(update, context, _meetings_usage(len(plans)))
-                return
-            plan = plans[number - 1]
-            meeting = PlanMeeting(plan_id=plan.id, date=day)
-            session.add(meeting)
-            await session.flush()
-            audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
-            await reply(update, context, t("Meeting added: {plan}, {date}. Owners without an update this term are "
-                                           "reminded in the week before.", plan=plan.title, date=format_date(day)))
-            return
-        if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
-            meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
-            if meeting is None:
-                await reply(update, context, t("There is no meeting {id}.", id=args[1]))
-                return
-            audit.record(session, actor, "plan.meeting_remove", "plan", meeting.plan_id, date=meeting.date.isoformat())
-            await session.delete(meeting)
-            await reply(update, context, t("Meeting removed."))
-            return
-        if args:
-            await reply(update, context, _meetings_usage(len(plans)))
-            return
-        lines = [bold(_("Delivery-group meetings"))]
-        today = to_local_date(clock.now(), LONDON)
-        for number, plan in enumerate(plans, 1):
-            lines.append(Html(f"{number}. {bold(plan.title)}"))
-            rows = (await session.scalars(select(PlanMeeting).where(
-                PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
-            for m in rows:
-                lines.append(Html(f"    • {esc(format_date(m.date))} <code>#{m.id}</code>"))
-            if not rows:
-                lines.append(Html("    " + esc(_("no meetings ahead"))))
+        answer_text = await _meetings_change(session, context.args or [], actor)
+    await reply(update, context, answer_text)
+
+
+async def _meetings_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
+    plans = list(await progress.active_plans(session))
+    if not plans:
+        return t("There is no action plan yet.")
+    if args and args[0].lower() == "add" and len(args) >= 2:
+        day = parse_day(args[1])
+        number = int(args[2]) if len(args) > 2 and _digits(args[2]) else (1 if len(plans) == 1 else 0)
+        if day is None or not 1 <= number <= len(plans):
+            return _meetings_usage(len(plans))
+        plan = plans[number - 1]
+        meeting = PlanMeeting(plan_id=plan.id, date=day)
+        session.add(meeting)
+        await session.flush()
+        audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
+        return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
+                 "before.", plan=plan.title, date=format_date(day))
+    if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
+        meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
+        if meeting is None:
+            return t("There is no meeting {id}.", id=args[1])
+        audit.record(session, actor, "plan.meeting_remove", "plan", meeting.plan_id, date=meeting.date.isoformat())
+        await session.delete(meeting)
+        return t("Meeting removed.")
+    if args:
+        return _meetings_usage(len(plans))
+    lines = [bold(_("Delivery-group meetings"))]
+    today = to_local_date(clock.now(), LONDON)
+    for number, plan in enumerate(plans, 1):
+        lines.append(Html(f"{number}. {bold(plan.title)}"))
+        rows = (await session.scalars(select(PlanMeeting).where(
+            PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
+        for m in rows:
+            lines.append(Html(f"    • {esc(format_date(m.date))} <code>#{m.id}</code>"))
+        if not rows:
+            lines.append(Html("    " + esc(_("no meetings ahead"))))
     lines.append(_meetings_usage(len(plans)))
-    await reply(update, context, Html("\n".join(lines)))
+    return Html("\n".join(lines))
 
 
 def _meetings_usage(plans: int) -> Html:
@@ -404,61 +380,62 @@ def _meetings_usage(plans: int) -> Html:
 
 
 async def holidays_command(update: Update, context: BotContext) -> None:
-    """/holidays — list; /holidays add DD/MM/YYYY DD/MM/YYYY [label]; /holidays remove ID."""
-    args = context.args or []
+    """/holidays — list; /holidays add DD/MM/YYYY DD/MM/YYYY [label]; /holidays remove ID. The answer is sent
+    once the change has committed."""
     actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        answer_text = await _holidays_change(session, context.args or [], actor)
+    await reply(update, context, answer_text)
+
+
+async def _holidays_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
     usage = t("Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
               "day); remove with <code>/holidays remove ID</code>. No reminders go out in holidays.")
-    async with context.services.session() as session:
-        if args and args[0].lower() == "add" and len(args) >= 3:
-            start, end = parse_day(args[1]), parse_day(args[2])
-            if start is None or end is None or end < start:
-                await reply(update, context, usage)
-                return
-            label = " ".join(args[3:])[:100]
-            holiday = Holiday(start=start, end=end, label=label)
-            session.add(holiday)
-            await session.flush()
-            audit.record(session, actor, "holiday.add", "holiday", holiday.id, start=start.isoformat(),
-                         end=end.isoformat(), label=label)
-            await reply(update, context, t("Holiday added: {start} to {end} {label}", start=format_date(start),
-                                           end=format_date(end), label=label))
-            return
-        if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
-            holiday = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
-            if holiday is None:
-                await reply(update, context, t("There is no holiday {id}.", id=args[1]))
-                return
-            audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
-            await session.delete(holiday)
-            await reply(update, context, t("Holiday removed."))
-            return
-        if args:
-            await reply(update, context, usage)
-            return
-        rows = await rem.holidays(session)
+    if args and args[0].lower() == "add" and len(args) >= 3:
+        start, end = parse_day(args[1]), parse_day(args[2])
+        if start is None or end is None or end < start:
+            return usage
+        label = " ".join(args[3:])[:100]
+        holiday = Holiday(start=start, end=end, label=label)
+        session.add(holiday)
+        await session.flush()
+        audit.record(session, actor, "holiday.add", "holiday", holiday.id, start=start.isoformat(),
+                     end=end.isoformat(), label=label)
+        return t("Holiday added: {start} to {end} {label}", start=format_date(start), end=format_date(end),
+                 label=label)
+    if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
+        holiday = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
+        if holiday is None:
+            return t("There is no holiday {id}.", id=args[1])
+        audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
+        await session.delete(holiday)
+        return t("Holiday removed.")
+    if args:
+        return usage
     lines = [bold(_("School holidays"))]
-    for h in rows:
+    for h in await rem.holidays(session):
         lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)} "
                           f"<code>#{h.id}</code>"))
-    if not rows:
+    if len(lines) == 1:
         lines.append(esc(_("None set.")))
     lines.append(usage)
-    await reply(update, context, Html("\n".join(lines)))
+    return Html("\n".join(lines))
 
 
-def register(application: Application) -> None:
-    from handlers.access import describe
-
-    add = application.add_handler
-    add(CommandHandler(describe("reminders", Role.MEMBER, N_("switch progress reminders on or off")),
-                       reminders_command))
-    add(CommandHandler(describe("chase", Role.COORDINATOR, N_("who hasn't updated the plan")), chase))
-    add(CommandHandler(describe("digest", Role.COORDINATOR, N_("post the term's progress to the group")), digest))
-    add(CommandHandler(describe("meetings", Role.COORDINATOR, N_("delivery-group meeting dates")), meetings))
-    add(CommandHandler(describe("holidays", Role.COORDINATOR, N_("school holidays (no reminders)")),
-                       holidays_command))
-    add(CallbackQueryHandler(chase_plan, pattern=policy.callback("chs", Role.COORDINATOR)))
-    add(CallbackQueryHandler(send_chase, pattern=policy.callback("chr", Role.COORDINATOR)))
-    add(CallbackQueryHandler(digest_plan, pattern=policy.callback("dg", Role.COORDINATOR)))
-    add(CallbackQueryHandler(digest_plan, pattern=policy.callback("dgh", Role.COORDINATOR)))
+MANIFEST = Manifest(
+    "reminders",
+    commands=(
+        Command("reminders", reminders_command, Role.MEMBER, N_("switch progress reminders on or off")),
+        Command("chase", chase, Role.COORDINATOR, N_("who hasn't updated the plan")),
+        Command("digest", digest, Role.COORDINATOR, N_("post the term's progress to the group")),
+        Command("meetings", meetings, Role.COORDINATOR, N_("delivery-group meeting dates")),
+        Command("holidays", holidays_command, Role.COORDINATOR, N_("school holidays (no reminders)")),
+    ),
+    buttons=(
+        Button("chs", chase_plan, Role.COORDINATOR),
+        Button("chr", send_chase, Role.COORDINATOR),
+        Button("dg", digest_plan, Role.COORDINATOR),
+        Button("dgh", digest_plan, Role.COORDINATOR),
+    ),
+    jobs=(Job("plan-reminders", daily_job, daily=DAILY_AT),),
+)

@@ -26,13 +26,13 @@ from storage.plans import Action
 FORMATS = {"xlsx": export_xlsx, "docx": export_docx, "csv": export_csv, "png": render_rag_png}
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plans", help="list the action plans with their numbers")
     parser.add_argument("--all", action="store_true", help="include plans that are no longer active")
     parser.set_defaults(func=_cmd_plans)
 
 
-def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
     parser = import_subparsers.add_parser(
         "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)")
     parser.add_argument("file", type=Path, help="the plan file")
@@ -40,7 +40,7 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:  # t
     parser.set_defaults(func=_cmd_import)
 
 
-def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:
     parser = export_subparsers.add_parser("plan", help="export a plan as XLSX, Word, CSV or a PNG RAG grid")
     parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
     parser.add_argument("--format", "-f", choices=sorted(FORMATS), default=None,
@@ -51,10 +51,11 @@ def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:  # t
 
 async def _migrated_url() -> str:
     """The configured database, migrated to the latest schema (as every command-line command does)."""
-    from cli.main import migrate, settings_from_env
+    from core.settings import load_settings
+    from storage.db import migrate
 
-    settings = settings_from_env()
-    await migrate(settings)
+    settings = load_settings()
+    await migrate(settings.database_url)
     return settings.database_url
 
 
@@ -89,8 +90,8 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
     try:
         async with make_sessionmaker(engine)() as session:
             plans = list((await session.scalars(plans_list(include_inactive))).all())
-            counts = dict((await session.execute(
-                select(Action.plan_id, func.count(Action.id)).group_by(Action.plan_id))).all())
+            counts: dict[int, int] = {plan_id: n for plan_id, n in (await session.execute(
+                select(Action.plan_id, func.count(Action.id)).group_by(Action.plan_id))).all()}
     finally:
         await engine.dispose()
     if not plans:
@@ -98,7 +99,8 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
         return 0
     for plan in plans:
         details = " · ".join(p for p in (plan.partnership or "", plan.year or "") if p)
-        line = _("{number:>3}  {title} ({n} actions)").format(number=plan.id, title=plan.title, n=counts.get(plan.id, 0))
+        line = _("{number:>3}  {title} ({n} actions)").format(number=plan.id, title=plan.title,
+                                                             n=counts.get(plan.id, 0))
         print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(inactive)")),
               file=out)
     return 0

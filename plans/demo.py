@@ -23,8 +23,8 @@ from plans.importer import parse_plan
 from plans.store import save_plan
 from plans.terms import LONDON, current_term, to_local_date
 from storage import audit
-from storage.members import Member, Role
 from storage.directory import Person
+from storage.members import Member, Role
 from storage.plans import Action, ActionOwner, Plan, PlanMeeting
 
 DEMO_LEAD = 1002

@@ -138,7 +138,7 @@ def export_xlsx(view: PlanView) -> bytes:
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet, the active one
     sheet.title = _("Plan")[:31]
     headers = _headers(view)
     sheet.append([safe_cell(view.title)])
@@ -174,7 +174,7 @@ def export_xlsx(view: PlanView) -> bytes:
     widths = [8, 22, 45, 22, 40, 18, 35, 20, 14, 14] + [8] * len(view.terms) + [45]
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=4)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=4).coordinate
 
     legend = book.create_sheet(_("Key")[:31])
     legend.append([_("Code"), _("Rating")])
@@ -292,7 +292,7 @@ _BOLD_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSa
                "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf")
 
 
-def _font(size: int, bold: bool = False):  # type: ignore[no-untyped-def]
+def _font(size: int, bold: bool = False):  # returns a Pillow font; its class differs by version
     """A TrueType font if the system has one, else Pillow's built-in scalable font (Pillow >= 10.1)."""
     from PIL import ImageFont
 
@@ -304,7 +304,7 @@ def _font(size: int, bold: bool = False):  # type: ignore[no-untyped-def]
     return ImageFont.load_default(size=size)
 
 
-def _fit(draw, text: str, font, width: int) -> str:  # type: ignore[no-untyped-def]
+def _fit(draw, text: str, font, width: int) -> str:
     text = " ".join(text.split())
     if draw.textlength(text, font=font) <= width:
         return text
@@ -327,7 +327,7 @@ def render_rag_png(view: PlanView, max_actions: int | None = None) -> bytes:
     font, bold, small = _font(15), _font(15, bold=True), _font(13)
     title_font = _font(20, bold=True)
     pad, row_h, ref_w, text_w, term_w = 16, 28, 64, 420, 76
-    sections_in_order = []
+    sections_in_order: list[str] = []
     for action in actions:
         if action.section and (not sections_in_order or sections_in_order[-1] != action.section):
             sections_in_order.append(action.section)

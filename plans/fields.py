@@ -10,7 +10,9 @@ columns for that term, as many as the plan has.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -23,31 +25,36 @@ PLAN_FIELDS: dict[str, tuple[str, ...]] = {
     "action": ("Action", "Actions", "Action points", "Action point", "Priority tasks", "Priority task", "Task",
                "Tasks", "Proposed action", "Proposed actions", "Key actions and impact", "Key actions",
                "Key action", "Actions to be taken", "Action to be taken", "Activity", "Activities",
-               "What will we do", "What", "Objective", "Objectives", "Strategy", "Strategies", "Intervention",
-               "Recommendation", "Recommendations", "Description"),
+               "What will we do", "What we will do", "What", "Strategy", "Strategies", "Intervention",
+               "Description", "Action and success criteria", "Actions and impact"),
     "ref": ("Ref", "Ref.", "Reference", "No", "No.", "Number", "#", "Item", "Action no", "Action number",
             "Action ref", "ID"),
+    # Objectives, recommendations and priorities are the aim an action serves: its section.
     "section": ("Section", "Strand", "Area", "Priority", "Workstream", "Work stream", "Theme", "Focus",
-                "Priority area", "Key priority", "Aim"),
-    "owner": ("Owner", "Owners", "Lead", "Leads", "Lead person", "Lead(s)", "By whom", "Task owner", "Responsible",
+                "Priority area", "Key priority", "Aim", "Aims", "Objective", "Objectives", "Recommendation",
+                "Recommendations", "Key priorities", "Area for development", "Areas for development", "Key issue",
+                "Improvement priority", "School priority", "Target area", "Outcome sought"),
+    "owner": ("Owner", "Owners", "Lead", "Leads", "Who leads", "Lead officer(s)", "Responsible officer", "Lead person", "Lead(s)", "By whom", "Task owner", "Responsible",
               "Who", "Person responsible", "Responsibility", "Accountable", "Action owner", "Led by",
               "Staff responsible", "Lead officer"),
     "milestones": ("Milestones", "Milestone", "Key milestones", "Steps", "Key steps", "Interim milestones",
                    "Milestones and success criteria"),
     "date": ("Date", "Dates", "Timescale", "Timescales", "Timeline", "Timeframe", "Time frame", "When",
-             "By when", "Deadline", "Target date", "Completion date", "Due", "Due date", "Date due"),
+             "By when", "Deadline", "Target date(s)", "Review date", "End date", "Start date", "Target date", "Completion date", "Due", "Due date", "Date due"),
     "impact": ("Impact", "Intended impact", "Expected impact", "Outcome", "Outcomes", "Expected outcome",
                "Intended outcome", "Evidence of impact", "Impact on pupils"),
-    "kpis": ("KPIs", "KPI", "Success criteria", "Key performance indicators", "Measures", "Measure of success",
+    "kpis": ("KPIs", "KPI", "Success criteria", "How we will know", "Measures of success", "Key performance indicators", "Measures", "Measure of success",
              "Success measures", "Targets", "Target", "What does better look like", "Performance indicators",
              "Evaluation", "How will we know", "Evidence of success"),
     "funding": ("£ source", "Funding", "Funding source", "Source of funding", "Budget", "Budget cost", "Cost",
                 "Costs", "Resources", "Resource", "£", "Finance", "Budget/resources"),
     "reporting": ("Reporting", "Report to", "Reporting to", "Reports to", "Monitoring", "Monitored by",
                   "Accountable to", "Governance", "Monitoring and evaluation"),
-    "rag": ("RAG", "RAG rating", "RAG rated progress", "RAG status", "Status", "BRAG", "Rating", "Progress RAG"),
+    "rag": ("RAG", "RAG rating", "RAG rated progress", "RAG status", "Status", "BRAG", "Rating", "Progress RAG",
+            "RAG rated", "Current status", "Progress status", "Overall status", "RAG rated progress / status"),
     "comment": ("Progress comment", "Progress comments", "Progress", "Comment", "Comments", "Commentary",
-                "Progress update", "Update", "Latest comment", "Notes", "Progress to date", "Evidence",
+                "Progress update", "Update", "Latest comment", "Next steps", "Evaluation and next steps",
+                "Evaluation / next steps", "Progress and next steps", "Impact so far", "Notes", "Progress to date", "Evidence",
                 "Latest update"),
 }
 
@@ -66,14 +73,16 @@ class PlanColumns:
     comment_terms: dict[int, tuple[int, str]] = field(default_factory=dict)  # column → (academic year, term)
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # (column, header) kept as extra
     how: dict[str, str] = field(default_factory=dict)  # field → header it was read from
+    scores: dict[str, float] = field(default_factory=dict)  # field → how well its header matched (100 exact)
 
     @property
     def has_action(self) -> bool:
         return "action" in self.columns
 
 
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in normalise_header(text).split()]
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in normalise_header(text).split())
 
 
 def _stem(word: str) -> str:
@@ -130,12 +139,13 @@ def match_plan_headers(headers: Sequence[str], default_year: int | None = None) 
     result.columns = dict(mapped.columns)
     for name, col in result.columns.items():
         result.how[name] = raw[col]
+        result.scores[name] = float(mapped.scores.get(name, 100.0))
 
     # Word-level pass for headers nobody has placed yet.
     used = set(result.columns.values()) | set(result.rag_terms) | set(result.comment_terms)
     candidates: list[tuple[float, int, str, int]] = []
     for col, header in enumerate(plain):
-        if not header.strip() or col in used:
+        if not header.strip() or col in used or len(header) > 80:  # a sentence is data, not a header
             continue
         for name, synonyms in PLAN_FIELDS.items():
             if name in result.columns:
@@ -144,12 +154,19 @@ def match_plan_headers(headers: Sequence[str], default_year: int | None = None) 
             if best >= WORD_PASS_THRESHOLD:
                 candidates.append((best, -list(PLAN_FIELDS).index(name), name, col))
     candidates.sort(reverse=True)
-    for _score, _order, name, col in candidates:
+    for score, _order, name, col in candidates:
         if name in result.columns or col in used:
             continue
         result.columns[name] = col
         result.how[name] = raw[col]
+        result.scores[name] = min(score, 90.0)  # a word-level match is a guess the preview shows
         used.add(col)
+    if "action" not in result.columns and "section" in result.columns and \
+            re.search(r"recommend|objective|priorit|\baims?\b|target", normalise_header(raw[result.columns["section"]])):
+        # A plan of recommendations (or objectives) alone: they are its actions.
+        result.columns["action"] = result.columns.pop("section")
+        result.how["action"] = result.how.pop("section")
+        result.scores["action"] = min(result.scores.pop("section", 100.0), 90.0)
 
     for col, header in enumerate(raw):
         if header.strip() and col not in used:

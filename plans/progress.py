@@ -32,10 +32,16 @@ DUE_SOON_DAYS = 14
 
 
 class MemberLike(Protocol):
-    telegram_id: int
-    role: Role
-    person_id: int | None
-    display_name: str
+    """A member, or an author without a Telegram account (the demo, imports): read-only here."""
+
+    @property
+    def telegram_id(self) -> int | None: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def display_name(self) -> str: ...
 
 
 class ProgressError(Exception):
@@ -388,3 +394,10 @@ async def owner_names(session: AsyncSession, action: Action) -> list[str]:
 
 async def active_plans(session: AsyncSession) -> Sequence[Plan]:
     return (await session.scalars(select(Plan).where(Plan.active.is_(True)).order_by(Plan.id))).all()
+
+
+async def plan_refs(session: AsyncSession, plan_id: int) -> dict[str, int]:
+    """Each action's reference in the plan, to its id, in plan order."""
+    rows = (await session.execute(select(Action.ref, Action.id).where(Action.plan_id == plan_id)
+                                  .order_by(Action.position, Action.id))).all()
+    return {ref: aid for ref, aid in rows}

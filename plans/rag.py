@@ -39,8 +39,17 @@ _WORDS: dict[str, str] = {
     "at risk": "A", "at-risk": "A", "partly": "A", "partially": "A", "partly done": "A",
     "g": "G", "green": "G", "🟢": "G", "🟩": "G", "on track": "G", "on-track": "G", "ontrack": "G",
     "b": "B", "blue": "B", "🔵": "B", "🟦": "B",
+    # Statuses as plans word them.
+    "some concerns": "A", "concerns": "A", "concern": "A", "minor concerns": "A", "slipping": "A", "slipped": "A",
+    "behind": "A", "behind schedule": "A", "delayed": "A", "slight delay": "A", "in progress": "A",
+    "partially met": "A", "partly met": "A", "partially achieved": "A", "some progress": "A", "amber/green": "A",
+    "significant concerns": "R", "serious concerns": "R", "major concerns": "R", "not on track": "R",
+    "not started": "R", "not yet started": "R", "off target": "R", "not met": "R", "stalled": "R", "overdue": "R",
+    "on target": "G", "good progress": "G", "ahead": "G", "ahead of schedule": "G", "progressing well": "G",
+    "✅": "B", "✔": "B", "☑": "B", "⚠": "A", "❌": "R", "✖": "R",
 }
-_COMPLETE = {"complete", "completed", "done", "finished", "achieved"}
+_COMPLETE = {"complete", "completed", "done", "finished", "achieved", "met", "fully met", "fully achieved", "closed",
+             "embedded", "secured"}
 _STRIP = " \t\r\n.,;:!-–—()[]*_\"'"
 
 
@@ -100,7 +109,7 @@ def split_rag_prefix(text: str, rag_set: str | Iterable[str] | None = None) -> t
     'on track - all good' → ('G', 'all good'); no rating → (None, text)."""
     stripped = text.strip()
     tokens = stripped.split()
-    for n in (2, 1):
+    for n in (3, 2, 1):
         if len(tokens) < n:
             continue
         head = " ".join(tokens[:n])
@@ -114,6 +123,29 @@ def split_rag_prefix(text: str, rag_set: str | Iterable[str] | None = None) -> t
         if code is not None:
             return code, stripped[1:].lstrip(_STRIP + "\ufe0f").strip()
     return None, text.strip()
+
+
+def rag_from_fill(rgb: str | None) -> str | None:
+    """The rating a cell's fill colour means ('FF0000' → 'R', 'FFC000' → 'A', '00B050' → 'G', '0070C0' → 'B'),
+    by hue: greys, white, black and pale tints mean nothing."""
+    if not rgb or not re.fullmatch(r"[0-9A-Fa-f]{6}", rgb):
+        return None
+    import colorsys
+
+    r, g, b = (int(rgb[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    hue, saturation, value = colorsys.rgb_to_hsv(r, g, b)
+    if saturation < 0.15 or value < 0.3:
+        return None
+    degrees = hue * 360
+    if degrees < 15 or degrees >= 340:
+        return "R"
+    if degrees < 70:
+        return "A"
+    if degrees < 170:
+        return "G"
+    if 180 <= degrees < 260:
+        return "B"
+    return None
 
 
 def rag_label(code: str | None) -> str:
@@ -158,6 +190,27 @@ _TERM_RE = re.compile(
 def _full_year(text: str) -> int:
     year = int(text)
     return year + 2000 if year < 100 else year
+
+
+def parse_term_column(text: str | None, default_year: int | None = None) -> tuple[int | None, str, int | None] | None:
+    """A column label's term: (academic year or None when it names none, term, half-term 1/2 or None).
+    'Aut 1' → (default_year, 'autumn', 1); 'Spr 17' → (2016, 'spring', None); 'RAG' → None."""
+    if not text:
+        return None
+    for match in _TERM_RE.finditer(text):
+        word = match.group(1).lower()
+        term = _TERM_WORDS.get(word)
+        if term is None:
+            continue
+        y1, y2, half = match.group("y1"), match.group("y2"), match.group("half")
+        if len(word) <= 2 and not y1 and not half and "term" not in match.group(0).lower():
+            continue
+        year: int | None = default_year
+        if y1:
+            first = _full_year(y1)
+            year = first if (y2 or term == "autumn") else first - 1
+        return year, term, int(half) if half else None
+    return None
 
 
 def parse_term_label(text: str | None, default_year: int | None = None) -> tuple[int, str] | None:

@@ -131,8 +131,8 @@ async def save_plan(session: AsyncSession, parsed: ParsedPlan, actor_id: int | N
     owners = linked = 0
     unlinked: list[str] = []
     ambiguous: list[str] = []
-    for action in parsed.actions:
-        for name in action.owners:
+    for parsed_action in parsed.actions:
+        for name in parsed_action.owners:
             key = name.lower()
             if key not in cache:
                 cache[key] = match_person(name, people)

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON as SAJSON
 from sqlalchemy import (
@@ -79,7 +79,7 @@ class Manifest:
         return json.dumps({
             "format": self.format, "version": self.version, "alembic_revision": self.revision,
             "created_at": self.created_at,
-            "tables": [{"name": t.name, "columns": t.columns, "rows": t.rows, "sha256": t.sha256} for t in self.tables],
+            "tables": [{"name": d.name, "columns": d.columns, "rows": d.rows, "sha256": d.sha256} for d in self.tables],
         }, indent=2, ensure_ascii=False)
 
 
@@ -94,7 +94,7 @@ class Summary:
 
 def _base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     while isinstance(type_, TypeDecorator):
-        type_ = type_.impl_instance if hasattr(type_, "impl_instance") else type_.impl
+        type_ = cast(TypeEngine[Any], type_.impl_instance if hasattr(type_, "impl_instance") else type_.impl)
     return type_
 
 
@@ -219,8 +219,8 @@ def read_manifest(zf: zipfile.ZipFile) -> Manifest:
         raise BackupError(f"backup format version {raw.get('version')!r} is not supported (this PartnerBot "
                           f"reads version {VERSION})")
     try:
-        tables = [TableDump(str(t["name"]), [str(c) for c in t["columns"]], int(t["rows"]), str(t["sha256"]))
-                  for t in raw["tables"]]
+        tables = [TableDump(str(d["name"]), [str(c) for c in d["columns"]], int(d["rows"]), str(d["sha256"]))
+                  for d in raw["tables"]]
         revision = [str(r) for r in raw["alembic_revision"]]
     except (KeyError, TypeError, ValueError):
         raise BackupError("the backup's manifest is incomplete") from None
@@ -308,9 +308,11 @@ async def database_has_data(engine: AsyncEngine) -> bool:
     return False
 
 
-async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "command line") -> Summary:
+async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "command line", *,
+                  record: bool = True) -> Summary:
     """Replace all data with the backup's, in one transaction. Raises BackupError and changes nothing
-    when the file or the database does not fit."""
+    when the file or the database does not fit. `record=False` leaves the audit log exactly as in the
+    backup (a copy records itself once it has been verified)."""
     path = Path(path)
     manifest = check(path)
     revision = sorted(manifest.revision)
@@ -356,12 +358,13 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
                 total += dump.rows
             if conn.dialect.name == "postgresql":
                 await _reset_sequences(conn)
-            if not fresh:  # the restore itself goes in the restored audit log, in the same transaction
+            if not fresh and record:  # the restore itself goes in the restored audit log, in the same transaction
                 await _record_restore(conn, path, manifest, total, actor_label)
     if fresh:
         await upgrade_database(engine)
-        async with engine.begin() as conn:
-            await _record_restore(conn, path, manifest, total, actor_label)
+        if record:
+            async with engine.begin() as conn:
+                await _record_restore(conn, path, manifest, total, actor_label)
     return Summary(len(manifest.tables), total, revision)
 
 

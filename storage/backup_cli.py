@@ -7,7 +7,13 @@ import asyncio
 import sys
 
 from core.i18n import _
-from storage.backup import BackupError, backup_url, check, database_has_data, restore_url
+from storage.backup import (
+    BackupError,
+    backup_url,
+    check,
+    database_has_data,
+    restore_url,
+)
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -67,7 +73,7 @@ def run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("backup", help=_("write every table to a backup file (zip of JSON lines)"))
     p.add_argument("file", help=_("the backup file to write, e.g. partnerbot-2025-09-01.zip"))
     p.add_argument("--database-url", help=_("the database to back up (default: DATABASE_URL)"))

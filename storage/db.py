@@ -9,16 +9,26 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from storage import sanitize
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys and a generous busy timeout. Every engine cleans
+    control characters out of what it writes (storage.sanitize)."""
+    kwargs.setdefault("json_serializer", sanitize.json_dumps)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_async_engine(url, **kwargs)
+        sanitize.install(engine.sync_engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,11 +40,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    sanitize.install(engine.sync_engine)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose objects are cleaned of control characters before each flush (storage.sanitize)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=sanitize.CleanSession)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -77,3 +90,12 @@ def _current(connection: Connection) -> tuple[str, ...]:
 async def current_revisions(engine: AsyncEngine) -> tuple[str, ...]:
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the database at `database_url` to the latest schema (what every command does first)."""
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -100,3 +102,10 @@ class Throttle(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     flagged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+async def coordinator_ids(session: AsyncSession, admin_ids: Sequence[int] = ()) -> list[int]:
+    """Telegram ids of active coordinators and admins (including admins named in settings)."""
+    ids = set(await session.scalars(select(Member.telegram_id).where(
+        Member.active.is_(True), Member.role.in_(("coordinator", "admin")))))
+    return sorted(ids | set(admin_ids))

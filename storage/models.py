@@ -1,10 +1,10 @@
 """Every model, imported in one place so metadata is complete for Alembic and tests."""
 
-from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
 from storage.directory_version import DirectoryVersion
+from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (
                            Action,
                            ActionOwner,

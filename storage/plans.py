@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -67,7 +76,8 @@ class Action(Timestamps, Base):
     text: Mapped[str] = mapped_column(Text)
     impact: Mapped[str | None] = mapped_column(Text)
     owners_text: Mapped[str | None] = mapped_column(Text)  # as written in the plan
-    milestones: Mapped[list] = mapped_column(JSON, default=list)  # [{"text": ..., "date": "2015-01-01"|None, "when": "January 2015"}]
+    # [{"text": ..., "date": "2015-01-01"|None, "when": "January 2015"}]
+    milestones: Mapped[list] = mapped_column(JSON, default=list)
     timeline: Mapped[str | None] = mapped_column(Text)
     kpis: Mapped[str | None] = mapped_column(Text)
     funding: Mapped[str | None] = mapped_column(Text)  # "£ source", "Budget cost"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.members import Member
 from storage.directory import Person
+from storage.members import Member
 from storage.plans import Action, ActionOwner, Plan, PlanMeeting, Section
 
 LEAD = 1002  # harness users.lead

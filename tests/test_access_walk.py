@@ -3,9 +3,9 @@ above them, or with forged ids) by a member, against a database full of personal
 number or email from the database reaches them, nobody else is messaged on their behalf, and nothing
 changes but what a stranger may do (ask for access).
 
-Commands and prefixes come from both places they exist: the policy table (core.policy) and the handlers
-actually registered on the Application, and the test first checks the two agree, because the gate lets a
-command it does not know through to the fallback as if anyone might use it."""
+Commands and prefixes come from both places they exist: the folded manifests (handlers/manifest.py) and the
+handlers actually registered on the Application, and the test first checks the two agree: a handler
+registered without a declared role would be a hole."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ from telegram.ext import (
     ConversationHandler,
 )
 
-from core import policy
-from storage.members import AccessRequest, AuditEntry, Role
+from handlers.manifest import features_of
 from storage.directory import Person, School
+from storage.members import AccessRequest, AuditEntry, Role
+from storage.persistence import PERSIST_GROUP
 from tests.dbtools import populate, snapshot
 from tests.harness import ChatDriver, Users
 from tests.plan_seed import seed_plan
@@ -101,12 +102,23 @@ async def _prepare(chat: ChatDriver, sessionmaker: Any) -> None:
     await chat.app.bot_data["services"].refresh_directory()
 
 
-def test_every_handler_is_in_the_policy(app: Application) -> None:
+def test_every_handler_is_in_a_manifest(app: Application) -> None:
+    declared = features_of(app)
     commands, prefixes = registered_commands(app), registered_prefixes(app)
     assert commands, "no commands found"
-    assert commands <= set(policy.COMMANDS), f"commands with no minimum role: {commands - set(policy.COMMANDS)}"
-    assert prefixes <= set(policy.CALLBACKS), f"buttons with no minimum role: {prefixes - set(policy.CALLBACKS)}"
-    assert set(policy.CALLBACKS) <= prefixes, f"registered but unhandled: {set(policy.CALLBACKS) - prefixes}"
+    assert commands <= set(declared.commands), f"commands with no role: {commands - set(declared.commands)}"
+    assert prefixes <= set(declared.buttons), f"buttons with no role: {prefixes - set(declared.buttons)}"
+    assert set(declared.buttons) <= prefixes, f"declared but unhandled: {set(declared.buttons) - prefixes}"
+
+
+def test_every_callback_is_guarded(app: Application) -> None:
+    """Each handler's callback is the guard registration wraps it in, carrying its declared role."""
+    for handler in _handlers(app):
+        if isinstance(handler, ConversationHandler) or getattr(handler, "callback", None) is None:
+            continue
+        if handler in app.handlers.get(-1, []) or handler in app.handlers.get(PERSIST_GROUP, []):
+            continue  # the gate itself, and persistence's writer
+        assert hasattr(handler.callback, "required_role"), f"{handler!r} has no role check"
 
 
 async def _walk(chat: ChatDriver, walker: int, items: list[tuple[str, str]]) -> list[Any]:
@@ -144,8 +156,9 @@ async def test_stranger_walks_everything(chat: ChatDriver, users: Users, session
     walker = users.stranger
     secrets = await _secrets(sessionmaker, walker)
     assert "zoe@example.org" in secrets and "Lucy Draycott" in secrets
-    commands = sorted(set(policy.COMMANDS) | registered_commands(chat.app))
-    prefixes = sorted(set(policy.CALLBACKS) | registered_prefixes(chat.app))
+    declared = features_of(chat.app)
+    commands = sorted(set(declared.commands) | registered_commands(chat.app))
+    prefixes = sorted(set(declared.buttons) | registered_prefixes(chat.app))
     items = [("send", f"/{c} {a}".strip()) for c in commands for a in ARGS]
     items += [("press", f"{p}:{f}") for p in prefixes for f in FORGED]
     items += [("send", t) for t in ("Draycott", "zoe@example.org", "01273 000000", "St Mary")]
@@ -166,9 +179,10 @@ async def test_member_walks_what_is_above_them_and_forges_ids(chat: ChatDriver, 
     await _prepare(chat, sessionmaker)
     walker = users.member
     secrets = await _secrets(sessionmaker, walker)
-    above = sorted(c for c, role in policy.COMMANDS.items() if role > Role.MEMBER)
-    above_prefixes = sorted(p for p, role in policy.CALLBACKS.items() if role > Role.MEMBER)
-    own_prefixes = sorted(p for p, role in policy.CALLBACKS.items() if role <= Role.MEMBER)
+    declared = features_of(chat.app)
+    above = sorted(c for c, role in declared.commands.items() if role > Role.MEMBER)
+    above_prefixes = sorted(p for p, role in declared.buttons.items() if role > Role.MEMBER)
+    own_prefixes = sorted(p for p, role in declared.buttons.items() if role <= Role.MEMBER)
     assert above and above_prefixes
     items = [("send", f"/{c} {a}".strip()) for c in above for a in ARGS]
     items += [("press", f"{p}:{f}") for p in above_prefixes for f in FORGED]

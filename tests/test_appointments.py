@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from directory import appointments as ap
 from directory import synthetic
 from directory.matching import score
-from storage.members import AuditEntry
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
+from storage.members import AuditEntry
 from tests.harness import frozen_clock
 
 TODAY = dt.date(2025, 7, 1)

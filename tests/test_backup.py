@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.members import AuditEntry
 from storage.backup import BackupError, backup, restore
 from storage.db import (
     current_revisions,
@@ -22,6 +21,7 @@ from storage.db import (
     make_sessionmaker,
     upgrade_database,
 )
+from storage.members import AuditEntry
 from storage.models import Person, ProgressUpdate
 from tests.dbtools import UNICODE, empty_database, populate, snapshot
 

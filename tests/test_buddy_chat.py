@@ -15,9 +15,9 @@ from core.services import BotContext
 from directory import appointments as ap
 from directory import synthetic
 from handlers.buddy import send_checkins
-from storage.members import Member
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person
+from storage.members import Member
 from tests.harness import ChatDriver, Users, frozen_clock
 
 NOW = dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -272,9 +272,9 @@ async def test_coordinator_more_suggestions_and_let_the_bot_ask(chat: ChatDriver
     assert "already" in sent[0].params.get("text", "")
 
 
-async def test_requests_recorded_on_the_command_line_are_delivered(chat: ChatDriver, app: Application, users: Users,
-                                                                   world: World,
-                                                                   sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_requests_recorded_on_the_command_line_are_delivered(
+        chat: ChatDriver, app: Application, users: Users, world: World,
+        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     from handlers.buddy import deliver_queued
 
     async with sessionmaker.begin() as session:

@@ -24,12 +24,12 @@ from directory.importer import (
     split_full_name,
     summary_lines,
 )
-from storage.members import AuditEntry, Member
 from storage.directory import PHASES, Person, School
+from storage.members import AuditEntry, Member
 from tests.dbtools import snapshot
-from tests.shared import GIAS
+from tests.shared import GIAS, GIAS_EXTRACT
 
-EXTRACT = GIAS / "gias-edubase-sample.csv"
+EXTRACT = GIAS_EXTRACT
 SCHOOLS_LIST = GIAS / "schools-england-2017.tsv"
 DATA = Path(__file__).parent / "data"
 MISSPELT = DATA / "directory-misspelt.csv"

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from storage.members import AuditEntry
 from storage.directory import Person, School
+from storage.members import AuditEntry
 from tests.dbtools import snapshot
-from tests.shared import GIAS
+from tests.shared import GIAS_EXTRACT
 
 DATA = Path(__file__).parent / "data"
 MISSPELT = (DATA / "directory-misspelt.csv").read_bytes()
-EXTRACT = (GIAS / "gias-edubase-sample.csv").read_bytes()
+EXTRACT = GIAS_EXTRACT.read_bytes()
 
 
 async def _count(sessionmaker, model) -> int:

@@ -7,8 +7,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.offline import Sent
-from storage.members import Member
 from storage.directory import Person
+from storage.members import Member
 from tests.harness import ChatDriver, Users
 from tests.test_find_cli import seed_directory
 

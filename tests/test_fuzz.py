@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from core import policy
 from core.offline import OfflineRequest, Sent
 from core.settings import load_settings
 from directory.importer import DirectoryImportError, parse_directory_file
+from handlers import fold_features
 from plans.export import ActionView, PlanView, SectionView, export_csv, export_xlsx
 from plans.importer import PlanImportError, parse_plan
 from plans.terms import Term
@@ -140,7 +140,7 @@ def assert_replies_ok(sent: list[Sent], errors: Errors) -> None:
 
 
 def all_commands(bot: Bot) -> list[str]:
-    return sorted(policy.COMMANDS)
+    return sorted(fold_features().commands)
 
 
 async def _reset(chat: ChatDriver, user: int) -> None:

@@ -71,3 +71,26 @@ def test_catalog_holds_every_translatable_string() -> None:
         template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(handle) if m.id}
     missing = sorted(m for m in in_code - template if m)
     assert not missing, f"run `make locales`: {len(missing)} strings are not in the catalog, e.g. {missing[:3]}"
+
+
+def test_babel_extracts_t_only_from_calls() -> None:
+    """The `t` keyword is a one-letter name: Babel also extracts `t["columns"]` when a loop variable is
+    called `t` (Babel 2.19 does). Every msgid it takes for `t` must come from a real `t("...")` call."""
+    import ast
+
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).resolve().parent.parent
+    extracted: set[tuple[str, str]] = set()
+    called: set[tuple[str, str]] = set()
+    for folder in ("core", "handlers", "directory", "plans", "storage"):
+        for file, _line, message, _comments, _context in extract_from_dir(root / folder, keywords={"t": None}):
+            extracted.add((f"{folder}/{file}", message[0] if isinstance(message, tuple) else message))
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t"
+                        and node.args and isinstance(node.args[0], ast.Constant)
+                        and isinstance(node.args[0].value, str)):
+                    called.add((path.relative_to(root).as_posix(), node.args[0].value))
+    stray = sorted(extracted - called)
+    assert not stray, f"rename the variable `t` where these were extracted: {stray[:5]}"

@@ -167,7 +167,8 @@ def test_reasons_match_scores_across_a_realistic_directory(directory: synthetic.
             same_phase = new.phase == c.phase
             assert (parts["phase"].points > 0) == same_phase
             if same_phase:
-                assert parts["phase"].reason.startswith(f"{'alternative provision' if c.phase == 'pru' else c.phase.replace('16-plus', '16 plus')} like you")
+                phase_name = "alternative provision" if c.phase == "pru" else c.phase.replace("16-plus", "16 plus")
+                assert parts["phase"].reason.startswith(f"{phase_name} like you")
             assert (parts["locality"].points > 0) == (new.locality == c.locality)
             assert (parts["local_authority"].points > 0) == (new.locality != c.locality and
                                                              new.local_authority == c.local_authority)
@@ -248,7 +249,8 @@ def random_case(rng: random.Random) -> tuple[list[NewHead], list[Candidate]]:
         town, la = rng.choice(towns)
         newheads.append(head(i + 1, phase=rng.choice(phases), locality=town, local_authority=la,
                              pupils=rng.choice((150, 300, 900)), easting=600000.0 + rng.uniform(0, 40000),
-                             northing=140000.0 + rng.uniform(0, 40000), needs=tuple(rng.sample(skills, rng.randint(0, 3))),
+                             northing=140000.0 + rng.uniform(0, 40000),
+                             needs=tuple(rng.sample(skills, rng.randint(0, 3))),
                              school_id=rng.choice((101, 102, 5000 + i)), new_to_area=rng.random() < 0.3))
     # Some declined pairings.
     for j, c in enumerate(cands):

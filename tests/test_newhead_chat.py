@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from directory import synthetic
 from handlers.newhead import specialism_names, split_name
-from storage.members import AuditEntry, Member
 from storage.buddies import Appointment
 from storage.directory import Person, School
+from storage.members import AuditEntry, Member
 from tests.harness import ChatDriver, Users, frozen_clock
 
 NOW = dt.datetime(2025, 6, 18, 10, 0, tzinfo=dt.timezone.utc)
@@ -183,7 +183,8 @@ async def test_cancel_saves_nothing(chat: ChatDriver, users: Users, directory: s
     assert sent[0].method == "answerCallbackQuery"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
-        assert await session.scalar(select(func.count()).select_from(Person).where(Person.last_name == "Zebedee-Quayle")) == 0
+        assert await session.scalar(select(func.count()).select_from(Person)
+                                    .where(Person.last_name == "Zebedee-Quayle")) == 0
 
 
 def test_specialism_buttons_fit() -> None:

@@ -145,7 +145,7 @@ async def test_example_plans_round_trip_through_xlsx_docx_and_csv(sessionmaker) 
 
 async def test_xlsx_cells_are_coloured_and_formulas_escaped(sessionmaker) -> None:  # type: ignore[no-untyped-def]
     plan_id = await _import(sessionmaker, (DATA / "recommendations.csv").read_bytes(), "recommendations.csv")
-    ref = "1.4"
+    ref = "2.2"  # recommendations are sections: the fourth action is the second of the second
     action_id = await _action_id(sessionmaker, plan_id, ref)
     await _post(sessionmaker, action_id, "R", "@everyone look", Term(2023, "autumn"))
     await _post(sessionmaker, await _action_id(sessionmaker, plan_id, "1.1"), "B", "Done", Term(2023, "autumn"))

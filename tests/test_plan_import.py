@@ -30,9 +30,10 @@ from plans.rag import (
     split_rag_prefix,
 )
 from plans.store import PersonName, find_plan, match_person, save_plan
-from plans.tables import clean_cell, extract
-from storage.members import AuditEntry
+from core.ingest import read_document
+from core.ingest.text import clean_cell
 from storage.directory import Person
+from storage.members import AuditEntry
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 from tests.shared import EXAMPLE_PLANS
 
@@ -71,7 +72,8 @@ def test_complete_is_blue_only_when_the_plan_has_blue() -> None:
 def test_rag_labels_and_prefix() -> None:
     assert [rag_label(c) for c in "RAGB"] == ["Red", "Amber", "Green", "Blue"]
     assert rag_emoji("G") == "🟢" and rag_emoji(None) == "⚪"
-    assert split_rag_prefix("amber Survey sent to all heads, 12 replies") == ("A", "Survey sent to all heads, 12 replies")
+    assert split_rag_prefix("amber Survey sent to all heads, 12 replies") == (
+        "A", "Survey sent to all heads, 12 replies")
     assert split_rag_prefix("on track - going well") == ("G", "going well")
     assert split_rag_prefix("Survey sent") == (None, "Survey sent")
 
@@ -139,7 +141,7 @@ def test_clean_cell_strips_html_and_splits_bullets() -> None:
     (["Priority Tasks", "Task owner", "£ source", "KPI", "Reporting"],
      {"action": 0, "owner": 1, "funding": 2, "kpis": 3, "reporting": 4}),
     (["Recommendation", "Proposed action", "By whom", "Budget cost", "Timescale"],
-     {"action": 1, "owner": 2, "funding": 3, "date": 4}),
+     {"section": 0, "action": 1, "owner": 2, "funding": 3, "date": 4}),  # the recommendation is the aim
     # Never seen before: matched by the words they contain.
     (["No.", "Objective", "Person responsible", "Target completion date", "Success measures", "Resources required"],
      {"ref": 0, "action": 1, "owner": 2, "date": 3, "kpis": 4, "funding": 5}),
@@ -281,9 +283,12 @@ def test_csv_with_unseen_headers_and_continuation_rows() -> None:
     assert actions[0].owners == ["Mrs J Patel", "attendance leads"]
     assert actions[0].funding == "£2000"
     assert [m["when"] for m in actions[0].milestones] == ["September 2023", "termly"]
+    # The recommendation is the aim the action serves: its section, and kept on the action.
+    assert actions[0].aim == "Improve attendance of disadvantaged pupils"
+    assert plan.sections[0].title == "Improve attendance of disadvantaged pupils"
     assert actions[0].extra == {"Recommendation": "Improve attendance of disadvantaged pupils"}
     assert actions[2].owners == ["English hub", "R Singh"]
-    assert any("Recommendation" in str(w) for w in plan.warnings)
+    assert plan.mapping[0].header == "Recommendation" and plan.mapping[0].field == "section"
 
 
 def _xlsx_plan() -> bytes:
@@ -387,10 +392,10 @@ def test_duplicate_references_are_made_unique_by_section() -> None:
 
 
 def test_extract_reports_line_numbers() -> None:
-    extracted = extract(MD.read_bytes(), MD.name)
-    first = extracted.tables[0]
-    assert first.rows[0][0] == 7  # the first action is on line 7 of the file
-    assert first.rows[0][1][0].startswith("School Centred Initial Teacher Training")
+    document = read_document(MD.read_bytes(), MD.name)
+    first = document.tables[0]
+    assert first.rows[1].line == 7  # the first action is on line 7 of the file (line 5 is the header)
+    assert first.rows[1].cells[0].text.startswith("School Centred Initial Teacher Training")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import json
 from sqlalchemy import select
 
 from handlers.privacy import FORMER_MEMBER, collect_my_data, erase_person
-from storage.members import AuditEntry, BotState, Member
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
+from storage.members import AuditEntry, BotState, Member
 from storage.plans import ActionOwner, ProgressUpdate
 from tests.dbtools import UNICODE, populate, snapshot
 from tests.harness import ChatDriver, Users

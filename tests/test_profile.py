@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.members import AuditEntry, Member
 from storage.directory import Person, School
+from storage.members import AuditEntry, Member
 from tests.harness import ChatDriver, Users
 
 

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 import storage.backup as backup_module
-from cli.main import main
 from cli.console import console_session
+from cli.main import main
 from core.settings import SettingsError, load_settings
-from storage.members import Member
 from storage.backup import BackupError, backup
 from storage.db import make_engine, make_sessionmaker
+from storage.members import Member
 from storage.plans import Action, Plan
 
 
@@ -69,28 +69,7 @@ async def test_cli_backup_into_a_missing_folder_is_refused_in_one_line(db_url: s
     await engine.dispose()
 
 
-def _capture_webhook(monkeypatch, tmp_path: Path, **env: str) -> dict[str, Any]:
-    from telegram.ext import Application
-
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: seen.update(kw))
-    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: pytest.fail("polled in webhook mode"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'run.db'}")
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:not-a-real-token")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    assert _exit_code(["run"]) == 0
-    return seen
-
-
-def test_run_webhook_without_a_secret_still_checks_a_secret(monkeypatch, tmp_path: Path) -> None:
-    seen = _capture_webhook(monkeypatch, tmp_path, WEBHOOK_URL="https://bot.example.org/tg/hook")
-    assert seen["url_path"] == "tg/hook" and seen["webhook_url"] == "https://bot.example.org/tg/hook"
-    assert seen["secret_token"] and len(seen["secret_token"]) >= 32
-    seen = _capture_webhook(monkeypatch, tmp_path, WEBHOOK_URL="https://bot.example.org/tg",
-                            WEBHOOK_SECRET="my-Secret_1")
-    assert seen["secret_token"] == "my-Secret_1"
+# Webhook mode (a secret always checked, also when WEBHOOK_SECRET is not set): tests/test_serve.py, over HTTP.
 
 
 # --- settings -----------------------------------------------------------------------------------

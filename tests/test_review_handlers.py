@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from telegram import Update
 
-from storage.members import AccessRequest, Member
 from storage.directory import Person
+from storage.members import AccessRequest, Member
 from storage.plans import PlanMeeting
 from tests.harness import ChatDriver, Users
 from tests.plan_seed import seed_plan

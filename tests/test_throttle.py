@@ -7,14 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from core.throttle import (
-    SearchCounter,
-    coordinator_ids,
-    flag_over_limit,
-    judge,
-    window_start,
-)
-from storage.members import Member, Throttle
+from core.throttle import SearchCounter, judge, window_start
+from storage.members import Member, Throttle, coordinator_ids
+from storage.search_limits import flag_over_limit
 
 T0 = dt.datetime(2025, 10, 6, 9, 15, 5, tzinfo=dt.timezone.utc)
 
@@ -46,7 +41,7 @@ async def test_limit_per_minute_and_notify_once_an_hour(sessionmaker):
     assert not allowed and not told
     # an hour after the first flag they are told again
     later = T0 + dt.timedelta(hours=1, minutes=1)
-    for i in range(3):
+    for _ in range(3):
         assert (await _search(sessionmaker, counter, 1001, 3, later))[0]
     assert (await _search(sessionmaker, counter, 1001, 3, later))[2]
     async with sessionmaker() as session:

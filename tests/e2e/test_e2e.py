@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from bot import build_application, start_services
 from core.settings import load_settings
-from storage.members import AccessRequest, Member
 from storage.db import make_engine, make_sessionmaker, upgrade_database
+from storage.members import AccessRequest, Member
 from tests.e2e.request import EmulatorRequest
 from tests.harness import add_members
 

@@ -1,0 +1,217 @@
+"""7. Under load: members searching while a coordinator does heavy work, through the Application's own update
+queue (as polling and webhooks feed it), so the update processor (core/update_order.py) is what serves them.
+
+40 members search in a closed loop (each sends the next query when the last was answered). Quiet: nothing
+else runs. Busy: at the same time a coordinator uploads the register's extract and confirms it, uploads a plan
+whose 30 owners are matched against the directory and imports it, and asks for the termly report. Latency is
+from putting a member's update on the queue to the bot's first call to that chat. A ticker measures how long
+the event loop was blocked (how late a 5 ms sleep wakes). Baseline: the same members with no heavy work, in
+the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from telegram.ext import Application
+
+from benchmarks.common import Env, Section, median, ms, percentile, times, verdict_upper
+from benchmarks.updates import MEMBER_BASE, N_MEMBERS, seed
+from core.offline import OfflineRequest, Sent, UpdateFactory
+
+COORDINATOR = 5_300_000_001
+TICK = 0.005
+
+
+class Recorder:
+    """Wakes whoever waits for a reply in a chat; keeps every call."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.calls: list[Sent] = []
+
+    def on_call(self, sent: Sent) -> None:
+        self.calls.append(sent)
+        future = self.waiting.pop(sent.chat_id or 0, None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+
+    def expect(self, chat_id: int) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[chat_id] = future
+        return future
+
+
+async def _ticker(stop: asyncio.Event, worst: list[float]) -> None:
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(TICK)
+        worst.append(time.perf_counter() - start - TICK)
+
+
+async def _member(app: Application, factory: UpdateFactory, recorder: Recorder, user: int, texts: Sequence[str],
+                  stop: asyncio.Event, out: list[float], rng: random.Random) -> None:
+    i = 0
+    while not stop.is_set():
+        waiter = recorder.expect(user)
+        start = time.perf_counter()
+        await app.update_queue.put(factory.text(texts[i % len(texts)], user))
+        try:
+            answered = await asyncio.wait_for(waiter, 60)
+        except TimeoutError:
+            out.append(60.0)
+        else:
+            out.append(answered - start)
+        i += 1
+        await asyncio.sleep(rng.uniform(0.05, 0.15))  # a person reading the answer
+
+
+def plan_file(owner_names: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Ref", "Action", "Lead", "Timeline", "Aut 25"])
+    for i, name in enumerate(owner_names, 1):
+        writer.writerow([f"1.{i}", f"Action {i}: support schools with the priority", name, "Summer 2026",
+                         "G" if i % 3 else "A"])
+    return buffer.getvalue().encode()
+
+
+async def _press_first(app: Application, factory: UpdateFactory, recorder: Recorder, label: str) -> bool:
+    """Press the button called `label` on the newest message to the coordinator; False when there is none."""
+    for sent in reversed(recorder.calls):
+        if sent.chat_id != COORDINATOR:
+            continue
+        for text, data in sent.buttons:
+            if text == label:
+                await app.update_queue.put(factory.press(data, COORDINATOR, dict(sent.result)))
+                return True
+    return False
+
+
+async def _settle(app: Application) -> None:
+    while not app.update_queue.empty() or app.update_processor.current_concurrent_updates:
+        await asyncio.sleep(0.05)
+
+
+async def _coordinator(app: Application, factory: UpdateFactory, recorder: Recorder, extract: bytes,
+                       plan: bytes, log: Any) -> dict[str, float]:
+    request: OfflineRequest = app.bot.request  # type: ignore[assignment]
+    took: dict[str, float] = {}
+    steps = [("directory upload + preview", ("directory.csv", extract, "directory"), "Confirm"),
+             ("plan upload + preview", ("plan.csv", plan, "plan"), "Import")]
+    for what, (name, data, caption), button in steps:
+        start = time.perf_counter()
+        waiter = recorder.expect(COORDINATOR)
+        await app.update_queue.put(factory.document(request.add_file(data), name, len(data), COORDINATOR, caption))
+        await asyncio.wait_for(waiter, 600)
+        took[what] = time.perf_counter() - start
+        start = time.perf_counter()
+        waiter = recorder.expect(COORDINATOR)
+        if await _press_first(app, factory, recorder, button):
+            await asyncio.wait_for(waiter, 600)
+            took[what.split(" ")[0] + " saved"] = time.perf_counter() - start
+        else:
+            log(f"  load: no {button} button after the {what}")
+    start = time.perf_counter()
+    before = len(recorder.calls)
+    await app.update_queue.put(factory.text("/report", COORDINATOR))
+    for _ in range(12_000):
+        await asyncio.sleep(0.05)
+        if any(c.method == "sendPhoto" and c.chat_id == COORDINATOR for c in recorder.calls[before:]):
+            break
+        if any(c.buttons and c.chat_id == COORDINATOR for c in recorder.calls[before:]):
+            await _press_first(app, factory, recorder, recorder.calls[-1].buttons[0][0])
+            before = len(recorder.calls)
+    took["report"] = time.perf_counter() - start
+    return took
+
+
+async def measure(url: str, texts: Sequence[str], extract: bytes, owners: Sequence[str], quiet_seconds: float,
+                  log: Any) -> dict[str, Any]:
+    from bot import build_application, start_services
+    from core.settings import load_settings
+    from storage.db import make_engine, make_sessionmaker
+    from storage.members import Member
+
+    engine = make_engine(url)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        await seed(sessionmaker)
+        async with sessionmaker.begin() as session:
+            session.add(Member(telegram_id=COORDINATOR, role="coordinator", display_name="Coordinator"))
+    finally:
+        await engine.dispose()
+    settings = load_settings(database_url=url, telegram_bot_token=None, admin_telegram_ids=(),
+                             search_limit_per_minute=0)
+    recorder = Recorder()
+    app = build_application(settings, OfflineRequest(on_call=recorder.on_call), rate_limit=False)
+    factory = UpdateFactory(app.bot)
+    rng = random.Random(0)
+    out: dict[str, Any] = {}
+    async with app:
+        await start_services(app)
+        await app.start()
+        try:
+            for phase in ("quiet", "busy"):
+                stop = asyncio.Event()
+                latencies: list[float] = []
+                worst: list[float] = []
+                ticker = asyncio.create_task(_ticker(stop, worst))
+                members = [asyncio.create_task(_member(app, factory, recorder, MEMBER_BASE + i,
+                                                       texts[i::N_MEMBERS] or texts, stop, latencies, rng))
+                           for i in range(N_MEMBERS)]
+                if phase == "quiet":
+                    await asyncio.sleep(quiet_seconds)
+                else:
+                    out["coordinator"] = await _coordinator(app, factory, recorder, extract, plan_file(owners), log)
+                stop.set()
+                await asyncio.gather(*members, ticker)
+                await _settle(app)
+                out[phase] = latencies
+                out[f"{phase}_block"] = max(worst or [0.0])
+        finally:
+            await app.stop()
+    await app.bot_data["services"].close()
+    return out
+
+
+async def run(env: Env) -> Section:
+    from benchmarks.common import schema_tag, sqlite_database
+    from benchmarks.data import CACHE_VERSION, bench_directory, make_queries
+    from benchmarks.imports import extract_path
+    from benchmarks.lookup import directory_databases
+
+    s = env.sizes
+    sec = Section("7. Under load", __doc__.split("\n\n", 1)[1].replace("\n", " ") if __doc__ else "")
+    directory = env.shared.get("directory") or bench_directory(s.people, s.schools, s.seed)
+    queries = env.shared.get("lookup_queries") or make_queries(directory, s.queries, s.seed)
+    texts = [q.text for q in queries]
+    extract = extract_path(env).read_bytes()
+    people = list(directory.people)
+    rng = random.Random(s.seed)
+    owners = [f"{p.first_name} {p.last_name}" for p in rng.sample(people, min(30, len(people)))]
+    await directory_databases(env, directory)  # builds the cached SQLite directory once per run
+    template = env.cache_path(f"directory-v{CACHE_VERSION}-{s.people}-{s.schools}-{s.seed}-{schema_tag()}.db")
+    url = await sqlite_database(env.work / "load.db", template)  # a copy of its own: it adds members
+    result = await measure(url, texts, extract, owners, quiet_seconds=10 if s.people >= 10_000 else 3, log=env.log)
+    quiet, busy = result["quiet"], result["busy"]
+    q50, q99 = median(quiet), percentile(quiet, 99)
+    b50, b99 = median(busy), percentile(busy, 99)
+    sec.add("Members' lookups, quiet: median / p99", f"{ms(q50)} / {ms(q99)}", f"{len(quiet):,} lookups")
+    sec.add("Members' lookups while the coordinator works: median / p99", f"{ms(b50)} / {ms(b99)}",
+            f"quiet {ms(q50)} / {ms(q99)}", times(b99 / q99, "the quiet p99"), "p99 ≤ 2× quiet",
+            verdict_upper(b99 / q99, 2.0, lambda x: f"{x:.1f}×"))
+    sec.add("Longest the event loop was blocked, busy", ms(result["busy_block"]),
+            f"quiet {ms(result['quiet_block'])}", "", "< 50 ms", verdict_upper(result["busy_block"], 0.050, ms))
+    for what, seconds in result.get("coordinator", {}).items():
+        sec.add(f"Coordinator: {what}", f"{seconds:.1f} s")
+    sec.figures.update(quiet_p99=q99, busy_p99=b99, busy_block=result["busy_block"])
+    sec.notes.append(f"SQLite, {s.people:,} people and {s.schools:,} schools in the directory; the extract has "
+                     f"{s.import_rows:,} rows; the plan has {len(owners)} owners drawn from the directory.")
+    return sec

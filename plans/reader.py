@@ -1,0 +1,1037 @@
+"""Read an action plan out of the table model the way a person reads it (pure: `Document` in, `ParsedPlan` out).
+
+For each table: the header row is the best-matching row below any titles, keys and legends (two rows
+are joined when the one below names the terms of a heading above, "RAG rated" over "Aut 16 | Spr 17");
+then every row is, in turn,
+
+- blank (counted; it never ends the table),
+- the header again (a new part of the plan starts; the one-value rows before it were its title),
+- a section row (one value across the row, merged, or a heading such as "1. Quality of education"),
+- an action (it has its own reference, or, in a plan without references, its own action text),
+- a continuation of the action above (empty leading cells: words broken across lines, an owner merged
+  down, a second line of milestones),
+- or a line in `not_read`, with its line number and why.
+
+Ratings come from words in any usual wording, letters, emoji, and from the cell's colour alone (using the
+plan's own key when it has one). Half-termly columns are filed under their term. A RAG column that names
+no term gets one from the plan itself (a comment column's term, the dates in its comments, the plan's
+year), never silently today's: the choice and its reason are in `TableReading.term_assumption`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from core.i18n import _
+from core.ingest.model import Cell, Document, NotRead, Row, Table
+from core.names import split_names
+from directory.headers import normalise_header
+from plans.fields import PLAN_FIELDS, PlanColumns, match_plan_headers
+from plans.parsed import (
+    EXTRA, FIELDS, IGNORE, ColumnMapping, Counts, ParsedAction, ParsedPlan, ParsedSection, ParsedUpdate,
+    PlanImportError, PlanOverrides, PlanWarning, TableReading, TermAssumption, TermKey)
+from plans.rag import _COMPLETE, _norm, parse_rag, parse_term_column, rag_from_fill, split_rag_prefix
+from plans.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, term_for, term_label
+
+HEADER_SCAN_ROWS = 40  # the header is looked for among a table's first non-blank rows
+MAX_REF = 20
+COMPLETE = "C"  # a rating of "complete": Blue when the plan's set has Blue, else Green
+
+_REF = re.compile(r"^(?:[A-Za-z]{0,3}\s?\d{1,3}(?:[.\-]\d{1,3}){0,3}[a-z]?[.)]?|[a-zA-Z][.)]|\(?[a-zA-Z]\)"
+                  r"|[ivxlIVXL]{1,6}[.)]|\d{1,3}[a-z]|[A-Z]\d{1,2}[a-z]?)$")
+_SECTION_HEADING = re.compile(r"^\s*(?:(?:section|strand|priority|area|objective|aim|theme|part|key priority|"
+                              r"workstream|recommendation|outcome)\b\s*[\w.]*\s*[:.)\-–]?|\d{1,2}[.):]?\s+[A-Z(])",
+                              re.IGNORECASE)
+_KPI_HEADING = re.compile(r"\b(kpis?|success criteria|what does better look like|measures? of success|targets?)\b",
+                          re.IGNORECASE)
+_YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\s*[/-]\s*((?:19|20)?\d\d)\b")
+_PARTNERSHIP = re.compile(r"\b(alliance|partnership|trust|network|federation|council|hub|collaborative|"
+                          r"consortium|teaching school|cluster|academies)\b", re.IGNORECASE)
+_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
+           "nov": 11, "dec": 12}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Headers
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Header:
+    rows: list[int]  # indexes in table.rows, top first
+    headers: list[str]
+    cols: PlanColumns
+    candidates: list[int] = field(default_factory=list)  # lines of other rows that could be the header
+
+    @property
+    def score(self) -> int:
+        return len(self.cols.columns) + len(self.cols.rag_terms) + len(self.cols.comment_terms)
+
+
+def _texts(row: Row, width: int) -> list[str]:
+    texts = [c.text for c in row.cells] + [""] * (width - len(row.cells))
+    return texts[:width]
+
+
+def _match(headers: list[str], year: int | None) -> PlanColumns:
+    return _match_cached(tuple(h.replace("\n", " ") for h in headers), year)
+
+
+@lru_cache(maxsize=512)
+def _match_cached(headers: tuple[str, ...], year: int | None) -> PlanColumns:
+    return match_plan_headers(list(headers), default_year=year)
+
+
+def _headerish(row: Row) -> bool:
+    filled = [c.text for c in row.cells if c.text]
+    return bool(filled) and all(len(t) <= 60 and "\n" not in t for t in filled)
+
+
+def _join(top: Row, bottom: Row, width: int, year: int | None) -> list[str]:
+    """Two header rows as one: a heading over a run of term columns is carried across them."""
+    up, down = _texts(top, width), _texts(bottom, width)
+    out: list[str] = []
+    carry = ""
+    for c in range(width):
+        cell = top.cells[c] if c < len(top.cells) else Cell()
+        head = up[c]
+        if not head and cell.covered_by is not None and cell.covered_by[1] < len(top.cells):
+            head = up[cell.covered_by[1]]
+        is_term = bool(down[c]) and parse_term_column(down[c], year or 2000) is not None
+        if up[c]:
+            carry = up[c] if is_term else ""
+        elif not head and is_term and carry:
+            head = carry
+        else:
+            carry = carry if is_term else ""
+        out.append(" / ".join(p for p in (head, down[c]) if p))
+    return out
+
+
+def find_header(table: Table, year: int | None, forced_line: int | None = None) -> _Header | None:
+    width = table.width
+    nonblank = [i for i, r in enumerate(table.rows) if not r.blank]
+    if forced_line is not None:
+        candidates = [i for i in nonblank if table.rows[i].line == forced_line]
+    else:
+        candidates = nonblank[:HEADER_SCAN_ROWS]
+    best: _Header | None = None
+    found_at: int | None = None
+    seen: list[int] = []  # lines of every row that could be the header
+    for pos, i in enumerate(candidates):
+        if found_at is not None and pos > found_at + 4:
+            break  # a header is followed by its data: a few rows more are enough to find a better one
+        row = table.rows[i]
+        texts = _texts(row, width)
+        if sum(1 for t in texts if t) < 2 and forced_line is None:
+            continue
+        if any(len(t) > 150 for t in texts) and forced_line is None:
+            continue
+        cand = _Header([i], texts, _match(texts, year))
+        following = nonblank[nonblank.index(i) + 1] if nonblank.index(i) + 1 < len(nonblank) else None
+        if following is not None and _headerish(table.rows[following]) and _headerish(row):
+            joined = _join(row, table.rows[following], width, year)
+            jcols = _match(joined, year)
+            jcand = _Header([i, following], joined, jcols)
+            below = _Header([following], _texts(table.rows[following], width),
+                            _match(_texts(table.rows[following], width), year))
+            bar = max(cand.score if cand.cols.has_action else 0, below.score if below.cols.has_action else 0)
+            if jcols.has_action and jcand.score > bar:
+                cand = jcand
+        if not cand.cols.has_action:
+            continue
+        seen.append(table.rows[cand.rows[-1]].line)
+        if best is None or cand.score > best.score:
+            best = cand
+            if found_at is None and cand.score >= 3:
+                found_at = pos
+    if best is not None:
+        best.candidates = [n for n in seen if n != table.rows[best.rows[-1]].line]
+    return best
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The mapping
+# ---------------------------------------------------------------------------------------------------------
+
+def _mapping(header: _Header, data_rows: list[list[str]], year: int | None,
+             overrides: PlanOverrides) -> list[ColumnMapping]:
+    cols = header.cols
+    by_col: dict[int, ColumnMapping] = {}
+    exact = {normalise_header(s) for syns in PLAN_FIELDS.values() for s in syns}
+    for name, col in cols.columns.items():
+        score = cols.scores.get(name, 100.0)
+        sure = score >= 99 and normalise_header(header.headers[col]) in exact
+        by_col[col] = ColumnMapping(col, header.headers[col], name, confidence=round(score / 100, 2),
+                                    guessed=not sure, how="header" if score >= 99 else "words")
+    for col, key in list(cols.rag_terms.items()) + list(cols.comment_terms.items()):
+        name = "rag" if col in cols.rag_terms else "comment"
+        found = parse_term_column(header.headers[col], year)
+        half = found[2] if found else None
+        by_col[col] = ColumnMapping(col, header.headers[col], name, term=key, half_term=half)
+    # Half-termly columns with no year and a plan with none either ("Aut 1" in a plan with no dates).
+    for col, text in enumerate(header.headers):
+        if col in by_col or not text:
+            continue
+        found = parse_term_column(text, None)
+        if found is not None and found[0] is None:
+            is_comment = any(w in normalise_header(text).split() for w in ("comment", "comments", "update", "notes"))
+            by_col[col] = ColumnMapping(col, text, "comment" if is_comment else "rag", term=None,
+                                        half_term=found[2], guessed=True, how="header")
+    # A column with no header whose cells read as references is the reference column.
+    if not any(m.field == "ref" for m in by_col.values()):
+        for col, text in enumerate(header.headers):
+            if col in by_col or text:
+                continue
+            values = [r[col] for r in data_rows if col < len(r) and r[col]]
+            if values and sum(1 for v in values if _REF.match(v)) >= max(2, len(values) * 7 // 10):
+                by_col[col] = ColumnMapping(col, text, "ref", confidence=0.8, guessed=True, how="content")
+                break
+    for col, text in enumerate(header.headers):
+        if col not in by_col:
+            if text:
+                by_col[col] = ColumnMapping(col, text, EXTRA, confidence=0.0, guessed=True, how="header")
+            elif any(col < len(r) and r[col] for r in data_rows):
+                by_col[col] = ColumnMapping(col, text, EXTRA, confidence=0.0, guessed=True, how="position")
+    # The caller's corrections win.
+    for col in range(len(header.headers)):
+        text = header.headers[col]
+        target = overrides.target_for(col, text)
+        term = overrides.term_for(col, text)
+        if target is None and term is None:
+            continue
+        mapping = by_col.get(col) or ColumnMapping(col, text, EXTRA)
+        if target is not None:
+            if target in FIELDS and target not in ("rag", "comment"):
+                for other in by_col.values():  # one column per single-column field
+                    if other.field == target and other.column != col:
+                        other.field, other.how, other.guessed = EXTRA, "override", False
+            mapping.field = target
+        if term is not None:
+            mapping.term = term
+        mapping.how, mapping.guessed, mapping.confidence = "override", False, 1.0
+        by_col[col] = mapping
+    return [by_col[c] for c in sorted(by_col)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ratings
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Key:
+    """The plan's own key of colours and words ("Key: Achieved | On track | Some concerns | Off track")."""
+
+    fills: dict[str, str] = field(default_factory=dict)  # RGB → code
+    words: dict[str, str] = field(default_factory=dict)  # normalised word → code
+
+
+def read_key(rows: list[Row]) -> tuple[_Key, set[int]]:
+    key = _Key()
+    used: set[int] = set()
+    for index, row in enumerate(rows):
+        found = 0
+        for cell in row.cells:
+            if not cell.text or not cell.fill:
+                continue
+            colour = rag_from_fill(cell.fill)
+            word = _norm(cell.text)
+            code = parse_rag(cell.text)
+            if colour is None and code is None:
+                continue
+            if word in _COMPLETE and colour == "B":
+                code = "B"
+            code = colour or code
+            if code:
+                key.fills[cell.fill] = code
+                key.words[word] = code
+                found += 1
+        if found >= 2:
+            used.add(index)
+    return key, used
+
+
+def _rating_word(text: str, key: _Key) -> tuple[str | None, str]:
+    word = _norm(text)
+    if word in key.words:
+        return key.words[word], ""
+    if word in _COMPLETE:
+        return COMPLETE, ""
+    code = parse_rag(text)
+    if code is not None:
+        return code, ""
+    code, rest = split_rag_prefix(text)
+    if code is not None:
+        head = _norm(text[: len(text) - len(rest)]) if rest else word
+        if any(head.startswith(w) for w in _COMPLETE):
+            code = COMPLETE
+        return code, rest
+    for words, code in key.words.items():  # "Some concerns - data late"
+        if word.startswith(words + " "):
+            return code, text.strip()[len(words):].lstrip(" -–:;,.").strip()
+    return None, text.strip()
+
+
+def read_rating(cell: Cell, key: _Key) -> tuple[str | None, str, bool]:
+    """(code, comment, from colour) of a rating cell."""
+    if cell.text:
+        code, comment = _rating_word(cell.text, key)
+        if code is not None:
+            return code, comment, False
+        colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
+        return colour, cell.text, colour is not None
+    colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
+    return colour, "", colour is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Years and terms
+# ---------------------------------------------------------------------------------------------------------
+
+def find_year(texts: list[str]) -> str | None:
+    for text in texts:
+        for m in _YEAR_RE.finditer(text or ""):
+            first, second = int(m.group(1)), int(m.group(2)[-2:])
+            if (first + 1) % 100 == second:
+                return f"{first}-{second:02d}"
+    return None
+
+
+def _terms_mentioned(text: str, year: int) -> list[Term]:
+    """Terms a comment names ('in spring', 'Spring data', 'in February', '12/03/2020') within the plan's year."""
+    found: list[Term] = []
+    lower = text.lower()
+    for word, term in (("autumn", AUTUMN), ("spring", SPRING), ("summer", SUMMER)):
+        if re.search(rf"\b{word}\b", lower):
+            found.append(Term(year, term))
+    for m in re.finditer(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", lower):
+        month = _MONTHS[m.group(1)]
+        day = dt.date(year if month >= 9 else year + 1, month, 15)
+        found.append(term_for(day))
+    for m in re.finditer(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b", lower):
+        try:
+            y = int(m.group(3))
+            day = dt.date(y + 2000 if y < 100 else y, int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            continue
+        period = term_for(day)
+        if period.academic_year == year:
+            found.append(period)
+    return found
+
+
+def infer_term(column: ColumnMapping, comments: list[str], plan_year: int | None, comment_term: TermKey | None,
+               dated: list[dt.date], overrides: PlanOverrides, filename_year: int | None) -> TermAssumption:
+    """The term for a RAG column that names none, and the reason shown in the preview."""
+    header = column.header
+    if overrides.term is not None:
+        return TermAssumption(column.column, header, overrides.term, "override",
+                              _("as you chose: {term}").format(term=term_label(Term(*overrides.term))))
+    if comment_term is not None:
+        return TermAssumption(column.column, header, comment_term, "heading",
+                              _("the term of the comment column beside it"))
+    if plan_year is not None:
+        mentioned = [t for text in comments for t in _terms_mentioned(text, plan_year)]
+        if mentioned:
+            latest = max(mentioned)
+            return TermAssumption(column.column, header, (latest.academic_year, latest.term), "comments",
+                                  _("the latest term its comments mention"))
+        now = current_term()
+        if now.academic_year == plan_year:
+            return TermAssumption(column.column, header, (now.academic_year, now.term), "title",
+                                  _("the plan is for this school year: the current term"))
+        return TermAssumption(column.column, header, (plan_year, SUMMER), "title",
+                              _("the last term of the plan's year {year}").format(
+                                  year=f"{plan_year}-{(plan_year + 1) % 100:02d}"))
+    if dated:
+        term = term_for(max(dated))
+        return TermAssumption(column.column, header, (term.academic_year, term.term), "dates",
+                              _("the term of the latest date in the plan"))
+    if filename_year is not None:
+        return TermAssumption(column.column, header, (filename_year, SUMMER), "filename",
+                              _("the year in the file's name"))
+    now = current_term()
+    return TermAssumption(column.column, header, (now.academic_year, now.term), "today",
+                          _("the plan names no year, so the current term: please check"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rows into actions
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Draft:
+    action: ParsedAction
+    texts: dict[str, str] = field(default_factory=dict)  # field → raw text so far
+    updates: dict[tuple[int, str, int], ParsedUpdate] = field(default_factory=dict)
+
+
+_LISTS = {"owner"}  # a next row in these is a next item, never the same sentence
+
+
+def _append(old: str, new: str, wrapped: bool, name: str = "") -> str:
+    if not old:
+        return new
+    if not new:
+        return old
+    if not wrapped and name in _LISTS:
+        return f"{old}\n{new}"
+    if wrapped:  # text copied out of a PDF: a cell's lines, broken where the column was narrow
+        if old.endswith("-") and new[:1].islower():
+            return old[:-1] + new
+        return f"{old} {new}"
+    return f"{old}\n{new}" if ("\n" in old or "\n" in new or len(old) > 60) else f"{old} {new}"
+
+
+@dataclass
+class _TableResult:
+    reading: TableReading
+    sections: list[ParsedSection]
+    title_rows: list[str]  # one-value rows above the header (title, notes)
+    notes: list[str]
+
+
+class _PlanReader:
+    def __init__(self, doc: Document, filename: str, overrides: PlanOverrides):
+        self.doc = doc
+        self.filename = filename
+        self.overrides = overrides
+        self.counts = Counts()
+        self.not_read: list[NotRead] = list(doc.not_read)
+        self.warnings: list[PlanWarning] = []
+        self.rag_seen: set[str] = set()
+
+    def where(self, table: Table, line: int) -> str:
+        if self.doc.format in ("xlsx",):
+            return _("{sheet} row {n}").format(sheet=table.source, n=line)
+        if self.doc.format == "docx":
+            return _("{table} row {n}").format(table=table.source, n=line)
+        return _("line {n}").format(n=line)
+
+    def skip_rows(self, table: Table, rows: list[Row], reason: str) -> None:
+        for row in rows:
+            if not row.blank:
+                text = " | ".join(t for t in row.texts if t)
+                self.not_read.append(NotRead(self.where(table, row.line), reason, row.line, text[:80]))
+
+    # --- one table ---------------------------------------------------------------------------------
+
+    def read_table(self, index: int, table: Table, header: _Header, plan_year: int | None,
+                   filename_year: int | None, key: _Key) -> _TableResult:
+        width = table.width
+        rows = table.rows
+        first = header.rows[-1] + 1
+        reading = TableReading(index=index, where=self.where(table, rows[header.rows[0]].line), title=table.title,
+                               header_lines=[rows[i].line for i in header.rows])
+        reading.header_candidates = list(header.candidates)
+        above = [rows[i] for i in range(header.rows[0]) if not rows[i].blank]
+        data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
+        mapping = _mapping(header, data_texts, plan_year, self.overrides)
+        reading.columns = mapping
+        fields = {m.field: m.column for m in mapping if m.field in FIELDS and m.field not in ("rag", "comment")}
+        if not any(m.field == "rag" for m in mapping):
+            colour = self._colour_column(table, first, mapping, key)
+            if colour is not None:
+                mapping.append(colour)
+        rag_cols = [m for m in mapping if m.field == "rag"]
+        comment_cols = [m for m in mapping if m.field == "comment"]
+        protected = {fields[f] for f in ("ref", "action") if f in fields}
+        header_norm = [normalise_header(h) for h in header.headers]
+
+        # Terms for RAG columns that name none.
+        unnamed = [m for m in rag_cols + comment_cols if m.term is None]
+        if unnamed:
+            comments = [v[m.column] for v in data_texts for m in comment_cols + rag_cols if m.column < len(v)]
+            comment_term = next((m.term for m in comment_cols if m.term is not None), None)
+            dated = _dates_in([v[fields["date"]] for v in data_texts if "date" in fields and fields["date"] < len(v)])
+            for m in unnamed:
+                if m.half_term is not None and m.term is None:
+                    assumption = infer_term(m, comments, plan_year, None, dated, self.overrides, filename_year)
+                    word = parse_term_column(m.header, assumption.term[0])
+                    if word is not None:
+                        m.term = (assumption.term[0], word[1])
+                    continue
+                if m.field == "rag" or not comment_cols or m.field == "comment" and not rag_cols:
+                    assumption = infer_term(m, comments, plan_year, comment_term if m.field == "rag" else None,
+                                            dated, self.overrides, filename_year)
+                    if m.field == "rag" and reading.term_assumption is None:
+                        reading.term_assumption = assumption
+                    if m.field == "rag":
+                        m.term = assumption.term
+        default_term = reading.term_assumption.term if reading.term_assumption else None
+
+        # Is this a plan with its own references? Then a row without one continues the row above.
+        with_text = [v for v in data_texts if "action" in fields and fields["action"] < len(v) and v[fields["action"]]]
+        refs_used = "ref" in fields and bool(with_text) and \
+            sum(1 for v in with_text if v[fields["ref"]]) >= max(1, len(with_text) * 6 // 10)
+
+        section = ParsedSection(title="")
+        sections = [section]
+        aim_section: ParsedSection | None = None
+        draft: _Draft | None = None
+        drafts: list[_Draft] = []
+        pending: list[tuple[int, list[str]]] = []  # one-value rows not yet placed: a title, or data
+        gap_before_pending = False
+        gap = False
+        wrapped = table.source == "pdf-text"
+        action_col = fields.get("action", -1)
+        section_col = fields.get("section", -1)
+
+        def start_section(title: str, line: int) -> None:
+            nonlocal section, draft, aim_section
+            if not section.actions and not section.title and not section.kpis:
+                section.title, section.line = title, line
+            else:
+                section = ParsedSection(title=title, line=line)
+                sections.append(section)
+            aim_section = None
+            draft = None
+            self.counts.sections += 1
+
+        def as_titles() -> None:
+            nonlocal pending
+            if not pending:
+                return
+            (_i, head), *rest = pending
+            start_section(next(v for v in head if v).replace("\n", " "), rows[_i].line)
+            notes = [next(v for v in values if v) for _k, values in rest]
+            if notes and _KPI_HEADING.search(notes[0]) and len(notes[0]) < 120 and len(notes) > 1:
+                notes = notes[1:]
+            section.kpis = "\n".join(x for x in [section.kpis] + notes if x)
+            pending = []
+
+        def as_data() -> None:
+            nonlocal pending
+            rows_now, pending = pending, []
+            for k, values in rows_now:
+                data_row(k, values)
+
+        def data_row(i: int, values: list[str]) -> None:
+            nonlocal draft, section, aim_section
+            row = rows[i]
+            self.counts.rows += 1
+            ref = values[fields["ref"]] if "ref" in fields else ""
+            text = values[action_col] if action_col >= 0 else ""
+            aim = values[section_col] if section_col >= 0 else ""
+            if aim and (aim_section is None or aim_section.title != aim):
+                if not section.actions and not section.title:
+                    section.title, section.line = aim, row.line
+                else:
+                    section = ParsedSection(title=aim, line=row.line)
+                    sections.append(section)
+                aim_section = section
+                self.counts.sections += 1
+                draft = None
+            new_action = bool(ref) or (bool(text) and (not refs_used or draft is None))
+            if not new_action:
+                if draft is None:
+                    self.counts.rows -= 1
+                    self.not_read.append(NotRead(self.where(table, row.line),
+                                                 _("a row with no action and nothing above it to continue"),
+                                                 row.line, " | ".join(v for v in values if v)[:80]))
+                    return
+                self.counts.continuations += 1
+                self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
+                draft.action.lines.append(row.line)
+                return
+            action = ParsedAction(ref=ref[:MAX_REF], text="", own_ref=bool(ref), ref_as_written=ref,
+                                  aim=aim_section.title if aim_section is not None else "",
+                                  where=self.where(table, row.line), line=row.line, lines=[row.line])
+            if aim_section is not None and header.headers[section_col]:
+                action.extra[header.headers[section_col]] = aim_section.title
+            draft = _Draft(action)
+            drafts.append(draft)
+            section.actions.append(action)
+            self.counts.actions += 1
+            self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
+
+        for i in range(first, len(rows)):
+            row = rows[i]
+            if row.blank:
+                self.counts.blank += 1
+                gap = True
+                continue
+            values = self._row_values(rows, i, width, protected)
+            if [normalise_header(v) for v in values] == header_norm or \
+                    (len(header.rows) > 1 and [normalise_header(v) for v in _texts(row, width)] ==
+                     [normalise_header(v) for v in _texts(rows[header.rows[0]], width)]):
+                as_titles()  # the header again: the one-value rows just before it were the next part's title
+                gap = False
+                continue
+            filled = [c for c, v in enumerate(values) if v]
+            if len(filled) == 1 and width > 1:
+                col = filled[0]
+                text = values[col]
+                words = text.split()
+                heading = bool(_SECTION_HEADING.match(text)) and not _REF.match(text) and len(text) <= 150
+                if col == fields.get("ref") and not _REF.match(text) and len(words) >= 2 and len(text) <= 150:
+                    heading = True  # words alone in the reference column: a heading, not a reference
+                spans = any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
+                if spans or heading or (row.cells[col].bold and col == 0 and len(text) <= 150):
+                    as_data()
+                    pending = [(i, values)]
+                    as_titles()
+                elif col == section_col:
+                    as_data()
+                    data_row(i, values)
+                else:
+                    if not pending:
+                        gap_before_pending = gap
+                    pending.append((i, values))
+                gap = False
+                continue
+            as_data()
+            data_row(i, values)
+            gap = False
+        if pending:
+            if gap_before_pending or draft is None and not drafts:
+                for k, values in pending:
+                    self.not_read.append(NotRead(self.where(table, rows[k].line), _("text after the table"),
+                                                 rows[k].line, next(v for v in values if v)[:80]))
+                pending = []
+            else:
+                as_data()
+        for d in drafts:
+            self._finish(d)
+        reading.refs_generated = any(not d.action.own_ref for d in drafts)
+        singles = [r for r in above if sum(1 for c in r.cells if c.text) == 1 or
+                   any(c.col_span >= max(2, width // 2) for c in r.cells if c.text)]
+        return _TableResult(reading, [s for s in sections if s.actions or s.title or s.kpis],
+                            [self._single_text(r) for r in singles], [])
+
+    def _single_text(self, row: Row) -> str:
+        return next((c.text for c in row.cells if c.text), "").replace("\n", " ").strip()
+
+    def _colour_column(self, table: Table, first: int, mapping: list[ColumnMapping], key: _Key) -> ColumnMapping | None:
+        """A plan that keeps its RAG only as the colour of each action's row (no RAG column): the fills of its
+        reference or action cells, when they are ratings (two colours at least, or the plan's key says so)."""
+        for name in ("ref", "action"):
+            column = next((m for m in mapping if m.field == name), None)
+            if column is None:
+                continue
+            codes = set()
+            for row in table.rows[first:]:
+                if column.column < len(row.cells) and row.cells[column.column].fill:
+                    fill = row.cells[column.column].fill or ""
+                    code = key.fills.get(fill) or rag_from_fill(fill)
+                    if code:
+                        codes.add(code)
+            if len(codes) >= 2 or (codes and key.fills):
+                return ColumnMapping(column.column, _("colour of {header}").format(header=column.header or name),
+                                     "rag", confidence=0.6, guessed=True, how="colour")
+        return None
+
+    def _row_values(self, rows: list[Row], i: int, width: int, protected: set[int]) -> list[str]:
+        """A row's texts; a cell merged down from the row above repeats its value (an owner over three rows),
+        except in the reference and action columns (there a merge means the same action)."""
+        row = rows[i]
+        out = []
+        for c in range(width):
+            cell = row.cells[c] if c < len(row.cells) else Cell()
+            text = cell.text
+            if not text and cell.covered_by is not None and c not in protected:
+                r0, c0 = cell.covered_by
+                if r0 != i and c0 == c and r0 < len(rows) and c0 < len(rows[r0].cells):
+                    text = rows[r0].cells[c0].text
+            out.append(text)
+        return out
+
+    def _add_cells(self, draft: _Draft, table: Table, row: Row, values: list[str], mapping: list[ColumnMapping],
+                   wrapped: bool, key: _Key, default_term: TermKey | None) -> None:
+        rated: list[tuple[int, str, int]] = []
+        for m in mapping:
+            if m.column >= len(values):
+                continue
+            value = values[m.column]
+            cell = row.cells[m.column] if m.column < len(row.cells) else Cell()
+            if m.field == IGNORE:
+                continue
+            if m.field == "rag":
+                term = m.term or default_term
+                if term is None:
+                    continue
+                if m.how == "colour":  # the row's colour only; the cell's text is the action's
+                    colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
+                    code, comment, from_colour = colour, "", colour is not None
+                else:
+                    code, comment, from_colour = read_rating(cell, key)
+                if code is None and not comment:
+                    continue
+                slot = (term[0], term[1], m.half_term or 0)
+                update = draft.updates.setdefault(slot, ParsedUpdate(term[0], term[1], None, "", m.half_term))
+                if code is not None:
+                    update.rag = code
+                    update.from_colour = from_colour
+                    self.counts.ratings += 1
+                    self.counts.ratings_from_colour += from_colour
+                    self.rag_seen.add(code)
+                elif comment:
+                    self.warnings.append(PlanWarning(self.where(table, row.line),
+                                                     _("{value} is not a RAG rating; kept as a comment").format(
+                                                         value=repr(comment[:40]))))
+                if comment:
+                    update.comment = _append(update.comment, comment, wrapped)
+                rated.append(slot)
+                continue
+            if not value:
+                continue
+            if m.field == "comment":
+                if m.term is not None:
+                    slots = [s for s in draft.updates if (s[0], s[1]) == m.term]
+                    slot = max(slots, key=lambda s: s[2]) if slots else (m.term[0], m.term[1], m.half_term or 0)
+                else:
+                    known = rated or list(draft.updates)
+                    if known:
+                        slot = max(known, key=lambda s: (Term(s[0], s[1]), s[2]))
+                    elif default_term is not None:
+                        slot = (default_term[0], default_term[1], 0)
+                    else:
+                        draft.texts["comment"] = _append(draft.texts.get("comment", ""), value, wrapped)
+                        continue
+                update = draft.updates.setdefault(slot, ParsedUpdate(slot[0], slot[1], None, "", slot[2] or None))
+                update.comment = _append(update.comment, value, wrapped)
+                continue
+            if m.field == EXTRA:
+                name = m.header or _("column {n}").format(n=m.column + 1)
+                draft.action.extra[name] = _append(draft.action.extra.get(name, ""), value, wrapped)
+                continue
+            if m.field == "section":
+                continue
+            if m.field == "ref" and draft.action.own_ref and draft.texts.get("ref"):
+                continue
+            draft.texts[m.field] = _append(draft.texts.get(m.field, ""), value, wrapped, m.field)
+        if not any(m.field == "rag" for m in mapping) and default_term is None:
+            return
+
+    def _finish(self, draft: _Draft) -> None:
+        from plans.importer import build_milestones
+
+        a, t = draft.action, draft.texts
+        if t.get("ref") and not a.ref:
+            a.ref = t["ref"][:MAX_REF]
+        a.text = t.get("action", "")
+        a.impact = t.get("impact", "")
+        a.owners_text = t.get("owner", "")
+        a.owners = split_names(a.owners_text)
+        a.milestones_text = t.get("milestones", "")
+        a.timeline = t.get("date", "")
+        a.kpis = t.get("kpis", "")
+        a.funding = t.get("funding", "")
+        a.reporting = t.get("reporting", "")
+        if t.get("comment"):
+            a.extra[_("Comment")] = t["comment"]
+        for key, value in t.items():
+            if key.startswith("#"):
+                a.extra[key] = value
+        if a.milestones_text or a.timeline:
+            a.milestones, a.due_date = build_milestones(a.milestones_text, a.timeline)
+        a.history = [draft.updates[k] for k in sorted(draft.updates, key=lambda s: (Term(s[0], s[1]), s[2]))]
+        if not a.text:
+            self.warnings.append(PlanWarning(a.where, _("action {ref} has no text").format(ref=a.ref or "—")))
+
+    # --- the whole file ----------------------------------------------------------------------------
+
+    def read(self) -> ParsedPlan:
+        doc = self.doc
+        stem = PurePath(self.filename).stem.replace("_", "-")
+        texts = list(doc.preamble) + [h for t in doc.tables for h in t.headings] + [t.title for t in doc.tables]
+        top_rows = [" ".join(c.text for c in r.cells if c.text) for t in doc.tables for r in t.rows[:6]]
+        year = find_year(texts[:40] + top_rows + [stem])
+        plan_year = int(year[:4]) if year else None
+        m = re.search(r"(?:19|20)(\d\d)", stem)
+        filename_year = None if not m else int("20" + m.group(1)) if not year else None
+        headers: list[tuple[int, Table, _Header]] = []
+        criteria: list[str] = []
+        for index, table in enumerate(doc.tables):
+            forced = self.overrides.header_row
+            header = None
+            if forced is not None and any(r.line == forced for r in table.rows):
+                header = find_header(table, plan_year, forced)
+            if header is None:
+                header = find_header(table, plan_year)
+            if header is None:
+                self.counts.tables += 1
+                heads = " ".join(table.rows[0].texts) if table.rows else ""
+                if table.rows and (_KPI_HEADING.search(heads) or _KPI_HEADING.search(table.title)):
+                    lines = [" – ".join(x for x in r.texts if x) for r in table.rows if not r.blank]
+                    criteria.append("\n".join(lines))
+                    continue
+                label = table.title or table.source or _("a table")
+                self.skip_rows(table, table.rows, _("{table}: no column reads as the actions").format(
+                    table=label if not table.source or table.source in label else f"{table.source} ({label})"))
+                continue
+            headers.append((index, table, header))
+        if not headers:
+            found = "; ".join(f"{t.title or t.source or '—'}: {', '.join(x for x in t.rows[0].texts if x)[:80]}"
+                              for t in doc.tables if t.rows and not t.rows[0].blank)[:600]
+            if not doc.tables:
+                raise PlanImportError(_("I found no table in this file. A plan needs a table with a column for the "
+                                        "actions (for example 'Action', 'Priority tasks' or 'Proposed action')."))
+            raise PlanImportError(_("No table in this file has a column I can read as the actions (such as "
+                                    "'Action', 'Priority tasks', 'Proposed action' or 'Key actions'). Tables "
+                                    "found: {found}").format(found=found or "—"))
+
+        results: list[tuple[Table, _TableResult]] = []
+        several_sheets = len({t.source for _i, t, _h in headers}) > 1 and doc.format == "xlsx"
+        for index, table, header in headers:
+            self.counts.tables += 1
+            above = [table.rows[i] for i in range(header.rows[0]) if not table.rows[i].blank]
+            key, key_rows = read_key(above)
+            result = self.read_table(index, table, header, plan_year, filename_year, key)
+            width = table.width
+            for k, row in enumerate(above):
+                single = sum(1 for c in row.cells if c.text) == 1 or \
+                    any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
+                if k not in key_rows and not single:
+                    reason = _("above the table's header row")
+                    self.skip_rows(table, [row], f"{table.title}: {reason}" if table.title else reason)
+            if several_sheets and result.sections and not result.sections[0].title and results:
+                result.sections[0].title = table.title
+            results.append((table, result))
+
+        title, partnership = self._title(results, stem)
+        sections: list[ParsedSection] = []
+        for table, result in results:
+            sections.extend(result.sections)
+        sections = [s for s in sections if s.actions or s.title]
+        if not any(s.actions for s in sections):
+            raise PlanImportError(_("The tables in this file have an action column but no actions in it."))
+        has_blue = "B" in self.rag_seen or any("B" in _key_codes(t) for t, _r in results)
+        for s in sections:
+            for a in s.actions:
+                for u in a.history:
+                    if u.rag == COMPLETE:
+                        u.rag = "B" if has_blue else "G"
+        _assign_refs(sections, self.warnings)
+        self.counts.sections = sum(1 for s in sections if s.title)
+        self.counts.generated_refs = sum(1 for s in sections for a in s.actions if not a.own_ref)
+        self.counts.not_read = len(self.not_read)
+        for table, result in results:
+            for column in result.reading.columns:
+                if column.field == EXTRA and column.header:
+                    self.warnings.append(PlanWarning(result.reading.where, _(
+                        "column {header} is not a plan field; kept as extra detail").format(header=repr(column.header))))
+            if result.reading.term_assumption is not None:
+                ta = result.reading.term_assumption
+                self.warnings.append(PlanWarning(result.reading.where, _(
+                    "RAG column {header} names no term; its ratings are recorded for {term} ({reason})").format(
+                    header=repr(ta.header), term=term_label(Term(*ta.term)), reason=ta.reason)))
+        for item in self.not_read:
+            self.warnings.append(PlanWarning(item.where, item.reason))
+        year = year or find_year([title])
+        return ParsedPlan(
+            title=title[:300], partnership=partnership, year=year, sections=sections, warnings=self.warnings,
+            rag_set="B,R,A,G" if has_blue else "R,A,G", success_criteria="\n\n".join(criteria) or None,
+            source_name=PurePath(self.filename).name, format=doc.format,
+            tables=[r.reading for _t, r in results], counts=self.counts, not_read=self.not_read,
+            overrides=self.overrides or None)
+
+    def _title(self, results: list[tuple[Table, _TableResult]], stem: str) -> tuple[str, str | None]:
+        """The plan's title and partnership: the lead-in its section titles share, a line naming the plan
+        above the first table, or the file's name."""
+
+        first_table, first = results[0]
+        titles = [t.title for t, _r in results]
+        lead, section_titles = _split_common_prefix(titles) if len(results) > 1 else ("", titles)
+        head_lines = list(self.doc.preamble) if self.doc.format not in ("xlsx",) else []
+        own = first.title_rows
+        candidates = head_lines + own
+        labelled, consumed = _labelled_lines(candidates)
+        partnership = labelled.get("partnership")
+        if not partnership:
+            for line in candidates[:10]:
+                if _PARTNERSHIP.search(line) and len(line) <= 100 and not re.search(r"\bplan\b", line, re.I) \
+                        and line not in consumed and not line.rstrip().endswith(".") and ". " not in line:
+                    partnership = line.strip()
+                    consumed.add(line)
+                    break
+        title = lead
+        if not title:
+            for line in candidates[:14]:
+                if re.search(r"\bplan\b", line, re.IGNORECASE) and len(line) <= 200 and line not in consumed:
+                    title = line.strip()
+                    consumed.add(line)
+                    break
+            if title and partnership and partnership.lower() not in title.lower() and \
+                    len(re.sub(r"[\d\s/-]|action|plan", "", title, flags=re.IGNORECASE)) < 3:
+                title = f"{partnership} – {title}"
+        if title and not partnership:
+            head = re.split(r"\s[-–—:]\s", title, maxsplit=1)[0]
+            if head != title and _PARTNERSHIP.search(head) and not re.search(r"\bplan\b|\d", head, re.I):
+                partnership = head.strip()
+        if not title:
+            line = next((x for x in candidates if x not in consumed and len(x) <= 200), "")
+            title = line or stem.replace("-", " ").strip() or _("Action plan")
+            consumed.add(line)
+        # What is left above each table names its first section (and its notes); else the table's title.
+        for n, ((table, result), section_title) in enumerate(zip(results, section_titles)):
+            if not result.sections:
+                continue
+            remaining = [x for x in result.title_rows if x not in consumed and x != title]
+            if remaining:
+                name, notes = remaining[0], remaining[1:]
+            elif self.doc.format == "xlsx":
+                name, notes = (table.title if n > 0 and table.source != results[0][0].source else ""), []
+            elif lead:
+                name, notes = section_title, []
+            elif len(results) > 1 or _SECTION_HEADING.match(table.title or ""):
+                name, notes = table.title, []
+            else:
+                name, notes = "", []  # one table: the line above it is the plan's (a title, a note), not a section
+            if name in consumed or name == title:
+                name = ""
+            if notes and _KPI_HEADING.search(notes[0]) and len(notes) > 1 and len(notes[0]) < 120:
+                notes = notes[1:]
+            if n > 0 and self.doc.format not in ("xlsx",):
+                # Headings between two tables that look like section titles are sections with no rows.
+                previous = results[n - 1][0].title
+                for text in table.headings[:-1]:
+                    if len(text) <= 200 and (_common_words(text, previous) >= 2 or _SECTION_HEADING.match(text)):
+                        results[n - 1][1].sections.append(ParsedSection(
+                            title=_split_common_prefix([previous, text])[1][1] if lead else text))
+            first_section = result.sections[0]
+            if not first_section.title and first_section.line is None:
+                first_section.title = name
+                first_section.kpis = "\n".join(x for x in notes + [first_section.kpis] if x)
+            elif name and name != first_section.title:
+                result.sections.insert(0, ParsedSection(title=name, kpis="\n".join(notes)))
+        return title, partnership
+
+
+def _common_words(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split(), b.split()):
+        if x.lower() != y.lower():
+            break
+        n += 1
+    return n
+
+
+def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
+    """('Teaching School 2014/15 - Action Plan', ['1. Initial teacher training', ...]) when the titles share
+    a lead-in ending at a dash or colon; else ('', titles)."""
+    real = [t for t in titles if t]
+    if len(real) < 2:
+        return "", titles
+    prefix = real[0]
+    for t in real[1:]:
+        n = 0
+        while n < min(len(prefix), len(t)) and prefix[n] == t[n]:
+            n += 1
+        prefix = prefix[:n]
+    m = None
+    for m in re.finditer(r"\s[-–—:|]\s|:\s", prefix):
+        pass
+    if m is None:
+        return "", titles
+    lead = prefix[:m.start()].strip()
+    cut = m.end()
+    if len(lead) < 4:
+        return "", titles
+    return lead, [t[cut:].strip() if t.startswith(prefix[:cut]) else t for t in titles]
+
+
+def _labelled_lines(lines: list[str]) -> tuple[dict[str, str], set[str]]:
+    """'Partnership: East Midlands TSA', 'Year: 2016-17' and 'Exported …' lines (as our exports write them):
+    the values found, and the lines used."""
+    labels = {"partnership": {"partnership", _("Partnership").lower()}, "year": {"year", _("Year").lower()}}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    exported = _("Exported {date}").split("{", 1)[0].strip().lower()
+    for line in lines:
+        if line.lower().startswith(("exported ", exported + " ")):
+            used.add(line)
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not value.strip():
+            continue
+        for name, words in labels.items():
+            if key.strip().lower() in words and name not in out:
+                out[name] = value.strip()
+                used.add(line)
+    return out, used
+
+
+def _key_codes(table: Table) -> set[str]:
+    out: set[str] = set()
+    for row in table.rows[:HEADER_SCAN_ROWS]:
+        for cell in row.cells:
+            if cell.fill and cell.text and rag_from_fill(cell.fill) == "B":
+                out.add("B")
+    return out
+
+
+def _dates_in(texts: list[str]) -> list[dt.date]:
+    from plans.importer import parse_when
+
+    out = []
+    for text in texts:
+        day = parse_when(text)
+        if day is not None:
+            out.append(day)
+    return out
+
+
+def _section_number(title: str) -> str | None:
+    m = re.match(r"^\s*(?:section|strand|priority|area|objective|part)?\s*(\d{1,2})\s*[.):\-–]\s*\S", title,
+                 re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def _assign_refs(sections: list[ParsedSection], warnings: list[PlanWarning]) -> None:
+    """Keep the plan's own references; number the rest '<section>.<position>'; make duplicates unique by
+    putting the section number in front ('2.c)')."""
+    numbers: list[str] = []
+    used_numbers: set[str] = set()
+    index = 0
+    for section in sections:
+        if section.actions:
+            index += 1
+        number = _section_number(section.title) or str(max(index, 1))
+        if number in used_numbers:
+            number = str(max(index, 1))
+        used_numbers.add(number)
+        numbers.append(number)
+    counts: dict[str, int] = {}
+    for section in sections:
+        for action in section.actions:
+            if action.ref:
+                counts[action.ref.lower()] = counts.get(action.ref.lower(), 0) + 1
+    duplicated = {ref for ref, n in counts.items() if n > 1}
+    if duplicated:
+        warnings.append(PlanWarning("", _("references used more than once ({refs}) were prefixed with their "
+                                          "section number").format(refs=", ".join(sorted(duplicated))[:200])))
+    taken: set[str] = set()
+    for section, number in zip(sections, numbers):
+        for action in section.actions:
+            if duplicated and action.ref and not re.match(r"^\d+\.", action.ref):
+                action.ref = f"{number}.{action.ref}"[:MAX_REF]
+            if action.ref:
+                base, n = action.ref, 1
+                while action.ref.lower() in taken:
+                    n += 1
+                    suffix = f"-{n}"
+                    action.ref = base[:MAX_REF - len(suffix)] + suffix
+                taken.add(action.ref.lower())
+    for section, number in zip(sections, numbers):
+        position = 0
+        for action in section.actions:
+            position += 1
+            if action.ref:
+                continue
+            candidate = f"{number}.{position}"
+            while candidate.lower() in taken:
+                position += 1
+                candidate = f"{number}.{position}"
+            action.ref = candidate
+            taken.add(candidate.lower())
+
+
+def read_plan(doc: Document, filename: str, overrides: PlanOverrides | None = None) -> ParsedPlan:
+    return _PlanReader(doc, filename, overrides or PlanOverrides()).read()
+
+
+__all__ = ["read_plan", "find_header", "read_rating", "infer_term", "TERMS"]
