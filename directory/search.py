@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from directory import specialisms as spec_catalogue
-from directory.entry_tables import NO_ID, EntryView, Interner, PersonTable, SchoolTable
+from directory.entry_tables import EntryView, Interner, PersonTable, SchoolTable
 from directory.normalise import GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key
 from directory.search_space import (  # noqa: F401 - re-exported: the constants and slip model live there
     CONTEXT_SCALE,
@@ -133,225 +133,6 @@ class SleCandidate:
     distance_km: float | None
 
 
-<<<<<<< HEAD
-=======
-class _Space:
-    """One kind of entry (people or schools) over one vocabulary."""
-
-    def __init__(self, name_tokens: Sequence[Sequence[tuple[str, float]]],
-                 context_tokens: Sequence[Sequence[str]] | None = None):
-        vocab_set: set[str] = set()
-        for toks in name_tokens:
-            vocab_set.update(t for t, _w in toks)
-        for ctx_toks in context_tokens or ():
-            vocab_set.update(ctx_toks)
-        self.vocab: list[str] = sorted(vocab_set)
-        self.index: dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
-        v = len(self.vocab)
-        self.pad = v  # sentinel id whose similarity is always 0
-        self.lengths = np.array([len(t) for t in self.vocab] + [1], dtype=np.float32)
-        n = len(name_tokens)
-        width = max((len(t) for t in name_tokens), default=1) or 1
-        self.tokmat = np.full((n, width), v, dtype=np.int32)
-        self.wmat = np.zeros((n, width), dtype=np.float32)
-        postings: list[list[int]] = [[] for _ in range(v)]
-        for row, toks in enumerate(name_tokens):
-            seen: set[int] = set()
-            for col, (tok, weight) in enumerate(toks):
-                tid = self.index[tok]
-                self.tokmat[row, col] = tid
-                self.wmat[row, col] = weight
-                if tid not in seen:
-                    postings[tid].append(row)
-                    seen.add(tid)
-        self.wsum = np.maximum(self.wmat.sum(axis=1), 1e-6)
-        self.ctxmat: np.ndarray | None = None
-        if context_tokens is not None:
-            cwidth = max((len(t) for t in context_tokens), default=1) or 1
-            self.ctxmat = np.full((n, cwidth), v, dtype=np.int32)
-            for row, ctx_toks in enumerate(context_tokens):
-                for col, ctx_tok in enumerate(ctx_toks):
-                    self.ctxmat[row, col] = self.index[ctx_tok]
-        self.postings = [np.array(p, dtype=np.int32) for p in postings]
-        self.df = np.array([len(p) for p in postings] + [0], dtype=np.int64)
-        self.commonness = (np.log1p(self.df[:-1]) / max(np.log1p(self.df.max()), 1.0)).astype(np.float32)
-        # The vocabulary by length, so typo matching compares only words of a possible length.
-        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.vocab[i]), self.vocab[i])), dtype=np.int32)
-        self.vocab_by_len = [self.vocab[i] for i in self.len_order]
-        self.len_sorted = [len(t) for t in self.vocab_by_len]
-        self._typo_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def similarities(self, words: Sequence[str]) -> np.ndarray:
-        """(len(words), V + 1) similarities of each query word to every vocabulary word."""
-        sims = np.zeros((len(words), len(self.vocab) + 1), dtype=np.float32)
-        for i, word in enumerate(words):
-            ids, values = self._word_typos(word)
-            for lo, hi, prefix in self._word_prefix(word):
-                if len(ids) and len(word) >= 4:
-                    # The word is also one slip from a whole name. A longer name it starts keeps its place
-                    # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
-                    # Taitt mistyped than the start of Tatters. The rest compete as typos would.
-                    rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
-                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix)
-                sims[i, lo:hi] = prefix
-            if len(ids):
-                sims[i, ids] = np.maximum(sims[i, ids], values)
-            tid = self.index.get(word)
-            if tid is not None:
-                sims[i, tid] = EXACT_SIM
-        return sims
-
-    def _word_prefix(self, word: str) -> list[tuple[int, int, np.ndarray | float]]:
-        """Vocabulary words starting with `word`: a contiguous slice of the sorted vocabulary."""
-        lo = bisect.bisect_left(self.vocab, word)
-        hi = bisect.bisect_left(self.vocab, word + "\uffff", lo)
-        if hi <= lo:
-            return []
-        if len(word) == 1:
-            return [(lo, hi, INITIAL_SIM)]
-        # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
-        return [(lo, hi, np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
-                                    + 0.004 * self.commonness[lo:hi], 0.98))]
-
-    def _word_typos(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """(vocabulary ids, similarities) of words one or two slips from `word`; cached per word."""
-        cached = self._typo_cache.get(word)
-        if cached is not None:
-            return cached
-        result = (_EMPTY_IDS, _EMPTY_VALUES)
-        n = len(word)
-        if n >= 3 and self.vocab:
-            cutoff = _typo_cutoff(word)
-            # Only words whose length allows that similarity: |len difference| <= edits allowed.
-            # (similarity = 1 - edits / longer length, and edits >= the difference in length).
-            lo = bisect.bisect_left(self.len_sorted, math.floor(n * cutoff))
-            hi = bisect.bisect_right(self.len_sorted, math.ceil(n / cutoff))
-            if hi > lo:
-                choices = self.vocab_by_len[lo:hi]
-                scores = process.cdist([word], choices, scorer=OSA.normalized_similarity, score_cutoff=cutoff - 1e-4,
-                                       dtype=np.float32, workers=1)[0]
-                hits = np.flatnonzero(scores)
-                if len(hits):
-                    # Equal edit counts are told apart by Jaro-Winkler, which favours a shared start and
-                    # a swap over a different letter ("tarvis": Travis before Jarvis).
-                    jw = process.cdist([word], [choices[h] for h in hits], scorer=JaroWinkler.normalized_similarity,
-                                       dtype=np.float32, workers=1)[0]
-                    ids = self.len_order[lo:hi][hits]
-                    # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key
-                    # next door) and by how common the word is: a slip more likely came from a common name.
-                    slips = np.array([slip_plausibility(word, choices[h]) for h in hits], dtype=np.float32)
-                    result = (ids, scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO
-                              + slips * TIE_SLIP + self.commonness[ids] * TIE_COMMON)
-        if len(self._typo_cache) >= 4096:
-            self._typo_cache.clear()
-        self._typo_cache[word] = result
-        return result
-
-    def candidates(self, sims: np.ndarray, words: Sequence[str]) -> np.ndarray:
-        """Entries sharing a matched word with the query, taken from the query's rarest words.
-
-        Words are taken rarest first while their postings fit a budget (a word with very few postings
-        always comes in); an initial only when nothing else matched. Scoring then looks at every query
-        word for each candidate, so a common word still counts, it just does not pull in entries.
-        """
-        per_word: list[tuple[int, np.ndarray]] = []
-        fallback: list[tuple[int, np.ndarray]] = []
-        for i in range(sims.shape[0]):
-            ids = np.flatnonzero(sims[i, :-1])
-            total = int(self.df[ids].sum()) if len(ids) else 0
-            if total == 0:
-                continue
-            (fallback if len(words[i]) == 1 else per_word).append((total, ids))
-        per_word.sort(key=lambda p: p[0])
-        chosen: list[np.ndarray] = []
-        spent = 0
-        for total, ids in per_word:
-            if chosen and total > ALWAYS_POSTINGS and spent + total > POSTINGS_BUDGET:
-                continue
-            chosen.append(ids)
-            spent += total
-        if not chosen and fallback:
-            chosen = [min(fallback, key=lambda p: p[0])[1]]
-        parts = [self.postings[t] for ids in chosen for t in ids]
-        if not parts:
-            return np.zeros(0, dtype=np.int32)
-        cand = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-        if len(cand) > CANDIDATE_CAP:
-            # Only common words matched ("primary"): keep the entries with the shortest names, which are
-            # the ones such a query covers best and so would rank first anyway.
-            cand = np.sort(cand[np.argpartition(self.wsum[cand], CANDIDATE_CAP)[:CANDIDATE_CAP]])
-        return cand
-
-    def score(self, sims: np.ndarray, qweights: np.ndarray, cand: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(score 0-100, tier 0-3, name_hit, base) for each candidate."""
-        toks = self.tokmat[cand]
-        best = np.stack([sims[i][toks].max(axis=1) for i in range(sims.shape[0])])  # (m, C)
-        name_hit = np.asarray((best > 0).any(axis=0))
-        if self.ctxmat is not None:
-            ctx = self.ctxmat[cand]
-            ctx_best = np.stack([sims[i][ctx].max(axis=1) for i in range(sims.shape[0])]) * CONTEXT_SCALE
-            best = np.maximum(best, np.minimum(ctx_best, 0.97))
-        base = (best * qweights[:, None]).sum(axis=0) / qweights.sum()
-        simmax = sims.max(axis=0)
-        cover = (simmax[toks] * self.wmat[cand]).sum(axis=1) / self.wsum[cand]
-        score = 100.0 * base * (0.75 + 0.25 * np.minimum(cover, 1.0))
-        worst = best.min(axis=0)
-        tier = np.where(worst >= EXACT_SIM, 0, np.where(worst >= PREFIX_FLOOR, 1, np.where(worst > 0, 2, 3)))
-        return score, tier, name_hit, base
-
-
-_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_KEY_POS = {ch: (r, c) for r, row in enumerate(_KEYBOARD_ROWS) for c, ch in enumerate(row)}
-
-
-def _neighbouring_keys(a: str, b: str) -> bool:
-    pa, pb = _KEY_POS.get(a), _KEY_POS.get(b)
-    return pa is not None and pb is not None and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
-
-
-def slip_plausibility(typed: str, word: str) -> float:
-    """How likely typing `word` produced `typed` by one slip: 1 for the commonest slips (two letters swapped,
-    a letter dropped or doubled, the key next door hit instead), 0.75 for an extra letter from a key next
-    door, 0.5 for a stray extra letter or a distant key, 0 when it takes more than one slip."""
-    if len(typed) == len(word):
-        diff = [i for i in range(len(word)) if typed[i] != word[i]]
-        if len(diff) == 1:
-            return 1.0 if _neighbouring_keys(typed[diff[0]], word[diff[0]]) else 0.5
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == word[diff[1]] \
-                and typed[diff[1]] == word[diff[0]]:
-            return 1.0
-        return 0.0
-    if len(typed) == len(word) - 1:  # a letter dropped
-        return 1.0 if any(word[:i] + word[i + 1:] == typed for i in range(len(word))) else 0.0
-    if len(typed) == len(word) + 1:  # a letter added: doubled, or the key next door, or stray
-        for i in range(len(typed)):
-            if typed[:i] + typed[i + 1:] == word:
-                extra = typed[i]
-                near = [typed[j] for j in (i - 1, i + 1) if 0 <= j < len(typed)]
-                if extra in near:
-                    return 1.0
-                return 0.75 if any(_neighbouring_keys(extra, n) for n in near) else 0.5
-    return 0.0
-
-
-_EMPTY_IDS = np.zeros(0, dtype=np.int32)
-_EMPTY_VALUES = np.zeros(0, dtype=np.float32)
-
-
-def _typo_cutoff(word: str) -> float:
-    """Least similarity (1 - edits / longer length) a typo may have: one slip up to six letters, two beyond."""
-    n = len(word)
-    if n <= 3:
-        return 0.66
-    if n == 4:
-        return 0.75
-    if n == 5:
-        return 0.8
-    return 0.7
-
-
->>>>>>> main
 def _school_word_weight(word: str) -> float:
     return 0.35 if word in GENERIC else 1.0
 
@@ -401,7 +182,7 @@ class _ById(Mapping[int, Any]):
             raise KeyError(ident)
         return self._table.entry(row)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[int]:
         for row in range(len(self._table)):
             if self._alive is None or self._alive[row]:
                 yield int(self._table.ids[row])
@@ -420,7 +201,7 @@ class _ByUrn(Mapping[str, SchoolEntry]):
             raise KeyError(urn)
         return self._table.entry(row)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         for u in self._table.urn:
             if u and u.strip():
                 yield u.strip().lstrip("0") or "0"
@@ -509,7 +290,6 @@ class DirectoryIndex:
         """Localities and local authorities with their schools' grid centroid."""
         t = self._schools
         self._areas: dict[str, Area] = {}
-<<<<<<< HEAD
         by_locality: dict[str, list[int]] = defaultdict(list)
         by_la: dict[str, list[int]] = defaultdict(list)
         for row in range(len(t)):
@@ -525,21 +305,6 @@ class DirectoryIndex:
         for key, rows in by_locality.items():
             e, n = self._centroid(rows)
             las = Counter(t.local_authority[r] for r in rows if t.local_authority[r])
-=======
-        by_locality: dict[str, list[SchoolEntry]] = defaultdict(list)
-        by_la: dict[str, list[SchoolEntry]] = defaultdict(list)
-        for school in self.schools:
-            if school.locality and fold(school.locality):
-                by_locality[fold(school.locality)].append(school)
-            if school.local_authority and fold(school.local_authority):
-                by_la[fold(school.local_authority)].append(school)
-        for key, group in by_la.items():
-            e, n = _centroid(group)
-            self._areas[key] = Area(None, group[0].local_authority, e, n, group[0].local_authority or "")
-        for key, group in by_locality.items():
-            e, n = _centroid(group)
-            las = Counter(s.local_authority for s in group if s.local_authority)
->>>>>>> main
             la = las.most_common(1)[0][0] if las else None
             label = t.locality[rows[0]]
             self._areas[key] = Area(label, la, e, n, label or "")

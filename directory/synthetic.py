@@ -24,7 +24,7 @@ from pathlib import Path
 from directory.matching import Candidate, NewHead
 
 # The shipped copies first; the register's other files (trusts, the full extract's sample) from ../shared
-# (or $PARTNERBOT_SHARED, as in tests/shared.py, when the checkout is not beside it).
+# (or $PARTNERBOT_SHARED/data/gias when the checkout is not beside ../shared, e.g. in a git worktree).
 DATA_DIRS = (Path(__file__).resolve().parents[1] / "data" / "gias",
              Path(os.environ.get("PARTNERBOT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
              / "data" / "gias")
