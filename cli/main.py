@@ -20,6 +20,7 @@ COMMAND_MODULES: list[tuple[str, str, str | None]] = [
     ("plans.cli", "add_import_plan", "import"),
     ("plans.cli", "add_export_plan", "export"),
     ("plans.cli", "add_commands", None),
+    ("plans.report_cli", "add_commands", None),
     ("directory.find_cli", "add_commands", None),
     ("directory.match_cli", "add_commands", None),
     ("storage.backup_cli", "add_commands", None),

@@ -39,14 +39,17 @@ async def cmd_import_directory(args: argparse.Namespace) -> int:
 
 async def import_directory(database_url: str, path: Path, dry_run: bool = False, out: Any = None,
                            err: Any = None) -> int:
-    from directory.importer import DirectoryImportError, apply_directory, parse_directory_file, summary_lines
+    from core.sandbox import SandboxError
+    from directory.importer import DirectoryImportError, apply_directory, summary_lines
+    from directory.reading import read_directory
     from storage.db import make_engine, make_sessionmaker, upgrade_database
+    from storage.import_lock import ImportBusy
 
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        parsed = parse_directory_file(path, path.name)
-    except DirectoryImportError as exc:
+        parsed = await read_directory(Path(path), Path(path).name)
+    except (DirectoryImportError, SandboxError) as exc:
         print(_("{file} was not imported: {reason}").format(file=path.name, reason=exc), file=err)
         return 2
     engine = make_engine(database_url)
@@ -54,6 +57,9 @@ async def import_directory(database_url: str, path: Path, dry_run: bool = False,
         await upgrade_database(engine)
         async with make_sessionmaker(engine).begin() as session:
             summary = await apply_directory(session, parsed, actor_id=None, dry_run=dry_run)
+    except ImportBusy as exc:
+        print(_("{file} was not imported: {reason}.").format(file=path.name, reason=exc), file=err)
+        return 1
     except Exception as exc:  # noqa: BLE001 - report any database failure in one line; nothing was written
         print(_("{file} was not imported: the database refused it ({reason}). Nothing was changed.").format(
             file=path.name, reason=type(exc).__name__), file=err)

@@ -27,9 +27,15 @@ async def apply_directory(session: Any, parsed: ParsedDirectory, actor_id: int |
 
     Existing rows are loaded once into dictionaries; new rows are inserted in bulk and changed rows
     updated in bulk by primary key, so 50,000 rows take seconds. On any error the session is rolled
-    back and the error raised: nothing is half-imported. A dry run writes nothing.
+    back and the error raised: nothing is half-imported. A dry run writes nothing. A real import first
+    takes the database's import lock (storage.import_lock), so two imports of one file never add
+    everything twice: the second waits, then finds what the first added.
     """
+    from storage.import_lock import take_import_lock
+
     try:
+        if not dry_run:
+            await take_import_lock(session)
         return await _apply(session, parsed, actor_id, dry_run)
     except Exception:
         await session.rollback()

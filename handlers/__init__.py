@@ -21,6 +21,7 @@ FEATURES = (
     "handlers.progress_chat",
     "handlers.plan_view",
     "handlers.plan_picker",
+    "handlers.plans_admin",
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",

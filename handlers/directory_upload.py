@@ -15,7 +15,6 @@ Callback data: di:ok:TOKEN (import)  di:no:TOKEN (cancel)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -25,6 +24,7 @@ from telegram.error import TelegramError
 
 from core.i18n import _
 from core.reply import answer, edit, keyboard, reply
+from core.sandbox import SandboxError
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from directory.importer import (
@@ -32,11 +32,12 @@ from directory.importer import (
     ImportSummary,
     ParsedDirectory,
     apply_directory,
-    parse_directory_file,
     summary_lines,
 )
+from directory.reading import read_directory
 from handlers.files import download, fetch_document
 from handlers.manifest import Button, Manifest
+from storage.import_lock import ImportBusy
 from storage.members import Role
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
 
 
 async def _parse(data: bytes, filename: str) -> ParsedDirectory:
-    return await asyncio.to_thread(parse_directory_file, data, filename)
+    """Read in the sandbox (a child process with a time and memory limit): see directory.reading."""
+    return await read_directory(data, filename)
 
 
 def _summary_html(summary: ImportSummary, heading: str) -> Html:
@@ -68,7 +70,7 @@ async def on_document(update: Update, context: BotContext) -> None:
         return
     try:
         parsed = await _parse(data, filename)
-    except DirectoryImportError as exc:
+    except (DirectoryImportError, SandboxError) as exc:
         await reply(update, context, t("I could not import {file} as a directory: {reason}\nNothing was changed.",
                                        file=filename, reason=str(exc)))
         return
@@ -109,7 +111,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     await answer(update, _("Importing…"))
     try:
         parsed = await _parse(await download(context, pending["file_id"]), pending["name"])
-    except (TelegramError, DirectoryImportError) as exc:
+    except (TelegramError, DirectoryImportError, SandboxError) as exc:
         await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
                                       error=str(exc)))
         return
@@ -117,6 +119,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     try:
         async with context.services.session() as session:
             summary = await apply_directory(session, parsed, actor, dry_run=False)
+    except ImportBusy as exc:
+        await edit(update, context, t("Not imported: {reason}. Nothing was changed.", reason=str(exc)))
+        return
     except Exception:  # noqa: BLE001 - the transaction rolled back; say so rather than fail silently
         log.exception("directory import of %s failed", pending["name"])
         await edit(update, context, t("The import failed and was undone. Nothing was changed."))

@@ -1,4 +1,4 @@
-"""A coordinator sends an action plan file: preview, then Import or Cancel.
+"""A coordinator sends an action plan file: a preview they can correct, then Import or Cancel.
 
 Which uploads are plans (handlers/uploads.py asks here first):
 - caption "plan" (any case, may have more words after it): always a plan;
@@ -6,31 +6,50 @@ Which uploads are plans (handlers/uploads.py asks here first):
 - anything else: the file is read as a plan; if it has no action table, `offer_plan` says so and
   handlers/uploads.py gives it to the directory importer, which reads the headers.
 
-Supported: .md .txt .csv .tsv .xlsx .docx. Nothing is stored until Import is pressed; the file is kept
-in Telegram (its file_id in user_data), read again on Import, and saved with plans.store.save_plan.
+Supported: .md .txt .csv .tsv .xlsx .docx. The file is read in the sandbox (plans.importing: a child
+process with a time and memory limit), so a large or hostile file costs its sender one clear line and
+nobody else waits. Nothing is stored until Import is pressed.
 
-Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)
+The preview (plans.preview) shows the mapping (which column became which field), the counts, what was
+guessed, the "not read" list and, when the plan exists already (same title), the differences the import
+makes. Buttons change the reading before Import: a column's field (or ignore it), the header row, the term
+of a RAG column that names none, and which plan the file updates (or a new plan). Each change reads the
+file again with the corrections (`PlanOverrides`) and sends a new preview; Import saves exactly that
+reading. The pending import lives in user_data (file_id, overrides, the columns shown); the buttons carry
+only a token and numbers.
+
+Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)  pu:TOKEN:OP[:ARGS] (corrections):
+  pu:T:c:TABLE:COL          choose a field for a column     pu:T:f:TABLE:COL:FIELD  set it
+  pu:T:a                    every column                    pu:T:b                  back to the preview
+  pu:T:h / pu:T:hr:LINE     header row                      pu:T:t / pu:T:tt:YEAR:X term of unnamed RAG
+  pu:T:p / pu:T:u:PLAN      plan to update                  pu:T:n                  import as a new plan
 """
 
 from __future__ import annotations
 
-import asyncio
+import copy
 import logging
 import re
 from pathlib import PurePath
+from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
-from core.i18n import _, ngettext
-from core.reply import answer, edit, keyboard, reply
+from core.i18n import _
+from core.reply import Rows, answer, edit, keyboard, reply
+from core.sandbox import SandboxError
 from core.services import BotContext
-from core.text import Html, bold, esc, fill, italic, t
+from core.text import Html, bold, esc, t
 from handlers.files import download, fetch_document
 from handlers.manifest import Button, Manifest
-from plans.importer import ParsedPlan, PlanImportError, parse_plan
-from plans.store import PlanSummary, save_plan
-from plans.terms import term_label
+from plans.importing import read_plan
+from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
+from plans.preview import preview_lines
+from plans.progress import active_plans
+from plans.store import NoSuchPlan, PlanSummary, save_plan
+from plans.terms import Term, term_label
+from storage.import_lock import ImportBusy
 from storage.members import Role
 
 log = logging.getLogger(__name__)
@@ -38,9 +57,13 @@ log = logging.getLogger(__name__)
 PLAN_EXTENSIONS = {".md", ".markdown", ".txt", ".csv", ".tsv", ".xlsx", ".docx"}
 MAX_BYTES = 5 * 1024 * 1024
 PENDING = "plan_upload"
-MAX_WARNINGS = 8
+MAX_GUESS_BUTTONS = 8
+MAX_BUTTONS = 100  # Telegram's limit for one keyboard
+_TERM_CODES = {"a": "autumn", "s": "spring", "u": "summer"}
+_CODE_OF_TERM = {name: code for code, name in _TERM_CODES.items()}
 _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
 _DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
+
 
 def wants_plan(caption: str | None) -> bool | None:
     """True: caption says plan; False: caption says directory; None: look at the file."""
@@ -51,8 +74,93 @@ def wants_plan(caption: str | None) -> bool | None:
     return None
 
 
-async def _parse(data: bytes, filename: str) -> ParsedPlan:
-    return await asyncio.to_thread(parse_plan, data, filename)
+# ---------------------------------------------------------------------------------------------------------
+# Reading and previewing
+# ---------------------------------------------------------------------------------------------------------
+
+def _target_args(target: Any) -> dict[str, Any]:
+    """save_plan's arguments for the pending choice: None = by title, "new", or a plan number."""
+    if target == "new":
+        return {"as_new": True}
+    if isinstance(target, int):
+        return {"into": target}
+    return {}
+
+
+async def _dry_run(context: BotContext, parsed: ParsedPlan, target: Any) -> PlanSummary:
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.sessionmaker() as session:  # read only: a dry run, rolled back
+        summary = await save_plan(session, parsed, actor, dry_run=True, index=context.services.directory,
+                                  **_target_args(target))
+        await session.rollback()
+    return summary
+
+
+def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
+    out = []
+    for kind, text in preview_lines(parsed, summary):
+        if kind == "heading":
+            out.append(bold(text))
+        elif kind == "item":
+            out.append(Html("• ") + esc(text))
+        else:
+            out.append(esc(text))
+    return Html("\n".join(out))
+
+
+def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
+    """What the correction buttons need of this reading, kept in user_data (small: headers and codes)."""
+    columns = [[table.index, c.column, c.header, c.field, bool(c.guessed)]
+               for table in parsed.tables if table.used for c in table.columns]
+    headers = sorted({n for table in parsed.tables if table.used for n in table.header_candidates})
+    if not headers:
+        # No other candidates: offer the lines around the first table's header, so a wrong guess can be fixed.
+        first = next((table for table in parsed.tables if table.used and table.header_lines), None)
+        if first is not None:
+            top, bottom = min(first.header_lines), max(first.header_lines)
+            headers = [n for n in range(max(1, top - 3), bottom + 4) if n not in first.header_lines]
+    terms = [list(a.term) for a in parsed.term_assumptions]
+    return {"columns": columns, "headers": headers[:20], "terms": terms,
+            "year": int(parsed.year[:4]) if parsed.year and parsed.year[:4].isdigit() else None}
+
+
+def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
+    updates = pending.get("update_plan")
+    label = _("Update plan {number}").format(number=updates) if updates else _("Import")
+    rows: list[list[tuple[str, str]]] = [[(label, f"pi:{token}"), (_("Cancel"), f"pix:{token}")]]
+    guessed = [c for c in pending["columns"] if c[4]][:MAX_GUESS_BUTTONS]
+    for table, column, header, field, _guessed in guessed:
+        rows.append([(f"✏️ {header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")])
+    more = [(_("Columns…"), f"pu:{token}:a")]
+    if pending["headers"]:
+        more.append((_("Header row…"), f"pu:{token}:h"))
+    if pending["terms"]:
+        more.append((_("Term of ratings…"), f"pu:{token}:t"))
+    rows.append(more)
+    if updates:
+        rows.append([(_("Import as a new plan"), f"pu:{token}:n"), (_("Another plan…"), f"pu:{token}:p")])
+    else:
+        rows.append([(_("Update an existing plan…"), f"pu:{token}:p")])
+    return rows
+
+
+async def _read_and_preview(update: Update, context: BotContext, data: bytes, pending: dict[str, Any]) -> bool:
+    """Parse with the pending corrections and send a new preview with its buttons (a new token: the old
+    preview's buttons expire); False (after saying why) when the file cannot be read that way."""
+    overrides = PlanOverrides.from_dict(pending.get("overrides"))
+    try:
+        parsed = await read_plan(data, pending["name"], overrides or None)
+        summary = await _dry_run(context, parsed, pending.get("target"))
+    except (PlanImportError, SandboxError, NoSuchPlan) as exc:
+        await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
+                                       file=pending["name"], reason=str(exc)))
+        return False
+    token = int(context.user_data.get("plan_upload_seq", 0)) + 1
+    context.user_data["plan_upload_seq"] = token
+    pending.update(_snapshot(parsed), id=token, update_plan=summary.updates_plan)
+    context.user_data[PENDING] = pending
+    await reply(update, context, preview_text(parsed, summary), keyboard(_main_rows(token, pending)))
+    return True
 
 
 async def offer_plan(update: Update, context: BotContext) -> bool:
@@ -74,55 +182,25 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     if data is None:
         return True
     try:
-        parsed = await _parse(data, filename)
+        parsed = await read_plan(data, filename)
     except PlanImportError as exc:
         if not explicit:
             return False
         await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
                                        file=filename, reason=str(exc)))
         return True
-    actor = context.member.telegram_id if context.member else None
-    async with context.services.sessionmaker() as session:  # read only: a dry run, rolled back
-        summary = await save_plan(session, parsed, actor, dry_run=True)
-        await session.rollback()
+    except SandboxError as exc:
+        await reply(update, context, t("I could not read {file}: {reason}. Nothing was changed.",
+                                       file=filename, reason=str(exc)))
+        return True
+    summary = await _dry_run(context, parsed, None)
+    pending: dict[str, Any] = {"file_id": document.file_id, "name": filename, "overrides": {}, "target": None}
     token = int(context.user_data.get("plan_upload_seq", 0)) + 1
     context.user_data["plan_upload_seq"] = token
-    context.user_data[PENDING] = {"id": token, "file_id": document.file_id, "name": filename}
-    rows = [[(_("Import"), f"pi:{token}"), (_("Cancel"), f"pix:{token}")]]
-    await reply(update, context, preview_text(parsed, summary), keyboard(rows))
+    pending.update(_snapshot(parsed), id=token, update_plan=summary.updates_plan)
+    context.user_data[PENDING] = pending
+    await reply(update, context, preview_text(parsed, summary), keyboard(_main_rows(token, pending)))
     return True
-
-
-def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
-    lines = [bold(_("Import this plan?")), bold(parsed.title)]
-    details = " · ".join(x for x in (parsed.partnership or "", parsed.year or "") if x)
-    if details:
-        lines.append(esc(details))
-    lines.append(fill(ngettext("{n} section", "{n} sections", summary.sections), n=summary.sections) + Html(", ")
-                 + fill(ngettext("{n} action", "{n} actions", summary.actions), n=summary.actions))
-    for section in parsed.sections[:15]:
-        lines.append(Html(f"• {esc(section.title or _('(untitled)'))} — {len(section.actions)}"))
-    if len(parsed.sections) > 15:
-        lines.append(esc("…"))
-    lines.append(t("Owners: {linked} of {total} matched to the directory.", linked=summary.owners_linked,
-                   total=summary.owners))
-    if summary.unlinked_names:
-        lines.append(t("Kept as text: {names}", names=", ".join(summary.unlinked_names[:12])))
-    if summary.ambiguous_names:
-        lines.append(t("More than one person could be: {names}", names=", ".join(summary.ambiguous_names[:12])))
-    if summary.updates:
-        terms = ", ".join(term_label(x, short=True) for x in summary.terms)
-        lines.append(t("{n} RAG ratings from the plan's term columns ({terms}).", n=summary.updates, terms=terms))
-    if summary.same_title_plan_id:
-        lines.append(t("⚠️ A plan with this title already exists (number {n}); importing adds another.",
-                       n=summary.same_title_plan_id))
-    if summary.warnings:
-        lines.append(bold(_("Warnings")))
-        for warning in summary.warnings[:MAX_WARNINGS]:
-            lines.append(Html("• " + italic(str(warning))))
-        if len(summary.warnings) > MAX_WARNINGS:
-            lines.append(t("… and {n} more.", n=len(summary.warnings) - MAX_WARNINGS))
-    return Html("\n".join(lines))
 
 
 def _pending(context: BotContext, data: str | None) -> dict | None:
@@ -136,6 +214,10 @@ def _pending(context: BotContext, data: str | None) -> dict | None:
     return pending
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Import / Cancel
+# ---------------------------------------------------------------------------------------------------------
+
 async def confirm_import(update: Update, context: BotContext) -> None:
     pending = _pending(context, update.callback_query.data if update.callback_query else None)
     if pending is None:
@@ -143,16 +225,30 @@ async def confirm_import(update: Update, context: BotContext) -> None:
         return
     context.user_data.pop(PENDING, None)
     await answer(update, _("Importing…"))
+    overrides = PlanOverrides.from_dict(pending.get("overrides"))
     try:
         data = await download(context, pending["file_id"])
-        parsed = await _parse(data, pending["name"])
-    except (TelegramError, PlanImportError) as exc:
+        parsed = await read_plan(data, pending["name"], overrides or None)
+    except (TelegramError, PlanImportError, SandboxError) as exc:
         await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
                                       error=str(exc)))
         return
     actor = context.member.telegram_id if context.member else None
-    async with context.services.session() as session:
-        summary = await save_plan(session, parsed, actor)
+    try:
+        async with context.services.session() as session:
+            summary = await save_plan(session, parsed, actor, index=context.services.directory,
+                                      **_target_args(pending.get("target")))
+    except (ImportBusy, NoSuchPlan) as exc:
+        await edit(update, context, t("Not imported: {reason}. Nothing was changed.", reason=str(exc)))
+        return
+    diff = summary.diff
+    if diff is not None:
+        await edit(update, context, t(
+            "Updated plan {n}: {title} — {added} added, {changed} changed, {archived} archived, {restored} "
+            "restored, {updates} new ratings or comments. Send /plan to see it.",
+            n=diff.plan_id, title=diff.title, added=len(diff.added), changed=len(diff.changed),
+            archived=len(diff.archived), restored=len(diff.restored), updates=diff.ratings))
+        return
     await edit(update, context, t("Imported plan {n}: {title} — {sections} sections, {actions} actions, {updates} "
                                   "RAG ratings. Send /plan to see it, /meetings to set its meeting dates.",
                                   n=summary.plan_id, title=summary.title, sections=summary.sections,
@@ -167,7 +263,144 @@ async def cancel_import(update: Update, context: BotContext) -> None:
     await edit(update, context, t("Cancelled. Nothing was imported."))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Corrections
+# ---------------------------------------------------------------------------------------------------------
+
+async def _set_buttons(update: Update, rows: Rows) -> None:
+    """Show another keyboard under the preview (its text stays)."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_reply_markup(keyboard(rows))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _retire_buttons(update: Update) -> None:
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass  # already gone, or too old to edit
+
+
+def _column(pending: dict[str, Any], table: int, column: int) -> list | None:
+    return next((c for c in pending["columns"] if c[0] == table and c[1] == column), None)
+
+
+def _back(token: int) -> tuple[str, str]:
+    return (_("‹ Back"), f"pu:{token}:b")
+
+
+def _term_choices(pending: dict[str, Any]) -> list[Term]:
+    years = {y for y, _t in pending["terms"]} | ({pending["year"]} if pending.get("year") else set())
+    if not years:
+        return []
+    low, high = min(years) - 1, max(years) + 1
+    return [Term(y, name) for y in range(low, high + 1) for name in ("autumn", "spring", "summer")]
+
+
+async def on_correction(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    data = query.data if query else None
+    pending = _pending(context, data)
+    if pending is None:
+        await answer(update, _("That button has expired. Please send the file again."), alert=True)
+        return
+    token = int(pending["id"])
+    parts = (data or "").split(":")[2:]
+    op, args = (parts[0] if parts else ""), parts[1:]
+    numbers = [int(a) for a in args if a.isascii() and a.isdigit()]
+    overrides = dict(pending.get("overrides") or {})
+    before = copy.deepcopy(pending)
+
+    if op == "b":
+        await answer(update)
+        await _set_buttons(update, _main_rows(token, pending))
+        return
+    if op == "a":
+        await answer(update)
+        rows = [[(f"{header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")]
+                for table, column, header, field, _g in pending["columns"]][:MAX_BUTTONS - 1]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+    if op == "c" and len(numbers) == 2 and _column(pending, numbers[0], numbers[1]) is not None:
+        await answer(update)
+        table, column = numbers
+        current = _column(pending, table, column)
+        assert current is not None
+        choices = [(("✓ " if code == current[3] else "") + field_label(code), f"pu:{token}:f:{table}:{column}:{code}")
+                   for code in TARGETS]
+        rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+    if op == "h" and pending["headers"]:
+        await answer(update)
+        rows = [[(_("Line {n}").format(n=line), f"pu:{token}:hr:{line}")] for line in pending["headers"]]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+    if op == "t" and pending["terms"]:
+        await answer(update)
+        choices = [(term_label(term), f"pu:{token}:tt:{term.academic_year}:{_CODE_OF_TERM[term.term]}")
+                   for term in _term_choices(pending)]
+        rows = [choices[i:i + 3] for i in range(0, len(choices), 3)]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+    if op == "p":
+        await answer(update)
+        async with context.services.sessionmaker() as session:
+            plans = list(await active_plans(session))
+        rows = [[(f"{p.id}. {p.title}"[:60], f"pu:{token}:u:{p.id}")] for p in plans][:MAX_BUTTONS - 2]
+        rows.append([(_("A new plan"), f"pu:{token}:n")])
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+
+    # Changes: read the file again with them and send a new preview.
+    if op == "f" and len(args) == 3 and len(numbers) >= 2 and args[2] in TARGETS:
+        column = _column(pending, numbers[0], numbers[1])
+        if column is None:
+            await answer(update, _("That button has expired. Please send the file again."), alert=True)
+            return
+        changes = PlanOverrides.from_dict(overrides)
+        changes.columns[column[2] if column[2] else column[1]] = args[2]
+        overrides = changes.to_dict()
+    elif op == "hr" and numbers and numbers[0] in pending["headers"]:
+        changes = PlanOverrides.from_dict(overrides)
+        changes.header_row = numbers[0]
+        overrides = changes.to_dict()
+    elif op == "tt" and len(args) == 2 and numbers and args[1] in _TERM_CODES:
+        changes = PlanOverrides.from_dict(overrides)
+        changes.term = (numbers[0], _TERM_CODES[args[1]])
+        overrides = changes.to_dict()
+    elif op == "n":
+        pending["target"] = "new"
+    elif op == "u" and numbers:
+        pending["target"] = numbers[0]
+    else:
+        await answer(update, _("That button has expired. Please send the file again."), alert=True)
+        return
+    await answer(update, _("Reading the file again…"))
+    pending["overrides"] = overrides
+    try:
+        data = await download(context, pending["file_id"])
+    except TelegramError as exc:
+        await reply(update, context, t("I could not read the file again ({error}). Nothing was changed.",
+                                       error=str(exc)))
+        return
+    if await _read_and_preview(update, context, data, pending):
+        await _retire_buttons(update)  # the new preview has the buttons now
+    else:
+        # That reading failed (said why): the previous preview and its buttons stay as they were.
+        context.user_data[PENDING] = before
+        await _set_buttons(update, _main_rows(token, before))
+
+
 MANIFEST = Manifest(
     "plan_upload",
-    buttons=(Button("pi", confirm_import, Role.COORDINATOR), Button("pix", cancel_import, Role.COORDINATOR)),
+    buttons=(Button("pi", confirm_import, Role.COORDINATOR), Button("pix", cancel_import, Role.COORDINATOR),
+             Button("pu", on_correction, Role.COORDINATOR)),
 )

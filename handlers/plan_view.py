@@ -1,12 +1,17 @@
 """Seeing where the plan stands: /plan (at a glance), /action 1.3 (one action and its history), /mine.
 
-Callback data: pv:PLAN (choose a plan for /plan)  pa:ACTION (choose an action for /action).
+/report [term] (coordinators): the termly report, three files (Word, Excel, the RAG picture) from plans.report.
+
+Callback data: pv:PLAN (choose a plan for /plan)  pa:ACTION (choose an action for /action)
+rp:PLAN (choose a plan for /report)  rt:PLAN:TERM (the report for another term; TERM is
+plans.terms.term_ordinal, three a year, so a button names its term even if the span grows).
 "Update" buttons under /mine start the /update conversation (upq:ACTION, handlers.progress_chat).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 
 from sqlalchemy import select
@@ -20,12 +25,13 @@ from core.reply import caption as fit_caption
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Manifest
-from handlers.plan_picker import only_plan_or_ask
+from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from plans import progress
 from plans.labels import action_label
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
-from plans.terms import LONDON, current_term, term_label, to_local_date
+from plans.report import TermNotInSpan, make_report
+from plans.terms import LONDON, Term, current_term, parse_term, term_from_ordinal, term_label, term_ordinal, to_local_date
 from storage import audit
 from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
@@ -33,6 +39,8 @@ from storage.plans import Action, ActionOwner, Plan, Section
 COMMENT_PREVIEW = 90
 # At most this many buttons when a reference is in several plans (Telegram allows 100 per keyboard).
 PICK_AT_MOST = 20
+REPORT_TERM_BUTTONS = 12  # four years of terms: older ones by name, "/report Autumn 2014"
+log = logging.getLogger(__name__)
 
 
 def _short(text: str, width: int = COMMENT_PREVIEW) -> str:
@@ -276,40 +284,93 @@ async def show_mine(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------------
 
 async def report(update: Update, context: BotContext) -> None:
+    """/report [term]: the termly report on the plan (asked which when there are several), for this term
+    or the one named ("/report Spring 2026")."""
+    wanted = " ".join(context.args or []).strip()
+    term = parse_term(wanted) if wanted else None
+    if wanted and term is None:
+        await reply(update, context, t("I could not read {text} as a term. Try <code>/report Spring 2026</code>, "
+                                       "or just /report for this term.", text=wanted))
+        return
     async with context.services.session() as session:
         plans = list(await progress.active_plans(session))
+    if term is not None and len(plans) > 1:  # the buttons carry the term asked for
+        rows = [[(label, f"{data}:{term_ordinal(term)}") for label, data in row] for row in plan_buttons(plans, "rt")]
+        await reply(update, context, t("Report on which plan, for {term}?", term=term_label(term)), keyboard(rows))
+        return
     plan = await only_plan_or_ask(update, context, plans, "rp", t("Report on which plan?"))
     if plan is not None:
-        await _send_report(update, context, plan.id)
+        await _send_report(update, context, plan.id, term)
 
 
 async def report_plan(update: Update, context: BotContext) -> None:
+    """rp:PLAN: the plan chosen; its report for this term (the term buttons come with it)."""
     await answer(update)
     await _send_report(update, context, _int(update.callback_query.data if update.callback_query else None) or 0)
 
 
-async def _send_report(update: Update, context: BotContext, plan_id: int) -> None:
-    from plans.report import build_report
+async def report_term(update: Update, context: BotContext) -> None:
+    """rt:PLAN:TERM (plans.terms.term_ordinal): the report for another term of the plan's span."""
+    await answer(update)
+    parts = ((update.callback_query.data if update.callback_query else None) or "").split(":")
+    try:
+        plan_id, term = int(parts[1]), term_from_ordinal(int(parts[2]))
+    except (IndexError, ValueError):
+        await reply(update, context, t("That button is out of date. Send /report again."))
+        return
+    await _send_report(update, context, plan_id, term)
 
+
+def term_buttons(plan_id: int, span: list[Term], shown: Term) -> list[list[tuple[str, str]]]:
+    """One button per term of the span (the latest REPORT_TERM_BUTTONS), three to a row; the one shown
+    is marked."""
+    terms = span[-REPORT_TERM_BUTTONS:]
+    buttons = [(("• " if term == shown else "") + term_label(term, short=True),
+                f"rt:{plan_id}:{term_ordinal(term)}") for term in terms]
+    return [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+
+
+async def _send_report(update: Update, context: BotContext, plan_id: int, term: Term | None = None) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
     async with context.services.session() as session:
-        files = await build_report(session, plan_id)
-        if files is None:
+        plan = await session.get(Plan, plan_id)
+        if plan is None or not plan.active:
             await reply(update, context, t("That plan is no longer available."))
             return
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    try:
+        # Read in a session of its own and built in the worker process: no transaction stays open
+        # while the files are made, and the bot goes on answering others.
+        files = await make_report(context.services.sessionmaker, plan_id, term)
+    except TermNotInSpan as exc:
+        await reply(update, context, t("{term} is not one of this plan's terms. Choose one:",
+                                       term=term_label(exc.term)), keyboard(term_buttons(plan_id, exc.span, exc.term)))
+        return
+    except Exception:
+        log.exception("report on plan %s failed", plan_id)
+        await reply(update, context, t("Sorry, I could not build that report. Nothing was changed; please try "
+                                       "again later or ask an administrator."))
+        return
+    if files is None:
+        await reply(update, context, t("That plan is no longer available."))
+        return
+    async with context.services.session() as session:
         audit.record(session, context.member.telegram_id if context.member else None, "plan.report", "plan",
                      plan_id, term=files.term.code)
     summary = " · ".join(f"{rag_emoji(c)} {files.counts.get(c, 0)}" for c in files.rag_set)
     summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
-    caption = t("{plan}: termly report, {term}", plan=files.title, term=term_label(files.term))
-    await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
-                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
+    caption = t("{plan}: termly report, {term}", plan=_short(files.title, 200), term=term_label(files.term))
     await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
                                     caption=fit_caption(t("{caption} (Word)", caption=caption)))
+    await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
+                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
+    markup = keyboard(term_buttons(plan_id, files.span, files.term)) if len(files.span) > 1 else None
+    photo_caption = Html(f"{caption}\n{esc(summary)}")
+    if markup is not None:
+        photo_caption = Html(photo_caption + "\n" + t("Another term:"))
     await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
-                                 caption=fit_caption(Html(f"{caption}\n{esc(summary)}")))
+                                 caption=fit_caption(photo_caption), reply_markup=markup)
 
 
 MANIFEST = Manifest(
@@ -318,11 +379,12 @@ MANIFEST = Manifest(
         Command("plan", show_plan, Role.MEMBER, N_("the action plan at a glance")),
         Command("action", show_action, Role.MEMBER, N_("one action and its history")),
         Command("mine", show_mine, Role.MEMBER, N_("your actions: due and stale")),
-        Command("report", report, Role.COORDINATOR, N_("the termly report: Excel, Word and the RAG picture")),
+        Command("report", report, Role.COORDINATOR, N_("the termly report: Word, Excel and the RAG picture")),
     ),
     buttons=(
         Button("pv", choose_plan, Role.MEMBER),
         Button("rp", report_plan, Role.COORDINATOR),
+        Button("rt", report_term, Role.COORDINATOR),
         Button("pa", choose_action, Role.MEMBER),
     ),
 )

@@ -1,5 +1,9 @@
-"""Command line for action plans: `partnerbot plans`, `partnerbot import plan FILE [--dry-run]` and
-`partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
+"""Command line for action plans: `partnerbot plans [--all]`, `partnerbot plans archive|restore N`,
+`partnerbot import plan FILE [--column "Header=field" ...] [--term T] [--header-row LINE] [--plan N | --new]
+[--dry-run]` and `partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
+
+Importing reads the file in the sandbox and saves it exactly as the chat does (plans.importing,
+plans.preview, plans.store.save_plan): a plan with the same title is updated action by action.
 
 The argparse functions return coroutines that `cli.main.main` runs; tests call `run_list_plans`,
 `run_import_plan` and `run_export_plan` directly with a database URL.
@@ -17,10 +21,14 @@ from sqlalchemy import func, select
 
 from core.i18n import _
 from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
-from plans.importer import PlanImportError, parse_plan
-from plans.store import PlanSummary, build_plan_view, find_plan, plans_list, save_plan
+from plans.archive import archive_plan, restore_plan
+from plans.importing import PlanReadErrors, read_plan
+from plans.parsed import PlanOverrides
+from plans.preview import plain_preview
+from plans.store import NoSuchPlan, PlanSummary, build_plan_view, find_plan, plans_list, save_plan
 from plans.terms import term_label
 from storage.db import make_engine, make_sessionmaker
+from storage.import_lock import ImportBusy
 from storage.plans import Action
 
 FORMATS = {"xlsx": export_xlsx, "docx": export_docx, "csv": export_csv, "png": render_rag_png}
@@ -28,8 +36,15 @@ FORMATS = {"xlsx": export_xlsx, "docx": export_docx, "csv": export_csv, "png": r
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plans", help="list the action plans with their numbers")
-    parser.add_argument("--all", action="store_true", help="include plans that are no longer active")
+    parser.add_argument("--all", action="store_true", help="include archived plans")
     parser.set_defaults(func=_cmd_plans)
+    subs = parser.add_subparsers(dest="plans_command", metavar="COMMAND")
+    archive = subs.add_parser("archive", help="archive a plan: it leaves every list and 'Which plan?' question")
+    archive.add_argument("plan", type=int, help="the plan's number (see `partnerbot plans`)")
+    archive.set_defaults(func=_cmd_archive)
+    restore = subs.add_parser("restore", help="make an archived plan active again")
+    restore.add_argument("plan", type=int, help="the plan's number (see `partnerbot plans --all`)")
+    restore.set_defaults(func=_cmd_restore)
 
 
 def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +52,15 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
         "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)")
     parser.add_argument("file", type=Path, help="the plan file")
     parser.add_argument("--dry-run", action="store_true", help="read and report, save nothing")
+    parser.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
+                        help="read a column as a field, e.g. --column \"By whom=owners\" or \"Notes=ignore\" "
+                             "(\"#3=owners\" for the third column); repeatable")
+    parser.add_argument("--term", help="the term of RAG columns that name none, e.g. \"Spring 2017\"")
+    parser.add_argument("--header-row", type=int, metavar="LINE", help="the line of the table's header row")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--plan", type=int, metavar="N",
+                        help="update plan N (default: the active plan with the same title, if any)")
+    target.add_argument("--new", action="store_true", help="add a new plan even if one has the same title")
     parser.set_defaults(func=_cmd_import)
 
 
@@ -68,7 +92,22 @@ def _cmd_plans(args: argparse.Namespace) -> Awaitable[int]:
 
 def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
     async def run() -> int:
-        return await run_import_plan(await _migrated_url(), args.file, dry_run=args.dry_run)
+        return await run_import_plan(await _migrated_url(), args.file, dry_run=args.dry_run, columns=args.column,
+                                     term=args.term, header_row=args.header_row, plan=args.plan, new=args.new)
+
+    return run()
+
+
+def _cmd_archive(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_archive_plan(await _migrated_url(), args.plan, archive=True)
+
+    return run()
+
+
+def _cmd_restore(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_archive_plan(await _migrated_url(), args.plan, archive=False)
 
     return run()
 
@@ -91,7 +130,8 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
         async with make_sessionmaker(engine)() as session:
             plans = list((await session.scalars(plans_list(include_inactive))).all())
             counts: dict[int, int] = {plan_id: n for plan_id, n in (await session.execute(
-                select(Action.plan_id, func.count(Action.id)).group_by(Action.plan_id))).all()}
+                select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
+                .group_by(Action.plan_id))).all()}
     finally:
         await engine.dispose()
     if not plans:
@@ -101,17 +141,38 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
         details = " · ".join(p for p in (plan.partnership or "", plan.year or "") if p)
         line = _("{number:>3}  {title} ({n} actions)").format(number=plan.id, title=plan.title,
                                                              n=counts.get(plan.id, 0))
-        print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(inactive)")),
+        print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(archived)")),
               file=out)
+    return 0
+
+
+async def run_archive_plan(database_url: str, number: int, archive: bool = True, actor_id: int | None = None,
+                           out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """`partnerbot plans archive N` / `restore N`."""
+    out, err = out or sys.stdout, err or sys.stderr
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            plan = await (archive_plan if archive else restore_plan)(session, number, actor_id)
+            title = plan.title if plan is not None else ""
+    finally:
+        await engine.dispose()
+    if plan is None:
+        print(_("There is no plan {number}. `partnerbot plans --all` lists them.").format(number=number), file=err)
+        return 1
+    print((_("Archived plan {number}: {title}") if archive else _("Restored plan {number}: {title}")).format(
+        number=number, title=title), file=out)
     return 0
 
 
 def format_summary(summary: PlanSummary) -> list[str]:
     """Lines describing an import (also used by the chat upload, after escaping)."""
-    lines = [
-        (_("Would import: {title}") if summary.dry_run else _("Imported plan {number}: {title}")).format(
-            number=summary.plan_id, title=summary.title),
-    ]
+    if summary.diff is not None:
+        heading = (_("Would update plan {number}: {title}") if summary.dry_run
+                   else _("Updated plan {number}: {title}"))
+    else:
+        heading = _("Would import: {title}") if summary.dry_run else _("Imported plan {number}: {title}")
+    lines = [heading.format(number=summary.plan_id, title=summary.title)]
     details = " · ".join(p for p in (summary.partnership or "", summary.year or "") if p)
     if details:
         lines.append("  " + details)
@@ -138,26 +199,41 @@ def format_summary(summary: PlanSummary) -> list[str]:
 
 
 async def run_import_plan(database_url: str, path: Path, dry_run: bool = False, actor_id: int | None = None,
-                          out: TextIO | None = None, err: TextIO | None = None) -> int:
+                          out: TextIO | None = None, err: TextIO | None = None, *, columns: list[str] | None = None,
+                          term: str | None = None, header_row: int | None = None, plan: int | None = None,
+                          new: bool = False) -> int:
+    """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--plan N | --new]
+    [--dry-run]`: the chat's reading, preview and saving (plans.importing, plans.preview, save_plan)."""
     out, err = out or sys.stdout, err or sys.stderr
+    try:
+        overrides = PlanOverrides.from_options(columns, term=term, header_row=header_row)
+    except ValueError as exc:
+        print(_("Not imported: {reason}").format(reason=exc), file=err)
+        return 2
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         print(_("Cannot read {path}: {error}").format(path=path, error=exc.strerror or exc), file=err)
         return 1
     try:
-        parsed = parse_plan(data, Path(path).name)
-    except PlanImportError as exc:
+        parsed = await read_plan(data, Path(path).name, overrides or None)
+    except PlanReadErrors as exc:
         print(_("Not imported: {reason}").format(reason=exc), file=err)
         return 1
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            summary = await save_plan(session, parsed, actor_id, dry_run=dry_run)
+            summary = await save_plan(session, parsed, actor_id, dry_run=dry_run, into=plan, as_new=new)
+    except (NoSuchPlan, ImportBusy) as exc:
+        print(_("Not imported: {reason}").format(reason=exc), file=err)
+        return 1
     finally:
         await engine.dispose()
-    for line in format_summary(summary):
+    print(format_summary(summary)[0], file=out)
+    for line in plain_preview(parsed, summary, heading=False):
         print(line, file=out)
+    if summary.dry_run:
+        print(_("Dry run: nothing was saved."), file=out)
     return 0
 
 

@@ -28,6 +28,19 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
+class UpdateView:
+    """One progress row as a report shows it (every row, corrected and withdrawn ones included)."""
+
+    term: Term
+    rag: str  # '' = no rating given
+    comment: str
+    author: str  # as recorded ("imported" rows say so; erased members read "former member")
+    at: dt.datetime | None
+    kind: str = "update"  # update | correction | withdrawal | import
+    counts: bool = True  # False: replaced by a later correction or withdrawal, or a withdrawal itself
+
+
+@dataclass
 class ActionView:
     id: int
     ref: str
@@ -48,6 +61,7 @@ class ActionView:
     latest_comment_term: Term | None = None
     latest_comment_by: str = ""
     latest_comment_at: dt.datetime | None = None
+    history: list[UpdateView] = field(default_factory=list)  # every row, in the order posted
 
     @property
     def owners_display(self) -> str:
@@ -146,8 +160,10 @@ def export_xlsx(view: PlanView) -> bytes:
     for line in _subtitle(view):
         sheet.append([safe_cell(line)])
     sheet.append([])
-    header_row = sheet.max_row + 1
     sheet.append([safe_cell(h) for h in headers])
+    # Counted after the append: an empty row does not raise max_row, so "max_row + 1" before it named the
+    # blank row, and the styling and the frozen panes sat one row above the headings.
+    header_row = sheet.max_row
     thin = Side(style="thin", color="BBBBBB")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col in range(1, len(headers) + 1):
@@ -317,78 +333,169 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
 
 
-def render_rag_png(view: PlanView, max_actions: int | None = None) -> bytes:
-    """The RAG grid as a PNG: one row per action (ref and text), one column per term, coloured cells,
-    section bands and a legend with counts for the latest term."""
+# Sized for a phone: Telegram shows a photo at the screen's width, so a picture at most this wide keeps
+# 22 px text at a readable size; sendPhoto also wants width + height under 10,000.
+PNG_MAX_WIDTH = 1080
+PNG_MAX_HEIGHT = 8000
+_TEXT_LINES = 2  # lines of an action's text before it is cut with an ellipsis
+
+
+def _wrap(draw, text: str, font, width: int, lines: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """`text` broken into at most `lines` lines of `width` pixels; what does not fit ends in an ellipsis."""
+    words = " ".join(text.split()).split(" ")
+    out: list[str] = []
+    current = ""
+    while words:
+        word = words[0]
+        trial = f"{current} {word}".strip()
+        if draw.textlength(trial, font=font) <= width:
+            current = trial
+            words.pop(0)
+            continue
+        if not current:  # one word longer than the line: cut it
+            current = _fit(draw, word, font, width)
+            words.pop(0)
+        out.append(current)
+        current = ""
+        if len(out) == lines:
+            break
+    if current and len(out) < lines:
+        out.append(current)
+        current = ""
+    if words or current:
+        out[-1] = _fit(draw, out[-1] + " " + " ".join(words), font, width)
+        if not out[-1].endswith("…"):
+            out[-1] = _fit(draw, out[-1] + " …", font, width)
+    return out or [""]
+
+
+def render_rag_png(view: PlanView, max_actions: int | None = None, term: Term | None = None) -> bytes:
+    """The RAG grid as a PNG: one row per action (ref and text, wrapped), one column per term of the
+    plan's span, coloured cells with their letter, section bands and a legend with the counts for `term`
+    (default: the latest term with a rating). At most PNG_MAX_WIDTH wide: when the span has more terms than
+    fit, the latest are shown and the picture says how many are left out (the files hold them all)."""
     from PIL import Image, ImageDraw
 
-    actions = view.actions[:max_actions] if max_actions else view.actions
-    terms = view.terms or []
-    font, bold, small = _font(15), _font(15, bold=True), _font(13)
-    title_font = _font(20, bold=True)
-    pad, row_h, ref_w, text_w, term_w = 16, 28, 64, 420, 76
-    sections_in_order: list[str] = []
-    for action in actions:
-        if action.section and (not sections_in_order or sections_in_order[-1] != action.section):
-            sections_in_order.append(action.section)
-    width = pad * 2 + ref_w + text_w + term_w * max(len(terms), 1)
-    header_h = 70
-    legend_h = 60
-    height = header_h + row_h * (1 + len(actions) + len(sections_in_order)) + legend_h + pad
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((pad, pad), _fit(draw, view.title, title_font, width - 2 * pad), font=title_font, fill="black")
+    actions = view.actions[:max_actions] if max_actions else list(view.actions)
+    all_terms = list(view.terms or [])
+    font, bold, small, small_bold = _font(22), _font(22, bold=True), _font(18), _font(18, bold=True)
+    title_font = _font(30, bold=True)
+    pad, line_h, ref_w, min_text_w = 20, 28, 78, 380
+    term_w = 80
+    room = PNG_MAX_WIDTH - 2 * pad - ref_w - min_text_w
+    if len(all_terms) * term_w > room:
+        term_w = 64
+    fit_terms = max(1, room // term_w)
+    terms = all_terms[-fit_terms:] if len(all_terms) > fit_terms else all_terms
+    hidden_terms = len(all_terms) - len(terms)
+    width = min(PNG_MAX_WIDTH, max(720, 2 * pad + ref_w + 560 + term_w * max(len(terms), 1)))
+    text_w = width - 2 * pad - ref_w - term_w * max(len(terms), 1)
+
+    scratch = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    title_lines = _wrap(scratch, view.title, title_font, width - 2 * pad, 2)
     sub = " · ".join(p for p in (view.partnership or "", view.year or "") if p)
-    if sub:
-        draw.text((pad, pad + 28), _fit(draw, sub, small, width - 2 * pad), font=small, fill=(90, 90, 90))
-    y = header_h
-    x_terms = pad + ref_w + text_w
-    draw.rectangle([pad, y, width - pad, y + row_h], fill=(225, 225, 225))
-    draw.text((pad + 4, y + 6), _("Ref"), font=bold, fill="black")
-    draw.text((pad + ref_w + 4, y + 6), _("Action"), font=bold, fill="black")
-    for i, term in enumerate(terms):
-        label = term_label(term, short=True)
-        draw.text((x_terms + i * term_w + 6, y + 6), _fit(draw, label, bold, term_w - 8), font=bold, fill="black")
-    y += row_h
+    # Lay out first (row heights depend on wrapping), then draw.
+    rows: list[tuple[str, object, list[str]]] = []  # ("section", title, lines) | ("action", action, lines)
     current = None
+    height_so_far = 0
+    shown = 0
     for action in actions:
+        extra: list[tuple[str, object, list[str]]] = []
+        if action.section and action.section != current:
+            extra.append(("section", action.section, [_fit(scratch, action.section, bold, width - 2 * pad - 12)]))
+        lines = _wrap(scratch, action.text, font, text_w - 12, _TEXT_LINES)
+        extra.append(("action", action, lines))
+        cost = sum(len(x[2]) * line_h + 14 for x in extra)
+        if height_so_far + cost > PNG_MAX_HEIGHT - 400:
+            break
         if action.section and action.section != current:
             current = action.section
-            draw.rectangle([pad, y, width - pad, y + row_h], fill=(242, 242, 242))
-            draw.text((pad + 4, y + 6), _fit(draw, current, bold, width - 2 * pad - 8), font=bold, fill=(60, 60, 60))
+        rows.extend(extra)
+        height_so_far += cost
+        shown += 1
+    hidden_actions = len(actions) - shown
+
+    header_h = pad + len(title_lines) * 38 + (30 if sub else 0) + 12
+    head_row_h = 56
+    notes = []
+    if hidden_terms:
+        notes.append(_("Showing the latest {n} of {total} terms; the Excel and Word files have them all.").format(
+            n=len(terms), total=len(all_terms)))
+    if hidden_actions:
+        notes.append(_("Showing {n} of {total} actions; the Excel and Word files have them all.").format(
+            n=shown, total=len(actions)))
+    legend_h = 40 + 28 + 28 * len(notes)
+    height = header_h + head_row_h + height_so_far + legend_h + pad
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    y = pad
+    for line in title_lines:
+        draw.text((pad, y), line, font=title_font, fill="black")
+        y += 38
+    if sub:
+        draw.text((pad, y + 2), _fit(draw, sub, small, width - 2 * pad), font=small, fill=(80, 80, 80))
+    y = header_h
+    x_terms = pad + ref_w + text_w
+    draw.rectangle([pad, y, width - pad, y + head_row_h], fill=(225, 225, 225))
+    draw.text((pad + 6, y + 16), _fit(draw, _("Ref"), small_bold, ref_w - 8), font=small_bold, fill="black")
+    draw.text((pad + ref_w + 6, y + 16), _("Action"), font=small_bold, fill="black")
+    for i, t in enumerate(terms):
+        x = x_terms + i * term_w
+        if t == term:
+            draw.rectangle([x + 1, y + 1, x + term_w - 1, y + head_row_h - 1], outline="black", width=2)
+        words = term_label(t, short=True).split(" ", 1)
+        for j, word in enumerate(words):
+            word = _fit(draw, word, small_bold, term_w - 8)
+            cx = x + (term_w - int(draw.textlength(word, font=small_bold))) // 2
+            draw.text((cx, y + 6 + j * 22 + (11 if len(words) == 1 else 0)), word, font=small_bold, fill="black")
+    y += head_row_h
+    for kind, item, lines in rows:
+        row_h = len(lines) * line_h + 14
+        if kind == "section":
+            draw.rectangle([pad, y, width - pad, y + row_h], fill=(240, 240, 240))
+            draw.text((pad + 6, y + 7), lines[0], font=bold, fill=(50, 50, 50))
             y += row_h
-        draw.line([pad, y + row_h, width - pad, y + row_h], fill=(220, 220, 220))
-        draw.text((pad + 4, y + 6), _fit(draw, action.ref, font, ref_w - 8), font=font, fill="black")
-        draw.text((pad + ref_w + 4, y + 6), _fit(draw, action.text, font, text_w - 10), font=font, fill="black")
-        for i, term in enumerate(terms):
+            continue
+        assert isinstance(item, ActionView)
+        draw.line([pad, y + row_h, width - pad, y + row_h], fill=(215, 215, 215))
+        draw.text((pad + 6, y + 7), _fit(draw, item.ref, bold, ref_w - 10), font=bold, fill="black")
+        for j, line in enumerate(lines):
+            draw.text((pad + ref_w + 6, y + 7 + j * line_h), line, font=font, fill="black")
+        for i, t in enumerate(terms):
             x = x_terms + i * term_w
-            code = action.rag.get(term)
-            box = [x + 3, y + 3, x + term_w - 3, y + row_h - 3]
+            code = item.rag.get(t)
+            box = [x + 4, y + 4, x + term_w - 4, y + row_h - 4]
             if code:
                 draw.rectangle(box, fill=_hex(RAG_COLOURS[code]))
                 cx = x + (term_w - int(draw.textlength(code, font=bold))) // 2
-                draw.text((cx, y + 6), code, font=bold, fill=_hex(RAG_TEXT_COLOURS[code]))
+                draw.text((cx, y + (row_h - 26) // 2), code, font=bold, fill=_hex(RAG_TEXT_COLOURS[code]))
             else:
-                draw.rectangle(box, outline=(210, 210, 210))
+                draw.rectangle(box, outline=(200, 200, 200))
         y += row_h
-    # Legend, with counts for the latest term.
-    y += pad // 2
+    # Legend, with the counts for the report's term (or the latest rated one).
+    y += 12
     x = pad
-    rated = [t for t in terms if any(t in a.rag for a in view.actions)]
-    latest = rated[-1] if rated else (terms[-1] if terms else None)
-    counts = view.counts(latest) if latest else {}
+    rated = [t for t in all_terms if any(t in a.rag for a in view.actions)]
+    counted = term if term is not None else (rated[-1] if rated else (all_terms[-1] if all_terms else None))
+    counts = view.counts(counted) if counted else {}
     for code in view.rag_set:
-        draw.rectangle([x, y + 4, x + 18, y + 22], fill=_hex(RAG_COLOURS[code]))
-        label = rag_label(code) + (f" ({counts.get(code, 0)})" if latest else "")
-        draw.text((x + 24, y + 4), label, font=small, fill="black")
-        x += 24 + int(draw.textlength(label, font=small)) + 18
-    if latest:
-        draw.rectangle([x, y + 4, x + 18, y + 22], outline=(180, 180, 180))
-        label = _("No rating ({n})").format(n=counts.get("", 0))
-        draw.text((x + 24, y + 4), label, font=small, fill="black")
-        note = _("Counts for {term}").format(term=term_label(latest))
-        draw.text((pad, y + 28), note, font=small, fill=(90, 90, 90))
+        draw.rectangle([x, y + 2, x + 26, y + 28], fill=_hex(RAG_COLOURS[code]))
+        draw.text((x + 7, y + 3), code, font=small_bold, fill=_hex(RAG_TEXT_COLOURS[code]))
+        label = rag_label(code) + (f" {counts.get(code, 0)}" if counted else "")
+        draw.text((x + 32, y + 5), label, font=small, fill="black")
+        x += 32 + int(draw.textlength(label, font=small)) + 22
+    if counted:
+        draw.rectangle([x, y + 2, x + 26, y + 28], outline=(170, 170, 170))
+        label = _("No rating {n}").format(n=counts.get("", 0))
+        draw.text((x + 32, y + 5), label, font=small, fill="black")
+        y += 36
+        draw.text((pad, y), _fit(draw, _("Counts for {term}").format(term=term_label(counted)), small,
+                                 width - 2 * pad), font=small, fill=(80, 80, 80))
+    for note in notes:
+        y += 28
+        draw.text((pad, y), _fit(draw, note, small, width - 2 * pad), font=small, fill=(80, 80, 80))
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    # A palette of 64 colours holds the fills, greys and the text's anti-aliasing: a third of the bytes.
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True)
     return out.getvalue()
-

@@ -258,7 +258,8 @@ async def _rows_for_plan(session: AsyncSession, plan_id: int) -> dict[int, list[
 
 async def plan_actions(session: AsyncSession, plan_id: int) -> list[Action]:
     return list((await session.scalars(
-        select(Action).where(Action.plan_id == plan_id).options(selectinload(Action.owners))
+        select(Action).where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+        .options(selectinload(Action.owners))
         .order_by(Action.position, Action.id))).all())
 
 
@@ -321,7 +322,7 @@ async def my_actions(session: AsyncSession, person_id: int | None, today: dt.dat
     owned = select(ActionOwner.action_id).where(ActionOwner.person_id == person_id)
     actions = (await session.scalars(
         select(Action).join(Plan, Plan.id == Action.plan_id)
-        .where(Action.id.in_(owned), Plan.active.is_(True))
+        .where(Action.id.in_(owned), Plan.active.is_(True), Action.archived_at.is_(None))
         .options(selectinload(Action.plan), selectinload(Action.owners))
         .order_by(Action.plan_id, Action.position, Action.id))).all()
     if not actions:
@@ -397,7 +398,8 @@ async def active_plans(session: AsyncSession) -> Sequence[Plan]:
 
 
 async def plan_refs(session: AsyncSession, plan_id: int) -> dict[str, int]:
-    """Each action's reference in the plan, to its id, in plan order."""
-    rows = (await session.execute(select(Action.ref, Action.id).where(Action.plan_id == plan_id)
+    """Each action's reference in the plan, to its id, in plan order (archived actions left out)."""
+    rows = (await session.execute(select(Action.ref, Action.id)
+                                  .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
                                   .order_by(Action.position, Action.id))).all()
     return {ref: aid for ref, aid in rows}

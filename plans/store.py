@@ -13,24 +13,32 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, utils
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.i18n import _
 from directory.normalise import person_tokens
-from plans.export import ActionView, PlanView, SectionView
-from plans.importer import ParsedPlan, PlanWarning
+from plans.export import ActionView, PlanView, SectionView, UpdateView
+from plans.owners import OwnerMatcher, matcher_for
+from plans.parsed import ParsedPlan, PlanWarning
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set
-from plans.terms import LONDON, Term, current_term, terms_between
+from plans.reimport import PlanDiff, reconcile
+from plans.terms import LONDON, Term, plan_span, term_for
 from storage import audit
+from storage.import_lock import take_import_lock
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 
 NAME_THRESHOLD = 88.0
 IMPORT_LABEL = "import"
+
+if TYPE_CHECKING:
+    from directory.search import DirectoryIndex
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -108,7 +116,17 @@ class PlanSummary:
     terms: list[Term] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
     dry_run: bool = False
-    same_title_plan_id: int | None = None  # an existing plan with the same title
+    same_title_plan_id: int | None = None  # an existing (active) plan with the same title
+    diff: PlanDiff | None = None  # set when the import updates an existing plan
+
+    @property
+    def updates_plan(self) -> int | None:
+        """The plan this import updates (None: it adds a new plan)."""
+        return self.diff.plan_id if self.diff is not None else None
+
+
+class NoSuchPlan(Exception):
+    """`into` names no plan; str() is a translated sentence."""
 
 
 async def _people(session: AsyncSession) -> list[PersonName]:
@@ -122,73 +140,79 @@ def _term_time(term: Term, now: dt.datetime) -> dt.datetime:
     return min(end, now)
 
 
+async def same_title_plan(session: AsyncSession, title: str) -> int | None:
+    """The newest active plan with this title (case-insensitive), or None."""
+    # Compared here, not with SQL lower(): SQLite's leaves non-ASCII letters as they are.
+    rows = (await session.execute(select(Plan.id, Plan.title).where(Plan.active.is_(True))
+                                  .order_by(Plan.id.desc()))).all()
+    return next((pid for pid, plan_title in rows if (plan_title or "").lower() == title.lower()), None)
+
+
 async def save_plan(session: AsyncSession, parsed: ParsedPlan, actor_id: int | None,
-                    dry_run: bool = False) -> PlanSummary:
-    """Store a parsed plan: Plan, Sections, Actions, ActionOwners and imported ProgressUpdates, audited
-    as "plan.import". With dry_run nothing is written; the summary says what would be."""
-    people = await _people(session)
-    cache: dict[str, tuple[int | None, list[int]]] = {}
+                    dry_run: bool = False, *, into: int | None = None, as_new: bool = False,
+                    index: DirectoryIndex | None = None) -> PlanSummary:
+    """Store a parsed plan, audited as "plan.import" (a new plan) or "plan.reimport" (an update).
+
+    Which plan: `into` (a plan's number) when given; else, unless `as_new`, the active plan with the same
+    title, which is updated action by action (plans.reimport); else a new plan. Owner names are matched
+    through `index` (the bot's in-memory directory) when given, else through the people in the database.
+    With dry_run nothing is written (and no lock taken); the summary says what would be. Otherwise the
+    database's import lock is taken first, so two imports of one file never make two plans."""
+    if not dry_run:
+        await take_import_lock(session)
+    matcher = matcher_for(index) if index is not None else OwnerMatcher.from_names(await _people(session))
+    owner_ids: dict[str, int | None] = {}
     owners = linked = 0
     unlinked: list[str] = []
     ambiguous: list[str] = []
     for parsed_action in parsed.actions:
         for name in parsed_action.owners:
             key = name.lower()
-            if key not in cache:
-                cache[key] = match_person(name, people)
-                pid, tied = cache[key]
+            if key not in owner_ids:
+                pid, tied = matcher.match(name)
+                owner_ids[key] = pid
                 if pid is None and len(tied) > 1:
                     ambiguous.append(name)
                 elif pid is None:
                     unlinked.append(name)
             owners += 1
-            linked += cache[key][0] is not None
-    # Compared here, not with SQL lower(): SQLite's leaves non-ASCII letters as they are.
-    same = next((pid for pid, title in (await session.execute(select(Plan.id, Plan.title).order_by(Plan.id))).all()
-                 if (title or "").lower() == parsed.title.lower()), None)
+            linked += owner_ids[key] is not None
+    same = await same_title_plan(session, parsed.title)
+    target: Plan | None = None
+    if into is not None:
+        target = await session.get(Plan, into)
+        if target is None:
+            raise NoSuchPlan(_("There is no plan {number}.").format(number=into))
+    elif same is not None and not as_new:
+        target = await session.get(Plan, same)
     updates = sum(len(a.history) for a in parsed.actions)
     summary = PlanSummary(
-        plan_id=None, title=parsed.title, partnership=parsed.partnership, year=parsed.year,
-        sections=len(parsed.sections), actions=len(parsed.actions), owners=owners, owners_linked=linked,
-        unlinked_names=unlinked, ambiguous_names=ambiguous, updates=updates,
+        plan_id=target.id if target is not None else None, title=parsed.title, partnership=parsed.partnership,
+        year=parsed.year, sections=len(parsed.sections), actions=len(parsed.actions), owners=owners,
+        owners_linked=linked, unlinked_names=unlinked, ambiguous_names=ambiguous, updates=updates,
         terms=[Term(*t) for t in parsed.terms], warnings=list(parsed.warnings), dry_run=dry_run,
         same_title_plan_id=same)
+    now = clock.now()
+    if target is not None:
+        summary.diff = await reconcile(session, target, parsed, actor_id, owner_ids, now, dry_run)
+        summary.title = target.title
+        summary.updates = summary.diff.ratings
+        if not dry_run:
+            audit.record(session, actor_id, "plan.reimport", "plan", target.id, title=target.title,
+                         source=parsed.source_name[:300], added=len(summary.diff.added),
+                         changed=len(summary.diff.changed), archived=len(summary.diff.archived),
+                         restored=len(summary.diff.restored), updates=summary.diff.ratings,
+                         warnings=len(parsed.warnings))
+        return summary
     if dry_run:
         return summary
 
-    now = clock.now()
     plan = Plan(title=parsed.title[:300], partnership=(parsed.partnership or None) and parsed.partnership[:200],
                 year=parsed.year, success_criteria=parsed.success_criteria, rag_set=parsed.rag_set,
                 source_name=(parsed.source_name or None) and parsed.source_name[:300], updated_by=actor_id)
     session.add(plan)
     await session.flush()
-    position = 0
-    for s_index, parsed_section in enumerate(parsed.sections):
-        section = Section(plan_id=plan.id, position=s_index, title=parsed_section.title[:300],
-                          kpis=parsed_section.kpis or None)
-        session.add(section)
-        await session.flush()
-        for parsed_action in parsed_section.actions:
-            extra = dict(parsed_action.extra)
-            action = Action(
-                plan_id=plan.id, section_id=section.id, position=position, ref=parsed_action.ref,
-                text=parsed_action.text, impact=parsed_action.impact or None,
-                owners_text=parsed_action.owners_text or None, milestones=parsed_action.milestones,
-                timeline=parsed_action.timeline or None, kpis=parsed_action.kpis or None,
-                funding=parsed_action.funding or None, reporting=parsed_action.reporting or None,
-                due_date=parsed_action.due_date, extra=extra, updated_by=actor_id)
-            position += 1
-            session.add(action)
-            await session.flush()
-            for name in parsed_action.owners:
-                session.add(ActionOwner(action_id=action.id, person_id=cache[name.lower()][0], name=name[:200]))
-            for update in parsed_action.history:
-                term = Term(update.academic_year, update.term)
-                session.add(ProgressUpdate(
-                    action_id=action.id, rag=update.rag, comment=update.comment, academic_year=term.academic_year,
-                    term=term.term, kind="import", author_id=None, author_label=IMPORT_LABEL,
-                    created_at=_term_time(term, now)))
-    await session.flush()
+    await reconcile(session, plan, parsed, actor_id, owner_ids, now, dry_run=False)
     summary.plan_id = plan.id
     audit.record(session, actor_id, "plan.import", "plan", plan.id, title=plan.title, source=plan.source_name,
                  sections=summary.sections, actions=summary.actions, owners_linked=linked, owners=owners,
@@ -239,7 +263,9 @@ async def find_plan(session: AsyncSession, key: str) -> Plan | None:
 
 
 def actions_of_plan(plan_id: int) -> Select[tuple[Action]]:
-    return select(Action).where(Action.plan_id == plan_id).order_by(Action.position, Action.id)
+    """The plan's actions in order, without the archived ones."""
+    return (select(Action).where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+            .order_by(Action.position, Action.id))
 
 
 def updates_of_plan(plan_id: int) -> Select[tuple[ProgressUpdate]]:
@@ -263,13 +289,9 @@ def latest_rag_per_term(plan_id: int) -> Select[tuple[ProgressUpdate]]:
 
 
 def _plan_terms(plan: Plan, seen: set[Term]) -> list[Term]:
-    terms = set(seen)
-    if plan.year and re.match(r"^\d{4}", plan.year):
-        start = int(plan.year[:4])
-        terms.update(Term(start, t) for t in ("autumn", "spring", "summer"))
-    if not terms:
-        terms.add(current_term())
-    return terms_between(min(terms), max(terms))
+    """The plan's span (plans.terms.plan_span): its academic year(s) plus every term with an update."""
+    made = term_for(plan.created_at) if plan.created_at else None
+    return plan_span(plan.year, seen, fallback=made)
 
 
 async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | None:
@@ -300,7 +322,13 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
             milestones=list(action.milestones or []), timeline=action.timeline or "", impact=action.impact or "",
             kpis=action.kpis or "", funding=action.funding or "", reporting=action.reporting or "",
             due_date=action.due_date)
-        for row in effective_updates(rows_by_action.get(action.id, [])):
+        rows = rows_by_action.get(action.id, [])
+        effective = effective_updates(rows)
+        counting = {row.id for row in effective}
+        view.history = [UpdateView(term=Term(row.academic_year, row.term), rag=row.rag or "", comment=row.comment or "",
+                                   author=row.author_label or "", at=row.created_at, kind=row.kind or "update",
+                                   counts=row.id in counting) for row in rows]
+        for row in effective:
             term = Term(row.academic_year, row.term)
             seen_terms.add(term)
             if row.rag:

@@ -13,6 +13,7 @@ Easter is computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -199,3 +200,74 @@ def in_holiday(day: dt.date | dt.datetime, holidays: Iterable[HolidayLike], tz: 
     """True when the date falls in any of the (inclusive) holiday ranges."""
     local = to_local_date(day, tz)
     return any(h.start <= local <= h.end for h in holidays)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A plan's span of terms: the one answer chat, command line and every file use
+# ---------------------------------------------------------------------------------------------------------
+
+_YEARS_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s*[-/–—]\s*((?:19|20)?\d\d))?(?!\d)")
+
+
+def plan_academic_years(year_text: str | None) -> list[int]:
+    """The academic years a plan's year label names: '2016-17' → [2016]; '2016/17 - 2017/18' → [2016, 2017];
+    '2016-2019' → [2016, 2017, 2018]; '2019' → [2019]; nothing readable → []."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for match in _YEARS_RE.finditer(year_text or ""):
+        first = int(match.group(1))
+        starts.append(first)
+        if match.group(2):
+            second = int(match.group(2))
+            if second < 100:
+                second += first // 100 * 100
+                if second < first:
+                    second += 100
+            ends.append(second - 1 if second > first else first)
+        else:
+            ends.append(first)
+    if not starts:
+        return []
+    first, last = min(starts), max(ends)
+    if last - first > 10:  # not a plan's years ("2016-2099"): keep what was written first
+        last = first
+    return list(range(first, last + 1))
+
+
+def plan_span(year_text: str | None, updated: Iterable[Term], fallback: Term | None = None) -> list[Term]:
+    """The terms a plan spans, in order: every term of the plan's academic year(s), plus each term that
+    holds an update (however long after: an old plan with one rating this term gets one more column, not
+    the ten empty years between). A plan whose year cannot be read takes the academic year of its
+    earliest update, else that of `fallback` (when the plan was made), else today's."""
+    terms = set(updated)
+    years = plan_academic_years(year_text)
+    if not years:
+        anchor = min(terms) if terms else (fallback or current_term())
+        years = [anchor.academic_year]
+    for year in years:
+        terms.update(Term(year, name) for name in TERMS)
+    return sorted(terms)
+
+
+def parse_term(text: str | None) -> Term | None:
+    """A term as people write it: 'Spring 2026', 'Spr 26', 'spring 2025-26', '2025-spring' → Term; else None."""
+    if not text:
+        return None
+    try:
+        return Term.parse(text.strip().lower())
+    except ValueError:
+        pass
+    from plans.rag import parse_term_label
+
+    found = parse_term_label(text)
+    return Term(*found) if found else None
+
+
+def term_ordinal(term: Term) -> int:
+    """A small number naming a term (for callback data): three a year, in order."""
+    return term.academic_year * 3 + term.index
+
+
+def term_from_ordinal(value: int) -> Term:
+    year, index = divmod(value, 3)
+    return Term(year, TERMS[index])

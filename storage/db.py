@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +72,15 @@ def _downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(cfg, revision)
 
 
+# Alembic keeps the running migration's context in module globals: two upgrades at once in one process
+# (two imports started together, each migrating first) would tear each other's down. One at a time.
+_upgrade_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def upgrade_database(engine: AsyncEngine, revision: str = "heads") -> None:
-    """Migrate to `revision` (all heads by default); safe to repeat."""
-    async with engine.begin() as conn:
+    """Migrate to `revision` (all heads by default); safe to repeat, and to run twice at once."""
+    lock = _upgrade_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.begin() as conn:
         await conn.run_sync(_upgrade, revision)
 
 

@@ -33,7 +33,11 @@ class Plan(Timestamps, Base):
     rag_set: Mapped[str] = mapped_column(String(20), default="R,A,G")  # codes in display order
     source_name: Mapped[str | None] = mapped_column(String(300))  # file it was imported from
     digest_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # group chat for digests
+    # Archived plans are not active: they leave every "Which plan?" keyboard and default listing, and
+    # keep everything they hold; restoring makes them active again. `active` is what queries filter on.
     active: Mapped[bool] = mapped_column(default=True)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    archived_by: Mapped[int | None] = mapped_column(BigInteger, default=None)  # Telegram id; None = CLI
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="plan", order_by="Section.position", cascade="all, delete-orphan")
@@ -84,6 +88,10 @@ class Action(Timestamps, Base):
     reporting: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # columns we kept but do not model
+    aim: Mapped[str | None] = mapped_column(Text)  # the objective / recommendation the action serves
+    # Set when a re-import of the plan no longer has this action (never deleted: its history stays);
+    # archived actions leave pickers, lists, reminders and exports. A later re-import may bring it back.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     plan: Mapped[Plan] = relationship(back_populates="actions")
     section: Mapped[Section | None] = relationship()

@@ -1,0 +1,83 @@
+"""/plans (coordinators): every plan with its number, and buttons to archive or restore it.
+
+An archived plan leaves every "Which plan?" keyboard, /plan, reminders and digests, and keeps
+everything it holds (plans.archive); Restore brings it back. The same is `partnerbot plans archive N`.
+
+Callback data: pl:PLAN:a (archive)  pl:PLAN:r (restore)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from core.i18n import N_, _, format_date
+from core.reply import Rows, answer, edit, keyboard, reply
+from core.services import BotContext
+from core.text import Html, bold, esc, t
+from handlers.manifest import Button, Command, Manifest
+from plans.archive import archive_plan, restore_plan
+from plans.store import plans_list
+from storage.members import Role
+from storage.plans import Action
+
+MAX_PLANS = 45  # two buttons' worth of rows stay under Telegram's 100 buttons
+
+
+async def plans_listing(session: AsyncSession) -> tuple[Html, Rows]:
+    plans = list((await session.scalars(plans_list(include_inactive=True))).all())
+    if not plans:
+        return t("There is no action plan yet. Send me a plan file to import one."), []
+    counts = dict((await session.execute(
+        select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
+        .group_by(Action.plan_id))).all())
+    plans.sort(key=lambda p: (not p.active, p.id))  # active first
+    lines = [bold(_("Plans"))]
+    rows: list[list[tuple[str, str]]] = []
+    for plan in plans[:MAX_PLANS]:
+        n = counts.get(plan.id, 0)
+        line = t("{number}. {title} ({n} actions)", number=plan.id, title=plan.title, n=n)
+        if not plan.active:
+            when = format_date(plan.archived_at.date()) if plan.archived_at else ""
+            line = Html(line + " · " + esc(_("archived {date}").format(date=when).strip()))
+            rows.append([(_("Restore {number}").format(number=plan.id), f"pl:{plan.id}:r")])
+        else:
+            rows.append([(_("Archive {number}").format(number=plan.id), f"pl:{plan.id}:a")])
+        lines.append(line)
+    if len(plans) > MAX_PLANS:
+        lines.append(t("… and {n} more: `partnerbot plans --all` lists them all.", n=len(plans) - MAX_PLANS))
+    return Html("\n".join(lines)), rows
+
+
+async def show_plans(update: Update, context: BotContext) -> None:
+    async with context.services.sessionmaker() as session:
+        text, rows = await plans_listing(session)
+    await reply(update, context, text, keyboard(rows) if rows else None)
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    parts = (update.callback_query.data if update.callback_query else "").split(":")
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or parts[2] not in ("a", "r"):
+        await answer(update, _("That button has expired. Send /plans again."), alert=True)
+        return
+    plan_id, archive = int(parts[1]), parts[2] == "a"
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        plan = await (archive_plan if archive else restore_plan)(session, plan_id, actor)
+        title = plan.title if plan is not None else ""
+    if plan is None:
+        await answer(update, _("That plan is no longer there."), alert=True)
+        return
+    await answer(update, (_("Archived plan {number}: {title}") if archive
+                          else _("Restored plan {number}: {title}")).format(number=plan_id, title=title)[:200])
+    async with context.services.sessionmaker() as session:
+        text, rows = await plans_listing(session)
+    await edit(update, context, text, keyboard(rows) if rows else None)
+
+
+MANIFEST = Manifest(
+    "plans_admin",
+    commands=(Command("plans", show_plans, Role.COORDINATOR, N_("every plan: archive or restore")),),
+    buttons=(Button("pl", on_button, Role.COORDINATOR),),
+)

@@ -1,0 +1,104 @@
+"""Owner names in a plan ('L Draycott', 'Lesley Draycott') matched to people in the directory, fast.
+
+`plans.store.match_person` is the rule, written as a scan over every person: a surname within
+NAME_THRESHOLD (rapidfuzz ratio) of the person's, and a first name or initial that fits. A plan has
+tens of owner names and a directory tens of thousands of people, so a scan per name costs seconds on the
+event loop. `OwnerMatcher` gives the same answers from an index built once: people grouped by their
+surname, and each name's surname compared with the distinct surnames at once (`rapidfuzz.process.extract`,
+in C), then the rule applied to the few people who have a close surname.
+
+`matcher_for(index)` builds it from the bot's in-memory `DirectoryIndex` (services.directory) once per
+index; `OwnerMatcher.from_names(...)` from rows read from the database (the command line).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from directory.normalise import person_tokens
+
+if TYPE_CHECKING:
+    from directory.search import DirectoryIndex
+    from plans.store import PersonName
+
+NAME_THRESHOLD = 88.0
+CACHE_SIZE = 5000  # names remembered per matcher (the matcher lives as long as its directory index)
+
+
+class OwnerMatcher:
+    def __init__(self, people: Iterable[tuple[int, str, str]]):
+        """`people`: (id, first name, last name)."""
+        by_last: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for pid, first, last in people:
+            p_last = " ".join(person_tokens(last or ""))
+            if p_last:
+                by_last[p_last].append((pid, " ".join(person_tokens(first or ""))))
+        self._surnames = list(by_last)
+        self._people = [by_last[s] for s in self._surnames]
+        self._cache: dict[str, tuple[int | None, list[int]]] = {}
+
+    @classmethod
+    def from_names(cls, people: Iterable[PersonName]) -> OwnerMatcher:
+        return cls((p.id, p.first_name, p.last_name) for p in people)
+
+    def __len__(self) -> int:
+        return sum(len(group) for group in self._people)
+
+    def match(self, name: str) -> tuple[int | None, list[int]]:
+        """(the person `name` means, or None; every candidate that matched equally well), exactly as
+        `plans.store.match_person` answers."""
+        key = name.lower()
+        if key not in self._cache:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = self._match(name)
+        found, tied = self._cache[key]
+        return found, list(tied)
+
+    def _match(self, name: str) -> tuple[int | None, list[int]]:
+        words = person_tokens(name or "")
+        if len(words) < 2:
+            return None, []
+        first, surname = words[0], " ".join(words[1:])
+        scored: list[tuple[float, int]] = []
+        close = process.extract(surname, self._surnames, scorer=fuzz.ratio, score_cutoff=NAME_THRESHOLD,
+                                limit=None)
+        for _surname, last_score, index in close:
+            for pid, p_first in self._people[index]:
+                if len(first) == 1:
+                    if not p_first.startswith(first):
+                        continue
+                    score = last_score - 1  # an initial is a little less sure than a full first name
+                else:
+                    first_score = max(fuzz.ratio(first, p_first),
+                                      100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0)
+                    if first_score < NAME_THRESHOLD:
+                        continue
+                    score = (first_score + last_score) / 2
+                scored.append((score, pid))
+        if not scored:
+            return None, []
+        scored.sort(reverse=True)
+        best = scored[0][0]
+        tied = sorted(pid for score, pid in scored if score >= best - 0.5)
+        if len(tied) > 1:
+            return None, tied
+        return tied[0], tied
+
+
+_by_index: weakref.WeakKeyDictionary[DirectoryIndex, OwnerMatcher] = weakref.WeakKeyDictionary()
+
+
+def matcher_for(index: DirectoryIndex) -> OwnerMatcher:
+    """The matcher over the people of `index`, built the first time it is asked for (the index is
+    replaced, not changed, when the directory changes)."""
+    matcher = _by_index.get(index)
+    if matcher is None:
+        matcher = OwnerMatcher((p.id, p.first_name, p.last_name) for p in index.people)
+        _by_index[index] = matcher
+    return matcher
