@@ -3,6 +3,7 @@
 
 Modes:
   bare                     RSS of a bare Python process
+  libs                     RSS of a process that only imports the bot's libraries
   csv FILE                 read FILE with the csv module alone (the I/O floor)
   import FILE URL          parse_directory_file + apply_directory into the (migrated, empty) database at URL
   startup URL              build_application -> start_services (index built) -> idle
@@ -122,6 +123,16 @@ def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "bare":
         result: dict[str, float] = {"idle_rss": rss_now(), "peak_rss": peak_rss()}
+    elif mode == "libs":
+        # A bare process with the libraries the bot imports at start (the floor for the bot's own memory).
+        import numpy  # noqa: F401
+        import rapidfuzz  # noqa: F401
+        import sqlalchemy.ext.asyncio  # noqa: F401
+        import telegram.ext  # noqa: F401
+
+        import bot  # noqa: F401
+        import handlers  # noqa: F401
+        result = {"idle_rss": rss_now(), "peak_rss": peak_rss()}
     elif mode == "csv":
         result = mode_csv(argv[1])
     elif mode == "import":

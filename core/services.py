@@ -61,19 +61,34 @@ class Services:
         return self.sessionmaker.begin()
 
     async def refresh_directory(self) -> None:
-        """Rebuild the in-memory search index after the directory changed."""
+        """Rebuild the in-memory search index after the directory changed (from the snapshot beside the
+        database when that is current: directory.snapshot)."""
         from directory.freshness import directory_version
-        from directory.loader import load_index
+        from directory.snapshot import load_index_cached
 
         self._rebuilding = True
         try:
             async with self.sessionmaker() as session:
                 version = await directory_version(session)  # before loading: see directory/freshness.py
-                self.directory = await load_index(session)
+            self.directory = await load_index_cached(self.sessionmaker, self.settings.database_url)
             self.directory_version = version
         finally:
             self._rebuilding = False
-        log.info("directory index rebuilt")
+        log.info("directory index ready")
+
+    async def refresh_person(self, person_id: int) -> None:
+        """After one person's entry changed: update the index in place (no rebuild)."""
+        from directory.loader import load_person_entry
+
+        if self.directory is None:
+            await self.refresh_directory()
+            return
+        async with self.sessionmaker() as session:
+            entry = await load_person_entry(session, person_id)
+        if entry is None:
+            self.directory.remove_person(person_id)
+        else:
+            self.directory.update_person(entry)
 
     async def refresh_if_changed(self) -> bool:
         """Rebuild the index when the database's directory counter moved since it was built (another

@@ -68,4 +68,28 @@ async def import_directory(database_url: str, path: Path, dry_run: bool = False,
         await engine.dispose()
     for line in summary_lines(summary, max_problems=50):
         print(line, file=out)
+    if not dry_run:
+        await _write_search_snapshot(database_url)
     return 0
+
+
+async def _write_search_snapshot(database_url: str) -> None:
+    """Save the search index of the imported directory, so the bot's next start loads it instead of building
+    it (directory.snapshot). A failure here is not the import's: the bot then rebuilds the index itself."""
+    import logging
+
+    from directory.snapshot import SNAPSHOT_MIN_ENTRIES, write_snapshot
+    from storage.db import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    try:
+        from directory.snapshot import _directory_size
+
+        async with make_sessionmaker(engine)() as session:
+            large = await _directory_size(session) >= SNAPSHOT_MIN_ENTRIES
+        if large:
+            await write_snapshot(database_url)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logging.getLogger(__name__).warning("search index snapshot not written: %s", exc)
+    finally:
+        await engine.dispose()

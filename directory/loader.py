@@ -1,5 +1,6 @@
 """Build the in-memory search index from the database: three bulk selects (schools; specialisms with who has
-them; people), no per-row queries."""
+them; people), no per-row queries, and no ORM objects (rows of plain columns, dropped once the index holds
+them). `load_person_entry` reads one person, for an in-place update of the index after an edit."""
 
 from __future__ import annotations
 
@@ -50,3 +51,22 @@ async def load_index(session: AsyncSession) -> DirectoryIndex:
             specialisms=tuple(sorted(person_specs.get(r.id, ()))), is_head=bool(r.is_head)))
     # Building takes about a second at 50,000 entries: do it off the event loop so the bot keeps answering.
     return await asyncio.to_thread(DirectoryIndex, people, schools, list(specialisms.values()) or None)
+
+
+async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntry | None:
+    """One person as the index holds them (with their school's name, town and phase), or None if gone."""
+    r = (await session.execute(select(
+        Person.id, Person.title, Person.first_name, Person.last_name, Person.job_title, Person.school_id,
+        Person.designations, Person.is_head, School.name.label("school_name"), School.locality, School.phase)
+        .outerjoin(School, School.id == Person.school_id).where(Person.id == person_id))).first()
+    if r is None:
+        return None
+    specs = (await session.scalars(
+        select(Specialism.name).join(person_specialism, person_specialism.c.specialism_id == Specialism.id)
+        .where(person_specialism.c.person_id == person_id))).all()
+    return PersonEntry(
+        id=r.id, title=r.title, first_name=r.first_name or "", last_name=r.last_name or "",
+        job_title=r.job_title, school_id=r.school_id, school_name=r.school_name if r.school_id is not None else None,
+        locality=r.locality if r.school_id is not None else None, phase=r.phase if r.school_id is not None else None,
+        designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
+        specialisms=tuple(sorted(specs)), is_head=bool(r.is_head))

@@ -50,9 +50,6 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from core.i18n import N_, _, ngettext
 
@@ -585,6 +582,11 @@ def assign(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: 
     rows = np.concatenate([np.full(len(lst), i) for i, lst in enumerate(lists)] + [np.zeros(0, dtype=np.int64)])
     cols = np.concatenate(list(lists) + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
     size = n_heads + pool.n
+    # scipy is imported where it is used: scipy.optimize alone is ~45 MB resident, which a bot that never
+    # runs a batch match need not carry (issue 15: half the memory).
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(rows)), (rows, n_heads + cols)), shape=(size, size))
     n_comp, labels = connected_components(graph, directed=False)
     head_comp = labels[:n_heads]
@@ -623,6 +625,8 @@ def assign(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: 
             cost = np.hstack([cost, dummy])
         largest = max(largest, cost.shape[0] * cost.shape[1])
         cells += cost.size
+        from scipy.optimize import linear_sum_assignment
+
         r_idx, c_idx = linear_sum_assignment(cost)
         for r, c in zip(r_idx.tolist(), c_idx.tolist()):
             if c >= len(slot_cand):

@@ -5,11 +5,14 @@ Pure: plain dataclasses in, `Match` out; no database, no Telegram.
 How a query is matched (everything per entry is vectorised; nothing loops over entries in Python):
 1. The query is cut into words twice: as a person's name (folded, titles dropped) and as a school
    name (school abbreviations collapsed, see `directory.normalise`).
-2. Each query word is compared with the *vocabulary* (every distinct word of every name, a few
-   thousand to tens of thousands) at once: exact, prefix (a contiguous slice of the sorted vocabulary)
-   and typo (`rapidfuzz.process.cdist` with optimal-string-alignment similarity, which counts a swap of
-   two letters as one slip). This gives, per query word, a similarity
-   for every vocabulary word: 1.0 exact, 0.9-0.98 prefix (a single letter is an initial), 0.59-0.88 typo.
+2. Each query word is matched against the *vocabulary* (every distinct word of every name): exact,
+   prefix (a contiguous slice of the sorted vocabulary) and typo. Typo candidates come from a
+   symmetric-deletion index (directory.search_space): the query word's one-letter deletions find every
+   word one slip away without looking at the rest of the vocabulary; rapidfuzz scores those few with
+   optimal-string-alignment similarity (a swap of two letters is one slip). Only a word with nothing
+   one slip away is compared with the whole length window (two or three slips in a long word).
+   This gives, per query word, a similarity for the vocabulary words it may stand for: 1.0 exact,
+   0.9-0.98 prefix (a single letter is an initial), 0.59-0.88 typo.
 3. Candidate entries are the union of the postings of the matched words (very common words such as
    "primary" or an initial do not generate candidates while a rarer word does).
 4. Candidates are scored with numpy gathers over a padded (entries x words) matrix of word ids: for
@@ -19,44 +22,41 @@ How a query is matched (everything per entry is vectorised; nothing loops over e
    exactly or by prefix, then typo matches (`near_miss`: the bot says "did you mean"), then entries
    that matched only some of the words. Within a tier, by score.
 
+The index holds columns, not objects (directory.entry_tables): entries are made when asked for.
+`update_person` / `remove_person` change one person in place (an edit need not rebuild the index).
 A URN typed as digits finds its school; initials ("JH") find a person only when exactly one person
 has them; a query naming a specialism ("maths", "SEN") yields a specialism match.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA, JaroWinkler
 
 from directory import specialisms as spec_catalogue
+from directory.entry_tables import EntryView, Interner, PersonTable, SchoolTable
 from directory.normalise import GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key
+from directory.search_space import (  # noqa: F401 - re-exported: the constants and slip model live there
+    CONTEXT_SCALE,
+    EXACT_SIM,
+    INITIAL_SIM,
+    PREFIX_FLOOR,
+    TYPO_SCALE,
+    Vocabulary,
+    WordSpace,
+    slip_plausibility,
+)
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 8
-# Candidate entries come from the query's rarest words, within this many postings (see _Space.candidates).
-POSTINGS_BUDGET = 1500
-ALWAYS_POSTINGS = 100
-CANDIDATE_CAP = 3000
-MIN_PARTIAL_BASE = 0.55 # entries missing a query word altogether need this much of the query matched
-
-EXACT_SIM = 1.0
-PREFIX_FLOOR = 0.895  # similarities at or above this (below 1) are prefix matches
-TYPO_SCALE = 0.89  # typo similarity = ratio / 100 * TYPO_SCALE, so always below PREFIX_FLOOR
-INITIAL_SIM = 0.9
-CONTEXT_SCALE = 0.92
-# Telling equally close typos apart (each weight times a 0-1 measure, kept below TYPO_SCALE): a shared start
-# (Jaro-Winkler), how plausible the slip is (slip_plausibility) and how common the name is.
-TIE_JARO = 0.01
-TIE_SLIP = 0.02
-TIE_COMMON = 0.01
-TIE_BREAK_TOTAL = TIE_JARO + TIE_SLIP + TIE_COMMON  # a query word matching a person's school or town, not their name
+MIN_PARTIAL_BASE = 0.55  # entries missing a query word altogether need this much of the query matched
+CONTEXT_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,274 +133,115 @@ class SleCandidate:
     distance_km: float | None
 
 
-class _Space:
-    """One kind of entry (people or schools) over one vocabulary."""
-
-    def __init__(self, name_tokens: Sequence[Sequence[tuple[str, float]]],
-                 context_tokens: Sequence[Sequence[str]] | None = None):
-        vocab_set: set[str] = set()
-        for toks in name_tokens:
-            vocab_set.update(t for t, _w in toks)
-        for ctx_toks in context_tokens or ():
-            vocab_set.update(ctx_toks)
-        self.vocab: list[str] = sorted(vocab_set)
-        self.index: dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
-        v = len(self.vocab)
-        self.pad = v  # sentinel id whose similarity is always 0
-        self.lengths = np.array([len(t) for t in self.vocab] + [1], dtype=np.float32)
-        n = len(name_tokens)
-        width = max((len(t) for t in name_tokens), default=1) or 1
-        self.tokmat = np.full((n, width), v, dtype=np.int32)
-        self.wmat = np.zeros((n, width), dtype=np.float32)
-        postings: list[list[int]] = [[] for _ in range(v)]
-        for row, toks in enumerate(name_tokens):
-            seen: set[int] = set()
-            for col, (tok, weight) in enumerate(toks):
-                tid = self.index[tok]
-                self.tokmat[row, col] = tid
-                self.wmat[row, col] = weight
-                if tid not in seen:
-                    postings[tid].append(row)
-                    seen.add(tid)
-        self.wsum = np.maximum(self.wmat.sum(axis=1), 1e-6)
-        self.ctxmat: np.ndarray | None = None
-        if context_tokens is not None:
-            cwidth = max((len(t) for t in context_tokens), default=1) or 1
-            self.ctxmat = np.full((n, cwidth), v, dtype=np.int32)
-            for row, ctx_toks in enumerate(context_tokens):
-                for col, ctx_tok in enumerate(ctx_toks):
-                    self.ctxmat[row, col] = self.index[ctx_tok]
-        self.postings = [np.array(p, dtype=np.int32) for p in postings]
-        self.df = np.array([len(p) for p in postings] + [0], dtype=np.int64)
-        self.commonness = (np.log1p(self.df[:-1]) / max(np.log1p(self.df.max()), 1.0)).astype(np.float32)
-        # The vocabulary by length, so typo matching compares only words of a possible length.
-        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.vocab[i]), self.vocab[i])), dtype=np.int32)
-        self.vocab_by_len = [self.vocab[i] for i in self.len_order]
-        self.len_sorted = [len(t) for t in self.vocab_by_len]
-        self._typo_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def similarities(self, words: Sequence[str]) -> np.ndarray:
-        """(len(words), V + 1) similarities of each query word to every vocabulary word."""
-        sims = np.zeros((len(words), len(self.vocab) + 1), dtype=np.float32)
-        for i, word in enumerate(words):
-            ids, values = self._word_typos(word)
-            for lo, hi, prefix in self._word_prefix(word):
-                if len(ids) and len(word) >= 4:
-                    # The word is also one slip from a whole name. A longer name it starts keeps its place
-                    # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
-                    # Taitt mistyped than the start of Tatters. The rest compete as typos would.
-                    rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
-                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix)
-                sims[i, lo:hi] = prefix
-            if len(ids):
-                sims[i, ids] = np.maximum(sims[i, ids], values)
-            tid = self.index.get(word)
-            if tid is not None:
-                sims[i, tid] = EXACT_SIM
-        return sims
-
-    def _word_prefix(self, word: str) -> list[tuple[int, int, np.ndarray | float]]:
-        """Vocabulary words starting with `word`: a contiguous slice of the sorted vocabulary."""
-        lo = bisect.bisect_left(self.vocab, word)
-        hi = bisect.bisect_left(self.vocab, word + "\uffff", lo)
-        if hi <= lo:
-            return []
-        if len(word) == 1:
-            return [(lo, hi, INITIAL_SIM)]
-        # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
-        return [(lo, hi, np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
-                                    + 0.004 * self.commonness[lo:hi], 0.98))]
-
-    def _word_typos(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """(vocabulary ids, similarities) of words one or two slips from `word`; cached per word."""
-        cached = self._typo_cache.get(word)
-        if cached is not None:
-            return cached
-        result = (_EMPTY_IDS, _EMPTY_VALUES)
-        n = len(word)
-        if n >= 3 and self.vocab:
-            cutoff = _typo_cutoff(word)
-            # Only words whose length allows that similarity: |len difference| <= edits allowed.
-            # (similarity = 1 - edits / longer length, and edits >= the difference in length).
-            lo = bisect.bisect_left(self.len_sorted, math.floor(n * cutoff))
-            hi = bisect.bisect_right(self.len_sorted, math.ceil(n / cutoff))
-            if hi > lo:
-                choices = self.vocab_by_len[lo:hi]
-                scores = process.cdist([word], choices, scorer=OSA.normalized_similarity, score_cutoff=cutoff - 1e-4,
-                                       dtype=np.float32, workers=1)[0]
-                hits = np.flatnonzero(scores)
-                if len(hits):
-                    # Equal edit counts are told apart by Jaro-Winkler, which favours a shared start and
-                    # a swap over a different letter ("tarvis": Travis before Jarvis).
-                    jw = process.cdist([word], [choices[h] for h in hits], scorer=JaroWinkler.normalized_similarity,
-                                       dtype=np.float32, workers=1)[0]
-                    ids = self.len_order[lo:hi][hits]
-                    # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key
-                    # next door) and by how common the word is: a slip more likely came from a common name.
-                    slips = np.array([slip_plausibility(word, choices[h]) for h in hits], dtype=np.float32)
-                    result = (ids, scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO
-                              + slips * TIE_SLIP + self.commonness[ids] * TIE_COMMON)
-        if len(self._typo_cache) >= 4096:
-            self._typo_cache.clear()
-        self._typo_cache[word] = result
-        return result
-
-    def candidates(self, sims: np.ndarray, words: Sequence[str]) -> np.ndarray:
-        """Entries sharing a matched word with the query, taken from the query's rarest words.
-
-        Words are taken rarest first while their postings fit a budget (a word with very few postings
-        always comes in); an initial only when nothing else matched. Scoring then looks at every query
-        word for each candidate, so a common word still counts, it just does not pull in entries.
-        """
-        per_word: list[tuple[int, np.ndarray]] = []
-        fallback: list[tuple[int, np.ndarray]] = []
-        for i in range(sims.shape[0]):
-            ids = np.flatnonzero(sims[i, :-1])
-            total = int(self.df[ids].sum()) if len(ids) else 0
-            if total == 0:
-                continue
-            (fallback if len(words[i]) == 1 else per_word).append((total, ids))
-        per_word.sort(key=lambda p: p[0])
-        chosen: list[np.ndarray] = []
-        spent = 0
-        for total, ids in per_word:
-            if chosen and total > ALWAYS_POSTINGS and spent + total > POSTINGS_BUDGET:
-                continue
-            chosen.append(ids)
-            spent += total
-        if not chosen and fallback:
-            chosen = [min(fallback, key=lambda p: p[0])[1]]
-        parts = [self.postings[t] for ids in chosen for t in ids]
-        if not parts:
-            return np.zeros(0, dtype=np.int32)
-        cand = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-        if len(cand) > CANDIDATE_CAP:
-            # Only common words matched ("primary"): keep the entries with the shortest names, which are
-            # the ones such a query covers best and so would rank first anyway.
-            cand = np.sort(cand[np.argpartition(self.wsum[cand], CANDIDATE_CAP)[:CANDIDATE_CAP]])
-        return cand
-
-    def score(self, sims: np.ndarray, qweights: np.ndarray, cand: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(score 0-100, tier 0-3, name_hit, base) for each candidate."""
-        toks = self.tokmat[cand]
-        best = np.stack([sims[i][toks].max(axis=1) for i in range(sims.shape[0])])  # (m, C)
-        name_hit = np.asarray((best > 0).any(axis=0))
-        if self.ctxmat is not None:
-            ctx = self.ctxmat[cand]
-            ctx_best = np.stack([sims[i][ctx].max(axis=1) for i in range(sims.shape[0])]) * CONTEXT_SCALE
-            best = np.maximum(best, np.minimum(ctx_best, 0.97))
-        base = (best * qweights[:, None]).sum(axis=0) / qweights.sum()
-        simmax = sims.max(axis=0)
-        cover = (simmax[toks] * self.wmat[cand]).sum(axis=1) / self.wsum[cand]
-        score = 100.0 * base * (0.75 + 0.25 * np.minimum(cover, 1.0))
-        worst = best.min(axis=0)
-        tier = np.where(worst >= EXACT_SIM, 0, np.where(worst >= PREFIX_FLOOR, 1, np.where(worst > 0, 2, 3)))
-        return score, tier, name_hit, base
-
-
-_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_KEY_POS = {ch: (r, c) for r, row in enumerate(_KEYBOARD_ROWS) for c, ch in enumerate(row)}
-
-
-def _neighbouring_keys(a: str, b: str) -> bool:
-    pa, pb = _KEY_POS.get(a), _KEY_POS.get(b)
-    return pa is not None and pb is not None and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
-
-
-def slip_plausibility(typed: str, word: str) -> float:
-    """How likely typing `word` produced `typed` by one slip: 1 for the commonest slips (two letters swapped,
-    a letter dropped or doubled, the key next door hit instead), 0.75 for an extra letter from a key next
-    door, 0.5 for a stray extra letter or a distant key, 0 when it takes more than one slip."""
-    if len(typed) == len(word):
-        diff = [i for i in range(len(word)) if typed[i] != word[i]]
-        if len(diff) == 1:
-            return 1.0 if _neighbouring_keys(typed[diff[0]], word[diff[0]]) else 0.5
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == word[diff[1]] \
-                and typed[diff[1]] == word[diff[0]]:
-            return 1.0
-        return 0.0
-    if len(typed) == len(word) - 1:  # a letter dropped
-        return 1.0 if any(word[:i] + word[i + 1:] == typed for i in range(len(word))) else 0.0
-    if len(typed) == len(word) + 1:  # a letter added: doubled, or the key next door, or stray
-        for i in range(len(typed)):
-            if typed[:i] + typed[i + 1:] == word:
-                extra = typed[i]
-                near = [typed[j] for j in (i - 1, i + 1) if 0 <= j < len(typed)]
-                if extra in near:
-                    return 1.0
-                return 0.75 if any(_neighbouring_keys(extra, n) for n in near) else 0.5
-    return 0.0
-
-
-_EMPTY_IDS = np.zeros(0, dtype=np.int32)
-_EMPTY_VALUES = np.zeros(0, dtype=np.float32)
-
-
-def _typo_cutoff(word: str) -> float:
-    """Least similarity (1 - edits / longer length) a typo may have: one slip up to six letters, two beyond."""
-    n = len(word)
-    if n <= 3:
-        return 0.66
-    if n == 4:
-        return 0.75
-    if n == 5:
-        return 0.8
-    return 0.7
-
-
 def _school_word_weight(word: str) -> float:
     return 0.35 if word in GENERIC else 1.0
 
 
+def _person_name_tokens(p: PersonEntry) -> list[tuple[str, float]]:
+    # First names weigh little in "how much of the name was given": a surname alone is a full answer.
+    toks = [(t, 0.3) for t in person_tokens(p.first_name)] + [(t, 1.0) for t in person_tokens(p.last_name)]
+    return toks or [("", 0.0)]
+
+
+def _person_context_tokens(p: PersonEntry) -> list[str]:
+    """A query word matching a person's school or town, not their name, still counts (a little less)."""
+    ctx = [t for t in school_tokens(p.school_name or "") if t not in GENERIC and len(t) > 2]
+    ctx += [t for t in fold(p.locality or "").split() if len(t) > 2]
+    return ctx[:CONTEXT_WORDS]
+
+
+def _person_initials(p: PersonEntry) -> tuple[str, str]:
+    first, last = person_tokens(p.first_name), person_tokens(p.last_name)
+    if not (first and last):
+        return "", ""
+    return "".join(t[0] for t in first[:2]) + last[-1][0], first[0][0] + last[-1][0]
+
+
+def _person_sort_key(p: PersonEntry) -> str:
+    return fold(p.last_name + " " + p.first_name)
+
+
+_TITLE_IDS = {t: i + 1 for i, t in enumerate(sorted(TITLES))}
+
+
+def _title_id(title: str | None) -> int:
+    tk = title_key(title)
+    return _TITLE_IDS.get(tk, 0) if tk else 0
+
+
+class _ById(Mapping[int, Any]):
+    """`index.person_by_id` / `school_by_id`: a mapping view over a table (entries made on demand)."""
+
+    def __init__(self, table: PersonTable | SchoolTable, alive: np.ndarray | None = None):
+        self._table = table
+        self._alive = alive
+
+    def __getitem__(self, ident: int) -> Any:
+        row = self._table.row(ident) if isinstance(ident, int) else None
+        if row is None or (self._alive is not None and not self._alive[row]):
+            raise KeyError(ident)
+        return self._table.entry(row)
+
+    def __iter__(self) -> Iterator[int]:
+        for row in range(len(self._table)):
+            if self._alive is None or self._alive[row]:
+                yield int(self._table.ids[row])
+
+    def __len__(self) -> int:
+        return len(self._table) if self._alive is None else int(self._alive.sum())
+
+
+class _ByUrn(Mapping[str, SchoolEntry]):
+    def __init__(self, table: SchoolTable):
+        self._table = table
+
+    def __getitem__(self, urn: str) -> SchoolEntry:
+        row = self._table.row_of_urn(str(urn).strip())
+        if row is None:
+            raise KeyError(urn)
+        return self._table.entry(row)
+
+    def __iter__(self) -> Iterator[str]:
+        for u in self._table.urn:
+            if u and u.strip():
+                yield u.strip().lstrip("0") or "0"
+
+    def __len__(self) -> int:
+        return sum(1 for u in self._table.urn if u and u.strip())
+
+
 class DirectoryIndex:
-    """The in-memory search index over the whole directory. Build once; rebuild after changes."""
+    """The in-memory search index over the whole directory. Build once; `update_person` / `remove_person`
+    keep it current after a single edit; rebuild after an import."""
 
     def __init__(self, people: Iterable[PersonEntry] = (), schools: Iterable[SchoolEntry] = (),
                  specialisms: Iterable[SpecialismEntry] | None = None):
-        self.people: list[PersonEntry] = list(people)
-        self.schools: list[SchoolEntry] = list(schools)
-        self.person_by_id: dict[int, PersonEntry] = {p.id: p for p in self.people}
-        self.school_by_id: dict[int, SchoolEntry] = {s.id: s for s in self.schools}
-        self.school_by_urn: dict[str, SchoolEntry] = {
-            s.urn.strip().lstrip("0") or "0": s for s in self.schools if s.urn and s.urn.strip()}
-        self._staff: dict[int, list[PersonEntry]] = defaultdict(list)
-        for p in self.people:
-            if p.school_id is not None:
-                self._staff[p.school_id].append(p)
+        people = list(people)
+        schools = list(schools)
+        self._intern = Interner()
+        self._people = PersonTable(people, self._intern)
+        self._schools = SchoolTable(schools, self._intern)
 
-        # People: name words (surname weighs more than first names) + context words (school, town).
-        name_tokens: list[list[tuple[str, float]]] = []
-        context_tokens: list[list[str]] = []
-        initials: dict[str, list[int]] = defaultdict(list)
-        self._person_titles = np.zeros(len(self.people), dtype=np.int16)
-        title_ids = {t: i + 1 for i, t in enumerate(sorted(TITLES))}
-        self._title_ids = title_ids
-        for row, p in enumerate(self.people):
-            first = person_tokens(p.first_name)
-            last = person_tokens(p.last_name)
-            # First names weigh little in "how much of the name was given": a surname alone is a full answer.
-            toks = [(t, 0.3) for t in first] + [(t, 1.0) for t in last]
-            name_tokens.append(toks or [("", 0.0)])
-            ctx = [t for t in school_tokens(p.school_name or "") if t not in GENERIC and len(t) > 2]
-            ctx += [t for t in fold(p.locality or "").split() if len(t) > 2]
-            context_tokens.append(ctx[:8])
-            if first and last:
-                initials["".join(t[0] for t in first[:2]) + last[-1][0]].append(row)
-                initials[first[0][0] + last[-1][0]].append(row)
-            tk = title_key(p.title)
-            self._person_titles[row] = title_ids.get(tk, 0) if tk else 0
-        self._people_space = _Space(name_tokens, context_tokens)
-        self._initials = {k: sorted(set(v)) for k, v in initials.items()}
-
-        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)]
-                       for s in self.schools]
-        self._school_space = _Space(school_toks)
+        self._build_spaces(people, schools)
+        self._person_titles = np.array([_title_id(p.title) for p in people], dtype=np.int16)
+        self._title_ids = _TITLE_IDS
+        inits = [_person_initials(p) for p in people]
+        self._initials_a = [self._intern(a) for a, _b in inits]
+        self._initials_b = [self._intern(b) for _a, b in inits]
+        self._initials_count: Counter[str] = Counter()
+        for a, b in inits:
+            if a:
+                self._initials_count[a] += 1
+                if b != a:
+                    self._initials_count[b] += 1
+        # Ties in tier and score go alphabetically (surname, first name; a school's name): as ranks.
+        self._person_rank = _ranks([_person_sort_key(p) for p in people])
+        self._school_rank = _ranks([fold(s.name) for s in schools])
 
         # Specialisms: from the database when given, else the catalogue plus what people list.
         if specialisms is None:
             names = set(spec_catalogue.CATALOGUE)
-            for p in self.people:
+            for p in people:
                 names.update(spec_catalogue.canonical(s) or s for s in p.specialisms)
             specialisms = [SpecialismEntry(i + 1, n) for i, n in enumerate(sorted(names))]
         else:
@@ -420,46 +261,179 @@ class DirectoryIndex:
             canon = spec_catalogue.canonical(s.name)
             if canon:
                 self._spec_by_key.setdefault(fold(canon), s)
-        self.system_leaders = [p for p in self.people
-                               if {d.upper() for d in p.designations} & set(SYSTEM_LEADER_DESIGNATIONS)]
-        # Each person's specialisms as canonical keys, for system-leader lookups.
-        self._person_specs: dict[int, frozenset[str]] = {
-            p.id: frozenset(self._spec_key(s) for s in p.specialisms) for p in self.people}
+        self._index_system_leaders()
+        self._index_areas()
 
-        # Areas: localities and local authorities with their schools' grid centroid.
+    def _build_spaces(self, people: Sequence[PersonEntry], schools: Sequence[SchoolEntry]) -> None:
+        """The word spaces over one shared vocabulary. People: name words (surname weighs more than first
+        names) + context words (school, town). Schools: name words, type words weighing less."""
+        names = [_person_name_tokens(p) for p in people]
+        contexts = [_person_context_tokens(p) for p in people]
+        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)]
+                       for s in schools]
+        words = {w for toks in (*names, *school_toks) for w, _weight in toks}
+        words.update(w for ctx in contexts for w in ctx)
+        vocabulary = Vocabulary(words)
+        self._people_space = WordSpace(names, contexts, vocabulary)
+        self._school_space = WordSpace(school_toks, None, vocabulary)
+
+    def _index_system_leaders(self) -> None:
+        """Rows of system leaders (few), and their specialisms as canonical keys, for /sle."""
+        wanted = set(SYSTEM_LEADER_DESIGNATIONS)
+        table = self._people
+        self._leader_rows = [r for r in range(len(table)) if table.alive[r]
+                             and {d.upper() for d in table.designations[r]} & wanted]
+        self._person_specs: dict[int, frozenset[str]] = {
+            int(table.ids[r]): frozenset(self._spec_key(s) for s in table.specialisms[r]) for r in self._leader_rows}
+
+    def _index_areas(self) -> None:
+        """Localities and local authorities with their schools' grid centroid."""
+        t = self._schools
         self._areas: dict[str, Area] = {}
-        by_locality: dict[str, list[SchoolEntry]] = defaultdict(list)
-        by_la: dict[str, list[SchoolEntry]] = defaultdict(list)
-        for school in self.schools:
-            if school.locality and fold(school.locality):
-                by_locality[fold(school.locality)].append(school)
-            if school.local_authority and fold(school.local_authority):
-                by_la[fold(school.local_authority)].append(school)
-        for key, group in by_la.items():
-            e, n = _centroid(group)
-            self._areas[key] = Area(None, group[0].local_authority, e, n, group[0].local_authority or "")
-        for key, group in by_locality.items():
-            e, n = _centroid(group)
-            las = Counter(s.local_authority for s in group if s.local_authority)
+        by_locality: dict[str, list[int]] = defaultdict(list)
+        by_la: dict[str, list[int]] = defaultdict(list)
+        for row in range(len(t)):
+            loc, la = t.locality[row], t.local_authority[row]
+            if loc and fold(loc):
+                by_locality[fold(loc)].append(row)
+            if la and fold(la):
+                by_la[fold(la)].append(row)
+        for key, rows in by_la.items():
+            e, n = self._centroid(rows)
+            label = t.local_authority[rows[0]]
+            self._areas[key] = Area(None, label, e, n, label or "")
+        for key, rows in by_locality.items():
+            e, n = self._centroid(rows)
+            las = Counter(t.local_authority[r] for r in rows if t.local_authority[r])
             la = las.most_common(1)[0][0] if las else None
-            self._areas[key] = Area(group[0].locality, la, e, n, group[0].locality or "")
+            label = t.locality[rows[0]]
+            self._areas[key] = Area(label, la, e, n, label or "")
         self._area_keys = list(self._areas)
+
+    def _centroid(self, rows: Sequence[int]) -> tuple[float | None, float | None]:
+        idx = np.asarray(rows, dtype=np.int64)
+        e, n = self._schools.easting[idx], self._schools.northing[idx]
+        ok = ~(np.isnan(e) | np.isnan(n))
+        if not ok.any():
+            return None, None
+        return float(e[ok].mean()), float(n[ok].mean())
+
+    # --- views (entries made on demand) ---------------------------------------------------------
+
+    @property
+    def people(self) -> Sequence[PersonEntry]:
+        return EntryView(self._people, self._people.alive)
+
+    @property
+    def schools(self) -> Sequence[SchoolEntry]:
+        return EntryView(self._schools)
+
+    @property
+    def person_by_id(self) -> Mapping[int, PersonEntry]:
+        return _ById(self._people, self._people.alive)
+
+    @property
+    def school_by_id(self) -> Mapping[int, SchoolEntry]:
+        return _ById(self._schools)
+
+    @property
+    def school_by_urn(self) -> Mapping[str, SchoolEntry]:
+        return _ByUrn(self._schools)
+
+    @property
+    def system_leaders(self) -> list[PersonEntry]:
+        return [self._people.entry(r) for r in self._leader_rows]
 
     # --- lookups -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.people) + len(self.schools)
+        return int(self._people.alive.sum()) + len(self._schools)
+
+    def _person_row(self, person_id: int) -> int | None:
+        row = self._people.row(person_id)
+        return row if row is not None and self._people.alive[row] else None
 
     def person(self, person_id: int) -> PersonEntry | None:
-        return self.person_by_id.get(person_id)
+        row = self._person_row(person_id)
+        return self._people.entry(row) if row is not None else None
 
     def school(self, school_id: int) -> SchoolEntry | None:
-        return self.school_by_id.get(school_id)
+        row = self._schools.row(school_id)
+        return self._schools.entry(row) if row is not None else None
 
     def staff(self, school_id: int) -> list[PersonEntry]:
         """People at a school: heads first, then system leaders, then by surname."""
-        return sorted(self._staff.get(school_id, []),
+        return sorted((self._people.entry(r) for r in self._people.rows_at_school(school_id)),
                       key=lambda p: (not p.is_head, not p.designations, fold(p.last_name), fold(p.first_name)))
+
+    # --- single edits, in place ----------------------------------------------------------------
+
+    def update_person(self, entry: PersonEntry) -> None:
+        """Put `entry` in place of the person with its id (or add it). Only the parts of the index that
+        hold this person change; a name the vocabulary has never seen rebuilds the people's word space."""
+        row = self._people.row(entry.id)
+        if row is None:
+            self._add_people([entry])
+            return
+        old = self._people.entry(row)
+        self._count_initials(row, -1)
+        self._people.set_row(row, entry, self._intern)
+        self._person_titles[row] = _title_id(entry.title)
+        a, b = _person_initials(entry)
+        self._initials_a[row], self._initials_b[row] = self._intern(a), self._intern(b)
+        self._count_initials(row, +1)
+        if (_person_name_tokens(old), _person_context_tokens(old)) != \
+                (_person_name_tokens(entry), _person_context_tokens(entry)):
+            if not self._people_space.replace_row(row, _person_name_tokens(entry), _person_context_tokens(entry)):
+                self._rebuild_spaces()  # a word the vocabulary has never seen
+            if _person_sort_key(old) != _person_sort_key(entry):
+                self._person_rank = _ranks([_person_sort_key(self._people.entry(r)) for r in range(len(self._people))])
+        if self._spec_key_changes(old, entry):
+            self._index_system_leaders()
+
+    def remove_person(self, person_id: int) -> bool:
+        """Take a person out of search results, cards and lists; False when they were not in the index."""
+        row = self._person_row(person_id)
+        if row is None:
+            return False
+        self._count_initials(row, -1)
+        self._people.alive[row] = False
+        self._index_system_leaders()
+        return True
+
+    def _spec_key_changes(self, old: PersonEntry, new: PersonEntry) -> bool:
+        return (old.designations, old.specialisms) != (new.designations, new.specialisms)
+
+    def _count_initials(self, row: int, delta: int) -> None:
+        if not self._people.alive[row]:
+            return
+        a, b = self._initials_a[row], self._initials_b[row]
+        if a:
+            self._initials_count[a] += delta
+            if b != a:
+                self._initials_count[b] += delta
+
+    def _add_people(self, entries: list[PersonEntry]) -> None:
+        """New people (rare between imports): rebuild the people's part from the columns plus them."""
+        current = [self._people.entry(r) for r in range(len(self._people)) if self._people.alive[r]]
+        people = current + entries
+        self._people = PersonTable(people, self._intern)
+        self._person_titles = np.array([_title_id(p.title) for p in people], dtype=np.int16)
+        inits = [_person_initials(p) for p in people]
+        self._initials_a = [self._intern(a) for a, _b in inits]
+        self._initials_b = [self._intern(b) for _a, b in inits]
+        self._initials_count = Counter()
+        for row in range(len(people)):
+            self._count_initials(row, +1)
+        self._person_rank = _ranks([_person_sort_key(p) for p in people])
+        self._rebuild_spaces()
+        self._index_system_leaders()
+
+    def _rebuild_spaces(self) -> None:
+        self._build_spaces([self._people.entry(r) for r in range(len(self._people))],
+                           [self._schools.entry(r) for r in range(len(self._schools))])
+
+    # --- specialisms and areas -----------------------------------------------------------------
 
     def _spec_key(self, text: str) -> str:
         return fold(spec_catalogue.canonical(text) or text)
@@ -485,11 +459,11 @@ class DirectoryIndex:
             return self._areas[key]
         compact = key.replace(" ", "").upper()
         if 2 <= len(compact) <= 4 and compact[0].isalpha() and any(ch.isdigit() for ch in compact):
-            group = [s for s in self.schools if s.postcode and
-                     s.postcode.replace(" ", "").upper()[:-3] == compact]
-            if group:
-                e, n = _centroid(group)
-                las = Counter(s.local_authority for s in group if s.local_authority)
+            t = self._schools
+            rows = [r for r, pc in enumerate(t.postcode) if pc and pc.replace(" ", "").upper()[:-3] == compact]
+            if rows:
+                e, n = self._centroid(rows)
+                las = Counter(t.local_authority[r] for r in rows if t.local_authority[r])
                 return Area(None, las.most_common(1)[0][0] if las else None, e, n, compact)
         if len(key) >= 4 and self._area_keys:
             best = process.extractOne(key, self._area_keys, scorer=fuzz.ratio, score_cutoff=85)
@@ -498,7 +472,7 @@ class DirectoryIndex:
         return None
 
     def area_of_school(self, school_id: int | None) -> Area | None:
-        school = self.school_by_id.get(school_id) if school_id is not None else None
+        school = self.school(school_id) if school_id is not None else None
         if school is None:
             return None
         return Area(school.locality, school.local_authority, school.easting, school.northing,
@@ -511,83 +485,109 @@ class DirectoryIndex:
         if not isinstance(query, str) or limit <= 0:
             return []
         query = query[:MAX_QUERY_CHARS]
-        if not fold(query):
+        folded = fold(query)
+        if not folded:
             return []
-        ranked: list[tuple[int, float, int, str, Match]] = []  # (tier, -score, kind order, label)
 
         digits = query.strip().replace(" ", "")
         if digits.isdigit():
-            school = self.school_by_urn.get(digits.lstrip("0") or "0")
-            if school is not None:
-                ranked.append((0, -100.0, 1, school.name,
-                               Match("school", school.id, school.name, 100.0, True, False, _school_detail(school))))
-            return [r[-1] for r in ranked[:limit]]
+            row = self._schools.row_of_urn(digits.lstrip("0") or "0")
+            if row is None:
+                return []
+            school = self._schools.entry(row)
+            return [Match("school", school.id, school.name, 100.0, True, False, _school_detail(school))]
 
-        ranked.extend(self._search_people(query, limit))
+        # (tier, -score, kind order, alphabetical rank, kind, row, match or None)
+        ranked: list[tuple[int, float, int, int, int, Match | None]] = []
+        ranked.extend(self._search_people(folded, limit))
         ranked.extend(self._search_schools(query, limit))
-        ranked.extend(self._search_specialism(query))
-        if len(fold(query).split()) == 1:
+        ranked.extend(self._search_specialism(query, folded))
+        if " " not in folded:
             # One word is most often a surname: people come before schools of the same tier, whose one-word
             # names would otherwise win on coverage ("Middleton" the head, then the school), and a school
             # the word only starts ranks with the typos ("shre": Shore before Shrewsbury School).
             ranked.sort(key=lambda r: (2 if r[2] == 1 and r[0] == 1 else r[0], r[2], r[1], r[3]))
         else:
             ranked.sort(key=lambda r: r[:4])
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[int, int]] = set()
         out: list[Match] = []
-        for r in ranked:
-            m = r[-1]
-            if (m.kind, m.id) in seen:
+        for tier, neg, kind, _rank, row, match in ranked:
+            if (kind, row) in seen:
                 continue
-            seen.add((m.kind, m.id))
-            out.append(m)
+            seen.add((kind, row))
+            out.append(match if match is not None else self._match(kind, row, -neg, tier))
             if len(out) >= limit:
                 break
         return out
 
-    def _search_people(self, query: str, limit: int) -> list[tuple[int, float, int, str, Match]]:
-        words, qtitle = strip_titles([w for w in fold(query).split() if w != "&"])
+    def _match(self, kind: int, row: int, score: float, tier: int) -> Match:
+        if kind == 0:
+            t = self._people
+            title, first, last = t.title[row], t.first_name[row], t.last_name[row]
+            label = " ".join(p for p in (title, first, last) if p)
+            detail = ", ".join(x for x in (t.job_title[row], t.school_name[row]) if x)
+            return Match("person", int(t.ids[row]), label, score, tier == 0, tier >= 2, detail)
+        s = self._schools
+        place = s.locality[row] or s.local_authority[row]
+        urn = s.urn[row]
+        detail = ", ".join(x for x in (place, f"URN {urn}" if urn else None) if x)
+        return Match("school", int(s.ids[row]), s.name[row], score, tier == 0, tier >= 2, detail)
+
+    def _search_people(self, folded: str, limit: int) -> list[tuple[int, float, int, int, int, Match | None]]:
+        words, qtitle = strip_titles([w for w in folded.split() if w != "&"])
         words = [w for w in words if w not in TITLES] or words
         words = words[:MAX_QUERY_WORDS]
-        if not words or not self.people:
+        if not words or not len(self._people):
             return []
         space = self._people_space
-        sims = space.similarities(words)
-        out: list[tuple[int, float, int, str, Match]] = []
-        cand = space.candidates(sims, words)
+        matches = [space.word_matches(w) for w in words]
+        out: list[tuple[int, float, int, int, int, Match | None]] = []
+        alive = self._people.alive
+        cand = space.candidates(matches, words, None if alive.all() else alive)
         if len(cand):
+            sims = space.similarities(matches)
             score, tier, name_hit, base = space.score(sims, np.ones(len(words), dtype=np.float32), cand)
             keep = name_hit & ((tier < 3) | (base >= MIN_PARTIAL_BASE))
             if qtitle is not None:
                 tid = self._title_ids.get(qtitle, 0)
                 score = score + np.where(self._person_titles[cand] == tid, 0.5, 0.0)
             score = np.minimum(score, 100.0)
-            out.extend(self._top("person", cand, score, tier, keep, limit))
-        if len(words) == 1 and 2 <= len(words[0]) <= 3 and words[0].isalpha():
-            rows = self._initials.get(words[0], [])
-            if len(rows) == 1 and not any(r[-1].id == self.people[rows[0]].id for r in out):
-                p = self.people[rows[0]]
-                out.append((1, -80.0, 0, fold(p.name), Match("person", p.id, p.full_name, 80.0, False, False,
-                                                             _person_detail(p))))
+            out.extend(self._top(0, cand, score, tier, keep, limit, self._person_rank))
+        if len(words) == 1 and 2 <= len(words[0]) <= 3 and words[0].isalpha() \
+                and self._initials_count.get(words[0], 0) == 1:
+            row = self._initials_row(words[0])
+            if row is not None and not any(r[4] == row for r in out):
+                t = self._people
+                label = " ".join(p for p in (t.title[row], t.first_name[row], t.last_name[row]) if p)
+                detail = ", ".join(x for x in (t.job_title[row], t.school_name[row]) if x)
+                out.append((1, -80.0, 0, int(self._person_rank[row]), row,
+                            Match("person", int(t.ids[row]), label, 80.0, False, False, detail)))
         return out
 
-    def _search_schools(self, query: str, limit: int) -> list[tuple[int, float, int, str, Match]]:
+    def _initials_row(self, initials: str) -> int | None:
+        for row, (a, b) in enumerate(zip(self._initials_a, self._initials_b)):
+            if (a == initials or b == initials) and self._people.alive[row]:
+                return row
+        return None
+
+    def _search_schools(self, query: str, limit: int) -> list[tuple[int, float, int, int, int, Match | None]]:
         words = school_tokens(query)[:MAX_QUERY_WORDS]
-        if not words or not self.schools:
+        if not words or not len(self._schools):
             return []
         space = self._school_space
-        sims = space.similarities(words)
-        cand = space.candidates(sims, words)
+        matches = [space.word_matches(w) for w in words]
+        cand = space.candidates(matches, words)
         if not len(cand):
             return []
+        sims = space.similarities(matches)
         qweights = np.array([_school_word_weight(w) for w in words], dtype=np.float32)
         score, tier, name_hit, base = space.score(sims, qweights, cand)
         # A query of nothing but type words ("primary school") matches everything: show no partials.
         keep = name_hit & ((tier < 3) | (base >= MIN_PARTIAL_BASE))
-        return self._top("school", cand, score, tier, keep, limit)
+        return self._top(1, cand, score, tier, keep, limit, self._school_rank)
 
-    def _top(self, kind: str, cand: np.ndarray, score: np.ndarray, tier: np.ndarray, keep: np.ndarray,
-             limit: int) -> list[tuple[int, float, int, str, Match]]:
+    def _top(self, kind: int, cand: np.ndarray, score: np.ndarray, tier: np.ndarray, keep: np.ndarray,
+             limit: int, rank: np.ndarray) -> list[tuple[int, float, int, int, int, Match | None]]:
         idx = np.flatnonzero(keep)
         if not len(idx):
             return []
@@ -598,24 +598,14 @@ class DirectoryIndex:
             part = np.argpartition(key, take)[:take]
             idx = idx[part]
             key = key[part]
-        order = idx[np.argsort(key, kind="stable")]
-        out = []
-        for i in order[: take]:
-            row = int(cand[i])
-            t = int(tier[i])
-            s = round(float(score[i]), 1)
-            if kind == "person":
-                p = self.people[row]
-                m = Match("person", p.id, p.full_name, s, t == 0, t >= 2, _person_detail(p))
-                out.append((t, -s, 0, fold(p.last_name + " " + p.first_name), m))
-            else:
-                sc = self.schools[row]
-                m = Match("school", sc.id, sc.name, s, t == 0, t >= 2, _school_detail(sc))
-                out.append((t, -s, 1, fold(sc.name), m))
-        return out
+        order = idx[np.argsort(key, kind="stable")][:take]
+        rows = cand[order].tolist()
+        tiers = tier[order].tolist()
+        scores = [round(s, 1) for s in score[order].tolist()]
+        ranks = rank[cand[order]].tolist()
+        return [(t, -s, kind, r, row, None) for row, t, s, r in zip(rows, tiers, scores, ranks)]
 
-    def _search_specialism(self, query: str) -> list[tuple[int, float, int, str, Match]]:
-        key = fold(query)
+    def _search_specialism(self, query: str, key: str) -> list[tuple[int, float, int, int, int, Match | None]]:
         if len(key) > 60:
             return []
         entry = self._spec_by_key.get(key)
@@ -628,15 +618,21 @@ class DirectoryIndex:
             return []
         score = 100.0 if exact else 85.0
         label = spec_catalogue.label(spec_catalogue.canonical(entry.name) or entry.name)
-        return [(0 if exact else 2, -score, 2, key,
+        return [(0 if exact else 2, -score, 2, 0, entry.id,
                  Match("specialism", entry.id, label, score, exact, not exact, ""))]
 
 
-def _centroid(group: Sequence[SchoolEntry]) -> tuple[float | None, float | None]:
-    pts = [(s.easting, s.northing) for s in group if s.easting is not None and s.northing is not None]
-    if not pts:
-        return None, None
-    return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+def _ranks(keys: Sequence[str]) -> np.ndarray:
+    """Each key's place in alphabetical order (equal keys share a place)."""
+    if not keys:
+        return np.zeros(0, dtype=np.int32)
+    arr = np.array(keys, dtype=object)
+    order = np.argsort(arr, kind="stable")
+    ranks = np.empty(len(keys), dtype=np.int32)
+    sorted_keys = arr[order]
+    distinct = np.concatenate(([0], np.cumsum(sorted_keys[1:] != sorted_keys[:-1])))
+    ranks[order] = distinct
+    return ranks
 
 
 def _person_detail(p: PersonEntry) -> str:

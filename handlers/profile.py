@@ -108,7 +108,8 @@ async def edit(update: Update, context: BotContext) -> None:
             value = ", ".join(names)
         person.updated_by = context.member.telegram_id if context.member else None
         audit.record(session, person.updated_by, "person.update", "person", person.id, field=field, old=old, new=value)
-    await context.services.refresh_directory()
+        person_id = person.id
+    await context.services.refresh_person(person_id)  # this one entry, in place
     label = _(EDITABLE[field]).split(" (")[0]
     if field in PLURAL_FIELDS:
         await reply(update, context, t("Saved: your {field} are now {value}.", field=label, value=value))

@@ -354,8 +354,12 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             for tbl in reversed(_data_tables()):
                 if tbl.name in existing:
                     await conn.execute(tbl.delete())
-            for dump in manifest.tables:
+            # The directory's change counter (storage/directory_version.py) last: the directory's rows bump it
+            # through triggers as they go in; the backup's own value is what the restored directory had.
+            for dump in sorted(manifest.tables, key=lambda d: d.name == "directory_version"):
                 target = table(dump.name, *(column(c, types[dump.name][c]) for c in dump.columns))
+                if dump.name == "directory_version":
+                    await conn.execute(target.delete())  # the triggers made its row again meanwhile
                 batch: list[dict[str, Any]] = []
                 for row in _rows(zf, dump, types[dump.name]):
                     batch.append(row)
