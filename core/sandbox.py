@@ -168,7 +168,7 @@ def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_L
             process.join(5)
             parent.close()
     if status == "ok":
-        return payload  # type: ignore[no-any-return]
+        return payload
     if status == "memory":
         raise SandboxMemory(limits)
     raise payload

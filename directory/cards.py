@@ -56,7 +56,7 @@ def checked_label(person: Person) -> str | None:
 def contact_lines(person: Person) -> list[str]:
     """How to reach them: their own phone and email, else the school's, labelled as the school's."""
     reach = reach_of(person)
-    lines = []
+    lines: list[str] = []
     if reach.phone:
         phone = format_phone(reach.phone) or reach.phone
         lines.append(t("☎️ {phone} (school)", phone=phone) if reach.phone_is_school else t("☎️ {phone}", phone=phone))

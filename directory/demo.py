@@ -349,17 +349,17 @@ async def load_demo(session: AsyncSession) -> None:
         second = rng.choice([s for s in SLE_SPECIALISMS if s != first])
         leader.specialisms = [specialism(first)] + ([specialism(second)] if rng.random() < 0.4 else [])
 
-    extra = []
-    for urn, name, town, postcode, east, north in README_SCHOOLS:
-        district = postcode.split()[0]
-        extra.append(School(urn=urn, name=name, phase="primary", school_type="Voluntary aided school",
-                            local_authority=LOCAL_AUTHORITY, locality=town, postcode=postcode, easting=east,
-                            northing=north, phone=f"01632 961{len(extra):03d}", pupils=210,
-                            website=f"https://{_school_slug(name)}{district.lower()}.example"))
+    extra: list[School] = []
+    for r_urn, r_name, r_town, r_postcode, r_east, r_north in README_SCHOOLS:
+        r_district = r_postcode.split()[0]
+        extra.append(School(urn=r_urn, name=r_name, phase="primary", school_type="Voluntary aided school",
+                            local_authority=LOCAL_AUTHORITY, locality=r_town, postcode=r_postcode, easting=r_east,
+                            northing=r_north, phone=f"01632 961{len(extra):03d}", pupils=210,
+                            website=f"https://{_school_slug(r_name)}{r_district.lower()}.example"))
     session.add_all(extra)
-    for title, first, last, job, where, is_head in README_PEOPLE:
-        add(title, first, last, job, extra[where], is_head=is_head,
-            headship_start=dt.date(today.year - 6, 9, 1) if is_head else None)
+    for r_title, r_first, r_last, r_job, r_where, r_is_head in README_PEOPLE:
+        add(r_title, r_first, r_last, r_job, extra[r_where], is_head=r_is_head,
+            headship_start=dt.date(today.year - 6, 9, 1) if r_is_head else None)
     schools.extend(extra)
     for school in schools:  # the office's address (invented, like every demo address)
         school.email = f"office@{_school_slug(school.name)}{(school.postcode or '')[:3].lower()}.{EMAIL_DOMAIN}"

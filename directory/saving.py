@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from core import clock
 from core.i18n import _, ngettext
@@ -132,53 +132,53 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     relink: dict[int, tuple[str, ...]] = {}  # existing person id -> specialisms to set
     claimed_people: dict[int, int] = {}
     pending_names: dict[tuple[str, str | None], int] = {}  # new people by (name, school key): one each
-    for rec in parsed.people:
-        if rec.school_key in bad_school_keys:
-            if bad_school_keys[rec.school_key] != rec.line:
-                summary.rejected.append(RowProblem(rec.line, _("{name}: the school was rejected on line {line}").format(
-                    name=rec.display_name, line=bad_school_keys[rec.school_key])))
+    for prec in parsed.people:
+        if prec.school_key in bad_school_keys:
+            if bad_school_keys[prec.school_key] != prec.line:
+                summary.rejected.append(RowProblem(prec.line, _("{name}: the school was rejected on line {line}").format(
+                    name=prec.display_name, line=bad_school_keys[prec.school_key])))
             continue
-        school_id = school_ids.get(rec.school_key) if rec.school_key else None
-        current = people_by_email.get(rec.email) if rec.email else None
-        if current is None and (rec.school_key is None or school_id is not None):
-            candidate = people_by_name.get(_person_key(rec.first_name, rec.last_name, school_id))
-            if candidate is not None and not (rec.email and candidate.email and candidate.email.lower() != rec.email):
+        school_id = school_ids.get(prec.school_key) if prec.school_key else None
+        current = people_by_email.get(prec.email) if prec.email else None
+        if current is None and (prec.school_key is None or school_id is not None):
+            candidate = people_by_name.get(_person_key(prec.first_name, prec.last_name, school_id))
+            if candidate is not None and not (prec.email and candidate.email and candidate.email.lower() != prec.email):
                 current = candidate
-        if rec.is_head and school_id is not None:
-            heads_in_file.setdefault(school_id, []).append((rec.display_name, current.id if current else None))
+        if prec.is_head and school_id is not None:
+            heads_in_file.setdefault(school_id, []).append((prec.display_name, current.id if current else None))
         if current is None:
-            name_key = (normalise_person(f"{rec.first_name} {rec.last_name}"), rec.school_key)
-            if name_key in pending_names and not rec.email:
-                summary.rejected.append(RowProblem(rec.line, _("{name} is already on line {line}").format(
-                    name=rec.display_name, line=pending_names[name_key])))
+            pending_key = (normalise_person(f"{prec.first_name} {prec.last_name}"), prec.school_key)
+            if pending_key in pending_names and not prec.email:
+                summary.rejected.append(RowProblem(prec.line, _("{name} is already on line {line}").format(
+                    name=prec.display_name, line=pending_names[pending_key])))
                 continue
-            pending_names.setdefault(name_key, rec.line)
-            new_people.append(rec)
+            pending_names.setdefault(pending_key, prec.line)
+            new_people.append(prec)
             summary.people_added += 1
             continue
         if current.id in claimed_people:
-            summary.rejected.append(RowProblem(rec.line, _("{name} is the same person as on line {line}").format(
-                name=rec.display_name, line=claimed_people[current.id])))
+            summary.rejected.append(RowProblem(prec.line, _("{name} is the same person as on line {line}").format(
+                name=prec.display_name, line=claimed_people[current.id])))
             continue
-        claimed_people[current.id] = rec.line
-        changes: dict[str, Any] = {}
+        claimed_people[current.id] = prec.line
+        person_changes: dict[str, Any] = {}
         for name in PERSON_FIELDS:
-            value = getattr(rec, name)
+            value = getattr(prec, name)
             if name == "designations" and value is not None:
                 value = ",".join(value)
             if name in {"first_name", "last_name"} and not value:
                 continue
             if value is not None and value != getattr(current, name):
-                changes[name] = value
+                person_changes[name] = value
         if school_id is not None and school_id != current.school_id:
-            changes["school_id"] = school_id
-        if rec.specialisms:
-            wanted = {specialism_ids.get(fold(s), -1) for s in rec.specialisms}
+            person_changes["school_id"] = school_id
+        if prec.specialisms:
+            wanted = {specialism_ids.get(fold(s), -1) for s in prec.specialisms}
             if wanted != links.get(current.id, set()):
-                relink[current.id] = rec.specialisms
-        if changes or current.id in relink:
-            changes.update(id=current.id, updated_at=now, updated_by=actor_id)
-            person_updates.append(changes)
+                relink[current.id] = prec.specialisms
+        if person_changes or current.id in relink:
+            person_changes.update(id=current.id, updated_at=now, updated_by=actor_id)
+            person_updates.append(person_changes)
             summary.people_changed += 1
         else:
             summary.people_unchanged += 1
@@ -186,7 +186,7 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     if not dry_run:
         # The audit entry is written first: on SQLite that takes the write lock for the whole import.
         audit.record(session, actor_id, "directory.import", "directory", parsed.filename[:40],
-                     kind=parsed.kind, **summary.counts(), rejected=len(summary.rejected),
+                     kind=parsed.kind, **summary.counts(), rejected=len(summary.rejected),  # type: ignore[arg-type]
                      skipped=len(summary.skipped))
         await session.flush()
         await _write(session, actor_id, now, new_schools, school_updates, school_ids, new_specialisms,
@@ -261,11 +261,12 @@ async def _write(session: Any, actor_id: int | None, now: dt.datetime,
                  school_ids: dict[str, int | None], new_specialisms: list[str], specialism_ids: dict[str, int],
                  new_people: list[PersonRecord], person_updates: list[dict[str, Any]],
                  relink: dict[int, tuple[str, ...]]) -> None:
-    from sqlalchemy import delete, insert
+    from sqlalchemy import Table, delete, insert
 
     from storage.directory import Person, School, Specialism, person_specialism
 
-    schools, people = School.__table__, Person.__table__
+    # The tables themselves (Core inserts): typed as Table, which is what __table__ is for these models.
+    schools, people = cast(Table, School.__table__), cast(Table, Person.__table__)
     stamp = {"created_at": now, "updated_at": now, "updated_by": actor_id}
     ids = await _reserve_ids(session, schools, len(new_schools))
     for rec, school_id in zip(new_schools, ids, strict=True):
@@ -284,13 +285,13 @@ async def _write(session: Any, actor_id: int | None, now: dt.datetime,
     ids = await _reserve_ids(session, people, len(new_people))
     for start in range(0, len(new_people), 1000):
         batch = []
-        for rec, person_id in zip(new_people[start:start + 1000], ids[start:start + 1000]):
-            row = {n: getattr(rec, n) for n in PERSON_FIELDS}
-            row.update(designations=",".join(rec.designations or ()), is_head=bool(rec.is_head),
-                       mentor_capacity=rec.mentor_capacity or 0, id=person_id,
-                       school_id=school_ids.get(rec.school_key) if rec.school_key else None, **stamp)
+        for prec, person_id in zip(new_people[start:start + 1000], ids[start:start + 1000]):
+            row = {n: getattr(prec, n) for n in PERSON_FIELDS}
+            row.update(designations=",".join(prec.designations or ()), is_head=bool(prec.is_head),
+                       mentor_capacity=prec.mentor_capacity or 0, id=person_id,
+                       school_id=school_ids.get(prec.school_key) if prec.school_key else None, **stamp)
             batch.append(row)
-            for s in rec.specialisms or ():
+            for s in prec.specialisms or ():
                 new_links.append({"person_id": person_id, "specialism_id": specialism_ids[fold(s)]})
         await session.execute(insert(people), batch)
     await _bulk_update(session, people, person_updates)

@@ -340,7 +340,7 @@ PNG_MAX_HEIGHT = 8000
 _TEXT_LINES = 2  # lines of an action's text before it is cut with an ellipsis
 
 
-def _wrap(draw, text: str, font, width: int, lines: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _wrap(draw, text: str, font, width: int, lines: int) -> list[str]:
     """`text` broken into at most `lines` lines of `width` pixels; what does not fit ends in an ellipsis."""
     words = " ".join(text.split()).split(" ")
     out: list[str] = []

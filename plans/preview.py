@@ -90,14 +90,14 @@ def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | Non
     for table in tables:
         title = table.title if len(tables) > 1 and table.title else ""
         where = table.where or ""
-        heading = _("Columns") if not title else _("Columns of {table}").format(table=title)
+        columns_heading = _("Columns") if not title else _("Columns of {table}").format(table=title)
         if table.header_lines:
-            heading += " " + ngettext("(header on line {lines})", "(header on lines {lines})",
+            columns_heading += " " + ngettext("(header on line {lines})", "(header on lines {lines})",
                                       len(table.header_lines)).format(
                 lines=", ".join(str(n) for n in table.header_lines))
         elif where:
-            heading += f" ({where})"
-        out.append(("heading", heading))
+            columns_heading += f" ({where})"
+        out.append(("columns_heading", columns_heading))
         capped([column_text(c) for c in table.columns])
     for assumption in parsed.term_assumptions:
         out.append(("line", _("Ratings in {header} are filed under {term}: {reason}").format(

@@ -18,7 +18,7 @@ from plans.terms import parse_term, term_label
 from storage.db import make_engine, make_sessionmaker
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="the termly report on a plan: Word, Excel and the RAG picture")
     parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
     parser.add_argument("--term", default=None,

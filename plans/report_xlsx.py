@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import _, format_date, ngettext
@@ -207,7 +209,7 @@ def _printable(sheet: Worksheet, header_rows: str | None = "1:1") -> None:
     """Printed landscape, one page wide, the header row on every page."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     if header_rows:
@@ -216,7 +218,7 @@ def _printable(sheet: Worksheet, header_rows: str | None = "1:1") -> None:
 
 def report_xlsx(view: PlanView, summary: ReportSummary) -> bytes:
     book = Workbook()
-    summary_sheet = book.active
+    summary_sheet = cast(Worksheet, book.active)  # a new workbook's one sheet
     summary_sheet.title = sheet_title(_("Summary"))
     _summary_sheet(summary_sheet, view, summary)
     _actions_sheet(book.create_sheet(sheet_title(_("Actions"))), view, summary)
