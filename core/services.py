@@ -147,6 +147,18 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         raise AttributeError("user_data cannot be replaced; change its contents instead")
 
     @property
+    def chat_data(self) -> dict[Any, Any]:
+        """This chat's data. Commands and buttons always come from a chat."""
+        data = super().chat_data
+        if data is None:
+            raise RuntimeError("this update has no chat, so it has no chat data")
+        return data
+
+    @chat_data.setter
+    def chat_data(self, _value: object) -> None:
+        raise AttributeError("chat_data cannot be replaced; change its contents instead")
+
+    @property
     def role(self) -> Role:
         return self.member.role if self.member else Role.STRANGER
 

@@ -14,6 +14,8 @@ two people in a pairing answer its check-ins or end it. Anyone else's press gets
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -61,7 +63,7 @@ def _ints(data: str | None) -> list[int]:
     return out
 
 
-def _rules(context: BotContext):  # type: ignore[no-untyped-def]
+def _rules(context: BotContext) -> Any:
     return ap.rules_from(context.services.settings)
 
 
@@ -228,6 +230,7 @@ async def confirm_suggestion(update: Update, context: BotContext) -> None:
     appointment_id, person_id = ids
     try:
         async with context.services.session() as session:
+            assert context.member is not None  # the button is for members (its guard checked)
             match = await ap.request_buddy(session, appointment_id, person_id, context.member.telegram_id,
                                            _rules(context), _today(context))
             match_id = match.id
@@ -247,6 +250,7 @@ async def let_bot_ask(update: Update, context: BotContext) -> None:
         return
     try:
         async with context.services.session() as session:
+            assert context.member is not None  # the button is for coordinators (its guard checked)
             match = await ap.request_next(session, ids[0], context.member.telegram_id, _rules(context), _today(context))
             if match is None:
                 appointment = await session.get(Appointment, ids[0])
@@ -371,7 +375,7 @@ async def introduce(context: BotContext, match_id: int) -> None:
         if missing:
             lines = [t("Please introduce them yourself: {names} not on Telegram.",
                        names=join_words([p.full_name for p in missing]))]
-            lines += ["", contact_lines(buddy), "", contact_lines(head)]
+            lines += [Html(""), contact_lines(buddy), Html(""), contact_lines(head)]
             await tell_coordinators(context, Html("\n".join(lines)), session=session)
 
 
@@ -430,14 +434,14 @@ async def buddy_command(update: Update, context: BotContext) -> None:
                                        "/buddy pause or /buddy resume."))
         return
     async with context.services.session() as session:
-        person = await session.get(Person, member.person_id)
+        entry = await session.get(Person, member.person_id)
         pairings = await ap.pairings_of(session, member.person_id)
-        if person is None:
+        if entry is None:
             await reply(update, context, t("Your entry is no longer in the directory."))
             return
         lines = [bold(_("Your buddy pairings"))]
         lines += [_pairing_line(m, member.person_id) for m in pairings] or [esc(_("None yet."))]
-        lines += ["", _status_text(person, today)]
+        lines += [Html(""), _status_text(entry, today)]
         rows = [[(_("End pairing with {name}").format(
             name=(m.appointment.person.full_name if m.buddy_person_id == member.person_id else m.buddy.full_name)),
             f"be:{m.id}")] for m in pairings if m.status == "accepted"]
@@ -627,7 +631,7 @@ def plan_comparison(heads: int, paired: int, total: float, greedy_paired: int, g
                               "This is the best plan overall: {n} new heads get a buddy", paired), n=paired)
     if paired > greedy_paired:
         left = paired - greedy_paired
-        rest = fill(ngettext("pairing one at a time, best match first, would leave {n} more without one.",
+        rest: str = fill(ngettext("pairing one at a time, best match first, would leave {n} more without one.",
                              "pairing one at a time, best match first, would leave {n} more without one.", left),
                     n=left)
     elif total > greedy_total + 0.5:

@@ -164,7 +164,7 @@ async def newheads_part(context: BotContext, session: AsyncSession) -> tuple[Htm
     if not appointments:
         lines.append(esc(_("Every new head has a buddy or has one asked.")))
     for number, appointment in enumerate(appointments[:MAX_ITEMS], 1):
-        lines.append("")
+        lines.append(Html(""))
         lines.append(Html(f"{number}. " + t("{name}, {school}, starts {date}.", name=appointment.person.full_name,
                                             school=buddy.school_text(appointment.school),
                                             date=format_date(appointment.start_date))))
@@ -232,7 +232,7 @@ async def plans_part(context: BotContext, session: AsyncSession) -> tuple[Html, 
     if not plans:
         lines.append(esc(_("There is no action plan yet.")))
     for plan in plans[:MAX_ITEMS]:
-        lines.append("")
+        lines.append(Html(""))
         lines.append(Html(bold(plan.title) + " — " + _count("{n} action", "{n} actions", plan.actions)))
         if plan.not_updated:
             lines.append(t("Not updated yet: {names}", names=", ".join(plan.not_updated[:20])
@@ -255,7 +255,7 @@ async def imports_part(context: BotContext, session: AsyncSession) -> tuple[Html
         if item.by:
             line = Html(line + " " + t("by {who}", who=item.by))
         lines.append(line)
-    lines += ["", esc(_("To import, send me the spreadsheet or document as a file."))]
+    lines += [Html(""), esc(_("To import, send me the spreadsheet or document as a file."))]
     return Html("\n".join(lines)), [_home_button()]
 
 

@@ -314,7 +314,7 @@ async def location_shared(update: Update, context: BotContext) -> None:
         await reply(update, context, body, markup)
         return
     near = sorted((s for s in index.schools if s.easting is not None and s.northing is not None),
-                  key=lambda s: (s.easting - point[0]) ** 2 + (s.northing - point[1]) ** 2)[:PER_PAGE]
+                  key=lambda s: ((s.easting or 0.0) - point[0]) ** 2 + ((s.northing or 0.0) - point[1]) ** 2)[:PER_PAGE]
     if not near:
         await reply(update, context, t("No school in the directory has a map position yet."))
         return

@@ -36,7 +36,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.reply import Rows, answer, edit, keyboard, reply
 from core.sandbox import SandboxError
 from core.services import BotContext
@@ -249,10 +249,12 @@ async def confirm_import(update: Update, context: BotContext) -> None:
             n=diff.plan_id, title=diff.title, added=len(diff.added), changed=len(diff.changed),
             archived=len(diff.archived), restored=len(diff.restored), updates=diff.ratings))
         return
-    await edit(update, context, t("Imported plan {n}: {title} — {sections} sections, {actions} actions, {updates} "
-                                  "RAG ratings. Send /plan to see it, /meetings to set its meeting dates.",
-                                  n=summary.plan_id, title=summary.title, sections=summary.sections,
-                                  actions=summary.actions, updates=summary.updates))
+    counts = ", ".join((
+        ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
+        ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
+        ngettext("{n} RAG rating", "{n} RAG ratings", summary.updates).format(n=summary.updates)))
+    await edit(update, context, t("Imported plan {n}: {title} — {counts}. Send /plan to see it, /meetings to set "
+                                  "its meeting dates.", n=summary.plan_id, title=summary.title, counts=counts))
 
 
 async def cancel_import(update: Update, context: BotContext) -> None:

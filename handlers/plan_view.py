@@ -209,8 +209,8 @@ async def show_action(update: Update, context: BotContext) -> None:
         if len(found) > 1:
             rows = []
             for action in found[:PICK_AT_MOST]:
-                plan = await session.get(Plan, action.plan_id)
-                rows.append([(f"{plan.title[:40] if plan else ''} · {action.ref}", f"pa:{action.id}")])
+                its_plan = await session.get(Plan, action.plan_id)
+                rows.append([(f"{its_plan.title[:40] if its_plan else ''} · {action.ref}", f"pa:{action.id}")])
             question = t("{ref} is in more than one plan. Which one?", ref=token)
             if len(found) > PICK_AT_MOST:  # more than a keyboard should hold: the first ones, and the way on
                 question = Html(question + "\n" + t("(the first {n} of {total}: /plan shows one plan's actions)",

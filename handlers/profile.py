@@ -91,7 +91,7 @@ async def edit(update: Update, context: BotContext) -> None:
             if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 5:
                 await reply(update, context, t("Please give a number from 0 to 5. Nothing was changed."))
                 return
-            old, person.mentor_capacity = person.mentor_capacity, int(value)
+            old, person.mentor_capacity = str(person.mentor_capacity), int(value)
         else:
             names = canonical_many(value)
             if not names:

@@ -118,19 +118,19 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
                           draft: dict[str, Any], line: str) -> int:
     token = split_ref(line)[0] or line.split(None, 1)[0]
     candidates = []
-    for plan in plans:
-        refs = await progress.plan_refs(session, plan.id)
+    for one_plan in plans:
+        refs = await progress.plan_refs(session, one_plan.id)
         if match_ref(token, refs) is not None:
-            candidates.append(plan)
+            candidates.append(one_plan)
     if len(candidates) > 1:
         # The same reference in several plans: prefer the ones this member may update.
         allowed = []
-        for plan in candidates:
-            refs = await progress.plan_refs(session, plan.id)
+        for one_plan in candidates:
+            refs = await progress.plan_refs(session, one_plan.id)
             ref = match_ref(token, refs)
             action = await session.get(Action, refs[ref]) if ref is not None else None
             if action is not None and await progress.can_update(session, context.member, action):
-                allowed.append(plan)
+                allowed.append(one_plan)
         if len(allowed) == 1:
             candidates = allowed
     if len(candidates) > 1:

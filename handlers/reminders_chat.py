@@ -251,7 +251,7 @@ async def digest_text(session: AsyncSession, plan: Plan) -> Html:
 
 
 async def digest(update: Update, context: BotContext) -> None:
-    here = bool(context.args) and context.args[0].lower() == "here"
+    here = bool(context.args) and (context.args or [""])[0].lower() == "here"
     chat = update.effective_chat
     async with context.services.session() as session:
         plans = list(await progress.active_plans(session))
@@ -275,7 +275,7 @@ async def digest(update: Update, context: BotContext) -> None:
 async def digest_plan(update: Update, context: BotContext) -> None:
     await answer(update)
     plan_id = _int(update.callback_query.data if update.callback_query else None) or 0
-    if (update.callback_query.data or "").startswith("dgh:"):
+    if update.callback_query is not None and (update.callback_query.data or "").startswith("dgh:"):
         await _set_digest_chat(update, context, plan_id)
     else:
         await _post_digest(update, context, plan_id)
@@ -505,11 +505,11 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
         return t("Holiday added: {start} to {end} {label}", start=format_date(start), end=format_date(end),
                  label=label)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
-        holiday = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
-        if holiday is None:
-            return t("There is no holiday {id}.", id=args[1])
-        audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
-        await session.delete(holiday)
+        old = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
+        if old is None:
+            return t("There is no old {id}.", id=args[1])
+        audit.record(session, actor, "old.remove", "old", old.id)
+        await session.delete(old)
         return t("Holiday removed.")
     if args:
         return usage

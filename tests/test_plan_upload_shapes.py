@@ -22,7 +22,7 @@ async def test_trust_xlsx_through_the_chat_saves_half_terms_and_colours(chat, us
     assert "Import this plan?" in text and "8 actions" in text
     assert "sheet &#x27;Budget&#x27; row 1" in text or "sheet 'Budget' row 1" in text  # listed as not read
     sent = await chat.press(_buttons(sent)["Import"], user=users.coordinator)
-    assert any("Imported the plan" in s.text for s in sent)
+    assert any("Imported plan" in s.text for s in sent)
     async with sessionmaker() as session:
         plan = (await session.execute(select(Plan))).scalar_one()
         actions = {a.ref: a for a in (await session.execute(select(Action).order_by(Action.position))).scalars()}
