@@ -10,10 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from directory.normalise import TITLES, fold
+from directory.records import MAX_LEN
 from directory.specialisms import canonical_phase
 from storage.directory import DESIGNATIONS, PHASES
-
-from directory.records import MAX_LEN
 
 # --- cell values ----------------------------------------------------------------------------------
 

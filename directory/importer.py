@@ -18,7 +18,6 @@ deletes.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import zipfile
@@ -28,23 +27,49 @@ from typing import IO, Any
 
 from core import clock
 from core.i18n import _, format_date
-from directory.headers import normalise_header
-from directory.normalise import fold
-from directory.specialisms import split_unknown
-from storage.directory import DESIGNATIONS
-
 from core.ingest.model import IngestError
 from core.ingest.stream import Source, open_binary, text_rows, xlsx_rows
+
 # The importer's parts, each in its module; their public names stay importable from here.
 from directory.cells import (  # noqa: F401
-    _EMAIL, _URN, _clip, _float, _fold, _int, _is_no_person, _split_co_names, _title_of, cell_text, is_head_title,
-    normalise_phase, normalise_phone, normalise_postcode, parse_date, parse_designations, phase_from_ages,
-    school_key, split_full_name)
-from directory.records import (  # noqa: F401
-    HEADER_SCAN_ROWS, MAX_LEN, PERSON_FIELDS, SCHOOL_FIELDS, DirectoryImportError, ImportSummary, ParsedDirectory,
-    PersonRecord, RowProblem, SchoolRecord)
+    _EMAIL,
+    _URN,
+    _clip,
+    _float,
+    _fold,
+    _int,
+    _is_no_person,
+    _split_co_names,
+    _title_of,
+    cell_text,
+    is_head_title,
+    normalise_phase,
+    normalise_phone,
+    normalise_postcode,
+    parse_date,
+    parse_designations,
+    phase_from_ages,
+    school_key,
+    split_full_name,
+)
+from directory.headers import normalise_header
+from directory.normalise import fold
 from directory.recognise import _recognise
+from directory.records import (  # noqa: F401
+    HEADER_SCAN_ROWS,
+    MAX_LEN,
+    PERSON_FIELDS,
+    SCHOOL_FIELDS,
+    DirectoryImportError,
+    ImportSummary,
+    ParsedDirectory,
+    PersonRecord,
+    RowProblem,
+    SchoolRecord,
+)
 from directory.saving import apply_directory, summary_lines  # noqa: F401
+from directory.specialisms import split_unknown
+from storage.directory import DESIGNATIONS
 
 
 def parse_directory_file(source: Source, filename: str = "") -> ParsedDirectory:

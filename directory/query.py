@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+
 from directory.normalise import fold
 from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry
 

@@ -9,11 +9,18 @@ from typing import Any, cast
 
 from core import clock
 from core.i18n import _, ngettext
-from directory.normalise import fold, normalise_person
-
 from directory.cells import school_key
+from directory.normalise import fold, normalise_person
 from directory.records import (
-    PERSON_FIELDS, SCHOOL_FIELDS, HeadChange, ImportSummary, ParsedDirectory, PersonRecord, RowProblem, SchoolRecord)
+    PERSON_FIELDS,
+    SCHOOL_FIELDS,
+    HeadChange,
+    ImportSummary,
+    ParsedDirectory,
+    PersonRecord,
+    RowProblem,
+    SchoolRecord,
+)
 
 # --- applying to the database ---------------------------------------------------------------------
 

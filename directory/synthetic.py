@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache

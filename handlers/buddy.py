@@ -14,11 +14,10 @@ two people in a pairing answer its check-ins or end it. Anyone else's press gets
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update

@@ -33,13 +33,13 @@ from core.reply import (
 )
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
-from handlers.search_limits import check_search_allowed
 from directory import cards, succession
 from directory import query as understood
-from directory.contact import dial_phone, reach_of, vcard
 from directory import specialisms as spec_catalogue
+from directory.contact import dial_phone, reach_of, vcard
 from directory.search import Area, DirectoryIndex, Match, SleCandidate, sle_candidates
 from handlers.manifest import Button, Command, Inline, Location, Manifest
+from handlers.search_limits import check_search_allowed
 from storage.members import Role
 
 PER_PAGE = 8

@@ -33,8 +33,8 @@ from directory import integrity
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply
-from storage.directory import Person, School
 from storage import audit
+from storage.directory import Person, School
 from storage.members import Member, Role
 
 WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)

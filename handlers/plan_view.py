@@ -31,7 +31,16 @@ from plans.labels import action_label
 from plans.oneline import match_ref, suggest_refs
 from plans.rag import parse_rag_set, rag_emoji, rag_label
 from plans.report import TermNotInSpan, make_report
-from plans.terms import LONDON, Term, current_term, parse_term, term_from_ordinal, term_label, term_ordinal, to_local_date
+from plans.terms import (
+    LONDON,
+    Term,
+    current_term,
+    parse_term,
+    term_from_ordinal,
+    term_label,
+    term_ordinal,
+    to_local_date,
+)
 from storage import audit
 from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section

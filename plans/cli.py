@@ -20,8 +20,8 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from core.i18n import _, ngettext
-from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.archive import archive_plan, restore_plan
+from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.importing import PlanReadErrors, read_plan
 from plans.parsed import PlanOverrides
 from plans.preview import plain_preview

@@ -16,7 +16,15 @@ import re
 from core.i18n import _
 from core.names import split_names
 from plans.parsed import (  # noqa: F401 - the result's types are part of this module's API
-    ParsedAction, ParsedPlan, ParsedSection, ParsedUpdate, PlanImportError, PlanOverrides, PlanTooLarge, PlanWarning)
+    ParsedAction,
+    ParsedPlan,
+    ParsedSection,
+    ParsedUpdate,
+    PlanImportError,
+    PlanOverrides,
+    PlanTooLarge,
+    PlanWarning,
+)
 from plans.reader import MAX_REF  # noqa: F401 - kept here for callers
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePath
 
 from core.i18n import _
@@ -32,8 +32,22 @@ from core.names import split_names
 from directory.headers import normalise_header
 from plans.fields import PLAN_FIELDS, PlanColumns, match_plan_headers
 from plans.parsed import (
-    EXTRA, FIELDS, IGNORE, ColumnMapping, Counts, ParsedAction, ParsedPlan, ParsedSection, ParsedUpdate,
-    PlanImportError, PlanOverrides, PlanWarning, TableReading, TermAssumption, TermKey)
+    EXTRA,
+    FIELDS,
+    IGNORE,
+    ColumnMapping,
+    Counts,
+    ParsedAction,
+    ParsedPlan,
+    ParsedSection,
+    ParsedUpdate,
+    PlanImportError,
+    PlanOverrides,
+    PlanWarning,
+    TableReading,
+    TermAssumption,
+    TermKey,
+)
 from plans.rag import _COMPLETE, _norm, parse_rag, parse_term_column, rag_from_fill, split_rag_prefix
 from plans.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, term_for, term_label
 
@@ -794,7 +808,7 @@ class _PlanReader:
 
         title, partnership = self._title(results, stem)
         sections: list[ParsedSection] = []
-        for table, result in results:
+        for _table, result in results:
             sections.extend(result.sections)
         sections = [s for s in sections if s.actions or s.title]
         if not any(s.actions for s in sections):
@@ -809,7 +823,7 @@ class _PlanReader:
         self.counts.sections = sum(1 for s in sections if s.title)
         self.counts.generated_refs = sum(1 for s in sections for a in s.actions if not a.own_ref)
         self.counts.not_read = len(self.not_read)
-        for table, result in results:
+        for _table, result in results:
             for column in result.reading.columns:
                 if column.field == EXTRA and column.header:
                     self.warnings.append(PlanWarning(result.reading.where, _(
@@ -922,9 +936,8 @@ def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
         while n < min(len(prefix), len(t)) and prefix[n] == t[n]:
             n += 1
         prefix = prefix[:n]
-    m = None
-    for m in re.finditer(r"\s[-–—:|]\s|:\s", prefix):
-        pass
+    separators = list(re.finditer(r"\s[-–—:|]\s|:\s", prefix))
+    m = separators[-1] if separators else None  # the last separator in the shared prefix
     if m is None:
         return "", titles
     lead = prefix[:m.start()].strip()

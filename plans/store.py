@@ -30,8 +30,8 @@ from plans.rag import parse_rag_set
 from plans.reimport import PlanDiff, reconcile
 from plans.terms import LONDON, Term, plan_span, term_for
 from storage import audit
-from storage.import_lock import take_import_lock
 from storage.directory import Person
+from storage.import_lock import take_import_lock
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 
 NAME_THRESHOLD = 88.0

@@ -12,6 +12,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from core.ingest import read_document
+from core.ingest.text import clean_cell
 from plans.cli import run_import_plan, run_list_plans
 from plans.fields import match_plan_headers
 from plans.importer import (
@@ -30,8 +32,6 @@ from plans.rag import (
     split_rag_prefix,
 )
 from plans.store import PersonName, find_plan, match_person, save_plan
-from core.ingest import read_document
-from core.ingest.text import clean_cell
 from storage.directory import Person
 from storage.members import AuditEntry
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section

@@ -255,10 +255,10 @@ async def test_excel_report(sessionmaker, at_now) -> None:  # type: ignore[no-un
     assert book.sheetnames == ["Summary", "Actions", "History", "Key"]
     summary = book["Summary"]
     values = [[c.value for c in row] for row in summary.iter_rows()]
-    assert values[0][0] == "Teaching School 2025-26" and ["Termly report: Spring 2026"] == [
-        v for v in (r[0] for r in values) if v and str(v).startswith("Termly")]
-    assert ["R – Red", 1, 1] == values[[r[0] for r in values].index("R – Red")][:3]
-    assert ["No rating", 1, 0] == values[[r[0] for r in values].index("No rating")][:3]
+    assert values[0][0] == "Teaching School 2025-26" and [
+        v for v in (r[0] for r in values) if v and str(v).startswith("Termly")] == ["Termly report: Spring 2026"]
+    assert values[[r[0] for r in values].index("R – Red")][:3] == ["R – Red", 1, 1]
+    assert values[[r[0] for r in values].index("No rating")][:3] == ["No rating", 1, 0]
     assert "2 actions moved up" in [r[0] for r in values] and "1 action not updated in Spring 2026" in [
         r[0] for r in values]
     reds = [r for r in values if r[3] == "R"]
@@ -287,8 +287,8 @@ async def test_excel_report(sessionmaker, at_now) -> None:  # type: ignore[no-un
     assert history.freeze_panes == "A2" and history.auto_filter.ref.startswith("A1:")
     lines = [[c.value for c in row] for row in history.iter_rows(min_row=2)]
     assert len(lines) == 8  # every update, the corrected one too
-    assert ["c)", "Autumn 2025", "A", "CPD offer drafted", "from the imported plan"] == [
-        lines[3][0], lines[3][2], lines[3][3], lines[3][4], lines[3][5]]
+    assert [
+        lines[3][0], lines[3][2], lines[3][3], lines[3][4], lines[3][5]] == ["c)", "Autumn 2025", "A", "CPD offer drafted", "from the imported plan"]
     typo = next(line for line in lines if line[4] == "typo")
     assert typo[7] == "replaced later" and typo[2] == "Spring 2026" and typo[6] == "4 Feb 2026"
     assert next(line for line in lines if line[4] == "Survey sent to all heads")[7] == "correction"
@@ -390,7 +390,7 @@ async def test_chat_report_sends_the_three_files_and_a_term_picker(chat, users, 
     assert len(documents) == 2 and len(photos) == 1
     (docx_name, docx_bytes), (xlsx_name, xlsx_bytes) = documents[0].document, documents[1].document
     assert docx_name == "teaching-school-2025-26-spr-26.docx" and xlsx_name == "teaching-school-2025-26-spr-26.xlsx"
-    assert "Teaching School 2025-26: termly report, Spring 2026 (Word)" == documents[0].text
+    assert documents[0].text == "Teaching School 2025-26: termly report, Spring 2026 (Word)"
     assert "🔴 1 · 🟠 1 · 🟢 1 · ⚪ 1" in photos[0].text
     assert photos[0].photo[0] == "teaching-school-2025-26-spr-26.png"
     assert docx.Document(io.BytesIO(docx_bytes)).paragraphs  # a real Word file

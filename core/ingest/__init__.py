@@ -5,5 +5,14 @@ text is decoded once, tables are found once, and every cell keeps its text, colo
 """
 
 from core.ingest.model import (  # noqa: E402,F401 - the package's public names
-    DEFAULT_LIMITS, Cell, Document, IngestError, IngestLimits, IngestTooLarge, NotRead, Row, Table)
+    DEFAULT_LIMITS,
+    Cell,
+    Document,
+    IngestError,
+    IngestLimits,
+    IngestTooLarge,
+    NotRead,
+    Row,
+    Table,
+)
 from core.ingest.read import read_document  # noqa: E402,F401

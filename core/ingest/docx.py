@@ -100,7 +100,7 @@ class _Reader:
                     else:
                         open_merges.pop(col, None)
                 row.append(cell)
-                for k in range(1, span):
+                for _k in range(1, span):
                     row.append(Cell(fill=fill, covered_by=(r, col)))
                 for inner in tc.findall(W + "tbl"):
                     nested.append((inner, text))

@@ -194,7 +194,7 @@ def _positional_grid(lines: list[tuple[int, str]]) -> list[Row]:
     if not columns:
         columns = [0]
     rows: list[Row] = []
-    for n, text in lines:
+    for n, _text in lines:
         pieces = segs.get(n, [])
         values = [""] * len(columns)
         for piece in pieces:
