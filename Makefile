@@ -10,7 +10,7 @@ FORMAT_CHECK ?= 1
 PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
 	$(if $(filter 1,$(UPGRADE)),--upgrade,)
 
-.PHONY: install run console test lint lock bench locales clean
+.PHONY: install run console demo test lint lock bench locales clean
 
 # Installs exactly what the lock files say (with their hashes), then the project itself without
 # resolving anything. Re-runs whenever pyproject.toml or a lock changes.
@@ -34,6 +34,11 @@ run: install
 
 console: install
 	@$(BIN)/partnerbot console
+
+# A whole partnership day, scripted (docs/demo-day.txt), on a fresh demo database of its own.
+demo: install
+	@rm -rf .demo && mkdir -p .demo
+	@DATABASE_URL=sqlite:///.demo/demo.db CONSOLE_FILES_DIR=.demo/files $(BIN)/partnerbot console < docs/demo-day.txt
 
 lint: install
 	@$(BIN)/ruff check .
@@ -63,4 +68,4 @@ locales: $(STAMP)
 	@$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages >/dev/null 2>&1
 
 clean:
-	rm -rf $(VENV) .pytest_cache console-files
+	rm -rf $(VENV) .pytest_cache console-files .demo

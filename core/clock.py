@@ -17,3 +17,8 @@ def set_clock(func: Callable[[], dt.datetime] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _now
     _now = func or (lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def source() -> Callable[[], dt.datetime]:
+    """The clock in use now, so that it can be shifted and later restored (the console's `:later`)."""
+    return _now

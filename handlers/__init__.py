@@ -16,6 +16,7 @@ from handlers.manifest import Features, features_of
 FEATURES = (
     "handlers.access",
     "handlers.privacy",
+    "handlers.audit_log",
     "handlers.profile",
     "handlers.find",
     "handlers.progress_chat",
@@ -25,6 +26,7 @@ FEATURES = (
     "handlers.reminders_chat",
     "handlers.newhead",
     "handlers.buddy",
+    "handlers.desk",
     "handlers.plan_upload",
     "handlers.directory_upload",
     "handlers.uploads",

@@ -13,9 +13,10 @@ import html
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -28,11 +29,14 @@ from telegram.ext import (
 )
 
 from core import clock
-from core.i18n import N_, _, current_locale
+from core.i18n import N_, _, current_locale, format_datetime
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, t
 from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
+from handlers.once import once
+from handlers.person_picker import people_named, person_label
+from storage import access_requests as requests
 from storage import audit
 from storage.directory import Person
 from storage.members import AccessRequest, Member, Role, coordinator_ids
@@ -121,6 +125,13 @@ def role_label(role: Role | str) -> str:
 
 async def start(update: Update, context: BotContext) -> None:
     if context.member is None:
+        user = update.effective_user
+        async with context.services.sessionmaker() as session:
+            waiting = await requests.pending_for(session, user.id) if user is not None else None
+        if waiting is not None:
+            await reply(update, context, pending_text(waiting, context),
+                        keyboard([[(_("Correct my request"), "ar:req")]]))
+            return
         await reply(update, context, t(
             "Hello! I am the partnership's assistant: I help its schools find support, track the action "
             "plan and welcome new headteachers.\n\nThe directory is for members only. If you work in one of "
@@ -128,7 +139,17 @@ async def start(update: Update, context: BotContext) -> None:
             keyboard([[(_("Request access"), "ar:req")]]))
         return
     name = context.member.display_name or (update.effective_user.first_name if update.effective_user else "")
-    await reply(update, context, t("Welcome back, {name}.", name=name) + "\n\n" + features_of(context.application).help_text(context.role))
+    # "Welcome back" only for someone who has been here before (their persisted chat data says so).
+    returning = bool(context.user_data.get("welcomed")) if context.user_data is not None else False
+    if context.user_data is not None:
+        context.user_data["welcomed"] = True
+    greeting = t("Welcome back, {name}.", name=name) if returning else t("Welcome, {name}.", name=name)
+    await reply(update, context, greeting + "\n\n" + features_of(context.application).help_text(context.role))
+
+
+def pending_text(request: AccessRequest, context: BotContext) -> Html:
+    return t("Your request for access is with the coordinators since {when}. I will message you here when it "
+             "is decided.", when=format_datetime(request.created_at, context.services.settings.tz))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -191,7 +212,7 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         return
     await reply(update, context, t("Thank you. A coordinator will look at your request soon; I will message you "
                                    "here when it is decided."))
-    lines = [t("<b>Access request</b> from {telegram} (id {id})", telegram=user.full_name, id=user.id),
+    lines = [t("<b>Access request</b> from {telegram}", telegram=user.full_name),
              t("Name: {name}", name=pending.name), t("School: {school}", school=pending.school or "—")]
     rows: list[list[tuple[str, str]]] = []
     if suggested is not None:
@@ -199,11 +220,36 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         lines.append(t("Directory match: {person}, {school}", person=suggested.full_name, school=school_name))
         rows.append([(_("Approve and link"), f"aa:{request_id}:{suggested.id}")])
     rows.append([(_("Approve without link"), f"aa:{request_id}:0"), (_("Reject"), f"ax:{request_id}")])
+    copies = []
     for coordinator in coordinators:
         try:
-            await send(context.bot, coordinator, Html("\n".join(lines)), keyboard(rows))
+            sent = await send(context.bot, coordinator, Html("\n".join(lines)), keyboard(rows))
+            copies.append(requests.Copy(coordinator, sent[-1].message_id))
         except TelegramError as exc:
             log.warning("could not notify coordinator %s: %s", coordinator, exc)
+    async with context.services.session() as session:
+        await requests.keep_copies(session, request_id, copies)
+
+
+def decision_text(name: str, school: str, approved: bool, decider: str, when: dt.datetime,
+                  tz: dt.tzinfo | None) -> Html:
+    """What every coordinator's copy of a request says once it is decided."""
+    who = name + (f", {school}" if school else "")
+    if approved:
+        return t("<b>Access request</b> from {who}: approved by {decider} on {when}.", who=who,
+                 decider=decider or _("a coordinator"), when=format_datetime(when, tz))
+    return t("<b>Access request</b> from {who}: rejected by {decider} on {when}.", who=who,
+             decider=decider or _("a coordinator"), when=format_datetime(when, tz))
+
+
+async def edit_copies(context: BotContext, copies: list[requests.Copy], text: str) -> None:
+    """Every coordinator's copy of a request now shows the decision (its buttons are gone)."""
+    for copy in copies:
+        try:
+            await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                                parse_mode=ParseMode.HTML)
+        except TelegramError as exc:  # deleted, too old to edit …: the decision stands
+            log.info("could not update a copy of an access request: %s", exc.__class__.__name__)
 
 
 async def decide_access(update: Update, context: BotContext) -> None:
@@ -217,16 +263,22 @@ async def decide_access(update: Update, context: BotContext) -> None:
     except (IndexError, ValueError):
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
+    await decide_request(update, context, request_id, approve, person_id)
+
+
+async def decide_request(update: Update, context: BotContext, request_id: int, approve: bool, person_id: int,
+                         *, show: bool = True) -> bool:
+    """Approve (linked to a directory entry, or not) or reject one request; every coordinator's copy of it is
+    edited to show who decided, and the applicant is told. Used by the request's own buttons and by /desk
+    (`show=False`: the desk shows the outcome itself)."""
     actor = context.member
     assert actor is not None
     async with context.services.session() as session:
         request = await session.get(AccessRequest, request_id)
         if request is None or request.status != "pending":
             await answer(update, _("That request has already been decided."), alert=True)
-            return
-        request.status = "approved" if approve else "rejected"
-        request.decided_by = actor.telegram_id
-        request.decided_at = clock.now()
+            return False
+        requests.close(request, "approved" if approve else "rejected", actor.telegram_id)
         applicant = request.telegram_id
         if approve:
             person = await session.get(Person, person_id) if person_id else None
@@ -244,35 +296,166 @@ async def decide_access(update: Update, context: BotContext) -> None:
         audit.record(session, actor.telegram_id, "access.approve" if approve else "access.reject",
                      "access_request", request_id, applicant=applicant, person_id=person_id or None)
         applicant_name = request.name
-    await answer(update)
+        decided = decision_text(request.name, request.school, approve, actor.display_name
+                                or await requests.decider_name(session, actor.telegram_id),
+                                request.decided_at or clock.now(), context.services.settings.tz)
+        copies = await requests.copies_of(session, request_id)
+    if show:
+        await answer(update)
     if approve:
         await tell_role_changed(context, applicant, applicant_role)
-        await edit(update, context, t("Approved: {name}.", name=applicant_name))
+        if show:
+            await edit(update, context, t("Approved: {name}.", name=applicant_name))
         news = t("Good news: your access has been approved. Send /help to see what "
                  "you can do, or just type a name to search.")
     else:
-        await edit(update, context, t("Rejected: {name}.", name=applicant_name))
+        if show:
+            await edit(update, context, t("Rejected: {name}.", name=applicant_name))
         news = t("Sorry, your access request was not approved. If you think this is "
                  "a mistake, please contact the partnership office.")
+    await edit_copies(context, _other_copies(update, copies), decided)
     try:
         await send(context.bot, applicant, news)
     except TelegramError as exc:  # blocked the bot, deleted account …: the decision stands
         log.warning("could not tell applicant %s about the decision: %s", applicant, exc)
+    return True
+
+
+def _other_copies(update: Update, copies: list[requests.Copy]) -> list[requests.Copy]:
+    """The copies besides the message the decider pressed on (that one already says what happened)."""
+    message = update.callback_query.message if update.callback_query else None
+    if message is None:
+        return copies
+    return [c for c in copies if (c.chat_id, c.message_id) != (message.chat.id, message.message_id)]
+
+
+def _telegram_id(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and int(text) < 2 ** 63 else None
 
 
 async def grant(update: Update, context: BotContext) -> None:
-    """/grant TELEGRAM_ID ROLE — admins set roles."""
+    """/grant NAME ROLE — admins set roles: the person is picked from the directory, then confirmed.
+    (/grant TELEGRAM_ID ROLE still works, for an account not linked to the directory.)"""
     args = context.args or []
     valid = ", ".join(role_label(r) for r in Role if r != Role.STRANGER)
-    if len(args) != 2 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2 ** 63 or \
-            args[1].upper() not in Role.__members__ or args[1].upper() == "STRANGER":
-        await reply(update, context, t("Usage: /grant TELEGRAM_ID ROLE (one of {roles})", roles=valid))
+    role = _role_arg(args[-1]) if len(args) >= 2 else None
+    if role is None:
+        await reply(update, context, t("Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> "
+                                       "(ROLE is one of {roles}).", roles=valid))
         return
-    target, role = int(args[0]), Role.parse(args[1])
+    target = _telegram_id(args[0]) if len(args) == 2 else None
+    if target is None and len(args) == 2 and args[0].isdigit():  # "²", or past Telegram's ids
+        await reply(update, context, t("Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> "
+                                       "(ROLE is one of {roles}).", roles=valid))
+        return
+    if target is not None:
+        async with context.services.session() as session:
+            await _grant(context, session, [target], role)
+        await tell_role_changed(context, target, role)
+        await reply(update, context, t("{id} is now {role}.", id=target, role=role_label(role)))
+        return
+    name = " ".join(args[:-1])
+    async with context.services.sessionmaker() as session:
+        people = [(p, await _accounts(session, p.id)) for p in people_named(context, name)]
+    people = [(p, ids) for p, ids in people if ids]
+    if not people:
+        await reply(update, context, t("Nobody called “{name}” has an account with me yet. They can send /start "
+                                       "and press Request access; you will see their request on /desk.",
+                                       name=name[:100]))
+        return
+    code = role.name.lower()
+    if len(people) == 1:
+        await _confirm_grant(update, context, people[0][0].id, role)
+        return
+    rows = [[(person_label(p), f"gp:{p.id}:{code}")] for p, _ids in people]
+    await reply(update, context, t("Who should be {role}?", role=role_label(role)), keyboard(rows))
+
+
+def _role_arg(text: str) -> Role | None:
+    aliases = {"action-lead": "LEAD", "actionlead": "LEAD", "coord": "COORDINATOR"}
+    key = aliases.get(text.lower(), text.upper())
+    return Role[key] if key in Role.__members__ and key != "STRANGER" else None
+
+
+async def _accounts(session: AsyncSession, person_id: int) -> list[int]:
+    """The Telegram accounts of a person: members linked to them and pending requests that name them."""
+    linked = set(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+    linked |= set(await session.scalars(select(AccessRequest.telegram_id).where(
+        AccessRequest.status == "pending", AccessRequest.suggested_person_id == person_id)))
+    return sorted(linked)
+
+
+async def _confirm_grant(update: Update, context: BotContext, person_id: int, role: Role) -> None:
+    index = context.services.directory
+    entry = index.person(person_id) if index is not None else None
+    if entry is None:
+        await edit(update, context, t("That person is no longer in the directory. Nothing was changed."))
+        return
+    code = role.name.lower()
+    await edit(update, context, t("Make {name} {role}?", name=person_label(entry), role=role_label(role)),
+               keyboard([[(_("Confirm"), f"gy:{person_id}:{code}"), (_("Cancel"), f"gy:{person_id}:x")]]))
+
+
+def _grant_button_args(data: str | None) -> tuple[int, str] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or len(parts[1]) > 10:
+        return None
+    return int(parts[1]), parts[2]
+
+
+async def grant_pick(update: Update, context: BotContext) -> None:
+    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    role = _role_arg(parsed[1]) if parsed else None
+    if parsed is None or role is None:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    await answer(update)
+    await _confirm_grant(update, context, parsed[0], role)
+
+
+async def grant_confirm(update: Update, context: BotContext) -> None:
+    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    person_id, code = parsed
+    await answer(update)
+    if code == "x":
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return
+    role = _role_arg(code)
+    if role is None:
+        await edit(update, context, t("That button has expired. Please start again."))
+        return
     async with context.services.session() as session:
-        await set_role(session, target, role, context.member.telegram_id if context.member else None)
-    await tell_role_changed(context, target, role)
-    await reply(update, context, t("{id} is now {role}.", id=target, role=role_label(role)))
+        person = await session.get(Person, person_id)
+        ids = await _accounts(session, person_id) if person is not None else []
+        if person is None or not ids:
+            await edit(update, context, t("That person has no account with me any more. Nothing was changed."))
+            return
+        name = person.full_name
+        await _grant(context, session, ids, role, person_id=person_id, display_name=name)
+    for telegram_id in ids:
+        await tell_role_changed(context, telegram_id, role)
+    await edit(update, context, t("Done: {name} is now {role}.", name=name, role=role_label(role)))
+
+
+async def _grant(context: BotContext, session: AsyncSession, ids: list[int], role: Role, person_id: int | None = None,
+                 display_name: str = "") -> None:
+    """Set the role of each account and close any access request it still had waiting (every coordinator's
+    copy of it then says who decided)."""
+    actor = context.member.telegram_id if context.member else None
+    decider = context.member.display_name if context.member else ""
+    for telegram_id in ids:
+        member = await set_role(session, telegram_id, role, actor, display_name)
+        if person_id is not None and member.person_id is None:
+            member.person_id = person_id
+        for request in await requests.close_pending_of(session, telegram_id, actor):
+            if not member.display_name:
+                member.display_name = request.name
+            text = decision_text(request.name, request.school, True, decider, clock.now(),
+                                 context.services.settings.tz)
+            await edit_copies(context, await requests.copies_of(session, request.id), text)
 
 
 async def revoke_command(update: Update, context: BotContext) -> None:
@@ -341,6 +524,8 @@ MANIFEST = Manifest(
         Button("ar", request_access_button, Role.STRANGER),
         Button("aa", decide_access, Role.COORDINATOR),
         Button("ax", decide_access, Role.COORDINATOR),
+        Button("gp", grant_pick, Role.ADMIN, private=True),
+        Button("gy", once(grant_confirm), Role.ADMIN, private=True),
     ),
     text_steps=(TextStep("access_request", receive_access_request, Role.STRANGER),),
 )

@@ -30,6 +30,7 @@ from core.text import Html, bold, esc, fill, t
 from directory import appointments as ap
 from directory.matching import PHASE_LABELS, Scored, join_words, need_label
 from handlers.manifest import Button, Command, Job, Manifest, TextStep
+from handlers.once import once
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
 from storage.members import Role
@@ -138,7 +139,7 @@ def appointment_text(appointment: Appointment) -> Html:
 def suggestion_lines(suggestions: Sequence[Scored], start: int = 1) -> Html:
     lines = []
     for i, s in enumerate(suggestions, start):
-        lines.append(Html(f"{i}. {bold(s.name)} — {esc(round(s.total))}"))
+        lines.append(Html(f"{i}. {bold(s.name)}"))
         lines.append(Html(f"   <i>{esc(s.reason_text)}</i>"))
     return Html("\n".join(lines))
 
@@ -181,12 +182,13 @@ async def _load_appointment(session: AsyncSession, appointment_id: int) -> Appoi
 # --------------------------------------------------------------------------------------------- requests
 
 
-async def deliver_request(context: BotContext, match_id: int) -> None:
-    """Send a requested pairing to the buddy (or, if they are not on Telegram, to the coordinators)."""
+async def deliver_request(context: BotContext, match_id: int) -> bool:
+    """Send a requested pairing to the buddy (or, if they are not on Telegram, to the coordinators).
+    True when the buddy has it themselves."""
     async with context.services.session() as session:
         match = await ap.get_match(session, match_id)
         if match is None or match.status != "requested":
-            return
+            return False
         if match.requested_at is None:  # recorded on the command line: asked now
             match.requested_at = clock.now()
         ids = await ap.telegram_ids(session, match.buddy_person_id)
@@ -205,6 +207,17 @@ async def deliver_request(context: BotContext, match_id: int) -> None:
         await tell_coordinators(context, Html(
             t("{name} is not on Telegram, so I could not ask them myself. Please ask them and record their "
               "answer with the buttons below.", name=buddy_name) + "\n\n" + contact + "\n\n" + text), buttons)
+    return delivered
+
+
+def asked_text(name: str, delivered: bool, next_if_declined: bool = False) -> Html:
+    """What the coordinator who asked is told: only "I have asked" when the buddy really has the request."""
+    if not delivered:
+        return t("{name} is not on Telegram, so I could not ask them myself: their contact details and buttons to "
+                 "record their answer are in a message of their own.", name=name)
+    if next_if_declined:
+        return t("I have asked {name}; if they decline I will ask the next suggestion.", name=name)
+    return t("I have asked {name} to be the buddy. I will tell you their answer.", name=name)
 
 
 async def confirm_suggestion(update: Update, context: BotContext) -> None:
@@ -223,8 +236,8 @@ async def confirm_suggestion(update: Update, context: BotContext) -> None:
         await answer(update, str(exc), alert=True)
         return
     await answer(update, _("Asked"))
-    await edit(update, context, t("Asked {name} to be the buddy. I will tell you their answer.", name=name))
-    await deliver_request(context, match_id)
+    delivered = await deliver_request(context, match_id)
+    await edit(update, context, asked_text(name, delivered))
 
 
 async def let_bot_ask(update: Update, context: BotContext) -> None:
@@ -248,8 +261,8 @@ async def let_bot_ask(update: Update, context: BotContext) -> None:
     if match_id is None:
         await edit(update, context, t("No suitable buddy is free in the directory at present."))
         return
-    await edit(update, context, t("I have asked {name}; if they decline I will ask the next suggestion.", name=name))
-    await deliver_request(context, match_id)
+    delivered = await deliver_request(context, match_id)
+    await edit(update, context, asked_text(name, delivered, next_if_declined=True))
 
 
 async def show_more(update: Update, context: BotContext) -> None:
@@ -589,20 +602,39 @@ async def matchterm(update: Update, context: BotContext) -> None:
     heads = {h.appointment_id: h for h in term.heads}
     for pair in plan.pairs[:MAX_PLAN_LINES]:
         scored = term.scored[pair.appointment_id]
-        lines.append(Html(f"• {esc(heads[pair.appointment_id].name)} → {bold(names[pair.buddy_person_id])} "
-                          f"({esc(round(pair.score))})\n   <i>{esc(scored.reason_text)}</i>"))
+        lines.append(Html(f"• {esc(heads[pair.appointment_id].name)} → {bold(names[pair.buddy_person_id])}"
+                          f"\n   <i>{esc(scored.reason_text)}</i>"))
     if len(plan.pairs) > MAX_PLAN_LINES:
         lines.append(t("… and {n} more.", n=len(plan.pairs) - MAX_PLAN_LINES))
     if plan.unassigned:
         lines.append(t("No buddy free for: {names}",
                        names=", ".join(heads[a].name for a in plan.unassigned[:MAX_PLAN_LINES])))
-    lines.append(t("Total score {total} (one at a time, best first, would give {greedy} and pair {n}).",
-                   total=round(plan.total), greedy=round(term.greedy.total), n=len(term.greedy.pairs)))
+    lines.append(plan_comparison(len(term.heads), len(plan.pairs), plan.total, len(term.greedy.pairs),
+                                 term.greedy.total))
     seq = int(context.chat_data.get(PLAN_KEY + "_seq", 0)) + 1
     context.chat_data[PLAN_KEY + "_seq"] = seq
     context.chat_data[PLAN_KEY] = {"id": seq, "pairs": [[p.appointment_id, p.buddy_person_id] for p in plan.pairs]}
     markup = keyboard([[(_("Send requests"), f"bs:{seq}")]]) if plan.pairs else None
     await reply(update, context, Html("\n".join(lines)), markup)
+
+
+def plan_comparison(heads: int, paired: int, total: float, greedy_paired: int, greedy_total: float) -> Html:
+    """Why this plan, in words a coordinator uses: against pairing one at a time, best match first. No scores."""
+    if paired == heads:
+        first = _("This is the best plan overall: every new head gets a buddy")
+    else:
+        first = fill(ngettext("This is the best plan overall: {n} new head gets a buddy",
+                              "This is the best plan overall: {n} new heads get a buddy", paired), n=paired)
+    if paired > greedy_paired:
+        left = paired - greedy_paired
+        rest = fill(ngettext("pairing one at a time, best match first, would leave {n} more without one.",
+                             "pairing one at a time, best match first, would leave {n} more without one.", left),
+                    n=left)
+    elif total > greedy_total + 0.5:
+        rest = _("pairing one at a time, best match first, would give weaker matches.")
+    else:
+        rest = _("pairing one at a time, best match first, would give the same.")
+    return Html(esc(first) + "; " + esc(rest))
 
 
 async def send_plan_button(update: Update, context: BotContext) -> None:
@@ -640,10 +672,10 @@ MANIFEST = Manifest(
                 N_("pair every open new-head appointment with a buddy at once"), private=True),
     ),
     buttons=(
-        Button("bc", confirm_suggestion, Role.COORDINATOR, private=True),
-        Button("ba", let_bot_ask, Role.COORDINATOR, private=True),
+        Button("bc", once(confirm_suggestion), Role.COORDINATOR, private=True),
+        Button("ba", once(let_bot_ask), Role.COORDINATOR, private=True),
         Button("bm", show_more, Role.COORDINATOR, private=True),
-        Button("bs", send_plan_button, Role.COORDINATOR, private=True),
+        Button("bs", once(send_plan_button), Role.COORDINATOR, private=True),
         Button("bq", on_request_answer, Role.MEMBER, private=True),
         Button("be", end_button, Role.MEMBER, private=True),
         Button("bey", end_button, Role.MEMBER, private=True),

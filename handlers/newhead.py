@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import (
     ConversationHandler,
@@ -30,7 +31,8 @@ from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply
 from storage.directory import Person, School
-from storage.members import Role
+from storage import audit
+from storage.members import Member, Role
 
 WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)
 END = ConversationHandler.END
@@ -340,6 +342,8 @@ async def save(update: Update, context: BotContext) -> int:
                 person_id=draft.get("person_id"), needs=draft.get("needs", []), relation=draft["who"],
                 **{k: bool(flags.get(k)) for k in FLAGS_ORDER})
             appointment_id, created = registration.appointment.id, registration.created
+            if draft["who"] == "self" and member is not None and member.person_id is None:
+                await _link_self(session, member.telegram_id, registration.person.id)
     except ap.MatchError as exc:
         await answer(update, str(exc), alert=True)
         return CONFIRM
@@ -353,6 +357,17 @@ async def save(update: Update, context: BotContext) -> int:
 
     await announce_appointment(context, appointment_id)
     return END
+
+
+async def _link_self(session: AsyncSession, telegram_id: int, person_id: int) -> None:
+    """A member registering their own appointment is that new head: link their account to the entry, so that
+    their buddy's introduction and the check-ins reach them."""
+    row = await session.get(Member, telegram_id)
+    if row is not None and row.person_id is None:
+        row.person_id = person_id
+        row.updated_by = telegram_id
+        audit.record(session, telegram_id, "member.link", "member", telegram_id, person_id=person_id,
+                     source="newhead")
 
 
 async def cancel(update: Update, context: BotContext) -> int:

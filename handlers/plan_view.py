@@ -71,7 +71,8 @@ async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
     for code in parse_rag_set(plan.rag_set):
         summary.append(f"{rag_emoji(code)} {esc(rag_label(code))} {counts.get(code, 0)}")
     summary.append(f"{rag_emoji(None)} {esc(_('not updated'))} {counts.get(None, 0)}")
-    lines = [bold(plan.title), t("{term}: {n} actions", term=term_label(term), n=len(actions)),
+    lines = [bold(plan.title), fill(ngettext("{term}: {n} action", "{term}: {n} actions", len(actions)), term=term_label(term),
+                                     n=len(actions)),
              Html(" · ".join(summary)), Html("")]
     current_section: int | None = -1
     for action in actions:

@@ -30,6 +30,8 @@ from core.services import BotContext
 from core.text import Html, bold, fill, t
 from handlers.access import role_label
 from handlers.manifest import Button, Command, Manifest
+from handlers.once import once
+from handlers.person_picker import people_named, person_label
 from storage import audit
 from storage.buddies import Appointment, BuddyMatch
 from storage.directory import Person
@@ -294,24 +296,59 @@ def _parse_id(value: str) -> int | None:
 
 
 async def erase_command(update: Update, context: BotContext) -> None:
+    """/erase NAME: the person is picked from the directory's search, then the erasure is confirmed.
+    (/erase PERSON_ID still works for the command line's numbers.)"""
     if not await _private_only(update, context):
         return
     args = context.args or []
-    person_id = _parse_id(args[0]) if len(args) == 1 else None
-    if person_id is None:
-        await reply(update, context, t("Usage: /erase PERSON_ID (the number on their contact card)."))
+    text = " ".join(args).strip()
+    if not text:
+        await reply(update, context, t("Usage: /erase NAME, for example <code>/erase Draycott</code>. I will show "
+                                       "who I found and ask you to confirm."))
         return
+    person_id = _parse_id(text) if len(args) == 1 else None
+    if person_id is None and text.isdigit():  # "²", or past the database's ids
+        await reply(update, context, t("Usage: /erase NAME, for example <code>/erase Draycott</code>."))
+        return
+    if person_id is None:
+        people = people_named(context, text)
+        if not people:
+            await reply(update, context, t("I found nobody called “{name}” in the directory. Nothing was changed.",
+                                           name=text[:100]))
+            return
+        if len(people) > 1:
+            rows = [[(person_label(p), f"ep:{p.id}")] for p in people]
+            await reply(update, context, t("Whose personal data should be erased?"), keyboard(rows))
+            return
+        person_id = people[0].id
+    await _erase_preview(update, context, person_id)
+
+
+async def _erase_preview(update: Update, context: BotContext, person_id: int) -> None:
     async with context.services.session() as session:
         preview = await erase_preview(session, person_id)
     if preview is None:
-        await reply(update, context, t("There is no person {id}. Nothing was changed.", id=person_id))
+        await edit(update, context, t("There is no such person in the directory any more. Nothing was changed."))
         return
-    text = t("Erase <b>{name}</b> (person {id})?\n\nThis removes their directory entry, contact details and "
-             "member account ({members}), their appointments and buddy matches. Their {n} progress updates stay, "
-             "shown as by “former member”. This cannot be undone.",
-             name=preview.name or "—", id=person_id, members=len(preview.telegram_ids), n=preview.updates)
-    await reply(update, context, text, keyboard([[(_("Erase"), f"er:{person_id}:y"),
-                                                  (_("Cancel"), f"er:{person_id}:n")]]))
+    accounts = fill(ngettext("{n} member account", "{n} member accounts", len(preview.telegram_ids)),
+                    n=len(preview.telegram_ids))
+    updates = fill(ngettext("Their {n} progress update stays", "Their {n} progress updates stay", preview.updates),
+                   n=preview.updates)
+    text = t("Erase <b>{name}</b>?\n\nThis removes their directory entry, contact details and {accounts}, their "
+             "appointments and buddy matches. {updates}, shown as by “former member”. This cannot be undone.",
+             name=preview.name or "—", accounts=accounts, updates=updates)
+    await edit(update, context, text, keyboard([[
+        (_("Erase"), f"er:{person_id}:y"), (_("Cancel"), f"er:{person_id}:n")]]))
+
+
+async def erase_pick(update: Update, context: BotContext) -> None:
+    parts = (update.callback_query.data or "").split(":") if update.callback_query else []
+    person_id = _parse_id(parts[1]) if len(parts) == 2 else None
+    if person_id is None:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    await answer(update)
+    await _erase_preview(update, context, person_id)
 
 
 async def erase_button(update: Update, context: BotContext) -> None:
@@ -329,7 +366,7 @@ async def erase_button(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
         result = await erase_person(session, person_id, actor)
     if result is None:
-        await edit(update, context, t("Person {id} has already been erased.", id=person_id))
+        await edit(update, context, t("That person has already been erased."))
         return
     for telegram_id in result.telegram_ids:
         # Forget their chat state in memory too, or the next save would write it back.
@@ -337,9 +374,11 @@ async def erase_button(update: Update, context: BotContext) -> None:
         context.application.drop_chat_data(telegram_id)
         context.services.browsing.pop(telegram_id, None)
     await context.services.refresh_directory()
-    await edit(update, context, t("Erased person {id}: {members} member account(s) removed, {n} progress updates "
-                                  "kept as “former member”.", id=person_id, members=len(result.telegram_ids),
-                                  n=result.updates_kept))
+    accounts = ngettext("{n} member account removed", "{n} member accounts removed",
+                        len(result.telegram_ids)).format(n=len(result.telegram_ids))
+    kept = ngettext("{n} progress update kept as by “former member”", "{n} progress updates kept as by “former member”",
+                    result.updates_kept).format(n=result.updates_kept)
+    await edit(update, context, t("Erased: {accounts}, {kept}.", accounts=accounts, kept=kept))
 
 
 async def audit_command(update: Update, context: BotContext) -> None:
@@ -367,7 +406,7 @@ MANIFEST = Manifest(
         Command("mydata", mydata, Role.STRANGER, N_("see everything I hold about you"), private=True,
                 menu=False),
         Command("erase", erase_command, Role.ADMIN, N_("erase a person's personal data"), private=True),
-        Command("audit", audit_command, Role.ADMIN, N_("the latest changes: who, what, when"), private=True),
     ),
-    buttons=(Button("er", erase_button, Role.ADMIN, private=True),),
+    buttons=(Button("er", once(erase_button), Role.ADMIN, private=True),
+             Button("ep", erase_pick, Role.ADMIN, private=True)),
 )

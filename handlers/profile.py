@@ -26,6 +26,7 @@ EDITABLE = {
     "specialisms": N_("specialisms (comma-separated)"),
     "capacity": N_("buddy places you can offer (0 to 5)"),
 }
+PLURAL_FIELDS = {"specialisms", "capacity"}  # "your specialisms are now …"
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 PHONE = re.compile(r"^[0-9 +()-]{6,20}$")
 
@@ -108,8 +109,11 @@ async def edit(update: Update, context: BotContext) -> None:
         person.updated_by = context.member.telegram_id if context.member else None
         audit.record(session, person.updated_by, "person.update", "person", person.id, field=field, old=old, new=value)
     await context.services.refresh_directory()
-    await reply(update, context, t("Saved: your {field} is now {value}.", field=_(EDITABLE[field]).split(" (")[0],
-                                   value=value))
+    label = _(EDITABLE[field]).split(" (")[0]
+    if field in PLURAL_FIELDS:
+        await reply(update, context, t("Saved: your {field} are now {value}.", field=label, value=value))
+    else:
+        await reply(update, context, t("Saved: your {field} is now {value}.", field=label, value=value))
 
 
 MANIFEST = Manifest(

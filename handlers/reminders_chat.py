@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Job, Manifest
+from handlers.once import once
 from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from plans import progress
 from plans import reminders as rem
@@ -330,25 +332,23 @@ async def meetings(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         answer_text = await _meetings_change(session, context.args or [], actor)
-    await reply(update, context, answer_text)
+    markup = keyboard(answer_text.rows) if isinstance(answer_text, WithButtons) and answer_text.rows else None
+    await reply(update, context, answer_text, markup)
 
 
 async def _meetings_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
     plans = list(await progress.active_plans(session))
     if not plans:
         return t("There is no action plan yet.")
-    if args and args[0].lower() == "add" and len(args) >= 2:
-        day = parse_day(args[1])
-        number = int(args[2]) if len(args) > 2 and _digits(args[2]) else (1 if len(plans) == 1 else 0)
-        if day is None or not 1 <= number <= len(plans):
-            return _meetings_usage(len(plans))
-        plan = plans[number - 1]
-        meeting = PlanMeeting(plan_id=plan.id, date=day)
-        session.add(meeting)
-        await session.flush()
-        audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
-        return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
-                 "before.", plan=plan.title, date=format_date(day))
+    if args and args[0].lower() == "add":
+        checked = await _meeting_to_add(plans, args[1:], to_local_date(clock.now(), LONDON))
+        if isinstance(checked, str):
+            return Html(checked)
+        plan, day, passed = checked
+        if passed:
+            return WithButtons(t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day),
+                                 plan=plan.title), [[(_("Add it anyway"), f"mtp:{plan.id}:{day:%Y%m%d}")]])
+        return await add_meeting(session, plan, day, actor)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
         meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
         if meeting is None:
@@ -358,25 +358,120 @@ async def _meetings_change(session: AsyncSession, args: list[str], actor: int | 
         return t("Meeting removed.")
     if args:
         return _meetings_usage(len(plans))
+    return await meetings_list(session, plans)
+
+
+async def meetings_list(session: AsyncSession, plans: list[Plan]) -> WithButtons:
+    """The meetings ahead, plan by plan, each with a Remove button (no numbers to copy)."""
     lines = [bold(_("Delivery-group meetings"))]
+    buttons: list[list[tuple[str, str]]] = []
     today = to_local_date(clock.now(), LONDON)
     for number, plan in enumerate(plans, 1):
         lines.append(Html(f"{number}. {bold(plan.title)}"))
         rows = (await session.scalars(select(PlanMeeting).where(
             PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
         for m in rows:
-            lines.append(Html(f"    • {esc(format_date(m.date))} <code>#{m.id}</code>"))
+            lines.append(Html(f"    • {esc(format_date(m.date))}"))
+            if len(buttons) < MAX_BUTTONS:
+                label = _("Remove {date}").format(date=format_date(m.date))
+                if len(plans) > 1:
+                    label = _("Remove {date} ({plan})").format(date=format_date(m.date), plan=number)
+                buttons.append([(label, f"mtr:{m.id}")])
         if not rows:
             lines.append(Html("    " + esc(_("no meetings ahead"))))
     lines.append(_meetings_usage(len(plans)))
-    return Html("\n".join(lines))
+    return WithButtons("\n".join(lines), buttons)
+
+
+async def remove_meeting(update: Update, context: BotContext) -> None:
+    """mtr:MEETING — a meeting's Remove button on the /meetings list."""
+    meeting_id = _int(update.callback_query.data if update.callback_query else None)
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        meeting = await session.get(PlanMeeting, meeting_id) if meeting_id and meeting_id < MAX_ID else None
+        if meeting is None:
+            await answer(update, _("That meeting has already been removed."), alert=True)
+            return
+        day = meeting.date
+        audit.record(session, actor, "plan.meeting_remove", "plan", meeting.plan_id, date=day.isoformat())
+        await session.delete(meeting)
+        await session.flush()
+        listing = await meetings_list(session, list(await progress.active_plans(session)))
+    await answer(update, _("Removed the meeting on {date}.").format(date=format_date(day)))
+    await edit(update, context, listing, keyboard(listing.rows) if listing.rows else None)
+
+
+class WithButtons(Html):
+    """An answer that comes with buttons (made inside the transaction, sent after it commits)."""
+
+    rows: list[list[tuple[str, str]]]
+
+    def __new__(cls, text: str, rows: list[list[tuple[str, str]]]) -> WithButtons:
+        made = super().__new__(cls, text)
+        made.rows = rows
+        return made
+
+
+async def _meeting_to_add(plans: list[Plan], args: list[str], today: dt.date
+                          ) -> tuple[Plan, dt.date, bool] | str:
+    """What `/meetings add DATE [PLAN]` asks for, or what was wrong with it, said plainly."""
+    if not args:
+        return t("Which date? For example <code>/meetings add 12/03/2026</code>.")
+    day = parse_day(args[0])
+    if day is None:
+        if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}", args[0]):
+            return t("{text} is not a date. Nothing was changed.", text=args[0][:20])
+        return t("I could not read “{text}” as a date: write it like 12/03/2026. Nothing was changed.",
+                 text=args[0][:20])
+    if len(args) > 2:
+        return _meetings_usage(len(plans))
+    if len(args) == 1:
+        if len(plans) > 1:
+            return t("Which plan? Add its number from /meetings, for example <code>/meetings add {date} 2</code>.",
+                     date=args[0][:20])
+        number = 1
+    else:
+        if not _digits(args[1]) or len(args[1]) > 6 or not 1 <= int(args[1]) <= len(plans):
+            return fill(ngettext("There is no plan {number}: there is {n} plan, number 1.",
+                                 "There is no plan {number}: the plans are numbered 1 to {n}, as in /meetings.",
+                                 len(plans)), number=args[1][:10], n=len(plans))
+        number = int(args[1])
+    return plans[number - 1], day, day < today
+
+
+async def add_meeting(session: AsyncSession, plan: Plan, day: dt.date, actor: int | None) -> Html:
+    meeting = PlanMeeting(plan_id=plan.id, date=day)
+    session.add(meeting)
+    await session.flush()
+    audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
+    return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
+             "before.", plan=plan.title, date=format_date(day))
+
+
+async def add_past_meeting(update: Update, context: BotContext) -> None:
+    """mtp:PLAN:YYYYMMDD — "add it anyway" for a meeting date that has passed."""
+    parts = ((update.callback_query.data if update.callback_query else "") or "").split(":")
+    try:
+        plan_id, day = int(parts[1]), dt.datetime.strptime(parts[2], "%Y%m%d").date()
+    except (IndexError, ValueError):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            await answer(update, _("That plan is no longer available."), alert=True)
+            return
+        text = await add_meeting(session, plan, day, actor)
+    await answer(update)
+    await edit(update, context, text)
 
 
 def _meetings_usage(plans: int) -> Html:
     if plans > 1:
         return t("Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
-                 "remove with <code>/meetings remove ID</code>.")
-    return t("Add one with <code>/meetings add 12/03/2026</code>; remove with <code>/meetings remove ID</code>.")
+                 "remove one with its button.")
+    return t("Add one with <code>/meetings add 12/03/2026</code>; remove one with its button.")
 
 
 async def holidays_command(update: Update, context: BotContext) -> None:
@@ -385,16 +480,22 @@ async def holidays_command(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     async with context.services.session() as session:
         answer_text = await _holidays_change(session, context.args or [], actor)
-    await reply(update, context, answer_text)
+    markup = keyboard(answer_text.rows) if isinstance(answer_text, WithButtons) and answer_text.rows else None
+    await reply(update, context, answer_text, markup)
 
 
 async def _holidays_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
     usage = t("Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
-              "day); remove with <code>/holidays remove ID</code>. No reminders go out in holidays.")
+              "day); remove one with its button. No reminders go out in holidays.")
     if args and args[0].lower() == "add" and len(args) >= 3:
         start, end = parse_day(args[1]), parse_day(args[2])
-        if start is None or end is None or end < start:
-            return usage
+        for text, day in ((args[1], start), (args[2], end)):
+            if day is None:
+                return t("{text} is not a date (write it like 27/10/2025). Nothing was changed.", text=text[:20])
+        assert start is not None and end is not None
+        if end < start:
+            return t("The end ({end}) is before the start ({start}). Nothing was changed.", end=format_date(end),
+                     start=format_date(start))
         label = " ".join(args[3:])[:100]
         holiday = Holiday(start=start, end=end, label=label)
         session.add(holiday)
@@ -413,13 +514,31 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
     if args:
         return usage
     lines = [bold(_("School holidays"))]
+    buttons: list[list[tuple[str, str]]] = []
     for h in await rem.holidays(session):
-        lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)} "
-                          f"<code>#{h.id}</code>"))
+        lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)}"))
+        if len(buttons) < MAX_BUTTONS:
+            buttons.append([(_("Remove {start} – {end}").format(start=format_date(h.start), end=format_date(h.end)),
+                             f"hdr:{h.id}")])
     if len(lines) == 1:
         lines.append(esc(_("None set.")))
     lines.append(usage)
-    return Html("\n".join(lines))
+    return WithButtons("\n".join(lines), buttons)
+
+
+async def remove_holiday(update: Update, context: BotContext) -> None:
+    """hdr:HOLIDAY — a holiday's Remove button on the /holidays list."""
+    holiday_id = _int(update.callback_query.data if update.callback_query else None)
+    actor = context.member.telegram_id if context.member else None
+    async with context.services.session() as session:
+        holiday = await session.get(Holiday, holiday_id) if holiday_id and holiday_id < MAX_ID else None
+        if holiday is None:
+            await answer(update, _("That holiday has already been removed."), alert=True)
+            return
+        audit.record(session, actor, "holiday.remove", "holiday", holiday.id)
+        await session.delete(holiday)
+    await answer(update, _("Holiday removed."))
+    await edit(update, context, t("Holiday removed. Send /holidays to see the others."))
 
 
 MANIFEST = Manifest(
@@ -433,7 +552,10 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button("chs", chase_plan, Role.COORDINATOR),
-        Button("chr", send_chase, Role.COORDINATOR),
+        Button("chr", once(send_chase), Role.COORDINATOR),
+        Button("mtp", once(add_past_meeting), Role.COORDINATOR),
+        Button("mtr", remove_meeting, Role.COORDINATOR),
+        Button("hdr", remove_holiday, Role.COORDINATOR),
         Button("dg", digest_plan, Role.COORDINATOR),
         Button("dgh", digest_plan, Role.COORDINATOR),
     ),

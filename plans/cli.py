@@ -19,7 +19,7 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
-from core.i18n import _
+from core.i18n import _, ngettext
 from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.archive import archive_plan, restore_plan
 from plans.importing import PlanReadErrors, read_plan
@@ -186,12 +186,15 @@ def format_summary(summary: PlanSummary) -> list[str]:
         lines.append(_("  more than one person could be: {names} (kept as text)").format(
             names=", ".join(summary.ambiguous_names)))
     if summary.updates:
-        lines.append(_("  {n} RAG ratings and comments from {terms}").format(
+        lines.append(ngettext("  {n} RAG rating and comment from {terms}",
+                              "  {n} RAG ratings and comments from {terms}", summary.updates).format(
             n=summary.updates, terms=", ".join(term_label(t, short=True) for t in summary.terms)))
     if summary.same_title_plan_id is not None:
         lines.append(_("  note: plan {number} already has this title").format(number=summary.same_title_plan_id))
     if summary.warnings:
-        lines.append(_("  {n} things I could not read as plan fields:").format(n=len(summary.warnings)))
+        lines.append(ngettext("  {n} thing I could not read as plan fields:",
+                              "  {n} things I could not read as plan fields:", len(summary.warnings)).format(
+            n=len(summary.warnings)))
         lines.extend(f"    - {w}" for w in summary.warnings)
     if summary.dry_run:
         lines.append(_("Dry run: nothing was saved."))

@@ -2,6 +2,7 @@
 
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
+from storage.desk import AccessRequestCopy, ButtonUse, DeskState
 from storage.directory import DESIGNATIONS, PHASES, Person, School, Specialism, person_specialism
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
 from storage.plans import (
@@ -17,7 +18,8 @@ from storage.plans import (
 )
 
 __all__ = [
-    "AccessRequest", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState", "BuddyMatch",
-    "CheckIn", "DESIGNATIONS", "Holiday", "Member", "PHASES", "Person", "Plan", "PlanCoordinator", "PlanMeeting",
-    "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism", "Throttle", "person_specialism",
+    "AccessRequest", "AccessRequestCopy", "Action", "ActionOwner", "Appointment", "AuditEntry", "Base", "BotState",
+    "BuddyMatch", "ButtonUse", "CheckIn", "DESIGNATIONS", "DeskState", "Holiday", "Member", "PHASES", "Person", "Plan",
+    "PlanCoordinator", "PlanMeeting", "ProgressUpdate", "ReminderSent", "Role", "School", "Section", "Specialism",
+    "Throttle", "person_specialism",
 ]

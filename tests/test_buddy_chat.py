@@ -76,7 +76,7 @@ async def test_confirm_decline_next_and_introductions(chat: ChatDriver, users: U
         sent = await chat.press(f"bc:{world.appointment_id}:{first}", user=who)
         assert sent[0].method == "answerCallbackQuery" and "can't" in sent[0].params.get("text", "")
     sent = await chat.press(f"bc:{world.appointment_id}:{first}", user=users.coordinator)
-    assert any(f"Asked {world.names[first]}" in s.text for s in sent)
+    assert any(f"I have asked {world.names[first]}" in s.text for s in sent)
     request = chat.to(users.member)[-1]
     assert "Would you be a buddy" in request.text and "Nadia Quill" in request.text and "Why you:" in request.text
     async with sessionmaker() as session:
@@ -219,7 +219,7 @@ async def test_match_term_plan_and_send(chat: ChatDriver, users: Users, world: W
     assert "coordinators only" in sent[-1].text
     sent = await chat.send("/matchterm", user=users.coordinator)
     plan = sent[-1]
-    assert "13 new heads, 13 paired" in plan.text and "Total score" in plan.text and "Nadia Quill →" in plan.text
+    assert "13 new heads, 13 paired" in plan.text and "best plan overall" in plan.text and "Nadia Quill →" in plan.text
     assert plan.buttons == [("Send requests", "bs:1")]
     sent = await chat.press("bs:7", user=users.coordinator)
     assert "out of date" in sent[0].params.get("text", "")

@@ -119,23 +119,23 @@ async def test_erase_needs_admin_and_confirmation(chat: ChatDriver, users: Users
         assert await session.get(Person, person_id) is not None
     await chat.send(f"/erase {person_id}", user=users.admin)
     sent = await chat.press(f"er:{person_id}:y", user=users.admin)
-    assert any("Erased person" in s.text for s in sent)
+    assert any("Erased: 1 member account removed" in s.text for s in sent)
     async with sessionmaker() as session:
         assert await session.get(Person, person_id) is None
         assert await session.get(Member, users.member) is None
         assert (await session.scalars(select(BotState).where(BotState.key == str(users.member)))).all() == []
     again = await chat.press(f"er:{person_id}:y", user=users.admin)
-    assert any("already been erased" in s.text for s in again)
+    assert any("already" in (s.text or s.params.get("text", "")) for s in again)  # a one-time button
     for bad in ("/erase", "/erase abc", "/erase 99999"):
         sent = await chat.send(bad, user=users.admin)
-        assert "Usage" in sent[0].text or "no person" in sent[0].text
+        assert "Usage" in sent[0].text or "no such person" in sent[0].text or "found nobody" in sent[0].text
 
 
 async def test_audit_lists_latest_changes_for_admins_only(chat: ChatDriver, users: Users, sessionmaker):
     await chat.send("/grant 9001 member", user=users.admin)
     sent = await chat.send("/audit 5", user=users.admin)
-    assert "member.role" in sent[0].text and "Admin (1004)" in sent[0].text
+    assert "Admin made an unnamed account a member." in sent[0].text and "member.role" not in sent[0].text
     sent = await chat.send("/audit", user=users.coordinator)
-    assert "member.role" not in sent[0].text
+    assert "made Member" not in sent[0].text
     sent = await chat.send("/audit lots", user=users.admin)
     assert "Usage" in sent[0].text

@@ -1,0 +1,441 @@
+"""`/desk`: everything waiting on the partnership office, in one message, with a button for each part, and
+`/stats` (admins): the partnership in figures.
+
+Parts: access requests (approve, linked to their directory entry or not, or reject), new heads without a buddy
+(confirm a suggestion, or let the bot ask), pairings (asked, active, paused, ending), check-in answers since the
+coordinator last looked (opening them reads them), plans and who has not updated (chase them), recent imports.
+Every action reuses the feature's own function (handlers/access.py, handlers/buddy.py,
+handlers/reminders_chat.py): the buttons of a part are those features' own buttons where they exist.
+A coordinator can switch on a daily digest of the desk (the `desk-digest` job; sent only when something waits).
+
+Callback data: dk:h|ar|nh|pr|ck|pl|im|dg   (home, a part, switch the digest)
+               dka:REQUEST:PERSON (approve, 0 = without link)   dkx:REQUEST (reject)
+               dkr:MATCH (ask the buddy again)   dke:MATCH / dkey:MATCH (end a pairing, confirmed)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.error import TelegramError
+
+from core import clock
+from core.i18n import N_, _, format_date, format_datetime, ngettext
+from core.reply import answer, edit, keyboard, reply, send
+from core.services import BotContext
+from core.text import Html, bold, esc, fill, italic, t
+from directory import appointments as ap
+from handlers import access, buddy
+from handlers.manifest import Button, Command, Job, Manifest
+from handlers.once import once
+from plans.terms import current_term, term_label
+from storage import office
+from storage.desk import DeskState
+from storage.directory import Person
+from storage.members import AccessRequest, Member, Role
+
+log = logging.getLogger(__name__)
+
+DIGEST_AT = dt.time(8, 30)
+MAX_ITEMS = 6
+SUGGESTIONS = 2
+Rows = list[list[tuple[str, str]]]
+
+STATUS_LABELS = {"asked": N_("asked, waiting for an answer"), "active": N_("active"), "paused": N_("buddy paused"),
+                 "ending": N_("ending")}
+
+
+def _today(context: BotContext) -> dt.date:
+    return clock.now().astimezone(context.services.settings.tz).date()
+
+
+def _home_button() -> list[tuple[str, str]]:
+    return [(_("‹ Desk"), "dk:h")]
+
+
+def _int_parts(data: str | None) -> list[int]:
+    out = []
+    for part in (data or "").split(":")[1:]:
+        if part.isascii() and part.isdigit() and len(part) < 19:
+            out.append(int(part))
+    return out
+
+
+async def _load(context: BotContext, session: AsyncSession) -> office.Desk:
+    return await office.the_desk(session, context.member.telegram_id, _today(context), current_term())  # type: ignore[union-attr]
+
+
+# --- the overview ---------------------------------------------------------------------------------
+
+def _count(singular: str, plural: str, n: int) -> Html:
+    return fill(ngettext(singular, plural, n), n=n)
+
+
+def pairing_summary(pairings: list[office.Pairing]) -> str:
+    counts = {status: sum(p.status == status for p in pairings) for status in STATUS_LABELS}
+    parts = [f"{n} {_(STATUS_LABELS[status])}" for status, n in counts.items() if n]
+    return ", ".join(parts) if parts else _("none")
+
+
+def overview(desk: office.Desk, tz: dt.tzinfo) -> tuple[Html, Rows]:
+    """The desk's first message: one line and one button for each part."""
+    lines = [bold(_("Your desk")), ""]
+    rows: Rows = []
+    n = len(desk.requests)
+    lines.append(Html("• " + _count("{n} access request waiting", "{n} access requests waiting", n)))
+    rows.append([(fill(ngettext("Access request ({n})", "Access requests ({n})", n), n=n), "dk:ar")])
+    n = len(desk.unmatched)
+    lines.append(Html("• " + _count("{n} new head without a buddy", "{n} new heads without a buddy", n)))
+    rows.append([(fill(ngettext("New head ({n})", "New heads ({n})", n), n=n), "dk:nh")])
+    lines.append(Html("• " + t("Pairings: {summary}", summary=pairing_summary(desk.pairings))))
+    n = len(desk.answers)
+    struggling = sum(a.answer == "struggling" for a in desk.answers)
+    line = _count("{n} check-in answer since you last looked", "{n} check-in answers since you last looked", n)
+    if struggling:
+        line = Html(line + " " + _count("({n} struggling)", "({n} struggling)", struggling))
+    lines.append(Html("• " + line))
+    rows.append([(_("Pairings"), "dk:pr"), (fill(ngettext("Check-in ({n})", "Check-ins ({n})", n), n=n), "dk:ck")])
+    for plan in desk.plans[:MAX_ITEMS]:
+        lines.append(Html("• " + fill(ngettext(
+            "{plan}: {n} person has not updated this term", "{plan}: {n} people have not updated this term",
+            len(plan.not_updated)), plan=plan.title, n=len(plan.not_updated))))
+    if not desk.plans:
+        lines.append(Html("• " + esc(_("No action plan yet"))))
+    if desk.imports:
+        last = desk.imports[0]
+        lines.append(Html("• " + t("Last import: {what} on {when}", what=_import_what(last),
+                                   when=format_datetime(last.at, tz))))
+    else:
+        lines.append(Html("• " + esc(_("No imports yet"))))
+    rows.append([(_("Plans"), "dk:pl"), (_("Imports"), "dk:im")])
+    lines += ["", esc(_("The daily digest of your desk is on.") if desk.digest else
+                      _("The daily digest of your desk is off."))]
+    rows.append([(_("Switch the daily digest off") if desk.digest else _("Switch the daily digest on"), "dk:dg")])
+    return Html("\n".join(lines)), rows
+
+
+def _import_what(item: office.Import) -> str:
+    if item.what == "plan":
+        return _("the plan “{name}”").format(name=item.name)
+    return _("the directory file “{name}”").format(name=item.name)
+
+
+def waiting_anything(desk: office.Desk) -> bool:
+    return bool(desk.requests or desk.unmatched or desk.answers
+                or any(p.status in ("asked", "ending") for p in desk.pairings))
+
+
+# --- the parts ------------------------------------------------------------------------------------
+
+async def requests_part(context: BotContext, session: AsyncSession, note: str = "") -> tuple[Html, Rows]:
+    tz = context.services.settings.tz
+    waiting = await access.requests.pending(session)
+    lines = [bold(_("Access requests"))] + ([esc(note), ""] if note else [])
+    rows: Rows = []
+    if not waiting:
+        lines.append(esc(_("Nobody is waiting for access.")))
+    for number, request in enumerate(waiting[:MAX_ITEMS], 1):
+        line = t("{n}. {name}, {school} — asked {when}", n=number, name=request.name,
+                 school=request.school or _("school not given"), when=format_datetime(request.created_at, tz))
+        if request.telegram_name and request.telegram_name != request.name:
+            line = Html(line + " " + t("(on Telegram: {telegram})", telegram=request.telegram_name))
+        lines.append(line)
+        person = await session.get(Person, request.suggested_person_id) if request.suggested_person_id else None
+        if person is not None:
+            lines.append(Html("   " + t("In the directory: {person}", person=person.full_name)))
+            rows.append([(_("Approve and link {n}").format(n=number), f"dka:{request.id}:{person.id}")])
+        rows.append([(_("Approve {n}").format(n=number), f"dka:{request.id}:0"),
+                     (_("Reject {n}").format(n=number), f"dkx:{request.id}")])
+    if len(waiting) > MAX_ITEMS:
+        lines.append(_count("… and {n} more: decide these first.", "… and {n} more: decide these first.",
+                            len(waiting) - MAX_ITEMS))
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def newheads_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    appointments = await office.unmatched_appointments(session)
+    lines = [bold(_("New heads without a buddy"))]
+    rows: Rows = []
+    if not appointments:
+        lines.append(esc(_("Every new head has a buddy or has one asked.")))
+    for number, appointment in enumerate(appointments[:MAX_ITEMS], 1):
+        lines.append("")
+        lines.append(Html(f"{number}. " + t("{name}, {school}, starts {date}.", name=appointment.person.full_name,
+                                            school=buddy.school_text(appointment.school),
+                                            date=format_date(appointment.start_date))))
+        suggestions = await ap.propose(session, appointment.id, SUGGESTIONS, ap.rules_from(context.services.settings),
+                                       _today(context))
+        if suggestions:
+            lines += [Html(f"   – {bold(s.name)}: {italic(s.reason_text)}") for s in suggestions]
+            rows += buddy.suggestion_buttons(appointment.id, suggestions)
+        else:
+            lines.append(esc(_("No suitable buddy is free in the directory at present.")))
+    if len(appointments) > MAX_ITEMS:
+        lines.append(_count("… and {n} more: /matchterm pairs them all at once.",
+                            "… and {n} more: /matchterm pairs them all at once.", len(appointments) - MAX_ITEMS))
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def pairings_part(context: BotContext, session: AsyncSession, note: str = "") -> tuple[Html, Rows]:
+    pairings = await office.pairings(session, _today(context))
+    lines = [bold(_("Buddy pairings"))] + ([esc(note), ""] if note else [])
+    rows: Rows = []
+    if not pairings:
+        lines.append(esc(_("No pairings yet.")))
+    order = {"asked": 0, "ending": 1, "paused": 2, "active": 3}
+    for pairing in sorted(pairings, key=lambda p: (order[p.status], p.start)):
+        lines.append(Html("• " + t("{head} with {buddy} — {status}", head=pairing.head, buddy=pairing.buddy,
+                                   status=_(STATUS_LABELS[pairing.status]))
+                          + (" " + t("(first 100 days end {date})", date=format_date(pairing.ends))
+                             if pairing.status == "ending" else "")))
+        if pairing.status == "asked" and len(rows) < MAX_ITEMS:
+            rows.append([(_("Ask {name} again").format(name=pairing.buddy), f"dkr:{pairing.match_id}")])
+        elif pairing.status == "ending" and len(rows) < MAX_ITEMS:
+            rows.append([(_("End: {head} and {buddy}").format(head=pairing.head, buddy=pairing.buddy),
+                          f"dke:{pairing.match_id}")])
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def checkins_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    """The answers since the coordinator last looked; looking reads them."""
+    state = await office.desk_state(session, context.member.telegram_id)  # type: ignore[union-attr]
+    answers = await office.answers_since(session, state.checkins_seen_at)
+    tz = context.services.settings.tz
+    lines = [bold(_("Check-in answers since you last looked"))]
+    if not answers:
+        lines.append(esc(_("No new answers.")))
+    for item in answers[:30]:
+        line = t("• {who} about {other} ({when}): {answer}", who=item.who, other=item.about,
+                 when=_(buddy.CHECKIN_LABELS.get(item.kind, item.kind)),
+                 answer=_(buddy.ANSWER_LABELS.get(item.answer, item.answer)))
+        if item.comment:
+            line = Html(line + "\n   " + italic(f"“{item.comment}”"))
+        lines.append(Html(line + " " + esc(format_datetime(item.answered_at, tz, "d MMM"))))
+    if len(answers) > 30:
+        lines.append(_count("… and {n} more.", "… and {n} more.", len(answers) - 30))
+    state.checkins_seen_at = clock.now()
+    return Html("\n".join(lines)), [_home_button()]
+
+
+async def plans_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    term = current_term()
+    plans = await office.plan_gaps(session, term)
+    lines = [bold(_("Plans: who has not updated for {term}").format(term=term_label(term)))]
+    rows: Rows = []
+    if not plans:
+        lines.append(esc(_("There is no action plan yet.")))
+    for plan in plans[:MAX_ITEMS]:
+        lines.append("")
+        lines.append(Html(bold(plan.title) + " — " + _count("{n} action", "{n} actions", plan.actions)))
+        if plan.not_updated:
+            lines.append(t("Not updated yet: {names}", names=", ".join(plan.not_updated[:20])
+                           + (" …" if len(plan.not_updated) > 20 else "")))
+            rows.append([(_("Chase: {plan}").format(plan=plan.title[:40]), f"chs:{plan.plan_id}")])
+        else:
+            lines.append(esc(_("Everyone has updated. 🎉")))
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def imports_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    tz = context.services.settings.tz
+    imports = await office.recent_imports(session, 8)
+    lines = [bold(_("Recent imports"))]
+    if not imports:
+        lines.append(esc(_("Nothing has been imported yet.")))
+    for item in imports:
+        line = t("• {when}: {what}", when=format_datetime(item.at, tz), what=_import_what(item))
+        if item.by:
+            line = Html(line + " " + t("by {who}", who=item.by))
+        lines.append(line)
+    lines += ["", esc(_("To import, send me the spreadsheet or document as a file."))]
+    return Html("\n".join(lines)), [_home_button()]
+
+
+PARTS = {"ar": requests_part, "nh": newheads_part, "pr": pairings_part, "ck": checkins_part, "pl": plans_part,
+         "im": imports_part}
+
+
+# --- handlers -------------------------------------------------------------------------------------
+
+async def desk_command(update: Update, context: BotContext) -> None:
+    async with context.services.session() as session:
+        text, rows = overview(await _load(context, session), context.services.settings.tz)
+    await reply(update, context, text, keyboard(rows))
+
+
+async def desk_button(update: Update, context: BotContext) -> None:
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    part = data.split(":")[1] if data.count(":") == 1 else ""
+    if part != "h" and part != "dg" and part not in PARTS:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    note = ""
+    async with context.services.session() as session:
+        if part == "dg":
+            state = await office.desk_state(session, context.member.telegram_id)  # type: ignore[union-attr]
+            state.digest = not state.digest
+            note = _("Daily digest on: I will send you your desk each morning when something is waiting.") \
+                if state.digest else _("Daily digest off.")
+        if part in PARTS:
+            text, rows = await PARTS[part](context, session)
+        else:
+            text, rows = overview(await _load(context, session), context.services.settings.tz)
+    await answer(update, note or None)
+    await edit(update, context, text, keyboard(rows))
+
+
+async def desk_decide(update: Update, context: BotContext) -> None:
+    """Approve or reject an access request from the desk, with the access feature's own decision."""
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    ids = _int_parts(data)
+    approve = data.startswith("dka:")
+    if not ids or (approve and len(ids) != 2):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    async with context.services.sessionmaker() as session:
+        request = await session.get(AccessRequest, ids[0])
+        name = request.name if request is not None else ""
+    if not await access.decide_request(update, context, ids[0], approve, ids[1] if approve else 0, show=False):
+        return
+    note = (_("Approved: {name}.") if approve else _("Rejected: {name}.")).format(name=name)
+    await answer(update, note)
+    async with context.services.session() as session:
+        text, rows = await requests_part(context, session, note)
+    await edit(update, context, text, keyboard(rows))
+
+
+async def ask_again(update: Update, context: BotContext) -> None:
+    ids = _int_parts(update.callback_query.data if update.callback_query else None)
+    async with context.services.sessionmaker() as session:
+        match = await ap.get_match(session, ids[0]) if ids else None
+        waiting = match is not None and match.status == "requested"
+    if not waiting:
+        await answer(update, _("That request has already been answered."), alert=True)
+        return
+    delivered = await buddy.deliver_request(context, ids[0])
+    await answer(update, _("Asked again") if delivered else _("Not on Telegram: the details are in your chat"))
+
+
+async def end_pairing(update: Update, context: BotContext) -> None:
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    ids = _int_parts(data)
+    confirmed = data.startswith("dkey:")
+    async with context.services.session() as session:
+        match = await ap.get_match(session, ids[0]) if ids else None
+        if match is None or match.status != "accepted":
+            await answer(update, _("That pairing is not active."), alert=True)
+            return
+        head, buddy_name = match.appointment.person.full_name, match.buddy.full_name
+        if not confirmed:
+            await answer(update)
+            await edit(update, context, t("End the pairing of {head} and {buddy}? They will both be told.",
+                                          head=head, buddy=buddy_name),
+                       keyboard([[(_("Yes, end it"), f"dkey:{match.id}")], _home_button()]))
+            return
+        await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
+        parties = await ap.telegram_ids(session, match.buddy_person_id) + \
+            await ap.telegram_ids(session, match.appointment.person_id)
+    for chat_id in parties:
+        try:
+            await send(context.bot, chat_id, t("The partnership office has ended the buddy pairing of {head} and "
+                                               "{buddy}: the first 100 days are over. Thank you.",
+                                               head=head, buddy=buddy_name))
+        except TelegramError as exc:
+            log.info("could not tell %s about the end of a pairing: %s", chat_id, exc.__class__.__name__)
+    await answer(update, _("Ended"))
+    async with context.services.session() as session:
+        text, rows = await pairings_part(context, session, t("Ended: {head} and {buddy}.", head=head,
+                                                               buddy=buddy_name))
+    await edit(update, context, text, keyboard(rows))
+
+
+async def send_digests(context: BotContext) -> int:
+    """The daily digest: each coordinator who switched it on gets their desk, when something is waiting."""
+    services = context.application.bot_data["services"]
+    async with services.sessionmaker() as session:
+        ids = list(await session.scalars(select(DeskState.telegram_id).join(
+            Member, Member.telegram_id == DeskState.telegram_id).where(
+            DeskState.digest.is_(True), Member.active.is_(True), Member.role.in_(("coordinator", "admin")))))
+    sent = 0
+    today = clock.now().astimezone(services.settings.tz).date()
+    for telegram_id in ids:
+        async with services.session() as session:
+            desk = await office.the_desk(session, telegram_id, today, current_term())
+        if not waiting_anything(desk):
+            continue
+        text, rows = overview(desk, services.settings.tz)
+        try:
+            await send(context.bot, telegram_id, Html(t("Good morning. This is what is waiting today.") + "\n\n"
+                                                      + text), keyboard(rows))
+            sent += 1
+        except TelegramError as exc:
+            log.warning("desk digest to %s not delivered: %s", telegram_id, exc.__class__.__name__)
+    return sent
+
+
+async def digest_job(context: BotContext) -> None:
+    await send_digests(context)
+
+
+# --- /stats ---------------------------------------------------------------------------------------
+
+async def retention_lines(session: AsyncSession) -> list[Html]:
+    """Data protection: how long personal data has been kept (retention figures). Left for the data
+    protection work: return lines here and /stats shows them under their own heading."""
+    return []
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    term = current_term()
+    tz = context.services.settings.tz
+    async with context.services.sessionmaker() as session:
+        figures = await office.stats(session, term, _today(context))
+        retention = await retention_lines(session)
+    lines = [bold(_("The partnership in figures")), "", bold(_("Members"))]
+    for role in (Role.ADMIN, Role.COORDINATOR, Role.LEAD, Role.MEMBER):
+        n = figures.members_by_role.get(role.name.lower(), 0)
+        lines.append(Html(f"• {esc(access.role_label(role))}: {n}"))
+    lines.append(Html("• " + _count("{n} person in the directory", "{n} people in the directory", figures.people)))
+    lines += ["", bold(_("Action plan, {term}").format(term=term_label(term))),
+              Html("• " + _count("{n} progress update", "{n} progress updates", figures.updates_this_term)),
+              Html("• " + _count("from {n} person", "from {n} people", figures.updaters_this_term)),
+              "", bold(_("New heads and buddies")),
+              Html("• " + _count("{n} appointment without a buddy", "{n} appointments without a buddy",
+                                 figures.open_appointments))]
+    for status, label in STATUS_LABELS.items():
+        lines.append(Html("• " + t("Pairings {status}: {n}", status=_(label), n=figures.pairings_by_status.get(status, 0))))
+    lines += ["", bold(_("Last imports"))]
+    for item in figures.imports:
+        lines.append(Html("• " + t("{when}: {what}", when=format_datetime(item.at, tz), what=_import_what(item))))
+    if not figures.imports:
+        lines.append(Html("• " + esc(_("none yet"))))
+    if retention:
+        lines += ["", bold(_("Data protection")), *retention]
+    await reply(update, context, Html("\n".join(lines)))
+
+
+MANIFEST = Manifest(
+    "desk",
+    commands=(
+        Command("desk", desk_command, Role.COORDINATOR, N_("what is waiting on the office, with a button for each"),
+                private=True),
+        Command("stats", stats_command, Role.ADMIN, N_("the partnership in figures"), private=True),
+    ),
+    buttons=(
+        Button("dk", desk_button, Role.COORDINATOR, private=True),
+        Button("dka", desk_decide, Role.COORDINATOR, private=True),
+        Button("dkx", desk_decide, Role.COORDINATOR, private=True),
+        Button("dkr", once(ask_again), Role.COORDINATOR, private=True),
+        Button("dke", end_pairing, Role.COORDINATOR, private=True),
+        Button("dkey", once(end_pairing), Role.COORDINATOR, private=True),
+    ),
+    jobs=(Job("desk-digest", digest_job, daily=DIGEST_AT),),
+)

@@ -1,0 +1,77 @@
+"""The scripted demo of a whole partnership day (docs/demo-day.txt, `make demo`), run through the console
+session on both databases: every step shows what it should, in order, and the database holds the day's work."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from cli.console import console_session
+from core.settings import load_settings
+from storage.buddies import BuddyMatch, CheckIn
+from storage.db import make_engine, make_sessionmaker
+from storage.desk import DeskState
+from storage.members import AccessRequest, Member
+from storage.plans import ProgressUpdate
+
+SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "demo-day.txt"
+
+# What the day must show, in this order.
+MILESTONES = [
+    "Thank you. A coordinator will look at your request soon",
+    "Your request for access is with the coordinators since",
+    "1 message waiting:",  # the coordinator switches and finds the request waiting
+    "• 1 access request waiting",
+    "approved by Ms Priya Shah",  # every copy of the request says who decided
+    "Good news: your access has been approved.",
+    "Saved: 1.1 🟢 Green",
+    "Saved. The partnership office has been told and will arrange a buddy.",
+    "• 1 new head without a buddy",
+    "(pressed “Confirm Mrs Helen Ashworth”)",
+    "I have asked Mrs Helen Ashworth to be the buddy.",
+    "Would you be a buddy to a new headteacher?",
+    "Thank you for agreeing to be Mr Sam Newton's buddy.",
+    "Meet your buddy",  # the new head is on Telegram now: introduced directly
+    "Buddy check-in, two weeks in",
+    "Thank you. Your comment is kept for the coordinator.",
+    "• 1 check-in answer since you last looked",
+    "Mrs Helen Ashworth about Mr Sam Newton (two weeks in): Good",
+    "Good first call; we meet again next week.",
+]
+
+
+async def test_the_demo_day_plays_through(db_url: str, tmp_path: Path) -> None:
+    settings = load_settings(database_url=db_url, console_files_dir=str(tmp_path / "files"), _env_file=None)
+    out = io.StringIO()
+    code = await console_session(settings, None, True, io.StringIO(SCRIPT.read_text(encoding="utf-8")), out)
+    output = out.getvalue()
+    assert code == 0
+    position = 0
+    for milestone in MILESTONES:
+        found = output.find(milestone, position)
+        assert found >= 0, f"not shown (after what came before): {milestone!r}\n\n{output[position:position + 3000]}"
+        position = found + len(milestone)
+    bot_said = "\n".join(line for line in output.splitlines() if not line.startswith("you> "))
+    assert "I found no one" not in bot_said  # no press fell through to a search
+    assert "Traceback" not in output and "went wrong" not in bot_said
+    assert "Please introduce them yourself" not in bot_said  # the new head's account was linked
+
+    engine = make_engine(db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            request = (await session.scalars(select(AccessRequest))).one()
+            assert request.status == "approved" and request.decided_by == 1003
+            member = await session.get(Member, 9001)
+            assert member is not None and member.active and member.person_id is not None
+            match = (await session.scalars(select(BuddyMatch))).one()
+            assert match.status == "accepted"
+            answered = (await session.scalars(select(CheckIn).where(CheckIn.answered_at.is_not(None)))).one()
+            assert answered.answer == "good" and answered.comment == "Good first call; we meet again next week."
+            assert await session.scalar(select(func.count()).select_from(ProgressUpdate)
+                                        .where(ProgressUpdate.author_id == 1002)) == 1
+            desk = await session.get(DeskState, 1003)
+            assert desk is not None and desk.checkins_seen_at is not None
+    finally:
+        await engine.dispose()
