@@ -32,7 +32,7 @@ from handlers.access import role_label
 from handlers.manifest import Button, Command, Manifest
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
-from storage import audit
+from storage import audit, erasure
 from storage.buddies import Appointment, BuddyMatch
 from storage.directory import Person
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
@@ -40,7 +40,7 @@ from storage.plans import Action, ActionOwner, ProgressUpdate
 
 log = logging.getLogger(__name__)
 
-FORMER_MEMBER = "former member"  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
+FORMER_MEMBER = erasure.FORMER_MEMBER  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
 ERASED_DETAIL = {"erased": True}
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -200,6 +200,17 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
     if person is None:
         return None
     ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+    return await erase_ids(session, person_id, person, ids, actor_id)
+
+
+async def erase_ids(session: AsyncSession, person_id: int, person: Person | None, ids: list[int],
+                    actor_id: int | None) -> EraseResult:
+    """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
+    erasure after a restore, when the person may already be gone from the restored data."""
+    labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
+    terms = [*(person_names(person) if person is not None else []),
+             *(x for x in labels if len(x.split()) > 1)]
+    pattern = erasure.matcher(terms, [person.phone] if person is not None and person.phone else [])
     result = EraseResult(person_id, ids)
     authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
     result.updates_kept = (await session.execute(
@@ -213,6 +224,7 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
     request_ids = [str(i) for i in await session.scalars(
         select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))] if ids else []
     about = [(AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))]
+    about = [(AuditEntry.action != erasure.ERASE_ACTION) & about[0]]
     if ids:
         about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
         about.append(AuditEntry.actor_id.in_(ids))
@@ -237,11 +249,26 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
         or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments)))))
     removed["buddy_match"] = len(matches)
     removed["appointment"] = len(appointments)
-    await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
+    if person is not None:
+        await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
     await session.flush()
-    audit.record(session, actor_id, "person.erase", "person", person_id, members=len(ids),
-                 updates_kept=result.updates_kept, removed=removed)
+    if pattern is not None:  # owners cells, requests others typed, audit details, notes: by name, email, phone
+        removed["text_fields"] = sum((await erasure.scrub_everywhere(session, pattern)).values())
+        session.expire_all()
+    # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
+    audit.record(session, actor_id, erasure.ERASE_ACTION, "person", person_id, members=len(ids),
+                 telegram_ids=ids, updates_kept=result.updates_kept, removed=removed)
     return result
+
+
+def person_names(person: Person) -> list[str]:
+    """Name spellings and contact details that identify the person in free text."""
+    out = erasure.name_variants(person.title, person.first_name, person.last_name)
+    if person.full_name:
+        out.append(person.full_name)
+    if person.email:
+        out.append(person.email)
+    return out
 
 
 # --- audit log ----------------------------------------------------------------------------------

@@ -342,6 +342,7 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             unknown = [d.name for d in manifest.tables if d.name not in existing]
             if unknown:
                 raise BackupError(f"the database has no table {unknown[0]}")
+            erasures = await _erasures(conn) if not fresh else []
             for tbl in reversed(Base.metadata.sorted_tables):
                 if tbl.name in existing:
                     await conn.execute(tbl.delete())
@@ -358,6 +359,7 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
                 total += dump.rows
             if conn.dialect.name == "postgresql":
                 await _reset_sequences(conn)
+            await _reapply_erasures(conn, erasures)
             if not fresh and record:  # the restore itself goes in the restored audit log, in the same transaction
                 await _record_restore(conn, path, manifest, total, actor_label)
     if fresh:
@@ -366,6 +368,44 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             async with engine.begin() as conn:
                 await _record_restore(conn, path, manifest, total, actor_label)
     return Summary(len(manifest.tables), total, revision)
+
+
+async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int]]]:
+    """The erasures logged in the database about to be replaced: (person id, Telegram ids)."""
+    from storage.erasure import ERASE_ACTION
+    from storage.members import AuditEntry
+
+    out = []
+    for entity_id, detail in (await conn.execute(select(AuditEntry.entity_id, AuditEntry.detail)
+                                                 .where(AuditEntry.action == ERASE_ACTION))).all():
+        ids = (detail or {}).get("telegram_ids", []) if isinstance(detail, dict) else []
+        try:
+            out.append((int(entity_id or 0), [int(i) for i in ids]))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, list[int]]]) -> None:
+    """An older backup still holds people erased since: erase them again, in the restore's transaction,
+    so a restore never brings back personal data the partnership was asked to erase."""
+    if not erasures:
+        return
+    from handlers.privacy import erase_ids  # the one erasure, shared with /erase
+    from storage.directory import Person
+    from storage.members import Member
+
+    async with AsyncSession(bind=conn) as session:
+        for person_id, ids in erasures:
+            person = await session.get(Person, person_id) if person_id else None
+            linked = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id))) \
+                if person is not None else []
+            held = list(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(ids)))) \
+                if ids else []
+            if person is None and not held:
+                continue  # already erased in the backup too
+            await erase_ids(session, person_id, person, sorted(set(ids) | set(linked)), None)
+        await session.flush()
 
 
 async def _record_restore(conn: AsyncConnection, path: Path, manifest: Manifest, rows: int, actor_label: str) -> None:
