@@ -116,3 +116,29 @@ async def scrub_everywhere(session: AsyncSession, pattern: re.Pattern[str]) -> d
                                       sql_update(tbl).where(keys[0] == key[0]).values(**new))
                 changed[name] = changed.get(name, 0) + 1
     return changed
+
+
+async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dict[str, int]:
+    """Every other reference to the erased Telegram accounts, found from the models: rows that are the
+    account's own (a `telegram_id` column, or a required "by" column) are deleted, optional "who did it"
+    columns (updated_by, decided_by, responder_id, actor_id ...) are emptied."""
+    from sqlalchemy import delete
+
+    from storage.subject_access import member_columns
+
+    out: dict[str, int] = {}
+    if not telegram_ids:
+        return out
+    await session.flush()
+    for name, cols in member_columns().items():
+        tbl = Base.metadata.tables[name]
+        for col in cols:
+            column = tbl.c[col]
+            if col == "telegram_id" or not column.nullable:
+                n = (await session.execute(delete(tbl).where(column.in_(telegram_ids)))).rowcount or 0
+            else:
+                n = (await session.execute(sql_update(tbl).where(column.in_(telegram_ids))
+                                           .values({col: None}))).rowcount or 0
+            if n:
+                out[f"{name}.{col}"] = n
+    return out
