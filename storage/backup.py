@@ -287,10 +287,41 @@ def check(path: str | Path) -> Manifest:
         names = [d.name for d in manifest.tables]
         if len(set(names)) != len(names):
             raise BackupError("the backup lists a table twice")
+        if sorted(manifest.revision) == _code_heads():  # this PartnerBot's own schema: every table must be there
+            _check_tables(manifest, {name: [c.name for c in tbl.columns] for name, tbl in Base.metadata.tables.items()})
         for dump in manifest.tables:
             for _row in _rows(zf, dump, types[dump.name]):
                 pass
     return manifest
+
+
+def _code_heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    return sorted(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _check_tables(manifest: Manifest, tables: dict[str, list[str]]) -> None:
+    """A backup must list every table of its revision, each with that table's columns: a manifest that
+    leaves a table out would otherwise empty it on restore."""
+    listed = {d.name: d for d in manifest.tables}
+    missing = sorted(set(tables) - set(listed))
+    if missing:
+        raise BackupError(f"the backup does not list table {missing[0]} of its database revision "
+                          f"({len(missing)} of {len(tables)} tables missing); it is incomplete or was altered")
+    for name, columns in tables.items():
+        if sorted(listed[name].columns) != sorted(columns):
+            raise BackupError(f"table {name}: the backup's columns do not match the table's at its revision")
+
+
+async def _check_tables_of(conn: AsyncConnection, manifest: Manifest, existing: set[str]) -> None:
+    def columns(sync_conn: Any) -> dict[str, list[str]]:
+        inspector = inspect(sync_conn)
+        return {name: [c["name"] for c in inspector.get_columns(name)] for name in existing
+                if name != "alembic_version"}
+    _check_tables(manifest, await conn.run_sync(columns))
 
 
 # --- restore ------------------------------------------------------------------------------------
@@ -342,6 +373,8 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             unknown = [d.name for d in manifest.tables if d.name not in existing]
             if unknown:
                 raise BackupError(f"the database has no table {unknown[0]}")
+            # the database is at the backup's revision: its tables are that revision's tables
+            await _check_tables_of(conn, manifest, existing)
             erasures = await _erasures(conn) if not fresh else []
             for tbl in reversed(Base.metadata.sorted_tables):
                 if tbl.name in existing:
