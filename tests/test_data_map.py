@@ -14,7 +14,8 @@ MAP = Path(__file__).resolve().parent.parent / "deploy" / "DATA-PROTECTION.md"
 # columns that hold what a person is called, how to reach them, or what someone wrote about them
 PERSONAL_NAMES = re.compile(r"^(title|first_name|last_name|display_name|telegram_name|name|email|phone|notes|"
                             r"comment|note|owners_text|actor_label|author_label|end_reason|detail)$")
-NOT_ABOUT_PEOPLE = {("specialism", "name"), ("school", "name"), ("holiday", "label")}
+NOT_ABOUT_PEOPLE = {("specialism", "name"), ("school", "name"), ("holiday", "label"), ("plan", "title"),
+                    ("plan_section", "title")}
 
 
 def _rows() -> dict[str, list[str]]:
