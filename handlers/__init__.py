@@ -16,6 +16,7 @@ from handlers.manifest import Features, features_of
 FEATURES = (
     "handlers.access",
     "handlers.privacy",
+    "handlers.retention",
     "handlers.audit_log",
     "handlers.profile",
     "handlers.find",
