@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     retention_former_member_days: int = 365
     retention_checkin_comment_days: int = 365
     retention_audit_days: int = 2192
+    # The privacy notice /privacy shows and strangers read before asking for access: a UTF-8 text file;
+    # empty means the built-in notice (handlers/privacy_notice.py).
+    privacy_notice_file: str = ""
 
     @field_validator("log_format")
     @classmethod

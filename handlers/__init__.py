@@ -17,6 +17,7 @@ FEATURES = (
     "handlers.access",
     "handlers.privacy",
     "handlers.retention",
+    "handlers.privacy_notice",
     "handlers.audit_log",
     "handlers.profile",
     "handlers.find",
