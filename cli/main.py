@@ -8,8 +8,8 @@ import importlib
 import inspect
 import os
 import sys
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings, SettingsError, load_settings

@@ -27,6 +27,11 @@ ERASE_ACTION = "person.erase"
 MIN_TERM = 4  # shorter strings ("Jo") would hit other people's words
 
 
+def rows(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (a CursorResult's rowcount; typed as a plain Result)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _base(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     while isinstance(type_, TypeDecorator):
         type_ = type_.impl_instance if hasattr(type_, "impl_instance") else type_.impl  # type: ignore[assignment]
@@ -105,8 +110,8 @@ async def scrub_everywhere(session: AsyncSession, pattern: re.Pattern[str]) -> d
         keys = list(tbl.primary_key.columns)
         if not keys:
             continue
-        rows = (await session.execute(select(*keys, *(tbl.c[c] for c in cols)))).all()
-        for row in rows:
+        found = (await session.execute(select(*keys, *(tbl.c[c] for c in cols)))).all()
+        for row in found:
             key, values = row[:len(keys)], row[len(keys):]
             new = {c: _scrub(v, pattern) for c, v in zip(cols, values) if v is not None}
             new = {c: v for c, v in new.items() if v != values[cols.index(c)]}
@@ -135,10 +140,10 @@ async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dic
         for col in cols:
             column = tbl.c[col]
             if col == "telegram_id" or not column.nullable:
-                n = (await session.execute(delete(tbl).where(column.in_(telegram_ids)))).rowcount or 0
+                n = rows(await session.execute(delete(tbl).where(column.in_(telegram_ids))))
             else:
-                n = (await session.execute(sql_update(tbl).where(column.in_(telegram_ids))
-                                           .values({col: None}))).rowcount or 0
+                n = rows(await session.execute(sql_update(tbl).where(column.in_(telegram_ids))
+                                           .values({col: None})))
             if n:
                 out[f"{name}.{col}"] = n
     return out

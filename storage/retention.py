@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from storage import audit
 from storage.buddies import BuddyMatch, CheckIn
-from storage.erasure import ERASE_ACTION
+from storage.erasure import ERASE_ACTION, rows
 from storage.members import AccessRequest, AuditEntry, Member
 
 
@@ -38,9 +38,9 @@ async def apply_retention(session: AsyncSession, schedule: Schedule,
     done: dict[str, int] = {}
 
     before = now - dt.timedelta(days=schedule.rejected_request_days)
-    done["rejected_requests"] = (await session.execute(delete(AccessRequest).where(
+    done["rejected_requests"] = rows(await session.execute(delete(AccessRequest).where(
         AccessRequest.status == "rejected",
-        func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before))).rowcount or 0
+        func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before)))
 
     before = now - dt.timedelta(days=schedule.former_member_days)
     former = list(await session.scalars(select(Member.telegram_id).where(
@@ -54,15 +54,15 @@ async def apply_retention(session: AsyncSession, schedule: Schedule,
 
     before = now - dt.timedelta(days=schedule.checkin_comment_days)
     ended = select(BuddyMatch.id).where(BuddyMatch.ended_at.is_not(None), BuddyMatch.ended_at < before)
-    done["checkin_comments"] = (await session.execute(sql_update(CheckIn).where(
-        CheckIn.match_id.in_(ended), CheckIn.comment.is_not(None)).values(comment=None))).rowcount or 0
+    done["checkin_comments"] = rows(await session.execute(sql_update(CheckIn).where(
+        CheckIn.match_id.in_(ended), CheckIn.comment.is_not(None)).values(comment=None)))
 
     before = now - dt.timedelta(days=schedule.audit_days)
     # erasure records stay: they are what re-applies an erasure after a restore
-    done["audit_entries"] = (await session.execute(delete(AuditEntry).where(
-        AuditEntry.at < before, AuditEntry.action != ERASE_ACTION))).rowcount or 0
+    done["audit_entries"] = rows(await session.execute(delete(AuditEntry).where(
+        AuditEntry.at < before, AuditEntry.action != ERASE_ACTION)))
     if any(done.values()):
-        audit.record(session, None, "retention.apply", "database", "", **done)
+        audit.record(session, None, "retention.apply", "database", "", counts=done)
     return done
 
 

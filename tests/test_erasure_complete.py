@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from handlers.privacy import FORMER_MEMBER, erase_person
 from storage import audit, backup
+from storage.directory import Person
 from storage.members import AccessRequest, Member
 from storage.models import Base
-from storage.directory import Person
 from storage.plans import Action, ProgressUpdate
 from tests.dbtools import UNICODE, populate
 

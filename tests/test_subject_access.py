@@ -36,7 +36,8 @@ def _references() -> dict[str, list[str]]:
                 and col.name == "id"
             telegram = (isinstance(col.type, BigInteger) and not col.foreign_keys
                         and not col.name.endswith(("chat_id", "message_id"))
-                        and (col.name in ("telegram_id", "actor_id", "author_id", "responder_id") or col.name.endswith("_by")))
+                        and (col.name in ("telegram_id", "actor_id", "author_id", "responder_id")
+                             or col.name.endswith("_by")))
             if to_person or telegram:
                 out.setdefault(tbl.name, []).append(col.name)
     return out
