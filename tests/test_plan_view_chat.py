@@ -142,7 +142,7 @@ async def test_upload_plan_preview_then_import(chat, users, sessionmaker):
     assert await plan_count(sessionmaker) == 0  # nothing until Import
     data_import = [d for label, d in sent[-1].buttons if label == "Import"][0]
     sent = await chat.press(data_import, user=users.coordinator)
-    assert "Imported the plan" in texts(sent) and "22 actions" in texts(sent)
+    assert "Imported plan" in texts(sent) and "22 actions" in texts(sent)
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Action)) == 22
     # The same button again does not import twice.
