@@ -9,6 +9,7 @@ import inspect
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings, SettingsError, load_settings
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("role", choices=["member", "lead", "coordinator", "admin"])
     grant.add_argument("--name", default="", help="display name")
     grant.set_defaults(func=cmd_admin_grant)
+    mydata = admin_sub.add_parser("mydata", help="subject access: everything held about a person, as JSON")
+    mydata.add_argument("person_id", type=int, help="the person's directory id (as /erase and /find show it)")
+    mydata.add_argument("--out", metavar="FILE", help="write the JSON here (default: print it)")
+    mydata.set_defaults(func=cmd_admin_mydata)
 
     demo = sub.add_parser("demo", help="load the demo partnership into an empty database")
     demo.set_defaults(func=cmd_demo)
@@ -187,6 +192,39 @@ async def cmd_admin_grant(args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print(f"{args.telegram_id} is now {args.role}.")
+    return 0
+
+
+async def cmd_admin_mydata(args: argparse.Namespace) -> int:
+    import json
+
+    from sqlalchemy import select
+
+    from handlers.privacy import collect_my_data
+    from storage.db import make_engine, make_sessionmaker
+    from storage.directory import Person
+    from storage.members import Member
+
+    settings = settings_from_env()
+    await migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await session.get(Person, args.person_id) is None:
+                print(f"There is no person {args.person_id} in the directory.", file=sys.stderr)
+                return 1
+            accounts = list(await session.scalars(select(Member.telegram_id)
+                                                  .where(Member.person_id == args.person_id)))
+            doc = await collect_my_data(session, min(accounts) if accounts else 0, person_id=args.person_id)
+    finally:
+        await engine.dispose()
+    payload = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+    if args.out:
+        Path(args.out).write_text(payload + "\n", encoding="utf-8")
+        print(f"Wrote {args.out}: {doc['progress_updates']['count']} progress updates, "
+              f"{len(doc['held'])} tables with rows about person {args.person_id}.")
+    else:
+        print(payload)
     return 0
 
 

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     # for `partnerbot status` (a container healthcheck, systemd, an operator).
     log_format: str = "text"
     status_file: str = "partnerbot-status.json"
+    # Retention (deploy/DATA-PROTECTION.md), applied daily by the retention job: days after which
+    # rejected access requests are deleted, former (deactivated) members are erased, buddy check-in
+    # comments are removed once the pairing has ended, and audit entries are deleted (six years).
+    retention_rejected_request_days: int = 90
+    retention_former_member_days: int = 365
+    retention_checkin_comment_days: int = 365
+    retention_audit_days: int = 2192
+    # The privacy notice /privacy shows and strangers read before asking for access: a UTF-8 text file;
+    # empty means the built-in notice (handlers/privacy_notice.py).
+    privacy_notice_file: str = ""
 
     @field_validator("log_format")
     @classmethod

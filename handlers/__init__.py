@@ -16,6 +16,8 @@ from handlers.manifest import Features, features_of
 FEATURES = (
     "handlers.access",
     "handlers.privacy",
+    "handlers.retention",
+    "handlers.privacy_notice",
     "handlers.audit_log",
     "handlers.profile",
     "handlers.find",

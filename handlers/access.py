@@ -36,6 +36,7 @@ from core.text import Html, t
 from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
+from handlers.privacy_notice import notice_html, notice_text, notice_version
 from storage import access_requests as requests
 from storage import audit
 from storage.directory import Person
@@ -132,11 +133,12 @@ async def start(update: Update, context: BotContext) -> None:
             await reply(update, context, pending_text(waiting, context),
                         keyboard([[(_("Correct my request"), "ar:req")]]))
             return
-        await reply(update, context, t(
+        # The notice comes first: asking for access is agreeing to it (recorded with the request).
+        await reply(update, context, Html(notice_html(context.services.settings) + "\n\n" + t(
             "Hello! I am the partnership's assistant: I help its schools find support, track the action "
             "plan and welcome new headteachers.\n\nThe directory is for members only. If you work in one of "
-            "our schools, ask for access and a coordinator will approve you."),
-            keyboard([[(_("Request access"), "ar:req")]]))
+            "our schools, ask for access and a coordinator will approve you.")),
+            keyboard([[(_("Agree and request access"), "ar:req")]]))
         return
     name = context.member.display_name or (update.effective_user.first_name if update.effective_user else "")
     # "Welcome back" only for someone who has been here before (their persisted chat data says so).
@@ -162,6 +164,8 @@ async def request_access_button(update: Update, context: BotContext) -> None:
         await edit(update, context, t("You already have access. Send /help to see what you can do."))
         return
     context.user_data["awaiting"] = "access_request"
+    context.user_data["privacy_agreed"] = {"at": clock.now().isoformat(),
+                                           "notice": notice_version(notice_text(context.services.settings))}
     await edit(update, context, t(
         "Please send your <b>name and school</b> in one message, for example:\n"
         "<i>Jane Smith, Oakfield Primary School</i>"))
@@ -200,8 +204,10 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         pending.school = school.strip()[:200]
         pending.suggested_person_id = suggestion_id
         await session.flush()
+        agreed = context.user_data.get("privacy_agreed") or {}
         audit.record(session, user.id, "access.request", "access_request", pending.id, name=pending.name,
-                     school=pending.school)
+                     school=pending.school, privacy_notice=agreed.get("notice"),
+                     privacy_agreed_at=agreed.get("at"))
         request_id = pending.id
         suggested = await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) \
             if suggestion_id else None

@@ -32,15 +32,15 @@ from handlers.access import role_label
 from handlers.manifest import Button, Command, Manifest
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
-from storage import audit
-from storage.buddies import Appointment, BuddyMatch
+from storage import audit, erasure, subject_access
+from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
-from storage.plans import Action, ActionOwner, ProgressUpdate
+from storage.plans import Action, ActionOwner, Plan, ProgressUpdate
 
 log = logging.getLogger(__name__)
 
-FORMER_MEMBER = "former member"  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
+FORMER_MEMBER = erasure.FORMER_MEMBER  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
 ERASED_DETAIL = {"erased": True}
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -57,11 +57,20 @@ def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
 
 # --- subject access ----------------------------------------------------------------------------
 
-async def collect_my_data(session: AsyncSession, telegram_id: int) -> dict[str, Any]:
-    """Everything held about one Telegram user, as a JSON-ready document."""
-    member = await session.get(Member, telegram_id)
-    person = await session.get(Person, member.person_id) if member and member.person_id else None
-    doc: dict[str, Any] = {"telegram_id": telegram_id, "generated_at": _iso(dt.datetime.now(dt.timezone.utc))}
+async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: int | None = None) -> dict[str, Any]:
+    """Everything held about one Telegram user (or, from the command line, one directory entry: pass
+    `person_id` and the user's id, or 0 when they have no account), as a JSON-ready document.
+
+    The readable parts come first; `held` then has every row of every table that refers to them,
+    tables found from the models (storage/subject_access.py), so nothing new is left out."""
+    member = await session.get(Member, telegram_id) if telegram_id else None
+    if person_id is None:
+        person_id = member.person_id if member else None
+    person = await session.get(Person, person_id) if person_id else None
+    accounts = sorted({telegram_id, *(await session.scalars(select(Member.telegram_id).where(
+        Member.person_id == person.id)) if person else [])} - {0})
+    doc: dict[str, Any] = {"telegram_id": telegram_id or None, "telegram_ids": accounts,
+                           "generated_at": _iso(dt.datetime.now(dt.timezone.utc))}
     doc["member"] = None if member is None else _row(member, [
         "telegram_id", "role", "display_name", "locale", "reminders", "active", "approved_by", "approved_at",
         "created_at", "updated_at"])
@@ -76,22 +85,18 @@ async def collect_my_data(session: AsyncSession, telegram_id: int) -> dict[str, 
     else:
         doc["person"] = None
 
-    authored = or_(ProgressUpdate.author_id == telegram_id,
+    authored = or_(ProgressUpdate.author_id.in_(accounts) if accounts else false(),
                    (ProgressUpdate.author_person_id == person.id) if person else false())
-    count = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(authored)) or 0
-    latest = (await session.execute(
-        select(ProgressUpdate, Action.ref).join(Action, Action.id == ProgressUpdate.action_id)
-        .where(authored).order_by(ProgressUpdate.id.desc()).limit(1))).first()
-    doc["progress_updates"] = {
-        "count": count,
-        "latest": None if latest is None else {
-            **_row(latest[0], ["id", "rag", "comment", "academic_year", "term", "kind", "created_at"]),
-            "action_ref": latest[1]},
-    }
+    updates = [{**_row(u, ["id", "rag", "comment", "academic_year", "term", "kind", "replaces_id", "created_at"]),
+                "action_ref": ref, "plan": title}
+               for u, ref, title in (await session.execute(
+                   select(ProgressUpdate, Action.ref, Plan.title).join(Action, Action.id == ProgressUpdate.action_id)
+                   .join(Plan, Plan.id == Action.plan_id).where(authored).order_by(ProgressUpdate.id))).all()]
+    doc["progress_updates"] = {"count": len(updates), "latest": updates[-1] if updates else None, "all": updates}
     doc["access_requests"] = [
         _row(r, ["id", "telegram_name", "name", "school", "status", "created_at", "decided_at"])
-        for r in await session.scalars(select(AccessRequest).where(AccessRequest.telegram_id == telegram_id)
-                                       .order_by(AccessRequest.id))]
+        for r in await session.scalars(select(AccessRequest).where(AccessRequest.telegram_id.in_(accounts))
+                                       .order_by(AccessRequest.id))] if accounts else []
     if person is not None:
         doc["appointments"] = [
             _row(a, ["id", "start_date", "new_to_headship", "new_to_area", "new_to_trust", "new_to_phase", "needs",
@@ -102,26 +107,43 @@ async def collect_my_data(session: AsyncSession, telegram_id: int) -> dict[str, 
         doc["actions_owned"] = list(await session.scalars(
             select(Action.ref).join(ActionOwner, ActionOwner.action_id == Action.id)
             .where(ActionOwner.person_id == person.id).order_by(Action.id)))
-    entries = list(await session.scalars(select(AuditEntry).where(_about(telegram_id, person.id if person else None))
-                                         .order_by(AuditEntry.id.desc()).limit(200)))
+    doc["appointments_reported"] = [
+        _row(a, ["id", "person_id", "start_date", "reporter_relation", "status", "created_at"])
+        for a in await session.scalars(select(Appointment).where(Appointment.reported_by.in_(accounts))
+                                       .order_by(Appointment.id))] if accounts else []
+    pairings = (select(BuddyMatch).join(Appointment, Appointment.id == BuddyMatch.appointment_id)
+                .where(or_(BuddyMatch.buddy_person_id == person.id, Appointment.person_id == person.id))
+                if person else None)
+    matches = list(await session.scalars(pairings.order_by(BuddyMatch.id))) if pairings is not None else []
+    doc["pairings"] = [_row(m, ["id", "appointment_id", "buddy_person_id", "status", "created_at", "end_reason"])
+                       for m in matches]
+    answered = or_(CheckIn.match_id.in_([m.id for m in matches]) if matches else false(),
+                   CheckIn.responder_id.in_(accounts) if accounts else false())
+    doc["check_ins"] = [_row(c, ["id", "match_id", "kind", "due_date", "answer", "comment", "responder_id"])
+                        for c in await session.scalars(select(CheckIn).where(answered).order_by(CheckIn.id))]
+    entries = list(await session.scalars(select(AuditEntry).where(_about(accounts, person.id if person else None))
+                                         .order_by(AuditEntry.id.desc())))
     doc["audit_entries_about_you"] = [_row(e, ["at", "actor_id", "action", "entity", "entity_id", "detail"])
                                       for e in entries]
-    doc["changes_you_made"] = await session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.actor_id == telegram_id)) or 0
-    states = list(await session.scalars(select(BotState).where(_state_of(telegram_id))))
+    doc["changes_you_made"] = [
+        _row(e, ["at", "action", "entity", "entity_id", "detail"])
+        for e in await session.scalars(select(AuditEntry).where(AuditEntry.actor_id.in_(accounts))
+                                       .order_by(AuditEntry.id))] if accounts else []
+    states = [s for telegram in accounts for s in await session.scalars(select(BotState).where(_state_of(telegram)))]
     doc["saved_chat_state"] = [{"kind": s.kind, "key": s.key, "data": s.data} for s in states]
-    throttle = await session.get(Throttle, telegram_id)
+    throttle = await session.get(Throttle, telegram_id) if telegram_id else None
     doc["search_throttle"] = None if throttle is None else _row(
         throttle, ["window_start", "count", "flagged_at", "note"])
+    doc["held"] = await subject_access.rows_about(session, person.id if person else None, accounts)
     return doc
 
 
-def _about(telegram_id: int, person_id: int | None) -> Any:
-    clauses = [(AuditEntry.entity == "member") & (AuditEntry.entity_id == str(telegram_id))]
+def _about(telegram_ids: list[int], person_id: int | None) -> Any:
+    clauses = [(AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in telegram_ids])]
     if person_id is not None:
         clauses.append((AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id)))
     requests = select(cast(AccessRequest.id, String)).where(
-        AccessRequest.telegram_id == telegram_id)
+        AccessRequest.telegram_id.in_(telegram_ids))
     clauses.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(requests))
     return or_(*clauses)
 
@@ -159,9 +181,25 @@ def summary_text(doc: dict[str, Any]) -> Html:
     if doc["access_requests"]:
         lines.append(fill(ngettext("{n} access request.", "{n} access requests.", len(doc["access_requests"])),
                           n=len(doc["access_requests"])))
+    n = len(doc["appointments_reported"])
+    if n:
+        lines.append(fill(ngettext("{n} new appointment you reported.", "{n} new appointments you reported.", n), n=n))
+    n = len(doc["pairings"])
+    if n:
+        lines.append(fill(ngettext("{n} buddy pairing.", "{n} buddy pairings.", n), n=n))
+    n = len(doc["check_ins"])
+    if n:
+        lines.append(fill(ngettext("{n} buddy check-in.", "{n} buddy check-ins.", n), n=n))
+    n = len(doc["changes_you_made"])
+    if n:
+        lines.append(fill(ngettext("{n} change you made, in the audit log.", "{n} changes you made, in the audit log.",
+                                   n), n=n))
     n_about = len(doc["audit_entries_about_you"])
     lines.append(fill(ngettext("{n} audit log entry about you.", "{n} audit log entries about you.", n_about),
                       n=n_about))
+    tables = len(doc.get("held", {}))
+    lines.append(fill(ngettext("Rows about you are held in {n} table.", "Rows about you are held in {n} tables.",
+                               tables), n=tables))
     lines.append(t("Everything is in the attached file. To have your data erased, ask the partnership office."))
     return Html("\n".join(lines))
 
@@ -200,6 +238,17 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
     if person is None:
         return None
     ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+    return await erase_ids(session, person_id, person, ids, actor_id)
+
+
+async def erase_ids(session: AsyncSession, person_id: int, person: Person | None, ids: list[int],
+                    actor_id: int | None) -> EraseResult:
+    """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
+    erasure after a restore, when the person may already be gone from the restored data."""
+    labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
+    terms = [*(person_names(person) if person is not None else []),
+             *(x for x in labels if len(x.split()) > 1)]
+    pattern = erasure.matcher(terms, [person.phone] if person is not None and person.phone else [])
     result = EraseResult(person_id, ids)
     authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
     result.updates_kept = (await session.execute(
@@ -213,6 +262,7 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
     request_ids = [str(i) for i in await session.scalars(
         select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))] if ids else []
     about = [(AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))]
+    about = [(AuditEntry.action != erasure.ERASE_ACTION) & about[0]]
     if ids:
         about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
         about.append(AuditEntry.actor_id.in_(ids))
@@ -237,11 +287,27 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
         or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments)))))
     removed["buddy_match"] = len(matches)
     removed["appointment"] = len(appointments)
-    await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
+    if person is not None:
+        await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
     await session.flush()
-    audit.record(session, actor_id, "person.erase", "person", person_id, members=len(ids),
-                 updates_kept=result.updates_kept, removed=removed)
+    removed.update(await erasure.forget_accounts(session, ids))
+    if pattern is not None:  # owners cells, requests others typed, audit details, notes: by name, email, phone
+        removed["text_fields"] = sum((await erasure.scrub_everywhere(session, pattern)).values())
+        session.expire_all()
+    # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
+    audit.record(session, actor_id, erasure.ERASE_ACTION, "person", person_id, members=len(ids),
+                 telegram_ids=ids, updates_kept=result.updates_kept, removed=removed)
     return result
+
+
+def person_names(person: Person) -> list[str]:
+    """Name spellings and contact details that identify the person in free text."""
+    out = erasure.name_variants(person.title, person.first_name, person.last_name)
+    if person.full_name:
+        out.append(person.full_name)
+    if person.email:
+        out.append(person.email)
+    return out
 
 
 # --- audit log ----------------------------------------------------------------------------------

@@ -296,10 +296,41 @@ def check(path: str | Path) -> Manifest:
         names = [d.name for d in manifest.tables]
         if len(set(names)) != len(names):
             raise BackupError("the backup lists a table twice")
+        if sorted(manifest.revision) == _code_heads():  # this PartnerBot's own schema: every table must be there
+            _check_tables(manifest, {name: [c.name for c in tbl.columns] for name, tbl in Base.metadata.tables.items()})
         for dump in manifest.tables:
             for _row in _rows(zf, dump, types[dump.name]):
                 pass
     return manifest
+
+
+def _code_heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    return sorted(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _check_tables(manifest: Manifest, tables: dict[str, list[str]]) -> None:
+    """A backup must list every table of its revision, each with that table's columns: a manifest that
+    leaves a table out would otherwise empty it on restore."""
+    listed = {d.name: d for d in manifest.tables}
+    missing = sorted(set(tables) - set(listed))
+    if missing:
+        raise BackupError(f"the backup does not list table {missing[0]} of its database revision "
+                          f"({len(missing)} of {len(tables)} tables missing); it is incomplete or was altered")
+    for name, columns in tables.items():
+        if sorted(listed[name].columns) != sorted(columns):
+            raise BackupError(f"table {name}: the backup's columns do not match the table's at its revision")
+
+
+async def _check_tables_of(conn: AsyncConnection, manifest: Manifest, existing: set[str]) -> None:
+    def columns(sync_conn: Any) -> dict[str, list[str]]:
+        inspector = inspect(sync_conn)
+        return {name: [c["name"] for c in inspector.get_columns(name)] for name in existing
+                if name != "alembic_version" and name not in NOT_BACKED_UP}
+    _check_tables(manifest, await conn.run_sync(columns))
 
 
 # --- restore ------------------------------------------------------------------------------------
@@ -351,6 +382,9 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             unknown = [d.name for d in manifest.tables if d.name not in existing]
             if unknown:
                 raise BackupError(f"the database has no table {unknown[0]}")
+            # the database is at the backup's revision: its tables are that revision's tables
+            await _check_tables_of(conn, manifest, existing)
+            erasures = await _erasures(conn) if not fresh else []
             for tbl in reversed(_data_tables()):
                 if tbl.name in existing:
                     await conn.execute(tbl.delete())
@@ -371,6 +405,7 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
                 total += dump.rows
             if conn.dialect.name == "postgresql":
                 await _reset_sequences(conn)
+            await _reapply_erasures(conn, erasures)
             if not fresh and record:  # the restore itself goes in the restored audit log, in the same transaction
                 await _record_restore(conn, path, manifest, total, actor_label)
     if fresh:
@@ -379,6 +414,44 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
             async with engine.begin() as conn:
                 await _record_restore(conn, path, manifest, total, actor_label)
     return Summary(len(manifest.tables), total, revision)
+
+
+async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int]]]:
+    """The erasures logged in the database about to be replaced: (person id, Telegram ids)."""
+    from storage.erasure import ERASE_ACTION
+    from storage.members import AuditEntry
+
+    out = []
+    for entity_id, detail in (await conn.execute(select(AuditEntry.entity_id, AuditEntry.detail)
+                                                 .where(AuditEntry.action == ERASE_ACTION))).all():
+        ids = (detail or {}).get("telegram_ids", []) if isinstance(detail, dict) else []
+        try:
+            out.append((int(entity_id or 0), [int(i) for i in ids]))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, list[int]]]) -> None:
+    """An older backup still holds people erased since: erase them again, in the restore's transaction,
+    so a restore never brings back personal data the partnership was asked to erase."""
+    if not erasures:
+        return
+    from handlers.privacy import erase_ids  # the one erasure, shared with /erase
+    from storage.directory import Person
+    from storage.members import Member
+
+    async with AsyncSession(bind=conn) as session:
+        for person_id, ids in erasures:
+            person = await session.get(Person, person_id) if person_id else None
+            linked = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id))) \
+                if person is not None else []
+            held = list(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(ids)))) \
+                if ids else []
+            if person is None and not held:
+                continue  # already erased in the backup too
+            await erase_ids(session, person_id, person, sorted(set(ids) | set(linked)), None)
+        await session.flush()
 
 
 async def _record_restore(conn: AsyncConnection, path: Path, manifest: Manifest, rows: int, actor_label: str) -> None:

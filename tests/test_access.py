@@ -12,7 +12,7 @@ async def test_stranger_start_offers_access_request(chat: ChatDriver, users: Use
     sent = await chat.send("/start", user=users.stranger)
     assert len(sent) == 1
     assert "ask for access" in sent[0].text
-    assert sent[0].buttons == [("Request access", "ar:req")]
+    assert sent[0].buttons == [("Agree and request access", "ar:req")]
 
 
 async def test_stranger_typing_a_name_is_told_to_request_access(chat: ChatDriver, users: Users) -> None:

@@ -59,7 +59,7 @@ async def test_stranger_sees_no_personal_data(db_url: str, tmp_path: Path) -> No
     head = await a_head(db_url)
     output = await run_script(db_url, 9001, [f"/find {head.last_name}", head.last_name, "pc:1", "/me", "/start", "1",
                                              "/sle maths"], tmp_path)
-    assert "Request access" in output
+    assert "request access" in output
     bot_said = "\n".join(line for line in output.splitlines() if not line.startswith("you> "))
     for secret in (head.last_name, head.first_name + " " + head.last_name, head.phone, head.email or "@"):
         assert secret not in bot_said

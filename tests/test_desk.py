@@ -78,11 +78,11 @@ async def ask_access(chat: ChatDriver, users: Users, name: str = "Sam Newton, Ki
 async def test_pending_request_on_start_and_every_copy_shows_who_decided(
         chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     sent = await chat.send("/start", user=users.stranger, first_name="Sam")
-    assert [label for label, _d in sent[0].buttons] == ["Request access"]
+    assert [label for label, _d in sent[0].buttons] == ["Agree and request access"]
     await ask_access(chat, users)
     sent = await chat.send("/start", user=users.stranger, first_name="Sam")
     assert "with the coordinators since 3 Nov 2025, 09:00" in sent[0].text  # Europe/London, Babel
-    assert "Request access" not in [label for label, _d in sent[0].buttons]
+    assert "Agree and request access" not in [label for label, _d in sent[0].buttons]
     async with sessionmaker() as session:
         copies = (await session.scalars(select(AccessRequestCopy))).all()
     assert {c.chat_id for c in copies} == {users.coordinator, users.admin}

@@ -247,7 +247,7 @@ def _chat_scope(chat_id: int) -> dict[str, Any]:
 
 async def test_menus_follow_roles(chat: ChatDriver, users: Users, sessionmaker: Any) -> None:
     request = _request(chat)
-    assert request.menu() == ["start", "help"]  # strangers: the default scope
+    assert request.menu() == ["start", "help", "privacy"]  # strangers: the default scope
     await chat.send("/help", user=users.member)
     await chat.send("/help", user=users.coordinator)
     member_menu = request.menu(_chat_scope(users.member))
@@ -270,7 +270,7 @@ async def test_menus_follow_roles(chat: ChatDriver, users: Users, sessionmaker: 
     # revoking takes it away again
     await chat.send(f"/revoke {users.stranger}", user=users.admin)
     assert request.menu(_chat_scope(users.stranger)) == []
-    assert request.menu() == ["start", "help"]
+    assert request.menu() == ["start", "help", "privacy"]
 
 
 async def test_a_stale_update_draft_is_swept_across_a_restart(db_url: str, sessionmaker: Any) -> None:

@@ -186,7 +186,7 @@ async def _run(node: str, url: str, engine: Any) -> None:
             # A stranger starts the bot and asks for access with the button.
             await user.send(STRANGER, "/start")
             welcome = await user.wait(STRANGER, "ask for access")
-            assert buttons(welcome) == [("Request access", "ar:req")]
+            assert buttons(welcome) == [("Agree and request access", "ar:req")]
             await user.press(STRANGER, "ar:req", welcome)
             await user.wait_edit(STRANGER, welcome["messageId"], "name and school")
             await user.send(STRANGER, "Jane <Smith>, Oakfield Primary")

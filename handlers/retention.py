@@ -1,0 +1,26 @@
+"""The daily retention job (storage/retention.py does the work; the schedule is in settings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from core.services import BotContext
+from handlers.manifest import Job, Manifest
+from storage.retention import Schedule, apply_retention
+
+log = logging.getLogger(__name__)
+
+RETENTION_AT = dt.time(3, 30)  # night, when nobody is mid-conversation
+
+
+async def retention_job(context: BotContext) -> None:
+    services = context.services
+    async with services.session() as session:
+        done = await apply_retention(session, Schedule.from_settings(services.settings))
+    if done.get("former_members"):
+        await services.refresh_directory()
+    log.info("retention applied: %s", ", ".join(f"{k}={v}" for k, v in done.items()))  # counts only
+
+
+MANIFEST = Manifest("retention", jobs=(Job("retention", retention_job, daily=RETENTION_AT),))
