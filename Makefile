@@ -4,9 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 E2E_DIR := tests/e2e_server
-# TEMPORARY (lead): the tree has not been through `ruff format` yet, so `make test FORMAT_CHECK=0` skips the
-# format check until then. Remove this variable (and the test below) once the tree is formatted.
-FORMAT_CHECK ?= 1
 PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
 	$(if $(filter 1,$(UPGRADE)),--upgrade,)
 
@@ -42,7 +39,7 @@ demo: install
 
 lint: install
 	@$(BIN)/ruff check .
-	@if [ "$(FORMAT_CHECK)" != 0 ]; then $(BIN)/ruff format --check .; fi
+	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
 test: install lint

@@ -21,8 +21,9 @@ from storage.db import make_engine, make_sessionmaker
 log = logging.getLogger("partnerbot")
 
 
-def build_application(settings: Settings, request: BaseRequest | None = None, *, rate_limit: bool = True,
-                      updater: bool = True) -> Application[Any, BotContext, Any, Any, Any, Any]:
+def build_application(
+    settings: Settings, request: BaseRequest | None = None, *, rate_limit: bool = True, updater: bool = True
+) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """The configured Application, not started. `request` replaces the network (console, tests)."""
     from handlers import register
     from storage.persistence import SQLPersistence, attach
@@ -34,15 +35,17 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     sessionmaker = make_sessionmaker(engine)
     services = Services(settings, engine, sessionmaker)
 
-    builder = (Application.builder()
-               .token(settings.telegram_bot_token or OFFLINE_TOKEN)
-               .context_types(ContextTypes(context=BotContext))
-               .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-               .persistence(SQLPersistence(sessionmaker))
-               # Different users' updates at once; each user's own in order (core/update_order.py).
-               .concurrent_updates(UserOrderedProcessor())
-               .post_init(_post_init)
-               .post_shutdown(_post_shutdown))
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token or OFFLINE_TOKEN)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .persistence(SQLPersistence(sessionmaker))
+        # Different users' updates at once; each user's own in order (core/update_order.py).
+        .concurrent_updates(UserOrderedProcessor())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
     if settings.api_base_urls:
         base_url, base_file_url = settings.api_base_urls
         builder = builder.base_url(base_url).base_file_url(base_file_url)

@@ -38,9 +38,15 @@ NAMES = ("lookup", "updates", "import", "startup", "matching", "load", "understa
 def _runners() -> dict[str, Callable[[Env], Awaitable[Section]]]:
     from benchmarks import imports, load, lookup, matching, understanding, updates
 
-    return {"lookup": lookup.run, "updates": updates.run, "import": imports.run_import,
-            "startup": imports.run_startup, "matching": matching.run, "load": load.run,
-            "understanding": understanding.run}
+    return {
+        "lookup": lookup.run,
+        "updates": updates.run,
+        "import": imports.run_import,
+        "startup": imports.run_startup,
+        "matching": matching.run,
+        "load": load.run,
+        "understanding": understanding.run,
+    }
 
 
 def sizes_from(args: argparse.Namespace) -> Sizes:
@@ -56,8 +62,13 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
     return dataclasses.replace(sizes, **changes)
 
 
-async def run_all(sizes: Sizes, only: tuple[str, ...] = NAMES, pg_url: str | None = DEFAULT_PG_URL,
-                  strict: bool = False, log: Callable[[str], None] = print) -> tuple[list[Section], dict[str, str]]:
+async def run_all(
+    sizes: Sizes,
+    only: tuple[str, ...] = NAMES,
+    pg_url: str | None = DEFAULT_PG_URL,
+    strict: bool = False,
+    log: Callable[[str], None] = print,
+) -> tuple[list[Section], dict[str, str]]:
     """Run the chosen benchmarks; returns the sections and facts about the run (machine, PostgreSQL...)."""
     runners = _runners()
     work = cache_dir() / f"run-{os.getpid()}"
@@ -100,18 +111,31 @@ async def run_all(sizes: Sizes, only: tuple[str, ...] = NAMES, pg_url: str | Non
 
 def render(sections: list[Section], facts: dict[str, str], sizes: Sizes, elapsed: float, command: str) -> str:
     today = dt.datetime.now(dt.UTC)
-    out = ["# Benchmark results", "",
-           (f"Written by `{command}` on {today:%-d %B %Y at %H:%M} UTC in {elapsed:.0f} s. Every figure stands "
+    out = [
+        "# Benchmark results",
+        "",
+        (
+            f"Written by `{command}` on {today:%-d %B %Y at %H:%M} UTC in {elapsed:.0f} s. Every figure stands "
             "beside a baseline measured in the same run, so the ratios hold on a noisy machine even when the "
-            "absolute times move. Targets are from issue 6."), "",
-           "| machine | |", "| --- | --- |",
-           f"| CPU | {facts.get('cpu', '?')} |", f"| cores | {facts.get('cores', '?')} |",
-           f"| memory | {facts.get('memory', '?')} |", f"| Python | {facts.get('python', '?')} |",
-           f"| OS | {facts.get('os', '?')} |", f"| SQLite | {facts.get('sqlite', '?')} |",
-           f"| PostgreSQL | {facts.get('postgresql', '?')} |",
-           f"| load average at start | {facts.get('load', '?')} (the machine is shared: expect noise) |", "",
-           "Sizes: " + ", ".join(f"{f.name.replace('_', ' ')} {getattr(sizes, f.name):,}"
-                                 for f in dataclasses.fields(Sizes)) + ".", ""]
+            "absolute times move. Targets are from issue 6."
+        ),
+        "",
+        "| machine | |",
+        "| --- | --- |",
+        f"| CPU | {facts.get('cpu', '?')} |",
+        f"| cores | {facts.get('cores', '?')} |",
+        f"| memory | {facts.get('memory', '?')} |",
+        f"| Python | {facts.get('python', '?')} |",
+        f"| OS | {facts.get('os', '?')} |",
+        f"| SQLite | {facts.get('sqlite', '?')} |",
+        f"| PostgreSQL | {facts.get('postgresql', '?')} |",
+        f"| load average at start | {facts.get('load', '?')} (the machine is shared: expect noise) |",
+        "",
+        "Sizes: "
+        + ", ".join(f"{f.name.replace('_', ' ')} {getattr(sizes, f.name):,}" for f in dataclasses.fields(Sizes))
+        + ".",
+        "",
+    ]
     misses = [m for s in sections for m in s.misses]
     out += ["## Summary", ""]
     if misses:
@@ -123,8 +147,10 @@ def render(sections: list[Section], facts: dict[str, str], sizes: Sizes, elapsed
         if section.intro:
             out += [section.intro, ""]
         if section.rows:
-            out += ["| measure | PartnerBot | baseline | ratio | target | verdict |",
-                    "| --- | ---: | ---: | ---: | --- | --- |"]
+            out += [
+                "| measure | PartnerBot | baseline | ratio | target | verdict |",
+                "| --- | ---: | ---: | ---: | --- | --- |",
+            ]
             for r in section.rows:
                 out.append(f"| {r.what} | {r.value} | {r.baseline} | {r.ratio} | {r.target} | {r.verdict} |")
             out.append("")
@@ -141,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="about a tenth of the full sizes")
     parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {', '.join(NAMES)}")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the Markdown (default: %(default)s)")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
-                        help='PostgreSQL server to create a scratch database on; "none" to skip')
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
+        help='PostgreSQL server to create a scratch database on; "none" to skip',
+    )
     for f in dataclasses.fields(Sizes):
         parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=int, default=None)
     args = parser.parse_args(argv)

@@ -35,17 +35,36 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(people=3_000, schools=2_500, queries=400, difflib_queries=40, sql_queries=60, updates=150,
-                   import_rows=5_000, heads=60, candidates=2_000)
+        return cls(
+            people=3_000,
+            schools=2_500,
+            queries=400,
+            difflib_queries=40,
+            sql_queries=60,
+            updates=150,
+            import_rows=5_000,
+            heads=60,
+            candidates=2_000,
+        )
 
     @classmethod
     def tiny(cls) -> Sizes:
         """For the smoke test: proves every benchmark runs, in seconds."""
-        return cls(people=300, schools=250, queries=40, difflib_queries=5, sql_queries=5, updates=8,
-                   import_rows=200, heads=10, candidates=200)
+        return cls(
+            people=300,
+            schools=250,
+            queries=40,
+            difflib_queries=5,
+            sql_queries=5,
+            updates=8,
+            import_rows=200,
+            heads=10,
+            candidates=200,
+        )
 
 
 # --------------------------------------------------------------------------------------------- results
+
 
 @dataclass
 class Row:
@@ -71,7 +90,7 @@ class Section:
         row = Row(*args, **kwargs)
         self.rows.append(row)
         if row.verdict.startswith("missed"):
-            self.misses.append(f"{row.what}: {row.verdict[len('missed'):].lstrip(': ')}")
+            self.misses.append(f"{row.what}: {row.verdict[len('missed') :].lstrip(': ')}")
         return row
 
 
@@ -135,6 +154,7 @@ def verdict_lower(value: float, floor: float, fmt: Callable[[float], str], fix: 
 
 # --------------------------------------------------------------------------------------------- machine
 
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or ""
     try:
@@ -155,12 +175,19 @@ def machine() -> dict[str, str]:
                 mem = f"{int(line.split()[1]) / 1e6:.1f} GB"
     except OSError:
         pass
-    return {"cores": str(os.cpu_count()), "cpu": cpu, "memory": mem,
-            "python": f"{platform.python_implementation()} {platform.python_version()}",
-            "os": f"{platform.system()} {platform.release()}", "sqlite": sqlite3.sqlite_version, "load": load}
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": mem,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "os": f"{platform.system()} {platform.release()}",
+        "sqlite": sqlite3.sqlite_version,
+        "load": load,
+    }
 
 
 # --------------------------------------------------------------------------------------------- databases
+
 
 def schema_tag() -> str:
     """The migration heads, so a cached database is rebuilt when the schema moves on."""

@@ -33,44 +33,216 @@ def cache_dir() -> Path:
     path = Path(os.environ.get("BENCH_CACHE_DIR") or CACHE)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
 CACHE_VERSION = 3  # bump when the generator changes
 
 # (suffix, weight, religious): religious suffixes go with saints' dedications (and some places).
 SUFFIXES: tuple[tuple[str, float, bool], ...] = (
-    ("Primary School", 30, False), ("Community Primary School", 4, False), ("Primary Academy", 5, False),
-    ("Academy", 6, False), ("Infant School", 5, False), ("Junior School", 5, False), ("First School", 2, False),
-    ("Middle School", 1, False), ("Nursery School", 2, False), ("High School", 5, False), ("School", 4, False),
-    ("Community College", 1, False), ("College", 1, False), ("Junior and Infant School", 1, False),
-    ("Infant and Nursery School", 1, False), ("Primary and Nursery School", 1, False),
-    ("Grammar School", 0.5, False), ("Church of England Primary School", 3, True),
-    ("CofE Primary School", 4, True), ("C of E Primary School", 2, True), ("CE Primary School", 1, True),
-    ("Catholic Primary School", 4, True), ("RC Primary School", 2, True), ("Catholic High School", 1, True),
-    ("Church of England Academy", 1, True), ("CofE Junior School", 1, True), ("CofE Infant School", 1, True),
-    ("Catholic Academy", 1, True), ("Methodist Primary School", 0.5, True),
+    ("Primary School", 30, False),
+    ("Community Primary School", 4, False),
+    ("Primary Academy", 5, False),
+    ("Academy", 6, False),
+    ("Infant School", 5, False),
+    ("Junior School", 5, False),
+    ("First School", 2, False),
+    ("Middle School", 1, False),
+    ("Nursery School", 2, False),
+    ("High School", 5, False),
+    ("School", 4, False),
+    ("Community College", 1, False),
+    ("College", 1, False),
+    ("Junior and Infant School", 1, False),
+    ("Infant and Nursery School", 1, False),
+    ("Primary and Nursery School", 1, False),
+    ("Grammar School", 0.5, False),
+    ("Church of England Primary School", 3, True),
+    ("CofE Primary School", 4, True),
+    ("C of E Primary School", 2, True),
+    ("CE Primary School", 1, True),
+    ("Catholic Primary School", 4, True),
+    ("RC Primary School", 2, True),
+    ("Catholic High School", 1, True),
+    ("Church of England Academy", 1, True),
+    ("CofE Junior School", 1, True),
+    ("CofE Infant School", 1, True),
+    ("Catholic Academy", 1, True),
+    ("Methodist Primary School", 0.5, True),
 )
-SAINTS = ("St Mary's", "St John's", "St Peter's", "St Paul's", "St Joseph's", "St Michael's", "St Andrew's",
-          "St George's", "St James'", "St Thomas'", "St Anne's", "St Margaret's", "St Nicholas'",
-          "St Bartholomew's", "St Augustine's", "St Edmund's", "St Francis'", "St Catherine's", "St Helen's",
-          "St Luke's", "St Mark's", "St Matthew's", "St Stephen's", "St Lawrence", "St Martin's", "St Alban's",
-          "St Bede's", "St Chad's", "St Cuthbert's", "St Dunstan's", "St Gregory's", "St Leonard's",
-          "St Oswald's", "St Patrick's", "St Teresa's", "St Wilfrid's", "St Aidan's", "St Benedict's",
-          "St Clement's", "St Giles'", "Saint Mary's", "Saint John's", "Saint Francis of Assisi",
-          "Holy Trinity", "Christ Church", "Our Lady's", "Sacred Heart", "All Saints", "Holy Family",
-          "St Mary and St John", "St Peter and St Paul", "Our Lady of Lourdes", "St Thomas More",
-          "St John Fisher", "St Winefride's", "St Edward's", "St Hilda's", "St Swithun's", "St Barnabas",
-          "St Saviour's", "St Botolph's", "St Laurence", "St Agnes", "St Ambrose", "St Anselm's")
-PLACE_ENDINGS = ("Park", "Hill", "Green", "Vale", "Meadow", "Fields", "Wood", "Lane", "Road", "Grange",
-                 "Manor", "Heath", "Brook", "Bridge", "Cross", "End", "Common", "Valley", "Farm", "Gate")
+SAINTS = (
+    "St Mary's",
+    "St John's",
+    "St Peter's",
+    "St Paul's",
+    "St Joseph's",
+    "St Michael's",
+    "St Andrew's",
+    "St George's",
+    "St James'",
+    "St Thomas'",
+    "St Anne's",
+    "St Margaret's",
+    "St Nicholas'",
+    "St Bartholomew's",
+    "St Augustine's",
+    "St Edmund's",
+    "St Francis'",
+    "St Catherine's",
+    "St Helen's",
+    "St Luke's",
+    "St Mark's",
+    "St Matthew's",
+    "St Stephen's",
+    "St Lawrence",
+    "St Martin's",
+    "St Alban's",
+    "St Bede's",
+    "St Chad's",
+    "St Cuthbert's",
+    "St Dunstan's",
+    "St Gregory's",
+    "St Leonard's",
+    "St Oswald's",
+    "St Patrick's",
+    "St Teresa's",
+    "St Wilfrid's",
+    "St Aidan's",
+    "St Benedict's",
+    "St Clement's",
+    "St Giles'",
+    "Saint Mary's",
+    "Saint John's",
+    "Saint Francis of Assisi",
+    "Holy Trinity",
+    "Christ Church",
+    "Our Lady's",
+    "Sacred Heart",
+    "All Saints",
+    "Holy Family",
+    "St Mary and St John",
+    "St Peter and St Paul",
+    "Our Lady of Lourdes",
+    "St Thomas More",
+    "St John Fisher",
+    "St Winefride's",
+    "St Edward's",
+    "St Hilda's",
+    "St Swithun's",
+    "St Barnabas",
+    "St Saviour's",
+    "St Botolph's",
+    "St Laurence",
+    "St Agnes",
+    "St Ambrose",
+    "St Anselm's",
+)
+PLACE_ENDINGS = (
+    "Park",
+    "Hill",
+    "Green",
+    "Vale",
+    "Meadow",
+    "Fields",
+    "Wood",
+    "Lane",
+    "Road",
+    "Grange",
+    "Manor",
+    "Heath",
+    "Brook",
+    "Bridge",
+    "Cross",
+    "End",
+    "Common",
+    "Valley",
+    "Farm",
+    "Gate",
+)
 PLACE_PREFIXES = ("North", "South", "East", "West", "Great", "Little", "Upper", "Lower", "Old", "New")
 _TYPE_WORDS = {
-    "school", "schools", "primary", "infant", "infants", "junior", "juniors", "nursery", "academy", "academies",
-    "college", "high", "community", "first", "middle", "c", "of", "e", "cofe", "ce", "church", "england",
-    "catholic", "rc", "roman", "and", "jmi", "free", "grammar", "secondary", "voluntary", "controlled", "aided",
-    "pre", "centre", "early", "years", "education", "educational", "support", "sixth", "form", "trust", "multi",
-    "learning", "partnership", "federation", "limited", "ltd", "foundation", "mat", "alliance", "diocese",
-    "collaborative", "family", "the", "va", "vc", "utc", "unit", "girls", "boys", "special", "upper", "lower",
-    "studio", "teaching", "mixed", "methodist", "for", "trusts", "charitable", "company", "group", "network",
-    "services", "initiative", "cooperative", "co", "operative", "ventures", "inspiration", "excellence",
+    "school",
+    "schools",
+    "primary",
+    "infant",
+    "infants",
+    "junior",
+    "juniors",
+    "nursery",
+    "academy",
+    "academies",
+    "college",
+    "high",
+    "community",
+    "first",
+    "middle",
+    "c",
+    "of",
+    "e",
+    "cofe",
+    "ce",
+    "church",
+    "england",
+    "catholic",
+    "rc",
+    "roman",
+    "and",
+    "jmi",
+    "free",
+    "grammar",
+    "secondary",
+    "voluntary",
+    "controlled",
+    "aided",
+    "pre",
+    "centre",
+    "early",
+    "years",
+    "education",
+    "educational",
+    "support",
+    "sixth",
+    "form",
+    "trust",
+    "multi",
+    "learning",
+    "partnership",
+    "federation",
+    "limited",
+    "ltd",
+    "foundation",
+    "mat",
+    "alliance",
+    "diocese",
+    "collaborative",
+    "family",
+    "the",
+    "va",
+    "vc",
+    "utc",
+    "unit",
+    "girls",
+    "boys",
+    "special",
+    "upper",
+    "lower",
+    "studio",
+    "teaching",
+    "mixed",
+    "methodist",
+    "for",
+    "trusts",
+    "charitable",
+    "company",
+    "group",
+    "network",
+    "services",
+    "initiative",
+    "cooperative",
+    "co",
+    "operative",
+    "ventures",
+    "inspiration",
+    "excellence",
 }
 
 
@@ -132,9 +304,15 @@ def school_names(n: int, seed: int = 0) -> list[str]:
         if roll < 0.14:  # a saint's dedication, usually with its place to tell it apart
             saint = rng.choice(SAINTS)
             suffix = pick(religious)
-            name = f"{saint} {suffix}" if rng.random() < 0.1 else (
-                f"{rng.choice(towns)} {saint} {suffix}" if rng.random() < 0.5
-                else f"{saint} {suffix}, {rng.choice(towns)}")
+            name = (
+                f"{saint} {suffix}"
+                if rng.random() < 0.1
+                else (
+                    f"{rng.choice(towns)} {saint} {suffix}"
+                    if rng.random() < 0.5
+                    else f"{saint} {suffix}, {rng.choice(towns)}"
+                )
+            )
         else:
             stem = rng.choice(stems)
             r2 = rng.random()
@@ -197,16 +375,16 @@ def typo(word: str, kind: str, rng: random.Random) -> str:
         if not pairs:
             return typo(word, "substitution", rng)
         i = rng.choice(pairs)
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     i = rng.choice(letters)
     if kind == "deletion":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "doubled":
         return word[:i] + word[i] + word[i:]
     ch = word[i]
     options = _NEIGHBOURS.get(ch.lower(), "aeiou")
     new = rng.choice(options)
-    return word[:i] + (new.upper() if ch.isupper() else new) + word[i + 1:]
+    return word[:i] + (new.upper() if ch.isupper() else new) + word[i + 1 :]
 
 
 @dataclass(frozen=True)
@@ -220,8 +398,11 @@ class Query:
 
 def _typo_in_longest_word(text: str, kind: str, rng: random.Random, min_len: int = 4) -> str:
     words = text.split(" ")
-    choices = [i for i, w in enumerate(words) if sum(ch.isalpha() for ch in w) >= min_len
-               and not set(fold(w).split()) & (GENERIC | _TYPE_WORDS)]
+    choices = [
+        i
+        for i, w in enumerate(words)
+        if sum(ch.isalpha() for ch in w) >= min_len and not set(fold(w).split()) & (GENERIC | _TYPE_WORDS)
+    ]
     if not choices:
         choices = [i for i, w in enumerate(words) if sum(ch.isalpha() for ch in w) >= 3] or [0]
     i = rng.choice(choices)
@@ -263,15 +444,21 @@ def make_queries(directory: Directory, n: int = 2000, seed: int = 0) -> list[Que
     for i in range(n_full):
         p = rng.choice(people)
         kind = TYPO_KINDS[i % 4]
-        text = f"{p.first_name} {slip(p.last_name, kind)}" if rng.random() < 0.7 else \
-            f"{slip(p.first_name, kind)} {p.last_name}"
+        text = (
+            f"{p.first_name} {slip(p.last_name, kind)}"
+            if rng.random() < 0.7
+            else f"{slip(p.first_name, kind)} {p.last_name}"
+        )
         out.append(Query(text, "fullname", kind, fold(f"{p.first_name} {p.last_name}"), p.id))
     for i in range(n_school):
         kind = (*TYPO_KINDS, "saint")[i % 5]
         if kind == "saint" and saintly:
             s = rng.choice(saintly)
-            text = re.sub(r"\bSt\b", "Saint", s.name) if re.search(r"\bSt\b", s.name) else \
-                re.sub(r"\bSaint\b", "St", s.name)
+            text = (
+                re.sub(r"\bSt\b", "Saint", s.name)
+                if re.search(r"\bSt\b", s.name)
+                else re.sub(r"\bSaint\b", "St", s.name)
+            )
         else:
             s = rng.choice(schools)
             kind = kind if kind != "saint" else "substitution"
@@ -292,20 +479,30 @@ def make_queries(directory: Directory, n: int = 2000, seed: int = 0) -> list[Que
 
 # --------------------------------------------------------------------------------------------- GIAS extract
 
+
 def gias_header() -> list[str]:
     with _data_file("gias-edubase-sample.csv").open(encoding="latin-1", newline="") as handle:
         return next(csv.reader(handle))
 
 
-PHASE_NAMES = {"nursery": ("1", "Nursery"), "primary": ("2", "Primary"), "middle": ("3", "Middle deemed primary"),
-               "secondary": ("4", "Secondary"), "16-plus": ("6", "16 plus"), "all-through": ("7", "All-through"),
-               "special": ("0", "Not applicable"), "pru": ("0", "Not applicable")}
-TYPE_NAMES = {"Local authority maintained": ("01", "Community school", "4", "Local authority maintained schools"),
-              "Academy converter": ("28", "Academy converter", "10", "Academies"),
-              "Academy sponsor led": ("27", "Academy sponsor led", "10", "Academies"),
-              "Academy": ("28", "Academy converter", "10", "Academies"),
-              "Independent School": ("11", "Other independent school", "3", "Independent schools"),
-              "Independent Special School": ("10", "Other independent special school", "3", "Independent schools")}
+PHASE_NAMES = {
+    "nursery": ("1", "Nursery"),
+    "primary": ("2", "Primary"),
+    "middle": ("3", "Middle deemed primary"),
+    "secondary": ("4", "Secondary"),
+    "16-plus": ("6", "16 plus"),
+    "all-through": ("7", "All-through"),
+    "special": ("0", "Not applicable"),
+    "pru": ("0", "Not applicable"),
+}
+TYPE_NAMES = {
+    "Local authority maintained": ("01", "Community school", "4", "Local authority maintained schools"),
+    "Academy converter": ("28", "Academy converter", "10", "Academies"),
+    "Academy sponsor led": ("27", "Academy sponsor led", "10", "Academies"),
+    "Academy": ("28", "Academy converter", "10", "Academies"),
+    "Independent School": ("11", "Other independent school", "3", "Independent schools"),
+    "Independent Special School": ("10", "Other independent special school", "3", "Independent schools"),
+}
 
 
 def write_gias_extract(path: Path, n_rows: int, seed: int = 0) -> Path:
@@ -328,51 +525,95 @@ def write_gias_extract(path: Path, n_rows: int, seed: int = 0) -> Path:
             head = heads.get(s.id)
             phase_code, phase_name = PHASE_NAMES.get(s.phase, ("0", "Not applicable"))
             t_code, t_name, g_code, g_name = TYPE_NAMES.get(s.school_type, TYPE_NAMES["Local authority maintained"])
-            religious = "Church of England" if re.search(r"C\s*of\s*E|CofE|CE |Church of England", s.name) else (
-                "Roman Catholic" if re.search(r"Catholic|RC ", s.name) else "Does not apply")
+            religious = (
+                "Church of England"
+                if re.search(r"C\s*of\s*E|CofE|CE |Church of England", s.name)
+                else ("Roman Catholic" if re.search(r"Catholic|RC ", s.name) else "Does not apply")
+            )
             values = {
-                "URN": s.urn, "LA (code)": str(200 + hash(s.local_authority) % 700), "LA (name)": s.local_authority,
-                "EstablishmentNumber": str(2000 + s.id % 7000), "EstablishmentName": s.name,
-                "TypeOfEstablishment (code)": t_code, "TypeOfEstablishment (name)": t_name,
-                "EstablishmentTypeGroup (code)": g_code, "EstablishmentTypeGroup (name)": g_name,
-                "EstablishmentStatus (code)": "1", "EstablishmentStatus (name)": "Open",
-                "ReasonEstablishmentOpened (code)": "00", "ReasonEstablishmentOpened (name)": "Not applicable",
-                "ReasonEstablishmentClosed (code)": "00", "ReasonEstablishmentClosed (name)": "Not applicable",
-                "PhaseOfEducation (code)": phase_code, "PhaseOfEducation (name)": phase_name,
-                "StatutoryLowAge": str(s.low_age or ""), "StatutoryHighAge": str(s.high_age or ""),
-                "Boarders (code)": "1", "Boarders (name)": "No boarders",
+                "URN": s.urn,
+                "LA (code)": str(200 + hash(s.local_authority) % 700),
+                "LA (name)": s.local_authority,
+                "EstablishmentNumber": str(2000 + s.id % 7000),
+                "EstablishmentName": s.name,
+                "TypeOfEstablishment (code)": t_code,
+                "TypeOfEstablishment (name)": t_name,
+                "EstablishmentTypeGroup (code)": g_code,
+                "EstablishmentTypeGroup (name)": g_name,
+                "EstablishmentStatus (code)": "1",
+                "EstablishmentStatus (name)": "Open",
+                "ReasonEstablishmentOpened (code)": "00",
+                "ReasonEstablishmentOpened (name)": "Not applicable",
+                "ReasonEstablishmentClosed (code)": "00",
+                "ReasonEstablishmentClosed (name)": "Not applicable",
+                "PhaseOfEducation (code)": phase_code,
+                "PhaseOfEducation (name)": phase_name,
+                "StatutoryLowAge": str(s.low_age or ""),
+                "StatutoryHighAge": str(s.high_age or ""),
+                "Boarders (code)": "1",
+                "Boarders (name)": "No boarders",
                 "NurseryProvision (name)": rng.choice(("Has Nursery Classes", "No Nursery Classes")),
-                "OfficialSixthForm (code)": "2", "OfficialSixthForm (name)": "Does not have a sixth form",
-                "Gender (code)": "3", "Gender (name)": "Mixed",
+                "OfficialSixthForm (code)": "2",
+                "OfficialSixthForm (name)": "Does not have a sixth form",
+                "Gender (code)": "3",
+                "Gender (name)": "Mixed",
                 "ReligiousCharacter (code)": "02" if religious != "Does not apply" else "00",
-                "ReligiousCharacter (name)": religious, "ReligiousEthos (name)": "Does not apply",
-                "AdmissionsPolicy (code)": "0", "AdmissionsPolicy (name)": "Not applicable",
-                "SchoolCapacity": str(int((s.pupils or 300) * 1.05)), "SpecialClasses (code)": "2",
-                "SpecialClasses (name)": "No Special Classes", "CensusDate": "18-01-2018",
-                "NumberOfPupils": str(s.pupils or ""), "NumberOfBoys": str((s.pupils or 0) // 2),
+                "ReligiousCharacter (name)": religious,
+                "ReligiousEthos (name)": "Does not apply",
+                "AdmissionsPolicy (code)": "0",
+                "AdmissionsPolicy (name)": "Not applicable",
+                "SchoolCapacity": str(int((s.pupils or 300) * 1.05)),
+                "SpecialClasses (code)": "2",
+                "SpecialClasses (name)": "No Special Classes",
+                "CensusDate": "18-01-2018",
+                "NumberOfPupils": str(s.pupils or ""),
+                "NumberOfBoys": str((s.pupils or 0) // 2),
                 "NumberOfGirls": str((s.pupils or 0) - (s.pupils or 0) // 2),
-                "PercentageFSM": f"{rng.uniform(2, 45):.1f}", "TrustSchoolFlag (code)": "0",
-                "TrustSchoolFlag (name)": "Not applicable", "Trusts (name)": s.trust or "",
-                "SchoolSponsorFlag (name)": "Not applicable", "FederationFlag (name)": "Not under a federation",
-                "UKPRN": str(10000000 + s.id), "FurtherEducationType (name)": "Not applicable",
+                "PercentageFSM": f"{rng.uniform(2, 45):.1f}",
+                "TrustSchoolFlag (code)": "0",
+                "TrustSchoolFlag (name)": "Not applicable",
+                "Trusts (name)": s.trust or "",
+                "SchoolSponsorFlag (name)": "Not applicable",
+                "FederationFlag (name)": "Not under a federation",
+                "UKPRN": str(10000000 + s.id),
+                "FurtherEducationType (name)": "Not applicable",
                 "OfstedLastInsp": f"{rng.randint(1, 28):02d}-{rng.randint(1, 12):02d}-{rng.randint(2012, 2019)}",
-                "OfstedSpecialMeasures (code)": "0", "OfstedSpecialMeasures (name)": "Not applicable",
-                "LastChangedDate": "19-09-2018", "Street": f"{rng.randint(1, 200)} {rng.choice(PLACE_ENDINGS)}",
-                "Locality": "", "Town": s.locality, "County (name)": "", "Postcode": s.postcode,
+                "OfstedSpecialMeasures (code)": "0",
+                "OfstedSpecialMeasures (name)": "Not applicable",
+                "LastChangedDate": "19-09-2018",
+                "Street": f"{rng.randint(1, 200)} {rng.choice(PLACE_ENDINGS)}",
+                "Locality": "",
+                "Town": s.locality,
+                "County (name)": "",
+                "Postcode": s.postcode,
                 "SchoolWebsite": f"http://www.school{s.id}.example.sch.uk",
                 "TelephoneNum": f"01{rng.randint(100000000, 999999999)}",
-                "HeadTitle (name)": head.title if head else "", "HeadFirstName": head.first_name if head else "",
-                "HeadLastName": head.last_name if head else "", "HeadPreferredJobTitle": "Headteacher",
-                "InspectorateName (name)": "Not applicable", "TeenMoth (name)": "Not applicable",
-                "CCF (name)": "Not applicable", "SENPRU (name)": "Not applicable", "EBD (name)": "Not applicable",
-                "FTProv (name)": "", "EdByOther (name)": "", "Section41Approved (name)": "Not applicable",
-                "GOR (code)": "H", "GOR (name)": "London", "UrbanRural (code)": "A1",
-                "UrbanRural (name)": "Urban major conurbation", "Easting": str(int(s.easting)),
-                "Northing": str(int(s.northing)), "MSOA (name)": f"{s.local_authority} 001",
-                "LSOA (name)": f"{s.local_authority} 001E", "Country (name)": "",
+                "HeadTitle (name)": head.title if head else "",
+                "HeadFirstName": head.first_name if head else "",
+                "HeadLastName": head.last_name if head else "",
+                "HeadPreferredJobTitle": "Headteacher",
+                "InspectorateName (name)": "Not applicable",
+                "TeenMoth (name)": "Not applicable",
+                "CCF (name)": "Not applicable",
+                "SENPRU (name)": "Not applicable",
+                "EBD (name)": "Not applicable",
+                "FTProv (name)": "",
+                "EdByOther (name)": "",
+                "Section41Approved (name)": "Not applicable",
+                "GOR (code)": "H",
+                "GOR (name)": "London",
+                "UrbanRural (code)": "A1",
+                "UrbanRural (name)": "Urban major conurbation",
+                "Easting": str(int(s.easting)),
+                "Northing": str(int(s.northing)),
+                "MSOA (name)": f"{s.local_authority} 001",
+                "LSOA (name)": f"{s.local_authority} 001E",
+                "Country (name)": "",
                 "OfstedRating (name)": rng.choice(("Outstanding", "Good", "Good", "Requires improvement")),
                 "RSCRegion (name)": "North-West London and South-Central England",
-                "UPRN": str(100000000 + s.id), "MSOA (code)": "E02000577", "LSOA (code)": "E01002857",
+                "UPRN": str(100000000 + s.id),
+                "MSOA (code)": "E02000577",
+                "LSOA (code)": "E01002857",
             }
             for key, value in values.items():
                 if key in col:

@@ -55,8 +55,16 @@ async def _ticker(stop: asyncio.Event, worst: list[float]) -> None:
         worst.append(time.perf_counter() - start - TICK)
 
 
-async def _member(app: Application, factory: UpdateFactory, recorder: Recorder, user: int, texts: Sequence[str],
-                  stop: asyncio.Event, out: list[float], rng: random.Random) -> None:
+async def _member(
+    app: Application,
+    factory: UpdateFactory,
+    recorder: Recorder,
+    user: int,
+    texts: Sequence[str],
+    stop: asyncio.Event,
+    out: list[float],
+    rng: random.Random,
+) -> None:
     i = 0
     while not stop.is_set():
         waiter = recorder.expect(user)
@@ -77,8 +85,9 @@ def plan_file(owner_names: Sequence[str]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["Ref", "Action", "Lead", "Timeline", "Aut 25"])
     for i, name in enumerate(owner_names, 1):
-        writer.writerow([f"1.{i}", f"Action {i}: support schools with the priority", name, "Summer 2026",
-                         "G" if i % 3 else "A"])
+        writer.writerow(
+            [f"1.{i}", f"Action {i}: support schools with the priority", name, "Summer 2026", "G" if i % 3 else "A"]
+        )
     return buffer.getvalue().encode()
 
 
@@ -99,12 +108,15 @@ async def _settle(app: Application) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _coordinator(app: Application, factory: UpdateFactory, recorder: Recorder, extract: bytes,
-                       plan: bytes, log: Any) -> dict[str, float]:
+async def _coordinator(
+    app: Application, factory: UpdateFactory, recorder: Recorder, extract: bytes, plan: bytes, log: Any
+) -> dict[str, float]:
     request: OfflineRequest = app.bot.request  # type: ignore[assignment]
     took: dict[str, float] = {}
-    steps = [("directory upload + preview", ("directory.csv", extract, "directory"), "Confirm"),
-             ("plan upload + preview", ("plan.csv", plan, "plan"), "Import")]
+    steps = [
+        ("directory upload + preview", ("directory.csv", extract, "directory"), "Confirm"),
+        ("plan upload + preview", ("plan.csv", plan, "plan"), "Import"),
+    ]
     for what, (name, data, caption), button in steps:
         start = time.perf_counter()
         waiter = recorder.expect(COORDINATOR)
@@ -139,8 +151,9 @@ async def _coordinator(app: Application, factory: UpdateFactory, recorder: Recor
     return took
 
 
-async def measure(url: str, texts: Sequence[str], extract: bytes, owners: Sequence[str], quiet_seconds: float,
-                  log: Any) -> dict[str, Any]:
+async def measure(
+    url: str, texts: Sequence[str], extract: bytes, owners: Sequence[str], quiet_seconds: float, log: Any
+) -> dict[str, Any]:
     from bot import build_application, start_services
     from core.settings import load_settings
     from storage.db import make_engine, make_sessionmaker
@@ -154,8 +167,9 @@ async def measure(url: str, texts: Sequence[str], extract: bytes, owners: Sequen
             session.add(Member(telegram_id=COORDINATOR, role="coordinator", display_name="Coordinator"))
     finally:
         await engine.dispose()
-    settings = load_settings(database_url=url, telegram_bot_token=None, admin_telegram_ids=(),
-                             search_limit_per_minute=0)
+    settings = load_settings(
+        database_url=url, telegram_bot_token=None, admin_telegram_ids=(), search_limit_per_minute=0
+    )
     recorder = Recorder()
     app = build_application(settings, OfflineRequest(on_call=recorder.on_call), rate_limit=False)
     factory = UpdateFactory(app.bot)
@@ -170,9 +184,14 @@ async def measure(url: str, texts: Sequence[str], extract: bytes, owners: Sequen
                 latencies: list[float] = []
                 worst: list[float] = []
                 ticker = asyncio.create_task(_ticker(stop, worst))
-                members = [asyncio.create_task(_member(app, factory, recorder, MEMBER_BASE + i,
-                                                       texts[i::N_MEMBERS] or texts, stop, latencies, rng))
-                           for i in range(N_MEMBERS)]
+                members = [
+                    asyncio.create_task(
+                        _member(
+                            app, factory, recorder, MEMBER_BASE + i, texts[i::N_MEMBERS] or texts, stop, latencies, rng
+                        )
+                    )
+                    for i in range(N_MEMBERS)
+                ]
                 if phase == "quiet":
                     await asyncio.sleep(quiet_seconds)
                 else:
@@ -211,14 +230,27 @@ async def run(env: Env) -> Section:
     q50, q99 = median(quiet), percentile(quiet, 99)
     b50, b99 = median(busy), percentile(busy, 99)
     sec.add("Members' lookups, quiet: median / p99", f"{ms(q50)} / {ms(q99)}", f"{len(quiet):,} lookups")
-    sec.add("Members' lookups while the coordinator works: median / p99", f"{ms(b50)} / {ms(b99)}",
-            f"quiet {ms(q50)} / {ms(q99)}", times(b99 / q99, "the quiet p99"), "p99 ≤ 2× quiet",
-            verdict_upper(b99 / q99, 2.0, lambda x: f"{x:.1f}×"))
-    sec.add("Longest the event loop was blocked, busy", ms(result["busy_block"]),
-            f"quiet {ms(result['quiet_block'])}", "", "< 50 ms", verdict_upper(result["busy_block"], 0.050, ms))
+    sec.add(
+        "Members' lookups while the coordinator works: median / p99",
+        f"{ms(b50)} / {ms(b99)}",
+        f"quiet {ms(q50)} / {ms(q99)}",
+        times(b99 / q99, "the quiet p99"),
+        "p99 ≤ 2× quiet",
+        verdict_upper(b99 / q99, 2.0, lambda x: f"{x:.1f}×"),
+    )
+    sec.add(
+        "Longest the event loop was blocked, busy",
+        ms(result["busy_block"]),
+        f"quiet {ms(result['quiet_block'])}",
+        "",
+        "< 50 ms",
+        verdict_upper(result["busy_block"], 0.050, ms),
+    )
     for what, seconds in result.get("coordinator", {}).items():
         sec.add(f"Coordinator: {what}", f"{seconds:.1f} s")
     sec.figures.update(quiet_p99=q99, busy_p99=b99, busy_block=result["busy_block"])
-    sec.notes.append(f"SQLite, {s.people:,} people and {s.schools:,} schools in the directory; the extract has "
-                     f"{s.import_rows:,} rows; the plan has {len(owners)} owners drawn from the directory.")
+    sec.notes.append(
+        f"SQLite, {s.people:,} people and {s.schools:,} schools in the directory; the extract has "
+        f"{s.import_rows:,} rows; the plan has {len(owners)} owners drawn from the directory."
+    )
     return sec

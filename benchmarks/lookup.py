@@ -37,18 +37,40 @@ Found = tuple[str, ...]
 
 def entries(directory: Directory) -> tuple[list[PersonEntry], list[SchoolEntry]]:
     """The search index's entries for the directory records (what directory.loader builds from rows)."""
-    schools = [SchoolEntry(id=s.id, urn=s.urn, name=s.name, locality=s.locality, local_authority=s.local_authority,
-                           phase=s.phase, postcode=s.postcode, easting=s.easting, northing=s.northing)
-               for s in directory.schools]
+    schools = [
+        SchoolEntry(
+            id=s.id,
+            urn=s.urn,
+            name=s.name,
+            locality=s.locality,
+            local_authority=s.local_authority,
+            phase=s.phase,
+            postcode=s.postcode,
+            easting=s.easting,
+            northing=s.northing,
+        )
+        for s in directory.schools
+    ]
     by_id = directory.school_by_id
     people = []
     for p in directory.people:
         s = by_id.get(p.school_id) if p.school_id else None
-        people.append(PersonEntry(id=p.id, title=p.title, first_name=p.first_name, last_name=p.last_name,
-                                  job_title=p.job_title, school_id=p.school_id, school_name=s.name if s else None,
-                                  locality=s.locality if s else None, phase=s.phase if s else None,
-                                  designations=tuple(d for d in p.designations.split(",") if d),
-                                  specialisms=p.specialisms, is_head=p.is_head))
+        people.append(
+            PersonEntry(
+                id=p.id,
+                title=p.title,
+                first_name=p.first_name,
+                last_name=p.last_name,
+                job_title=p.job_title,
+                school_id=p.school_id,
+                school_name=s.name if s else None,
+                locality=s.locality if s else None,
+                phase=s.phase if s else None,
+                designations=tuple(d for d in p.designations.split(",") if d),
+                specialisms=p.specialisms,
+                is_head=p.is_head,
+            )
+        )
     return people, schools
 
 
@@ -124,8 +146,10 @@ def run_index(index: DirectoryIndex, queries: Sequence[Query]) -> Outcome:
         start = clock()
         line = next(batch_lines(index, [q.text], FIND_LIMIT))
         elapsed = clock() - start
-        found = [("person", m["id"]) if m["kind"] == "person" else (m["kind"], m["id"])
-                 for m in json.loads(line)["matches"][:3]]
+        found = [
+            ("person", m["id"]) if m["kind"] == "person" else (m["kind"], m["id"])
+            for m in json.loads(line)["matches"][:3]
+        ]
         out.record(q, elapsed, _resolve(index, found))
     return out
 
@@ -197,8 +221,10 @@ async def run_sql_like(url: str, queries: Sequence[Query], label: str) -> Outcom
     from storage.db import make_engine
 
     like = "ILIKE" if url.startswith("postgresql") else "LIKE"
-    people_sql = text(f"SELECT first_name, last_name FROM person WHERE (first_name || ' ' || last_name) {like} :p "
-                      f"ESCAPE '\\' OR last_name {like} :p ESCAPE '\\' ORDER BY last_name, first_name LIMIT 3")
+    people_sql = text(
+        f"SELECT first_name, last_name FROM person WHERE (first_name || ' ' || last_name) {like} :p "
+        f"ESCAPE '\\' OR last_name {like} :p ESCAPE '\\' ORDER BY last_name, first_name LIMIT 3"
+    )
     school_sql = text(f"SELECT name FROM school WHERE name {like} :p ESCAPE '\\' ORDER BY name LIMIT 3")
     engine = make_engine(url)
     out = Outcome.new(label)
@@ -229,12 +255,18 @@ async def setup_trigram(url: str) -> tuple[bool, str, float]:
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            await conn.execute(text("CREATE INDEX IF NOT EXISTS bench_person_full_trgm ON person "
-                                    "USING gin ((first_name || ' ' || last_name) gin_trgm_ops)"))
-            await conn.execute(text("CREATE INDEX IF NOT EXISTS bench_person_last_trgm ON person "
-                                    "USING gin (last_name gin_trgm_ops)"))
-            await conn.execute(text("CREATE INDEX IF NOT EXISTS bench_school_name_trgm ON school "
-                                    "USING gin (name gin_trgm_ops)"))
+            await conn.execute(
+                text(
+                    "CREATE INDEX IF NOT EXISTS bench_person_full_trgm ON person "
+                    "USING gin ((first_name || ' ' || last_name) gin_trgm_ops)"
+                )
+            )
+            await conn.execute(
+                text("CREATE INDEX IF NOT EXISTS bench_person_last_trgm ON person USING gin (last_name gin_trgm_ops)")
+            )
+            await conn.execute(
+                text("CREATE INDEX IF NOT EXISTS bench_school_name_trgm ON school USING gin (name gin_trgm_ops)")
+            )
             await conn.execute(text("ANALYZE person"))
             await conn.execute(text("ANALYZE school"))
     except Exception as exc:  # noqa: BLE001 - the server may not have the extension: report, don't fail
@@ -250,7 +282,8 @@ async def run_trigram(url: str, queries: Sequence[Query]) -> Outcome:
     people_sql = text(
         "SELECT first_name, last_name, greatest(similarity(first_name || ' ' || last_name, :q), "
         "similarity(last_name, :q)) AS s FROM person WHERE (first_name || ' ' || last_name) % :q "
-        "OR last_name % :q ORDER BY s DESC LIMIT 3")
+        "OR last_name % :q ORDER BY s DESC LIMIT 3"
+    )
     school_sql = text("SELECT name, similarity(name, :q) AS s FROM school WHERE name % :q ORDER BY s DESC LIMIT 3")
     engine = make_engine(url)
     out = Outcome.new("PostgreSQL pg_trgm similarity")
@@ -264,8 +297,9 @@ async def run_trigram(url: str, queries: Sequence[Query]) -> Outcome:
                 people = (await conn.execute(people_sql, {"q": q.text})).all()
                 schools = (await conn.execute(school_sql, {"q": q.text})).all()
                 elapsed = clock() - start
-                scored = [(float(r[2]), ("person", r[0], r[1])) for r in people] + \
-                         [(float(r[1]), ("school", r[0])) for r in schools]
+                scored = [(float(r[2]), ("person", r[0], r[1])) for r in people] + [
+                    (float(r[1]), ("school", r[0])) for r in schools
+                ]
                 scored.sort(key=lambda x: -x[0])
                 out.record(q, elapsed, [f for _s, f in scored])
     finally:
@@ -312,8 +346,11 @@ def _checkpoint(path: Any) -> None:
 
 async def run(env: Env) -> Section:
     s = env.sizes
-    sec = Section("1. Lookup", f"{s.people:,} people and {s.schools:,} schools (distinct realistic names); "
-                               f"{s.queries:,} queries, each with one typing slip.")
+    sec = Section(
+        "1. Lookup",
+        f"{s.people:,} people and {s.schools:,} schools (distinct realistic names); "
+        f"{s.queries:,} queries, each with one typing slip.",
+    )
     directory = bench_directory(s.people, s.schools, s.seed)
     queries = make_queries(directory, s.queries, s.seed)
     people, schools = entries(directory)
@@ -354,78 +391,145 @@ async def run(env: Env) -> Section:
         trigram_note = "PostgreSQL not reachable: its baselines were not measured."
 
     med, p99 = median(ours.times), percentile(ours.times, 99)
-    sec.figures.update(median=med, p99=p99, build=build, difflib_median=median(diff.times),
-                       top1_surname=ours.acc("surname"), top1_school=ours.acc("school"),
-                       top1_fullname=ours.acc("fullname"))
+    sec.figures.update(
+        median=med,
+        p99=p99,
+        build=build,
+        difflib_median=median(diff.times),
+        top1_surname=ours.acc("surname"),
+        top1_school=ours.acc("school"),
+        top1_fullname=ours.acc("fullname"),
+    )
     sec.add("Index build (without a snapshot)", secs(build))
-    sec.add("Median per query, through the find --batch path", ms(med), f"rapidfuzz process.extract "
-            f"{ms(median(rfx.times))}", times(median(rfx.times) / med, "faster"), "≤ 0.3 ms (issue 15)",
-            verdict_upper(med, 0.0003, ms))
-    sec.add("Median per query vs before (issue 15: 3.2 ms through find --batch, 1.5 ms in this loop)", ms(med),
-            "3.2 ms / 1.5 ms (other runs)", times(0.0015 / med, "faster than this loop before"))
+    sec.add(
+        "Median per query, through the find --batch path",
+        ms(med),
+        f"rapidfuzz process.extract {ms(median(rfx.times))}",
+        times(median(rfx.times) / med, "faster"),
+        "≤ 0.3 ms (issue 15)",
+        verdict_upper(med, 0.0003, ms),
+    )
+    sec.add(
+        "Median per query vs before (issue 15: 3.2 ms through find --batch, 1.5 ms in this loop)",
+        ms(med),
+        "3.2 ms / 1.5 ms (other runs)",
+        times(0.0015 / med, "faster than this loop before"),
+    )
     ratio = median(diff.times) / med
-    sec.add("Median per query", ms(med), f"difflib {ms(median(diff.times))}", times(ratio, "faster"),
-            "≥ 50× faster than difflib",
-            verdict_lower(ratio, 50, lambda x: f"{x:.0f}×"))
-    sec.add("Mean per query", ms(sum(ours.times) / len(ours.times)),
-            f"difflib {ms(sum(diff.times) / len(diff.times))}",
-            times((sum(diff.times) / len(diff.times)) / (sum(ours.times) / len(ours.times)), "faster"))
-    sec.add("p99 per query", ms(p99), f"difflib {ms(percentile(diff.times, 99))}",
-            times(percentile(diff.times, 99) / p99, "faster"), "< 10 ms", verdict_upper(p99, 0.010, ms))
+    sec.add(
+        "Median per query",
+        ms(med),
+        f"difflib {ms(median(diff.times))}",
+        times(ratio, "faster"),
+        "≥ 50× faster than difflib",
+        verdict_lower(ratio, 50, lambda x: f"{x:.0f}×"),
+    )
+    sec.add(
+        "Mean per query",
+        ms(sum(ours.times) / len(ours.times)),
+        f"difflib {ms(sum(diff.times) / len(diff.times))}",
+        times((sum(diff.times) / len(diff.times)) / (sum(ours.times) / len(ours.times)), "faster"),
+    )
+    sec.add(
+        "p99 per query",
+        ms(p99),
+        f"difflib {ms(percentile(diff.times, 99))}",
+        times(percentile(diff.times, 99) / p99, "faster"),
+        "< 10 ms",
+        verdict_upper(p99, 0.010, ms),
+    )
     sec.add("Slowest query", ms(max(ours.times)), f"difflib {ms(max(diff.times))}")
     for other in (like_sqlite, like_pg, trigram):
         if other is None:
             continue
-        sec.add(f"Median vs {other.name}", ms(med), ms(median(other.times)),
-                times(median(other.times) / med, "faster"))
-        sec.add(f"p99 vs {other.name}", ms(p99), ms(percentile(other.times, 99)),
-                times(percentile(other.times, 99) / p99, "faster"))
+        sec.add(f"Median vs {other.name}", ms(med), ms(median(other.times)), times(median(other.times) / med, "faster"))
+        sec.add(
+            f"p99 vs {other.name}",
+            ms(p99),
+            ms(percentile(other.times, 99)),
+            times(percentile(other.times, 99) / p99, "faster"),
+        )
     ceiling = surname_ceiling(directory, queries)
     sec.figures["surname_ceiling"] = ceiling
     for kind, label in (("surname", "surnames"), ("school", "school names"), ("fullname", "full names")):
         target = "≥ 95%" if kind != "fullname" else ""
         acc = ours.acc(kind)
-        verdict = (verdict_lower(acc, 0.95, pct) if target else "")
-        sec.add(f"Top-1 accuracy, typo'd {label}", pct(acc), f"difflib {pct(diff.acc(kind))}",
-                f"{acc - diff.acc(kind):+.1%} points" if diff.acc(kind) == diff.acc(kind) else "", target, verdict)
+        verdict = verdict_lower(acc, 0.95, pct) if target else ""
+        sec.add(
+            f"Top-1 accuracy, typo'd {label}",
+            pct(acc),
+            f"difflib {pct(diff.acc(kind))}",
+            f"{acc - diff.acc(kind):+.1%} points" if diff.acc(kind) == diff.acc(kind) else "",
+            target,
+            verdict,
+        )
         sec.add(f"Top-3 accuracy, typo'd {label}", pct(ours.acc(kind, 3)), f"difflib {pct(diff.acc(kind, 3))}")
-        sec.add(f"Top-1 typo'd {label} vs before issue 15", pct(acc), f"before {pct(TOP1_BEFORE[kind])}",
-                f"{acc - TOP1_BEFORE[kind]:+.1%} points", "no lower", verdict_lower(acc, TOP1_BEFORE[kind] - 1e-9, pct))
-        sec.add(f"Top-1 typo'd {label} vs rapidfuzz process.extract", pct(acc), f"rapidfuzz {pct(rfx.acc(kind))}",
-                f"{acc - rfx.acc(kind):+.1%} points")
+        sec.add(
+            f"Top-1 typo'd {label} vs before issue 15",
+            pct(acc),
+            f"before {pct(TOP1_BEFORE[kind])}",
+            f"{acc - TOP1_BEFORE[kind]:+.1%} points",
+            "no lower",
+            verdict_lower(acc, TOP1_BEFORE[kind] - 1e-9, pct),
+        )
+        sec.add(
+            f"Top-1 typo'd {label} vs rapidfuzz process.extract",
+            pct(acc),
+            f"rapidfuzz {pct(rfx.acc(kind))}",
+            f"{acc - rfx.acc(kind):+.1%} points",
+        )
         if kind == "surname":
-            sec.add("Top-1 typo'd surnames vs a simple rule", pct(ours.acc(kind)),
-                    f"closest + commonest {pct(ceiling)}", f"{ours.acc(kind) - ceiling:+.1%} points",
-                    "", "closest surname (OSA), commonest among equals: see notes")
+            sec.add(
+                "Top-1 typo'd surnames vs a simple rule",
+                pct(ours.acc(kind)),
+                f"closest + commonest {pct(ceiling)}",
+                f"{ours.acc(kind) - ceiling:+.1%} points",
+                "",
+                "closest surname (OSA), commonest among equals: see notes",
+            )
 
     # Accuracy of every method, by kind of query.
-    lines = [("| method | queries | median | p99 | top-1 surname | top-1 school | top-1 full name | top-1 all "
-              "| top-3 all |"),
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        (
+            "| method | queries | median | p99 | top-1 surname | top-1 school | top-1 full name | top-1 all "
+            "| top-3 all |"
+        ),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for m in methods:
-        lines.append(f"| {m.name} | {m.n:,} | {ms(median(m.times))} | {ms(percentile(m.times, 99))} | "
-                     f"{pct(m.acc('surname'))} | {pct(m.acc('school'))} | {pct(m.acc('fullname'))} | "
-                     f"{pct(m.acc_all())} | {pct(m.acc_all(3))} |")
+        lines.append(
+            f"| {m.name} | {m.n:,} | {ms(median(m.times))} | {ms(percentile(m.times, 99))} | "
+            f"{pct(m.acc('surname'))} | {pct(m.acc('school'))} | {pct(m.acc('fullname'))} | "
+            f"{pct(m.acc_all())} | {pct(m.acc_all(3))} |"
+        )
     sec.extra.append("\n".join(lines))
     by_typo: dict[str, list[bool]] = defaultdict(list)
     for q, hit in zip(queries, _flat_hits(ours, queries)):
         by_typo[f"{q.kind}/{q.typo}"].append(hit)
-    sec.extra.append("Index top-1 by kind of slip: " + ", ".join(
-        f"{k} {pct(sum(v) / len(v))} (n={len(v)})" for k, v in sorted(by_typo.items())))
-    sec.notes.append(f"difflib was timed on the first {len(sample)} queries only (it scans all "
-                     f"{len(difflib_keys(directory)):,} keys per query); SQL baselines on the first "
-                     f"{len(sql_sample)}. The index's figures are over all {len(queries):,}. {trigram_note}")
-    sec.notes.append(f"Typo'd surnames, a simple rule for comparison: take the closest surname in the directory by "
-                     f"optimal string alignment (a transposition is one edit) and the commonest among equally close "
-                     f"ones; it is right {pct(ceiling)} of the time on the same queries. One slip often lands equally "
-                     "close to two real surnames (Pirce: Price or Pierce), so the rest comes from how people "
-                     "mistype: the index prefers the slip that is likelier on a keyboard (two letters swapped, a "
-                     "letter dropped or doubled, the key next door; directory/search.py `slip_plausibility`), and "
-                     "a mistyped whole name over a rarer name the word merely starts.")
-    sec.notes.append("Right answer: for a surname query any person with that surname; for a full name, any person "
-                     "with that first and last name; for a school, that school. Surnames of 3 letters or fewer are "
-                     "not used for typo'd queries (one slip makes them another common name). A person listed for "
-                     "a surname query must be the first result: a school there counts as wrong.")
+    sec.extra.append(
+        "Index top-1 by kind of slip: "
+        + ", ".join(f"{k} {pct(sum(v) / len(v))} (n={len(v)})" for k, v in sorted(by_typo.items()))
+    )
+    sec.notes.append(
+        f"difflib was timed on the first {len(sample)} queries only (it scans all "
+        f"{len(difflib_keys(directory)):,} keys per query); SQL baselines on the first "
+        f"{len(sql_sample)}. The index's figures are over all {len(queries):,}. {trigram_note}"
+    )
+    sec.notes.append(
+        f"Typo'd surnames, a simple rule for comparison: take the closest surname in the directory by "
+        f"optimal string alignment (a transposition is one edit) and the commonest among equally close "
+        f"ones; it is right {pct(ceiling)} of the time on the same queries. One slip often lands equally "
+        "close to two real surnames (Pirce: Price or Pierce), so the rest comes from how people "
+        "mistype: the index prefers the slip that is likelier on a keyboard (two letters swapped, a "
+        "letter dropped or doubled, the key next door; directory/search.py `slip_plausibility`), and "
+        "a mistyped whole name over a rarer name the word merely starts."
+    )
+    sec.notes.append(
+        "Right answer: for a surname query any person with that surname; for a full name, any person "
+        "with that first and last name; for a school, that school. Surnames of 3 letters or fewer are "
+        "not used for typo'd queries (one slip makes them another common name). A person listed for "
+        "a surname query must be the first result: a school there counts as wrong."
+    )
     if ours.acc("surname") < 0.95:
         sec.notes.append(
             "**Closing the surname gap** (directory/search.py, `_Space.similarities` and the ranking in `search`): "
@@ -433,7 +537,8 @@ async def run(env: Env) -> Section:
             "instead of `fuzz.ratio`, which counts a swap of two letters as two edits; (2) break ties in score by "
             "how many people have the surname (the commoner name is the likelier meaning); (3) for a one-word "
             "query, rank a person whose surname matches at the same tier above a school whose name contains the "
-            "word.")
+            "word."
+        )
     env.shared["lookup_queries"] = queries
     env.shared["directory"] = directory
     return sec

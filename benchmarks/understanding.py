@@ -23,8 +23,15 @@ from directory import query as understood
 from directory.normalise import GENERIC, fold, school_tokens
 from directory.search import DirectoryIndex, Match
 
-KINDS = ("head of", "who is the head", "nickname", "surname + school word", "role with a place", "area",
-         "postcode district")
+KINDS = (
+    "head of",
+    "who is the head",
+    "nickname",
+    "surname + school word",
+    "role with a place",
+    "area",
+    "postcode district",
+)
 
 
 def _reverse_nicknames() -> dict[str, list[str]]:
@@ -59,8 +66,13 @@ def make_kind_queries(index: DirectoryIndex, per_kind: int, seed: int = 0) -> li
         words[long] = typo(words[long], rng.choice(("transposition", "deletion", "substitution")), rng)
         out.append(("head of", "head of " + " ".join(words), head_of(p.school_id)))  # type: ignore[arg-type]
     for p in rng.sample(heads, min(per_kind, len(heads))):
-        out.append(("who is the head", f"who is the head at {schools[p.school_id].name}",  # type: ignore[index]
-                    head_of(p.school_id)))  # type: ignore[arg-type]
+        out.append(
+            (
+                "who is the head",
+                f"who is the head at {schools[p.school_id].name}",  # type: ignore[index]
+                head_of(p.school_id),
+            )
+        )  # type: ignore[arg-type]
     reverse = _reverse_nicknames()
     nick_people = [p for p in index.people if fold(p.first_name.split(" ")[0]) in reverse]
     for p in rng.sample(nick_people, min(per_kind, len(nick_people))):
@@ -77,13 +89,24 @@ def make_kind_queries(index: DirectoryIndex, per_kind: int, seed: int = 0) -> li
         out.append(("role with a place", f"{role} {p.school_name}", person_is(p.id)))
     towns = sorted({s.locality for s in index.schools if s.locality and s.phase == "primary"})
     for town in rng.sample(towns, min(per_kind, len(towns))):
-        out.append(("area", f"primary schools in {town}",
-                    lambda m, town=town: m.kind == "school" and schools[m.id].locality == town
-                    and schools[m.id].phase == "primary"))
+        out.append(
+            (
+                "area",
+                f"primary schools in {town}",
+                lambda m, town=town: (
+                    m.kind == "school" and schools[m.id].locality == town and schools[m.id].phase == "primary"
+                ),
+            )
+        )
     districts = sorted({s.postcode.split()[0] for s in index.schools if s.postcode and " " in s.postcode})
     for d in rng.sample(districts, min(per_kind, len(districts))):
-        out.append(("postcode district", d, lambda m, d=d: m.kind == "school" and (schools[m.id].postcode or "")
-                    .startswith(d + " ")))
+        out.append(
+            (
+                "postcode district",
+                d,
+                lambda m, d=d: m.kind == "school" and (schools[m.id].postcode or "").startswith(d + " "),
+            )
+        )
     return out
 
 
@@ -103,9 +126,13 @@ async def run(env: Env) -> Section:
         counts[0] += top1(index.search(text, limit=10), check)
         counts[1] += top1(understood.search(index, text, limit=10), check)
         counts[2] += 1
-    section = Section("Queries as people type them (top-1 by kind)", intro=(
-        f"{len(queries)} generated queries over {len(people):,} people and {len(schools):,} schools; "
-        "baseline: the index's own search (today), value: directory/query.py in front of it."))
+    section = Section(
+        "Queries as people type them (top-1 by kind)",
+        intro=(
+            f"{len(queries)} generated queries over {len(people):,} people and {len(schools):,} schools; "
+            "baseline: the index's own search (today), value: directory/query.py in front of it."
+        ),
+    )
     for kind in KINDS:
         today, new, n = hits[kind]
         if n:

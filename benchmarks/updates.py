@@ -44,8 +44,12 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker.begin() as session:
         for i in range(N_MEMBERS):
             session.add(Member(telegram_id=MEMBER_BASE + i, role="member", display_name=f"Member {i}"))
-        owner = Person(first_name="Lucy", last_name="Draycott-Bench", job_title="Director of Teaching School",
-                       email="lucy.bench@example.org.uk")
+        owner = Person(
+            first_name="Lucy",
+            last_name="Draycott-Bench",
+            job_title="Director of Teaching School",
+            email="lucy.bench@example.org.uk",
+        )
         session.add(owner)
         await session.flush()
         session.add(Member(telegram_id=LEAD, role="lead", display_name="Lucy Draycott", person_id=owner.id))
@@ -58,8 +62,14 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
             session.add(section)
             await session.flush()
             for a in range(1, 9):
-                action = Action(plan_id=plan.id, section_id=section.id, position=position, ref=f"{s}.{a}",
-                                text=f"Action {s}.{a} of the partnership plan", milestones=[])
+                action = Action(
+                    plan_id=plan.id,
+                    section_id=section.id,
+                    position=position,
+                    ref=f"{s}.{a}",
+                    text=f"Action {s}.{a} of the partnership plan",
+                    milestones=[],
+                )
                 position += 1
                 session.add(action)
                 await session.flush()
@@ -74,8 +84,7 @@ async def _echo(update: Update, _context: Any) -> None:
 def bare_echo_application() -> Application:
     """The framework's ceiling: no gate, no database, one handler that replies with the text."""
     request = OfflineRequest()
-    app = Application.builder().token(OFFLINE_TOKEN).request(request).get_updates_request(request) \
-        .updater(None).build()
+    app = Application.builder().token(OFFLINE_TOKEN).request(request).get_updates_request(request).updater(None).build()
 
     app.add_handler(MessageHandler(filters.TEXT, _echo))
     return app
@@ -91,8 +100,7 @@ async def _one(app: Application, update: Update) -> tuple[float, list[Any]]:
     return elapsed, request.calls[before:]
 
 
-async def measure_bot(url: str, texts: Sequence[str], n_updates: int, log: Callable[[str], None]
-                      ) -> dict[str, Any]:
+async def measure_bot(url: str, texts: Sequence[str], n_updates: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Rounds of: an echo on a bare Application, an echo on the real Application, a lookup by a member, and
     (every other round) a one-line progress update by the action lead followed by its Save press.
     Interleaving puts every kind through the same moments of a noisy machine, so the ratios are fair."""
@@ -105,8 +113,9 @@ async def measure_bot(url: str, texts: Sequence[str], n_updates: int, log: Calla
         await seed(make_sessionmaker(engine))
     finally:
         await engine.dispose()
-    settings = load_settings(database_url=url, telegram_bot_token=None, admin_telegram_ids=(),
-                             search_limit_per_minute=0)
+    settings = load_settings(
+        database_url=url, telegram_bot_token=None, admin_telegram_ids=(), search_limit_per_minute=0
+    )
     app = build_application(settings, OfflineRequest(), rate_limit=False)
     bare = bare_echo_application()
     out: dict[str, Any] = {k: [] for k in ("bare", "echo_same", "lookup", "line", "save")}
@@ -153,7 +162,7 @@ async def measure_bot(url: str, texts: Sequence[str], n_updates: int, log: Calla
                 out["save"].append(t)
                 out["saved"] += 1
         app.handlers[0].remove(echo_handler)
-        out.update(await breakdown(app, texts[warm: warm + n_updates]))
+        out.update(await breakdown(app, texts[warm : warm + n_updates]))
     await app.bot_data["services"].close()
     return out
 
@@ -190,13 +199,16 @@ async def run(env: Env) -> Section:
     from benchmarks.lookup import directory_databases
 
     s = env.sizes
-    sec = Section("2. Updates handled", "`Application.process_update`, one update at a time, on the real "
-                  "Application (access gate, persistence, every handler) with `OfflineRequest`; the directory "
-                  "above is in the database and the search index. Baselines: an echo handler on a bare "
-                  "Application with the same OfflineRequest (the framework's ceiling, as the lead asked), and "
-                  "an echo handler put first on the real Application, behind the same access gate (the "
-                  "issue's \"same Application\"). Each round handles one of every kind, so all see the same "
-                  "moments of this shared machine. Rate = 1 / mean handling time.")
+    sec = Section(
+        "2. Updates handled",
+        "`Application.process_update`, one update at a time, on the real "
+        "Application (access gate, persistence, every handler) with `OfflineRequest`; the directory "
+        "above is in the database and the search index. Baselines: an echo handler on a bare "
+        "Application with the same OfflineRequest (the framework's ceiling, as the lead asked), and "
+        "an echo handler put first on the real Application, behind the same access gate (the "
+        'issue\'s "same Application"). Each round handles one of every kind, so all see the same '
+        "moments of this shared machine. Rate = 1 / mean handling time.",
+    )
     directory = env.shared.get("directory") or bench_directory(s.people, s.schools, s.seed)
     queries = env.shared.get("lookup_queries") or make_queries(directory, s.queries, s.seed)
     texts = [q.text for q in queries][: s.updates + 20]
@@ -213,15 +225,22 @@ async def run(env: Env) -> Section:
         sec.figures[f"{label}_echo_same_rate"] = same_rate
         sec.figures[f"{label}_echo_rate"] = echo_rate
         sec.figures["echo_rate"] = echo_rate
-        sec.add(f"{name}: echo handler on a bare Application (the framework's ceiling)",
-                f"{echo_rate:,.0f} updates/s")
+        sec.add(f"{name}: echo handler on a bare Application (the framework's ceiling)", f"{echo_rate:,.0f} updates/s")
         sec.add(f"{name}: bare echo, median / p99", f"{ms(median(echo))} / {ms(percentile(echo, 99))}")
-        sec.add(f"{name}: echo handler on the real Application (behind the access gate)",
-                f"{same_rate:,.0f} updates/s", f"bare echo {echo_rate:,.0f}/s", times(same_rate / echo_rate, "of bare"))
-        sec.add(f"{name}: echo on the real Application, median / p99",
-                f"{ms(median(same))} / {ms(percentile(same, 99))}")
-        for key, what in (("lookup", "Lookup message"), ("line", "One-line `/update 1.3 amber …` (to Save prompt)"),
-                          ("save", "Save press (appends the progress row)")):
+        sec.add(
+            f"{name}: echo handler on the real Application (behind the access gate)",
+            f"{same_rate:,.0f} updates/s",
+            f"bare echo {echo_rate:,.0f}/s",
+            times(same_rate / echo_rate, "of bare"),
+        )
+        sec.add(
+            f"{name}: echo on the real Application, median / p99", f"{ms(median(same))} / {ms(percentile(same, 99))}"
+        )
+        for key, what in (
+            ("lookup", "Lookup message"),
+            ("line", "One-line `/update 1.3 amber …` (to Save prompt)"),
+            ("save", "Save press (appends the progress row)"),
+        ):
             values = result[key]
             if not values:
                 sec.add(f"{name}: {what}", "not measured", verdict="the handler did not answer (see log)")
@@ -231,32 +250,57 @@ async def run(env: Env) -> Section:
             sec.figures[f"{label}_{key}_rate"] = rate
             sec.figures[f"{label}_{key}_p99"] = p99
             is_lookup = key == "lookup"
-            sec.add(f"{name}: {what}", f"{rate:,.0f} updates/s", f"echo, same app {same_rate:,.0f}/s",
-                    times(rate / same_rate, "of echo"), "≥ ½ echo rate" if is_lookup else "",
-                    verdict_lower(rate, same_rate / 2, lambda x: f"{x:,.0f}/s") if is_lookup else "")
+            sec.add(
+                f"{name}: {what}",
+                f"{rate:,.0f} updates/s",
+                f"echo, same app {same_rate:,.0f}/s",
+                times(rate / same_rate, "of echo"),
+                "≥ ½ echo rate" if is_lookup else "",
+                verdict_lower(rate, same_rate / 2, lambda x: f"{x:,.0f}/s") if is_lookup else "",
+            )
             if is_lookup:
-                sec.add(f"{name}: {what} vs the bare echo", f"{rate:,.0f} updates/s", f"bare echo {echo_rate:,.0f}/s",
-                        times(rate / echo_rate, "of echo"), "≥ ½ echo rate",
-                        verdict_lower(rate, echo_rate / 2, lambda x: f"{x:,.0f}/s"))
-            sec.add(f"{name}: {what}, median / p99", f"{ms(median(values))} / {ms(p99)}",
-                    f"echo, same app {ms(median(same))} / {ms(percentile(same, 99))}", "", "p99 < 20 ms",
-                    verdict_upper(p99, 0.020, ms))
-        parts = [(k, label_) for k, label_ in (("part_member", "the gate's member read"),
-                                               ("part_throttle", "the throttle's count"),
-                                               ("part_search", "the index search (limit as the handler's)"))
-                 if result.get(k)]
+                sec.add(
+                    f"{name}: {what} vs the bare echo",
+                    f"{rate:,.0f} updates/s",
+                    f"bare echo {echo_rate:,.0f}/s",
+                    times(rate / echo_rate, "of echo"),
+                    "≥ ½ echo rate",
+                    verdict_lower(rate, echo_rate / 2, lambda x: f"{x:,.0f}/s"),
+                )
+            sec.add(
+                f"{name}: {what}, median / p99",
+                f"{ms(median(values))} / {ms(p99)}",
+                f"echo, same app {ms(median(same))} / {ms(percentile(same, 99))}",
+                "",
+                "p99 < 20 ms",
+                verdict_upper(p99, 0.020, ms),
+            )
+        parts = [
+            (k, label_)
+            for k, label_ in (
+                ("part_member", "the gate's member read"),
+                ("part_throttle", "the throttle's count"),
+                ("part_search", "the index search (limit as the handler's)"),
+            )
+            if result.get(k)
+        ]
         if parts and result["lookup"]:
-            sec.add(f"{name}: a lookup's parts, mean", " + ".join(
-                f"{ms(sum(result[k]) / len(result[k]))} {label_}" for k, label_ in parts),
-                f"whole lookup {ms(sum(result['lookup']) / len(result['lookup']))}")
+            sec.add(
+                f"{name}: a lookup's parts, mean",
+                " + ".join(f"{ms(sum(result[k]) / len(result[k]))} {label_}" for k, label_ in parts),
+                f"whole lookup {ms(sum(result['lookup']) / len(result['lookup']))}",
+            )
             for k, _label in parts:
                 sec.figures[f"{label}_{k}"] = sum(result[k]) / len(result[k])
         if result["lookup_silent"]:
-            sec.notes.append(f"{name}: {result['lookup_silent']} of {len(result['lookup'])} lookup messages got no "
-                             "reply (no search handler registered yet?).")
+            sec.notes.append(
+                f"{name}: {result['lookup_silent']} of {len(result['lookup'])} lookup messages got no "
+                "reply (no search handler registered yet?)."
+            )
         lookup_rate = len(result["lookup"]) / max(sum(result["lookup"]), 1e-9)
-        env.log(f"  {name}: echo {same_rate:,.0f}/s, lookup {lookup_rate:,.0f}/s, "
-                f"saved {result['saved']} progress rows")
+        env.log(
+            f"  {name}: echo {same_rate:,.0f}/s, lookup {lookup_rate:,.0f}/s, saved {result['saved']} progress rows"
+        )
     if any(m.startswith(("SQLite: Lookup", "PostgreSQL: Lookup")) for m in sec.misses):
         sec.notes.append(
             "**The lookup gap.** The parts row shows where a lookup's time goes. Searches are counted in memory "
@@ -265,10 +309,13 @@ async def run(env: Env) -> Section:
             "read (core/services.py `Services.member`, one primary-key read so a revoked role takes effect at "
             "once). Against the bare echo, which touches no database at all, half the rate would need a whole "
             "lookup under about 0.3 ms, less than the search alone over 55,000 entries. Telegram's own limit is "
-            "about 30 messages a second, which every figure here exceeds several times over.")
-    sec.notes.append("Searches are counted by the throttle with the limit off. Conversation state and user data "
-                     "are saved after every update (storage/persistence.py `attach`), but only what changed is "
-                     "written. 40 members take turns to search.")
+            "about 30 messages a second, which every figure here exceeds several times over."
+        )
+    sec.notes.append(
+        "Searches are counted by the throttle with the limit off. Conversation state and user data "
+        "are saved after every update (storage/persistence.py `attach`), but only what changed is "
+        "written. 40 members take turns to search."
+    )
     return sec
 
 

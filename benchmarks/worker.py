@@ -85,10 +85,18 @@ def mode_import(path: str, url: str) -> dict[str, float]:
     summary = asyncio.run(apply())
     total = time.perf_counter() - start
     counts = {k: v for k, v in vars(summary).items() if isinstance(v, int) and not isinstance(v, bool)}
-    return {"seconds": total, "parse_seconds": parse_s, "apply_seconds": total - parse_s, "peak_rss": peak_rss(),
-            "rss_before": before, "rejected": len(parsed.rejected), "skipped": len(parsed.skipped),
-            "schools": len(parsed.schools), "people": len(parsed.people),
-            **{f"summary_{k}": v for k, v in counts.items()}}
+    return {
+        "seconds": total,
+        "parse_seconds": parse_s,
+        "apply_seconds": total - parse_s,
+        "peak_rss": peak_rss(),
+        "rss_before": before,
+        "rejected": len(parsed.rejected),
+        "skipped": len(parsed.skipped),
+        "schools": len(parsed.schools),
+        "people": len(parsed.people),
+        **{f"summary_{k}": v for k, v in counts.items()},
+    }
 
 
 def mode_startup(url: str) -> dict[str, float]:
@@ -113,8 +121,14 @@ def mode_startup(url: str) -> dict[str, float]:
             await asyncio.sleep(1.0)
             idle = rss_now()
         await services.close()
-        return {"seconds": ready - start, "process_seconds": ready - T0, "import_seconds": imported - T0,
-                "idle_rss": idle, "peak_rss": peak_rss(), "entries": size}
+        return {
+            "seconds": ready - start,
+            "process_seconds": ready - T0,
+            "import_seconds": imported - T0,
+            "idle_rss": idle,
+            "peak_rss": peak_rss(),
+            "entries": size,
+        }
 
     return asyncio.run(main())
 
@@ -132,6 +146,7 @@ def main(argv: list[str]) -> int:
 
         import bot  # noqa: F401
         import handlers  # noqa: F401
+
         result = {"idle_rss": rss_now(), "peak_rss": peak_rss()}
     elif mode == "csv":
         result = mode_csv(argv[1])

@@ -98,8 +98,9 @@ class Renderer:
             return
         if sent.buttons:  # a message without buttons leaves the last ones pressable
             self.buttons = []
-        self.render(sent, kept.message if kept else None,
-                    "bot (edited)>" if sent.method == "editMessageText" else "bot>")
+        self.render(
+            sent, kept.message if kept else None, "bot (edited)>" if sent.method == "editMessageText" else "bot>"
+        )
 
     def render(self, sent: Sent, message: dict[str, Any] | None, prefix: str) -> None:
         """Print one message; its buttons are numbered after those already shown (self.buttons)."""
@@ -141,8 +142,9 @@ class Renderer:
         for kept in live:
             kept.seen = True
             self.render(kept.sent, kept.message, "bot>")
-        others = [(uid, sum(not k.seen for k in kept)) for uid, kept in sorted(self.kept.items())
-                  if uid != self.user_id]
+        others = [
+            (uid, sum(not k.seen for k in kept)) for uid, kept in sorted(self.kept.items()) if uid != self.user_id
+        ]
         waiting = [f"{self.names.get(uid, str(uid))} ({n})" for uid, n in others if n]
         if waiting:
             self.print("  Waiting for others: " + ", ".join(waiting))
@@ -151,13 +153,19 @@ class Renderer:
         print(line, file=self.out, flush=True)
 
 
-def run_console(settings: Settings, as_id: int | None, load_demo_data: bool = True,
-                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def run_console(
+    settings: Settings,
+    as_id: int | None,
+    load_demo_data: bool = True,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
     return asyncio.run(console_session(settings, as_id, load_demo_data, stdin or sys.stdin, stdout or sys.stdout))
 
 
-async def console_session(settings: Settings, as_id: int | None, load_demo_data: bool, stdin: TextIO,
-                          stdout: TextIO) -> int:
+async def console_session(
+    settings: Settings, as_id: int | None, load_demo_data: bool, stdin: TextIO, stdout: TextIO
+) -> int:
     from bot import build_application, start_services
     from cli.main import load_demo, migrate
 
@@ -185,8 +193,9 @@ async def console_session(settings: Settings, as_id: int | None, load_demo_data:
     try:  # the engine is closed however the session ends (Ctrl-C, an error)
         async with application:
             await start_services(application)
-            renderer.print(f"PartnerBot console, offline. You are {describe(user_id)}. "
-                           "Type :help for console commands.")
+            renderer.print(
+                f"PartnerBot console, offline. You are {describe(user_id)}. Type :help for console commands."
+            )
             loop = asyncio.get_running_loop()
             while True:
                 if interactive:

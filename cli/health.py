@@ -132,8 +132,19 @@ def judge_status(report: dict[str, Any] | None, path: str | Path, now: dt.dateti
 def format_status(report: dict[str, Any] | None, problems: list[str]) -> list[str]:
     lines = ["healthy" if not problems else "UNHEALTHY: " + "; ".join(problems)]
     if report:
-        for key in ("mode", "host", "pid", "started_at", "database", "jobs_scheduled", "last_update_at",
-                    "updates_handled", "update_errors", "instance_lock", "checked_at"):
+        for key in (
+            "mode",
+            "host",
+            "pid",
+            "started_at",
+            "database",
+            "jobs_scheduled",
+            "last_update_at",
+            "updates_handled",
+            "update_errors",
+            "instance_lock",
+            "checked_at",
+        ):
             lines.append(f"  {key}: {report.get(key) if report.get(key) is not None else '-'}")
     return lines
 

@@ -34,11 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    run = sub.add_parser("run", help="start the bot (polling, or webhook when WEBHOOK_URL is set); "
-                                     "without TELEGRAM_BOT_TOKEN, the offline console on demo data")
+    run = sub.add_parser(
+        "run",
+        help="start the bot (polling, or webhook when WEBHOOK_URL is set); "
+        "without TELEGRAM_BOT_TOKEN, the offline console on demo data",
+    )
     run.add_argument("--as", dest="as_id", type=int, default=None, help="console only: who is typing")
-    run.add_argument("--wait", action="store_true",
-                     help="if another instance is running on this database, wait for it to stop instead of exiting")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another instance is running on this database, wait for it to stop instead of exiting",
+    )
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="is the running bot healthy? (exit 1 when not; for healthchecks)")
@@ -46,9 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     console = sub.add_parser("console", help="play the chat in this terminal, offline")
-    console.add_argument("--as", dest="as_id", type=int, default=None,
-                         help="Telegram id of the user typing (demo: 1001 member, 1002 lead, 1003 coordinator, "
-                              "1004 admin, 9001 stranger)")
+    console.add_argument(
+        "--as",
+        dest="as_id",
+        type=int,
+        default=None,
+        help="Telegram id of the user typing (demo: 1001 member, 1002 lead, 1003 coordinator, "
+        "1004 admin, 9001 stranger)",
+    )
     console.add_argument("--no-demo", action="store_true", help="do not load the demo partnership into an empty db")
     console.set_defaults(func=cmd_console)
 
@@ -58,8 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="migrate to the latest schema (safe to repeat)").set_defaults(func=cmd_db_upgrade)
     db_sub.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
     copy = db_sub.add_parser("copy", help="copy this database (DATABASE_URL) into another, empty one, and verify it")
-    copy.add_argument("--to", dest="target", required=True, metavar="URL",
-                      help="the empty target database, e.g. postgresql://user:pass@host/partnerbot or sqlite:///new.db")
+    copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="the empty target database, e.g. postgresql://user:pass@host/partnerbot or sqlite:///new.db",
+    )
     copy.set_defaults(func=cmd_db_copy)
 
     admin = sub.add_parser("admin", help="administration: grant roles")
@@ -78,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo partnership into an empty database")
     demo.set_defaults(func=cmd_demo)
 
-    groups = {"import": sub.add_parser("import", help="import a directory or an action plan"),
-              "export": sub.add_parser("export", help="export an action plan")}
+    groups = {
+        "import": sub.add_parser("import", help="import a directory or an action plan"),
+        "export": sub.add_parser("export", help="export an action plan"),
+    }
     group_subs = {}
     for name, group in groups.items():
         group_subs[name] = group.add_subparsers(dest=f"{name}_what", metavar="WHAT")
@@ -128,8 +146,7 @@ def _is_environment_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import SQLAlchemyError
     from telegram.error import TelegramError
 
-    return isinstance(exc, (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                            TelegramError))
+    return isinstance(exc, (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, TelegramError))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -213,16 +230,17 @@ async def cmd_admin_mydata(args: argparse.Namespace) -> int:
             if await session.get(Person, args.person_id) is None:
                 print(f"There is no person {args.person_id} in the directory.", file=sys.stderr)
                 return 1
-            accounts = list(await session.scalars(select(Member.telegram_id)
-                                                  .where(Member.person_id == args.person_id)))
+            accounts = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == args.person_id)))
             doc = await collect_my_data(session, min(accounts) if accounts else 0, person_id=args.person_id)
     finally:
         await engine.dispose()
     payload = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
     if args.out:
         Path(args.out).write_text(payload + "\n", encoding="utf-8")
-        print(f"Wrote {args.out}: {doc['progress_updates']['count']} progress updates, "
-              f"{len(doc['held'])} tables with rows about person {args.person_id}.")
+        print(
+            f"Wrote {args.out}: {doc['progress_updates']['count']} progress updates, "
+            f"{len(doc['held'])} tables with rows about person {args.person_id}."
+        )
     else:
         print(payload)
     return 0
@@ -255,8 +273,11 @@ async def load_demo(settings: Settings) -> bool:
 async def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     await migrate(settings)
-    print("Demo partnership loaded." if await load_demo(settings) else "The database already has people; "
-          "the demo was not loaded.")
+    print(
+        "Demo partnership loaded."
+        if await load_demo(settings)
+        else "The database already has people; the demo was not loaded."
+    )
     return 0
 
 

@@ -57,14 +57,18 @@ def describe_getme_failure(settings: Settings, exc: BaseException) -> str:
     elif isinstance(exc, BadRequest):
         setting = f"TELEGRAM_API_BASE_URL{where}" if base else "TELEGRAM_BOT_TOKEN"
     elif isinstance(exc, NetworkError):
-        setting = (f"TELEGRAM_API_BASE_URL{where}" if base
-                   else "the network: api.telegram.org cannot be reached (or set TELEGRAM_API_BASE_URL)")
+        setting = (
+            f"TELEGRAM_API_BASE_URL{where}"
+            if base
+            else "the network: api.telegram.org cannot be reached (or set TELEGRAM_API_BASE_URL)"
+        )
     else:
         setting = "TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
     return f"Telegram's getMe failed ({reason}): check {setting}"
 
 
 # --- the webhook server ---------------------------------------------------------------------------
+
 
 def make_web_app(application: Any, url_path: str, secret: str, health: Any) -> Any:
     """A tornado app: POST /<url_path> takes Telegram's updates, GET /healthz answers the health report."""
@@ -75,16 +79,20 @@ def make_web_app(application: Any, url_path: str, secret: str, health: Any) -> A
         async def post(self) -> None:
             got = self.request.headers.get(SECRET_HEADER)
             if got is None or not hmac.compare_digest(got.encode(), secret.encode()):
-                log.warning("webhook: refused a POST with a %s secret token from %s (403)",
-                            "missing" if got is None else "wrong", self.request.remote_ip)
+                log.warning(
+                    "webhook: refused a POST with a %s secret token from %s (403)",
+                    "missing" if got is None else "wrong",
+                    self.request.remote_ip,
+                )
                 self.set_status(403)
                 return
             try:
                 data = json.loads(self.request.body)
                 update = Update.de_json(data, application.bot)
             except Exception:  # noqa: BLE001 - whatever the body is, it is not an update
-                log.warning("webhook: refused a body that is not a Telegram update from %s (400)",
-                            self.request.remote_ip)
+                log.warning(
+                    "webhook: refused a body that is not a Telegram update from %s (400)", self.request.remote_ip
+                )
                 self.set_status(400)
                 return
             await application.update_queue.put(update)
@@ -105,6 +113,7 @@ def make_web_app(application: Any, url_path: str, secret: str, health: Any) -> A
 
 # --- running ----------------------------------------------------------------------------------------
 
+
 async def serve(settings: Settings, wait: bool = False) -> int:
     """Run the bot until SIGTERM/SIGINT; the exit code."""
     from telegram import Update
@@ -116,8 +125,12 @@ async def serve(settings: Settings, wait: bool = False) -> int:
     lock = InstanceLock(settings.database_url)
 
     def waiting(holder: Holder | None) -> None:
-        print(f"partnerbot: waiting: another PartnerBot is running on this database "
-              f"({holder.describe() if holder else 'unknown'}).", file=sys.stderr, flush=True)
+        print(
+            f"partnerbot: waiting: another PartnerBot is running on this database "
+            f"({holder.describe() if holder else 'unknown'}).",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         await lock.acquire(wait=wait, on_wait=waiting)
@@ -160,8 +173,9 @@ async def serve(settings: Settings, wait: bool = False) -> int:
             secret = settings.webhook_secret or secrets.token_urlsafe(32)
             server = HTTPServer(make_web_app(application, url_path, secret, health), xheaders=True)
             server.listen(settings.webhook_port, settings.webhook_listen)
-            await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                                              allowed_updates=Update.ALL_TYPES)
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
         else:
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)

@@ -18,8 +18,10 @@ import unicodedata
 from typing import Any
 
 _COMMAND_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-                    r"(?![\w@])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"(?![\w@])"
+)
 _URL = re.compile(r"(?<![\w/])https?://[^\s<>\"«»]+", re.IGNORECASE)
 _URL_TRAILING = ".:;,('?!`"
 

@@ -15,11 +15,54 @@ from __future__ import annotations
 import re
 
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "rev", "mx", "cllr"}
-_ROLE_WORDS = {"lead", "leads", "leadership", "practitioner", "practitioners", "team", "teams", "professional",
-               "professionals", "sle", "sles", "nle", "nles", "head", "heads", "headteacher", "headteachers",
-               "chair", "chairs", "rep", "reps", "coordinator", "coordinators", "manager", "managers", "director",
-               "directors", "officer", "officers", "tbc", "all", "staff", "governor", "governors", "slt", "senco",
-               "sendco", "board", "group", "committee", "partners", "network", "hub", "trust", "school", "schools"}
+_ROLE_WORDS = {
+    "lead",
+    "leads",
+    "leadership",
+    "practitioner",
+    "practitioners",
+    "team",
+    "teams",
+    "professional",
+    "professionals",
+    "sle",
+    "sles",
+    "nle",
+    "nles",
+    "head",
+    "heads",
+    "headteacher",
+    "headteachers",
+    "chair",
+    "chairs",
+    "rep",
+    "reps",
+    "coordinator",
+    "coordinators",
+    "manager",
+    "managers",
+    "director",
+    "directors",
+    "officer",
+    "officers",
+    "tbc",
+    "all",
+    "staff",
+    "governor",
+    "governors",
+    "slt",
+    "senco",
+    "sendco",
+    "board",
+    "group",
+    "committee",
+    "partners",
+    "network",
+    "hub",
+    "trust",
+    "school",
+    "schools",
+}
 _NOT_NAMES = {"tbc", "tba", "n/a", "na", "-", "–", "none", "various", "all", "?", "&"}
 _SPLIT = re.compile(r"\s*(?:[,;/+\n]|\band\b|\bsupported by\b|\bwith\b|\bplus\b)\s*", re.IGNORECASE)
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -27,8 +70,12 @@ _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 def _is_initial(token: str) -> bool:
     bare = token.rstrip(".")
-    return bool(re.fullmatch(r"[A-Z]\.?|[A-Z]\.[A-Z]\.?|[A-Z]{2}\.?", token)) and len(bare) <= 2 \
-        and bare.isalpha() and (len(bare) == 1 or "." in token)
+    return (
+        bool(re.fullmatch(r"[A-Z]\.?|[A-Z]\.[A-Z]\.?|[A-Z]{2}\.?", token))
+        and len(bare) <= 2
+        and bare.isalpha()
+        and (len(bare) == 1 or "." in token)
+    )
 
 
 def _starts_person(token: str) -> bool:
@@ -48,8 +95,14 @@ def _people(part: str) -> list[str]:
         elif current and person_group and has_name and lower in _ROLE_WORDS:
             groups.append(current)  # "A Turner Lead Practitioners": the person ends at a role word
             current = []
-        elif current and _starts_person(token) and has_name and not person_group and len(current) >= 2 \
-                and all(t[:1].isupper() for t in current if t != "&"):
+        elif (
+            current
+            and _starts_person(token)
+            and has_name
+            and not person_group
+            and len(current) >= 2
+            and all(t[:1].isupper() for t in current if t != "&")
+        ):
             groups.append(current)  # "Kerry Walsh J Osei"
             current = []
         current.append(token)

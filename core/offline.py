@@ -57,8 +57,11 @@ class Sent:
             markup = json.loads(markup)
         if not markup or "inline_keyboard" not in markup:
             return []
-        return [(b.get("text", ""), b.get("callback_data") or b.get("url") or "")
-                for row in markup["inline_keyboard"] for b in row]
+        return [
+            (b.get("text", ""), b.get("callback_data") or b.get("url") or "")
+            for row in markup["inline_keyboard"]
+            for b in row
+        ]
 
     @property
     def document(self) -> tuple[str, bytes] | None:
@@ -80,8 +83,20 @@ def _user(uid: int, first_name: str = "", username: str | None = None) -> dict[s
 # Bot API (or something between it and us) would answer.
 FAILURE_KINDS = ("timeout", "network", "bad_request", "retry_after", "forbidden", "invalid_json", "no_result")
 # Calls the recording leaves out of `calls` (start-up and bookkeeping); they are in `attempts` all the same.
-QUIET_METHODS = frozenset({"getMe", "getUpdates", "deleteWebhook", "setMyCommands", "deleteMyCommands",
-                           "getMyCommands", "getFile", "close", "logOut", "setWebhook"})
+QUIET_METHODS = frozenset(
+    {
+        "getMe",
+        "getUpdates",
+        "deleteWebhook",
+        "setMyCommands",
+        "deleteMyCommands",
+        "getMyCommands",
+        "getFile",
+        "close",
+        "logOut",
+        "setWebhook",
+    }
+)
 
 
 @dataclass
@@ -108,8 +123,11 @@ class Failure:
         code, description, extra = {
             "bad_request": (400, "Bad Request: " + (self.message or "can't parse entities"), {}),
             "forbidden": (403, "Forbidden: " + (self.message or "bot was blocked by the user"), {}),
-            "retry_after": (429, f"Too Many Requests: retry after {self.retry_after}",
-                            {"parameters": {"retry_after": self.retry_after}}),
+            "retry_after": (
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"parameters": {"retry_after": self.retry_after}},
+            ),
         }[self.kind]
         return code, json.dumps({"ok": False, "error_code": code, "description": description, **extra}).encode()
 
@@ -177,9 +195,16 @@ class OfflineRequest(BaseRequest):
         return [c["command"] for c in self.menus.get(key, [])]
 
     # the transport -------------------------------------------------------------------------
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
-                         pool_timeout: Any = None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         if "/file/bot" in url:  # a download of a file the user "uploaded"
             file_id = url.rsplit("/", 1)[-1]
             if file_id in self.files:
@@ -233,31 +258,58 @@ class OfflineRequest(BaseRequest):
 
     def _result(self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
         if method == "getMe":
-            return {"id": BOT_ID, "is_bot": True, "first_name": BOT_USERNAME, "username": BOT_USERNAME,
-                    "can_join_groups": True, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": BOT_USERNAME,
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if method in {"sendMessage", "editMessageText"}:
             return self._message(params, text=params.get("text", ""))
         if method == "sendDocument":
             name = files.get("document", ("file", b""))[0]
-            return self._message(params, document={"file_id": self.add_file(files.get("document", ("", b""))[1]),
-                                                   "file_unique_id": "u", "file_name": name},
-                                 caption=params.get("caption"))
+            return self._message(
+                params,
+                document={
+                    "file_id": self.add_file(files.get("document", ("", b""))[1]),
+                    "file_unique_id": "u",
+                    "file_name": name,
+                },
+                caption=params.get("caption"),
+            )
         if method == "sendPhoto":
-            return self._message(params, photo=[{"file_id": self.add_file(files.get("photo", ("", b""))[1]),
-                                                 "file_unique_id": "p", "width": 1, "height": 1}],
-                                 caption=params.get("caption"))
+            return self._message(
+                params,
+                photo=[
+                    {
+                        "file_id": self.add_file(files.get("photo", ("", b""))[1]),
+                        "file_unique_id": "p",
+                        "width": 1,
+                        "height": 1,
+                    }
+                ],
+                caption=params.get("caption"),
+            )
         if method == "getFile":
             file_id = str(params.get("file_id"))
-            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files.get(file_id, b"")),
-                    "file_path": file_id}
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": file_id,
+            }
         if method == "getUpdates":
             return []
         if method == "editMessageReplyMarkup":
             return self._message(params)
         if method == "sendContact":
-            return self._message(params, contact={k: params[k] for k in ("phone_number", "first_name", "last_name",
-                                                                         "vcard") if params.get(k)})
+            return self._message(
+                params,
+                contact={k: params[k] for k in ("phone_number", "first_name", "last_name", "vcard") if params.get(k)},
+            )
         if method == "setMyCommands":
             commands = params.get("commands") or []
             self.menus[_scope_key(params)] = json.loads(commands) if isinstance(commands, str) else list(commands)
@@ -284,8 +336,12 @@ class UpdateFactory:
             chat["first_name"] = first_name or f"User{user_id}"
         else:
             chat["title"] = "Delivery group"
-        return {"message_id": next(self._message_ids), "date": int(dt.datetime.now(dt.timezone.utc).timestamp()),
-                "chat": chat, "from": _user(user_id, first_name)}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(dt.datetime.now(dt.timezone.utc).timestamp()),
+            "chat": chat,
+            "from": _user(user_id, first_name),
+        }
 
     def text(self, text: str, user_id: int, chat_id: int | None = None, first_name: str = "") -> Update:
         message = self._base_message(user_id, chat_id, first_name)
@@ -295,11 +351,24 @@ class UpdateFactory:
             message["entities"] = found
         return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
 
-    def document(self, file_id: str, filename: str, size: int, user_id: int, caption: str | None = None,
-                 chat_id: int | None = None, mime_type: str | None = None) -> Update:
+    def document(
+        self,
+        file_id: str,
+        filename: str,
+        size: int,
+        user_id: int,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        mime_type: str | None = None,
+    ) -> Update:
         message = self._base_message(user_id, chat_id, "")
-        message["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
-                               "file_size": size, "mime_type": mime_type or "application/octet-stream"}
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": filename,
+            "file_size": size,
+            "mime_type": mime_type or "application/octet-stream",
+        }
         if caption:
             message["caption"] = caption
             found = text_entities(caption)
@@ -307,20 +376,31 @@ class UpdateFactory:
                 message["caption_entities"] = found
         return Update.de_json({"update_id": next(self._update_ids), "message": message}, self.bot)
 
-    def press(self, data: str, user_id: int, message: dict[str, Any] | None = None,
-              chat_id: int | None = None) -> Update:
+    def press(
+        self, data: str, user_id: int, message: dict[str, Any] | None = None, chat_id: int | None = None
+    ) -> Update:
         if message is None:
             message = self._base_message(user_id, chat_id, "")
             message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": BOT_USERNAME}
             message["text"] = "…"
-        query = {"id": str(next(self._callback_ids)), "from": _user(user_id), "chat_instance": "offline",
-                 "data": data, "message": message}
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": _user(user_id),
+            "chat_instance": "offline",
+            "data": data,
+            "message": message,
+        }
         return Update.de_json({"update_id": next(self._update_ids), "callback_query": query}, self.bot)
 
     def inline_query(self, query: str, user_id: int, chat_type: str = "sender") -> Update:
         """`@bot query` typed by a user in some chat (Telegram says only the kind of chat)."""
-        inline = {"id": str(next(self._callback_ids)), "from": _user(user_id), "query": query, "offset": "",
-                  "chat_type": chat_type}
+        inline = {
+            "id": str(next(self._callback_ids)),
+            "from": _user(user_id),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
         return Update.de_json({"update_id": next(self._update_ids), "inline_query": inline}, self.bot)
 
     def location(self, latitude: float, longitude: float, user_id: int, chat_id: int | None = None) -> Update:

@@ -32,7 +32,7 @@ MAX_LABEL = 64  # characters we allow on a button (Telegram cuts long labels in 
 def _label(label: str) -> str:
     label = " ".join(clean_text(label).split())
     if len(label) > MAX_LABEL:
-        label = label[:MAX_LABEL - 1].rstrip() + "…"
+        label = label[: MAX_LABEL - 1].rstrip() + "…"
     return label or "…"  # Telegram refuses a button without text
 
 
@@ -49,21 +49,22 @@ def keyboard(rows: Rows) -> InlineKeyboardMarkup:
                 raise ValueError(f"callback data must be 1 to {MAX_DATA_BYTES} bytes: {data!r}")
             line.append(InlineKeyboardButton(_label(label), callback_data=data))
         count += len(line)
-        buttons += [line[i:i + MAX_PER_ROW] for i in range(0, len(line), MAX_PER_ROW)]
+        buttons += [line[i : i + MAX_PER_ROW] for i in range(0, len(line), MAX_PER_ROW)]
     if count > MAX_BUTTONS:
         raise ValueError(f"{count} buttons: Telegram allows {MAX_BUTTONS} per keyboard; page them")
     return InlineKeyboardMarkup(buttons)
 
 
-def paged_rows(items: Sequence[tuple[str, str]], page: int, per_page: int, nav_prefix: str,
-               per_row: int = 1) -> list[list[tuple[str, str]]]:
+def paged_rows(
+    items: Sequence[tuple[str, str]], page: int, per_page: int, nav_prefix: str, per_row: int = 1
+) -> list[list[tuple[str, str]]]:
     """One page of (label, data) buttons plus ‹ Prev / Next › buttons whose data is `nav_prefix:N`.
     A page never holds more buttons than one keyboard may (with its navigation row)."""
     per_page = max(1, min(per_page, MAX_BUTTONS - 2))
     pages = max(1, (len(items) + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)
-    chunk = list(items[page * per_page:(page + 1) * per_page])
-    rows = [chunk[i:i + per_row] for i in range(0, len(chunk), per_row)]
+    chunk = list(items[page * per_page : (page + 1) * per_page])
+    rows = [chunk[i : i + per_row] for i in range(0, len(chunk), per_row)]
     nav = []
     if page > 0:
         nav.append((_("‹ Previous"), f"{nav_prefix}:{page - 1}"))
@@ -88,14 +89,21 @@ async def send(bot: object, chat_id: int, text: str, markup: InlineKeyboardMarku
     parts = split_html(text)
     sent = []
     for i, part in enumerate(parts):
-        sent.append(await bot.send_message(  # type: ignore[attr-defined]
-            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-            reply_markup=markup if i == len(parts) - 1 else None))
+        sent.append(
+            await bot.send_message(  # type: ignore[attr-defined]
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if i == len(parts) - 1 else None,
+            )
+        )
     return sent
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
-                keyboard: InlineKeyboardMarkup | None = None) -> list[Message]:
+async def reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> list[Message]:
     chat = update.effective_chat
     if chat is None:
         return []
@@ -126,16 +134,18 @@ async def answer(update: Update, text: str | None = None, alert: bool = False) -
         pass  # the query is too old to answer; nothing to do
 
 
-async def edit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
-               keyboard: InlineKeyboardMarkup | None = None) -> None:
+async def edit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
     """Replace the message a button sits on; a new message when there is no button (a typed answer) or
     the old one cannot be edited. Conversation steps reached both ways just call this."""
     query = update.callback_query
     parts = split_html(text)
     if query is not None and query.message is not None and len(parts) == 1:
         try:
-            await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                                          link_preview_options=NO_PREVIEW)
+            await query.edit_message_text(
+                parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard, link_preview_options=NO_PREVIEW
+            )
             return
         except BadRequest as exc:
             if "not modified" in str(exc).lower():

@@ -65,15 +65,20 @@ class SandboxError(Exception):
 class SandboxTimeout(SandboxError):
     def __init__(self, limits: Limits):
         seconds = int(limits.seconds)
-        super().__init__(ngettext("reading the file took longer than {seconds} second, so I stopped",
-                                  "reading the file took longer than {seconds} seconds, so I stopped",
-                                  seconds).format(seconds=seconds))
+        super().__init__(
+            ngettext(
+                "reading the file took longer than {seconds} second, so I stopped",
+                "reading the file took longer than {seconds} seconds, so I stopped",
+                seconds,
+            ).format(seconds=seconds)
+        )
 
 
 class SandboxMemory(SandboxError):
     def __init__(self, limits: Limits):
-        super().__init__(_("reading the file needed more than {mb} MB of memory, so I stopped").format(
-            mb=limits.memory_mb))
+        super().__init__(
+            _("reading the file needed more than {mb} MB of memory, so I stopped").format(mb=limits.memory_mb)
+        )
 
 
 class SandboxCrash(SandboxError):
@@ -130,15 +135,17 @@ def _child(conn: multiprocessing.connection.Connection, memory_bytes: int, secon
         conn.close()
 
 
-def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_LIMITS,
-                     started: Callable[[int], None] | None = None) -> T:
+def run_bounded_sync(
+    func: Callable[..., T], *args: Any, limits: Limits = PLAN_LIMITS, started: Callable[[int], None] | None = None
+) -> T:
     """`func(*args)` in a limited child process (blocking; see `run_bounded`). `started(pid)` is called
     once the child exists and before it has the job (tests use it to hold the child still)."""
     ctx = _get_context()
     with _slots:
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(target=_child, args=(child, limits.memory_bytes, limits.seconds), daemon=True,
-                              name="partnerbot-sandbox")
+        process = ctx.Process(
+            target=_child, args=(child, limits.memory_bytes, limits.seconds), daemon=True, name="partnerbot-sandbox"
+        )
         process.start()
         child.close()
         try:
@@ -147,8 +154,7 @@ def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_L
             try:
                 parent.send((func, args))
                 if not parent.poll(limits.seconds):
-                    log.warning("sandboxed %s overran %.0f s; killed", getattr(func, "__name__", func),
-                                limits.seconds)
+                    log.warning("sandboxed %s overran %.0f s; killed", getattr(func, "__name__", func), limits.seconds)
                     raise SandboxTimeout(limits)
                 status, payload = parent.recv()
             except (EOFError, BrokenPipeError, ConnectionResetError):
@@ -174,8 +180,9 @@ def run_bounded_sync(func: Callable[..., T], *args: Any, limits: Limits = PLAN_L
     raise payload
 
 
-async def run_bounded(func: Callable[..., T], *args: Any, limits: Limits = PLAN_LIMITS,
-                      started: Callable[[int], None] | None = None) -> T:
+async def run_bounded(
+    func: Callable[..., T], *args: Any, limits: Limits = PLAN_LIMITS, started: Callable[[int], None] | None = None
+) -> T:
     """`func(*args)` in a child process with `limits`, awaited without blocking the event loop.
     Raises SandboxTimeout / SandboxMemory (translated messages), or whatever `func` raised."""
     return await asyncio.to_thread(run_bounded_sync, func, *args, limits=limits, started=started)

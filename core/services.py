@@ -124,8 +124,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     # Set by the access gate once it has loaded who is talking; every handler's guard refuses without it.
     admitted: bool
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
-                 user_id: int | None = None):
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ):
         super().__init__(application, chat_id, user_id)
         self.member = None
         self.admitted = False

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         if value.startswith(("postgres://", "postgresql://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite:///"):
-            value = "sqlite+aiosqlite:///" + value[len("sqlite:///"):]
+            value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be a sqlite:/// path or a postgresql:// URL")
         if value.startswith("sqlite"):

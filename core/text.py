@@ -17,8 +17,24 @@ from core.i18n import _
 
 TELEGRAM_LIMIT = 4096
 # Telegram's HTML mode knows only these tags; anything else we escape.
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                "tg-spoiler", "span", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 
 
 _DIRTY = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
@@ -128,7 +144,7 @@ def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
                     continue
                 while len(piece) > limit // 2:  # a monstrous word: cut it
                     atoms.append(("text", piece[: limit // 2], ""))
-                    piece = piece[limit // 2:]
+                    piece = piece[limit // 2 :]
                 atoms.append(("text", piece, ""))
         else:
             atoms.append((kind, raw, tag))

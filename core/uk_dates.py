@@ -29,15 +29,49 @@ from dataclasses import dataclass
 RECENT_DAYS = 45
 
 MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8,
-    "sep": 9, "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11,
-    "dec": 12, "december": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
 }
 WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4,
-    "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
 }
 
 _NUMERIC = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?$")
@@ -189,17 +223,31 @@ class When:
     term: tuple[int, str] | None = None  # (academic year, term) for terms and half-terms
 
 
-_ONGOING = re.compile(r"^(?:on[- ]?going|ongoing|tbc|tba|termly|half[- ]termly|annually|weekly|monthly|"
-                      r"fortnightly|throughout(?: the year)?|as required|as needed|continuous|regularly|"
-                      r"immediate(?:ly)?|asap|each term|every term)$")
-_LEAD = re.compile(r"^(?:(?:by|before|from|until|till|to|end of|the end of|start of|beginning of|mid|w/?c|"
-                   r"week commencing|week beginning|wb|no later than|deadline|due|in|during|the|"
-                   r"completed by)\s+)+")
+_ONGOING = re.compile(
+    r"^(?:on[- ]?going|ongoing|tbc|tba|termly|half[- ]termly|annually|weekly|monthly|"
+    r"fortnightly|throughout(?: the year)?|as required|as needed|continuous|regularly|"
+    r"immediate(?:ly)?|asap|each term|every term)$"
+)
+_LEAD = re.compile(
+    r"^(?:(?:by|before|from|until|till|to|end of|the end of|start of|beginning of|mid|w/?c|"
+    r"week commencing|week beginning|wb|no later than|deadline|due|in|during|the|"
+    r"completed by)\s+)+"
+)
 _MON_YY = re.compile(r"^([a-z]{3,9})[\s\-/'.’]+(\d{2}|\d{4})$")
-_TERM_WORDS = {"autumn": "autumn", "aut": "autumn", "michaelmas": "autumn", "spring": "spring", "spr": "spring",
-               "summer": "summer", "sum": "summer", "smr": "summer"}
-_TERM = re.compile(r"^(autumn|aut|michaelmas|spring|spr|summer|sum|smr)\.?(?:\s*term)?(?:\s*([12])(?!\d))?"
-                   r"(?:[\s,'’\-]*(\d{4}|\d{2})(?:\s*[/\-]\s*(\d{2,4}))?)?(?:\s*term)?$")
+_TERM_WORDS = {
+    "autumn": "autumn",
+    "aut": "autumn",
+    "michaelmas": "autumn",
+    "spring": "spring",
+    "spr": "spring",
+    "summer": "summer",
+    "sum": "summer",
+    "smr": "summer",
+}
+_TERM = re.compile(
+    r"^(autumn|aut|michaelmas|spring|spr|summer|sum|smr)\.?(?:\s*term)?(?:\s*([12])(?!\d))?"
+    r"(?:[\s,'’\-]*(\d{4}|\d{2})(?:\s*[/\-]\s*(\d{2,4}))?)?(?:\s*term)?$"
+)
 _ACADEMIC = re.compile(r"^((?:19|20)\d\d)\s*[/\-]\s*((?:19|20)?\d\d)$")
 
 
@@ -227,8 +275,12 @@ def read_when(text: str | None, academic_year: int | None = None, today: dt.date
         return None
     # A day in digits, or in words with a month.
     day = parse_day(value)
-    if day is None and re.search(r"\d", value) and any(w in MONTHS for w in re.findall(r"[a-z]+", value)) and \
-            re.match(r"^(?:[a-z]+\s+)?\d{1,2}(?:st|nd|rd|th)?\s", value):
+    if (
+        day is None
+        and re.search(r"\d", value)
+        and any(w in MONTHS for w in re.findall(r"[a-z]+", value))
+        and re.match(r"^(?:[a-z]+\s+)?\d{1,2}(?:st|nd|rd|th)?\s", value)
+    ):
         base = today or (dt.date(academic_year, 9, 1) if academic_year is not None else dt.date.today())
         day = parse_uk_date(value, base)
     if day is not None:
@@ -242,8 +294,11 @@ def read_when(text: str | None, academic_year: int | None = None, today: dt.date
     if match and match.group(1) in MONTHS:
         month, year = MONTHS[match.group(1)], _year(match.group(2))
         return When("month", dt.date(year, month, 1), _month_end(year, month), raw)
-    if months and (year_match or academic_year is not None) and \
-            not re.sub(r"(?:19|20)\d\d|[a-z]+|[\s/&\-,']", "", value):
+    if (
+        months
+        and (year_match or academic_year is not None)
+        and not re.sub(r"(?:19|20)\d\d|[a-z]+|[\s/&\-,']", "", value)
+    ):
         last = MONTHS[months[-1]]
         first = MONTHS[months[0]]
         if year_match:

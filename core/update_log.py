@@ -52,8 +52,17 @@ def note_outcome(outcome: str) -> None:
 
 def update_kind(update: object) -> str:
     """'message', 'callback_query', 'edited_message' … : the one field Telegram set (no content)."""
-    for name in ("message", "edited_message", "callback_query", "channel_post", "edited_channel_post",
-                 "my_chat_member", "chat_member", "inline_query", "chat_join_request"):
+    for name in (
+        "message",
+        "edited_message",
+        "callback_query",
+        "channel_post",
+        "edited_channel_post",
+        "my_chat_member",
+        "chat_member",
+        "inline_query",
+        "chat_join_request",
+    ):
         if getattr(update, name, None) is not None:
             return name
     return "other"
@@ -71,7 +80,7 @@ def _command(update: object) -> str | None:
     raw = getattr(message, "text", None) or ""
     for entity in entities:
         if entity.type == "bot_command" and entity.offset == 0:
-            return raw[:entity.length].split("@", 1)[0][:40]
+            return raw[: entity.length].split("@", 1)[0][:40]
     return None
 
 
@@ -98,11 +107,18 @@ def install(application: Any) -> UpdateStats:
             stats.handled += 1
             stats.errors += outcome == "error"
             stats.last_update_at = clock.now()
-            fields = {"update_id": getattr(update, "update_id", None), "user_id": _user_id(update),
-                      "kind": update_kind(update), "command": _command(update), "handler": record["handler"],
-                      "ms": elapsed_ms, "outcome": outcome}
-            log.info("update %s", " ".join(f"{k}={v}" for k, v in fields.items() if v is not None),
-                     extra={"update": fields})
+            fields = {
+                "update_id": getattr(update, "update_id", None),
+                "user_id": _user_id(update),
+                "kind": update_kind(update),
+                "command": _command(update),
+                "handler": record["handler"],
+                "ms": elapsed_ms,
+                "outcome": outcome,
+            }
+            log.info(
+                "update %s", " ".join(f"{k}={v}" for k, v in fields.items() if v is not None), extra={"update": fields}
+            )
 
     async def noted_process_error(update: object | None, error: Exception, *args: Any, **kwargs: Any) -> bool:
         note_outcome("error")

@@ -82,11 +82,25 @@ class Registration:
 
 
 async def register_appointment(
-    session: AsyncSession, *, actor_id: int | None, first_name: str, last_name: str, start_date: dt.date,
-    school_id: int | None = None, new_school_name: str | None = None, title: str | None = None,
-    person_id: int | None = None, new_to_headship: bool = True, new_to_area: bool = False,
-    new_to_trust: bool = False, new_to_phase: bool = False, needs: Sequence[str] = (), relation: str = "self",
-    notes: str | None = None, email: str | None = None, phone: str | None = None,
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    first_name: str,
+    last_name: str,
+    start_date: dt.date,
+    school_id: int | None = None,
+    new_school_name: str | None = None,
+    title: str | None = None,
+    person_id: int | None = None,
+    new_to_headship: bool = True,
+    new_to_area: bool = False,
+    new_to_trust: bool = False,
+    new_to_phase: bool = False,
+    needs: Sequence[str] = (),
+    relation: str = "self",
+    notes: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> Registration:
     """Add or update the new head in the directory and store (or update) their appointment."""
     if relation not in RELATIONS:
@@ -108,10 +122,20 @@ async def register_appointment(
     person: Person | None = await session.get(Person, person_id) if person_id is not None else None
     if person is None:
         # Case is compared here, not in SQL: SQLite's lower() leaves non-ASCII letters ("É") as they are.
-        rows = [p for p in (await session.scalars(select(Person).where(
-            func.length(Person.first_name) == len(first_name), func.length(Person.last_name) == len(last_name))
-            .order_by(Person.id))).all()
-            if (p.first_name or "").lower() == first_name.lower() and (p.last_name or "").lower() == last_name.lower()]
+        rows = [
+            p
+            for p in (
+                await session.scalars(
+                    select(Person)
+                    .where(
+                        func.length(Person.first_name) == len(first_name),
+                        func.length(Person.last_name) == len(last_name),
+                    )
+                    .order_by(Person.id)
+                )
+            ).all()
+            if (p.first_name or "").lower() == first_name.lower() and (p.last_name or "").lower() == last_name.lower()
+        ]
         same_school = [p for p in rows if school is not None and p.school_id == school.id]
         unplaced = [p for p in rows if p.school_id is None]
         # The same name at the school, or the only such name not placed at any school: the same person.
@@ -128,20 +152,29 @@ async def register_appointment(
     person.updated_by = actor_id
     await session.flush()
     if created_person:
-        audit.record(session, actor_id, "person.create", "person", person.id, name=person.full_name,
-                     source="newhead")
+        audit.record(session, actor_id, "person.create", "person", person.id, name=person.full_name, source="newhead")
     # The post itself changes on the start date (directory/succession.py): at once when that is today or
     # past, else by the daily job. Until then the person keeps their post.
     today = local_today()
 
-    existing = (await session.scalars(select(Appointment).where(
-        Appointment.person_id == person.id, Appointment.status.in_(("open", "matched")))
-        .order_by(Appointment.id.desc()))).first()
+    existing = (
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.person_id == person.id, Appointment.status.in_(("open", "matched")))
+            .order_by(Appointment.id.desc())
+        )
+    ).first()
     school_id = school.id if school else (existing.school_id if existing else person.school_id)
-    values: dict[str, Any] = dict(school_id=school_id,
-                  start_date=start_date, new_to_headship=new_to_headship, new_to_area=new_to_area,
-                  new_to_trust=new_to_trust, new_to_phase=new_to_phase, needs=list(dict.fromkeys(needs)),
-                  notes=(notes or None) and notes[:MAX_COMMENT])
+    values: dict[str, Any] = dict(
+        school_id=school_id,
+        start_date=start_date,
+        new_to_headship=new_to_headship,
+        new_to_area=new_to_area,
+        new_to_trust=new_to_trust,
+        new_to_phase=new_to_phase,
+        needs=list(dict.fromkeys(needs)),
+        notes=(notes or None) and notes[:MAX_COMMENT],
+    )
     if existing is not None:
         changes = {k: [getattr(existing, k), v] for k, v in values.items() if getattr(existing, k) != v}
         for key, value in values.items():
@@ -150,17 +183,39 @@ async def register_appointment(
         if existing.took_effect is not None and "school_id" in changes:
             existing.took_effect = None  # a corrected school: the post changes there instead
         await session.flush()
-        audit.record(session, actor_id, "appointment.update", "appointment", existing.id, changes=changes,
-                     reported_by=actor_id, relation=relation)
+        audit.record(
+            session,
+            actor_id,
+            "appointment.update",
+            "appointment",
+            existing.id,
+            changes=changes,
+            reported_by=actor_id,
+            relation=relation,
+        )
         if existing.took_effect is None and existing.start_date <= today:
             await succession.take_effect(session, existing, today, actor_id)
         return Registration(existing, person, False)
-    appointment = Appointment(person_id=person.id, reported_by=actor_id, reporter_relation=relation,
-                              status="open", updated_by=actor_id, **values)
+    appointment = Appointment(
+        person_id=person.id,
+        reported_by=actor_id,
+        reporter_relation=relation,
+        status="open",
+        updated_by=actor_id,
+        **values,
+    )
     session.add(appointment)
     await session.flush()
-    audit.record(session, actor_id, "appointment.create", "appointment", appointment.id, person_id=person.id,
-                 relation=relation, **values)
+    audit.record(
+        session,
+        actor_id,
+        "appointment.create",
+        "appointment",
+        appointment.id,
+        person_id=person.id,
+        relation=relation,
+        **values,
+    )
     if start_date <= today:
         await succession.take_effect(session, appointment, today, actor_id)
     return Registration(appointment, person, True)
@@ -169,8 +224,9 @@ async def register_appointment(
 # --------------------------------------------------------------------------------------------- records
 
 
-async def candidates_for(session: AsyncSession, today: dt.date, person_ids: Sequence[int] | None = None
-                         ) -> list[Candidate]:
+async def candidates_for(
+    session: AsyncSession, today: dt.date, person_ids: Sequence[int] | None = None
+) -> list[Candidate]:
     """Every head in the directory (or those in `person_ids`) as a matcher Candidate, in four queries."""
     query = select(Person, School).outerjoin(School, Person.school_id == School.id).where(Person.is_head.is_(True))
     if person_ids is not None:
@@ -179,51 +235,88 @@ async def candidates_for(session: AsyncSession, today: dt.date, person_ids: Sequ
     if not rows:
         return []
     strengths: dict[int, list[str]] = defaultdict(list)
-    for pid, name in (await session.execute(
+    for pid, name in (
+        await session.execute(
             select(person_specialism.c.person_id, Specialism.name)
             .join(Specialism, Specialism.id == person_specialism.c.specialism_id)
-            .join(Person, Person.id == person_specialism.c.person_id).where(Person.is_head.is_(True))
-            .order_by(person_specialism.c.person_id, Specialism.name))).all():
+            .join(Person, Person.id == person_specialism.c.person_id)
+            .where(Person.is_head.is_(True))
+            .order_by(person_specialism.c.person_id, Specialism.name)
+        )
+    ).all():
         strengths[pid].append(name)
-    open_counts: dict[int, int] = {buddy_id: count for buddy_id, count in (await session.execute(
-        select(BuddyMatch.buddy_person_id, func.count()).where(BuddyMatch.status.in_(ACTIVE))
-        .group_by(BuddyMatch.buddy_person_id))).all()}
+    open_counts: dict[int, int] = {
+        buddy_id: count
+        for buddy_id, count in (
+            await session.execute(
+                select(BuddyMatch.buddy_person_id, func.count())
+                .where(BuddyMatch.status.in_(ACTIVE))
+                .group_by(BuddyMatch.buddy_person_id)
+            )
+        ).all()
+    }
     declined: dict[int, set[int]] = defaultdict(set)
-    for buddy_id, head_id in (await session.execute(
+    for buddy_id, head_id in (
+        await session.execute(
             select(BuddyMatch.buddy_person_id, Appointment.person_id)
             .join(Appointment, Appointment.id == BuddyMatch.appointment_id)
-            .where(BuddyMatch.status == "declined"))).all():
+            .where(BuddyMatch.status == "declined")
+        )
+    ).all():
         declined[buddy_id].add(head_id)
     out = []
     for person, school in rows:
-        out.append(Candidate(
-            person_id=person.id, name=person.full_name, school_id=person.school_id,
-            phase=school.phase if school else None, school_type=school.school_type if school else None,
-            pupils=school.pupils if school else None, locality=school.locality if school else None,
-            local_authority=school.local_authority if school else None,
-            easting=school.easting if school else None, northing=school.northing if school else None,
-            years_headship=years_between(person.headship_start, today), strengths=tuple(strengths[person.id]),
-            capacity=person.mentor_capacity or 0, open_matches=int(open_counts.get(person.id, 0)),
-            declined_with=frozenset(declined[person.id]), available=is_available(person, today),
-            trust=school.trust if school else None, designations=tuple(person.designation_list)))
+        out.append(
+            Candidate(
+                person_id=person.id,
+                name=person.full_name,
+                school_id=person.school_id,
+                phase=school.phase if school else None,
+                school_type=school.school_type if school else None,
+                pupils=school.pupils if school else None,
+                locality=school.locality if school else None,
+                local_authority=school.local_authority if school else None,
+                easting=school.easting if school else None,
+                northing=school.northing if school else None,
+                years_headship=years_between(person.headship_start, today),
+                strengths=tuple(strengths[person.id]),
+                capacity=person.mentor_capacity or 0,
+                open_matches=int(open_counts.get(person.id, 0)),
+                declined_with=frozenset(declined[person.id]),
+                available=is_available(person, today),
+                trust=school.trust if school else None,
+                designations=tuple(person.designation_list),
+            )
+        )
     return out
 
 
 async def newhead_for(session: AsyncSession, appointment: Appointment) -> NewHead:
     person = await session.get(Person, appointment.person_id)
     school = await session.get(School, appointment.school_id) if appointment.school_id else None
-    tried = (await session.scalars(select(BuddyMatch.buddy_person_id).where(
-        BuddyMatch.appointment_id == appointment.id))).all()
+    tried = (
+        await session.scalars(select(BuddyMatch.buddy_person_id).where(BuddyMatch.appointment_id == appointment.id))
+    ).all()
     return NewHead(
-        appointment_id=appointment.id, person_id=appointment.person_id, school_id=appointment.school_id,
-        phase=school.phase if school else None, school_type=school.school_type if school else None,
-        pupils=school.pupils if school else None, locality=school.locality if school else None,
+        appointment_id=appointment.id,
+        person_id=appointment.person_id,
+        school_id=appointment.school_id,
+        phase=school.phase if school else None,
+        school_type=school.school_type if school else None,
+        pupils=school.pupils if school else None,
+        locality=school.locality if school else None,
         local_authority=school.local_authority if school else None,
-        easting=school.easting if school else None, northing=school.northing if school else None,
-        needs=tuple(appointment.needs or ()), new_to_phase=appointment.new_to_phase,
-        new_to_area=appointment.new_to_area, new_to_trust=appointment.new_to_trust,
-        new_to_headship=appointment.new_to_headship, name=person.full_name if person else "",
-        trust=school.trust if school else None, excluded=frozenset(tried))
+        easting=school.easting if school else None,
+        northing=school.northing if school else None,
+        needs=tuple(appointment.needs or ()),
+        new_to_phase=appointment.new_to_phase,
+        new_to_area=appointment.new_to_area,
+        new_to_trust=appointment.new_to_trust,
+        new_to_headship=appointment.new_to_headship,
+        name=person.full_name if person else "",
+        trust=school.trust if school else None,
+        excluded=frozenset(tried),
+    )
 
 
 async def _appointment(session: AsyncSession, appointment_id: int) -> Appointment:
@@ -234,12 +327,16 @@ async def _appointment(session: AsyncSession, appointment_id: int) -> Appointmen
 
 
 async def active_match(session: AsyncSession, appointment_id: int) -> BuddyMatch | None:
-    return (await session.scalars(select(BuddyMatch).where(
-        BuddyMatch.appointment_id == appointment_id, BuddyMatch.status.in_(ACTIVE)))).first()
+    return (
+        await session.scalars(
+            select(BuddyMatch).where(BuddyMatch.appointment_id == appointment_id, BuddyMatch.status.in_(ACTIVE))
+        )
+    ).first()
 
 
-async def propose(session: AsyncSession, appointment_id: int, k: int = 3, rules: Rules | None = None,
-                  today: dt.date | None = None) -> list[Scored]:
+async def propose(
+    session: AsyncSession, appointment_id: int, k: int = 3, rules: Rules | None = None, today: dt.date | None = None
+) -> list[Scored]:
     """The `k` best buddies for an appointment, best first (nothing is stored)."""
     today = today or local_today()
     appointment = await _appointment(session, appointment_id)
@@ -250,8 +347,15 @@ async def propose(session: AsyncSession, appointment_id: int, k: int = 3, rules:
 # --------------------------------------------------------------------------------------------- pairing
 
 
-async def request_buddy(session: AsyncSession, appointment_id: int, buddy_person_id: int, actor_id: int | None,
-                        rules: Rules | None = None, today: dt.date | None = None, queued: bool = False) -> BuddyMatch:
+async def request_buddy(
+    session: AsyncSession,
+    appointment_id: int,
+    buddy_person_id: int,
+    actor_id: int | None,
+    rules: Rules | None = None,
+    today: dt.date | None = None,
+    queued: bool = False,
+) -> BuddyMatch:
     """Ask a buddy: a `requested` pairing (the buddy's place is held until they answer).
 
     `queued` (the command line): requested_at stays empty until the bot delivers the request
@@ -270,20 +374,37 @@ async def request_buddy(session: AsyncSession, appointment_id: int, buddy_person
         raise MatchError(_("That person is not a head in the directory."))
     scored = score(head, found[0], rules)
     if not scored.eligible:
-        raise MatchError(_("{name} cannot be asked: {why}.").format(name=found[0].name,
-                                                                    why="; ".join(scored.blocked)))
-    match = BuddyMatch(appointment_id=appointment_id, buddy_person_id=buddy_person_id, score=scored.total,
-                       reasons=list(scored.reasons), status="requested",
-                       requested_at=None if queued else clock.now())
+        raise MatchError(_("{name} cannot be asked: {why}.").format(name=found[0].name, why="; ".join(scored.blocked)))
+    match = BuddyMatch(
+        appointment_id=appointment_id,
+        buddy_person_id=buddy_person_id,
+        score=scored.total,
+        reasons=list(scored.reasons),
+        status="requested",
+        requested_at=None if queued else clock.now(),
+    )
     session.add(match)
     await session.flush()
-    audit.record(session, actor_id, "buddy.request", "buddy_match", match.id, appointment_id=appointment_id,
-                 buddy_person_id=buddy_person_id, score=round(scored.total, 2))
+    audit.record(
+        session,
+        actor_id,
+        "buddy.request",
+        "buddy_match",
+        match.id,
+        appointment_id=appointment_id,
+        buddy_person_id=buddy_person_id,
+        score=round(scored.total, 2),
+    )
     return match
 
 
-async def request_next(session: AsyncSession, appointment_id: int, actor_id: int | None,
-                       rules: Rules | None = None, today: dt.date | None = None) -> BuddyMatch | None:
+async def request_next(
+    session: AsyncSession,
+    appointment_id: int,
+    actor_id: int | None,
+    rules: Rules | None = None,
+    today: dt.date | None = None,
+) -> BuddyMatch | None:
     """Ask the best buddy not tried yet; None when nobody suitable is left."""
     appointment = await _appointment(session, appointment_id)
     if appointment.status != "open" or await active_match(session, appointment_id) is not None:
@@ -295,10 +416,17 @@ async def request_next(session: AsyncSession, appointment_id: int, actor_id: int
 
 
 async def get_match(session: AsyncSession, match_id: int) -> BuddyMatch | None:
-    return (await session.scalars(select(BuddyMatch).where(BuddyMatch.id == match_id).options(
-        selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
-        selectinload(BuddyMatch.appointment).selectinload(Appointment.school),
-        selectinload(BuddyMatch.buddy).selectinload(Person.school)))).first()
+    return (
+        await session.scalars(
+            select(BuddyMatch)
+            .where(BuddyMatch.id == match_id)
+            .options(
+                selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
+                selectinload(BuddyMatch.appointment).selectinload(Appointment.school),
+                selectinload(BuddyMatch.buddy).selectinload(Person.school),
+            )
+        )
+    ).first()
 
 
 async def _requested(session: AsyncSession, match_id: int) -> BuddyMatch:
@@ -325,8 +453,14 @@ async def accept(session: AsyncSession, match_id: int, actor_id: int | None) -> 
     return match
 
 
-async def decline(session: AsyncSession, match_id: int, actor_id: int | None, reason: str | None = None,
-                  rules: Rules | None = None, today: dt.date | None = None) -> tuple[BuddyMatch, BuddyMatch | None]:
+async def decline(
+    session: AsyncSession,
+    match_id: int,
+    actor_id: int | None,
+    reason: str | None = None,
+    rules: Rules | None = None,
+    today: dt.date | None = None,
+) -> tuple[BuddyMatch, BuddyMatch | None]:
     """Record the decline, then ask the next suggestion. Returns (declined pairing, next pairing or None)."""
     match = await _requested(session, match_id)
     match.status = "declined"
@@ -338,8 +472,9 @@ async def decline(session: AsyncSession, match_id: int, actor_id: int | None, re
     return match, following
 
 
-async def end_pairing(session: AsyncSession, match_id: int, actor_id: int | None, reason: str | None = None,
-                      today: dt.date | None = None) -> BuddyMatch:
+async def end_pairing(
+    session: AsyncSession, match_id: int, actor_id: int | None, reason: str | None = None, today: dt.date | None = None
+) -> BuddyMatch:
     match = await get_match(session, match_id)
     if match is None or match.status not in ACTIVE:
         raise MatchError(_("That pairing is not active."))
@@ -352,19 +487,35 @@ async def end_pairing(session: AsyncSession, match_id: int, actor_id: int | None
     appointment.status = "open" if today < appointment.start_date + dt.timedelta(days=100) else "closed"
     appointment.updated_by = actor_id
     await session.flush()
-    audit.record(session, actor_id, "buddy.end", "buddy_match", match.id, appointment_id=appointment.id,
-                 appointment_status=appointment.status, reason=match.end_reason)
+    audit.record(
+        session,
+        actor_id,
+        "buddy.end",
+        "buddy_match",
+        match.id,
+        appointment_id=appointment.id,
+        appointment_status=appointment.status,
+        reason=match.end_reason,
+    )
     return match
 
 
 async def pairings_of(session: AsyncSession, person_id: int) -> list[BuddyMatch]:
     """Pairings a person is in, as buddy or as new head, newest first (declined ones left out)."""
-    rows = await session.scalars(select(BuddyMatch).join(Appointment).where(
-        (BuddyMatch.buddy_person_id == person_id) | (Appointment.person_id == person_id),
-        BuddyMatch.status != "declined").order_by(BuddyMatch.id.desc()).options(
-        selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
-        selectinload(BuddyMatch.appointment).selectinload(Appointment.school),
-        selectinload(BuddyMatch.buddy).selectinload(Person.school)))
+    rows = await session.scalars(
+        select(BuddyMatch)
+        .join(Appointment)
+        .where(
+            (BuddyMatch.buddy_person_id == person_id) | (Appointment.person_id == person_id),
+            BuddyMatch.status != "declined",
+        )
+        .order_by(BuddyMatch.id.desc())
+        .options(
+            selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
+            selectinload(BuddyMatch.appointment).selectinload(Appointment.school),
+            selectinload(BuddyMatch.buddy).selectinload(Person.school),
+        )
+    )
     return list(rows)
 
 
@@ -384,8 +535,11 @@ def half_term_end(start: dt.date) -> dt.date:
 
 
 def checkin_dates(start: dt.date, accepted: dt.date) -> list[tuple[str, dt.date]]:
-    planned = [("two_weeks", start + dt.timedelta(days=14)), ("half_term", half_term_end(start)),
-               ("hundred_days", start + dt.timedelta(days=100))]
+    planned = [
+        ("two_weeks", start + dt.timedelta(days=14)),
+        ("half_term", half_term_end(start)),
+        ("hundred_days", start + dt.timedelta(days=100)),
+    ]
     out = [(kind, due) for kind, due in planned if due >= accepted + dt.timedelta(days=7)]
     if not any(kind == "hundred_days" for kind, _due in out):
         out.append(("hundred_days", max(planned[2][1], accepted + dt.timedelta(days=14))))
@@ -394,15 +548,28 @@ def checkin_dates(start: dt.date, accepted: dt.date) -> list[tuple[str, dt.date]
 
 async def due_checkins(session: AsyncSession, today: dt.date) -> list[CheckIn]:
     """Check-ins due today or earlier and not sent yet, on accepted pairings."""
-    return list(await session.scalars(select(CheckIn).join(BuddyMatch).where(
-        CheckIn.due_date <= today, CheckIn.sent_at.is_(None), CheckIn.responder_id.is_(None),
-        BuddyMatch.status == "accepted").order_by(CheckIn.due_date, CheckIn.id).options(
-        selectinload(CheckIn.match).selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
-        selectinload(CheckIn.match).selectinload(BuddyMatch.buddy))))
+    return list(
+        await session.scalars(
+            select(CheckIn)
+            .join(BuddyMatch)
+            .where(
+                CheckIn.due_date <= today,
+                CheckIn.sent_at.is_(None),
+                CheckIn.responder_id.is_(None),
+                BuddyMatch.status == "accepted",
+            )
+            .order_by(CheckIn.due_date, CheckIn.id)
+            .options(
+                selectinload(CheckIn.match).selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
+                selectinload(CheckIn.match).selectinload(BuddyMatch.buddy),
+            )
+        )
+    )
 
 
-async def answer_checkin(session: AsyncSession, checkin_id: int, responder_id: int, answer: str,
-                         comment: str | None = None) -> CheckIn:
+async def answer_checkin(
+    session: AsyncSession, checkin_id: int, responder_id: int, answer: str, comment: str | None = None
+) -> CheckIn:
     """Keep one party's answer. The other party's answer to the same check-in goes in a row of its own;
     the same party answering again replaces their answer."""
     if answer not in ANSWERS:
@@ -412,12 +579,19 @@ async def answer_checkin(session: AsyncSession, checkin_id: int, responder_id: i
         raise MatchError(_("That check-in is no longer in the directory."))
     row = checkin
     if checkin.responder_id is not None and checkin.responder_id != responder_id:
-        own = (await session.scalars(select(CheckIn).where(
-            CheckIn.match_id == checkin.match_id, CheckIn.kind == checkin.kind,
-            CheckIn.responder_id == responder_id))).first()
+        own = (
+            await session.scalars(
+                select(CheckIn).where(
+                    CheckIn.match_id == checkin.match_id,
+                    CheckIn.kind == checkin.kind,
+                    CheckIn.responder_id == responder_id,
+                )
+            )
+        ).first()
         if own is None:
-            own = CheckIn(match_id=checkin.match_id, kind=checkin.kind, due_date=checkin.due_date,
-                          sent_at=checkin.sent_at)
+            own = CheckIn(
+                match_id=checkin.match_id, kind=checkin.kind, due_date=checkin.due_date, sent_at=checkin.sent_at
+            )
             session.add(own)
         row = own
     row.responder_id = responder_id
@@ -426,8 +600,17 @@ async def answer_checkin(session: AsyncSession, checkin_id: int, responder_id: i
         row.comment = comment[:MAX_COMMENT]
     row.answered_at = clock.now()
     await session.flush()
-    audit.record(session, responder_id, "buddy.checkin", "buddy_checkin", row.id, match_id=row.match_id,
-                 kind=row.kind, answer=answer, comment=bool(comment))
+    audit.record(
+        session,
+        responder_id,
+        "buddy.checkin",
+        "buddy_checkin",
+        row.id,
+        match_id=row.match_id,
+        kind=row.kind,
+        answer=answer,
+        comment=bool(comment),
+    )
     return row
 
 
@@ -445,8 +628,9 @@ async def comment_checkin(session: AsyncSession, checkin_id: int, responder_id: 
 # --------------------------------------------------------------------------------------------- availability
 
 
-async def set_buddy_status(session: AsyncSession, person_id: int, status: str, actor_id: int | None,
-                           today: dt.date | None = None) -> Person:
+async def set_buddy_status(
+    session: AsyncSession, person_id: int, status: str, actor_id: int | None, today: dt.date | None = None
+) -> Person:
     """`opted_out`, `paused` (for the rest of this term) or `available`."""
     from plans.terms import term_for
 
@@ -461,8 +645,16 @@ async def set_buddy_status(session: AsyncSession, person_id: int, status: str, a
     person.buddy_paused_until = term_for(today).end if status == "paused" else None
     person.updated_by = actor_id
     await session.flush()
-    audit.record(session, actor_id, "person.buddy_status", "person", person.id, before=list(before),
-                 status=status, until=person.buddy_paused_until)
+    audit.record(
+        session,
+        actor_id,
+        "person.buddy_status",
+        "person",
+        person.id,
+        before=list(before),
+        status=status,
+        until=person.buddy_paused_until,
+    )
     return person
 
 
@@ -472,8 +664,13 @@ async def set_buddy_status(session: AsyncSession, person_id: int, status: str, a
 async def open_appointments(session: AsyncSession) -> list[Appointment]:
     """Open appointments with no buddy asked or accepted."""
     busy = select(BuddyMatch.appointment_id).where(BuddyMatch.status.in_(ACTIVE))
-    return list(await session.scalars(select(Appointment).where(
-        Appointment.status == "open", Appointment.id.not_in(busy)).order_by(Appointment.start_date, Appointment.id)))
+    return list(
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.status == "open", Appointment.id.not_in(busy))
+            .order_by(Appointment.start_date, Appointment.id)
+        )
+    )
 
 
 @dataclass
@@ -501,19 +698,30 @@ async def plan_term(session: AsyncSession, today: dt.date | None = None, rules: 
 
 async def undelivered_requests(session: AsyncSession) -> list[int]:
     """Requests recorded on the command line that the bot has not yet sent to the buddy."""
-    return list(await session.scalars(select(BuddyMatch.id).where(
-        BuddyMatch.status == "requested", BuddyMatch.requested_at.is_(None)).order_by(BuddyMatch.id)))
+    return list(
+        await session.scalars(
+            select(BuddyMatch.id)
+            .where(BuddyMatch.status == "requested", BuddyMatch.requested_at.is_(None))
+            .order_by(BuddyMatch.id)
+        )
+    )
 
 
-async def send_plan(session: AsyncSession, plan: Assignment, actor_id: int | None, rules: Rules | None = None,
-                    today: dt.date | None = None, queued: bool = False
-                    ) -> tuple[list[BuddyMatch], list[tuple[int, str]]]:
+async def send_plan(
+    session: AsyncSession,
+    plan: Assignment,
+    actor_id: int | None,
+    rules: Rules | None = None,
+    today: dt.date | None = None,
+    queued: bool = False,
+) -> tuple[list[BuddyMatch], list[tuple[int, str]]]:
     """Ask every buddy in the plan; a pairing no longer possible is skipped with the reason."""
     sent, skipped = [], []
     for pair in plan.pairs:
         try:  # request_buddy checks everything before it changes anything
-            sent.append(await request_buddy(session, pair.appointment_id, pair.buddy_person_id, actor_id,
-                                            rules, today, queued))
+            sent.append(
+                await request_buddy(session, pair.appointment_id, pair.buddy_person_id, actor_id, rules, today, queued)
+            )
         except MatchError as exc:
             skipped.append((pair.appointment_id, str(exc)))
     return sent, skipped
@@ -524,5 +732,10 @@ async def send_plan(session: AsyncSession, plan: Assignment, actor_id: int | Non
 
 async def telegram_ids(session: AsyncSession, person_id: int) -> list[int]:
     """Members linked to a person (active ones), to message them."""
-    return list(await session.scalars(select(Member.telegram_id).where(
-        Member.person_id == person_id, Member.active.is_(True)).order_by(Member.telegram_id)))
+    return list(
+        await session.scalars(
+            select(Member.telegram_id)
+            .where(Member.person_id == person_id, Member.active.is_(True))
+            .order_by(Member.telegram_id)
+        )
+    )

@@ -1,6 +1,7 @@
 """Contact cards: a person's or a school's entry as safe Telegram HTML, and the queries that load them.
 
-Cards hold contact details (directory/contact.py says whose), so they are only ever sent to approved members (the access gate sees to it).
+Cards hold contact details (directory/contact.py says whose), so they are only ever sent to approved members
+(every handler that sends one is declared for members).
 """
 
 from __future__ import annotations
@@ -25,8 +26,13 @@ DESIGNATION_NAMES = {
     "NLG": N_("National Leader of Governance"),
 }
 PHASE_NAMES = {
-    "nursery": N_("Nursery"), "primary": N_("Primary"), "middle": N_("Middle"), "secondary": N_("Secondary"),
-    "all-through": N_("All-through"), "special": N_("Special"), "pru": N_("Alternative provision"),
+    "nursery": N_("Nursery"),
+    "primary": N_("Primary"),
+    "middle": N_("Middle"),
+    "secondary": N_("Secondary"),
+    "all-through": N_("All-through"),
+    "special": N_("Special"),
+    "pru": N_("Alternative provision"),
     "16-plus": N_("16 plus"),
 }
 
@@ -61,8 +67,9 @@ def contact_lines(person: Person) -> list[str]:
         phone = format_phone(reach.phone) or reach.phone
         lines.append(t("☎️ {phone} (school)", phone=phone) if reach.phone_is_school else t("☎️ {phone}", phone=phone))
     if reach.email:
-        lines.append(t("✉️ {email} (school)", email=reach.email) if reach.email_is_school
-                     else t("✉️ {email}", email=reach.email))
+        lines.append(
+            t("✉️ {email} (school)", email=reach.email) if reach.email_is_school else t("✉️ {email}", email=reach.email)
+        )
     return lines
 
 
@@ -104,8 +111,7 @@ def _leader_line(person: Person) -> str:
     return t("{role}: {name}", role=role, name=person.full_name) if role else esc(person.full_name)
 
 
-def school_card(school: School, people: Sequence[Person] | int = 0,
-                upcoming: Sequence[Appointment] = ()) -> Html:
+def school_card(school: School, people: Sequence[Person] | int = 0, upcoming: Sequence[Appointment] = ()) -> Html:
     """The school's name, URN, phase and type, area, trust, phone, email and website; its head first, then
     the other leaders, then an appointment still to start ("Headteacher from 1 Sep 2027: …")."""
     staff = list(people) if not isinstance(people, int) else []
@@ -136,8 +142,13 @@ def school_card(school: School, people: Sequence[Person] | int = 0,
             parts.append(t("… and {n} more (buttons below)", n=len(staff) - 12))
     for appointment in upcoming:
         if appointment.person is not None:
-            parts.append(t("Headteacher from {date}: {name}", date=format_date(appointment.start_date),
-                           name=appointment.person.full_name))
+            parts.append(
+                t(
+                    "Headteacher from {date}: {name}",
+                    date=format_date(appointment.start_date),
+                    name=appointment.person.full_name,
+                )
+            )
     if staff_count and not staff:
         parts.append("")
         parts.append(t("People in the directory: {n}", n=staff_count))
@@ -155,9 +166,13 @@ def person_button_label(person: Person) -> str:
 
 
 async def load_person(session: AsyncSession, person_id: int) -> Person | None:
-    return (await session.scalars(select(Person).options(selectinload(Person.school),
-                                                         selectinload(Person.specialisms))
-                                  .where(Person.id == person_id))).first()
+    return (
+        await session.scalars(
+            select(Person)
+            .options(selectinload(Person.school), selectinload(Person.specialisms))
+            .where(Person.id == person_id)
+        )
+    ).first()
 
 
 async def load_school(session: AsyncSession, school_id: int) -> tuple[School, list[Person]] | None:
@@ -165,8 +180,10 @@ async def load_school(session: AsyncSession, school_id: int) -> tuple[School, li
     school = await session.get(School, school_id)
     if school is None:
         return None
-    people = list((await session.scalars(select(Person).where(Person.school_id == school_id,
-                                                             Person.status == "current"))).all())
-    people.sort(key=lambda p: (not p.is_head, not p.designations, (p.last_name or "").lower(),
-                               (p.first_name or "").lower()))
+    people = list(
+        (await session.scalars(select(Person).where(Person.school_id == school_id, Person.status == "current"))).all()
+    )
+    people.sort(
+        key=lambda p: (not p.is_head, not p.designations, (p.last_name or "").lower(), (p.first_name or "").lower())
+    )
     return school, people

@@ -21,8 +21,22 @@ _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _URN = re.compile(r"^\d{5,8}$")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})$")
 _BLANKS = {"", "-", "--", "n/a", "na", "none", "null", "nil", "tbc", "tba", "not applicable", "#n/a", "?"}
-_NO_PERSON = {"vacant", "vacancy", "tbc", "tba", "unknown", "not known", "not applicable", "n a", "none", "post vacant",
-              "interim", "to be appointed", "headteacher", "head teacher"}
+_NO_PERSON = {
+    "vacant",
+    "vacancy",
+    "tbc",
+    "tba",
+    "unknown",
+    "not known",
+    "not applicable",
+    "n a",
+    "none",
+    "post vacant",
+    "interim",
+    "to be appointed",
+    "headteacher",
+    "head teacher",
+}
 
 
 def cell_text(value: Any) -> str:
@@ -101,11 +115,50 @@ def parse_date(value: str, raw: Any = None) -> dt.date | None:
 
 # --- names ----------------------------------------------------------------------------------------
 
-_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "della", "st", "mac", "bin", "ben",
-              "al", "el", "ter", "ten", "dos", "das"}
-_TITLE_CANON = {"mr": "Mr", "mrs": "Mrs", "ms": "Ms", "miss": "Miss", "mx": "Mx", "dr": "Dr", "prof": "Prof",
-                "professor": "Professor", "sir": "Sir", "dame": "Dame", "rev": "Rev", "revd": "Revd",
-                "reverend": "Revd", "fr": "Fr", "father": "Fr", "sister": "Sister", "lady": "Lady", "lord": "Lord"}
+_PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "da",
+    "di",
+    "du",
+    "la",
+    "le",
+    "del",
+    "della",
+    "st",
+    "mac",
+    "bin",
+    "ben",
+    "al",
+    "el",
+    "ter",
+    "ten",
+    "dos",
+    "das",
+}
+_TITLE_CANON = {
+    "mr": "Mr",
+    "mrs": "Mrs",
+    "ms": "Ms",
+    "miss": "Miss",
+    "mx": "Mx",
+    "dr": "Dr",
+    "prof": "Prof",
+    "professor": "Professor",
+    "sir": "Sir",
+    "dame": "Dame",
+    "rev": "Rev",
+    "revd": "Revd",
+    "reverend": "Revd",
+    "fr": "Fr",
+    "father": "Fr",
+    "sister": "Sister",
+    "lady": "Lady",
+    "lord": "Lord",
+}
 
 
 _fold = lru_cache(maxsize=4096)(fold)  # for the short, repetitive values: titles, types, phases, statuses
@@ -150,10 +203,16 @@ def _split_co_names(text: str) -> list[str]:
     return [text]
 
 
-_HEAD_RE = re.compile(r"\b(head ?teacher|head ?mistress|head ?master|principal|head of school|executive head|"
-                      r"head|co ?head ?teacher|chief executive|ceo)\b", re.IGNORECASE)
-_NOT_HEAD_RE = re.compile(r"\b(deputy|assistant|vice|associate|acting deputy|head of (?!school)|pa to|secretary|"
-                          r"business)\b", re.IGNORECASE)
+_HEAD_RE = re.compile(
+    r"\b(head ?teacher|head ?mistress|head ?master|principal|head of school|executive head|"
+    r"head|co ?head ?teacher|chief executive|ceo)\b",
+    re.IGNORECASE,
+)
+_NOT_HEAD_RE = re.compile(
+    r"\b(deputy|assistant|vice|associate|acting deputy|head of (?!school)|pa to|secretary|"
+    r"business)\b",
+    re.IGNORECASE,
+)
 
 
 def is_head_title(job_title: str | None) -> bool:
@@ -163,10 +222,18 @@ def is_head_title(job_title: str | None) -> bool:
 
 
 _DESIGNATION_WORDS = {
-    "sle": "SLE", "specialist leader of education": "SLE", "specialist leaders of education": "SLE",
-    "nle": "NLE", "national leader of education": "NLE", "national leaders of education": "NLE",
-    "lle": "LLE", "local leader of education": "LLE", "local leaders of education": "LLE",
-    "nlg": "NLG", "national leader of governance": "NLG", "national leaders of governance": "NLG",
+    "sle": "SLE",
+    "specialist leader of education": "SLE",
+    "specialist leaders of education": "SLE",
+    "nle": "NLE",
+    "national leader of education": "NLE",
+    "national leaders of education": "NLE",
+    "lle": "LLE",
+    "local leader of education": "LLE",
+    "local leaders of education": "LLE",
+    "nlg": "NLG",
+    "national leader of governance": "NLG",
+    "national leaders of governance": "NLG",
 }
 
 
@@ -189,6 +256,7 @@ def parse_designations(text: str) -> tuple[tuple[str, ...], list[str]]:
 
 # --- phases ---------------------------------------------------------------------------------------
 
+
 def phase_from_ages(low: int | None, high: int | None) -> str | None:
     if low is None or high is None:
         return None
@@ -209,8 +277,13 @@ def phase_from_ages(low: int | None, high: int | None) -> str | None:
     return "secondary" if low >= 9 else "middle"
 
 
-def normalise_phase(phase: str | None, school_type: str | None = None, name: str | None = None,
-                    low_age: int | None = None, high_age: int | None = None) -> str | None:
+def normalise_phase(
+    phase: str | None,
+    school_type: str | None = None,
+    name: str | None = None,
+    low_age: int | None = None,
+    high_age: int | None = None,
+) -> str | None:
     """One of storage.directory.PHASES, from whatever the file says (register phase names, types, ages)."""
     context = f"{_fold(school_type or '')} {(name or '').lower()}"
     if re.search(r"\b(pupil referral|referral unit|alternative provision|pru)\b", context):
@@ -236,9 +309,17 @@ def normalise_phase(phase: str | None, school_type: str | None = None, name: str
     by_age = phase_from_ages(low_age, high_age)
     if by_age:
         return by_age
-    for word, value in (("nursery school", "nursery"), ("infant", "primary"), ("junior", "primary"),
-                        ("primary", "primary"), ("first school", "primary"), ("middle", "middle"),
-                        ("secondary", "secondary"), ("high school", "secondary"), ("all through", "all-through")):
+    for word, value in (
+        ("nursery school", "nursery"),
+        ("infant", "primary"),
+        ("junior", "primary"),
+        ("primary", "primary"),
+        ("first school", "primary"),
+        ("middle", "middle"),
+        ("secondary", "secondary"),
+        ("high school", "secondary"),
+        ("all through", "all-through"),
+    ):
         if word in context:
             return value
     return None
@@ -246,8 +327,17 @@ def normalise_phase(phase: str | None, school_type: str | None = None, name: str
 
 # --- parsing --------------------------------------------------------------------------------------
 
-_KEY_WORDS = {"saint": "st", "the": "", "school": "", "and": "", "cofe": "ce", "catholic": "rc", "c": "", "e": "",
-              "of": ""}
+_KEY_WORDS = {
+    "saint": "st",
+    "the": "",
+    "school": "",
+    "and": "",
+    "cofe": "ce",
+    "catholic": "rc",
+    "c": "",
+    "e": "",
+    "of": "",
+}
 _KEY_PHRASES = ((" church of england ", " ce "), (" c of e ", " ce "), (" roman catholic ", " rc "))
 
 

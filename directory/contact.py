@@ -30,8 +30,11 @@ def format_phone(raw: str | None) -> str | None:
     number = _parse(raw)
     if number is None:
         return raw.strip() if raw and raw.strip() else None
-    style = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 44
-             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 44
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
     return phonenumbers.format_number(number, style)
 
 
@@ -67,15 +70,17 @@ def reach_of(person: Person) -> Reach:
 
 def _v(value: str) -> str:
     """A vCard text value: backslash, comma, semicolon and line breaks escaped (RFC 6350 3.4)."""
-    return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-            .replace("\r", "").replace("\n", "\\n"))
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r", "").replace("\n", "\\n")
 
 
 def vcard(person: Person, reach: Reach) -> str:
     """A vCard 3.0 for a shared contact: name, role, school, phone and email (the school's marked WORK)."""
-    lines = ["BEGIN:VCARD", "VERSION:3.0",
-             f"N:{_v(person.last_name or '')};{_v(person.first_name or '')};;{_v(person.title or '')};",
-             f"FN:{_v(person.full_name or person.last_name or '')}"]
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"N:{_v(person.last_name or '')};{_v(person.first_name or '')};;{_v(person.title or '')};",
+        f"FN:{_v(person.full_name or person.last_name or '')}",
+    ]
     if person.school is not None:
         lines.append(f"ORG:{_v(person.school.name)}")
     if person.job_title:

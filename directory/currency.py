@@ -44,9 +44,14 @@ async def to_ask(session: AsyncSession, today: dt.date) -> list[tuple[int, Perso
     term, first = await term_start(session, today)
     if today < first:
         return []
-    rows = (await session.execute(select(Member.telegram_id, Person).join(Person, Member.person_id == Person.id)
-                                  .where(Member.active.is_(True), Person.status == "current")
-                                  .order_by(Member.telegram_id))).all()
+    rows = (
+        await session.execute(
+            select(Member.telegram_id, Person)
+            .join(Person, Member.person_id == Person.id)
+            .where(Member.active.is_(True), Person.status == "current")
+            .order_by(Member.telegram_id)
+        )
+    ).all()
     out = []
     for telegram_id, person in rows:
         if person.check_asked == term.code:
@@ -77,13 +82,20 @@ async def overdue(session: AsyncSession, today: dt.date) -> list[Person] | None:
     term, first = await term_start(session, today)
     if today < first + OVERDUE_AFTER:
         return None
-    done = await session.scalar(select(AuditEntry.id).where(AuditEntry.action == "directory.check_overdue",
-                                                            AuditEntry.entity_id == term.code))
+    done = await session.scalar(
+        select(AuditEntry.id).where(AuditEntry.action == "directory.check_overdue", AuditEntry.entity_id == term.code)
+    )
     if done is not None:
         return None
-    people = [p for p in (await session.scalars(select(Person).where(Person.check_asked == term.code)
-                                                 .order_by(Person.last_name, Person.first_name))).all()
-              if not confirmed_this_term(p, today)]
+    people = [
+        p
+        for p in (
+            await session.scalars(
+                select(Person).where(Person.check_asked == term.code).order_by(Person.last_name, Person.first_name)
+            )
+        ).all()
+        if not confirmed_this_term(p, today)
+    ]
     audit.record(session, None, "directory.check_overdue", "term", term.code, people=[p.id for p in people])
     await session.flush()
     return people

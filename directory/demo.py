@@ -49,11 +49,33 @@ TOWNS = (
     ("Stoneford", "RV4", 461_000, 204_500),
 )
 # How many schools of each phase the partnership has (60 in all).
-PHASE_QUOTA = {"nursery": 2, "primary": 36, "middle": 2, "secondary": 12, "all-through": 2, "special": 3,
-               "pru": 2, "16-plus": 1}
-SLE_SPECIALISMS = ("mathematics", "english", "phonics", "early years", "send", "assessment", "behaviour",
-                   "leadership of cpd", "itt and mentoring", "pupil premium", "safeguarding", "curriculum",
-                   "science", "computing", "mental health")
+PHASE_QUOTA = {
+    "nursery": 2,
+    "primary": 36,
+    "middle": 2,
+    "secondary": 12,
+    "all-through": 2,
+    "special": 3,
+    "pru": 2,
+    "16-plus": 1,
+}
+SLE_SPECIALISMS = (
+    "mathematics",
+    "english",
+    "phonics",
+    "early years",
+    "send",
+    "assessment",
+    "behaviour",
+    "leadership of cpd",
+    "itt and mentoring",
+    "pupil premium",
+    "safeguarding",
+    "curriculum",
+    "science",
+    "computing",
+    "mental health",
+)
 
 # Demo users: telegram id -> (role, description shown in the console's help).
 DEMO_USERS: dict[int, tuple[str, str]] = {
@@ -83,12 +105,31 @@ class Fixed:
 
 
 FIXED_PEOPLE = (
-    Fixed("Mrs", "Helen", "Ashworth", "Headteacher", "member", is_head=True, years_in_headship=9, capacity=1,
-          member=1001),
-    Fixed("Mr", "Richard", "Beards", "Headteacher", "hub", "NLE", ("school improvement", "leadership of cpd"),
-          is_head=True, years_in_headship=14, capacity=2),
-    Fixed("Mrs", "Lesley", "Draycott", "Teaching school director", "hub", "SLE",
-          ("itt and mentoring", "leadership of cpd"), member=1002),
+    Fixed(
+        "Mrs", "Helen", "Ashworth", "Headteacher", "member", is_head=True, years_in_headship=9, capacity=1, member=1001
+    ),
+    Fixed(
+        "Mr",
+        "Richard",
+        "Beards",
+        "Headteacher",
+        "hub",
+        "NLE",
+        ("school improvement", "leadership of cpd"),
+        is_head=True,
+        years_in_headship=14,
+        capacity=2,
+    ),
+    Fixed(
+        "Mrs",
+        "Lesley",
+        "Draycott",
+        "Teaching school director",
+        "hub",
+        "SLE",
+        ("itt and mentoring", "leadership of cpd"),
+        member=1002,
+    ),
     Fixed("Mrs", "Kate", "Shilton", "SCITT coordinator", "hub", "SLE", ("itt and mentoring",)),
     Fixed("Mr", "Martin", "Rock", "Assistant headteacher (CPD)", "hub", "SLE", ("teaching and learning",)),
     Fixed("Ms", "Rachel", "Osborne", "Early career teachers lead", "hub", "", ("itt and mentoring",)),
@@ -199,9 +240,17 @@ def _pick_schools(rng: random.Random, rows: list[list[str]]) -> list[dict[str, A
         high = int(row[4]) if row[4].isdigit() else None
         phase = normalise_phase(None, row[7], row[1], low, high)
         if phase in by_phase:
-            by_phase[phase].append({"urn": row[0], "name": row[1], "school_type": row[7], "phase": phase,
-                                    "low_age": low, "high_age": high,
-                                    "capacity": int(row[5]) if row[5].isdigit() else None})
+            by_phase[phase].append(
+                {
+                    "urn": row[0],
+                    "name": row[1],
+                    "school_type": row[7],
+                    "phase": phase,
+                    "low_age": low,
+                    "high_age": high,
+                    "capacity": int(row[5]) if row[5].isdigit() else None,
+                }
+            )
     picked: list[dict[str, Any]] = []
     for phase, quota in PHASE_QUOTA.items():
         pool = by_phase[phase]
@@ -240,13 +289,19 @@ async def load_demo(session: AsyncSession) -> None:
     for i, spec in enumerate(specs):
         town, district, east, north = TOWNS[i % len(TOWNS)]
         pupils = spec.pop("capacity")
-        school = School(**spec, local_authority=LOCAL_AUTHORITY, locality=town, trust=None,
-                        postcode=f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-                                 f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                        easting=float(east + rng.randint(-3500, 3500)),
-                        northing=float(north + rng.randint(-3500, 3500)),
-                        phone=f"01632 960{phones[i]:03d}", website=f"https://{_school_slug(spec['name'])}.example",
-                        pupils=int(pupils * rng.uniform(0.8, 1.0)) if pupils else rng.randint(90, 420))
+        school = School(
+            **spec,
+            local_authority=LOCAL_AUTHORITY,
+            locality=town,
+            trust=None,
+            postcode=f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+            easting=float(east + rng.randint(-3500, 3500)),
+            northing=float(north + rng.randint(-3500, 3500)),
+            phone=f"01632 960{phones[i]:03d}",
+            website=f"https://{_school_slug(spec['name'])}.example",
+            pupils=int(pupils * rng.uniform(0.8, 1.0)) if pupils else rng.randint(90, 420),
+        )
         if i % 5 == 0:
             school.trust = "Riverside Learning Trust"
         schools.append(school)
@@ -285,8 +340,17 @@ async def load_demo(session: AsyncSession) -> None:
         chosen = extra.pop("specialisms", ())
         # Ofcom's range for drama (07700 900000-900999): realistic, and never anyone's real number.
         phone = f"07700 900{len(people):03d}"
-        person = Person(title=title, first_name=first, last_name=last, job_title=job, school=school, phone=phone,
-                        email=email_for(first, last, school), specialisms=[specialism(s) for s in chosen], **extra)
+        person = Person(
+            title=title,
+            first_name=first,
+            last_name=last,
+            job_title=job,
+            school=school,
+            phone=phone,
+            email=email_for(first, last, school),
+            specialisms=[specialism(s) for s in chosen],
+            **extra,
+        )
         people.append(person)
         session.add(person)
         return person
@@ -298,17 +362,27 @@ async def load_demo(session: AsyncSession) -> None:
     for fixed in FIXED_PEOPLE:
         where = {"hub": hub, "member": member_school, "office": None}.get(fixed.where, chair_school)
         start = _years_ago(today, fixed.years_in_headship, rng) if fixed.years_in_headship else None
-        person = add(fixed.title, fixed.first, fixed.last, fixed.job, where, is_head=fixed.is_head,
-                     designations=fixed.designations, specialisms=fixed.specialisms, headship_start=start,
-                     mentor_capacity=fixed.capacity)
+        person = add(
+            fixed.title,
+            fixed.first,
+            fixed.last,
+            fixed.job,
+            where,
+            is_head=fixed.is_head,
+            designations=fixed.designations,
+            specialisms=fixed.specialisms,
+            headship_start=start,
+            mentor_capacity=fixed.capacity,
+        )
         if fixed.is_head and where is not None:
             heads[id(where)] = person
         if fixed.member:
             by_member[fixed.member] = person
 
     # A head for every other school: most experienced, five new this school year.
-    new_head_schools = {id(s) for s in rng.sample([s for s in schools if id(s) not in heads
-                                                   and s.phase in {"primary", "secondary"}], 5)}
+    new_head_schools = {
+        id(s) for s in rng.sample([s for s in schools if id(s) not in heads and s.phase in {"primary", "secondary"}], 5)
+    }
     for school in schools:
         if id(school) in heads:
             continue
@@ -321,10 +395,17 @@ async def load_demo(session: AsyncSession) -> None:
             start = _years_ago(today, years, rng)
             capacity = rng.choice((0, 0, 1, 1, 2)) if years >= 5 else 0
         job = "Executive headteacher" if school.trust and rng.random() < 0.3 else "Headteacher"
-        heads[id(school)] = add(title, first, last, job, school, is_head=True, headship_start=start,
-                                mentor_capacity=capacity)
-    experienced = [p for p in heads.values() if p.headship_start and (today - p.headship_start).days > 8 * 365
-                   and p.last_name != "Beards" and p.last_name != "Ashworth"]
+        heads[id(school)] = add(
+            title, first, last, job, school, is_head=True, headship_start=start, mentor_capacity=capacity
+        )
+    experienced = [
+        p
+        for p in heads.values()
+        if p.headship_start
+        and (today - p.headship_start).days > 8 * 365
+        and p.last_name != "Beards"
+        and p.last_name != "Ashworth"
+    ]
     nle = rng.choice(experienced)
     nle.designations = "NLE"
     nle.specialisms = [specialism("school improvement"), specialism("leadership of cpd")]
@@ -352,14 +433,33 @@ async def load_demo(session: AsyncSession) -> None:
     extra: list[School] = []
     for r_urn, r_name, r_town, r_postcode, r_east, r_north in README_SCHOOLS:
         r_district = r_postcode.split()[0]
-        extra.append(School(urn=r_urn, name=r_name, phase="primary", school_type="Voluntary aided school",
-                            local_authority=LOCAL_AUTHORITY, locality=r_town, postcode=r_postcode, easting=r_east,
-                            northing=r_north, phone=f"01632 961{len(extra):03d}", pupils=210,
-                            website=f"https://{_school_slug(r_name)}{r_district.lower()}.example"))
+        extra.append(
+            School(
+                urn=r_urn,
+                name=r_name,
+                phase="primary",
+                school_type="Voluntary aided school",
+                local_authority=LOCAL_AUTHORITY,
+                locality=r_town,
+                postcode=r_postcode,
+                easting=r_east,
+                northing=r_north,
+                phone=f"01632 961{len(extra):03d}",
+                pupils=210,
+                website=f"https://{_school_slug(r_name)}{r_district.lower()}.example",
+            )
+        )
     session.add_all(extra)
     for r_title, r_first, r_last, r_job, r_where, r_is_head in README_PEOPLE:
-        add(r_title, r_first, r_last, r_job, extra[r_where], is_head=r_is_head,
-            headship_start=dt.date(today.year - 6, 9, 1) if r_is_head else None)
+        add(
+            r_title,
+            r_first,
+            r_last,
+            r_job,
+            extra[r_where],
+            is_head=r_is_head,
+            headship_start=dt.date(today.year - 6, 9, 1) if r_is_head else None,
+        )
     schools.extend(extra)
     for school in schools:  # the office's address (invented, like every demo address)
         school.email = f"office@{_school_slug(school.name)}{(school.postcode or '')[:3].lower()}.{EMAIL_DOMAIN}"
@@ -374,8 +474,15 @@ async def load_demo(session: AsyncSession) -> None:
         member = await session.get(Member, telegram_id)
         display = linked.full_name if linked else "Admin"
         if member is None:
-            session.add(Member(telegram_id=telegram_id, role=role, display_name=display,
-                               person_id=linked.id if linked else None, approved_at=clock.now()))
+            session.add(
+                Member(
+                    telegram_id=telegram_id,
+                    role=role,
+                    display_name=display,
+                    person_id=linked.id if linked else None,
+                    approved_at=clock.now(),
+                )
+            )
         elif linked is not None and member.person_id is None:
             member.person_id = linked.id  # an existing member keeps their role
             member.display_name = display

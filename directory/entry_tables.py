@@ -66,8 +66,9 @@ class SchoolTable(_IdRows):
         self.easting = np.array([math.nan if s.easting is None else s.easting for s in rows], dtype=np.float64)
         self.northing = np.array([math.nan if s.northing is None else s.northing for s in rows], dtype=np.float64)
         # URN lookup: the register's URNs are digits; a query of digits can only ever match those.
-        urn_rows = [(int(u.strip()), r) for r, u in enumerate(self.urn)
-                    if u and u.strip().isascii() and u.strip().isdigit()]
+        urn_rows = [
+            (int(u.strip()), r) for r, u in enumerate(self.urn) if u and u.strip().isascii() and u.strip().isdigit()
+        ]
         urn_rows.sort()
         self._urn_sorted = np.array([u for u, _r in urn_rows], dtype=np.int64)
         self._urn_rows = np.array([r for _u, r in urn_rows], dtype=np.int32)
@@ -79,9 +80,17 @@ class SchoolTable(_IdRows):
         from directory.search import SchoolEntry
 
         e, n = float(self.easting[row]), float(self.northing[row])
-        return SchoolEntry(int(self.ids[row]), self.urn[row], self.name[row], self.locality[row],
-                           self.local_authority[row], self.phase[row], self.postcode[row],
-                           None if math.isnan(e) else e, None if math.isnan(n) else n)
+        return SchoolEntry(
+            int(self.ids[row]),
+            self.urn[row],
+            self.name[row],
+            self.locality[row],
+            self.local_authority[row],
+            self.phase[row],
+            self.postcode[row],
+            None if math.isnan(e) else e,
+            None if math.isnan(n) else n,
+        )
 
     def row_of_urn(self, digits: str) -> int | None:
         if not digits.isdigit() or len(digits) > 18 or not len(self._urn_sorted):
@@ -122,10 +131,20 @@ class PersonTable(_IdRows):
         from directory.search import PersonEntry
 
         sid = int(self.school_id[row])
-        return PersonEntry(int(self.ids[row]), self.title[row], self.first_name[row], self.last_name[row],
-                           self.job_title[row], None if sid == NO_ID else sid, self.school_name[row],
-                           self.locality[row], self.phase[row], self.designations[row], self.specialisms[row],
-                           bool(self.is_head[row]))
+        return PersonEntry(
+            int(self.ids[row]),
+            self.title[row],
+            self.first_name[row],
+            self.last_name[row],
+            self.job_title[row],
+            None if sid == NO_ID else sid,
+            self.school_name[row],
+            self.locality[row],
+            self.phase[row],
+            self.designations[row],
+            self.specialisms[row],
+            bool(self.is_head[row]),
+        )
 
     def set_row(self, row: int, p: PersonEntry, intern: Interner) -> None:
         """Overwrite one row with `p` (same id) in place."""

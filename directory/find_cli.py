@@ -25,21 +25,32 @@ def add_commands(subparsers: Any) -> None:
     parser.add_argument("query", nargs="*", help="what to look for, e.g. a name, a school or a URN")
     parser.add_argument("--limit", type=int, default=10, help="how many matches (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON (one line) instead of a table")
-    parser.add_argument("--batch", metavar="FILE",
-                        help="one query per line from FILE ('-' for standard input); prints one JSON line each")
+    parser.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="one query per line from FILE ('-' for standard input); prints one JSON line each",
+    )
     parser.set_defaults(func=cmd_find)
 
 
 async def cmd_find(args: argparse.Namespace) -> int:
     from core.settings import load_settings
 
-    return await run_find(load_settings().database_url, query=" ".join(args.query), limit=args.limit,
-                          as_json=args.json, batch=args.batch)
+    return await run_find(
+        load_settings().database_url, query=" ".join(args.query), limit=args.limit, as_json=args.json, batch=args.batch
+    )
 
 
-async def run_find(database_url: str, query: str = "", limit: int = 10, as_json: bool = False,
-                   batch: str | None = None, out: IO[str] | None = None, err: IO[str] | None = None,
-                   stdin: IO[str] | None = None) -> int:
+async def run_find(
+    database_url: str,
+    query: str = "",
+    limit: int = 10,
+    as_json: bool = False,
+    batch: str | None = None,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    stdin: IO[str] | None = None,
+) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     if limit < 1 or limit > MAX_LIMIT:
@@ -89,9 +100,23 @@ async def _load(database_url: str) -> DirectoryIndex:
 
 def _json_line(query: str, matches: list[Match]) -> str:
     # Plain dicts, not dataclasses.asdict (which deep-copies every field): this is most of a batch's time.
-    return _ENCODE({"query": query, "matches": [
-        {"kind": m.kind, "id": m.id, "label": m.label, "score": m.score, "exact": m.exact,
-         "near_miss": m.near_miss, "detail": m.detail} for m in matches]})
+    return _ENCODE(
+        {
+            "query": query,
+            "matches": [
+                {
+                    "kind": m.kind,
+                    "id": m.id,
+                    "label": m.label,
+                    "score": m.score,
+                    "exact": m.exact,
+                    "near_miss": m.near_miss,
+                    "detail": m.detail,
+                }
+                for m in matches
+            ],
+        }
+    )
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
@@ -118,7 +143,7 @@ def format_table(query: str, matches: list[Match]) -> str:
     widths[4] = min(widths[4], 60)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     text = [fmt.format(*heads).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()]
-    text += [fmt.format(*(c[:widths[i]] for i, c in enumerate(r))).rstrip() for r in rows]
+    text += [fmt.format(*(c[: widths[i]] for i, c in enumerate(r))).rstrip() for r in rows]
     if any(m.near_miss for m in matches) and not any(m.exact for m in matches):
         text.append(_("(? = did you mean: no exact match)"))
     return "\n".join(text)

@@ -17,7 +17,8 @@ from core.i18n import _
 def add_import_directory(import_subparsers: Any) -> None:
     """Add `directory` to the sub-parsers of the `import` group."""
     parser = import_subparsers.add_parser(
-        "directory", help="import schools and people from CSV, TSV, XLSX or a GIAS extract")
+        "directory", help="import schools and people from CSV, TSV, XLSX or a GIAS extract"
+    )
     parser.add_argument("file", type=Path, help="the spreadsheet to import")
     parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     parser.set_defaults(func=cmd_import_directory)
@@ -37,8 +38,9 @@ async def cmd_import_directory(args: argparse.Namespace) -> int:
     return await import_directory(load_settings().database_url, args.file, dry_run=args.dry_run)
 
 
-async def import_directory(database_url: str, path: Path, dry_run: bool = False, out: Any = None,
-                           err: Any = None) -> int:
+async def import_directory(
+    database_url: str, path: Path, dry_run: bool = False, out: Any = None, err: Any = None
+) -> int:
     from core.sandbox import SandboxError
     from directory.importer import DirectoryImportError, apply_directory, summary_lines
     from directory.reading import read_directory
@@ -61,8 +63,12 @@ async def import_directory(database_url: str, path: Path, dry_run: bool = False,
         print(_("{file} was not imported: {reason}.").format(file=path.name, reason=exc), file=err)
         return 1
     except Exception as exc:  # noqa: BLE001 - report any database failure in one line; nothing was written
-        print(_("{file} was not imported: the database refused it ({reason}). Nothing was changed.").format(
-            file=path.name, reason=type(exc).__name__), file=err)
+        print(
+            _("{file} was not imported: the database refused it ({reason}). Nothing was changed.").format(
+                file=path.name, reason=type(exc).__name__
+            ),
+            file=err,
+        )
         return 1
     finally:
         await engine.dispose()

@@ -84,13 +84,15 @@ def parse_directory_file(source: Source, filename: str = "") -> ParsedDirectory:
         stream.seek(0)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise DirectoryImportError(
-                _("This is an old Excel (.xls) file; please save it as .xlsx or CSV and send it again."))
+                _("This is an old Excel (.xls) file; please save it as .xlsx or CSV and send it again.")
+            )
         if head.startswith(b"PK\x03\x04"):
             try:
                 zipfile.ZipFile(stream).getinfo("xl/workbook.xml")
             except (zipfile.BadZipFile, KeyError):
                 raise DirectoryImportError(
-                    _("This file is a zip archive but not an Excel workbook; please send .xlsx or .csv.")) from None
+                    _("This file is a zip archive but not an Excel workbook; please send .xlsx or .csv.")
+                ) from None
             stream.seek(0)
             kind, rows = "xlsx", xlsx_rows(stream)
         elif head.startswith(b"%PDF"):
@@ -130,9 +132,12 @@ def _parse_rows(rows: Iterator[tuple[int, list[Any]]], kind: str, filename: str)
         assert builder is not None
         builder.add(line, row)
     if parsed is None or builder is None:
-        raise DirectoryImportError(_(
-            "No header row was recognised. The first rows should name the columns, for example: "
-            "School, URN, Title, First name, Surname, Role, Email, Phone, Phase, Town, Postcode."))
+        raise DirectoryImportError(
+            _(
+                "No header row was recognised. The first rows should name the columns, for example: "
+                "School, URN, Title, First name, Surname, Role, Email, Phone, Phase, Town, Postcode."
+            )
+        )
     if parsed.rows == 0:
         raise DirectoryImportError(_("The file has a header row but no rows of data."))
     builder.finish()
@@ -150,7 +155,8 @@ class _Builder:
         self.today = clock.now().date()
         names = [self.map.header_for(f) or "" for f in ("first_name", "last_name", "full_name")]
         self.heads_by_header = parsed.kind in {"gias", "schools-list"} or any(
-            "head" in normalise_header(h).split() or normalise_header(h).startswith("headteacher") for h in names)
+            "head" in normalise_header(h).split() or normalise_header(h).startswith("headteacher") for h in names
+        )
 
     def finish(self) -> None:
         self.parsed.schools = list(self.schools.values())
@@ -178,8 +184,11 @@ class _Builder:
                 closed = None
             if status.startswith("closed") or closed is None or closed <= self.today:
                 name = get("school") or get("urn") or ""
-                reason = _("{name}: closed establishment").format(name=name) if not closed else \
-                    _("{name}: closed on {date}").format(name=name, date=format_date(closed))
+                reason = (
+                    _("{name}: closed establishment").format(name=name)
+                    if not closed
+                    else _("{name}: closed on {date}").format(name=name, date=format_date(closed))
+                )
                 self.parsed.skipped.append(RowProblem(line, reason))
                 return
 
@@ -199,9 +208,12 @@ class _Builder:
             if person.email:
                 first = self.emails.get(person.email)
                 if first is not None:
-                    self.parsed.rejected.append(RowProblem(
-                        line, _("email {email} is already used on line {line}").format(email=person.email,
-                                                                                       line=first)))
+                    self.parsed.rejected.append(
+                        RowProblem(
+                            line,
+                            _("email {email} is already used on line {line}").format(email=person.email, line=first),
+                        )
+                    )
                     continue
                 self.emails[person.email] = line
             self.parsed.people.append(person)
@@ -229,15 +241,28 @@ class _Builder:
         phase = normalise_phase(get("phase"), school_type, name, low, high)
         locality = get("locality") or None
         return SchoolRecord(
-            key=key, line=line, name=name or None, urn=urn or None, phase=phase, school_type=school_type,
-            local_authority=_clip(get("local_authority"), "local_authority"), locality=_clip(locality, "locality"),
-            postcode=postcode, trust=_clip(get("trust"), "trust"), pupils=_int(get("pupils", "")),
-            low_age=low, high_age=high, easting=_float(get("easting", "")), northing=_float(get("northing", "")),
+            key=key,
+            line=line,
+            name=name or None,
+            urn=urn or None,
+            phase=phase,
+            school_type=school_type,
+            local_authority=_clip(get("local_authority"), "local_authority"),
+            locality=_clip(locality, "locality"),
+            postcode=postcode,
+            trust=_clip(get("trust"), "trust"),
+            pupils=_int(get("pupils", "")),
+            low_age=low,
+            high_age=high,
+            easting=_float(get("easting", "")),
+            northing=_float(get("northing", "")),
             phone=normalise_phone(get("school_phone", ""), raw.get("school_phone")),
-            website=_clip(get("website"), "website"))
+            website=_clip(get("website"), "website"),
+        )
 
-    def _people(self, line: int, raw: dict[str, Any], cells: dict[str, str],
-                school: SchoolRecord | None) -> list[PersonRecord]:
+    def _people(
+        self, line: int, raw: dict[str, Any], cells: dict[str, str], school: SchoolRecord | None
+    ) -> list[PersonRecord]:
         get = cells.get
         title, first, last = get("title", ""), get("first_name", ""), get("last_name", "")
         job_title = get("job_title", "")
@@ -282,8 +307,11 @@ class _Builder:
         if get("designations"):
             designations, unknown = parse_designations(get("designations", ""))
             if unknown:
-                raise _Reject(_("designation {value} is not one of {known}").format(
-                    value=", ".join(unknown), known=", ".join(DESIGNATIONS)))
+                raise _Reject(
+                    _("designation {value} is not one of {known}").format(
+                        value=", ".join(unknown), known=", ".join(DESIGNATIONS)
+                    )
+                )
             designations = designations or None
         specialisms: tuple[str, ...] | None = None
         if get("specialisms"):
@@ -295,8 +323,9 @@ class _Builder:
             try:
                 start = parse_date(get("headship_start", ""), raw.get("headship_start"))
             except ValueError:
-                raise _Reject(_("headship start {value} is not a date (use dd/mm/yyyy)").format(
-                    value=get("headship_start"))) from None
+                raise _Reject(
+                    _("headship start {value} is not a date (use dd/mm/yyyy)").format(value=get("headship_start"))
+                ) from None
         capacity: int | None = None
         if get("mentor_capacity"):
             text = get("mentor_capacity", "")
@@ -326,12 +355,24 @@ class _Builder:
                 continue
             if not p_last:
                 p_first, p_last = "", p_first
-            people.append(PersonRecord(
-                line=line, first_name=p_first, last_name=p_last, title=_clip(p_title, "title"),
-                job_title=_clip(job_title, "job_title"), is_head=is_head, email=email,
-                phone=normalise_phone(get("phone", ""), raw.get("phone")), designations=designations,
-                specialisms=specialisms, headship_start=start, mentor_capacity=capacity,
-                notes=get("notes") or None, school_key=school.key if school else None))
+            people.append(
+                PersonRecord(
+                    line=line,
+                    first_name=p_first,
+                    last_name=p_last,
+                    title=_clip(p_title, "title"),
+                    job_title=_clip(job_title, "job_title"),
+                    is_head=is_head,
+                    email=email,
+                    phone=normalise_phone(get("phone", ""), raw.get("phone")),
+                    designations=designations,
+                    specialisms=specialisms,
+                    headship_start=start,
+                    mentor_capacity=capacity,
+                    notes=get("notes") or None,
+                    school_key=school.key if school else None,
+                )
+            )
         return people
 
 

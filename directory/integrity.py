@@ -25,20 +25,36 @@ class ChangeError(Exception):
     """Translated, for the user."""
 
 
-async def propose_appointment(session: AsyncSession, actor_id: int | None, values: dict[str, Any],
-                              summary: str) -> EntryChange:
+async def propose_appointment(
+    session: AsyncSession, actor_id: int | None, values: dict[str, Any], summary: str
+) -> EntryChange:
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
-    change = EntryChange(kind="appointment", person_id=values.get("person_id"), payload=payload,
-                         summary=summary[:4000], proposed_by=actor_id, status="pending")
+    change = EntryChange(
+        kind="appointment",
+        person_id=values.get("person_id"),
+        payload=payload,
+        summary=summary[:4000],
+        proposed_by=actor_id,
+        status="pending",
+    )
     session.add(change)
     await session.flush()
-    audit.record(session, actor_id, "change.propose", "entry_change", change.id, kind="appointment",
-                 person_id=values.get("person_id"), start_date=payload.get("start_date"))
+    audit.record(
+        session,
+        actor_id,
+        "change.propose",
+        "entry_change",
+        change.id,
+        kind="appointment",
+        person_id=values.get("person_id"),
+        start_date=payload.get("start_date"),
+    )
     return change
 
 
-async def decide(session: AsyncSession, change_id: int, actor_id: int | None, confirm: bool
-                 ) -> tuple[EntryChange, ap.Registration | None]:
+async def decide(
+    session: AsyncSession, change_id: int, actor_id: int | None, confirm: bool
+) -> tuple[EntryChange, ap.Registration | None]:
     change = await session.get(EntryChange, change_id)
     if change is None:
         raise ChangeError(_("That change is no longer waiting."))
@@ -55,7 +71,14 @@ async def decide(session: AsyncSession, change_id: int, actor_id: int | None, co
         registration = await ap.register_appointment(session, actor_id=actor_id, **values)
         registration.appointment.reported_by = change.proposed_by  # who reported it; the audit says who confirmed
     await session.flush()
-    audit.record(session, actor_id, "change.confirm" if confirm else "change.reject", "entry_change", change.id,
-                 kind=change.kind, proposed_by=change.proposed_by,
-                 appointment_id=registration.appointment.id if registration else None)
+    audit.record(
+        session,
+        actor_id,
+        "change.confirm" if confirm else "change.reject",
+        "entry_change",
+        change.id,
+        kind=change.kind,
+        proposed_by=change.proposed_by,
+        appointment_id=registration.appointment.id if registration else None,
+    )
     return change, registration

@@ -15,18 +15,45 @@ from storage.directory import Person, School, Specialism, person_specialism
 
 
 async def load_index(session: AsyncSession) -> DirectoryIndex:
-    school_rows = (await session.execute(select(
-        School.id, School.urn, School.name, School.locality, School.local_authority, School.phase, School.postcode,
-        School.easting, School.northing))).all()
-    schools = [SchoolEntry(id=r.id, urn=r.urn, name=r.name or "", locality=r.locality,
-                           local_authority=r.local_authority, phase=r.phase, postcode=r.postcode,
-                           easting=r.easting, northing=r.northing) for r in school_rows]
+    school_rows = (
+        await session.execute(
+            select(
+                School.id,
+                School.urn,
+                School.name,
+                School.locality,
+                School.local_authority,
+                School.phase,
+                School.postcode,
+                School.easting,
+                School.northing,
+            )
+        )
+    ).all()
+    schools = [
+        SchoolEntry(
+            id=r.id,
+            urn=r.urn,
+            name=r.name or "",
+            locality=r.locality,
+            local_authority=r.local_authority,
+            phase=r.phase,
+            postcode=r.postcode,
+            easting=r.easting,
+            northing=r.northing,
+        )
+        for r in school_rows
+    ]
     by_id = {s.id: s for s in schools}
 
     # Specialisms and who has them, in one select (a specialism nobody has still comes with a null person).
-    spec_rows = (await session.execute(
-        select(Specialism.id, Specialism.name, Specialism.aliases, person_specialism.c.person_id)
-        .outerjoin(person_specialism, person_specialism.c.specialism_id == Specialism.id))).all()
+    spec_rows = (
+        await session.execute(
+            select(Specialism.id, Specialism.name, Specialism.aliases, person_specialism.c.person_id).outerjoin(
+                person_specialism, person_specialism.c.specialism_id == Specialism.id
+            )
+        )
+    ).all()
     specialisms: dict[int, SpecialismEntry] = {}
     person_specs: dict[int, list[str]] = defaultdict(list)
     for r in spec_rows:
@@ -36,37 +63,85 @@ async def load_index(session: AsyncSession) -> DirectoryIndex:
         if r.person_id is not None:
             person_specs[r.person_id].append(r.name)
 
-    person_rows = (await session.execute(select(
-        Person.id, Person.title, Person.first_name, Person.last_name, Person.job_title, Person.school_id,
-        Person.designations, Person.is_head).where(Person.status == "current"))).all()
+    person_rows = (
+        await session.execute(
+            select(
+                Person.id,
+                Person.title,
+                Person.first_name,
+                Person.last_name,
+                Person.job_title,
+                Person.school_id,
+                Person.designations,
+                Person.is_head,
+            ).where(Person.status == "current")
+        )
+    ).all()
     # Former heads stay in the database for history but out of search (directory/succession.py).
     people = []
     for r in person_rows:
         school = by_id.get(r.school_id) if r.school_id is not None else None
-        people.append(PersonEntry(
-            id=r.id, title=r.title, first_name=r.first_name or "", last_name=r.last_name or "",
-            job_title=r.job_title, school_id=r.school_id, school_name=school.name if school else None,
-            locality=school.locality if school else None, phase=school.phase if school else None,
-            designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
-            specialisms=tuple(sorted(person_specs.get(r.id, ()))), is_head=bool(r.is_head)))
+        people.append(
+            PersonEntry(
+                id=r.id,
+                title=r.title,
+                first_name=r.first_name or "",
+                last_name=r.last_name or "",
+                job_title=r.job_title,
+                school_id=r.school_id,
+                school_name=school.name if school else None,
+                locality=school.locality if school else None,
+                phase=school.phase if school else None,
+                designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
+                specialisms=tuple(sorted(person_specs.get(r.id, ()))),
+                is_head=bool(r.is_head),
+            )
+        )
     # Building takes about a second at 50,000 entries: do it off the event loop so the bot keeps answering.
     return await asyncio.to_thread(DirectoryIndex, people, schools, list(specialisms.values()) or None)
 
 
 async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntry | None:
     """One person as the index holds them (with their school's name, town and phase), or None if gone."""
-    r = (await session.execute(select(
-        Person.id, Person.title, Person.first_name, Person.last_name, Person.job_title, Person.school_id,
-        Person.designations, Person.is_head, School.name.label("school_name"), School.locality, School.phase)
-        .outerjoin(School, School.id == Person.school_id).where(Person.id == person_id))).first()
+    r = (
+        await session.execute(
+            select(
+                Person.id,
+                Person.title,
+                Person.first_name,
+                Person.last_name,
+                Person.job_title,
+                Person.school_id,
+                Person.designations,
+                Person.is_head,
+                School.name.label("school_name"),
+                School.locality,
+                School.phase,
+            )
+            .outerjoin(School, School.id == Person.school_id)
+            .where(Person.id == person_id)
+        )
+    ).first()
     if r is None:
         return None
-    specs = (await session.scalars(
-        select(Specialism.name).join(person_specialism, person_specialism.c.specialism_id == Specialism.id)
-        .where(person_specialism.c.person_id == person_id))).all()
+    specs = (
+        await session.scalars(
+            select(Specialism.name)
+            .join(person_specialism, person_specialism.c.specialism_id == Specialism.id)
+            .where(person_specialism.c.person_id == person_id)
+        )
+    ).all()
     return PersonEntry(
-        id=r.id, title=r.title, first_name=r.first_name or "", last_name=r.last_name or "",
-        job_title=r.job_title, school_id=r.school_id, school_name=r.school_name if r.school_id is not None else None,
-        locality=r.locality if r.school_id is not None else None, phase=r.phase if r.school_id is not None else None,
+        id=r.id,
+        title=r.title,
+        first_name=r.first_name or "",
+        last_name=r.last_name or "",
+        job_title=r.job_title,
+        school_id=r.school_id,
+        school_name=r.school_name if r.school_id is not None else None,
+        locality=r.locality if r.school_id is not None else None,
+        phase=r.phase if r.school_id is not None else None,
         designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
-        specialisms=tuple(sorted(specs)), is_head=bool(r.is_head))
+        specialisms=tuple(sorted(specs)),
+        is_head=bool(r.is_head),
+    )

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("match", help="buddy matching: pair all open new-head appointments (--term)")
-    parser.add_argument("--term", action="store_true", required=True,
-                        help="assign every open appointment together (optimal plan, respecting capacity)")
+    parser.add_argument(
+        "--term",
+        action="store_true",
+        required=True,
+        help="assign every open appointment together (optimal plan, respecting capacity)",
+    )
     parser.add_argument("--send", action="store_true", help="record the requests (the bot then asks each buddy)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--min-years", type=float, default=None, help="minimum years in headship for a buddy")
@@ -56,9 +60,16 @@ async def run_match(database_url: str, send: bool = False, min_years: float | No
             rows = []
             for pair in plan.pairs:
                 scored = score(by_head[pair.appointment_id], by_cand[pair.buddy_person_id], rules)
-                rows.append({"appointment_id": pair.appointment_id, "new_head": by_head[pair.appointment_id].name,
-                             "buddy_person_id": pair.buddy_person_id, "buddy": by_cand[pair.buddy_person_id].name,
-                             "score": round(pair.score, 2), "reasons": list(scored.reasons)})
+                rows.append(
+                    {
+                        "appointment_id": pair.appointment_id,
+                        "new_head": by_head[pair.appointment_id].name,
+                        "buddy_person_id": pair.buddy_person_id,
+                        "buddy": by_cand[pair.buddy_person_id].name,
+                        "score": round(pair.score, 2),
+                        "reasons": list(scored.reasons),
+                    }
+                )
             sent: list[BuddyMatch] = []
             skipped: list[tuple[int, str]] = []
             if send:
@@ -66,11 +77,15 @@ async def run_match(database_url: str, send: bool = False, min_years: float | No
     finally:
         await engine.dispose()
     return {
-        "open_appointments": len(heads), "candidates": len(cands), "pairs": rows,
+        "open_appointments": len(heads),
+        "candidates": len(cands),
+        "pairs": rows,
         "unassigned": [{"appointment_id": a, "new_head": by_head[a].name} for a in plan.unassigned],
-        "total": round(plan.total, 2), "seconds": round(t1 - t0, 4),
+        "total": round(plan.total, 2),
+        "seconds": round(t1 - t0, 4),
         "greedy": {"total": round(greedy.total, 2), "pairs": len(greedy.pairs), "seconds": round(t2 - t1, 4)},
-        "sent": len(sent), "skipped": [{"appointment_id": a, "why": why} for a, why in skipped],
+        "sent": len(sent),
+        "skipped": [{"appointment_id": a, "why": why} for a, why in skipped],
     }
 
 
@@ -88,8 +103,10 @@ async def cmd_match(args: argparse.Namespace) -> int:
     for row in result["unassigned"]:
         print(f"{row['new_head']} -> (no buddy free)")
     greedy = result["greedy"]
-    print(f"Total score {result['total']} for {len(result['pairs'])} pairs in {result['seconds']} s; "
-          f"greedy baseline {greedy['total']} for {greedy['pairs']} pairs in {greedy['seconds']} s.")
+    print(
+        f"Total score {result['total']} for {len(result['pairs'])} pairs in {result['seconds']} s; "
+        f"greedy baseline {greedy['total']} for {greedy['pairs']} pairs in {greedy['seconds']} s."
+    )
     if args.send:
         print(f"Recorded {result['sent']} requests; the bot will ask each buddy within a quarter of an hour.")
         for row in result["skipped"]:

@@ -188,14 +188,23 @@ class Assignment:
 # --------------------------------------------------------------------------------------------- labels
 
 PHASE_LABELS = {
-    "nursery": N_("nursery"), "primary": N_("primary"), "middle": N_("middle"), "secondary": N_("secondary"),
-    "all-through": N_("all-through"), "special": N_("special"), "pru": N_("alternative provision"),
+    "nursery": N_("nursery"),
+    "primary": N_("primary"),
+    "middle": N_("middle"),
+    "secondary": N_("secondary"),
+    "all-through": N_("all-through"),
+    "special": N_("special"),
+    "pru": N_("alternative provision"),
     "16-plus": N_("16 plus"),
 }
 RELATED_PHASES = {
-    frozenset({"all-through", "primary"}), frozenset({"all-through", "secondary"}),
-    frozenset({"middle", "primary"}), frozenset({"middle", "secondary"}), frozenset({"nursery", "primary"}),
-    frozenset({"secondary", "16-plus"}), frozenset({"special", "pru"}),
+    frozenset({"all-through", "primary"}),
+    frozenset({"all-through", "secondary"}),
+    frozenset({"middle", "primary"}),
+    frozenset({"middle", "secondary"}),
+    frozenset({"nursery", "primary"}),
+    frozenset({"secondary", "16-plus"}),
+    frozenset({"special", "pru"}),
 }
 TYPE_REASONS = {
     "academy": N_("an academy too"),
@@ -203,8 +212,20 @@ TYPE_REASONS = {
     "independent": N_("also independent"),
     "special": N_("also a special school"),
 }
-PART_ORDER = ("phase", "related_phase", "school_type", "size", "locality", "local_authority", "distance",
-              "trust", "needs", "experience", "leader", "capacity")
+PART_ORDER = (
+    "phase",
+    "related_phase",
+    "school_type",
+    "size",
+    "locality",
+    "local_authority",
+    "distance",
+    "trust",
+    "needs",
+    "experience",
+    "leader",
+    "capacity",
+)
 
 
 def type_group(school_type: str | None, phase: str | None = None) -> str | None:
@@ -284,8 +305,9 @@ class _Pool:
         self.skills = _Codes()
         self.n = len(cs)
         self.person = np.fromiter((c.person_id for c in cs), dtype=np.int64, count=self.n)
-        self.school = np.fromiter((-1 if c.school_id is None else c.school_id for c in cs), dtype=np.int64,
-                                  count=self.n)
+        self.school = np.fromiter(
+            (-1 if c.school_id is None else c.school_id for c in cs), dtype=np.int64, count=self.n
+        )
         self.phase = self.phases.codes(c.phase for c in cs)
         self.type = self.types.codes(type_group(c.school_type, c.phase) for c in cs)
         self.pupils = _floats(c.pupils for c in cs)
@@ -297,8 +319,9 @@ class _Pool:
         self.trust = self.trusts.codes(c.trust for c in cs)
         self.free = np.fromiter((c.free for c in cs), dtype=np.int64, count=self.n)
         self.capacity = np.fromiter((c.capacity for c in cs), dtype=np.int64, count=self.n)
-        self.leader = np.fromiter((any(d.upper() in ("NLE", "LLE") for d in c.designations) for c in cs),
-                                  dtype=bool, count=self.n)
+        self.leader = np.fromiter(
+            (any(d.upper() in ("NLE", "LLE") for d in c.designations) for c in cs), dtype=bool, count=self.n
+        )
         for c in cs:
             for s in c.strengths:
                 self.skills.code(s)
@@ -322,8 +345,9 @@ class _Pool:
     def heads(self, heads: Sequence[NewHead]) -> _HeadArrays:
         return _HeadArrays(self, heads)
 
-    def parts(self, h: _HeadArrays, rows: np.ndarray,
-              cols: np.ndarray | slice) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def parts(
+        self, h: _HeadArrays, rows: np.ndarray, cols: np.ndarray | slice
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Points per part for heads `rows` x candidates `cols` (arrays of shape len(rows) x len(cols)),
         and the mask of allowed pairs."""
         r = self.rules
@@ -357,8 +381,9 @@ class _Pool:
         same_locality = (hl == cl) & (hl >= 0)
         parts["locality"] = np.where(same_locality, r.locality * area_factor, 0.0)
         hla, cla = hc(h.la, self.la)
-        parts["local_authority"] = np.where(~same_locality & (hla == cla) & (hla >= 0),
-                                            r.local_authority * area_factor, 0.0)
+        parts["local_authority"] = np.where(
+            ~same_locality & (hla == cla) & (hla >= 0), r.local_authority * area_factor, 0.0
+        )
         he, ce = hc(h.east, self.east)
         hn, cn = hc(h.north, self.north)
         km = np.sqrt((he - ce) ** 2 + (hn - cn) ** 2) / 1000.0
@@ -396,16 +421,16 @@ class _Pool:
             total = total + parts[key]
         return total, ok
 
-
-    def totals_chunked(self, h: _HeadArrays, rows: np.ndarray, cols: np.ndarray, chunk: int = 32
-                       ) -> tuple[np.ndarray, np.ndarray]:
+    def totals_chunked(
+        self, h: _HeadArrays, rows: np.ndarray, cols: np.ndarray, chunk: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
         """`totals` a few rows at a time, so the parts never take more memory than one chunk's."""
         total = np.empty((len(rows), len(cols)))
         ok = np.empty((len(rows), len(cols)), dtype=bool)
         for start in range(0, len(rows), chunk):
-            part_total, part_ok = self.totals(h, rows[start:start + chunk], cols)
-            total[start:start + chunk] = part_total
-            ok[start:start + chunk] = part_ok
+            part_total, part_ok = self.totals(h, rows[start : start + chunk], cols)
+            total[start : start + chunk] = part_total
+            ok[start : start + chunk] = part_ok
         return total, ok
 
 
@@ -462,8 +487,13 @@ def _reason(key: str, points: float, head: NewHead, cand: Candidate, rules: Rule
     if key == "local_authority":
         return _("same local authority")
     if key == "distance":
-        km = math.hypot(float(head.easting or 0) - float(cand.easting or 0),
-                        float(head.northing or 0) - float(cand.northing or 0)) / 1000.0
+        km = (
+            math.hypot(
+                float(head.easting or 0) - float(cand.easting or 0),
+                float(head.northing or 0) - float(cand.northing or 0),
+            )
+            / 1000.0
+        )
         if km < 1:
             return _("less than 1 km away")
         return _("{km} km away").format(km=round(km))
@@ -479,8 +509,9 @@ def _reason(key: str, points: float, head: NewHead, cand: Candidate, rules: Rule
     if key == "leader":
         return _("a Leader of Education")
     if key == "capacity":
-        return ngettext("{free} of {capacity} place free", "{free} of {capacity} places free",
-                        cand.capacity).format(free=cand.free, capacity=cand.capacity)
+        return ngettext("{free} of {capacity} place free", "{free} of {capacity} places free", cand.capacity).format(
+            free=cand.free, capacity=cand.capacity
+        )
     raise KeyError(key)
 
 
@@ -501,17 +532,24 @@ def _blocked(head: NewHead, cand: Candidate, rules: Rules) -> tuple[str, ...]:
     return tuple(why)
 
 
-def _scored(pool: _Pool, harr: _HeadArrays, row: int, col: int, parts: dict[str, np.ndarray],
-            i: int, j: int, ok: bool) -> Scored:
+def _scored(
+    pool: _Pool, harr: _HeadArrays, row: int, col: int, parts: dict[str, np.ndarray], i: int, j: int, ok: bool
+) -> Scored:
     head, cand = harr.heads[row], pool.candidates[col]
     built = []
     for key in PART_ORDER:
         points = float(parts[key][i, j])
         built.append(Part(key, points, _reason(key, points, head, cand, pool.rules)))
     total = float(sum(p.points for p in built))
-    return Scored(person_id=cand.person_id, name=cand.name, total=total, parts=tuple(built),
-                  reasons=tuple(p.reason for p in built if p.points > 0), eligible=ok,
-                  blocked=() if ok else _blocked(head, cand, pool.rules))
+    return Scored(
+        person_id=cand.person_id,
+        name=cand.name,
+        total=total,
+        parts=tuple(built),
+        reasons=tuple(p.reason for p in built if p.points > 0),
+        eligible=ok,
+        blocked=() if ok else _blocked(head, cand, pool.rules),
+    )
 
 
 # --------------------------------------------------------------------------------------------- API
@@ -525,8 +563,9 @@ def score(newhead: NewHead, candidate: Candidate, rules: Rules = Rules()) -> Sco
     return _scored(pool, harr, 0, 0, parts, 0, 0, bool(ok[0, 0]))
 
 
-def score_matrix(newheads: Sequence[NewHead], candidates: Sequence[Candidate],
-                 rules: Rules = Rules()) -> tuple[np.ndarray, np.ndarray]:
+def score_matrix(
+    newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: Rules = Rules()
+) -> tuple[np.ndarray, np.ndarray]:
     """Totals (heads x candidates) and the mask of allowed pairs."""
     pool = _Pool(candidates, rules)
     harr = pool.heads(newheads)
@@ -542,8 +581,10 @@ def suggest(newhead: NewHead, candidates: Sequence[Candidate], k: int = 5, rules
     parts, ok = pool.parts(harr, np.array([0]), slice(None))
     total = cast(np.ndarray, sum(parts[key] for key in PART_ORDER))[0]
     allowed = np.flatnonzero(ok[0])
-    order = sorted(allowed.tolist(), key=lambda j: (-round(float(total[j]), 9), pool.candidates[j].name,
-                                                    pool.candidates[j].person_id))
+    order = sorted(
+        allowed.tolist(),
+        key=lambda j: (-round(float(total[j]), 9), pool.candidates[j].name, pool.candidates[j].person_id),
+    )
     return [_scored(pool, harr, 0, j, parts, 0, j, True) for j in order[:k]]
 
 
@@ -566,8 +607,13 @@ def _top_k(pool: _Pool, harr: _HeadArrays, k: int | None, chunk: int = 32) -> li
     return out
 
 
-def assign(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: Rules = Rules(),
-           *, top_k: int | None | str = "rules") -> Assignment:
+def assign(
+    newheads: Sequence[NewHead],
+    candidates: Sequence[Candidate],
+    rules: Rules = Rules(),
+    *,
+    top_k: int | None | str = "rules",
+) -> Assignment:
     """The best plan for all `newheads` at once (see the module notes for the objective)."""
     k = rules.top_k if isinstance(top_k, str) else top_k  # "rules": the rules' own top_k
     heads = list(newheads)
@@ -635,18 +681,17 @@ def assign(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: 
             if not ok[r, j]:
                 continue
             head = heads[hrows[r]]
-            pairs.append(Pair(head.appointment_id, head.person_id, pool.candidates[cand_arr[j]].person_id,
-                              -float(cost[r, c])))
+            pairs.append(
+                Pair(head.appointment_id, head.person_id, pool.candidates[cand_arr[j]].person_id, -float(cost[r, c]))
+            )
             matched.add(hrows[r])
-    stats.update(components=n_comp, largest_matrix_cells=largest, matrix_cells=cells,
-                 kept_candidates=len(used_cands))
+    stats.update(components=n_comp, largest_matrix_cells=largest, matrix_cells=cells, kept_candidates=len(used_cands))
     pairs.sort(key=lambda p: p.appointment_id)
     unassigned = [heads[i].appointment_id for i in range(n_heads) if i not in matched]
     return Assignment(pairs, unassigned, "optimal", stats)
 
 
-def assign_greedy(newheads: Sequence[NewHead], candidates: Sequence[Candidate],
-                  rules: Rules = Rules()) -> Assignment:
+def assign_greedy(newheads: Sequence[NewHead], candidates: Sequence[Candidate], rules: Rules = Rules()) -> Assignment:
     """Baseline: repeatedly take the best-scoring allowed pair whose head is free and buddy has a place.
 
     Each head keeps a list of its best candidates; when every one of them is full the head's whole row is
@@ -682,8 +727,10 @@ def assign_greedy(newheads: Sequence[NewHead], candidates: Sequence[Candidate],
             queues.append([])
             continue
         total, ok = pool.totals(harr, np.array([row]), cols)
-        items = sorted(((-float(total[0, j]), int(cols[j])) for j in range(len(cols)) if ok[0, j]),
-                       key=lambda x: (x[0], pool.candidates[x[1]].person_id))
+        items = sorted(
+            ((-float(total[0, j]), int(cols[j])) for j in range(len(cols)) if ok[0, j]),
+            key=lambda x: (x[0], pool.candidates[x[1]].person_id),
+        )
         queues.append(items)
     pointer = [0] * n_heads
     refreshed = [False] * n_heads
@@ -718,8 +765,9 @@ def assign_greedy(newheads: Sequence[NewHead], candidates: Sequence[Candidate],
     return Assignment(pairs, unassigned, "greedy", stats)
 
 
-def explain(newhead: NewHead, candidates: Sequence[Candidate], buddy_person_id: int,
-            rules: Rules = Rules()) -> Scored | None:
+def explain(
+    newhead: NewHead, candidates: Sequence[Candidate], buddy_person_id: int, rules: Rules = Rules()
+) -> Scored | None:
     """The scored pairing of `newhead` with one particular candidate (for showing a plan's reasons)."""
     for cand in candidates:
         if cand.person_id == buddy_person_id:

@@ -22,8 +22,28 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "rev", "revd",
-                    "reverend", "fr", "father", "sister", "lady", "lord"})
+TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "rev",
+        "revd",
+        "reverend",
+        "fr",
+        "father",
+        "sister",
+        "lady",
+        "lord",
+    }
+)
 
 # Multi-word phrases first (longest first), each a tuple of normalised words -> canonical token(s).
 _PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -65,13 +85,70 @@ _WORDS: dict[str, str] = {
 }
 
 # Words that say little about which school it is: they weigh less in matching.
-GENERIC = frozenset({"st", "ce", "rc", "primary", "secondary", "junior", "infant", "ji", "school", "academy",
-                     "college", "and", "of", "the", "nursery", "community", "high", "church", "first", "middle",
-                     "county", "voluntary", "aided", "controlled", "foundation", "trust", "federation", "free",
-                     "special", "centre", "unit", "upper", "lower", "grammar", "va", "vc", "at", "in", "on",
-                     "methodist", "girls", "boys", "learning", "studio", "technology", "sports", "arts",
-                     "business", "enterprise", "specialist", "ltd", "upon", "with", "pru", "alternative",
-                     "provision", "sixth", "form", "all", "through"})
+GENERIC = frozenset(
+    {
+        "st",
+        "ce",
+        "rc",
+        "primary",
+        "secondary",
+        "junior",
+        "infant",
+        "ji",
+        "school",
+        "academy",
+        "college",
+        "and",
+        "of",
+        "the",
+        "nursery",
+        "community",
+        "high",
+        "church",
+        "first",
+        "middle",
+        "county",
+        "voluntary",
+        "aided",
+        "controlled",
+        "foundation",
+        "trust",
+        "federation",
+        "free",
+        "special",
+        "centre",
+        "unit",
+        "upper",
+        "lower",
+        "grammar",
+        "va",
+        "vc",
+        "at",
+        "in",
+        "on",
+        "methodist",
+        "girls",
+        "boys",
+        "learning",
+        "studio",
+        "technology",
+        "sports",
+        "arts",
+        "business",
+        "enterprise",
+        "specialist",
+        "ltd",
+        "upon",
+        "with",
+        "pru",
+        "alternative",
+        "provision",
+        "sixth",
+        "form",
+        "all",
+        "through",
+    }
+)
 # Dropped from school keys altogether.
 SCHOOL_NOISE = frozenset({"school", "the"})
 
@@ -81,9 +158,24 @@ _NON_WORD_RE = re.compile(r"[^a-z0-9&]+")
 _AMP_RE = re.compile(r"&")
 
 
-_SPECIAL = str.maketrans({"\u00df": "ss", "\u00f8": "o", "\u00d8": "o", "\u00e6": "ae", "\u00c6": "ae",
-                          "\u0153": "oe", "\u0152": "oe", "\u0131": "i", "\u0142": "l", "\u0141": "l",
-                          "\u00f0": "d", "\u00d0": "d", "\u00fe": "th", "\u00de": "th"})
+_SPECIAL = str.maketrans(
+    {
+        "\u00df": "ss",
+        "\u00f8": "o",
+        "\u00d8": "o",
+        "\u00e6": "ae",
+        "\u00c6": "ae",
+        "\u0153": "oe",
+        "\u0152": "oe",
+        "\u0131": "i",
+        "\u0142": "l",
+        "\u0141": "l",
+        "\u00f0": "d",
+        "\u00d0": "d",
+        "\u00fe": "th",
+        "\u00de": "th",
+    }
+)
 
 
 @lru_cache(maxsize=65536)
@@ -106,8 +198,25 @@ def fold(text: str) -> str:
 
 
 # Long school words whose slips are corrected before abbreviations collapse ("Church of Engalnd").
-_SPELLFIX = ("saint", "england", "catholic", "roman", "church", "junior", "infant", "infants", "primary", "school",
-             "academy", "nursery", "secondary", "college", "community", "foundation", "voluntary")
+_SPELLFIX = (
+    "saint",
+    "england",
+    "catholic",
+    "roman",
+    "church",
+    "junior",
+    "infant",
+    "infants",
+    "primary",
+    "school",
+    "academy",
+    "nursery",
+    "secondary",
+    "college",
+    "community",
+    "foundation",
+    "voluntary",
+)
 _KNOWN = frozenset(_SPELLFIX) | frozenset(_WORDS)
 
 
@@ -133,7 +242,7 @@ def _apply_phrases(words: list[str]) -> list[str]:
     while i < n:
         for phrase, repl in _PHRASES_BY_FIRST.get(words[i], ()):
             k = len(phrase)
-            if tuple(words[i:i + k]) == phrase:
+            if tuple(words[i : i + k]) == phrase:
                 out.extend(repl)
                 i += k
                 break

@@ -10,8 +10,13 @@ from directory.headers import DIRECTORY_FIELDS, NAME_FIELDS, HeaderMap, match_he
 
 # The register's list of schools (its own column names).
 SCHOOLS_LIST_FIELDS: dict[str, tuple[str, ...]] = {
-    **DIRECTORY_FIELDS, "school": ("name",), "full_name": ("headteacher",), "urn": ("school-eng",),
-    "school_type": ("school-type",), "low_age": ("minimum-age",), "high_age": ("maximum-age",),
+    **DIRECTORY_FIELDS,
+    "school": ("name",),
+    "full_name": ("headteacher",),
+    "urn": ("school-eng",),
+    "school_type": ("school-type",),
+    "low_age": ("minimum-age",),
+    "high_age": ("maximum-age",),
     "close_date": ("end-date",),
 }
 
@@ -27,7 +32,11 @@ def _recognise(row: list[Any]) -> tuple[HeaderMap, str] | None:
     header_map = match_headers(texts, DIRECTORY_FIELDS)
     if len(header_map.columns) < 2 or not any(f in header_map for f in NAME_FIELDS):
         return None
-    if "status" in header_map and "urn" in header_map and "school" in header_map and \
-            normalise_header(header_map.header_for("school")) == "establishment name":
+    if (
+        "status" in header_map
+        and "urn" in header_map
+        and "school" in header_map
+        and normalise_header(header_map.header_for("school")) == "establishment name"
+    ):
         return header_map, "gias"
     return header_map, ""

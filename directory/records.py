@@ -8,9 +8,22 @@ from dataclasses import dataclass, field, fields
 from directory.headers import HeaderMap
 
 HEADER_SCAN_ROWS = 30  # a header row is looked for among the first rows (title rows come first)
-MAX_LEN = {"name": 200, "first_name": 100, "last_name": 100, "title": 40, "job_title": 120, "email": 200,
-           "phone": 40, "school_type": 120, "local_authority": 120, "locality": 120, "postcode": 10,
-           "trust": 200, "website": 200, "urn": 16}
+MAX_LEN = {
+    "name": 200,
+    "first_name": 100,
+    "last_name": 100,
+    "title": 40,
+    "job_title": 120,
+    "email": 200,
+    "phone": 40,
+    "school_type": 120,
+    "local_authority": 120,
+    "locality": 120,
+    "postcode": 10,
+    "trust": 200,
+    "website": 200,
+    "urn": 16,
+}
 
 
 class DirectoryImportError(Exception):
@@ -44,8 +57,23 @@ class SchoolRecord:
     website: str | None = None
 
 
-SCHOOL_FIELDS = ("name", "urn", "phase", "school_type", "local_authority", "locality", "postcode", "trust",
-                 "pupils", "low_age", "high_age", "easting", "northing", "phone", "website")
+SCHOOL_FIELDS = (
+    "name",
+    "urn",
+    "phase",
+    "school_type",
+    "local_authority",
+    "locality",
+    "postcode",
+    "trust",
+    "pupils",
+    "low_age",
+    "high_age",
+    "easting",
+    "northing",
+    "phone",
+    "website",
+)
 
 
 @dataclass(slots=True)
@@ -70,8 +98,19 @@ class PersonRecord:
         return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
 
 
-PERSON_FIELDS = ("first_name", "last_name", "title", "job_title", "is_head", "email", "phone", "designations",
-                 "headship_start", "mentor_capacity", "notes")
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "job_title",
+    "is_head",
+    "email",
+    "phone",
+    "designations",
+    "headship_start",
+    "mentor_capacity",
+    "notes",
+)
 
 
 @dataclass
@@ -126,5 +165,8 @@ class ImportSummary:
         return self.schools_added + self.schools_changed + self.people_added + self.people_changed
 
     def counts(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), int)
-                and not isinstance(getattr(self, f.name), bool)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), int) and not isinstance(getattr(self, f.name), bool)
+        }

@@ -24,12 +24,14 @@ from directory.records import (
 
 # --- applying to the database ---------------------------------------------------------------------
 
+
 def _person_key(first: str, last: str, school_id: int | None) -> tuple[str, int | None]:
     return normalise_person(f"{first} {last}"), school_id
 
 
-async def apply_directory(session: Any, parsed: ParsedDirectory, actor_id: int | None,
-                          dry_run: bool = False) -> ImportSummary:
+async def apply_directory(
+    session: Any, parsed: ParsedDirectory, actor_id: int | None, dry_run: bool = False
+) -> ImportSummary:
     """Upsert the parsed records in `session`'s transaction (see the module doc).
 
     Existing rows are loaded once into dictionaries; new rows are inserted in bulk and changed rows
@@ -55,9 +57,16 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     from storage import audit
     from storage.directory import Person, School, Specialism, person_specialism
 
-    summary = ImportSummary(filename=parsed.filename, kind=parsed.kind, dry_run=dry_run, rows=parsed.rows,
-                            skipped=list(parsed.skipped), rejected=list(parsed.rejected),
-                            unmatched_headers=parsed.unmatched_headers, matched_headers=parsed.header_map.matched)
+    summary = ImportSummary(
+        filename=parsed.filename,
+        kind=parsed.kind,
+        dry_run=dry_run,
+        rows=parsed.rows,
+        skipped=list(parsed.skipped),
+        rejected=list(parsed.rejected),
+        unmatched_headers=parsed.unmatched_headers,
+        matched_headers=parsed.header_map.matched,
+    )
     now = clock.now()
 
     # Schools ---------------------------------------------------------------------------------------
@@ -85,8 +94,12 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
                 current = candidate
         if current is None:
             if rec.name is None:
-                summary.rejected.append(RowProblem(rec.line, _("URN {urn} is not in the directory and the row "
-                                                               "gives no school name").format(urn=rec.urn)))
+                summary.rejected.append(
+                    RowProblem(
+                        rec.line,
+                        _("URN {urn} is not in the directory and the row gives no school name").format(urn=rec.urn),
+                    )
+                )
                 bad_school_keys[rec.key] = rec.line
                 continue
             new_schools.append(rec)
@@ -94,14 +107,18 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
             summary.schools_added += 1
             continue
         if current.id in claimed:
-            summary.rejected.append(RowProblem(rec.line, _("the same school as line {line}").format(
-                line=claimed[current.id])))
+            summary.rejected.append(
+                RowProblem(rec.line, _("the same school as line {line}").format(line=claimed[current.id]))
+            )
             bad_school_keys[rec.key] = rec.line
             continue
         claimed[current.id] = rec.line
         school_ids[rec.key] = current.id
-        changes = {n: getattr(rec, n) for n in SCHOOL_FIELDS
-                   if getattr(rec, n) is not None and getattr(rec, n) != getattr(current, n)}
+        changes = {
+            n: getattr(rec, n)
+            for n in SCHOOL_FIELDS
+            if getattr(rec, n) is not None and getattr(rec, n) != getattr(current, n)
+        }
         if changes:
             changes.update(id=current.id, updated_at=now, updated_by=actor_id)
             school_updates.append(changes)
@@ -129,9 +146,13 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     summary.specialisms_added = len(new_specialisms)
 
     heads_now: dict[int, dict[int, str]] = {}  # school id -> {person id: name} of its current heads
-    for pid, sid, first, last in (await session.execute(select(Person.id, Person.school_id, Person.first_name,
-                                                               Person.last_name).where(
-            Person.is_head.is_(True), Person.status == "current", Person.school_id.is_not(None)))).all():
+    for pid, sid, first, last in (
+        await session.execute(
+            select(Person.id, Person.school_id, Person.first_name, Person.last_name).where(
+                Person.is_head.is_(True), Person.status == "current", Person.school_id.is_not(None)
+            )
+        )
+    ).all():
         heads_now.setdefault(sid, {})[pid] = f"{first} {last}".strip()
     heads_in_file: dict[int, list[tuple[str, int | None]]] = {}  # school id -> (name, matched person id)
     new_people: list[PersonRecord] = []
@@ -142,8 +163,14 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
     for prec in parsed.people:
         if prec.school_key in bad_school_keys:
             if bad_school_keys[prec.school_key] != prec.line:
-                summary.rejected.append(RowProblem(prec.line, _("{name}: the school was rejected on line {line}").format(
-                    name=prec.display_name, line=bad_school_keys[prec.school_key])))
+                summary.rejected.append(
+                    RowProblem(
+                        prec.line,
+                        _("{name}: the school was rejected on line {line}").format(
+                            name=prec.display_name, line=bad_school_keys[prec.school_key]
+                        ),
+                    )
+                )
             continue
         school_id = school_ids.get(prec.school_key) if prec.school_key else None
         current = people_by_email.get(prec.email) if prec.email else None
@@ -156,16 +183,28 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
         if current is None:
             pending_key = (normalise_person(f"{prec.first_name} {prec.last_name}"), prec.school_key)
             if pending_key in pending_names and not prec.email:
-                summary.rejected.append(RowProblem(prec.line, _("{name} is already on line {line}").format(
-                    name=prec.display_name, line=pending_names[pending_key])))
+                summary.rejected.append(
+                    RowProblem(
+                        prec.line,
+                        _("{name} is already on line {line}").format(
+                            name=prec.display_name, line=pending_names[pending_key]
+                        ),
+                    )
+                )
                 continue
             pending_names.setdefault(pending_key, prec.line)
             new_people.append(prec)
             summary.people_added += 1
             continue
         if current.id in claimed_people:
-            summary.rejected.append(RowProblem(prec.line, _("{name} is the same person as on line {line}").format(
-                name=prec.display_name, line=claimed_people[current.id])))
+            summary.rejected.append(
+                RowProblem(
+                    prec.line,
+                    _("{name} is the same person as on line {line}").format(
+                        name=prec.display_name, line=claimed_people[current.id]
+                    ),
+                )
+            )
             continue
         claimed_people[current.id] = prec.line
         person_changes: dict[str, Any] = {}
@@ -192,21 +231,44 @@ async def _apply(session: Any, parsed: ParsedDirectory, actor_id: int | None, dr
 
     if not dry_run:
         # The audit entry is written first: on SQLite that takes the write lock for the whole import.
-        audit.record(session, actor_id, "directory.import", "directory", parsed.filename[:40],
-                     kind=parsed.kind, **summary.counts(), rejected=len(summary.rejected),  # type: ignore[arg-type]
-                     skipped=len(summary.skipped))
+        audit.record(
+            session,
+            actor_id,
+            "directory.import",
+            "directory",
+            parsed.filename[:40],
+            kind=parsed.kind,
+            **summary.counts(),  # type: ignore[arg-type]
+            rejected=len(summary.rejected),
+            skipped=len(summary.skipped),
+        )
         await session.flush()
-        await _write(session, actor_id, now, new_schools, school_updates, school_ids, new_specialisms,
-                     specialism_ids, new_people, person_updates, relink)
-    summary.head_changes = _head_changes(heads_now, heads_in_file, by_id={v.id: v.name for v in by_urn.values()}
-                                         | {v.id: v.name for v in by_name.values()})
+        await _write(
+            session,
+            actor_id,
+            now,
+            new_schools,
+            school_updates,
+            school_ids,
+            new_specialisms,
+            specialism_ids,
+            new_people,
+            person_updates,
+            relink,
+        )
+    summary.head_changes = _head_changes(
+        heads_now,
+        heads_in_file,
+        by_id={v.id: v.name for v in by_urn.values()} | {v.id: v.name for v in by_name.values()},
+    )
     if not dry_run:
         await _retire_heads(session, summary.head_changes, actor_id, now)
     return summary
 
 
-def _head_changes(heads_now: dict[int, dict[int, str]], heads_in_file: dict[int, list[tuple[str, int | None]]],
-                  by_id: dict[int, str]) -> list[HeadChange]:
+def _head_changes(
+    heads_now: dict[int, dict[int, str]], heads_in_file: dict[int, list[tuple[str, int | None]]], by_id: dict[int, str]
+) -> list[HeadChange]:
     """Schools where the file names a head the directory does not have as head there: the directory's
     other heads of that school are outgoing (they become former heads, directory/succession.py)."""
     out = []
@@ -216,8 +278,9 @@ def _head_changes(heads_now: dict[int, dict[int, str]], heads_in_file: dict[int,
         incoming = [name for name, pid in named if pid is None or pid not in current]
         outgoing = {pid: name for pid, name in current.items() if pid not in kept}
         if incoming and outgoing:
-            out.append(HeadChange(school_id, by_id.get(school_id, ""), sorted(outgoing.values()), incoming,
-                                  sorted(outgoing)))
+            out.append(
+                HeadChange(school_id, by_id.get(school_id, ""), sorted(outgoing.values()), incoming, sorted(outgoing))
+            )
     return out
 
 
@@ -230,18 +293,35 @@ async def _retire_heads(session: Any, changes: list[HeadChange], actor_id: int |
     from storage.directory import Person
 
     for change in changes:
-        await session.execute(update(Person).where(Person.id.in_(change.outgoing_ids)).values(
-            is_head=False, status="former", left_on=now.date(), updated_at=now, updated_by=actor_id))
-        change.incoming_ids = list((await session.scalars(select(Person.id).where(
-            Person.school_id == change.school_id, Person.is_head.is_(True), Person.status == "current")
-            .order_by(Person.id))).all())
-        audit.record(session, actor_id, "school.head_change", "school", change.school_id, source="import",
-                     outgoing=change.outgoing_ids, incoming=change.incoming_ids)
+        await session.execute(
+            update(Person)
+            .where(Person.id.in_(change.outgoing_ids))
+            .values(is_head=False, status="former", left_on=now.date(), updated_at=now, updated_by=actor_id)
+        )
+        change.incoming_ids = list(
+            (
+                await session.scalars(
+                    select(Person.id)
+                    .where(Person.school_id == change.school_id, Person.is_head.is_(True), Person.status == "current")
+                    .order_by(Person.id)
+                )
+            ).all()
+        )
+        audit.record(
+            session,
+            actor_id,
+            "school.head_change",
+            "school",
+            change.school_id,
+            source="import",
+            outgoing=change.outgoing_ids,
+            incoming=change.incoming_ids,
+        )
 
 
 def _chunks(items: list[Any], size: int = 1000) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 async def _reserve_ids(session: Any, table: Any, count: int) -> list[int]:
@@ -257,17 +337,26 @@ async def _reserve_ids(session: Any, table: Any, count: int) -> list[int]:
     if session.bind.dialect.name == "postgresql":
         rows = await session.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": count})
+            {"table": table.name, "n": count},
+        )
         return [r[0] for r in rows]
     start = (await session.scalar(select(func.max(table.c.id)))) or 0
     return list(range(start + 1, start + 1 + count))
 
 
-async def _write(session: Any, actor_id: int | None, now: dt.datetime,
-                 new_schools: list[SchoolRecord], school_updates: list[dict[str, Any]],
-                 school_ids: dict[str, int | None], new_specialisms: list[str], specialism_ids: dict[str, int],
-                 new_people: list[PersonRecord], person_updates: list[dict[str, Any]],
-                 relink: dict[int, tuple[str, ...]]) -> None:
+async def _write(
+    session: Any,
+    actor_id: int | None,
+    now: dt.datetime,
+    new_schools: list[SchoolRecord],
+    school_updates: list[dict[str, Any]],
+    school_ids: dict[str, int | None],
+    new_specialisms: list[str],
+    specialism_ids: dict[str, int],
+    new_people: list[PersonRecord],
+    person_updates: list[dict[str, Any]],
+    relink: dict[int, tuple[str, ...]],
+) -> None:
     from sqlalchemy import Table, delete, insert
 
     from storage.directory import Person, School, Specialism, person_specialism
@@ -279,24 +368,32 @@ async def _write(session: Any, actor_id: int | None, now: dt.datetime,
     for rec, school_id in zip(new_schools, ids, strict=True):
         school_ids[rec.key] = school_id
     for start in range(0, len(new_schools), 1000):  # row dicts a chunk at a time: memory stays flat
-        batch = [{**{n: getattr(rec, n) for n in SCHOOL_FIELDS}, **stamp, "id": school_id}
-                 for rec, school_id in zip(new_schools[start:start + 1000], ids[start:start + 1000])]
+        batch = [
+            {**{n: getattr(rec, n) for n in SCHOOL_FIELDS}, **stamp, "id": school_id}
+            for rec, school_id in zip(new_schools[start : start + 1000], ids[start : start + 1000])
+        ]
         await session.execute(insert(schools), batch)
     await _bulk_update(session, schools, school_updates)
 
     for name in new_specialisms:
-        specialism_ids[fold(name)] = (await session.execute(
-            insert(Specialism).returning(Specialism.id), [{"name": name[:80], "aliases": ""}])).scalar_one()
+        specialism_ids[fold(name)] = (
+            await session.execute(insert(Specialism).returning(Specialism.id), [{"name": name[:80], "aliases": ""}])
+        ).scalar_one()
 
     new_links: list[dict[str, int]] = []
     ids = await _reserve_ids(session, people, len(new_people))
     for start in range(0, len(new_people), 1000):
         batch = []
-        for prec, person_id in zip(new_people[start:start + 1000], ids[start:start + 1000]):
+        for prec, person_id in zip(new_people[start : start + 1000], ids[start : start + 1000]):
             row = {n: getattr(prec, n) for n in PERSON_FIELDS}
-            row.update(designations=",".join(prec.designations or ()), is_head=bool(prec.is_head),
-                       mentor_capacity=prec.mentor_capacity or 0, id=person_id,
-                       school_id=school_ids.get(prec.school_key) if prec.school_key else None, **stamp)
+            row.update(
+                designations=",".join(prec.designations or ()),
+                is_head=bool(prec.is_head),
+                mentor_capacity=prec.mentor_capacity or 0,
+                id=person_id,
+                school_id=school_ids.get(prec.school_key) if prec.school_key else None,
+                **stamp,
+            )
             batch.append(row)
             for s in prec.specialisms or ():
                 new_links.append({"person_id": person_id, "specialism_id": specialism_ids[fold(s)]})
@@ -319,8 +416,7 @@ async def _bulk_update(session: Any, table: Any, rows: list[dict[str, Any]]) -> 
 
     for group in _same_keys(rows):
         columns = [k for k in group[0] if k != "id"]
-        statement = update(table).where(table.c.id == bindparam("_id")).values(
-            {c: bindparam(f"_{c}") for c in columns})
+        statement = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(f"_{c}") for c in columns})
         params = [{f"_{k}": v for k, v in row.items()} for row in group]
         for batch in _chunks(params):
             await session.execute(statement, batch)
@@ -335,6 +431,7 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 # --- reporting ------------------------------------------------------------------------------------
 
+
 def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
     """The summary as translated plain-text lines (the CLI prints them; the chat escapes them)."""
     out = []
@@ -343,24 +440,42 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
     else:
         out.append(_("Imported {file}.").format(file=summary.filename))
     out.append(ngettext("{n} row read", "{n} rows read", summary.rows).format(n=summary.rows))
-    out.append(_("Schools: {added} added, {changed} changed, {unchanged} unchanged").format(
-        added=summary.schools_added, changed=summary.schools_changed, unchanged=summary.schools_unchanged))
-    out.append(_("People: {added} added, {changed} changed, {unchanged} unchanged").format(
-        added=summary.people_added, changed=summary.people_changed, unchanged=summary.people_unchanged))
+    out.append(
+        _("Schools: {added} added, {changed} changed, {unchanged} unchanged").format(
+            added=summary.schools_added, changed=summary.schools_changed, unchanged=summary.schools_unchanged
+        )
+    )
+    out.append(
+        _("People: {added} added, {changed} changed, {unchanged} unchanged").format(
+            added=summary.people_added, changed=summary.people_changed, unchanged=summary.people_unchanged
+        )
+    )
     if summary.head_changes:
-        out.append(ngettext("{n} head change", "{n} head changes", len(summary.head_changes)).format(
-            n=len(summary.head_changes)) + ":")
+        out.append(
+            ngettext("{n} head change", "{n} head changes", len(summary.head_changes)).format(
+                n=len(summary.head_changes)
+            )
+            + ":"
+        )
         for change in summary.head_changes[:max_problems]:
-            out.append("  " + _("{school}: {old} → {new}").format(
-                school=change.school, old=", ".join(change.outgoing), new=", ".join(change.incoming)))
+            out.append(
+                "  "
+                + _("{school}: {old} → {new}").format(
+                    school=change.school, old=", ".join(change.outgoing), new=", ".join(change.incoming)
+                )
+            )
         if len(summary.head_changes) > max_problems:
             out.append("  " + _("… and {n} more").format(n=len(summary.head_changes) - max_problems))
     if summary.specialisms_added:
-        out.append(ngettext("{n} new specialism", "{n} new specialisms", summary.specialisms_added).format(
-            n=summary.specialisms_added))
-    for title, problems in ((ngettext("{n} row skipped", "{n} rows skipped", len(summary.skipped)), summary.skipped),
-                            (ngettext("{n} row rejected", "{n} rows rejected", len(summary.rejected)),
-                             summary.rejected)):
+        out.append(
+            ngettext("{n} new specialism", "{n} new specialisms", summary.specialisms_added).format(
+                n=summary.specialisms_added
+            )
+        )
+    for title, problems in (
+        (ngettext("{n} row skipped", "{n} rows skipped", len(summary.skipped)), summary.skipped),
+        (ngettext("{n} row rejected", "{n} rows rejected", len(summary.rejected)), summary.rejected),
+    ):
         if not problems:
             continue
         out.append(title.format(n=len(problems)) + ":")
@@ -372,6 +487,9 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
         shown = summary.unmatched_headers[:max_problems]
         more = len(summary.unmatched_headers) - len(shown)
         text = ", ".join(shown) + (" " + _("and {n} more").format(n=more) if more > 0 else "")
-        out.append(ngettext("{n} column not used: {names}", "{n} columns not used: {names}",
-                            len(summary.unmatched_headers)).format(n=len(summary.unmatched_headers), names=text))
+        out.append(
+            ngettext(
+                "{n} column not used: {names}", "{n} columns not used: {names}", len(summary.unmatched_headers)
+            ).format(n=len(summary.unmatched_headers), names=text)
+        )
     return out

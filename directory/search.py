@@ -214,8 +214,12 @@ class DirectoryIndex:
     """The in-memory search index over the whole directory. Build once; `update_person` / `remove_person`
     keep it current after a single edit; rebuild after an import."""
 
-    def __init__(self, people: Iterable[PersonEntry] = (), schools: Iterable[SchoolEntry] = (),
-                 specialisms: Iterable[SpecialismEntry] | None = None):
+    def __init__(
+        self,
+        people: Iterable[PersonEntry] = (),
+        schools: Iterable[SchoolEntry] = (),
+        specialisms: Iterable[SpecialismEntry] | None = None,
+    ):
         people = list(people)
         schools = list(schools)
         self._intern = Interner()
@@ -269,8 +273,7 @@ class DirectoryIndex:
         names) + context words (school, town). Schools: name words, type words weighing less."""
         names = [_person_name_tokens(p) for p in people]
         contexts = [_person_context_tokens(p) for p in people]
-        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)]
-                       for s in schools]
+        school_toks = [[(t, _school_word_weight(t)) for t in school_tokens(s.name)] or [("", 0.0)] for s in schools]
         words = {w for toks in (*names, *school_toks) for w, _weight in toks}
         words.update(w for ctx in contexts for w in ctx)
         vocabulary = Vocabulary(words)
@@ -281,10 +284,12 @@ class DirectoryIndex:
         """Rows of system leaders (few), and their specialisms as canonical keys, for /sle."""
         wanted = set(SYSTEM_LEADER_DESIGNATIONS)
         table = self._people
-        self._leader_rows = [r for r in range(len(table)) if table.alive[r]
-                             and {d.upper() for d in table.designations[r]} & wanted]
+        self._leader_rows = [
+            r for r in range(len(table)) if table.alive[r] and {d.upper() for d in table.designations[r]} & wanted
+        ]
         self._person_specs: dict[int, frozenset[str]] = {
-            int(table.ids[r]): frozenset(self._spec_key(s) for s in table.specialisms[r]) for r in self._leader_rows}
+            int(table.ids[r]): frozenset(self._spec_key(s) for s in table.specialisms[r]) for r in self._leader_rows
+        }
 
     def _index_areas(self) -> None:
         """Localities and local authorities with their schools' grid centroid."""
@@ -363,8 +368,10 @@ class DirectoryIndex:
 
     def staff(self, school_id: int) -> list[PersonEntry]:
         """People at a school: heads first, then system leaders, then by surname."""
-        return sorted((self._people.entry(r) for r in self._people.rows_at_school(school_id)),
-                      key=lambda p: (not p.is_head, not p.designations, fold(p.last_name), fold(p.first_name)))
+        return sorted(
+            (self._people.entry(r) for r in self._people.rows_at_school(school_id)),
+            key=lambda p: (not p.is_head, not p.designations, fold(p.last_name), fold(p.first_name)),
+        )
 
     # --- single edits, in place ----------------------------------------------------------------
 
@@ -382,8 +389,10 @@ class DirectoryIndex:
         a, b = _person_initials(entry)
         self._initials_a[row], self._initials_b[row] = self._intern(a), self._intern(b)
         self._count_initials(row, +1)
-        if (_person_name_tokens(old), _person_context_tokens(old)) != \
-                (_person_name_tokens(entry), _person_context_tokens(entry)):
+        if (_person_name_tokens(old), _person_context_tokens(old)) != (
+            _person_name_tokens(entry),
+            _person_context_tokens(entry),
+        ):
             if not self._people_space.replace_row(row, _person_name_tokens(entry), _person_context_tokens(entry)):
                 self._rebuild_spaces()  # a word the vocabulary has never seen
             if _person_sort_key(old) != _person_sort_key(entry):
@@ -430,8 +439,10 @@ class DirectoryIndex:
         self._index_system_leaders()
 
     def _rebuild_spaces(self) -> None:
-        self._build_spaces([self._people.entry(r) for r in range(len(self._people))],
-                           [self._schools.entry(r) for r in range(len(self._schools))])
+        self._build_spaces(
+            [self._people.entry(r) for r in range(len(self._people))],
+            [self._schools.entry(r) for r in range(len(self._schools))],
+        )
 
     # --- specialisms and areas -----------------------------------------------------------------
 
@@ -475,8 +486,13 @@ class DirectoryIndex:
         school = self.school(school_id) if school_id is not None else None
         if school is None:
             return None
-        return Area(school.locality, school.local_authority, school.easting, school.northing,
-                    school.locality or school.local_authority or school.name)
+        return Area(
+            school.locality,
+            school.local_authority,
+            school.easting,
+            school.northing,
+            school.locality or school.local_authority or school.name,
+        )
 
     # --- search --------------------------------------------------------------------------------
 
@@ -553,15 +569,27 @@ class DirectoryIndex:
                 score = score + np.where(self._person_titles[cand] == tid, 0.5, 0.0)
             score = np.minimum(score, 100.0)
             out.extend(self._top(0, cand, score, tier, keep, limit, self._person_rank))
-        if len(words) == 1 and 2 <= len(words[0]) <= 3 and words[0].isalpha() \
-                and self._initials_count.get(words[0], 0) == 1:
+        if (
+            len(words) == 1
+            and 2 <= len(words[0]) <= 3
+            and words[0].isalpha()
+            and self._initials_count.get(words[0], 0) == 1
+        ):
             row = self._initials_row(words[0])
             if row is not None and not any(r[4] == row for r in out):
                 t = self._people
                 label = " ".join(p for p in (t.title[row], t.first_name[row], t.last_name[row]) if p)
                 detail = ", ".join(x for x in (t.job_title[row], t.school_name[row]) if x)
-                out.append((1, -80.0, 0, int(self._person_rank[row]), row,
-                            Match("person", int(t.ids[row]), label, 80.0, False, False, detail)))
+                out.append(
+                    (
+                        1,
+                        -80.0,
+                        0,
+                        int(self._person_rank[row]),
+                        row,
+                        Match("person", int(t.ids[row]), label, 80.0, False, False, detail),
+                    )
+                )
         return out
 
     def _initials_row(self, initials: str) -> int | None:
@@ -586,8 +614,16 @@ class DirectoryIndex:
         keep = name_hit & ((tier < 3) | (base >= MIN_PARTIAL_BASE))
         return self._top(1, cand, score, tier, keep, limit, self._school_rank)
 
-    def _top(self, kind: int, cand: np.ndarray, score: np.ndarray, tier: np.ndarray, keep: np.ndarray,
-             limit: int, rank: np.ndarray) -> list[tuple[int, float, int, int, int, Match | None]]:
+    def _top(
+        self,
+        kind: int,
+        cand: np.ndarray,
+        score: np.ndarray,
+        tier: np.ndarray,
+        keep: np.ndarray,
+        limit: int,
+        rank: np.ndarray,
+    ) -> list[tuple[int, float, int, int, int, Match | None]]:
         idx = np.flatnonzero(keep)
         if not len(idx):
             return []
@@ -618,8 +654,16 @@ class DirectoryIndex:
             return []
         score = 100.0 if exact else 85.0
         label = spec_catalogue.label(spec_catalogue.canonical(entry.name) or entry.name)
-        return [(0 if exact else 2, -score, 2, 0, entry.id,
-                 Match("specialism", entry.id, label, score, exact, not exact, ""))]
+        return [
+            (
+                0 if exact else 2,
+                -score,
+                2,
+                0,
+                entry.id,
+                Match("specialism", entry.id, label, score, exact, not exact, ""),
+            )
+        ]
 
 
 def _ranks(keys: Sequence[str]) -> np.ndarray:
@@ -646,15 +690,26 @@ def _school_detail(s: SchoolEntry) -> str:
 # --- system leaders ------------------------------------------------------------------------------
 
 SYSTEM_LEADER_DESIGNATIONS = ("SLE", "NLE", "LLE", "NLG")
-_PHASE_FAMILY = {"primary": {"primary", "all-through", "middle"}, "secondary": {"secondary", "all-through", "middle"},
-                 "middle": {"middle", "all-through"}, "all-through": {"all-through"},
-                 "nursery": {"nursery", "primary", "all-through"}, "special": {"special"}, "pru": {"pru"},
-                 "16-plus": {"16-plus", "secondary", "all-through"}}
+_PHASE_FAMILY = {
+    "primary": {"primary", "all-through", "middle"},
+    "secondary": {"secondary", "all-through", "middle"},
+    "middle": {"middle", "all-through"},
+    "all-through": {"all-through"},
+    "nursery": {"nursery", "primary", "all-through"},
+    "special": {"special"},
+    "pru": {"pru"},
+    "16-plus": {"16-plus", "secondary", "all-through"},
+}
 
 
-def sle_candidates(index: DirectoryIndex, specialism: str, phase: str | None = None,
-                   area: str | Area | None = None, limit: int = 10,
-                   origin_school_id: int | None = None) -> list[SleCandidate]:
+def sle_candidates(
+    index: DirectoryIndex,
+    specialism: str,
+    phase: str | None = None,
+    area: str | Area | None = None,
+    limit: int = 10,
+    origin_school_id: int | None = None,
+) -> list[SleCandidate]:
     """System leaders (SLE/NLE/LLE/NLG) with `specialism`, nearest first.
 
     Nearness to `area` (a locality, local authority or postcode district name, or an `Area`), or to the
@@ -688,8 +743,15 @@ def sle_candidates(index: DirectoryIndex, specialism: str, phase: str | None = N
         if phases is not None and p_phase not in phases:
             continue
         dist = None
-        if (has_point and target is not None and target.easting is not None and target.northing is not None
-                and school is not None and school.easting is not None and school.northing is not None):
+        if (
+            has_point
+            and target is not None
+            and target.easting is not None
+            and target.northing is not None
+            and school is not None
+            and school.easting is not None
+            and school.northing is not None
+        ):
             dist = math.hypot(school.easting - target.easting, school.northing - target.northing) / 1000.0
         p_loc = fold(p.locality or (school.locality if school else "") or "")
         p_la = fold(school.local_authority or "") if school else ""
@@ -701,7 +763,14 @@ def sle_candidates(index: DirectoryIndex, specialism: str, phase: str | None = N
             nearness, tier = "distance", 2
         else:
             nearness, tier = "other", 3
-        ranked.append((tier, dist if dist is not None else math.inf, fold(p.last_name), fold(p.first_name),
-                       SleCandidate(p, school, nearness, round(dist, 1) if dist is not None else None)))
+        ranked.append(
+            (
+                tier,
+                dist if dist is not None else math.inf,
+                fold(p.last_name),
+                fold(p.first_name),
+                SleCandidate(p, school, nearness, round(dist, 1) if dist is not None else None),
+            )
+        )
     ranked.sort(key=lambda r: r[:4])
-    return [r[-1] for r in ranked[:max(0, limit)]]
+    return [r[-1] for r in ranked[: max(0, limit)]]

@@ -82,15 +82,19 @@ def slip_plausibility(typed: str, word: str) -> float:
         diff = [i for i in range(len(word)) if typed[i] != word[i]]
         if len(diff) == 1:
             return 1.0 if _neighbouring_keys(typed[diff[0]], word[diff[0]]) else 0.5
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == word[diff[1]] \
-                and typed[diff[1]] == word[diff[0]]:
+        if (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and typed[diff[0]] == word[diff[1]]
+            and typed[diff[1]] == word[diff[0]]
+        ):
             return 1.0
         return 0.0
     if len(typed) == len(word) - 1:  # a letter dropped
-        return 1.0 if any(word[:i] + word[i + 1:] == typed for i in range(len(word))) else 0.0
+        return 1.0 if any(word[:i] + word[i + 1 :] == typed for i in range(len(word))) else 0.0
     if len(typed) == len(word) + 1:  # a letter added: doubled, or the key next door, or stray
         for i in range(len(typed)):
-            if typed[:i] + typed[i + 1:] == word:
+            if typed[:i] + typed[i + 1 :] == word:
                 extra = typed[i]
                 near = [typed[j] for j in (i - 1, i + 1) if 0 <= j < len(typed)]
                 if extra in near:
@@ -106,7 +110,7 @@ def _deletion_keys(word: str, depth: int) -> set[int]:
     keys = {word}
     frontier = {word}
     for _level in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
         keys |= frontier
     keys.discard("")
     return {zlib.crc32(k.encode("utf-8")) for k in keys}
@@ -118,8 +122,9 @@ def _slips_allowed(n: int) -> int:
     return 2 if n >= 6 else 1
 
 
-def csr(groups: Sequence[Sequence[int]] | np.ndarray, n_groups: int, members: np.ndarray | None = None
-        ) -> tuple[np.ndarray, np.ndarray]:
+def csr(
+    groups: Sequence[Sequence[int]] | np.ndarray, n_groups: int, members: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(ptr, rows): rows[ptr[g]:ptr[g + 1]] are the members of group g, in order. `groups` gives each member's
     group (an array), members default to 0..len-1."""
     group_of = np.asarray(groups, dtype=np.int64)
@@ -155,8 +160,7 @@ class Vocabulary:
         v = len(self.words)
         self.lengths = np.array([len(t) for t in self.words] + [1], dtype=np.float32)
         # The vocabulary by length, so the wide typo fallback compares only words of a possible length.
-        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.words[i]), self.words[i])),
-                                  dtype=np.int32)
+        self.len_order = np.array(sorted(range(v), key=lambda i: (len(self.words[i]), self.words[i])), dtype=np.int32)
         self.len_sorted = np.array([len(self.words[i]) for i in self.len_order], dtype=np.int32)
         keys: list[int] = []
         owners: list[int] = []
@@ -246,12 +250,11 @@ class Vocabulary:
         ids = ids[hits].astype(np.int32)
         # Equal edit counts are told apart by Jaro-Winkler, which favours a shared start and a swap over a
         # different letter ("tarvis": Travis before Jarvis) ...
-        jw = process.cdist([word], hit_words, scorer=JaroWinkler.normalized_similarity, dtype=np.float32,
-                           workers=1)[0]
+        jw = process.cdist([word], hit_words, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=1)[0]
         # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key next door);
         # each space adds how common the word is among its names (a slip more likely came from a common name).
         slips = np.array([slip_plausibility(word, w) for w in hit_words], dtype=np.float32)
-        values = (scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP)
+        values = scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP
         order = np.argsort(ids, kind="stable")
         return ids[order], values[order].astype(np.float32)
 
@@ -266,7 +269,7 @@ def _lru_get(cache: dict[str, WordMatches], key: str) -> WordMatches | None:
 def _lru_put(cache: dict[str, WordMatches], key: str, value: WordMatches) -> None:
     if len(cache) >= WORD_CACHE:
         # Forget the least recently used quarter (dicts keep insertion order).
-        for stale in list(cache)[:WORD_CACHE // 4]:
+        for stale in list(cache)[: WORD_CACHE // 4]:
             del cache[stale]
     cache[key] = value
 
@@ -274,8 +277,12 @@ def _lru_put(cache: dict[str, WordMatches], key: str, value: WordMatches) -> Non
 class WordSpace:
     """Names of one kind of entry over the shared vocabulary, with postings."""
 
-    def __init__(self, name_tokens: Sequence[Sequence[tuple[str, float]]],
-                 context_tokens: Sequence[Sequence[str]] | None, vocabulary: Vocabulary):
+    def __init__(
+        self,
+        name_tokens: Sequence[Sequence[tuple[str, float]]],
+        context_tokens: Sequence[Sequence[str]] | None,
+        vocabulary: Vocabulary,
+    ):
         self.vocabulary = vocabulary
         self.vocab = vocabulary.words
         v = len(self.vocab)
@@ -315,8 +322,7 @@ class WordSpace:
             self.ctxmat = np.ascontiguousarray(self.ctxmat.T)
         self.present[self.tokmat.ravel()] = True
         self.present[v] = False
-        self.post_ptr, self.post_rows = csr(np.array(post_word, dtype=np.int64), v,
-                                            np.array(post_row, dtype=np.int32))
+        self.post_ptr, self.post_rows = csr(np.array(post_word, dtype=np.int64), v, np.array(post_row, dtype=np.int32))
         self.df = np.append(np.diff(self.post_ptr), 0).astype(np.int64)
         self.commonness = (np.log1p(self.df) / max(np.log1p(self.df.max(initial=0)), 1.0)).astype(np.float32)
         # Rows given a word after the build (replace_row): word id -> rows, searched besides post_rows.
@@ -335,8 +341,7 @@ class WordSpace:
         self.__dict__.update(state)
         self._init_caches()
 
-    def replace_row(self, row: int, name_tokens: Sequence[tuple[str, float]], context_tokens: Sequence[str]
-                    ) -> bool:
+    def replace_row(self, row: int, name_tokens: Sequence[tuple[str, float]], context_tokens: Sequence[str]) -> bool:
         """Give entry `row` new words in place; False when a word is new to the vocabulary or the row is
         too narrow (the caller then rebuilds). The row's old postings stay: scoring reads the words from
         `tokmat`, so an old word only makes the row a candidate that then scores low."""
@@ -386,15 +391,15 @@ class WordSpace:
                 prefix = np.full(hi - lo, INITIAL_SIM, dtype=np.float32)
             else:
                 # Closer in length first; among equal lengths, the commoner word ("dea": Dean before Deal).
-                prefix = np.minimum(PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi])
-                                    + 0.004 * self.commonness[lo:hi], 0.98).astype(np.float32)
+                prefix = np.minimum(
+                    PREFIX_FLOOR + 0.08 * (len(word) / self.lengths[lo:hi]) + 0.004 * self.commonness[lo:hi], 0.98
+                ).astype(np.float32)
                 if len(ids) and len(word) >= 4:
                     # The word is also one slip from a whole name. A longer name it starts keeps its place
                     # only if it is the commoner: "thom" is Thomas typed in part, but "tatt" more likely
                     # Taitt mistyped than the start of Tatters. The rest compete as typos would.
                     rarer = self.commonness[lo:hi] <= self.commonness[ids].max()
-                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix
-                                      ).astype(np.float32)
+                    prefix = np.where(rarer, TYPO_SCALE * (len(word) / self.lengths[lo:hi]), prefix).astype(np.float32)
             exact = self.vocab[lo] == word
             if exact:
                 prefix[0] = EXACT_SIM
@@ -427,8 +432,9 @@ class WordSpace:
                 sims[i, ids] = values
         return sims
 
-    def candidates(self, matches: Sequence[WordMatches], words: Sequence[str], alive: np.ndarray | None = None
-                   ) -> np.ndarray:
+    def candidates(
+        self, matches: Sequence[WordMatches], words: Sequence[str], alive: np.ndarray | None = None
+    ) -> np.ndarray:
         """Entries sharing a matched word with the query, taken from the query's rarest words.
 
         Words are taken rarest first while their postings fit a budget (a word with very few postings
@@ -470,8 +476,9 @@ class WordSpace:
             cand = np.sort(cand[np.argpartition(self.wsum[cand], CANDIDATE_CAP)[:CANDIDATE_CAP]])
         return cand
 
-    def score(self, sims: np.ndarray, qweights: np.ndarray, cand: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def score(
+        self, sims: np.ndarray, qweights: np.ndarray, cand: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(score 0-100, tier 0-3, name_hit, base) for each candidate."""
         toks = self.tokmat.take(cand, axis=1)  # (W, C)
         gathered = sims.take(toks, axis=1)  # (m, W, C)
@@ -491,5 +498,6 @@ class WordSpace:
 def _osa(word: str, choices: list[str], cutoff: float) -> np.ndarray:
     if not choices:
         return _EMPTY_VALUES
-    return process.cdist([word], choices, scorer=OSA.normalized_similarity, score_cutoff=cutoff - 1e-4,
-                         dtype=np.float32, workers=1)[0]
+    return process.cdist(
+        [word], choices, scorer=OSA.normalized_similarity, score_cutoff=cutoff - 1e-4, dtype=np.float32, workers=1
+    )[0]

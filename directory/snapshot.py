@@ -60,8 +60,10 @@ def snapshot_path(database_url: str) -> Path | None:
         if not path or path == ":memory:":
             return None
         return Path(path + ".search-index")
-    folder = Path(os.environ.get("PARTNERBOT_INDEX_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or
-                                                               Path.home() / ".cache") / "partnerbot")
+    folder = Path(
+        os.environ.get("PARTNERBOT_INDEX_DIR")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "partnerbot"
+    )
     name = hashlib.sha256(database_url.encode()).hexdigest()[:16]
     return folder / f"search-index-{name}"
 
@@ -106,8 +108,12 @@ async def _directory_size(session: AsyncSession) -> int:
     return int(people) + int(schools)
 
 
-async def load_index_cached(sessionmaker: async_sessionmaker[AsyncSession], database_url: str,
-                            min_entries: int = SNAPSHOT_MIN_ENTRIES, subprocess: bool = True) -> DirectoryIndex:
+async def load_index_cached(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    min_entries: int = SNAPSHOT_MIN_ENTRIES,
+    subprocess: bool = True,
+) -> DirectoryIndex:
     """The index of the directory now: from the snapshot when it is current, else rebuilt (and saved)."""
     from directory.loader import load_index
     from storage.directory_version import claim_version, current_version
@@ -150,9 +156,15 @@ async def _build_in_child(database_url: str) -> int | None:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     try:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "directory.snapshot", database_url,
-                                                    env=env, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "directory.snapshot",
+            database_url,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await proc.communicate()
     except OSError as exc:
         log.warning("search index not built in a child process: %s", exc)

@@ -23,14 +23,38 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "english": ("literacy", "reading", "writing", "oracy", "spelling", "grammar", "spag", "gps"),
     "phonics": ("early reading", "synthetic phonics"),
     "early years": ("eyfs", "early years foundation stage", "nursery", "reception", "ey"),
-    "send": ("sen", "special educational needs", "special educational needs and disabilities", "inclusion",
-             "sendco", "senco", "special needs", "autism", "asd"),
+    "send": (
+        "sen",
+        "special educational needs",
+        "special educational needs and disabilities",
+        "inclusion",
+        "sendco",
+        "senco",
+        "special needs",
+        "autism",
+        "asd",
+    ),
     "assessment": ("data", "tracking", "moderation", "assessment for learning", "afl"),
     "behaviour": ("behavior", "attendance", "exclusions", "behaviour and attendance"),
-    "leadership of cpd": ("cpd", "professional development", "continuing professional development",
-                          "staff development", "coaching"),
-    "itt and mentoring": ("itt", "mentoring", "ect", "nqt", "initial teacher training", "early career teachers",
-                          "early career framework", "ecf", "teacher training", "mentor"),
+    "leadership of cpd": (
+        "cpd",
+        "professional development",
+        "continuing professional development",
+        "staff development",
+        "coaching",
+    ),
+    "itt and mentoring": (
+        "itt",
+        "mentoring",
+        "ect",
+        "nqt",
+        "initial teacher training",
+        "early career teachers",
+        "early career framework",
+        "ecf",
+        "teacher training",
+        "mentor",
+    ),
     "pupil premium": ("pp", "disadvantaged", "disadvantage", "closing the gap", "pupil premium grant", "ppg"),
     "governance": ("governors", "governing body", "nlg", "trustees"),
     "safeguarding": ("child protection", "dsl", "designated safeguarding lead"),
@@ -44,8 +68,15 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "re": ("religious education", "rs", "religious studies"),
     "geography": ("geog",),
     "history": ("hist",),
-    "school business management": ("sbm", "finance", "business management", "school business manager",
-                                   "budget", "hr", "procurement"),
+    "school business management": (
+        "sbm",
+        "finance",
+        "business management",
+        "school business manager",
+        "budget",
+        "hr",
+        "procurement",
+    ),
     "school improvement": ("school to school support", "improvement", "ofsted", "inspection"),
     "eal": ("english as an additional language",),
     "mental health": ("wellbeing", "well being", "pshe", "rshe", "mental health and wellbeing"),
@@ -84,16 +115,38 @@ LABELS: dict[str, str] = {
 }
 
 PHASE_ALIASES: dict[str, str] = {
-    "nursery": "nursery", "ey": "nursery", "early years": "nursery",
-    "primary": "primary", "prim": "primary", "ks1": "primary", "ks2": "primary", "infant": "primary",
-    "infants": "primary", "junior": "primary", "juniors": "primary",
+    "nursery": "nursery",
+    "ey": "nursery",
+    "early years": "nursery",
+    "primary": "primary",
+    "prim": "primary",
+    "ks1": "primary",
+    "ks2": "primary",
+    "infant": "primary",
+    "infants": "primary",
+    "junior": "primary",
+    "juniors": "primary",
     "middle": "middle",
-    "secondary": "secondary", "sec": "secondary", "ks3": "secondary", "ks4": "secondary", "high": "secondary",
-    "all through": "all-through", "allthrough": "all-through", "through": "all-through",
-    "special": "special", "sen school": "special",
-    "pru": "pru", "ap": "pru", "alternative provision": "pru",
-    "16 plus": "16-plus", "16": "16-plus", "post 16": "16-plus", "sixth form": "16-plus", "ks5": "16-plus",
-    "post16": "16-plus", "16plus": "16-plus",
+    "secondary": "secondary",
+    "sec": "secondary",
+    "ks3": "secondary",
+    "ks4": "secondary",
+    "high": "secondary",
+    "all through": "all-through",
+    "allthrough": "all-through",
+    "through": "all-through",
+    "special": "special",
+    "sen school": "special",
+    "pru": "pru",
+    "ap": "pru",
+    "alternative provision": "pru",
+    "16 plus": "16-plus",
+    "16": "16-plus",
+    "post 16": "16-plus",
+    "sixth form": "16-plus",
+    "ks5": "16-plus",
+    "post16": "16-plus",
+    "16plus": "16-plus",
 }
 
 _SHORT = 3  # aliases this short are only matched exactly
@@ -153,8 +206,9 @@ def canonical(text: str) -> str | None:
     if len(key) <= _SHORT:
         return None
     cutoff = (0.8 if len(key) <= 5 else 0.7) - 1e-4  # one slip in a short word, two in a long one
-    best = process.extractOne(key, _BY_WORDS.get(len(key.split()), []), scorer=OSA.normalized_similarity,
-                              score_cutoff=cutoff)
+    best = process.extractOne(
+        key, _BY_WORDS.get(len(key.split()), []), scorer=OSA.normalized_similarity, score_cutoff=cutoff
+    )
     if best is not None:
         return _EXACT[best[0]]
     return None
@@ -237,10 +291,10 @@ def parse_sle_query(text: str) -> tuple[str | None, str | None, str | None]:
     phase = None
     for n in (2, 1):
         for i in range(len(rest) - n + 1):
-            p = canonical_phase(" ".join(rest[i:i + n]))
+            p = canonical_phase(" ".join(rest[i : i + n]))
             if p is not None:
                 phase = p
-                rest = rest[:i] + rest[i + n:]
+                rest = rest[:i] + rest[i + n :]
                 break
         if phase:
             break

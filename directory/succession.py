@@ -40,8 +40,7 @@ class Handover:
 
 
 async def current_heads(session: AsyncSession, school_id: int, except_id: int | None = None) -> list[Person]:
-    query = select(Person).where(Person.school_id == school_id, Person.is_head.is_(True),
-                                 Person.status == "current")
+    query = select(Person).where(Person.school_id == school_id, Person.is_head.is_(True), Person.status == "current")
     if except_id is not None:
         query = query.where(Person.id != except_id)
     return list((await session.scalars(query.order_by(Person.id))).all())
@@ -55,12 +54,20 @@ async def retire(session: AsyncSession, person: Person, day: dt.date, actor_id: 
     person.left_on = day
     person.updated_by = actor_id
     await session.flush()
-    audit.record(session, actor_id, "person.former_head", "person", person.id, before=before, left_on=day,
-                 school_id=person.school_id, reason=reason)
+    audit.record(
+        session,
+        actor_id,
+        "person.former_head",
+        "person",
+        person.id,
+        before=before,
+        left_on=day,
+        school_id=person.school_id,
+        reason=reason,
+    )
 
 
-async def take_effect(session: AsyncSession, appointment: Appointment, day: dt.date,
-                      actor_id: int | None) -> Handover:
+async def take_effect(session: AsyncSession, appointment: Appointment, day: dt.date, actor_id: int | None) -> Handover:
     """The post changes hands: the appointed person becomes head, the school's other heads former heads."""
     person = await session.get(Person, appointment.person_id)
     assert person is not None  # the foreign key cascades: an appointment always has its person
@@ -68,13 +75,19 @@ async def take_effect(session: AsyncSession, appointment: Appointment, day: dt.d
     outgoing = await current_heads(session, school.id, except_id=person.id) if school is not None else []
     for old in outgoing:
         await retire(session, old, appointment.start_date, actor_id, reason=f"appointment {appointment.id}")
-    before = {"is_head": person.is_head, "school_id": person.school_id, "job_title": person.job_title,
-              "headship_start": person.headship_start, "status": person.status}
+    before = {
+        "is_head": person.is_head,
+        "school_id": person.school_id,
+        "job_title": person.job_title,
+        "headship_start": person.headship_start,
+        "status": person.status,
+    }
     person.is_head = True
     person.status = "current"
     person.left_on = None
     if not (person.job_title and "head" in person.job_title.lower()) or before["school_id"] != (
-            school.id if school else before["school_id"]):
+        school.id if school else before["school_id"]
+    ):
         person.job_title = HEAD_TITLE
     if school is not None:
         person.school_id = school.id
@@ -83,18 +96,36 @@ async def take_effect(session: AsyncSession, appointment: Appointment, day: dt.d
     person.updated_by = actor_id
     appointment.took_effect = day
     await session.flush()
-    after = {"is_head": True, "school_id": person.school_id, "job_title": person.job_title,
-             "headship_start": person.headship_start, "status": "current"}
-    audit.record(session, actor_id, "appointment.effective", "appointment", appointment.id, person_id=person.id,
-                 changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
-                 outgoing=[p.id for p in outgoing])
+    after = {
+        "is_head": True,
+        "school_id": person.school_id,
+        "job_title": person.job_title,
+        "headship_start": person.headship_start,
+        "status": "current",
+    }
+    audit.record(
+        session,
+        actor_id,
+        "appointment.effective",
+        "appointment",
+        appointment.id,
+        person_id=person.id,
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+        outgoing=[p.id for p in outgoing],
+    )
     return Handover(appointment, person, school, outgoing)
 
 
 async def due(session: AsyncSession, today: dt.date) -> list[Appointment]:
-    return list((await session.scalars(select(Appointment).where(
-        Appointment.took_effect.is_(None), Appointment.start_date <= today, Appointment.status.in_(LIVE))
-        .order_by(Appointment.start_date, Appointment.id))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Appointment)
+                .where(Appointment.took_effect.is_(None), Appointment.start_date <= today, Appointment.status.in_(LIVE))
+                .order_by(Appointment.start_date, Appointment.id)
+            )
+        ).all()
+    )
 
 
 async def apply_due(session: AsyncSession, today: dt.date, actor_id: int | None = None) -> list[Handover]:
@@ -103,19 +134,46 @@ async def apply_due(session: AsyncSession, today: dt.date, actor_id: int | None 
 
 
 async def upcoming_at_school(session: AsyncSession, school_id: int, today: dt.date) -> list[Appointment]:
-    return list((await session.scalars(select(Appointment).where(
-        Appointment.school_id == school_id, Appointment.took_effect.is_(None), Appointment.start_date > today,
-        Appointment.status.in_(LIVE)).order_by(Appointment.start_date).options(
-        selectinload(Appointment.person)))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Appointment)
+                .where(
+                    Appointment.school_id == school_id,
+                    Appointment.took_effect.is_(None),
+                    Appointment.start_date > today,
+                    Appointment.status.in_(LIVE),
+                )
+                .order_by(Appointment.start_date)
+                .options(selectinload(Appointment.person))
+            )
+        ).all()
+    )
 
 
 async def upcoming_for_person(session: AsyncSession, person_id: int, today: dt.date) -> Appointment | None:
-    return (await session.scalars(select(Appointment).where(
-        Appointment.person_id == person_id, Appointment.took_effect.is_(None), Appointment.start_date > today,
-        Appointment.status.in_(LIVE)).order_by(Appointment.start_date).options(
-        selectinload(Appointment.school)))).first()
+    return (
+        await session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.person_id == person_id,
+                Appointment.took_effect.is_(None),
+                Appointment.start_date > today,
+                Appointment.status.in_(LIVE),
+            )
+            .order_by(Appointment.start_date)
+            .options(selectinload(Appointment.school))
+        )
+    ).first()
 
 
 async def former_heads(session: AsyncSession, school_id: int) -> list[Person]:
-    return list((await session.scalars(select(Person).where(
-        Person.school_id == school_id, Person.status == "former").order_by(Person.left_on.desc()))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .where(Person.school_id == school_id, Person.status == "former")
+                .order_by(Person.left_on.desc())
+            )
+        ).all()
+    )

@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from directory.matching import Candidate, NewHead
 
@@ -27,11 +28,15 @@ DATA_DIRS = (Path(__file__).resolve().parents[1] / "data" / "gias",)
 
 # (local authority, postcode area, centre easting, centre northing, towns)
 AREAS: tuple[tuple[str, str, int, int, tuple[str, ...]], ...] = (
-    ("Kent", "ME", 590000, 150000, ("Ashford", "Canterbury", "Dover", "Maidstone", "Margate", "Sevenoaks",
-                                    "Tonbridge", "Folkestone")),
+    (
+        "Kent",
+        "ME",
+        590000,
+        150000,
+        ("Ashford", "Canterbury", "Dover", "Maidstone", "Margate", "Sevenoaks", "Tonbridge", "Folkestone"),
+    ),
     ("Essex", "CM", 575000, 215000, ("Chelmsford", "Colchester", "Basildon", "Harlow", "Braintree", "Brentwood")),
-    ("Hampshire", "SO", 450000, 125000, ("Winchester", "Basingstoke", "Andover", "Eastleigh", "Fareham",
-                                         "Aldershot")),
+    ("Hampshire", "SO", 450000, 125000, ("Winchester", "Basingstoke", "Andover", "Eastleigh", "Fareham", "Aldershot")),
     ("Surrey", "GU", 510000, 150000, ("Guildford", "Woking", "Epsom", "Reigate", "Farnham")),
     ("Hertfordshire", "AL", 520000, 215000, ("St Albans", "Watford", "Stevenage", "Hitchin", "Hemel Hempstead")),
     ("Lancashire", "PR", 355000, 430000, ("Preston", "Lancaster", "Burnley", "Chorley", "Morecambe")),
@@ -62,11 +67,32 @@ AREAS: tuple[tuple[str, str, int, int, tuple[str, ...]], ...] = (
     ("Shropshire", "SY", 350000, 305000, ("Shrewsbury", "Oswestry", "Ludlow", "Bridgnorth")),
 )
 
-SPECIALISMS = ("mathematics", "english", "phonics", "early years", "send", "assessment", "behaviour",
-               "leadership of cpd", "itt and mentoring", "pupil premium", "governance", "safeguarding",
-               "curriculum", "science", "school improvement", "mental health")
-OTHER_ROLES = ("Deputy headteacher", "Assistant headteacher", "SENDCo", "School business manager",
-               "Head of school", "Early years lead")
+SPECIALISMS = (
+    "mathematics",
+    "english",
+    "phonics",
+    "early years",
+    "send",
+    "assessment",
+    "behaviour",
+    "leadership of cpd",
+    "itt and mentoring",
+    "pupil premium",
+    "governance",
+    "safeguarding",
+    "curriculum",
+    "science",
+    "school improvement",
+    "mental health",
+)
+OTHER_ROLES = (
+    "Deputy headteacher",
+    "Assistant headteacher",
+    "SENDCo",
+    "School business manager",
+    "Head of school",
+    "Early years lead",
+)
 
 
 @dataclass(frozen=True)
@@ -197,8 +223,23 @@ def make_directory(n_people: int, n_schools: int, seed: int = 0, today: dt.date 
     """A seeded directory of `n_schools` schools (one head each) and `n_people` people in all."""
     rng = random.Random(seed)
     real = _real_schools()
-    trusts = [f"{w} Academy Trust" for w in ("Oak", "Riverside", "Harbour", "Meadow", "Beacon", "Castle", "Forest",
-                                              "Pioneer", "Unity", "Horizon", "Kingfisher", "Summit")]
+    trusts = [
+        f"{w} Academy Trust"
+        for w in (
+            "Oak",
+            "Riverside",
+            "Harbour",
+            "Meadow",
+            "Beacon",
+            "Castle",
+            "Forest",
+            "Pioneer",
+            "Unity",
+            "Horizon",
+            "Kingfisher",
+            "Summit",
+        )
+    ]
     town_points: list[tuple[int, str, float, float]] = []  # (area index, town, easting, northing)
     for a, (_la, _pc, e, n, towns) in enumerate(AREAS):
         town_rng = random.Random(f"{seed}:{a}")
@@ -219,13 +260,30 @@ def make_directory(n_people: int, n_schools: int, seed: int = 0, today: dt.date 
         if kind == "Local authority maintained" and rng.random() < 0.35:
             kind = rng.choice(("Academy converter", "Academy sponsor led"))
         trust = rng.choice(trusts) + f" ({la})" if "Academy" in kind and rng.random() < 0.8 else None
-        pupils = int(capacity * rng.uniform(0.75, 1.02)) if capacity else {
-            "primary": 300, "secondary": 1000, "nursery": 80, "special": 120}.get(phase, 400)
-        schools.append(SchoolRecord(
-            id=i + 1, urn=str(100000 + i), name=name, phase=phase, school_type=kind, local_authority=la,
-            locality=town, postcode=f"{pc}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}", trust=trust, pupils=pupils, low_age=low, high_age=high,
-            easting=round(te + rng.gauss(0, 2500)), northing=round(tn + rng.gauss(0, 2500))))
+        pupils = (
+            int(capacity * rng.uniform(0.75, 1.02))
+            if capacity
+            else {"primary": 300, "secondary": 1000, "nursery": 80, "special": 120}.get(phase, 400)
+        )
+        schools.append(
+            SchoolRecord(
+                id=i + 1,
+                urn=str(100000 + i),
+                name=name,
+                phase=phase,
+                school_type=kind,
+                local_authority=la,
+                locality=town,
+                postcode=f"{pc}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                trust=trust,
+                pupils=pupils,
+                low_age=low,
+                high_age=high,
+                easting=round(te + rng.gauss(0, 2500)),
+                northing=round(tn + rng.gauss(0, 2500)),
+            )
+        )
 
     firsts, first_cum = _names("first")
     lasts, last_cum = _names("last")
@@ -263,12 +321,25 @@ def make_directory(n_people: int, n_schools: int, seed: int = 0, today: dt.date 
             if rng.random() < 0.15:
                 designations = "SLE"
                 skills = tuple(rng.sample(SPECIALISMS, rng.randint(1, 2)))
-        people.append(PersonRecord(
-            id=i + 1, title=title, first_name=first, last_name=last,
-            job_title="Headteacher" if is_head else rng.choice(OTHER_ROLES), is_head=is_head, school_id=school_id,
-            email=email, phone=f"01{rng.randint(100, 999)} {rng.randint(100000, 999999)}", designations=designations,
-            headship_start=start_date, mentor_capacity=capacity, buddy_status=status, buddy_paused_until=paused,
-            specialisms=skills))
+        people.append(
+            PersonRecord(
+                id=i + 1,
+                title=title,
+                first_name=first,
+                last_name=last,
+                job_title="Headteacher" if is_head else rng.choice(OTHER_ROLES),
+                is_head=is_head,
+                school_id=school_id,
+                email=email,
+                phone=f"01{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+                designations=designations,
+                headship_start=start_date,
+                mentor_capacity=capacity,
+                buddy_status=status,
+                buddy_paused_until=paused,
+                specialisms=skills,
+            )
+        )
     return Directory(schools, people, today)
 
 
@@ -285,15 +356,28 @@ def candidates(directory: Directory, today: dt.date | None = None) -> list[Candi
             continue
         s = directory.school_by_id.get(p.school_id) if p.school_id else None
         available = p.buddy_status == "available" or (
-            p.buddy_status == "paused" and p.buddy_paused_until is not None and p.buddy_paused_until <= today)
-        out.append(Candidate(
-            person_id=p.id, name=p.name, school_id=p.school_id, phase=s.phase if s else None,
-            school_type=s.school_type if s else None, pupils=s.pupils if s else None,
-            locality=s.locality if s else None, local_authority=s.local_authority if s else None,
-            easting=s.easting if s else None, northing=s.northing if s else None,
-            years_headship=years_between(p.headship_start, today), strengths=p.specialisms,
-            capacity=p.mentor_capacity, available=available, trust=s.trust if s else None,
-            designations=tuple(d for d in p.designations.split(",") if d)))
+            p.buddy_status == "paused" and p.buddy_paused_until is not None and p.buddy_paused_until <= today
+        )
+        out.append(
+            Candidate(
+                person_id=p.id,
+                name=p.name,
+                school_id=p.school_id,
+                phase=s.phase if s else None,
+                school_type=s.school_type if s else None,
+                pupils=s.pupils if s else None,
+                locality=s.locality if s else None,
+                local_authority=s.local_authority if s else None,
+                easting=s.easting if s else None,
+                northing=s.northing if s else None,
+                years_headship=years_between(p.headship_start, today),
+                strengths=p.specialisms,
+                capacity=p.mentor_capacity,
+                available=available,
+                trust=s.trust if s else None,
+                designations=tuple(d for d in p.designations.split(",") if d),
+            )
+        )
     return out
 
 
@@ -307,12 +391,26 @@ def new_heads(directory: Directory, n: int, seed: int = 0, first_id: int = 1) ->
     out = []
     for i, s in enumerate(schools):
         needs = tuple(rng.sample(SPECIALISMS, rng.choices((0, 1, 2, 3), weights=(20, 35, 30, 15))[0]))
-        out.append(NewHead(
-            appointment_id=first_id + i, person_id=base_person + i, school_id=s.id, phase=s.phase,
-            school_type=s.school_type, pupils=s.pupils, locality=s.locality, local_authority=s.local_authority,
-            easting=s.easting, northing=s.northing, needs=needs, new_to_phase=rng.random() < 0.1,
-            new_to_area=rng.random() < 0.3, new_to_trust=rng.random() < 0.2, name=f"New head {i + 1}",
-            trust=s.trust))
+        out.append(
+            NewHead(
+                appointment_id=first_id + i,
+                person_id=base_person + i,
+                school_id=s.id,
+                phase=s.phase,
+                school_type=s.school_type,
+                pupils=s.pupils,
+                locality=s.locality,
+                local_authority=s.local_authority,
+                easting=s.easting,
+                northing=s.northing,
+                needs=needs,
+                new_to_phase=rng.random() < 0.1,
+                new_to_area=rng.random() < 0.3,
+                new_to_trust=rng.random() < 0.2,
+                name=f"New head {i + 1}",
+                trust=s.trust,
+            )
+        )
     return out
 
 
@@ -325,35 +423,68 @@ async def insert_directory(session: object, directory: Directory) -> tuple[dict[
 
     from storage.directory import Person, School, Specialism, person_specialism
 
-    s = session  # an AsyncSession
+    s: Any = session  # an AsyncSession
     school_ids: dict[int, int] = {}
     if directory.schools:
         by_urn = {r.urn: r.id for r in directory.schools}
-        rows = await s.execute(insert(School).returning(School.id, School.urn), [  # type: ignore[attr-defined]
-            {"urn": r.urn, "name": r.name, "phase": r.phase, "school_type": r.school_type,
-             "local_authority": r.local_authority, "locality": r.locality, "postcode": r.postcode,
-             "trust": r.trust, "pupils": r.pupils, "low_age": r.low_age, "high_age": r.high_age,
-             "easting": r.easting, "northing": r.northing} for r in directory.schools])
+        rows = await s.execute(
+            insert(School).returning(School.id, School.urn),
+            [
+                {
+                    "urn": r.urn,
+                    "name": r.name,
+                    "phase": r.phase,
+                    "school_type": r.school_type,
+                    "local_authority": r.local_authority,
+                    "locality": r.locality,
+                    "postcode": r.postcode,
+                    "trust": r.trust,
+                    "pupils": r.pupils,
+                    "low_age": r.low_age,
+                    "high_age": r.high_age,
+                    "easting": r.easting,
+                    "northing": r.northing,
+                }
+                for r in directory.schools
+            ],
+        )
         school_ids = {by_urn[urn]: sid for sid, urn in rows.all()}
     names = sorted({n for p in directory.people for n in p.specialisms})
-    existing = {row.name: row.id for row in (await s.execute(select(Specialism))).scalars()}  # type: ignore[attr-defined]
+    existing = {row.name: row.id for row in (await s.execute(select(Specialism))).scalars()}
     missing = [n for n in names if n not in existing]
     if missing:
-        await s.execute(insert(Specialism), [{"name": n, "aliases": ""} for n in missing])  # type: ignore[attr-defined]
-        existing = {row.name: row.id for row in (await s.execute(select(Specialism))).scalars()}  # type: ignore[attr-defined]
+        await s.execute(insert(Specialism), [{"name": n, "aliases": ""} for n in missing])
+        existing = {row.name: row.id for row in (await s.execute(select(Specialism))).scalars()}
     person_ids: dict[int, int] = {}
     if directory.people:
         by_email = {p.email: p.id for p in directory.people}
-        rows = await s.execute(insert(Person).returning(Person.id, Person.email), [  # type: ignore[attr-defined]
-            {"title": p.title, "first_name": p.first_name, "last_name": p.last_name,
-             "job_title": p.job_title, "is_head": p.is_head,
-             "school_id": school_ids.get(p.school_id) if p.school_id else None, "email": p.email,
-             "phone": p.phone, "designations": p.designations, "headship_start": p.headship_start,
-             "mentor_capacity": p.mentor_capacity, "buddy_status": p.buddy_status,
-             "buddy_paused_until": p.buddy_paused_until} for p in directory.people])
+        rows = await s.execute(
+            insert(Person).returning(Person.id, Person.email),
+            [
+                {
+                    "title": p.title,
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    "job_title": p.job_title,
+                    "is_head": p.is_head,
+                    "school_id": school_ids.get(p.school_id) if p.school_id else None,
+                    "email": p.email,
+                    "phone": p.phone,
+                    "designations": p.designations,
+                    "headship_start": p.headship_start,
+                    "mentor_capacity": p.mentor_capacity,
+                    "buddy_status": p.buddy_status,
+                    "buddy_paused_until": p.buddy_paused_until,
+                }
+                for p in directory.people
+            ],
+        )
         person_ids = {by_email[email]: pid for pid, email in rows.all()}
-        links = [{"person_id": person_ids[p.id], "specialism_id": existing[n]}
-                 for p in directory.people for n in p.specialisms]
+        links = [
+            {"person_id": person_ids[p.id], "specialism_id": existing[n]}
+            for p in directory.people
+            for n in p.specialisms
+        ]
         if links:
-            await s.execute(insert(person_specialism), links)  # type: ignore[attr-defined]
+            await s.execute(insert(person_specialism), links)
     return school_ids, person_ids

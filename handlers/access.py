@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_TEXT = 300
 REQUEST_RENOTIFY = dt.timedelta(hours=1)
 
+
 async def gate(update: Update, context: BotContext) -> None:
     """Admit the update or end it. Any exception here ends it too: a gate that fails shows nothing.
     What to refuse is decided before any reply is tried, and refusing is left to the handler's own
@@ -100,9 +101,14 @@ async def _after_admission(update: Update, context: BotContext) -> None:
     features = features_of(context.application)
     expired = await features.expire_conversations(update, context)
     if expired and update.effective_chat is not None:
-        await send(context.bot, update.effective_chat.id, t(
-            "Your unfinished {what} was not saved: it waited too long for an answer. Please start again.",
-            what=", ".join(_(label) for label in expired)))
+        await send(
+            context.bot,
+            update.effective_chat.id,
+            t(
+                "Your unfinished {what} was not saved: it waited too long for an answer. Please start again.",
+                what=", ".join(_(label) for label in expired),
+            ),
+        )
     chat = update.effective_chat
     if context.member is not None and chat is not None and chat.type == ChatType.PRIVATE:
         # The member's menu follows their role, also after a restart or a change made on the command line.
@@ -112,8 +118,13 @@ async def _after_admission(update: Update, context: BotContext) -> None:
             await features.set_menu(context.bot, context.member.telegram_id, context.role)
 
 
-ROLE_LABELS = {Role.STRANGER: N_("stranger"), Role.MEMBER: N_("member"), Role.LEAD: N_("action lead"),
-               Role.COORDINATOR: N_("coordinator"), Role.ADMIN: N_("admin")}
+ROLE_LABELS = {
+    Role.STRANGER: N_("stranger"),
+    Role.MEMBER: N_("member"),
+    Role.LEAD: N_("action lead"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.ADMIN: N_("admin"),
+}
 
 
 def role_label(role: Role | str) -> str:
@@ -130,15 +141,25 @@ async def start(update: Update, context: BotContext) -> None:
         async with context.services.sessionmaker() as session:
             waiting = await requests.pending_for(session, user.id) if user is not None else None
         if waiting is not None:
-            await reply(update, context, pending_text(waiting, context),
-                        keyboard([[(_("Correct my request"), "ar:req")]]))
+            await reply(
+                update, context, pending_text(waiting, context), keyboard([[(_("Correct my request"), "ar:req")]])
+            )
             return
         # The notice comes first: asking for access is agreeing to it (recorded with the request).
-        await reply(update, context, Html(notice_html(context.services.settings) + "\n\n" + t(
-            "Hello! I am the partnership's assistant: I help its schools find support, track the action "
-            "plan and welcome new headteachers.\n\nThe directory is for members only. If you work in one of "
-            "our schools, ask for access and a coordinator will approve you.")),
-            keyboard([[(_("Agree and request access"), "ar:req")]]))
+        await reply(
+            update,
+            context,
+            Html(
+                notice_html(context.services.settings)
+                + "\n\n"
+                + t(
+                    "Hello! I am the partnership's assistant: I help its schools find support, track the action "
+                    "plan and welcome new headteachers.\n\nThe directory is for members only. If you work in one of "
+                    "our schools, ask for access and a coordinator will approve you."
+                )
+            ),
+            keyboard([[(_("Agree and request access"), "ar:req")]]),
+        )
         return
     name = context.member.display_name or (update.effective_user.first_name if update.effective_user else "")
     # "Welcome back" only for someone who has been here before (their persisted chat data says so).
@@ -150,8 +171,10 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 def pending_text(request: AccessRequest, context: BotContext) -> Html:
-    return t("Your request for access is with the coordinators since {when}. I will message you here when it "
-             "is decided.", when=format_datetime(request.created_at, context.services.settings.tz))
+    return t(
+        "Your request for access is with the coordinators since {when}. I will message you here when it is decided.",
+        when=format_datetime(request.created_at, context.services.settings.tz),
+    )
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -164,11 +187,18 @@ async def request_access_button(update: Update, context: BotContext) -> None:
         await edit(update, context, t("You already have access. Send /help to see what you can do."))
         return
     context.user_data["awaiting"] = "access_request"
-    context.user_data["privacy_agreed"] = {"at": clock.now().isoformat(),
-                                           "notice": notice_version(notice_text(context.services.settings))}
-    await edit(update, context, t(
-        "Please send your <b>name and school</b> in one message, for example:\n"
-        "<i>Jane Smith, Oakfield Primary School</i>"))
+    context.user_data["privacy_agreed"] = {
+        "at": clock.now().isoformat(),
+        "notice": notice_version(notice_text(context.services.settings)),
+    }
+    await edit(
+        update,
+        context,
+        t(
+            "Please send your <b>name and school</b> in one message, for example:\n"
+            "<i>Jane Smith, Oakfield Primary School</i>"
+        ),
+    )
 
 
 async def receive_access_request(update: Update, context: BotContext) -> None:
@@ -190,8 +220,11 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         hits = [m for m in index.search(name.strip(), limit=3) if m.kind == "person"]
         suggestion_id = hits[0].id if hits else None
     async with context.services.session() as session:
-        pending = (await session.scalars(select(AccessRequest).where(
-            AccessRequest.telegram_id == user.id, AccessRequest.status == "pending"))).first()
+        pending = (
+            await session.scalars(
+                select(AccessRequest).where(AccessRequest.telegram_id == user.id, AccessRequest.status == "pending")
+            )
+        ).first()
         # Asking again within the hour updates the request without telling the coordinators again,
         # so pressing an old "Request access" button repeatedly cannot flood them.
         already_told = pending is not None and clock.now() - pending.created_at < REQUEST_RENOTIFY
@@ -205,21 +238,42 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         pending.suggested_person_id = suggestion_id
         await session.flush()
         agreed = context.user_data.get("privacy_agreed") or {}
-        audit.record(session, user.id, "access.request", "access_request", pending.id, name=pending.name,
-                     school=pending.school, privacy_notice=agreed.get("notice"),
-                     privacy_agreed_at=agreed.get("at"))
+        audit.record(
+            session,
+            user.id,
+            "access.request",
+            "access_request",
+            pending.id,
+            name=pending.name,
+            school=pending.school,
+            privacy_notice=agreed.get("notice"),
+            privacy_agreed_at=agreed.get("at"),
+        )
         request_id = pending.id
-        suggested = await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) \
-            if suggestion_id else None
+        suggested = (
+            await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) if suggestion_id else None
+        )
         coordinators = await coordinator_ids(session, context.services.settings.admin_telegram_ids)
     if already_told:
-        await reply(update, context, t("Thank you: I have updated your request. The coordinators already have it; "
-                                       "I will message you here when it is decided."))
+        await reply(
+            update,
+            context,
+            t(
+                "Thank you: I have updated your request. The coordinators already have it; "
+                "I will message you here when it is decided."
+            ),
+        )
         return
-    await reply(update, context, t("Thank you. A coordinator will look at your request soon; I will message you "
-                                   "here when it is decided."))
-    lines = [t("<b>Access request</b> from {telegram}", telegram=user.full_name),
-             t("Name: {name}", name=pending.name), t("School: {school}", school=pending.school or "—")]
+    await reply(
+        update,
+        context,
+        t("Thank you. A coordinator will look at your request soon; I will message you here when it is decided."),
+    )
+    lines = [
+        t("<b>Access request</b> from {telegram}", telegram=user.full_name),
+        t("Name: {name}", name=pending.name),
+        t("School: {school}", school=pending.school or "—"),
+    ]
     rows: list[list[tuple[str, str]]] = []
     if suggested is not None:
         school_name = suggested.school.name if suggested.school else ""
@@ -237,23 +291,33 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         await requests.keep_copies(session, request_id, copies)
 
 
-def decision_text(name: str, school: str, approved: bool, decider: str, when: dt.datetime,
-                  tz: dt.tzinfo | None) -> Html:
+def decision_text(
+    name: str, school: str, approved: bool, decider: str, when: dt.datetime, tz: dt.tzinfo | None
+) -> Html:
     """What every coordinator's copy of a request says once it is decided."""
     who = name + (f", {school}" if school else "")
     if approved:
-        return t("<b>Access request</b> from {who}: approved by {decider} on {when}.", who=who,
-                 decider=decider or _("a coordinator"), when=format_datetime(when, tz))
-    return t("<b>Access request</b> from {who}: rejected by {decider} on {when}.", who=who,
-             decider=decider or _("a coordinator"), when=format_datetime(when, tz))
+        return t(
+            "<b>Access request</b> from {who}: approved by {decider} on {when}.",
+            who=who,
+            decider=decider or _("a coordinator"),
+            when=format_datetime(when, tz),
+        )
+    return t(
+        "<b>Access request</b> from {who}: rejected by {decider} on {when}.",
+        who=who,
+        decider=decider or _("a coordinator"),
+        when=format_datetime(when, tz),
+    )
 
 
 async def edit_copies(context: BotContext, copies: list[requests.Copy], text: str) -> None:
     """Every coordinator's copy of a request now shows the decision (its buttons are gone)."""
     for copy in copies:
         try:
-            await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
-                                                parse_mode=ParseMode.HTML)
+            await context.bot.edit_message_text(
+                text, chat_id=copy.chat_id, message_id=copy.message_id, parse_mode=ParseMode.HTML
+            )
         except TelegramError as exc:  # deleted, too old to edit …: the decision stands
             log.info("could not update a copy of an access request: %s", exc.__class__.__name__)
 
@@ -272,8 +336,9 @@ async def decide_access(update: Update, context: BotContext) -> None:
     await decide_request(update, context, request_id, approve, person_id)
 
 
-async def decide_request(update: Update, context: BotContext, request_id: int, approve: bool, person_id: int,
-                         *, show: bool = True) -> bool:
+async def decide_request(
+    update: Update, context: BotContext, request_id: int, approve: bool, person_id: int, *, show: bool = True
+) -> bool:
     """Approve (linked to a directory entry, or not) or reject one request; every coordinator's copy of it is
     edited to show who decided, and the applicant is told. Used by the request's own buttons and by /desk
     (`show=False`: the desk shows the outcome itself)."""
@@ -299,12 +364,24 @@ async def decide_request(update: Update, context: BotContext, request_id: int, a
             member.approved_at = clock.now()
             member.updated_by = actor.telegram_id
             applicant_role = member.role_enum
-        audit.record(session, actor.telegram_id, "access.approve" if approve else "access.reject",
-                     "access_request", request_id, applicant=applicant, person_id=person_id or None)
+        audit.record(
+            session,
+            actor.telegram_id,
+            "access.approve" if approve else "access.reject",
+            "access_request",
+            request_id,
+            applicant=applicant,
+            person_id=person_id or None,
+        )
         applicant_name = request.name
-        decided = decision_text(request.name, request.school, approve, actor.display_name
-                                or await requests.decider_name(session, actor.telegram_id),
-                                request.decided_at or clock.now(), context.services.settings.tz)
+        decided = decision_text(
+            request.name,
+            request.school,
+            approve,
+            actor.display_name or await requests.decider_name(session, actor.telegram_id),
+            request.decided_at or clock.now(),
+            context.services.settings.tz,
+        )
         copies = await requests.copies_of(session, request_id)
     if show:
         await answer(update)
@@ -312,13 +389,17 @@ async def decide_request(update: Update, context: BotContext, request_id: int, a
         await tell_role_changed(context, applicant, applicant_role)
         if show:
             await edit(update, context, t("Approved: {name}.", name=applicant_name))
-        news = t("Good news: your access has been approved. Send /help to see what "
-                 "you can do, or just type a name to search.")
+        news = t(
+            "Good news: your access has been approved. Send /help to see what "
+            "you can do, or just type a name to search."
+        )
     else:
         if show:
             await edit(update, context, t("Rejected: {name}.", name=applicant_name))
-        news = t("Sorry, your access request was not approved. If you think this is "
-                 "a mistake, please contact the partnership office.")
+        news = t(
+            "Sorry, your access request was not approved. If you think this is "
+            "a mistake, please contact the partnership office."
+        )
     await edit_copies(context, _other_copies(update, copies), decided)
     try:
         await send(context.bot, applicant, news)
@@ -336,7 +417,7 @@ def _other_copies(update: Update, copies: list[requests.Copy]) -> list[requests.
 
 
 def _telegram_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and int(text) < 2 ** 63 else None
+    return int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else None
 
 
 async def grant(update: Update, context: BotContext) -> None:
@@ -346,13 +427,25 @@ async def grant(update: Update, context: BotContext) -> None:
     valid = ", ".join(role_label(r) for r in Role if r != Role.STRANGER)
     role = _role_arg(args[-1]) if len(args) >= 2 else None
     if role is None:
-        await reply(update, context, t("Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> "
-                                       "(ROLE is one of {roles}).", roles=valid))
+        await reply(
+            update,
+            context,
+            t(
+                "Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> (ROLE is one of {roles}).",
+                roles=valid,
+            ),
+        )
         return
     target = _telegram_id(args[0]) if len(args) == 2 else None
     if target is None and len(args) == 2 and args[0].isdigit():  # "²", or past Telegram's ids
-        await reply(update, context, t("Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> "
-                                       "(ROLE is one of {roles}).", roles=valid))
+        await reply(
+            update,
+            context,
+            t(
+                "Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> (ROLE is one of {roles}).",
+                roles=valid,
+            ),
+        )
         return
     if target is not None:
         async with context.services.session() as session:
@@ -365,9 +458,15 @@ async def grant(update: Update, context: BotContext) -> None:
         people = [(p, await _accounts(session, p.id)) for p in people_named(context, name)]
     people = [(p, ids) for p, ids in people if ids]
     if not people:
-        await reply(update, context, t("Nobody called “{name}” has an account with me yet. They can send /start "
-                                       "and press Request access; you will see their request on /desk.",
-                                       name=name[:100]))
+        await reply(
+            update,
+            context,
+            t(
+                "Nobody called “{name}” has an account with me yet. They can send /start "
+                "and press Request access; you will see their request on /desk.",
+                name=name[:100],
+            ),
+        )
         return
     code = role.name.lower()
     if len(people) == 1:
@@ -386,8 +485,13 @@ def _role_arg(text: str) -> Role | None:
 async def _accounts(session: AsyncSession, person_id: int) -> list[int]:
     """The Telegram accounts of a person: members linked to them and pending requests that name them."""
     linked = set(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    linked |= set(await session.scalars(select(AccessRequest.telegram_id).where(
-        AccessRequest.status == "pending", AccessRequest.suggested_person_id == person_id)))
+    linked |= set(
+        await session.scalars(
+            select(AccessRequest.telegram_id).where(
+                AccessRequest.status == "pending", AccessRequest.suggested_person_id == person_id
+            )
+        )
+    )
     return sorted(linked)
 
 
@@ -398,8 +502,12 @@ async def _confirm_grant(update: Update, context: BotContext, person_id: int, ro
         await edit(update, context, t("That person is no longer in the directory. Nothing was changed."))
         return
     code = role.name.lower()
-    await edit(update, context, t("Make {name} {role}?", name=person_label(entry), role=role_label(role)),
-               keyboard([[(_("Confirm"), f"gy:{person_id}:{code}"), (_("Cancel"), f"gy:{person_id}:x")]]))
+    await edit(
+        update,
+        context,
+        t("Make {name} {role}?", name=person_label(entry), role=role_label(role)),
+        keyboard([[(_("Confirm"), f"gy:{person_id}:{code}"), (_("Cancel"), f"gy:{person_id}:x")]]),
+    )
 
 
 def _grant_button_args(data: str | None) -> tuple[int, str] | None:
@@ -446,8 +554,14 @@ async def grant_confirm(update: Update, context: BotContext) -> None:
     await edit(update, context, t("Done: {name} is now {role}.", name=name, role=role_label(role)))
 
 
-async def _grant(context: BotContext, session: AsyncSession, ids: list[int], role: Role, person_id: int | None = None,
-                 display_name: str = "") -> None:
+async def _grant(
+    context: BotContext,
+    session: AsyncSession,
+    ids: list[int],
+    role: Role,
+    person_id: int | None = None,
+    display_name: str = "",
+) -> None:
     """Set the role of each account and close any access request it still had waiting (every coordinator's
     copy of it then says who decided)."""
     actor = context.member.telegram_id if context.member else None
@@ -459,15 +573,14 @@ async def _grant(context: BotContext, session: AsyncSession, ids: list[int], rol
         for request in await requests.close_pending_of(session, telegram_id, actor):
             if not member.display_name:
                 member.display_name = request.name
-            text = decision_text(request.name, request.school, True, decider, clock.now(),
-                                 context.services.settings.tz)
+            text = decision_text(request.name, request.school, True, decider, clock.now(), context.services.settings.tz)
             await edit_copies(context, await requests.copies_of(session, request.id), text)
 
 
 async def revoke_command(update: Update, context: BotContext) -> None:
     """/revoke TELEGRAM_ID — admins end someone's access."""
     args = context.args or []
-    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2 ** 63:
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2**63:
         await reply(update, context, t("Usage: /revoke TELEGRAM_ID"))
         return
     target = int(args[0])
@@ -508,8 +621,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await answer(update)
-            await context.bot.send_message(update.effective_chat.id, html.escape(_(
-                "Sorry, something went wrong on my side and nothing was changed. Please try again.")))
+            await context.bot.send_message(
+                update.effective_chat.id,
+                html.escape(_("Sorry, something went wrong on my side and nothing was changed. Please try again.")),
+            )
         except TelegramError:
             log.warning("could not tell the user about the error")
 

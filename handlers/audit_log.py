@@ -40,15 +40,21 @@ async def _filter(context: BotContext, args: list[str]) -> tuple[audit_story.Fil
         if len(args) > 2 or not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(plans):
             if not plans:
                 return None, 0, t("There is no action plan yet.")
-            return None, 0, t("There is no plan {number}: the plans are numbered 1 to {n}, as in /plan.",
-                              number=number[:10], n=len(plans))
+            return (
+                None,
+                0,
+                t(
+                    "There is no plan {number}: the plans are numbered 1 to {n}, as in /plan.",
+                    number=number[:10],
+                    n=len(plans),
+                ),
+            )
         plan = plans[int(number) - 1]
         return audit_story.Filter(label=plan.title, plan_id=plan.id), PAGE, None
     name = " ".join(args)
     people = people_named(context, name, limit=1)
     if not people:
-        return None, 0, Html(t("I found nobody called “{name}” in the directory.", name=name[:100]) + "\n"
-                             + _usage())
+        return None, 0, Html(t("I found nobody called “{name}” in the directory.", name=name[:100]) + "\n" + _usage())
     person = people[0]
     async with context.services.sessionmaker() as session:
         ids = tuple(await session.scalars(select(Member.telegram_id).where(Member.person_id == person.id)))
@@ -56,8 +62,10 @@ async def _filter(context: BotContext, args: list[str]) -> tuple[audit_story.Fil
 
 
 def _usage() -> Html:
-    return t("Usage: /audit, /audit NAME, /audit plan [NUMBER] or /audit N (the last N changes, at most {max}).",
-             max=AUDIT_MAX)
+    return t(
+        "Usage: /audit, /audit NAME, /audit plan [NUMBER] or /audit N (the last N changes, at most {max}).",
+        max=AUDIT_MAX,
+    )
 
 
 async def _page_text(context: BotContext, f: audit_story.Filter, page: int, size: int) -> tuple[Html, object]:
@@ -72,9 +80,16 @@ async def _page_text(context: BotContext, f: audit_story.Filter, page: int, size
     pages = max(1, (total + size - 1) // size)
     text = Html("\n".join([heading, *(esc(line) for line in lines)]))
     if pages > 1:
-        text = Html(text + "\n\n" + fill(ngettext("Page {page} of {pages} ({n} change).",
-                                                  "Page {page} of {pages} ({n} changes).", total),
-                                         page=page + 1, pages=pages, n=total))
+        text = Html(
+            text
+            + "\n\n"
+            + fill(
+                ngettext("Page {page} of {pages} ({n} change).", "Page {page} of {pages} ({n} changes).", total),
+                page=page + 1,
+                pages=pages,
+                n=total,
+            )
+        )
         nav = []
         if page > 0:
             nav.append((_("‹ Previous"), f"au:{page - 1}"))
@@ -109,7 +124,6 @@ async def audit_page(update: Update, context: BotContext) -> None:
 
 MANIFEST = Manifest(
     "audit_log",
-    commands=(Command("audit", audit_command, Role.ADMIN, N_("the latest changes: who, what, when"),
-                      private=True),),
+    commands=(Command("audit", audit_command, Role.ADMIN, N_("the latest changes: who, what, when"), private=True),),
     buttons=(Button("au", audit_page, Role.ADMIN, private=True),),
 )

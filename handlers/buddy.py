@@ -42,14 +42,25 @@ SUGGESTIONS = 3
 MORE = 10
 PLAN_KEY = "matchterm"
 MAX_PLAN_LINES = 60
-CHECKIN_LABELS = {"two_weeks": N_("two weeks in"), "half_term": N_("the first half-term"),
-                  "hundred_days": N_("100 days in")}
+CHECKIN_LABELS = {
+    "two_weeks": N_("two weeks in"),
+    "half_term": N_("the first half-term"),
+    "hundred_days": N_("100 days in"),
+}
 ANSWER_CODES = {"g": "good", "m": "mixed", "s": "struggling"}
 ANSWER_LABELS = {"good": N_("Good"), "mixed": N_("Mixed"), "struggling": N_("Struggling")}
-FLAG_LABELS = (("new_to_headship", N_("new to headship")), ("new_to_area", N_("new to the area")),
-               ("new_to_trust", N_("new to an academy or trust")), ("new_to_phase", N_("new to the phase")))
-RELATION_LABELS = {"self": N_("the new head"), "school": N_("the school"), "trust": N_("the trust"),
-                   "office": N_("the partnership office")}
+FLAG_LABELS = (
+    ("new_to_headship", N_("new to headship")),
+    ("new_to_area", N_("new to the area")),
+    ("new_to_trust", N_("new to an academy or trust")),
+    ("new_to_phase", N_("new to the phase")),
+)
+RELATION_LABELS = {
+    "self": N_("the new head"),
+    "school": N_("the school"),
+    "trust": N_("the trust"),
+    "office": N_("the partnership office"),
+}
 
 
 def _ints(data: str | None) -> list[int]:
@@ -83,8 +94,9 @@ async def _coordinators(context: BotContext, session: AsyncSession) -> list[int]
     return await ap.coordinator_ids(session, context.services.settings.admin_telegram_ids)
 
 
-async def tell_coordinators(context: BotContext, text: str, markup: object = None,
-                            session: AsyncSession | None = None) -> int:
+async def tell_coordinators(
+    context: BotContext, text: str, markup: object = None, session: AsyncSession | None = None
+) -> int:
     if session is None:
         async with context.services.session() as own:
             ids = await _coordinators(context, own)
@@ -125,14 +137,22 @@ def contact_lines(person: Person) -> Html:
 def appointment_text(appointment: Appointment) -> Html:
     person = appointment.person
     flags = [_(label) for key, label in FLAG_LABELS if getattr(appointment, key)]
-    lines = [t("{name}, {school}, starts {date}.", name=person.full_name if person else "?",
-               school=school_text(appointment.school), date=format_date(appointment.start_date))]
+    lines = [
+        t(
+            "{name}, {school}, starts {date}.",
+            name=person.full_name if person else "?",
+            school=school_text(appointment.school),
+            date=format_date(appointment.start_date),
+        )
+    ]
     if appointment.school is not None and appointment.school.phase:
         lines.append(t("Phase: {phase}", phase=_(PHASE_LABELS.get(appointment.school.phase, appointment.school.phase))))
     if flags:
         lines.append(t("Applies: {flags}", flags="; ".join(flags)))
     if appointment.needs:
-        lines.append(t("Would like support with: {needs}", needs=join_words([need_label(n) for n in appointment.needs])))
+        lines.append(
+            t("Would like support with: {needs}", needs=join_words([need_label(n) for n in appointment.needs]))
+        )
     lines.append(t("Reported by {who}.", who=_(RELATION_LABELS.get(appointment.reporter_relation, "office"))))
     return Html("\n".join(lines))
 
@@ -145,8 +165,9 @@ def suggestion_lines(suggestions: Sequence[Scored], start: int = 1) -> Html:
     return Html("\n".join(lines))
 
 
-def suggestion_buttons(appointment_id: int, suggestions: Sequence[Scored], more: bool = True
-                       ) -> list[list[tuple[str, str]]]:
+def suggestion_buttons(
+    appointment_id: int, suggestions: Sequence[Scored], more: bool = True
+) -> list[list[tuple[str, str]]]:
     rows = [[(_("Confirm {name}").format(name=s.name), f"bc:{appointment_id}:{s.person_id}")] for s in suggestions]
     last = [(_("Let the bot ask"), f"ba:{appointment_id}")]
     if more:
@@ -176,8 +197,13 @@ async def _load_appointment(session: AsyncSession, appointment_id: int) -> Appoi
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    return (await session.scalars(select(Appointment).where(Appointment.id == appointment_id).options(
-        selectinload(Appointment.person).selectinload(Person.school), selectinload(Appointment.school)))).first()
+    return (
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.id == appointment_id)
+            .options(selectinload(Appointment.person).selectinload(Person.school), selectinload(Appointment.school))
+        )
+    ).first()
 
 
 # --------------------------------------------------------------------------------------------- requests
@@ -195,27 +221,49 @@ async def deliver_request(context: BotContext, match_id: int) -> bool:
         ids = await ap.telegram_ids(session, match.buddy_person_id)
         appointment = match.appointment
         text = Html(
-            t("Would you be a buddy to a new headteacher?") + "\n\n" + appointment_text(appointment) + "\n\n"
-            + t("Why you: {reasons}", reasons="; ".join(match.reasons or [])) + "\n\n"
-            + t("A buddy phones in the new head's first week, meets them in the first half-term and is someone "
-                "to talk to for the first 100 days."))
+            t("Would you be a buddy to a new headteacher?")
+            + "\n\n"
+            + appointment_text(appointment)
+            + "\n\n"
+            + t("Why you: {reasons}", reasons="; ".join(match.reasons or []))
+            + "\n\n"
+            + t(
+                "A buddy phones in the new head's first week, meets them in the first half-term and is someone "
+                "to talk to for the first 100 days."
+            )
+        )
         buttons = keyboard([[(_("Accept"), f"bq:a:{match.id}"), (_("Decline"), f"bq:d:{match.id}")]])
         buddy_name, contact = match.buddy.full_name, contact_lines(match.buddy)
     delivered = False
     for chat_id in ids:
         delivered |= await _send(context, chat_id, text, buttons)
     if not delivered:
-        await tell_coordinators(context, Html(
-            t("{name} is not on Telegram, so I could not ask them myself. Please ask them and record their "
-              "answer with the buttons below.", name=buddy_name) + "\n\n" + contact + "\n\n" + text), buttons)
+        await tell_coordinators(
+            context,
+            Html(
+                t(
+                    "{name} is not on Telegram, so I could not ask them myself. Please ask them and record their "
+                    "answer with the buttons below.",
+                    name=buddy_name,
+                )
+                + "\n\n"
+                + contact
+                + "\n\n"
+                + text
+            ),
+            buttons,
+        )
     return delivered
 
 
 def asked_text(name: str, delivered: bool, next_if_declined: bool = False) -> Html:
     """What the coordinator who asked is told: only "I have asked" when the buddy really has the request."""
     if not delivered:
-        return t("{name} is not on Telegram, so I could not ask them myself: their contact details and buttons to "
-                 "record their answer are in a message of their own.", name=name)
+        return t(
+            "{name} is not on Telegram, so I could not ask them myself: their contact details and buttons to "
+            "record their answer are in a message of their own.",
+            name=name,
+        )
     if next_if_declined:
         return t("I have asked {name}; if they decline I will ask the next suggestion.", name=name)
     return t("I have asked {name} to be the buddy. I will tell you their answer.", name=name)
@@ -230,8 +278,9 @@ async def confirm_suggestion(update: Update, context: BotContext) -> None:
     try:
         async with context.services.session() as session:
             assert context.member is not None  # the button is for members (its guard checked)
-            match = await ap.request_buddy(session, appointment_id, person_id, context.member.telegram_id,
-                                           _rules(context), _today(context))
+            match = await ap.request_buddy(
+                session, appointment_id, person_id, context.member.telegram_id, _rules(context), _today(context)
+            )
             match_id = match.id
             name = (await session.get(Person, person_id)).full_name  # type: ignore[union-attr]
     except ap.MatchError as exc:
@@ -284,8 +333,12 @@ async def show_more(update: Update, context: BotContext) -> None:
     if not suggestions:
         await reply(update, context, Html(text + t("No suitable buddy is free in the directory at present.")))
         return
-    await reply(update, context, Html(text + bold(_("Suggested buddies")) + "\n" + suggestion_lines(suggestions)),
-                keyboard(suggestion_buttons(ids[0], suggestions, more=False)))
+    await reply(
+        update,
+        context,
+        Html(text + bold(_("Suggested buddies")) + "\n" + suggestion_lines(suggestions)),
+        keyboard(suggestion_buttons(ids[0], suggestions, more=False)),
+    )
 
 
 async def on_request_answer(update: Update, context: BotContext) -> None:
@@ -318,8 +371,13 @@ async def on_request_answer(update: Update, context: BotContext) -> None:
                 await ap.accept(session, match_id, member.telegram_id)  # type: ignore[union-attr]
                 following = None
             else:
-                _declined, following = await ap.decline(session, match_id, member.telegram_id,  # type: ignore[union-attr]
-                                                        rules=_rules(context), today=_today(context))
+                _declined, following = await ap.decline(
+                    session,
+                    match_id,
+                    member.telegram_id,  # type: ignore[union-attr]
+                    rules=_rules(context),
+                    today=_today(context),
+                )
         except ap.MatchError as exc:
             await answer(update, str(exc), alert=True)
             return
@@ -327,19 +385,36 @@ async def on_request_answer(update: Update, context: BotContext) -> None:
         next_name = (await session.get(Person, following.buddy_person_id)).full_name if following else ""  # type: ignore[union-attr]
     await answer(update, _("Thank you"))
     if accepting:
-        await edit(update, context, t("Thank you for agreeing to be {name}'s buddy. I have introduced you both.",
-                                      name=head_name))
+        await edit(
+            update,
+            context,
+            t("Thank you for agreeing to be {name}'s buddy. I have introduced you both.", name=head_name),
+        )
         await introduce(context, match_id)
         await tell_coordinators(context, t("{buddy} accepted to be {head}'s buddy.", buddy=buddy_name, head=head_name))
         return
     await edit(update, context, t("Thank you for letting us know. I will ask someone else."))
     if next_id is not None:
-        await tell_coordinators(context, t("{buddy} declined to be {head}'s buddy. I have asked {next} instead.",
-                                           buddy=buddy_name, head=head_name, next=next_name))
+        await tell_coordinators(
+            context,
+            t(
+                "{buddy} declined to be {head}'s buddy. I have asked {next} instead.",
+                buddy=buddy_name,
+                head=head_name,
+                next=next_name,
+            ),
+        )
         await deliver_request(context, next_id)
     else:
-        await tell_coordinators(context, t("{buddy} declined to be {head}'s buddy, and nobody else suitable is free. "
-                                           "Please find a buddy for {head}.", buddy=buddy_name, head=head_name))
+        await tell_coordinators(
+            context,
+            t(
+                "{buddy} declined to be {head}'s buddy, and nobody else suitable is free. "
+                "Please find a buddy for {head}.",
+                buddy=buddy_name,
+                head=head_name,
+            ),
+        )
 
 
 async def introduce(context: BotContext, match_id: int) -> None:
@@ -356,14 +431,29 @@ async def introduce(context: BotContext, match_id: int) -> None:
         meet_by = format_date(ap.half_term_end(appointment.start_date))
         starts = format_date(appointment.start_date)
         to_buddy = Html(
-            bold(_("Meet your new head")) + "\n" + contact_lines(head) + "\n\n"
-            + t("Starts {date}.", date=starts) + "\n"
-            + t("First steps: phone them in their first week; meet them before {date}; I will check in with you "
-                "both at two weeks, at half-term and at 100 days.", date=meet_by))
+            bold(_("Meet your new head"))
+            + "\n"
+            + contact_lines(head)
+            + "\n\n"
+            + t("Starts {date}.", date=starts)
+            + "\n"
+            + t(
+                "First steps: phone them in their first week; meet them before {date}; I will check in with you "
+                "both at two weeks, at half-term and at 100 days.",
+                date=meet_by,
+            )
+        )
         to_head = Html(
-            bold(_("Meet your buddy")) + "\n" + contact_lines(buddy) + "\n\n"
-            + t("Your buddy will phone you in your first week and meet you before {date}. I will check in with "
-                "you both at two weeks, at half-term and at 100 days.", date=meet_by))
+            bold(_("Meet your buddy"))
+            + "\n"
+            + contact_lines(buddy)
+            + "\n\n"
+            + t(
+                "Your buddy will phone you in your first week and meet you before {date}. I will check in with "
+                "you both at two weeks, at half-term and at 100 days.",
+                date=meet_by,
+            )
+        )
         missing = []
         for ids, text, person in ((buddy_ids, to_buddy, buddy), (head_ids, to_head, head)):
             delivered = False
@@ -372,8 +462,12 @@ async def introduce(context: BotContext, match_id: int) -> None:
             if not delivered:
                 missing.append(person)
         if missing:
-            lines = [t("Please introduce them yourself: {names} not on Telegram.",
-                       names=join_words([p.full_name for p in missing]))]
+            lines = [
+                t(
+                    "Please introduce them yourself: {names} not on Telegram.",
+                    names=join_words([p.full_name for p in missing]),
+                )
+            ]
             lines += [Html(""), contact_lines(buddy), Html(""), contact_lines(head)]
             await tell_coordinators(context, Html("\n".join(lines)), session=session)
 
@@ -382,8 +476,9 @@ async def _person(session: AsyncSession, person_id: int) -> Person:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    return (await session.scalars(select(Person).where(Person.id == person_id)
-                                  .options(selectinload(Person.school)))).one()
+    return (
+        await session.scalars(select(Person).where(Person.id == person_id).options(selectinload(Person.school)))
+    ).one()
 
 
 # --------------------------------------------------------------------------------------------- /buddy
@@ -393,20 +488,30 @@ def _status_text(person: Person, today: dt.date) -> Html:
     if person.buddy_status == "opted_out":
         return t("You have opted out of being a buddy. Send /buddy resume to take buddies again.")
     if person.buddy_status == "paused" and person.buddy_paused_until and person.buddy_paused_until >= today:
-        return t("You are paused as a buddy until {date}. Send /buddy resume to take buddies again.",
-                 date=format_date(person.buddy_paused_until))
+        return t(
+            "You are paused as a buddy until {date}. Send /buddy resume to take buddies again.",
+            date=format_date(person.buddy_paused_until),
+        )
     if person.is_head and person.mentor_capacity:
-        return fill(ngettext("You offer {n} buddy place. /buddy pause or /buddy optout to stop for a while.",
-                             "You offer {n} buddy places. /buddy pause or /buddy optout to stop for a while.",
-                             person.mentor_capacity), n=person.mentor_capacity)
+        return fill(
+            ngettext(
+                "You offer {n} buddy place. /buddy pause or /buddy optout to stop for a while.",
+                "You offer {n} buddy places. /buddy pause or /buddy optout to stop for a while.",
+                person.mentor_capacity,
+            ),
+            n=person.mentor_capacity,
+        )
     return t("You offer no buddy places at present (update your entry to offer some).")
 
 
 def _pairing_line(match: BuddyMatch, person_id: int) -> Html:
     status = {"requested": _("asked, waiting for an answer"), "accepted": _("active"), "ended": _("ended")}
     if match.buddy_person_id == person_id:
-        text = t("Buddy to {name}, {school}", name=match.appointment.person.full_name,
-                 school=school_text(match.appointment.school))
+        text = t(
+            "Buddy to {name}, {school}",
+            name=match.appointment.person.full_name,
+            school=school_text(match.appointment.school),
+        )
     else:
         text = t("Your buddy: {name}, {school}", name=match.buddy.full_name, school=school_text(match.buddy.school))
     return Html(f"• {text} — {esc(status.get(match.status, match.status))}")
@@ -417,8 +522,11 @@ async def buddy_command(update: Update, context: BotContext) -> None:
     args = [a.lower() for a in (context.args or [])]
     sub = args[0] if args else ""
     if member is None or member.person_id is None:
-        await reply(update, context, t("Your Telegram account is not linked to an entry in the directory yet. "
-                                       "Ask a coordinator to link it."))
+        await reply(
+            update,
+            context,
+            t("Your Telegram account is not linked to an entry in the directory yet. Ask a coordinator to link it."),
+        )
         return
     today = _today(context)
     if sub in ("optout", "opt-out", "pause", "resume"):
@@ -429,8 +537,11 @@ async def buddy_command(update: Update, context: BotContext) -> None:
         await reply(update, context, text)
         return
     if sub not in ("", "end"):
-        await reply(update, context, t("Send /buddy to see your pairings, or /buddy end, /buddy optout, "
-                                       "/buddy pause or /buddy resume."))
+        await reply(
+            update,
+            context,
+            t("Send /buddy to see your pairings, or /buddy end, /buddy optout, /buddy pause or /buddy resume."),
+        )
         return
     async with context.services.session() as session:
         entry = await session.get(Person, member.person_id)
@@ -441,9 +552,22 @@ async def buddy_command(update: Update, context: BotContext) -> None:
         lines = [bold(_("Your buddy pairings"))]
         lines += [_pairing_line(m, member.person_id) for m in pairings] or [esc(_("None yet."))]
         lines += [Html(""), _status_text(entry, today)]
-        rows = [[(_("End pairing with {name}").format(
-            name=(m.appointment.person.full_name if m.buddy_person_id == member.person_id else m.buddy.full_name)),
-            f"be:{m.id}")] for m in pairings if m.status == "accepted"]
+        rows = [
+            [
+                (
+                    _("End pairing with {name}").format(
+                        name=(
+                            m.appointment.person.full_name
+                            if m.buddy_person_id == member.person_id
+                            else m.buddy.full_name
+                        )
+                    ),
+                    f"be:{m.id}",
+                )
+            ]
+            for m in pairings
+            if m.status == "accepted"
+        ]
     if sub == "end" and not rows:
         await reply(update, context, t("You have no active pairing to end."))
         return
@@ -453,8 +577,7 @@ async def buddy_command(update: Update, context: BotContext) -> None:
 async def _party(session: AsyncSession, context: BotContext, match_id: int) -> BuddyMatch | None:
     match = await ap.get_match(session, match_id)
     member = context.member
-    if match is None or member is None or member.person_id not in (match.buddy_person_id,
-                                                                    match.appointment.person_id):
+    if match is None or member is None or member.person_id not in (match.buddy_person_id, match.appointment.person_id):
         return None
     return match
 
@@ -474,9 +597,12 @@ async def end_button(update: Update, context: BotContext) -> None:
         other_name, other_id = other.full_name, other.id
         if not confirmed:
             await answer(update)
-            await edit(update, context, t("End your pairing with {name}? They and the coordinators will be told.",
-                                          name=other_name),
-                       keyboard([[(_("Yes, end it"), f"bey:{match.id}")]]))
+            await edit(
+                update,
+                context,
+                t("End your pairing with {name}? They and the coordinators will be told.", name=other_name),
+                keyboard([[(_("Yes, end it"), f"bey:{match.id}")]]),
+            )
             return
         await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
         me = await session.get(Person, context.member.person_id)  # type: ignore[union-attr]
@@ -485,8 +611,15 @@ async def end_button(update: Update, context: BotContext) -> None:
     await answer(update, _("Ended"))
     await edit(update, context, t("Your pairing with {name} has ended. Thank you.", name=other_name))
     for chat_id in other_ids:
-        await _send(context, chat_id, t("{name} has ended your buddy pairing. The partnership office will be in "
-                                        "touch if you would like another buddy.", name=my_name))
+        await _send(
+            context,
+            chat_id,
+            t(
+                "{name} has ended your buddy pairing. The partnership office will be in "
+                "touch if you would like another buddy.",
+                name=my_name,
+            ),
+        )
     await tell_coordinators(context, t("{who} ended the buddy pairing with {other}.", who=my_name, other=other_name))
 
 
@@ -504,8 +637,10 @@ async def send_checkins(context: BotContext, today: dt.date | None = None) -> in
         for checkin in due:
             match = checkin.match
             head, buddy = match.appointment.person, match.buddy
-            parties = [(await ap.telegram_ids(session, buddy.id), head.full_name),
-                       (await ap.telegram_ids(session, head.id), buddy.full_name)]
+            parties = [
+                (await ap.telegram_ids(session, buddy.id), head.full_name),
+                (await ap.telegram_ids(session, head.id), buddy.full_name),
+            ]
             work.append((checkin.id, checkin.kind, parties))
             checkin.sent_at = clock.now()
     for checkin_id, kind, parties in work:
@@ -556,13 +691,26 @@ async def on_checkin_answer(update: Update, context: BotContext) -> None:
     context.user_data["awaiting"] = "buddy_comment"
     context.user_data["buddy_comment_row"] = row_id
     await answer(update, _("Thank you"))
-    await edit(update, context, Html(
-        t("Thank you: {answer}.", answer=_(ANSWER_LABELS[answer_code])) + "\n"
-        + t("Add a comment for the coordinator if you like: type it now, or press No comment.")),
-        keyboard([[(_("No comment"), f"bkn:{row_id}")]]))
+    await edit(
+        update,
+        context,
+        Html(
+            t("Thank you: {answer}.", answer=_(ANSWER_LABELS[answer_code]))
+            + "\n"
+            + t("Add a comment for the coordinator if you like: type it now, or press No comment.")
+        ),
+        keyboard([[(_("No comment"), f"bkn:{row_id}")]]),
+    )
     if answer_code == "struggling":
-        await tell_coordinators(context, t("{who} says the buddy pairing of {head} and {buddy} is struggling.",
-                                           who=me.full_name if me else "?", head=head_name, buddy=buddy_name))
+        await tell_coordinators(
+            context,
+            t(
+                "{who} says the buddy pairing of {head} and {buddy} is struggling.",
+                who=me.full_name if me else "?",
+                head=head_name,
+                buddy=buddy_name,
+            ),
+        )
 
 
 async def no_comment(update: Update, context: BotContext) -> None:
@@ -599,21 +747,32 @@ async def matchterm(update: Update, context: BotContext) -> None:
         await reply(update, context, t("There are no open appointments waiting for a buddy."))
         return
     plan = term.plan
-    lines = [bold(_("Buddy plan for every open appointment")),
-             fill(ngettext("{n} new head, {m} paired.", "{n} new heads, {m} paired.", len(term.heads)),
-                  n=len(term.heads), m=len(plan.pairs))]
+    lines = [
+        bold(_("Buddy plan for every open appointment")),
+        fill(
+            ngettext("{n} new head, {m} paired.", "{n} new heads, {m} paired.", len(term.heads)),
+            n=len(term.heads),
+            m=len(plan.pairs),
+        ),
+    ]
     heads = {h.appointment_id: h for h in term.heads}
     for pair in plan.pairs[:MAX_PLAN_LINES]:
         scored = term.scored[pair.appointment_id]
-        lines.append(Html(f"• {esc(heads[pair.appointment_id].name)} → {bold(names[pair.buddy_person_id])}"
-                          f"\n   <i>{esc(scored.reason_text)}</i>"))
+        lines.append(
+            Html(
+                f"• {esc(heads[pair.appointment_id].name)} → {bold(names[pair.buddy_person_id])}"
+                f"\n   <i>{esc(scored.reason_text)}</i>"
+            )
+        )
     if len(plan.pairs) > MAX_PLAN_LINES:
         lines.append(t("… and {n} more.", n=len(plan.pairs) - MAX_PLAN_LINES))
     if plan.unassigned:
-        lines.append(t("No buddy free for: {names}",
-                       names=", ".join(heads[a].name for a in plan.unassigned[:MAX_PLAN_LINES])))
-    lines.append(plan_comparison(len(term.heads), len(plan.pairs), plan.total, len(term.greedy.pairs),
-                                 term.greedy.total))
+        lines.append(
+            t("No buddy free for: {names}", names=", ".join(heads[a].name for a in plan.unassigned[:MAX_PLAN_LINES]))
+        )
+    lines.append(
+        plan_comparison(len(term.heads), len(plan.pairs), plan.total, len(term.greedy.pairs), term.greedy.total)
+    )
     seq = int(context.chat_data.get(PLAN_KEY + "_seq", 0)) + 1
     context.chat_data[PLAN_KEY + "_seq"] = seq
     context.chat_data[PLAN_KEY] = {"id": seq, "pairs": [[p.appointment_id, p.buddy_person_id] for p in plan.pairs]}
@@ -626,13 +785,24 @@ def plan_comparison(heads: int, paired: int, total: float, greedy_paired: int, g
     if paired == heads:
         first = _("This is the best plan overall: every new head gets a buddy")
     else:
-        first = fill(ngettext("This is the best plan overall: {n} new head gets a buddy",
-                              "This is the best plan overall: {n} new heads get a buddy", paired), n=paired)
+        first = fill(
+            ngettext(
+                "This is the best plan overall: {n} new head gets a buddy",
+                "This is the best plan overall: {n} new heads get a buddy",
+                paired,
+            ),
+            n=paired,
+        )
     if paired > greedy_paired:
         left = paired - greedy_paired
-        rest: str = fill(ngettext("pairing one at a time, best match first, would leave {n} more without one.",
-                             "pairing one at a time, best match first, would leave {n} more without one.", left),
-                    n=left)
+        rest: str = fill(
+            ngettext(
+                "pairing one at a time, best match first, would leave {n} more without one.",
+                "pairing one at a time, best match first, would leave {n} more without one.",
+                left,
+            ),
+            n=left,
+        )
     elif total > greedy_total + 0.5:
         rest = _("pairing one at a time, best match first, would give weaker matches.")
     else:
@@ -651,8 +821,13 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
     context.chat_data.pop(PLAN_KEY, None)
     plan = Assignment([Pair(a, 0, b, 0.0) for a, b in stored["pairs"]], [], "stored")
     async with context.services.session() as session:
-        sent, skipped = await ap.send_plan(session, plan, context.member.telegram_id,  # type: ignore[union-attr]
-                                           _rules(context), _today(context))
+        sent, skipped = await ap.send_plan(
+            session,
+            plan,
+            context.member.telegram_id,  # type: ignore[union-attr]
+            _rules(context),
+            _today(context),
+        )
         sent_ids = [m.id for m in sent]
     await answer(update, _("Sent"))
     text = fill(ngettext("Sent {n} request.", "Sent {n} requests.", len(sent_ids)), n=len(sent_ids))
@@ -669,10 +844,20 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "buddy",
     commands=(
-        Command("buddy", buddy_command, Role.MEMBER, N_("your buddy pairings; /buddy pause, optout, resume, end"),
-                private=True),
-        Command("matchterm", matchterm, Role.COORDINATOR,
-                N_("pair every open new-head appointment with a buddy at once"), private=True),
+        Command(
+            "buddy",
+            buddy_command,
+            Role.MEMBER,
+            N_("your buddy pairings; /buddy pause, optout, resume, end"),
+            private=True,
+        ),
+        Command(
+            "matchterm",
+            matchterm,
+            Role.COORDINATOR,
+            N_("pair every open new-head appointment with a buddy at once"),
+            private=True,
+        ),
     ),
     buttons=(
         Button("bc", once(confirm_suggestion), Role.COORDINATOR, private=True),
@@ -692,4 +877,3 @@ MANIFEST = Manifest(
         Job("buddy-queued-requests", queued_job, every=dt.timedelta(minutes=15), first=60),
     ),
 )
-

@@ -54,7 +54,7 @@ async def watch_job(context: BotContext) -> None:
 
 
 async def announce_head_changes(context: BotContext) -> int:
-    """"New head at X (from the register): register for a buddy?" to the coordinators for every head change
+    """ "New head at X (from the register): register for a buddy?" to the coordinators for every head change
     an import recorded (audit "school.head_change") and nobody was told of yet, wherever the import ran,
     with a button that opens /newhead filled in (handlers/newhead.start_from_register). Each once: a
     "school.head_change_told" entry marks it, written before sending."""
@@ -68,9 +68,14 @@ async def announce_head_changes(context: BotContext) -> int:
     notes: list[tuple[Html, object]] = []
     async with context.services.session() as session:
         told = select(AuditEntry.entity_id).where(AuditEntry.action == "school.head_change_told")
-        changes = (await session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "school.head_change", AuditEntry.id.cast(String).not_in(told))
-            .order_by(AuditEntry.id).limit(200))).all()
+        changes = (
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "school.head_change", AuditEntry.id.cast(String).not_in(told))
+                .order_by(AuditEntry.id)
+                .limit(200)
+            )
+        ).all()
         for entry in changes:
             audit.record(session, None, "school.head_change_told", "audit_log", entry.id)
             school = await session.get(School, int(entry.entity_id)) if entry.entity_id.isdigit() else None
@@ -78,9 +83,16 @@ async def announce_head_changes(context: BotContext) -> int:
                 person = await session.get(Person, person_id)
                 if school is None or person is None:
                     continue
-                notes.append((t("New head at {school} (from the register): {name}. Register for a buddy?",
-                                school=school.name, name=person.full_name),
-                              keyboard([[(_("Register for a buddy"), f"nhr:{person.id}")]])))
+                notes.append(
+                    (
+                        t(
+                            "New head at {school} (from the register): {name}. Register for a buddy?",
+                            school=school.name,
+                            name=person.full_name,
+                        ),
+                        keyboard([[(_("Register for a buddy"), f"nhr:{person.id}")]]),
+                    )
+                )
     for text, markup in notes:
         await tell_coordinators(context, text, markup)
     return len(notes)
@@ -95,8 +107,12 @@ async def run_successions(context: BotContext) -> int:
         notes = []
         for h in handovers:
             school = h.school.name if h.school is not None else _("their school")
-            line = t("{name} is now head of {school} (from {date}).", name=h.head.full_name, school=school,
-                     date=format_date(h.appointment.start_date))
+            line = t(
+                "{name} is now head of {school} (from {date}).",
+                name=h.head.full_name,
+                school=school,
+                date=format_date(h.appointment.start_date),
+            )
             if h.outgoing:
                 line = Html(line + " " + t("Former head: {names}.", names=", ".join(p.full_name for p in h.outgoing)))
             notes.append(line)
@@ -165,8 +181,11 @@ async def check_button(update: Update, context: BotContext) -> None:
     what, person_id = parsed
     if what == "ed":
         await answer(update)
-        await edit(update, context, t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>. "
-                                      "/me shows your entry."))
+        await edit(
+            update,
+            context,
+            t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>. /me shows your entry."),
+        )
         return
     async with context.services.session() as session:
         person = await currency.confirm(session, person_id, member.telegram_id, _today(context))
@@ -195,8 +214,14 @@ async def change_button(update: Update, context: BotContext) -> None:
     await edit(update, context, Html(esc(summary) + "\n\n" + verdict))
     if proposer is not None:
         with contextlib.suppress(TelegramError):
-            await send(context.bot, proposer, t("The partnership office has {verdict} the appointment you registered.",
-                                                verdict=_("confirmed") if confirm else _("not accepted")))
+            await send(
+                context.bot,
+                proposer,
+                t(
+                    "The partnership office has {verdict} the appointment you registered.",
+                    verdict=_("confirmed") if confirm else _("not accepted"),
+                ),
+            )
     if appointment_id is not None:
         await context.services.refresh_directory()
         from handlers.buddy import announce_appointment

@@ -45,8 +45,12 @@ MAX_ITEMS = 6
 SUGGESTIONS = 2
 Rows = list[list[tuple[str, str]]]
 
-STATUS_LABELS = {"asked": N_("asked, waiting for an answer"), "active": N_("active"), "paused": N_("buddy paused"),
-                 "ending": N_("ending")}
+STATUS_LABELS = {
+    "asked": N_("asked, waiting for an answer"),
+    "active": N_("active"),
+    "paused": N_("buddy paused"),
+    "ending": N_("ending"),
+}
 
 
 def _today(context: BotContext) -> dt.date:
@@ -70,6 +74,7 @@ async def _load(context: BotContext, session: AsyncSession) -> office.Desk:
 
 
 # --- the overview ---------------------------------------------------------------------------------
+
 
 def _count(singular: str, plural: str, n: int) -> Html:
     return fill(ngettext(singular, plural, n), n=n)
@@ -100,20 +105,34 @@ def overview(desk: office.Desk, tz: dt.tzinfo) -> tuple[Html, Rows]:
     lines.append(Html("• " + line))
     rows.append([(_("Pairings"), "dk:pr"), (fill(ngettext("Check-in ({n})", "Check-ins ({n})", n), n=n), "dk:ck")])
     for plan in desk.plans[:MAX_ITEMS]:
-        lines.append(Html("• " + fill(ngettext(
-            "{plan}: {n} person has not updated this term", "{plan}: {n} people have not updated this term",
-            len(plan.not_updated)), plan=plan.title, n=len(plan.not_updated))))
+        lines.append(
+            Html(
+                "• "
+                + fill(
+                    ngettext(
+                        "{plan}: {n} person has not updated this term",
+                        "{plan}: {n} people have not updated this term",
+                        len(plan.not_updated),
+                    ),
+                    plan=plan.title,
+                    n=len(plan.not_updated),
+                )
+            )
+        )
     if not desk.plans:
         lines.append(Html("• " + esc(_("No action plan yet"))))
     if desk.imports:
         last = desk.imports[0]
-        lines.append(Html("• " + t("Last import: {what} on {when}", what=_import_what(last),
-                                   when=format_datetime(last.at, tz))))
+        lines.append(
+            Html("• " + t("Last import: {what} on {when}", what=_import_what(last), when=format_datetime(last.at, tz)))
+        )
     else:
         lines.append(Html("• " + esc(_("No imports yet"))))
     rows.append([(_("Plans"), "dk:pl"), (_("Imports"), "dk:im")])
-    lines += ["", esc(_("The daily digest of your desk is on.") if desk.digest else
-                      _("The daily digest of your desk is off."))]
+    lines += [
+        "",
+        esc(_("The daily digest of your desk is on.") if desk.digest else _("The daily digest of your desk is off.")),
+    ]
     rows.append([(_("Switch the daily digest off") if desk.digest else _("Switch the daily digest on"), "dk:dg")])
     return Html("\n".join(lines)), rows
 
@@ -125,11 +144,13 @@ def _import_what(item: office.Import) -> str:
 
 
 def waiting_anything(desk: office.Desk) -> bool:
-    return bool(desk.requests or desk.unmatched or desk.answers
-                or any(p.status in ("asked", "ending") for p in desk.pairings))
+    return bool(
+        desk.requests or desk.unmatched or desk.answers or any(p.status in ("asked", "ending") for p in desk.pairings)
+    )
 
 
 # --- the parts ------------------------------------------------------------------------------------
+
 
 async def requests_part(context: BotContext, session: AsyncSession, note: str = "") -> tuple[Html, Rows]:
     tz = context.services.settings.tz
@@ -139,8 +160,13 @@ async def requests_part(context: BotContext, session: AsyncSession, note: str = 
     if not waiting:
         lines.append(esc(_("Nobody is waiting for access.")))
     for number, request in enumerate(waiting[:MAX_ITEMS], 1):
-        line = t("{n}. {name}, {school} — asked {when}", n=number, name=request.name,
-                 school=request.school or _("school not given"), when=format_datetime(request.created_at, tz))
+        line = t(
+            "{n}. {name}, {school} — asked {when}",
+            n=number,
+            name=request.name,
+            school=request.school or _("school not given"),
+            when=format_datetime(request.created_at, tz),
+        )
         if request.telegram_name and request.telegram_name != request.name:
             line = Html(line + " " + t("(on Telegram: {telegram})", telegram=request.telegram_name))
         lines.append(line)
@@ -148,11 +174,18 @@ async def requests_part(context: BotContext, session: AsyncSession, note: str = 
         if person is not None:
             lines.append(Html("   " + t("In the directory: {person}", person=person.full_name)))
             rows.append([(_("Approve and link {n}").format(n=number), f"dka:{request.id}:{person.id}")])
-        rows.append([(_("Approve {n}").format(n=number), f"dka:{request.id}:0"),
-                     (_("Reject {n}").format(n=number), f"dkx:{request.id}")])
+        rows.append(
+            [
+                (_("Approve {n}").format(n=number), f"dka:{request.id}:0"),
+                (_("Reject {n}").format(n=number), f"dkx:{request.id}"),
+            ]
+        )
     if len(waiting) > MAX_ITEMS:
-        lines.append(_count("… and {n} more: decide these first.", "… and {n} more: decide these first.",
-                            len(waiting) - MAX_ITEMS))
+        lines.append(
+            _count(
+                "… and {n} more: decide these first.", "… and {n} more: decide these first.", len(waiting) - MAX_ITEMS
+            )
+        )
     rows.append(_home_button())
     return Html("\n".join(lines)), rows
 
@@ -165,19 +198,33 @@ async def newheads_part(context: BotContext, session: AsyncSession) -> tuple[Htm
         lines.append(esc(_("Every new head has a buddy or has one asked.")))
     for number, appointment in enumerate(appointments[:MAX_ITEMS], 1):
         lines.append(Html(""))
-        lines.append(Html(f"{number}. " + t("{name}, {school}, starts {date}.", name=appointment.person.full_name,
-                                            school=buddy.school_text(appointment.school),
-                                            date=format_date(appointment.start_date))))
-        suggestions = await ap.propose(session, appointment.id, SUGGESTIONS, ap.rules_from(context.services.settings),
-                                       _today(context))
+        lines.append(
+            Html(
+                f"{number}. "
+                + t(
+                    "{name}, {school}, starts {date}.",
+                    name=appointment.person.full_name,
+                    school=buddy.school_text(appointment.school),
+                    date=format_date(appointment.start_date),
+                )
+            )
+        )
+        suggestions = await ap.propose(
+            session, appointment.id, SUGGESTIONS, ap.rules_from(context.services.settings), _today(context)
+        )
         if suggestions:
             lines += [Html(f"   – {bold(s.name)}: {italic(s.reason_text)}") for s in suggestions]
             rows += buddy.suggestion_buttons(appointment.id, suggestions)
         else:
             lines.append(esc(_("No suitable buddy is free in the directory at present.")))
     if len(appointments) > MAX_ITEMS:
-        lines.append(_count("… and {n} more: /matchterm pairs them all at once.",
-                            "… and {n} more: /matchterm pairs them all at once.", len(appointments) - MAX_ITEMS))
+        lines.append(
+            _count(
+                "… and {n} more: /matchterm pairs them all at once.",
+                "… and {n} more: /matchterm pairs them all at once.",
+                len(appointments) - MAX_ITEMS,
+            )
+        )
     rows.append(_home_button())
     return Html("\n".join(lines)), rows
 
@@ -190,15 +237,33 @@ async def pairings_part(context: BotContext, session: AsyncSession, note: str = 
         lines.append(esc(_("No pairings yet.")))
     order = {"asked": 0, "ending": 1, "paused": 2, "active": 3}
     for pairing in sorted(pairings, key=lambda p: (order[p.status], p.start)):
-        lines.append(Html("• " + t("{head} with {buddy} — {status}", head=pairing.head, buddy=pairing.buddy,
-                                   status=_(STATUS_LABELS[pairing.status]))
-                          + (" " + t("(first 100 days end {date})", date=format_date(pairing.ends))
-                             if pairing.status == "ending" else "")))
+        lines.append(
+            Html(
+                "• "
+                + t(
+                    "{head} with {buddy} — {status}",
+                    head=pairing.head,
+                    buddy=pairing.buddy,
+                    status=_(STATUS_LABELS[pairing.status]),
+                )
+                + (
+                    " " + t("(first 100 days end {date})", date=format_date(pairing.ends))
+                    if pairing.status == "ending"
+                    else ""
+                )
+            )
+        )
         if pairing.status == "asked" and len(rows) < MAX_ITEMS:
             rows.append([(_("Ask {name} again").format(name=pairing.buddy), f"dkr:{pairing.match_id}")])
         elif pairing.status == "ending" and len(rows) < MAX_ITEMS:
-            rows.append([(_("End: {head} and {buddy}").format(head=pairing.head, buddy=pairing.buddy),
-                          f"dke:{pairing.match_id}")])
+            rows.append(
+                [
+                    (
+                        _("End: {head} and {buddy}").format(head=pairing.head, buddy=pairing.buddy),
+                        f"dke:{pairing.match_id}",
+                    )
+                ]
+            )
     rows.append(_home_button())
     return Html("\n".join(lines)), rows
 
@@ -212,9 +277,13 @@ async def checkins_part(context: BotContext, session: AsyncSession) -> tuple[Htm
     if not answers:
         lines.append(esc(_("No new answers.")))
     for item in answers[:30]:
-        line = t("• {who} about {other} ({when}): {answer}", who=item.who, other=item.about,
-                 when=_(buddy.CHECKIN_LABELS.get(item.kind, item.kind)),
-                 answer=_(buddy.ANSWER_LABELS.get(item.answer, item.answer)))
+        line = t(
+            "• {who} about {other} ({when}): {answer}",
+            who=item.who,
+            other=item.about,
+            when=_(buddy.CHECKIN_LABELS.get(item.kind, item.kind)),
+            answer=_(buddy.ANSWER_LABELS.get(item.answer, item.answer)),
+        )
         if item.comment:
             line = Html(line + "\n   " + italic(f"“{item.comment}”"))
         lines.append(Html(line + " " + esc(format_datetime(item.answered_at, tz, "d MMM"))))
@@ -235,8 +304,12 @@ async def plans_part(context: BotContext, session: AsyncSession) -> tuple[Html, 
         lines.append(Html(""))
         lines.append(Html(bold(plan.title) + " — " + _count("{n} action", "{n} actions", plan.actions)))
         if plan.not_updated:
-            lines.append(t("Not updated yet: {names}", names=", ".join(plan.not_updated[:20])
-                           + (" …" if len(plan.not_updated) > 20 else "")))
+            lines.append(
+                t(
+                    "Not updated yet: {names}",
+                    names=", ".join(plan.not_updated[:20]) + (" …" if len(plan.not_updated) > 20 else ""),
+                )
+            )
             rows.append([(_("Chase: {plan}").format(plan=plan.title[:40]), f"chs:{plan.plan_id}")])
         else:
             lines.append(esc(_("Everyone has updated. 🎉")))
@@ -259,11 +332,18 @@ async def imports_part(context: BotContext, session: AsyncSession) -> tuple[Html
     return Html("\n".join(lines)), [_home_button()]
 
 
-PARTS = {"ar": requests_part, "nh": newheads_part, "pr": pairings_part, "ck": checkins_part, "pl": plans_part,
-         "im": imports_part}
+PARTS = {
+    "ar": requests_part,
+    "nh": newheads_part,
+    "pr": pairings_part,
+    "ck": checkins_part,
+    "pl": plans_part,
+    "im": imports_part,
+}
 
 
 # --- handlers -------------------------------------------------------------------------------------
+
 
 async def desk_command(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
@@ -282,8 +362,11 @@ async def desk_button(update: Update, context: BotContext) -> None:
         if part == "dg":
             state = await office.desk_state(session, context.member.telegram_id)  # type: ignore[union-attr]
             state.digest = not state.digest
-            note = _("Daily digest on: I will send you your desk each morning when something is waiting.") \
-                if state.digest else _("Daily digest off.")
+            note = (
+                _("Daily digest on: I will send you your desk each morning when something is waiting.")
+                if state.digest
+                else _("Daily digest off.")
+            )
         if part in PARTS:
             text, rows = await PARTS[part](context, session)
         else:
@@ -336,24 +419,34 @@ async def end_pairing(update: Update, context: BotContext) -> None:
         head, buddy_name = match.appointment.person.full_name, match.buddy.full_name
         if not confirmed:
             await answer(update)
-            await edit(update, context, t("End the pairing of {head} and {buddy}? They will both be told.",
-                                          head=head, buddy=buddy_name),
-                       keyboard([[(_("Yes, end it"), f"dkey:{match.id}")], _home_button()]))
+            await edit(
+                update,
+                context,
+                t("End the pairing of {head} and {buddy}? They will both be told.", head=head, buddy=buddy_name),
+                keyboard([[(_("Yes, end it"), f"dkey:{match.id}")], _home_button()]),
+            )
             return
         await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
-        parties = await ap.telegram_ids(session, match.buddy_person_id) + \
-            await ap.telegram_ids(session, match.appointment.person_id)
+        parties = await ap.telegram_ids(session, match.buddy_person_id) + await ap.telegram_ids(
+            session, match.appointment.person_id
+        )
     for chat_id in parties:
         try:
-            await send(context.bot, chat_id, t("The partnership office has ended the buddy pairing of {head} and "
-                                               "{buddy}: the first 100 days are over. Thank you.",
-                                               head=head, buddy=buddy_name))
+            await send(
+                context.bot,
+                chat_id,
+                t(
+                    "The partnership office has ended the buddy pairing of {head} and "
+                    "{buddy}: the first 100 days are over. Thank you.",
+                    head=head,
+                    buddy=buddy_name,
+                ),
+            )
         except TelegramError as exc:
             log.info("could not tell %s about the end of a pairing: %s", chat_id, exc.__class__.__name__)
     await answer(update, _("Ended"))
     async with context.services.session() as session:
-        text, rows = await pairings_part(context, session, t("Ended: {head} and {buddy}.", head=head,
-                                                               buddy=buddy_name))
+        text, rows = await pairings_part(context, session, t("Ended: {head} and {buddy}.", head=head, buddy=buddy_name))
     await edit(update, context, text, keyboard(rows))
 
 
@@ -361,9 +454,13 @@ async def send_digests(context: BotContext) -> int:
     """The daily digest: each coordinator who switched it on gets their desk, when something is waiting."""
     services = context.application.bot_data["services"]
     async with services.sessionmaker() as session:
-        ids = list(await session.scalars(select(DeskState.telegram_id).join(
-            Member, Member.telegram_id == DeskState.telegram_id).where(
-            DeskState.digest.is_(True), Member.active.is_(True), Member.role.in_(("coordinator", "admin")))))
+        ids = list(
+            await session.scalars(
+                select(DeskState.telegram_id)
+                .join(Member, Member.telegram_id == DeskState.telegram_id)
+                .where(DeskState.digest.is_(True), Member.active.is_(True), Member.role.in_(("coordinator", "admin")))
+            )
+        )
     sent = 0
     today = clock.now().astimezone(services.settings.tz).date()
     for telegram_id in ids:
@@ -373,8 +470,12 @@ async def send_digests(context: BotContext) -> int:
             continue
         text, rows = overview(desk, services.settings.tz)
         try:
-            await send(context.bot, telegram_id, Html(t("Good morning. This is what is waiting today.") + "\n\n"
-                                                      + text), keyboard(rows))
+            await send(
+                context.bot,
+                telegram_id,
+                Html(t("Good morning. This is what is waiting today.") + "\n\n" + text),
+                keyboard(rows),
+            )
             sent += 1
         except TelegramError as exc:
             log.warning("desk digest to %s not delivered: %s", telegram_id, exc.__class__.__name__)
@@ -386,6 +487,7 @@ async def digest_job(context: BotContext) -> None:
 
 
 # --- /stats ---------------------------------------------------------------------------------------
+
 
 async def retention_lines(session: AsyncSession) -> list[Html]:
     """Data protection: how long personal data has been kept (retention figures). Left for the data
@@ -404,14 +506,22 @@ async def stats_command(update: Update, context: BotContext) -> None:
         n = figures.members_by_role.get(role.name.lower(), 0)
         lines.append(Html(f"• {esc(access.role_label(role))}: {n}"))
     lines.append(Html("• " + _count("{n} person in the directory", "{n} people in the directory", figures.people)))
-    lines += ["", bold(_("Action plan, {term}").format(term=term_label(term))),
-              Html("• " + _count("{n} progress update", "{n} progress updates", figures.updates_this_term)),
-              Html("• " + _count("from {n} person", "from {n} people", figures.updaters_this_term)),
-              "", bold(_("New heads and buddies")),
-              Html("• " + _count("{n} appointment without a buddy", "{n} appointments without a buddy",
-                                 figures.open_appointments))]
+    lines += [
+        "",
+        bold(_("Action plan, {term}").format(term=term_label(term))),
+        Html("• " + _count("{n} progress update", "{n} progress updates", figures.updates_this_term)),
+        Html("• " + _count("from {n} person", "from {n} people", figures.updaters_this_term)),
+        "",
+        bold(_("New heads and buddies")),
+        Html(
+            "• "
+            + _count("{n} appointment without a buddy", "{n} appointments without a buddy", figures.open_appointments)
+        ),
+    ]
     for status, label in STATUS_LABELS.items():
-        lines.append(Html("• " + t("Pairings {status}: {n}", status=_(label), n=figures.pairings_by_status.get(status, 0))))
+        lines.append(
+            Html("• " + t("Pairings {status}: {n}", status=_(label), n=figures.pairings_by_status.get(status, 0)))
+        )
     lines += ["", bold(_("Last imports"))]
     for item in figures.imports:
         lines.append(Html("• " + t("{when}: {what}", when=format_datetime(item.at, tz), what=_import_what(item))))
@@ -425,8 +535,13 @@ async def stats_command(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "desk",
     commands=(
-        Command("desk", desk_command, Role.COORDINATOR, N_("what is waiting on the office, with a button for each"),
-                private=True),
+        Command(
+            "desk",
+            desk_command,
+            Role.COORDINATOR,
+            N_("what is waiting on the office, with a button for each"),
+            private=True,
+        ),
         Command("stats", stats_command, Role.ADMIN, N_("the partnership in figures"), private=True),
     ),
     buttons=(

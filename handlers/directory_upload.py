@@ -71,8 +71,15 @@ async def on_document(update: Update, context: BotContext) -> None:
     try:
         parsed = await _parse(data, filename)
     except (DirectoryImportError, SandboxError) as exc:
-        await reply(update, context, t("I could not import {file} as a directory: {reason}\nNothing was changed.",
-                                       file=filename, reason=str(exc)))
+        await reply(
+            update,
+            context,
+            t(
+                "I could not import {file} as a directory: {reason}\nNothing was changed.",
+                file=filename,
+                reason=str(exc),
+            ),
+        )
         return
     actor = context.member.telegram_id if context.member else None
     async with context.services.sessionmaker() as session:  # a dry run: reads only, rolled back
@@ -112,8 +119,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     try:
         parsed = await _parse(await download(context, pending["file_id"]), pending["name"])
     except (TelegramError, DirectoryImportError, SandboxError) as exc:
-        await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
-                                      error=str(exc)))
+        await edit(
+            update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
+        )
         return
     actor = context.member.telegram_id if context.member else None
     try:

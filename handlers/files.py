@@ -24,12 +24,16 @@ async def fetch_document(update: Update, context: BotContext, max_bytes: int = M
     if document is None:
         return None
     if document.file_size and document.file_size > max_bytes:
-        await reply(update, context, t("That file is too big for me ({mb} MB at most). Nothing was changed.",
-                                       mb=max_bytes // (1024 * 1024)))
+        await reply(
+            update,
+            context,
+            t("That file is too big for me ({mb} MB at most). Nothing was changed.", mb=max_bytes // (1024 * 1024)),
+        )
         return None
     try:
         return await download(context, document.file_id)
     except TelegramError as exc:
-        await reply(update, context, t("I could not download that file ({error}). Please send it again.",
-                                       error=str(exc)))
+        await reply(
+            update, context, t("I could not download that file ({error}). Please send it again.", error=str(exc))
+        )
         return None

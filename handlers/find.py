@@ -1,6 +1,7 @@
 """Finding people, schools and system leaders: /find, plain-text search, contact cards, /sle.
 
-- `/find QUERY`, or a member just typing a name (the plain-text router (Features.route_text in handlers/manifest.py) hands us
+- `/find QUERY`, or a member just typing a name (the plain-text router, Features.route_text in
+  handlers/manifest.py, hands us
   whatever no conversation took), searches the in-memory index. One exact match opens its card at
   once; otherwise the matches come as buttons, 8 a page ("fp:<page>"; the query itself stays in
   `context.browsing["find_query"]`, in memory, never in callback data). Only typo matches: "Did you mean …?".
@@ -52,6 +53,7 @@ SLE_KEY = "sle_query"
 
 # --- helpers -------------------------------------------------------------------------------------
 
+
 def _index(context: BotContext) -> DirectoryIndex | None:
     return context.services.directory
 
@@ -63,7 +65,7 @@ async def _throttled(update: Update, context: BotContext) -> bool:
 
 def _fit(label: str, limit: int = 64) -> str:
     """A button label within Telegram's limit, cut with an ellipsis."""
-    return label if len(label) <= limit else label[:limit - 1].rstrip(" ,·") + "…"
+    return label if len(label) <= limit else label[: limit - 1].rstrip(" ,·") + "…"
 
 
 def _button_label(m: Match) -> str:
@@ -101,24 +103,33 @@ def _results_page(query: str, matches: list[Match], page: int) -> tuple[Html, An
     if all(m.near_miss for m in matches):
         head = t("I found nothing called “{query}”. Did you mean:", query=query)
     else:
-        head = fill(ngettext("{n} match for “{query}”:", "{n} matches for “{query}”:", len(matches)),
-                    n=len(matches) if len(matches) < MAX_RESULTS else f"{MAX_RESULTS}+", query=query)
+        head = fill(
+            ngettext("{n} match for “{query}”:", "{n} matches for “{query}”:", len(matches)),
+            n=len(matches) if len(matches) < MAX_RESULTS else f"{MAX_RESULTS}+",
+            query=query,
+        )
     if pages > 1:
         head = Html(head + "\n" + t("Page {page} of {pages}", page=page + 1, pages=pages))
     return head, keyboard(paged_rows(items, page, PER_PAGE, "fp"))
 
 
 def _no_match_text(query: str) -> Html:
-    return t("I found no one, no school and no specialism matching “{query}”.\n"
-             "Try a surname, part of a school's name or its URN, or a specialism such as “maths”.", query=query)
+    return t(
+        "I found no one, no school and no specialism matching “{query}”.\n"
+        "Try a surname, part of a school's name or its URN, or a specialism such as “maths”.",
+        query=query,
+    )
 
 
 async def run_search(update: Update, context: BotContext, query: str) -> None:
     """Search and answer: a card for a single exact match, else a page of buttons."""
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
-        await reply(update, context, t("What shall I look for? For example <code>/find Heffernan</code> or "
-                                       "<code>/find St Thomas</code>."))
+        await reply(
+            update,
+            context,
+            t("What shall I look for? For example <code>/find Heffernan</code> or <code>/find St Thomas</code>."),
+        )
         return
     if await not_in_private(update, context) or await _throttled(update, context):
         return
@@ -150,6 +161,7 @@ async def _open(update: Update, context: BotContext, m: Match, back: bool = Fals
 
 
 # --- /find and plain text ------------------------------------------------------------------------
+
 
 async def find_command(update: Update, context: BotContext) -> None:
     await run_search(update, context, " ".join(context.args or []))
@@ -184,6 +196,7 @@ async def page_button(update: Update, context: BotContext) -> None:
 
 
 # --- cards ---------------------------------------------------------------------------------------
+
 
 def _callback_int(update: Update, position: int = 1) -> int | None:
     data = update.callback_query.data if update.callback_query else None
@@ -232,12 +245,14 @@ async def school_button(update: Update, context: BotContext) -> None:
     if page is None and await _throttled(update, context):
         return
     await answer(update)
-    await _send_school(update, context, school_id, page or 0, as_edit=page is not None,
-                       back=bool(context.browsing.get(QUERY_KEY)))
+    await _send_school(
+        update, context, school_id, page or 0, as_edit=page is not None, back=bool(context.browsing.get(QUERY_KEY))
+    )
 
 
-async def _send_school(update: Update, context: BotContext, school_id: int, page: int, as_edit: bool,
-                       back: bool = False) -> None:
+async def _send_school(
+    update: Update, context: BotContext, school_id: int, page: int, as_edit: bool, back: bool = False
+) -> None:
     async with context.services.session() as session:
         loaded = await cards.load_school(session, school_id)
         if loaded is None:
@@ -285,8 +300,7 @@ async def share_contact_button(update: Update, context: BotContext) -> None:
     await answer(update)
     chat = update.effective_chat
     if chat is not None:
-        await context.bot.send_contact(chat.id, phone_number=dial, first_name=first, last_name=last or None,
-                                       vcard=card)
+        await context.bot.send_contact(chat.id, phone_number=dial, first_name=first, last_name=last or None, vcard=card)
 
 
 async def location_shared(update: Update, context: BotContext) -> None:
@@ -302,8 +316,9 @@ async def location_shared(update: Update, context: BotContext) -> None:
         return
     point = understood.grid_point(message.location.latitude, message.location.longitude)
     if point is None:
-        await reply(update, context, t("That location is outside Great Britain's grid, so I cannot say what is "
-                                       "near it."))
+        await reply(
+            update, context, t("That location is outside Great Britain's grid, so I cannot say what is near it.")
+        )
         return
     if await _throttled(update, context):
         return
@@ -313,18 +328,24 @@ async def location_shared(update: Update, context: BotContext) -> None:
         body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), None, 0, point)
         await reply(update, context, body, markup)
         return
-    near = sorted((s for s in index.schools if s.easting is not None and s.northing is not None),
-                  key=lambda s: ((s.easting or 0.0) - point[0]) ** 2 + ((s.northing or 0.0) - point[1]) ** 2)[:PER_PAGE]
+    near = sorted(
+        (s for s in index.schools if s.easting is not None and s.northing is not None),
+        key=lambda s: ((s.easting or 0.0) - point[0]) ** 2 + ((s.northing or 0.0) - point[1]) ** 2,
+    )[:PER_PAGE]
     if not near:
         await reply(update, context, t("No school in the directory has a map position yet."))
         return
-    rows = [[(_fit(f"🏫 {s.name} · {s.locality or s.local_authority or ''}".rstrip(" ·")), f"sc:{s.id}")]
-            for s in near]
-    await reply(update, context, t("Schools nearest you (for system leaders, send /sle with a need first, "
-                                   "then your location):"), keyboard(rows))
+    rows = [[(_fit(f"🏫 {s.name} · {s.locality or s.local_authority or ''}".rstrip(" ·")), f"sc:{s.id}")] for s in near]
+    await reply(
+        update,
+        context,
+        t("Schools nearest you (for system leaders, send /sle with a need first, then your location):"),
+        keyboard(rows),
+    )
 
 
 # --- system leaders ------------------------------------------------------------------------------
+
 
 def _own_school_id(context: BotContext, index: DirectoryIndex) -> int | None:
     member = context.member
@@ -345,8 +366,15 @@ def _sle_line(n: int, c: SleCandidate) -> Html:
     return Html(f"{n}. {bold(p.full_name)} — {esc(' · '.join(b for b in bits if b))}")
 
 
-def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str | None, area: str | None,
-              page: int, point: Any = None) -> tuple[Html, Any]:
+def _sle_page(
+    index: DirectoryIndex,
+    context: BotContext,
+    spec: str,
+    phase: str | None,
+    area: str | None,
+    page: int,
+    point: Any = None,
+) -> tuple[Html, Any]:
     origin = None if area or point else _own_school_id(context, index)
     place: Area | None = None
     if point:
@@ -365,11 +393,14 @@ def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str 
     if resolved is not None:
         head = t("System leaders for {what}, nearest {place} first:", what=what, place=resolved.label)
     elif area:
-        head = t("I don't know the area “{area}”, so these are in no particular order. System leaders for {what}:",
-                 area=area, what=what)
+        head = t(
+            "I don't know the area “{area}”, so these are in no particular order. System leaders for {what}:",
+            area=area,
+            what=what,
+        )
     else:
         head = t("System leaders for {what}:", what=what)
-    chunk = found[page * PER_PAGE:(page + 1) * PER_PAGE]
+    chunk = found[page * PER_PAGE : (page + 1) * PER_PAGE]
     lines = [head, ""] + [_sle_line(page * PER_PAGE + i + 1, c) for i, c in enumerate(chunk)]
     if pages > 1:
         lines.append(t("Page {page} of {pages}", page=page + 1, pages=pages))
@@ -379,9 +410,14 @@ def _sle_page(index: DirectoryIndex, context: BotContext, spec: str, phase: str 
 
 def _sle_usage() -> Html:
     examples = ", ".join(spec_catalogue.label(n) for n in list(spec_catalogue.CATALOGUE)[:12])
-    return Html(t("Usage: <code>/sle SPECIALISM [PHASE] [AREA]</code>, e.g. <code>/sle maths primary</code> or "
-                  "<code>/sle SEND secondary Islington</code>.") + "\n" +
-                t("Specialisms include: {list} …", list=examples))
+    return Html(
+        t(
+            "Usage: <code>/sle SPECIALISM [PHASE] [AREA]</code>, e.g. <code>/sle maths primary</code> or "
+            "<code>/sle SEND secondary Islington</code>."
+        )
+        + "\n"
+        + t("Specialisms include: {list} …", list=examples)
+    )
 
 
 async def sle_command(update: Update, context: BotContext) -> None:
@@ -404,8 +440,9 @@ async def sle_command(update: Update, context: BotContext) -> None:
                 break
     if spec is None:
         if text:
-            await reply(update, context, Html(t("I don't know the specialism “{text}”.", text=text) + "\n"
-                                              + _sle_usage()))
+            await reply(
+                update, context, Html(t("I don't know the specialism “{text}”.", text=text) + "\n" + _sle_usage())
+            )
         else:
             await reply(update, context, _sle_usage())
         return
@@ -424,8 +461,9 @@ async def sle_page_button(update: Update, context: BotContext) -> None:
     if not isinstance(saved, dict) or index is None or not saved.get("spec"):
         await edit(update, context, t("That list has expired. Please ask again with /sle."))
         return
-    body, markup = _sle_page(index, context, saved["spec"], saved.get("phase"), saved.get("area"), page,
-                             saved.get("point"))
+    body, markup = _sle_page(
+        index, context, saved["spec"], saved.get("phase"), saved.get("area"), page, saved.get("point")
+    )
     await edit(update, context, body, markup)
 
 
@@ -476,19 +514,34 @@ async def inline_query(update: Update, context: BotContext) -> None:
                     if loaded is None:
                         continue
                     card = cards.school_card(loaded[0], loaded[1])
-                results.append(InlineQueryResultArticle(
-                    id=f"{m.kind[0]}{m.id}", title=_fit(m.label, 100), description=m.detail[:200] or None,
-                    input_message_content=InputTextMessageContent(card[:4096], parse_mode="HTML")))
+                results.append(
+                    InlineQueryResultArticle(
+                        id=f"{m.kind[0]}{m.id}",
+                        title=_fit(m.label, 100),
+                        description=m.detail[:200] or None,
+                        input_message_content=InputTextMessageContent(card[:4096], parse_mode="HTML"),
+                    )
+                )
     await query.answer(results, cache_time=0, is_personal=True)
 
 
 MANIFEST = Manifest(
     "find",
     commands=(
-        Command("find", find_command, Role.MEMBER,
-                N_("find a person, school or specialism by name (typos are fine)"), private=True),
-        Command("sle", sle_command, Role.MEMBER,
-                N_("system leaders for a need, nearest first: /sle maths primary"), private=True),
+        Command(
+            "find",
+            find_command,
+            Role.MEMBER,
+            N_("find a person, school or specialism by name (typos are fine)"),
+            private=True,
+        ),
+        Command(
+            "sle",
+            sle_command,
+            Role.MEMBER,
+            N_("system leaders for a need, nearest first: /sle maths primary"),
+            private=True,
+        ),
     ),
     buttons=(
         Button("fp", page_button, Role.MEMBER, private=True),

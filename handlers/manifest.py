@@ -172,9 +172,15 @@ class Manifest:
 
 # --- refusing -------------------------------------------------------------------------------------
 
+
 def role_name(role: Role) -> str:
-    names = {Role.STRANGER: _("everyone"), Role.MEMBER: _("members"), Role.LEAD: _("action leads"),
-             Role.COORDINATOR: _("coordinators"), Role.ADMIN: _("admins")}
+    names = {
+        Role.STRANGER: _("everyone"),
+        Role.MEMBER: _("members"),
+        Role.LEAD: _("action leads"),
+        Role.COORDINATOR: _("coordinators"),
+        Role.ADMIN: _("admins"),
+    }
     return names[role]
 
 
@@ -212,8 +218,10 @@ async def refuse(update: Update, context: BotContext, role: Role, private: bool,
             return
         if context.role < role:
             if context.member is None:
-                text = t("This is the partnership's assistant for its members. To use it you need access first: "
-                         "send /start and press <b>Request access</b>.")
+                text = t(
+                    "This is the partnership's assistant for its members. To use it you need access first: "
+                    "send /start and press <b>Request access</b>."
+                )
             elif what == "document":
                 text = t("Only coordinators can send files to import. Nothing was changed.")
             else:
@@ -274,6 +282,7 @@ def guard_inline(callback: Callback, role: Role) -> Callback:
 
 
 # --- conversations that expire --------------------------------------------------------------------
+
 
 class ExpiringConversation(ConversationHandler[BotContext]):
     """A persistent ConversationHandler that ends after `timeout` without activity, counted from the time the
@@ -358,6 +367,7 @@ def _track(callback: Callback, spec: Conversation) -> Callback:
 
 # --- the fold -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Features:
     """Every feature's manifest folded: who may use what, what /help and the menus list, the handlers."""
@@ -378,8 +388,11 @@ class Features:
             for button in manifest.buttons:
                 self._button(button)
             for conversation in manifest.conversations:
-                for step in (*conversation.entry, *conversation.fallbacks,
-                             *(s for steps in conversation.states.values() for s in steps)):
+                for step in (
+                    *conversation.entry,
+                    *conversation.fallbacks,
+                    *(s for steps in conversation.states.values() for s in steps),
+                ):
                     if isinstance(step, Command) and step.name != "cancel":
                         self._command(step)
                     elif isinstance(step, Button):
@@ -431,8 +444,11 @@ class Features:
 
     def menu(self, role: Role) -> list[BotCommand]:
         """The command menu for a role: what /help lists for it (descriptions within Telegram's 256)."""
-        return [BotCommand(name, _(description)[:256]) for name, needed, description in self.help
-                if role >= needed and name in self.in_menu][:100]
+        return [
+            BotCommand(name, _(description)[:256])
+            for name, needed, description in self.help
+            if role >= needed and name in self.in_menu
+        ][:100]
 
     async def set_menu(self, bot: Any, chat_id: int | None, role: Role) -> None:
         """Set the menu of one private chat (None: the default menu everyone without one sees)."""
@@ -489,11 +505,17 @@ class Features:
         5. fallbacks: /cancel with nothing to cancel, unknown commands, old buttons (handlers/access.py)."""
         for manifest in self.manifests:
             for command in manifest.commands:
-                application.add_handler(CommandHandler(command.name, guard(
-                    command.callback, command.role, command.private, f"/{command.name}")))
+                application.add_handler(
+                    CommandHandler(
+                        command.name, guard(command.callback, command.role, command.private, f"/{command.name}")
+                    )
+                )
             for button in manifest.buttons:
-                application.add_handler(CallbackQueryHandler(
-                    guard(button.callback, button.role, button.private, "button"), pattern=rf"^{button.prefix}:"))
+                application.add_handler(
+                    CallbackQueryHandler(
+                        guard(button.callback, button.role, button.private, "button"), pattern=rf"^{button.prefix}:"
+                    )
+                )
         for manifest in self.manifests:
             for spec in manifest.conversations:
                 handler = self._conversation(spec)
@@ -501,16 +523,21 @@ class Features:
                 application.add_handler(handler)
         for manifest in self.manifests:
             for upload in manifest.uploads:
-                application.add_handler(MessageHandler(filters.Document.ALL, guard(
-                    upload.callback, upload.role, False, "document")))
+                application.add_handler(
+                    MessageHandler(filters.Document.ALL, guard(upload.callback, upload.role, False, "document"))
+                )
         for manifest in self.manifests:
             for inline in manifest.inline:
                 application.add_handler(InlineQueryHandler(guard_inline(inline.callback, inline.role)))
             for location in manifest.locations:
-                application.add_handler(MessageHandler(filters.LOCATION, guard(
-                    location.callback, location.role, location.private, "location")))
-        application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,
-                                               guard(self.route_text, Role.STRANGER, False, "text")))
+                application.add_handler(
+                    MessageHandler(
+                        filters.LOCATION, guard(location.callback, location.role, location.private, "location")
+                    )
+                )
+        application.add_handler(
+            MessageHandler(filters.TEXT & ~filters.COMMAND, guard(self.route_text, Role.STRANGER, False, "text"))
+        )
 
     async def route_text(self, update: Update, context: BotContext) -> None:
         """Plain text no conversation took: the answer to a one-off question the bot asked, else a search."""
@@ -535,8 +562,9 @@ class Features:
                     when = job.daily if job.daily.tzinfo is not None else job.daily.replace(tzinfo=tz)
                     application.job_queue.run_daily(job.callback, time=when, name=job.name)
                 elif job.every is not None:
-                    application.job_queue.run_repeating(job.callback, interval=job.every, first=job.first,
-                                                        name=job.name)
+                    application.job_queue.run_repeating(
+                        job.callback, interval=job.every, first=job.first, name=job.name
+                    )
                 else:
                     raise ValueError(f"job {job.name!r} has no schedule")
 

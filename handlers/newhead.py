@@ -44,10 +44,18 @@ MAX_NAME = 200
 SCHOOL_CHOICES = 6
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "rev", "mx"}
 FLAGS_ORDER = ("new_to_headship", "new_to_area", "new_to_trust", "new_to_phase")
-FLAG_LABELS = {"new_to_headship": N_("New to headship"), "new_to_area": N_("New to the area"),
-               "new_to_trust": N_("New to an academy or trust"), "new_to_phase": N_("New to the phase")}
-WHO_LABELS = {"self": N_("Me: I am the new head"), "school": N_("For the school"), "trust": N_("For the trust"),
-              "office": N_("For the partnership office")}
+FLAG_LABELS = {
+    "new_to_headship": N_("New to headship"),
+    "new_to_area": N_("New to the area"),
+    "new_to_trust": N_("New to an academy or trust"),
+    "new_to_phase": N_("New to the phase"),
+}
+WHO_LABELS = {
+    "self": N_("Me: I am the new head"),
+    "school": N_("For the school"),
+    "trust": N_("For the trust"),
+    "office": N_("For the partnership office"),
+}
 
 
 def specialism_names() -> list[str]:
@@ -81,17 +89,20 @@ def _draft(context: BotContext) -> dict[str, Any]:
 
 def _flag_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
     flags = draft.get("flags", {})
-    rows = [[(("✅ " if flags.get(key) else "▫️ ") + _(FLAG_LABELS[key]), f"nhf:{i}")]
-            for i, key in enumerate(FLAGS_ORDER)]
+    rows = [
+        [(("✅ " if flags.get(key) else "▫️ ") + _(FLAG_LABELS[key]), f"nhf:{i}")] for i, key in enumerate(FLAGS_ORDER)
+    ]
     rows.append([(_("Done"), "nhf:done")])
     return rows
 
 
 def _need_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
     chosen = set(draft.get("needs", []))
-    buttons = [(("✅ " if name in chosen else "") + need_label(name)[:1].upper() + need_label(name)[1:], f"nhk:{i}")
-               for i, name in enumerate(specialism_names())]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    buttons = [
+        (("✅ " if name in chosen else "") + need_label(name)[:1].upper() + need_label(name)[1:], f"nhk:{i}")
+        for i, name in enumerate(specialism_names())
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(_("Done"), "nhk:done")])
     return rows
 
@@ -101,9 +112,16 @@ def _need_rows(draft: dict[str, Any]) -> list[list[tuple[str, str]]]:
 
 async def start(update: Update, context: BotContext) -> int:
     context.user_data[DRAFT] = {"flags": {"new_to_headship": True}, "needs": []}
-    await reply(update, context, Html(bold(_("Register a new headteacher")) + "\n" + t(
-        "Who is registering the appointment? (/cancel stops at any time)")),
-        keyboard([[(_(label), f"nhw:{key}")] for key, label in WHO_LABELS.items()]))
+    await reply(
+        update,
+        context,
+        Html(
+            bold(_("Register a new headteacher"))
+            + "\n"
+            + t("Who is registering the appointment? (/cancel stops at any time)")
+        ),
+        keyboard([[(_(label), f"nhw:{key}")] for key, label in WHO_LABELS.items()]),
+    )
     return WHO
 
 
@@ -122,8 +140,12 @@ async def choose_who(update: Update, context: BotContext) -> int:
             if person is not None:
                 draft["me"] = {"id": person.id, "name": person.full_name, "school_id": person.school_id}
                 rows = [[(_("Use my entry: {name}").format(name=person.full_name)[:60], "nhm:0")]]
-    await edit(update, context, t("What is the new head's full name? (for example: Mrs Jane Smith)"),
-               keyboard(rows) if rows else None)
+    await edit(
+        update,
+        context,
+        t("What is the new head's full name? (for example: Mrs Jane Smith)"),
+        keyboard(rows) if rows else None,
+    )
     return NAME
 
 
@@ -164,8 +186,12 @@ async def _ask_school(update: Update, context: BotContext) -> int:
             school = await session.get(School, me["school_id"])
             if school is not None:
                 rows = [[(school.name[:60], f"nhs:{school.id}")]]
-    await reply(update, context, t("Which school? Type its name (or part of it); I will look it up."),
-                keyboard(rows) if rows else None)
+    await reply(
+        update,
+        context,
+        t("Which school? Type its name (or part of it); I will look it up."),
+        keyboard(rows) if rows else None,
+    )
     return SCHOOL
 
 
@@ -183,8 +209,10 @@ async def _find_schools(context: BotContext, text: str) -> list[tuple[int, str]]
         query = select(School.id, School.name)
         for word in words:
             query = query.where(School.name.ilike(f"%{word.replace('%', '').replace('_', '')}%"))
-        return [(sid, name) for sid, name in (await session.execute(query.order_by(School.name)
-                                                                    .limit(SCHOOL_CHOICES))).all()]
+        return [
+            (sid, name)
+            for sid, name in (await session.execute(query.order_by(School.name).limit(SCHOOL_CHOICES))).all()
+        ]
 
 
 async def type_school(update: Update, context: BotContext) -> int:
@@ -237,8 +265,16 @@ async def type_start(update: Update, context: BotContext) -> int:
         return START
     draft = _draft(context)
     draft["start"] = start_date.isoformat()
-    await reply(update, context, Html(t("Starts {date}.", date=format_date(start_date)) + "\n\n" + t(
-        "Which of these apply? Press to tick, then Done.")), keyboard(_flag_rows(draft)))
+    await reply(
+        update,
+        context,
+        Html(
+            t("Starts {date}.", date=format_date(start_date))
+            + "\n\n"
+            + t("Which of these apply? Press to tick, then Done.")
+        ),
+        keyboard(_flag_rows(draft)),
+    )
     return FLAGS
 
 
@@ -248,11 +284,23 @@ async def toggle_flag(update: Update, context: BotContext) -> int:
     flags = draft.setdefault("flags", {})
     if value == "done":
         await answer(update)
-        await edit(update, context, t("Applies: {flags}", flags="; ".join(
-            _(FLAG_LABELS[k]) for k in FLAGS_ORDER if flags.get(k)) or _("none of these")))
-        await reply(update, context, t("What support would they like? Press the areas (several if you like) or "
-                                       "type them, for example: SEND and pupil premium. Then press Done."),
-                    keyboard(_need_rows(draft)))
+        await edit(
+            update,
+            context,
+            t(
+                "Applies: {flags}",
+                flags="; ".join(_(FLAG_LABELS[k]) for k in FLAGS_ORDER if flags.get(k)) or _("none of these"),
+            ),
+        )
+        await reply(
+            update,
+            context,
+            t(
+                "What support would they like? Press the areas (several if you like) or "
+                "type them, for example: SEND and pupil premium. Then press Done."
+            ),
+            keyboard(_need_rows(draft)),
+        )
         return NEEDS
     if value.isdigit() and int(value) < len(FLAGS_ORDER):
         key = FLAGS_ORDER[int(value)]
@@ -277,8 +325,12 @@ async def toggle_need(update: Update, context: BotContext) -> int:
         else:
             needs.append(name)
     await answer(update)
-    await edit(update, context, t("What support would they like? Press the areas (several if you like) or type "
-                                  "them, then press Done."), keyboard(_need_rows(draft)))
+    await edit(
+        update,
+        context,
+        t("What support would they like? Press the areas (several if you like) or type them, then press Done."),
+        keyboard(_need_rows(draft)),
+    )
     return NEEDS
 
 
@@ -310,19 +362,25 @@ def summary(draft: dict[str, Any]) -> Html:
     if draft.get("school_id") is None:
         school = _("{name} (a new school)").format(name=school)
     start = dt.date.fromisoformat(draft["start"])
-    return Html("\n".join([
-        bold(_("Please check:")),
-        t("Name: {name}", name=draft.get("name", "")),
-        t("School: {name}", name=school),
-        t("Starts: {date}", date=format_date(start)),
-        t("Applies: {flags}", flags=applies),
-        t("Support wanted: {needs}", needs=needs),
-        t("Registered by: {who}", who=_(WHO_LABELS.get(draft.get("who", "office"), "")))]))
+    return Html(
+        "\n".join(
+            [
+                bold(_("Please check:")),
+                t("Name: {name}", name=draft.get("name", "")),
+                t("School: {name}", name=school),
+                t("Starts: {date}", date=format_date(start)),
+                t("Applies: {flags}", flags=applies),
+                t("Support wanted: {needs}", needs=needs),
+                t("Registered by: {who}", who=_(WHO_LABELS.get(draft.get("who", "office"), ""))),
+            ]
+        )
+    )
 
 
 async def _confirm(update: Update, context: BotContext) -> int:
-    await reply(update, context, summary(_draft(context)),
-                keyboard([[(_("Save"), "nhc:save"), (_("Cancel"), "nhc:x")]]))
+    await reply(
+        update, context, summary(_draft(context)), keyboard([[(_("Save"), "nhc:save"), (_("Cancel"), "nhc:x")]])
+    )
     return CONFIRM
 
 
@@ -336,17 +394,24 @@ async def save(update: Update, context: BotContext) -> int:
     flags = draft.get("flags", {})
     member = context.member
     values: dict[str, Any] = dict(
-        first_name=draft.get("first", ""), last_name=draft["last"], title=draft.get("title"),
-        start_date=dt.date.fromisoformat(draft["start"]), school_id=draft.get("school_id"),
+        first_name=draft.get("first", ""),
+        last_name=draft["last"],
+        title=draft.get("title"),
+        start_date=dt.date.fromisoformat(draft["start"]),
+        school_id=draft.get("school_id"),
         new_school_name=draft.get("school_label") if draft.get("school_id") is None else None,
-        person_id=draft.get("person_id"), needs=draft.get("needs", []), relation=draft["who"],
-        **{k: bool(flags.get(k)) for k in FLAGS_ORDER})
+        person_id=draft.get("person_id"),
+        needs=draft.get("needs", []),
+        relation=draft["who"],
+        **{k: bool(flags.get(k)) for k in FLAGS_ORDER},
+    )
     if not _own_change(context, draft):
         return await _propose(update, context, values, draft)
     try:
         async with context.services.session() as session:
             registration = await ap.register_appointment(
-                session, actor_id=member.telegram_id if member else None, **values)
+                session, actor_id=member.telegram_id if member else None, **values
+            )
             appointment_id, created = registration.appointment.id, registration.created
             if draft["who"] == "self" and member is not None and member.person_id is None:
                 await _link_self(session, member.telegram_id, registration.person.id)
@@ -355,9 +420,19 @@ async def save(update: Update, context: BotContext) -> int:
         return CONFIRM
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Saved"))
-    await edit(update, context, Html(summary(draft) + "\n\n" + (
-        t("Saved. The partnership office has been told and will arrange a buddy.") if created else
-        t("Updated: this appointment was registered before. The partnership office has been told."))))
+    await edit(
+        update,
+        context,
+        Html(
+            summary(draft)
+            + "\n\n"
+            + (
+                t("Saved. The partnership office has been told and will arrange a buddy.")
+                if created
+                else t("Updated: this appointment was registered before. The partnership office has been told.")
+            )
+        ),
+    )
     await context.services.refresh_directory()
     from handlers.buddy import announce_appointment
 
@@ -389,13 +464,26 @@ async def _propose(update: Update, context: BotContext, values: dict[str, Any], 
         change_id = change.id
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Sent"))
-    await edit(update, context, Html(text + "\n\n" + t(
-        "Sent to the partnership office to confirm: an appointment for someone else waits for a coordinator. "
-        "Nothing has changed in the directory yet.")))
+    await edit(
+        update,
+        context,
+        Html(
+            text
+            + "\n\n"
+            + t(
+                "Sent to the partnership office to confirm: an appointment for someone else waits for a coordinator. "
+                "Nothing has changed in the directory yet."
+            )
+        ),
+    )
     who = member.display_name if member and member.display_name else str(actor)
-    await tell_coordinators(context, Html(bold(_("Please confirm a new-head registration")) + "\n" + t(
-        "Registered by {who}:", who=who) + "\n" + text),
-        keyboard([[(_("Confirm"), f"ecd:y:{change_id}"), (_("Reject"), f"ecd:n:{change_id}")]]))
+    await tell_coordinators(
+        context,
+        Html(
+            bold(_("Please confirm a new-head registration")) + "\n" + t("Registered by {who}:", who=who) + "\n" + text
+        ),
+        keyboard([[(_("Confirm"), f"ecd:y:{change_id}"), (_("Reject"), f"ecd:n:{change_id}")]]),
+    )
     return END
 
 
@@ -418,14 +506,30 @@ async def start_from_register(update: Update, context: BotContext) -> int:
             await answer(update, _("That entry is no longer in the directory."), alert=True)
             return END
         context.user_data[DRAFT] = {
-            "flags": {"new_to_headship": True}, "needs": [], "who": "office", "person_id": person.id,
-            "name": person.full_name, "title": person.title, "first": person.first_name, "last": person.last_name,
-            "school_id": school.id, "school_label": school.name}
+            "flags": {"new_to_headship": True},
+            "needs": [],
+            "who": "office",
+            "person_id": person.id,
+            "name": person.full_name,
+            "title": person.title,
+            "first": person.first_name,
+            "last": person.last_name,
+            "school_id": school.id,
+            "school_label": school.name,
+        }
         name, school_name = person.full_name, school.name
     await answer(update)
-    await reply(update, context, Html(bold(_("Register a new headteacher")) + "\n" + t(
-        "{name} at {school}, from the register.", name=name, school=school_name) + "\n" + t(
-        "When do they start? For example: 1/9/25, 1 September 2025 or September.")))
+    await reply(
+        update,
+        context,
+        Html(
+            bold(_("Register a new headteacher"))
+            + "\n"
+            + t("{name} at {school}, from the register.", name=name, school=school_name)
+            + "\n"
+            + t("When do they start? For example: 1/9/25, 1 September 2025 or September.")
+        ),
+    )
     return START
 
 
@@ -436,8 +540,7 @@ async def _link_self(session: AsyncSession, telegram_id: int, person_id: int) ->
     if row is not None and row.person_id is None:
         row.person_id = person_id
         row.updated_by = telegram_id
-        audit.record(session, telegram_id, "member.link", "member", telegram_id, person_id=person_id,
-                     source="newhead")
+        audit.record(session, telegram_id, "member.link", "member", telegram_id, person_id=person_id, source="newhead")
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -464,26 +567,29 @@ async def cancel_button(update: Update, context: BotContext) -> int | None:
 
 MANIFEST = Manifest(
     "newhead",
-    conversations=(Conversation(
-        "newhead",
-        entry=(Command("newhead", start, Role.MEMBER, N_("register a new headteacher's appointment"),
-                       private=True),
-               Button("nhr", start_from_register, Role.COORDINATOR)),
-        states={
-            WHO: (Button("nhw", choose_who, Role.MEMBER),),
-            NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),
-            SCHOOL: (Button("nhs", choose_school, Role.MEMBER), Reply(type_school)),
-            START: (Reply(type_start),),
-            FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
-            NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
-            CONFIRM: (Button("nhc", confirm_button, Role.MEMBER),),
-        },
-        # nhc:x cancels from any step.
-        fallbacks=(Command("cancel", cancel, Role.MEMBER), Button("nhc", cancel_button, Role.MEMBER)),
-        role=Role.MEMBER,
-        drafts=(DRAFT,),
-        label=N_("new-head registration"),
-        timeout=dt.timedelta(hours=1),
-        private=True,
-    ),),
+    conversations=(
+        Conversation(
+            "newhead",
+            entry=(
+                Command("newhead", start, Role.MEMBER, N_("register a new headteacher's appointment"), private=True),
+                Button("nhr", start_from_register, Role.COORDINATOR),
+            ),
+            states={
+                WHO: (Button("nhw", choose_who, Role.MEMBER),),
+                NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),
+                SCHOOL: (Button("nhs", choose_school, Role.MEMBER), Reply(type_school)),
+                START: (Reply(type_start),),
+                FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
+                NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
+                CONFIRM: (Button("nhc", confirm_button, Role.MEMBER),),
+            },
+            # nhc:x cancels from any step.
+            fallbacks=(Command("cancel", cancel, Role.MEMBER), Button("nhc", cancel_button, Role.MEMBER)),
+            role=Role.MEMBER,
+            drafts=(DRAFT,),
+            label=N_("new-head registration"),
+            timeout=dt.timedelta(hours=1),
+            private=True,
+        ),
+    ),
 )

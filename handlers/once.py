@@ -49,8 +49,11 @@ def once(callback: Callback) -> Callback:
         except BaseException:
             try:
                 async with context.services.session() as session:
-                    await session.execute(delete(ButtonUse).where(
-                        ButtonUse.chat_id == chat_id, ButtonUse.message_id == message_id, ButtonUse.data == data))
+                    await session.execute(
+                        delete(ButtonUse).where(
+                            ButtonUse.chat_id == chat_id, ButtonUse.message_id == message_id, ButtonUse.data == data
+                        )
+                    )
             except Exception:  # noqa: BLE001 - the original error matters more
                 log.warning("could not release a one-time button", exc_info=True)
             raise

@@ -27,8 +27,9 @@ def plan_buttons(plans: Sequence[Plan], prefix: str, page: int = 0) -> list[list
     return paged_rows(items, page, PER_PAGE, f"pk:{prefix}")
 
 
-async def only_plan_or_ask(update: Update, context: BotContext, plans: Sequence[Plan], prefix: str,
-                           question: str | None = None) -> Plan | None:
+async def only_plan_or_ask(
+    update: Update, context: BotContext, plans: Sequence[Plan], prefix: str, question: str | None = None
+) -> Plan | None:
     """The plan when there is exactly one; otherwise None, after saying there is none or asking which
     (a button per plan, with callback data `prefix:<plan id>`)."""
     if not plans:

@@ -78,6 +78,7 @@ def wants_plan(caption: str | None) -> bool | None:
 # Reading and previewing
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _target_args(target: Any) -> dict[str, Any]:
     """save_plan's arguments for the pending choice: None = by title, "new", or a plan number."""
     if target == "new":
@@ -90,8 +91,9 @@ def _target_args(target: Any) -> dict[str, Any]:
 async def _dry_run(context: BotContext, parsed: ParsedPlan, target: Any) -> PlanSummary:
     actor = context.member.telegram_id if context.member else None
     async with context.services.sessionmaker() as session:  # read only: a dry run, rolled back
-        summary = await save_plan(session, parsed, actor, dry_run=True, index=context.services.directory,
-                                  **_target_args(target))
+        summary = await save_plan(
+            session, parsed, actor, dry_run=True, index=context.services.directory, **_target_args(target)
+        )
         await session.rollback()
     return summary
 
@@ -110,8 +112,12 @@ def preview_text(parsed: ParsedPlan, summary: PlanSummary) -> Html:
 
 def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
     """What the correction buttons need of this reading, kept in user_data (small: headers and codes)."""
-    columns = [[table.index, c.column, c.header, c.field, bool(c.guessed)]
-               for table in parsed.tables if table.used for c in table.columns]
+    columns = [
+        [table.index, c.column, c.header, c.field, bool(c.guessed)]
+        for table in parsed.tables
+        if table.used
+        for c in table.columns
+    ]
     headers = sorted({n for table in parsed.tables if table.used for n in table.header_candidates})
     if not headers:
         # No other candidates: offer the lines around the first table's header, so a wrong guess can be fixed.
@@ -120,8 +126,12 @@ def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
             top, bottom = min(first.header_lines), max(first.header_lines)
             headers = [n for n in range(max(1, top - 3), bottom + 4) if n not in first.header_lines]
     terms = [list(a.term) for a in parsed.term_assumptions]
-    return {"columns": columns, "headers": headers[:20], "terms": terms,
-            "year": int(parsed.year[:4]) if parsed.year and parsed.year[:4].isdigit() else None}
+    return {
+        "columns": columns,
+        "headers": headers[:20],
+        "terms": terms,
+        "year": int(parsed.year[:4]) if parsed.year and parsed.year[:4].isdigit() else None,
+    }
 
 
 def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
@@ -152,8 +162,15 @@ async def _read_and_preview(update: Update, context: BotContext, data: bytes, pe
         parsed = await read_plan(data, pending["name"], overrides or None)
         summary = await _dry_run(context, parsed, pending.get("target"))
     except (PlanImportError, SandboxError, NoSuchPlan) as exc:
-        await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
-                                       file=pending["name"], reason=str(exc)))
+        await reply(
+            update,
+            context,
+            t(
+                "I could not read a plan from {file}: {reason}\nNothing was changed.",
+                file=pending["name"],
+                reason=str(exc),
+            ),
+        )
         return False
     token = int(context.user_data.get("plan_upload_seq", 0)) + 1
     context.user_data["plan_upload_seq"] = token
@@ -175,8 +192,9 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     if PurePath(filename).suffix.lower() not in PLAN_EXTENSIONS:
         if not explicit:
             return False
-        await reply(update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was "
-                                       "changed."))
+        await reply(
+            update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was changed.")
+        )
         return True
     data = await fetch_document(update, context, MAX_BYTES)
     if data is None:
@@ -186,12 +204,18 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     except PlanImportError as exc:
         if not explicit:
             return False
-        await reply(update, context, t("I could not read a plan from {file}: {reason}\nNothing was changed.",
-                                       file=filename, reason=str(exc)))
+        await reply(
+            update,
+            context,
+            t("I could not read a plan from {file}: {reason}\nNothing was changed.", file=filename, reason=str(exc)),
+        )
         return True
     except SandboxError as exc:
-        await reply(update, context, t("I could not read {file}: {reason}. Nothing was changed.",
-                                       file=filename, reason=str(exc)))
+        await reply(
+            update,
+            context,
+            t("I could not read {file}: {reason}. Nothing was changed.", file=filename, reason=str(exc)),
+        )
         return True
     summary = await _dry_run(context, parsed, None)
     pending: dict[str, Any] = {"file_id": document.file_id, "name": filename, "overrides": {}, "target": None}
@@ -218,6 +242,7 @@ def _pending(context: BotContext, data: str | None) -> dict | None:
 # Import / Cancel
 # ---------------------------------------------------------------------------------------------------------
 
+
 async def confirm_import(update: Update, context: BotContext) -> None:
     pending = _pending(context, update.callback_query.data if update.callback_query else None)
     if pending is None:
@@ -230,31 +255,54 @@ async def confirm_import(update: Update, context: BotContext) -> None:
         data = await download(context, pending["file_id"])
         parsed = await read_plan(data, pending["name"], overrides or None)
     except (TelegramError, PlanImportError, SandboxError) as exc:
-        await edit(update, context, t("I could not read the file again ({error}). Nothing was changed.",
-                                      error=str(exc)))
+        await edit(
+            update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
+        )
         return
     actor = context.member.telegram_id if context.member else None
     try:
         async with context.services.session() as session:
-            summary = await save_plan(session, parsed, actor, index=context.services.directory,
-                                      **_target_args(pending.get("target")))
+            summary = await save_plan(
+                session, parsed, actor, index=context.services.directory, **_target_args(pending.get("target"))
+            )
     except (ImportBusy, NoSuchPlan) as exc:
         await edit(update, context, t("Not imported: {reason}. Nothing was changed.", reason=str(exc)))
         return
     diff = summary.diff
     if diff is not None:
-        await edit(update, context, t(
-            "Updated plan {n}: {title} — {added} added, {changed} changed, {archived} archived, {restored} "
-            "restored, {updates} new ratings or comments. Send /plan to see it.",
-            n=diff.plan_id, title=diff.title, added=len(diff.added), changed=len(diff.changed),
-            archived=len(diff.archived), restored=len(diff.restored), updates=diff.ratings))
+        await edit(
+            update,
+            context,
+            t(
+                "Updated plan {n}: {title} — {added} added, {changed} changed, {archived} archived, {restored} "
+                "restored, {updates} new ratings or comments. Send /plan to see it.",
+                n=diff.plan_id,
+                title=diff.title,
+                added=len(diff.added),
+                changed=len(diff.changed),
+                archived=len(diff.archived),
+                restored=len(diff.restored),
+                updates=diff.ratings,
+            ),
+        )
         return
-    counts = ", ".join((
-        ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
-        ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
-        ngettext("{n} RAG rating", "{n} RAG ratings", summary.updates).format(n=summary.updates)))
-    await edit(update, context, t("Imported plan {n}: {title} — {counts}. Send /plan to see it, /meetings to set "
-                                  "its meeting dates.", n=summary.plan_id, title=summary.title, counts=counts))
+    counts = ", ".join(
+        (
+            ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
+            ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
+            ngettext("{n} RAG rating", "{n} RAG ratings", summary.updates).format(n=summary.updates),
+        )
+    )
+    await edit(
+        update,
+        context,
+        t(
+            "Imported plan {n}: {title} — {counts}. Send /plan to see it, /meetings to set its meeting dates.",
+            n=summary.plan_id,
+            title=summary.title,
+            counts=counts,
+        ),
+    )
 
 
 async def cancel_import(update: Update, context: BotContext) -> None:
@@ -268,6 +316,7 @@ async def cancel_import(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Corrections
 # ---------------------------------------------------------------------------------------------------------
+
 
 async def _set_buttons(update: Update, rows: Rows) -> None:
     """Show another keyboard under the preview (its text stays)."""
@@ -326,8 +375,10 @@ async def on_correction(update: Update, context: BotContext) -> None:
         return
     if op == "a":
         await answer(update)
-        rows = [[(f"{header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")]
-                for table, column, header, field, _g in pending["columns"]][:MAX_BUTTONS - 1]
+        rows = [
+            [(f"{header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")]
+            for table, column, header, field, _g in pending["columns"]
+        ][: MAX_BUTTONS - 1]
         await _set_buttons(update, [*rows, [_back(token)]])
         return
     if op == "c" and len(numbers) == 2 and _column(pending, numbers[0], numbers[1]) is not None:
@@ -335,9 +386,11 @@ async def on_correction(update: Update, context: BotContext) -> None:
         table, column = numbers
         current = _column(pending, table, column)
         assert current is not None
-        choices = [(("✓ " if code == current[3] else "") + field_label(code), f"pu:{token}:f:{table}:{column}:{code}")
-                   for code in TARGETS]
-        rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+        choices = [
+            (("✓ " if code == current[3] else "") + field_label(code), f"pu:{token}:f:{table}:{column}:{code}")
+            for code in TARGETS
+        ]
+        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
         await _set_buttons(update, [*rows, [_back(token)]])
         return
     if op == "h" and pending["headers"]:
@@ -347,16 +400,18 @@ async def on_correction(update: Update, context: BotContext) -> None:
         return
     if op == "t" and pending["terms"]:
         await answer(update)
-        choices = [(term_label(term), f"pu:{token}:tt:{term.academic_year}:{_CODE_OF_TERM[term.term]}")
-                   for term in _term_choices(pending)]
-        rows = [choices[i:i + 3] for i in range(0, len(choices), 3)]
+        choices = [
+            (term_label(term), f"pu:{token}:tt:{term.academic_year}:{_CODE_OF_TERM[term.term]}")
+            for term in _term_choices(pending)
+        ]
+        rows = [choices[i : i + 3] for i in range(0, len(choices), 3)]
         await _set_buttons(update, [*rows, [_back(token)]])
         return
     if op == "p":
         await answer(update)
         async with context.services.sessionmaker() as session:
             plans = list(await active_plans(session))
-        rows = [[(f"{p.id}. {p.title}"[:60], f"pu:{token}:u:{p.id}")] for p in plans][:MAX_BUTTONS - 2]
+        rows = [[(f"{p.id}. {p.title}"[:60], f"pu:{token}:u:{p.id}")] for p in plans][: MAX_BUTTONS - 2]
         rows.append([(_("A new plan"), f"pu:{token}:n")])
         await _set_buttons(update, [*rows, [_back(token)]])
         return
@@ -390,8 +445,9 @@ async def on_correction(update: Update, context: BotContext) -> None:
     try:
         content = await download(context, pending["file_id"])
     except TelegramError as exc:
-        await reply(update, context, t("I could not read the file again ({error}). Nothing was changed.",
-                                       error=str(exc)))
+        await reply(
+            update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
+        )
         return
     if await _read_and_preview(update, context, content, pending):
         await _retire_buttons(update)  # the new preview has the buttons now
@@ -403,6 +459,9 @@ async def on_correction(update: Update, context: BotContext) -> None:
 
 MANIFEST = Manifest(
     "plan_upload",
-    buttons=(Button("pi", confirm_import, Role.COORDINATOR), Button("pix", cancel_import, Role.COORDINATOR),
-             Button("pu", on_correction, Role.COORDINATOR)),
+    buttons=(
+        Button("pi", confirm_import, Role.COORDINATOR),
+        Button("pix", cancel_import, Role.COORDINATOR),
+        Button("pu", on_correction, Role.COORDINATOR),
+    ),
 )

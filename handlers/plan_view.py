@@ -68,6 +68,7 @@ def _int(data: str | None) -> int | None:
 # /plan
 # --------------------------------------------------------------------------------------------------
 
+
 async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
     """The plan at a glance this term: counts by colour, then each action with its rating."""
     term = current_term()
@@ -80,9 +81,14 @@ async def plan_glance(session: AsyncSession, plan: Plan) -> Html:
     for code in parse_rag_set(plan.rag_set):
         summary.append(f"{rag_emoji(code)} {esc(rag_label(code))} {counts.get(code, 0)}")
     summary.append(f"{rag_emoji(None)} {esc(_('not updated'))} {counts.get(None, 0)}")
-    lines = [bold(plan.title), fill(ngettext("{term}: {n} action", "{term}: {n} actions", len(actions)), term=term_label(term),
-                                     n=len(actions)),
-             Html(" · ".join(summary)), Html("")]
+    lines = [
+        bold(plan.title),
+        fill(
+            ngettext("{term}: {n} action", "{term}: {n} actions", len(actions)), term=term_label(term), n=len(actions)
+        ),
+        Html(" · ".join(summary)),
+        Html(""),
+    ]
     current_section: int | None = -1
     for action in actions:
         if action.section_id != current_section:
@@ -132,8 +138,9 @@ async def action_card(session: AsyncSession, action: Action) -> Html:
     """An action with its owners, milestones and full history, newest first."""
     plan = await session.get(Plan, action.plan_id)
     section = await session.get(Section, action.section_id) if action.section_id else None
-    owners = (await session.scalars(select(ActionOwner).where(ActionOwner.action_id == action.id)
-                                    .order_by(ActionOwner.id))).all()
+    owners = (
+        await session.scalars(select(ActionOwner).where(ActionOwner.action_id == action.id).order_by(ActionOwner.id))
+    ).all()
     term = current_term()
     rows = list(reversed(await progress.action_history(session, action.id)))  # oldest first
     status = progress.status_from_rows(action.id, rows, term)
@@ -142,8 +149,13 @@ async def action_card(session: AsyncSession, action: Action) -> Html:
         lines.append(italic(plan.title + (f" · {section.title}" if section and section.title else "")))
     owner_names = [o.name for o in owners] or ([action.owners_text] if action.owners_text else [])
     lines.append(t("Owners: {names}", names=", ".join(owner_names) or _("none yet")))
-    lines.append(t("Now ({term}): {rating}", term=term_label(term),
-                   rating=f"{rag_emoji(status.rag)} {rag_label(status.rag) or _('not rated')}"))
+    lines.append(
+        t(
+            "Now ({term}): {rating}",
+            term=term_label(term),
+            rating=f"{rag_emoji(status.rag)} {rag_label(status.rag) or _('not rated')}",
+        )
+    )
     if action.impact:
         lines.append(t("Impact: {text}", text=action.impact))
     if action.kpis:
@@ -174,8 +186,10 @@ async def action_card(session: AsyncSession, action: Action) -> Html:
     for row in history:
         day = format_date(to_local_date(row.created_at, LONDON))
         who = row.author_label or (_("imported") if row.kind == "import" else "")
-        head = f"{esc(day)} · {esc(term_label(progress.row_term(row), short=True))} · " \
-               f"{rag_emoji(row.rag)} {esc(rag_label(row.rag) or _('no change'))}"
+        head = (
+            f"{esc(day)} · {esc(term_label(progress.row_term(row), short=True))} · "
+            f"{rag_emoji(row.rag)} {esc(rag_label(row.rag) or _('no change'))}"
+        )
         if who:
             head += f" · {esc(who)}"
         if row.kind in _KINDS:
@@ -210,8 +224,11 @@ async def show_action(update: Update, context: BotContext) -> None:
         if not found:
             suggestions = suggest_refs(token, every)
             if suggestions:
-                await reply(update, context, t("There is no action {ref}. Did you mean {options}?", ref=token,
-                                               options=" / ".join(suggestions)))
+                await reply(
+                    update,
+                    context,
+                    t("There is no action {ref}. Did you mean {options}?", ref=token, options=" / ".join(suggestions)),
+                )
             else:
                 await reply(update, context, t("There is no action {ref}. /plan lists the actions.", ref=token))
             return
@@ -222,8 +239,11 @@ async def show_action(update: Update, context: BotContext) -> None:
                 rows.append([(f"{its_plan.title[:40] if its_plan else ''} · {action.ref}", f"pa:{action.id}")])
             question = t("{ref} is in more than one plan. Which one?", ref=token)
             if len(found) > PICK_AT_MOST:  # more than a keyboard should hold: the first ones, and the way on
-                question = Html(question + "\n" + t("(the first {n} of {total}: /plan shows one plan's actions)",
-                                                    n=PICK_AT_MOST, total=len(found)))
+                question = Html(
+                    question
+                    + "\n"
+                    + t("(the first {n} of {total}: /plan shows one plan's actions)", n=PICK_AT_MOST, total=len(found))
+                )
             await reply(update, context, question, keyboard(rows))
             return
         text = await action_card(session, found[0])
@@ -247,12 +267,19 @@ async def choose_action(update: Update, context: BotContext) -> None:
 # /mine
 # --------------------------------------------------------------------------------------------------
 
+
 async def show_mine(update: Update, context: BotContext) -> None:
     member = context.member
     assert member is not None
     if member.person_id is None:
-        await reply(update, context, t("Your account is not linked to a person in the directory, so I cannot tell "
-                                       "which actions are yours. Please ask a coordinator to link it."))
+        await reply(
+            update,
+            context,
+            t(
+                "Your account is not linked to a person in the directory, so I cannot tell "
+                "which actions are yours. Please ask a coordinator to link it."
+            ),
+        )
         return
     async with context.services.session() as session:
         mine = await progress.my_actions(session, member.person_id)
@@ -261,10 +288,20 @@ async def show_mine(update: Update, context: BotContext) -> None:
         return
     term = current_term()
     stale = sum(1 for m in mine if m.stale)
-    lines = [bold(_("Your actions")),
-             fill(ngettext("{n} action, {stale} without an update this term ({term}).",
-                           "{n} actions, {stale} without an update this term ({term}).", len(mine)),
-                  n=len(mine), stale=stale, term=term_label(term)), Html("")]
+    lines = [
+        bold(_("Your actions")),
+        fill(
+            ngettext(
+                "{n} action, {stale} without an update this term ({term}).",
+                "{n} actions, {stale} without an update this term ({term}).",
+                len(mine),
+            ),
+            n=len(mine),
+            stale=stale,
+            term=term_label(term),
+        ),
+        Html(""),
+    ]
     rows: list[list[tuple[str, str]]] = []
     plan_id = None
     for item in mine:
@@ -293,14 +330,22 @@ async def show_mine(update: Update, context: BotContext) -> None:
 # /report (coordinators)
 # --------------------------------------------------------------------------------------------------
 
+
 async def report(update: Update, context: BotContext) -> None:
     """/report [term]: the termly report on the plan (asked which when there are several), for this term
     or the one named ("/report Spring 2026")."""
     wanted = " ".join(context.args or []).strip()
     term = parse_term(wanted) if wanted else None
     if wanted and term is None:
-        await reply(update, context, t("I could not read {text} as a term. Try <code>/report Spring 2026</code>, "
-                                       "or just /report for this term.", text=wanted))
+        await reply(
+            update,
+            context,
+            t(
+                "I could not read {text} as a term. Try <code>/report Spring 2026</code>, "
+                "or just /report for this term.",
+                text=wanted,
+            ),
+        )
         return
     async with context.services.session() as session:
         plans = list(await progress.active_plans(session))
@@ -335,9 +380,11 @@ def term_buttons(plan_id: int, span: list[Term], shown: Term) -> list[list[tuple
     """One button per term of the span (the latest REPORT_TERM_BUTTONS), three to a row; the one shown
     is marked."""
     terms = span[-REPORT_TERM_BUTTONS:]
-    buttons = [(("• " if term == shown else "") + term_label(term, short=True),
-                f"rt:{plan_id}:{term_ordinal(term)}") for term in terms]
-    return [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    buttons = [
+        (("• " if term == shown else "") + term_label(term, short=True), f"rt:{plan_id}:{term_ordinal(term)}")
+        for term in terms
+    ]
+    return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
 
 
 async def _send_report(update: Update, context: BotContext, plan_id: int, term: Term | None = None) -> None:
@@ -354,33 +401,56 @@ async def _send_report(update: Update, context: BotContext, plan_id: int, term: 
         # while the files are made, and the bot goes on answering others.
         files = await make_report(context.services.sessionmaker, plan_id, term)
     except TermNotInSpan as exc:
-        await reply(update, context, t("{term} is not one of this plan's terms. Choose one:",
-                                       term=term_label(exc.term)), keyboard(term_buttons(plan_id, exc.span, exc.term)))
+        await reply(
+            update,
+            context,
+            t("{term} is not one of this plan's terms. Choose one:", term=term_label(exc.term)),
+            keyboard(term_buttons(plan_id, exc.span, exc.term)),
+        )
         return
     except Exception:
         log.exception("report on plan %s failed", plan_id)
-        await reply(update, context, t("Sorry, I could not build that report. Nothing was changed; please try "
-                                       "again later or ask an administrator."))
+        await reply(
+            update,
+            context,
+            t(
+                "Sorry, I could not build that report. Nothing was changed; please try "
+                "again later or ask an administrator."
+            ),
+        )
         return
     if files is None:
         await reply(update, context, t("That plan is no longer available."))
         return
     async with context.services.session() as session:
-        audit.record(session, context.member.telegram_id if context.member else None, "plan.report", "plan",
-                     plan_id, term=files.term.code)
+        audit.record(
+            session,
+            context.member.telegram_id if context.member else None,
+            "plan.report",
+            "plan",
+            plan_id,
+            term=files.term.code,
+        )
     summary = " · ".join(f"{rag_emoji(c)} {files.counts.get(c, 0)}" for c in files.rag_set)
     summary += f" · {rag_emoji(None)} {files.counts.get('', 0)}"
     caption = t("{plan}: termly report, {term}", plan=_short(files.title, 200), term=term_label(files.term))
-    await context.bot.send_document(chat.id, InputFile(files.docx[1], filename=files.docx[0]),
-                                    caption=fit_caption(t("{caption} (Word)", caption=caption)))
-    await context.bot.send_document(chat.id, InputFile(files.xlsx[1], filename=files.xlsx[0]),
-                                    caption=fit_caption(t("{caption} (Excel)", caption=caption)))
+    await context.bot.send_document(
+        chat.id,
+        InputFile(files.docx[1], filename=files.docx[0]),
+        caption=fit_caption(t("{caption} (Word)", caption=caption)),
+    )
+    await context.bot.send_document(
+        chat.id,
+        InputFile(files.xlsx[1], filename=files.xlsx[0]),
+        caption=fit_caption(t("{caption} (Excel)", caption=caption)),
+    )
     markup = keyboard(term_buttons(plan_id, files.span, files.term)) if len(files.span) > 1 else None
     photo_caption = Html(f"{caption}\n{esc(summary)}")
     if markup is not None:
         photo_caption = Html(photo_caption + "\n" + t("Another term:"))
-    await context.bot.send_photo(chat.id, InputFile(files.png[1], filename=files.png[0]),
-                                 caption=fit_caption(photo_caption), reply_markup=markup)
+    await context.bot.send_photo(
+        chat.id, InputFile(files.png[1], filename=files.png[0]), caption=fit_caption(photo_caption), reply_markup=markup
+    )
 
 
 MANIFEST = Manifest(

@@ -29,9 +29,16 @@ async def plans_listing(session: AsyncSession) -> tuple[Html, Rows]:
     plans = list((await session.scalars(plans_list(include_inactive=True))).all())
     if not plans:
         return t("There is no action plan yet. Send me a plan file to import one."), []
-    counts: dict[int, int] = {plan_id: n for plan_id, n in (await session.execute(
-        select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
-        .group_by(Action.plan_id))).all()}
+    counts: dict[int, int] = {
+        plan_id: n
+        for plan_id, n in (
+            await session.execute(
+                select(Action.plan_id, func.count(Action.id))
+                .where(Action.archived_at.is_(None))
+                .group_by(Action.plan_id)
+            )
+        ).all()
+    }
     plans.sort(key=lambda p: (not p.active, p.id))  # active first
     lines = [bold(_("Plans"))]
     rows: list[list[tuple[str, str]]] = []
@@ -69,8 +76,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     if plan is None:
         await answer(update, _("That plan is no longer there."), alert=True)
         return
-    await answer(update, (_("Archived plan {number}: {title}") if archive
-                          else _("Restored plan {number}: {title}")).format(number=plan_id, title=title)[:200])
+    await answer(
+        update,
+        (_("Archived plan {number}: {title}") if archive else _("Restored plan {number}: {title}")).format(
+            number=plan_id, title=title
+        )[:200],
+    )
     async with context.services.sessionmaker() as session:
         text, rows = await plans_listing(session)
     await edit(update, context, text, keyboard(rows) if rows else None)

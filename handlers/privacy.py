@@ -57,6 +57,7 @@ def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
 
 # --- subject access ----------------------------------------------------------------------------
 
+
 async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: int | None = None) -> dict[str, Any]:
     """Everything held about one Telegram user (or, from the command line, one directory entry: pass
     `person_id` and the user's id, or 0 when they have no account), as a JSON-ready document.
@@ -67,73 +68,181 @@ async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: in
     if person_id is None:
         person_id = member.person_id if member else None
     person = await session.get(Person, person_id) if person_id else None
-    accounts = sorted({telegram_id, *(await session.scalars(select(Member.telegram_id).where(
-        Member.person_id == person.id)) if person else [])} - {0})
-    doc: dict[str, Any] = {"telegram_id": telegram_id or None, "telegram_ids": accounts,
-                           "generated_at": _iso(dt.datetime.now(dt.timezone.utc))}
-    doc["member"] = None if member is None else _row(member, [
-        "telegram_id", "role", "display_name", "locale", "reminders", "active", "approved_by", "approved_at",
-        "created_at", "updated_at"])
+    accounts = sorted(
+        {
+            telegram_id,
+            *(await session.scalars(select(Member.telegram_id).where(Member.person_id == person.id)) if person else []),
+        }
+        - {0}
+    )
+    doc: dict[str, Any] = {
+        "telegram_id": telegram_id or None,
+        "telegram_ids": accounts,
+        "generated_at": _iso(dt.datetime.now(dt.timezone.utc)),
+    }
+    doc["member"] = (
+        None
+        if member is None
+        else _row(
+            member,
+            [
+                "telegram_id",
+                "role",
+                "display_name",
+                "locale",
+                "reminders",
+                "active",
+                "approved_by",
+                "approved_at",
+                "created_at",
+                "updated_at",
+            ],
+        )
+    )
     if person is not None:
         await session.refresh(person, ["specialisms", "school"])
-        doc["person"] = _row(person, [
-            "id", "title", "first_name", "last_name", "job_title", "is_head", "email", "phone", "designations",
-            "headship_start", "mentor_capacity", "buddy_status", "buddy_paused_until", "notes", "created_at",
-            "updated_at"])
+        doc["person"] = _row(
+            person,
+            [
+                "id",
+                "title",
+                "first_name",
+                "last_name",
+                "job_title",
+                "is_head",
+                "email",
+                "phone",
+                "designations",
+                "headship_start",
+                "mentor_capacity",
+                "buddy_status",
+                "buddy_paused_until",
+                "notes",
+                "created_at",
+                "updated_at",
+            ],
+        )
         doc["person"]["school"] = person.school.name if person.school else None
         doc["person"]["specialisms"] = sorted(s.name for s in person.specialisms)
     else:
         doc["person"] = None
 
-    authored = or_(ProgressUpdate.author_id.in_(accounts) if accounts else false(),
-                   (ProgressUpdate.author_person_id == person.id) if person else false())
-    updates = [{**_row(u, ["id", "rag", "comment", "academic_year", "term", "kind", "replaces_id", "created_at"]),
-                "action_ref": ref, "plan": title}
-               for u, ref, title in (await session.execute(
-                   select(ProgressUpdate, Action.ref, Plan.title).join(Action, Action.id == ProgressUpdate.action_id)
-                   .join(Plan, Plan.id == Action.plan_id).where(authored).order_by(ProgressUpdate.id))).all()]
+    authored = or_(
+        ProgressUpdate.author_id.in_(accounts) if accounts else false(),
+        (ProgressUpdate.author_person_id == person.id) if person else false(),
+    )
+    updates = [
+        {
+            **_row(u, ["id", "rag", "comment", "academic_year", "term", "kind", "replaces_id", "created_at"]),
+            "action_ref": ref,
+            "plan": title,
+        }
+        for u, ref, title in (
+            await session.execute(
+                select(ProgressUpdate, Action.ref, Plan.title)
+                .join(Action, Action.id == ProgressUpdate.action_id)
+                .join(Plan, Plan.id == Action.plan_id)
+                .where(authored)
+                .order_by(ProgressUpdate.id)
+            )
+        ).all()
+    ]
     doc["progress_updates"] = {"count": len(updates), "latest": updates[-1] if updates else None, "all": updates}
-    doc["access_requests"] = [
-        _row(r, ["id", "telegram_name", "name", "school", "status", "created_at", "decided_at"])
-        for r in await session.scalars(select(AccessRequest).where(AccessRequest.telegram_id.in_(accounts))
-                                       .order_by(AccessRequest.id))] if accounts else []
+    doc["access_requests"] = (
+        [
+            _row(r, ["id", "telegram_name", "name", "school", "status", "created_at", "decided_at"])
+            for r in await session.scalars(
+                select(AccessRequest).where(AccessRequest.telegram_id.in_(accounts)).order_by(AccessRequest.id)
+            )
+        ]
+        if accounts
+        else []
+    )
     if person is not None:
         doc["appointments"] = [
-            _row(a, ["id", "start_date", "new_to_headship", "new_to_area", "new_to_trust", "new_to_phase", "needs",
-                     "status", "notes"])
-            for a in await session.scalars(select(Appointment).where(Appointment.person_id == person.id))]
-        doc["buddy_matches_as_buddy"] = await session.scalar(
-            select(func.count()).select_from(BuddyMatch).where(BuddyMatch.buddy_person_id == person.id)) or 0
-        doc["actions_owned"] = list(await session.scalars(
-            select(Action.ref).join(ActionOwner, ActionOwner.action_id == Action.id)
-            .where(ActionOwner.person_id == person.id).order_by(Action.id)))
-    doc["appointments_reported"] = [
-        _row(a, ["id", "person_id", "start_date", "reporter_relation", "status", "created_at"])
-        for a in await session.scalars(select(Appointment).where(Appointment.reported_by.in_(accounts))
-                                       .order_by(Appointment.id))] if accounts else []
-    pairings = (select(BuddyMatch).join(Appointment, Appointment.id == BuddyMatch.appointment_id)
-                .where(or_(BuddyMatch.buddy_person_id == person.id, Appointment.person_id == person.id))
-                if person else None)
+            _row(
+                a,
+                [
+                    "id",
+                    "start_date",
+                    "new_to_headship",
+                    "new_to_area",
+                    "new_to_trust",
+                    "new_to_phase",
+                    "needs",
+                    "status",
+                    "notes",
+                ],
+            )
+            for a in await session.scalars(select(Appointment).where(Appointment.person_id == person.id))
+        ]
+        doc["buddy_matches_as_buddy"] = (
+            await session.scalar(
+                select(func.count()).select_from(BuddyMatch).where(BuddyMatch.buddy_person_id == person.id)
+            )
+            or 0
+        )
+        doc["actions_owned"] = list(
+            await session.scalars(
+                select(Action.ref)
+                .join(ActionOwner, ActionOwner.action_id == Action.id)
+                .where(ActionOwner.person_id == person.id)
+                .order_by(Action.id)
+            )
+        )
+    doc["appointments_reported"] = (
+        [
+            _row(a, ["id", "person_id", "start_date", "reporter_relation", "status", "created_at"])
+            for a in await session.scalars(
+                select(Appointment).where(Appointment.reported_by.in_(accounts)).order_by(Appointment.id)
+            )
+        ]
+        if accounts
+        else []
+    )
+    pairings = (
+        select(BuddyMatch)
+        .join(Appointment, Appointment.id == BuddyMatch.appointment_id)
+        .where(or_(BuddyMatch.buddy_person_id == person.id, Appointment.person_id == person.id))
+        if person
+        else None
+    )
     matches = list(await session.scalars(pairings.order_by(BuddyMatch.id))) if pairings is not None else []
-    doc["pairings"] = [_row(m, ["id", "appointment_id", "buddy_person_id", "status", "created_at", "end_reason"])
-                       for m in matches]
-    answered = or_(CheckIn.match_id.in_([m.id for m in matches]) if matches else false(),
-                   CheckIn.responder_id.in_(accounts) if accounts else false())
-    doc["check_ins"] = [_row(c, ["id", "match_id", "kind", "due_date", "answer", "comment", "responder_id"])
-                        for c in await session.scalars(select(CheckIn).where(answered).order_by(CheckIn.id))]
-    entries = list(await session.scalars(select(AuditEntry).where(_about(accounts, person.id if person else None))
-                                         .order_by(AuditEntry.id.desc())))
-    doc["audit_entries_about_you"] = [_row(e, ["at", "actor_id", "action", "entity", "entity_id", "detail"])
-                                      for e in entries]
-    doc["changes_you_made"] = [
-        _row(e, ["at", "action", "entity", "entity_id", "detail"])
-        for e in await session.scalars(select(AuditEntry).where(AuditEntry.actor_id.in_(accounts))
-                                       .order_by(AuditEntry.id))] if accounts else []
+    doc["pairings"] = [
+        _row(m, ["id", "appointment_id", "buddy_person_id", "status", "created_at", "end_reason"]) for m in matches
+    ]
+    answered = or_(
+        CheckIn.match_id.in_([m.id for m in matches]) if matches else false(),
+        CheckIn.responder_id.in_(accounts) if accounts else false(),
+    )
+    doc["check_ins"] = [
+        _row(c, ["id", "match_id", "kind", "due_date", "answer", "comment", "responder_id"])
+        for c in await session.scalars(select(CheckIn).where(answered).order_by(CheckIn.id))
+    ]
+    entries = list(
+        await session.scalars(
+            select(AuditEntry).where(_about(accounts, person.id if person else None)).order_by(AuditEntry.id.desc())
+        )
+    )
+    doc["audit_entries_about_you"] = [
+        _row(e, ["at", "actor_id", "action", "entity", "entity_id", "detail"]) for e in entries
+    ]
+    doc["changes_you_made"] = (
+        [
+            _row(e, ["at", "action", "entity", "entity_id", "detail"])
+            for e in await session.scalars(
+                select(AuditEntry).where(AuditEntry.actor_id.in_(accounts)).order_by(AuditEntry.id)
+            )
+        ]
+        if accounts
+        else []
+    )
     states = [s for telegram in accounts for s in await session.scalars(select(BotState).where(_state_of(telegram)))]
     doc["saved_chat_state"] = [{"kind": s.kind, "key": s.key, "data": s.data} for s in states]
     throttle = await session.get(Throttle, telegram_id) if telegram_id else None
-    doc["search_throttle"] = None if throttle is None else _row(
-        throttle, ["window_start", "count", "flagged_at", "note"])
+    doc["search_throttle"] = (
+        None if throttle is None else _row(throttle, ["window_start", "count", "flagged_at", "note"])
+    )
     doc["held"] = await subject_access.rows_about(session, person.id if person else None, accounts)
     return doc
 
@@ -142,8 +251,7 @@ def _about(telegram_ids: list[int], person_id: int | None) -> Any:
     clauses = [(AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in telegram_ids])]
     if person_id is not None:
         clauses.append((AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id)))
-    requests = select(cast(AccessRequest.id, String)).where(
-        AccessRequest.telegram_id.in_(telegram_ids))
+    requests = select(cast(AccessRequest.id, String)).where(AccessRequest.telegram_id.in_(telegram_ids))
     clauses.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(requests))
     return or_(*clauses)
 
@@ -160,27 +268,55 @@ def summary_text(doc: dict[str, Any]) -> Html:
     lines = [bold(_("What I hold about you"))]
     member = doc["member"]
     if member:
-        lines.append(t("Member since {date}, role {role}, shown as “{name}”.",
-                       date=format_datetime(dt.datetime.fromisoformat(member["created_at"]))
-                       if member.get("created_at") else "—", role=role_label(member["role"]), name=member["display_name"]))
+        lines.append(
+            t(
+                "Member since {date}, role {role}, shown as “{name}”.",
+                date=format_datetime(dt.datetime.fromisoformat(member["created_at"]))
+                if member.get("created_at")
+                else "—",
+                role=role_label(member["role"]),
+                name=member["display_name"],
+            )
+        )
     else:
         lines.append(t("You are not a member."))
     person = doc["person"]
     if person:
         name = " ".join(p for p in (person["title"], person["first_name"], person["last_name"]) if p)
-        lines.append(t("Directory entry: {name}, {job}, {school}; email {email}, phone {phone}.", name=name,
-                       job=person["job_title"] or "—", school=person["school"] or "—", email=person["email"] or "—",
-                       phone=person["phone"] or "—"))
+        lines.append(
+            t(
+                "Directory entry: {name}, {job}, {school}; email {email}, phone {phone}.",
+                name=name,
+                job=person["job_title"] or "—",
+                school=person["school"] or "—",
+                email=person["email"] or "—",
+                phone=person["phone"] or "—",
+            )
+        )
     updates = doc["progress_updates"]
-    lines.append(fill(ngettext("{n} progress update by you.", "{n} progress updates by you.", updates["count"]),
-                      n=updates["count"]))
+    lines.append(
+        fill(
+            ngettext("{n} progress update by you.", "{n} progress updates by you.", updates["count"]),
+            n=updates["count"],
+        )
+    )
     if updates["latest"]:
         latest = updates["latest"]
-        lines.append(t("Latest: action {ref}, {rag} “{comment}”.", ref=latest["action_ref"],
-                       rag=latest["rag"] or "—", comment=latest["comment"][:200]))
+        lines.append(
+            t(
+                "Latest: action {ref}, {rag} “{comment}”.",
+                ref=latest["action_ref"],
+                rag=latest["rag"] or "—",
+                comment=latest["comment"][:200],
+            )
+        )
     if doc["access_requests"]:
-        lines.append(fill(ngettext("{n} access request.", "{n} access requests.", len(doc["access_requests"])),
-                          n=len(doc["access_requests"])))
+        lines.append(
+            fill(
+                ngettext("{n} access request.", "{n} access requests.", len(doc["access_requests"])),
+                n=len(doc["access_requests"]),
+            )
+        )
     n = len(doc["appointments_reported"])
     if n:
         lines.append(fill(ngettext("{n} new appointment you reported.", "{n} new appointments you reported.", n), n=n))
@@ -192,19 +328,26 @@ def summary_text(doc: dict[str, Any]) -> Html:
         lines.append(fill(ngettext("{n} buddy check-in.", "{n} buddy check-ins.", n), n=n))
     n = len(doc["changes_you_made"])
     if n:
-        lines.append(fill(ngettext("{n} change you made, in the audit log.", "{n} changes you made, in the audit log.",
-                                   n), n=n))
+        lines.append(
+            fill(ngettext("{n} change you made, in the audit log.", "{n} changes you made, in the audit log.", n), n=n)
+        )
     n_about = len(doc["audit_entries_about_you"])
-    lines.append(fill(ngettext("{n} audit log entry about you.", "{n} audit log entries about you.", n_about),
-                      n=n_about))
+    lines.append(
+        fill(ngettext("{n} audit log entry about you.", "{n} audit log entries about you.", n_about), n=n_about)
+    )
     tables = len(doc.get("held", {}))
-    lines.append(fill(ngettext("Rows about you are held in {n} table.", "Rows about you are held in {n} tables.",
-                               tables), n=tables))
+    lines.append(
+        fill(
+            ngettext("Rows about you are held in {n} table.", "Rows about you are held in {n} tables.", tables),
+            n=tables,
+        )
+    )
     lines.append(t("Everything is in the attached file. To have your data erased, ask the partnership office."))
     return Html("\n".join(lines))
 
 
 # --- erasure -----------------------------------------------------------------------------------
+
 
 @dataclass
 class ErasePreview:
@@ -227,8 +370,14 @@ async def erase_preview(session: AsyncSession, person_id: int) -> ErasePreview |
     if person is None:
         return None
     ids = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    updates = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(
-        or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids)))) or 0
+    updates = (
+        await session.scalar(
+            select(func.count())
+            .select_from(ProgressUpdate)
+            .where(or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids)))
+        )
+        or 0
+    )
     return ErasePreview(person_id, person.full_name, sorted(ids), updates)
 
 
@@ -241,28 +390,40 @@ async def erase_person(session: AsyncSession, person_id: int, actor_id: int | No
     return await erase_ids(session, person_id, person, ids, actor_id)
 
 
-async def erase_ids(session: AsyncSession, person_id: int, person: Person | None, ids: list[int],
-                    actor_id: int | None) -> EraseResult:
+async def erase_ids(
+    session: AsyncSession, person_id: int, person: Person | None, ids: list[int], actor_id: int | None
+) -> EraseResult:
     """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
     erasure after a restore, when the person may already be gone from the restored data."""
     labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
-    terms = [*(person_names(person) if person is not None else []),
-             *(x for x in labels if len(x.split()) > 1)]
+    terms = [*(person_names(person) if person is not None else []), *(x for x in labels if len(x.split()) > 1)]
     pattern = erasure.matcher(terms, [person.phone] if person is not None and person.phone else [])
     result = EraseResult(person_id, ids)
     authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
-    result.updates_kept = (await session.execute(
-        sql_update(ProgressUpdate).where(authored)
-        .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None))).rowcount or 0
-    result.rows_removed["action_owner_links"] = (await session.execute(
-        sql_update(ActionOwner).where(ActionOwner.person_id == person_id)
-        .values(name=FORMER_MEMBER, person_id=None))).rowcount or 0
+    result.updates_kept = (  # type: ignore[attr-defined]
+        await session.execute(
+            sql_update(ProgressUpdate)
+            .where(authored)
+            .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None)
+        )
+    ).rowcount or 0
+    result.rows_removed["action_owner_links"] = (  # type: ignore[attr-defined]
+        await session.execute(
+            sql_update(ActionOwner).where(ActionOwner.person_id == person_id).values(name=FORMER_MEMBER, person_id=None)
+        )
+    ).rowcount or 0
 
     # audit details about them are scrubbed, the entries themselves kept
-    request_ids = [str(i) for i in await session.scalars(
-        select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))] if ids else []
-    about = [(AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))]
-    about = [(AuditEntry.action != erasure.ERASE_ACTION) & about[0]]
+    request_ids = (
+        [str(i) for i in await session.scalars(select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))]
+        if ids
+        else []
+    )
+    about: list[Any] = [
+        (AuditEntry.action != erasure.ERASE_ACTION)
+        & (AuditEntry.entity == "person")
+        & (AuditEntry.entity_id == str(person_id))
+    ]
     if ids:
         about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
         about.append(AuditEntry.actor_id.in_(ids))
@@ -270,21 +431,32 @@ async def erase_ids(session: AsyncSession, person_id: int, person: Person | None
         about.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(request_ids))
     await session.execute(sql_update(AuditEntry).where(or_(*about)).values(detail=ERASED_DETAIL))
     if ids:
-        await session.execute(sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids))
-                              .values(actor_label=FORMER_MEMBER))
+        await session.execute(
+            sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids)).values(actor_label=FORMER_MEMBER)
+        )
 
     removed = result.rows_removed
     if ids:
-        removed["access_request"] = (await session.execute(
-            delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))).rowcount or 0
+        removed["access_request"] = (  # type: ignore[attr-defined]
+            await session.execute(delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))
+        ).rowcount or 0
         removed["bot_state"] = 0
         for telegram_id in ids:
-            removed["bot_state"] += (await session.execute(delete(BotState).where(_state_of(telegram_id)))).rowcount or 0
-        removed["throttle"] = (await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))).rowcount or 0
-        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0
+            removed["bot_state"] += (  # type: ignore[attr-defined]
+                await session.execute(delete(BotState).where(_state_of(telegram_id)))
+            ).rowcount or 0
+        removed["throttle"] = (  # type: ignore[attr-defined]
+            await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))
+        ).rowcount or 0
+        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0  # type: ignore[attr-defined]
     appointments = list(await session.scalars(select(Appointment.id).where(Appointment.person_id == person_id)))
-    matches = list(await session.scalars(select(BuddyMatch.id).where(
-        or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments)))))
+    matches = list(
+        await session.scalars(
+            select(BuddyMatch.id).where(
+                or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
+            )
+        )
+    )
     removed["buddy_match"] = len(matches)
     removed["appointment"] = len(appointments)
     if person is not None:
@@ -295,8 +467,17 @@ async def erase_ids(session: AsyncSession, person_id: int, person: Person | None
         removed["text_fields"] = sum((await erasure.scrub_everywhere(session, pattern)).values())
         session.expire_all()
     # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
-    audit.record(session, actor_id, erasure.ERASE_ACTION, "person", person_id, members=len(ids),
-                 telegram_ids=ids, updates_kept=result.updates_kept, removed=removed)
+    audit.record(
+        session,
+        actor_id,
+        erasure.ERASE_ACTION,
+        "person",
+        person_id,
+        members=len(ids),
+        telegram_ids=ids,
+        updates_kept=result.updates_kept,
+        removed=removed,
+    )
     return result
 
 
@@ -312,21 +493,42 @@ def person_names(person: Person) -> list[str]:
 
 # --- audit log ----------------------------------------------------------------------------------
 
+
 async def audit_lines(session: AsyncSession, limit: int, tz: dt.tzinfo | None = None) -> list[Html]:
     entries = list(await session.scalars(audit.recent(limit)))
     actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
-    names = dict((await session.execute(select(Member.telegram_id, Member.display_name)
-                                        .where(Member.telegram_id.in_(actor_ids)))).all()) if actor_ids else {}
+    names: dict[int, str] = (
+        {
+            telegram_id: name
+            for telegram_id, name in (
+                await session.execute(
+                    select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(actor_ids))
+                )
+            ).all()
+        }
+        if actor_ids
+        else {}
+    )
     out = []
     for e in entries:
-        who = e.actor_label or names.get(e.actor_id) or (str(e.actor_id) if e.actor_id is not None else _("system"))
+        who = (
+            e.actor_label
+            or (names.get(e.actor_id) if e.actor_id is not None else None)
+            or (str(e.actor_id) if e.actor_id is not None else _("system"))
+        )
         if e.actor_id is not None and who != str(e.actor_id):
             who = f"{who} ({e.actor_id})"
         detail = json.dumps(e.detail, ensure_ascii=False, separators=(", ", ": ")) if e.detail else ""
         if len(detail) > 160:
             detail = detail[:157] + "…"
-        line = t("{when} — {who}: <b>{action}</b> {entity} {id}", when=format_datetime(e.at, tz), who=who,
-                 action=e.action, entity=e.entity, id=e.entity_id)
+        line = t(
+            "{when} — {who}: <b>{action}</b> {entity} {id}",
+            when=format_datetime(e.at, tz),
+            who=who,
+            action=e.action,
+            entity=e.entity,
+            id=e.entity_id,
+        )
         if detail:
             line = Html(line + " " + t("<i>{detail}</i>", detail=detail))
         out.append(line)
@@ -334,6 +536,7 @@ async def audit_lines(session: AsyncSession, limit: int, tz: dt.tzinfo | None = 
 
 
 # --- handlers -----------------------------------------------------------------------------------
+
 
 async def _private_only(update: Update, context: BotContext) -> bool:
     chat = update.effective_chat
@@ -351,14 +554,17 @@ async def mydata(update: Update, context: BotContext) -> None:
         doc = await collect_my_data(session, user.id)
     await reply(update, context, summary_text(doc))
     payload = json.dumps(doc, ensure_ascii=False, indent=2, default=str).encode()
-    await context.bot.send_document(update.effective_chat.id, InputFile(payload, filename="mydata.json"),
-                                    caption=_("What PartnerBot holds about you (JSON)."))
+    await context.bot.send_document(
+        user.id,  # /mydata is private-only: the chat is the user's own
+        InputFile(payload, filename="mydata.json"),
+        caption=_("What PartnerBot holds about you (JSON)."),
+    )
 
 
 def _parse_id(value: str) -> int | None:
     value = value.strip().lstrip("#")
     # ASCII digits only ("²" passes isdigit() but not int()), within the database's integer ids
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 and int(value) < 2 ** 31 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 and int(value) < 2**31 else None
 
 
 async def erase_command(update: Update, context: BotContext) -> None:
@@ -369,8 +575,14 @@ async def erase_command(update: Update, context: BotContext) -> None:
     args = context.args or []
     text = " ".join(args).strip()
     if not text:
-        await reply(update, context, t("Usage: /erase NAME, for example <code>/erase Draycott</code>. I will show "
-                                       "who I found and ask you to confirm."))
+        await reply(
+            update,
+            context,
+            t(
+                "Usage: /erase NAME, for example <code>/erase Draycott</code>. I will show "
+                "who I found and ask you to confirm."
+            ),
+        )
         return
     person_id = _parse_id(text) if len(args) == 1 else None
     if person_id is None and text.isdigit():  # "²", or past the database's ids
@@ -379,8 +591,11 @@ async def erase_command(update: Update, context: BotContext) -> None:
     if person_id is None:
         people = people_named(context, text)
         if not people:
-            await reply(update, context, t("I found nobody called “{name}” in the directory. Nothing was changed.",
-                                           name=text[:100]))
+            await reply(
+                update,
+                context,
+                t("I found nobody called “{name}” in the directory. Nothing was changed.", name=text[:100]),
+            )
             return
         if len(people) > 1:
             rows = [[(person_label(p), f"ep:{p.id}")] for p in people]
@@ -396,15 +611,23 @@ async def _erase_preview(update: Update, context: BotContext, person_id: int) ->
     if preview is None:
         await edit(update, context, t("There is no such person in the directory any more. Nothing was changed."))
         return
-    accounts = fill(ngettext("{n} member account", "{n} member accounts", len(preview.telegram_ids)),
-                    n=len(preview.telegram_ids))
-    updates = fill(ngettext("Their {n} progress update stays", "Their {n} progress updates stay", preview.updates),
-                   n=preview.updates)
-    text = t("Erase <b>{name}</b>?\n\nThis removes their directory entry, contact details and {accounts}, their "
-             "appointments and buddy matches. {updates}, shown as by “former member”. This cannot be undone.",
-             name=preview.name or "—", accounts=accounts, updates=updates)
-    await edit(update, context, text, keyboard([[
-        (_("Erase"), f"er:{person_id}:y"), (_("Cancel"), f"er:{person_id}:n")]]))
+    accounts = fill(
+        ngettext("{n} member account", "{n} member accounts", len(preview.telegram_ids)), n=len(preview.telegram_ids)
+    )
+    updates = fill(
+        ngettext("Their {n} progress update stays", "Their {n} progress updates stay", preview.updates),
+        n=preview.updates,
+    )
+    text = t(
+        "Erase <b>{name}</b>?\n\nThis removes their directory entry, contact details and {accounts}, their "
+        "appointments and buddy matches. {updates}, shown as by “former member”. This cannot be undone.",
+        name=preview.name or "—",
+        accounts=accounts,
+        updates=updates,
+    )
+    await edit(
+        update, context, text, keyboard([[(_("Erase"), f"er:{person_id}:y"), (_("Cancel"), f"er:{person_id}:n")]])
+    )
 
 
 async def erase_pick(update: Update, context: BotContext) -> None:
@@ -440,10 +663,14 @@ async def erase_button(update: Update, context: BotContext) -> None:
         context.application.drop_chat_data(telegram_id)
         context.services.browsing.pop(telegram_id, None)
     await context.services.refresh_directory()
-    accounts = ngettext("{n} member account removed", "{n} member accounts removed",
-                        len(result.telegram_ids)).format(n=len(result.telegram_ids))
-    kept = ngettext("{n} progress update kept as by “former member”", "{n} progress updates kept as by “former member”",
-                    result.updates_kept).format(n=result.updates_kept)
+    accounts = ngettext("{n} member account removed", "{n} member accounts removed", len(result.telegram_ids)).format(
+        n=len(result.telegram_ids)
+    )
+    kept = ngettext(
+        "{n} progress update kept as by “former member”",
+        "{n} progress updates kept as by “former member”",
+        result.updates_kept,
+    ).format(n=result.updates_kept)
     await edit(update, context, t("Erased: {accounts}, {kept}.", accounts=accounts, kept=kept))
 
 
@@ -469,10 +696,11 @@ async def audit_command(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "privacy",
     commands=(
-        Command("mydata", mydata, Role.STRANGER, N_("see everything I hold about you"), private=True,
-                menu=False),
+        Command("mydata", mydata, Role.STRANGER, N_("see everything I hold about you"), private=True, menu=False),
         Command("erase", erase_command, Role.ADMIN, N_("erase a person's personal data"), private=True),
     ),
-    buttons=(Button("er", once(erase_button), Role.ADMIN, private=True),
-             Button("ep", erase_pick, Role.ADMIN, private=True)),
+    buttons=(
+        Button("er", once(erase_button), Role.ADMIN, private=True),
+        Button("ep", erase_pick, Role.ADMIN, private=True),
+    ),
 )

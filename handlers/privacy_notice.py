@@ -39,7 +39,8 @@ def default_notice() -> str:
         "comments a year after a pairing ends; the audit log six years.\n\n"
         "Your rights: /mydata shows everything held about you; you may ask for corrections or erasure, and "
         "object. Contact the partnership office or its data protection officer; you may also complain to the "
-        "Information Commissioner's Office (ico.org.uk).")
+        "Information Commissioner's Office (ico.org.uk)."
+    )
 
 
 def notice_text(settings: object) -> str:

@@ -42,8 +42,9 @@ async def _linked_person(update: Update, context: BotContext, session: AsyncSess
     member = context.member
     person = await load_person(session, member.person_id) if member and member.person_id else None
     if person is None:
-        await reply(update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator "
-                                       "to link it."))
+        await reply(
+            update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator to link it.")
+        )
     return person
 
 
@@ -55,7 +56,9 @@ async def show_me(update: Update, context: BotContext) -> None:
         if person is None:
             return
         card = person_card(person)
-    await reply(update, context, card + "\n\n" + t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>"))
+    await reply(
+        update, context, card + "\n\n" + t("Change a detail with /edit, e.g. <code>/edit phone 01632 960123</code>")
+    )
 
 
 async def edit(update: Update, context: BotContext) -> None:
@@ -95,8 +98,11 @@ async def edit(update: Update, context: BotContext) -> None:
         else:
             names = canonical_many(value)
             if not names:
-                await reply(update, context, t("I did not recognise any specialism in “{text}”. Nothing was changed.",
-                                               text=value))
+                await reply(
+                    update,
+                    context,
+                    t("I did not recognise any specialism in “{text}”. Nothing was changed.", text=value),
+                )
                 return
             existing = {s.name: s for s in (await session.scalars(select(Specialism))).all()}
             for name in names:

@@ -57,10 +57,17 @@ SEQ = "upd_seq"
 async def who_can_text(session: AsyncSession, action: Action) -> Html:
     names = await progress.owner_names(session, action)
     if names:
-        return t("Only the owners of {ref} ({names}), the plan's coordinators and the partnership's "
-                 "coordinators can update it. Nothing was saved.", ref=action.ref, names=", ".join(names))
-    return t("Only the plan's coordinators and the partnership's coordinators can update {ref}: it has no "
-             "owner yet. Nothing was saved.", ref=action.ref)
+        return t(
+            "Only the owners of {ref} ({names}), the plan's coordinators and the partnership's "
+            "coordinators can update it. Nothing was saved.",
+            ref=action.ref,
+            names=", ".join(names),
+        )
+    return t(
+        "Only the plan's coordinators and the partnership's coordinators can update {ref}: it has no "
+        "owner yet. Nothing was saved.",
+        ref=action.ref,
+    )
 
 
 def _int(data: str | None, index: int = 1) -> int | None:
@@ -77,8 +84,16 @@ def _draft(context: BotContext) -> dict[str, Any]:
 def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
     seq = int(context.user_data.get(SEQ, 0)) + 1
     context.user_data[SEQ] = seq
-    draft = {"id": seq, "plan": None, "action": None, "rag": None, "rated": False, "comment": None,
-             "replaces": None, "line": None}
+    draft = {
+        "id": seq,
+        "plan": None,
+        "action": None,
+        "rag": None,
+        "rated": False,
+        "comment": None,
+        "replaces": None,
+        "line": None,
+    }
     draft.update(values)
     context.user_data[DRAFT] = draft
     return draft
@@ -92,6 +107,7 @@ def _clear(context: BotContext) -> int:
 # --------------------------------------------------------------------------------------------------
 # Steps
 # --------------------------------------------------------------------------------------------------
+
 
 async def start_update(update: Update, context: BotContext) -> int:
     """/update, with or without a one-line update after it."""
@@ -114,8 +130,9 @@ async def start_update(update: Update, context: BotContext) -> int:
     return PLAN
 
 
-async def _start_one_line(update: Update, context: BotContext, session: AsyncSession, plans: list[Plan],
-                          draft: dict[str, Any], line: str) -> int:
+async def _start_one_line(
+    update: Update, context: BotContext, session: AsyncSession, plans: list[Plan], draft: dict[str, Any], line: str
+) -> int:
     token = split_ref(line)[0] or line.split(None, 1)[0]
     candidates = []
     for one_plan in plans:
@@ -134,8 +151,12 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
         if len(allowed) == 1:
             candidates = allowed
     if len(candidates) > 1:
-        await reply(update, context, t("{ref} is in more than one plan. Which plan?", ref=token),
-                    keyboard(plan_buttons(candidates, "upp")))
+        await reply(
+            update,
+            context,
+            t("{ref} is in more than one plan. Which plan?", ref=token),
+            keyboard(plan_buttons(candidates, "upp")),
+        )
         return PLAN
     plan = candidates[0] if candidates else (plans[0] if len(plans) == 1 else None)
     if plan is None:
@@ -149,16 +170,24 @@ async def _start_one_line(update: Update, context: BotContext, session: AsyncSes
     return await _apply_line(update, context, session, plan, draft, line)
 
 
-async def _apply_line(update: Update, context: BotContext, session: AsyncSession, plan: Plan,
-                      draft: dict[str, Any], line: str) -> int:
+async def _apply_line(
+    update: Update, context: BotContext, session: AsyncSession, plan: Plan, draft: dict[str, Any], line: str
+) -> int:
     refs = await progress.plan_refs(session, plan.id)
     parsed = parse_update_line(line, list(refs), plan.rag_set)
     if isinstance(parsed, OneLineError):
         if parsed.kind == "unknown_ref":
             await _unknown_ref(update, context, parsed.ref, parsed.suggestions)
         elif parsed.kind == "bad_rating":
-            await reply(update, context, t("This plan rates progress as {set}: “{word}” is not one of them. "
-                                           "Nothing was saved.", set=_rag_set_text(plan), word=parsed.rating))
+            await reply(
+                update,
+                context,
+                t(
+                    "This plan rates progress as {set}: “{word}” is not one of them. Nothing was saved.",
+                    set=_rag_set_text(plan),
+                    word=parsed.rating,
+                ),
+            )
         else:
             await reply(update, context, _usage())
         return _clear(context)
@@ -168,16 +197,23 @@ async def _apply_line(update: Update, context: BotContext, session: AsyncSession
     if not await progress.can_update(session, context.member, action):
         await reply(update, context, await who_can_text(session, action))
         return _clear(context)
-    draft.update(action=action.id, rag=parsed.rag, rated=parsed.rating_given, line=None,
-                 comment=parsed.comment if (parsed.comment or parsed.rating_given) else None)
+    draft.update(
+        action=action.id,
+        rag=parsed.rag,
+        rated=parsed.rating_given,
+        line=None,
+        comment=parsed.comment if (parsed.comment or parsed.rating_given) else None,
+    )
     if not parsed.rating_given:
         return await _ask_rating(update, context, plan, action)
     return await _ask_confirm(update, context, session, plan, action, draft)
 
 
 def _usage() -> Html:
-    return t("Send /update on its own to be guided, or in one line: <code>/update 1.3 amber Survey sent to "
-             "all heads</code> (a rating: red, amber, green, or “no change”; then a comment).")
+    return t(
+        "Send /update on its own to be guided, or in one line: <code>/update 1.3 amber Survey sent to "
+        "all heads</code> (a rating: red, amber, green, or “no change”; then a comment)."
+    )
 
 
 def _rag_set_text(plan: Plan) -> str:
@@ -186,11 +222,19 @@ def _rag_set_text(plan: Plan) -> str:
 
 async def _unknown_ref(update: Update, context: BotContext, ref: str, suggestions: tuple[str, ...]) -> None:
     if suggestions:
-        await reply(update, context, t("There is no action {ref}. Did you mean {options}? Nothing was saved.",
-                                       ref=ref, options=" / ".join(suggestions)))
+        await reply(
+            update,
+            context,
+            t(
+                "There is no action {ref}. Did you mean {options}? Nothing was saved.",
+                ref=ref,
+                options=" / ".join(suggestions),
+            ),
+        )
     else:
-        await reply(update, context, t("There is no action {ref}. Send /plan to see the actions. "
-                                       "Nothing was saved.", ref=ref))
+        await reply(
+            update, context, t("There is no action {ref}. Send /plan to see the actions. Nothing was saved.", ref=ref)
+        )
 
 
 async def choose_plan(update: Update, context: BotContext) -> int:
@@ -221,8 +265,11 @@ async def _ask_action(update: Update, context: BotContext, session: AsyncSession
     items = [(("★ " if a in mine else "") + action_label(a), f"upa:{a.id}") for a in ordered]
     rows = paged_rows(items, page, PER_PAGE, "upn")
     rows.append([(_("Cancel"), "upx:0")])
-    text = t("<b>{plan}</b>\nWhich action? Press it, or type its reference (for example {ref}).",
-             plan=plan.title, ref=actions[0].ref)
+    text = t(
+        "<b>{plan}</b>\nWhich action? Press it, or type its reference (for example {ref}).",
+        plan=plan.title,
+        ref=actions[0].ref,
+    )
     await edit(update, context, text, keyboard(rows))
     return ACTION
 
@@ -268,17 +315,21 @@ async def type_action(update: Update, context: BotContext) -> int:
             rows = [[(s, f"upa:{refs[s]}") for s in suggestions]] if suggestions else []
             rows.append([(_("Cancel"), "upx:0")])
             if suggestions:
-                await reply(update, context, t("There is no action {ref}. Did you mean:", ref=text[:30]),
-                            keyboard(rows))
+                await reply(
+                    update, context, t("There is no action {ref}. Did you mean:", ref=text[:30]), keyboard(rows)
+                )
             else:
-                await reply(update, context, t("There is no action {ref}. Press one of the actions above or type "
-                                               "its reference.", ref=text[:30]), keyboard(rows))
+                await reply(
+                    update,
+                    context,
+                    t("There is no action {ref}. Press one of the actions above or type its reference.", ref=text[:30]),
+                    keyboard(rows),
+                )
             return ACTION
     return await _take_action(update, context, refs[ref])
 
 
-async def _take_action(update: Update, context: BotContext, action_id: int | None, new_message: bool = False
-                       ) -> int:
+async def _take_action(update: Update, context: BotContext, action_id: int | None, new_message: bool = False) -> int:
     draft = _draft(context)
     say = reply if new_message else edit
     async with context.services.session() as session:
@@ -295,12 +346,16 @@ async def _take_action(update: Update, context: BotContext, action_id: int | Non
         return await _ask_rating(update, context, plan, action, new_message=new_message)
 
 
-async def _ask_rating(update: Update, context: BotContext, plan: Plan, action: Action, new_message: bool = False
-                      ) -> int:
+async def _ask_rating(
+    update: Update, context: BotContext, plan: Plan, action: Action, new_message: bool = False
+) -> int:
     codes = parse_rag_set(plan.rag_set)
     rows = [[(rag_text(c), f"upr:{c}") for c in codes], [(rag_text(None), "upr:-"), (_("Cancel"), "upx:0")]]
-    text = t("<b>{action}</b>\nHow is it going this term ({term})?", action=action_label(action, 200),
-             term=term_label(term_for(clock.now())))
+    text = t(
+        "<b>{action}</b>\nHow is it going this term ({term})?",
+        action=action_label(action, 200),
+        term=term_label(term_for(clock.now())),
+    )
     if update.callback_query is not None and not new_message:
         await edit(update, context, text, keyboard(rows))
     else:
@@ -325,8 +380,14 @@ async def type_rating(update: Update, context: BotContext) -> int:
         return await _take_rating(update, context, None)
     code = parse_rag(text, rag_set)
     if code is None:
-        await reply(update, context, t("Please press one of the buttons, or type {set} or “no change”.",
-                                       set=", ".join(rag_label(c) for c in parse_rag_set(rag_set))))
+        await reply(
+            update,
+            context,
+            t(
+                "Please press one of the buttons, or type {set} or “no change”.",
+                set=", ".join(rag_label(c) for c in parse_rag_set(rag_set)),
+            ),
+        )
         return RATING
     return await _take_rating(update, context, code)
 
@@ -353,8 +414,11 @@ async def _take_rating(update: Update, context: BotContext, code: str | None) ->
 async def type_comment(update: Update, context: BotContext) -> int:
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
     if len(text) > MAX_COMMENT:
-        await reply(update, context, t("That comment is {n} characters long; please keep it under {max}.",
-                                       n=len(text), max=MAX_COMMENT))
+        await reply(
+            update,
+            context,
+            t("That comment is {n} characters long; please keep it under {max}.", n=len(text), max=MAX_COMMENT),
+        )
         return COMMENT
     return await _take_comment(update, context, "" if text.lower() in SKIP_WORDS else text)
 
@@ -374,8 +438,9 @@ async def _take_comment(update: Update, context: BotContext, comment: str) -> in
         return await _ask_confirm(update, context, session, found[1], found[0], draft)
 
 
-async def _draft_action(update: Update, context: BotContext, session: AsyncSession,
-                        draft: dict[str, Any]) -> tuple[Action, Plan] | None:
+async def _draft_action(
+    update: Update, context: BotContext, session: AsyncSession, draft: dict[str, Any]
+) -> tuple[Action, Plan] | None:
     """The action being updated and its plan; None (after saying so) if it has left the plan meanwhile."""
     action = await session.get(Action, draft.get("action") or 0)
     plan = await session.get(Plan, action.plan_id) if action else None
@@ -385,19 +450,26 @@ async def _draft_action(update: Update, context: BotContext, session: AsyncSessi
     return action, plan
 
 
-async def _ask_confirm(update: Update, context: BotContext, session: AsyncSession, plan: Plan, action: Action,
-                       draft: dict[str, Any]) -> int:
+async def _ask_confirm(
+    update: Update, context: BotContext, session: AsyncSession, plan: Plan, action: Action, draft: dict[str, Any]
+) -> int:
     if not draft.get("rag") and not draft.get("comment"):
-        await reply(update, context, t("“No change” with no comment would say nothing. Please add a comment, "
-                                       "or press Cancel."), keyboard([[(_("Cancel"), "upx:0")]]))
+        await reply(
+            update,
+            context,
+            t("“No change” with no comment would say nothing. Please add a comment, or press Cancel."),
+            keyboard([[(_("Cancel"), "upx:0")]]),
+        )
         draft["comment"] = None
         return COMMENT
     heading = _("Correct your update?") if draft.get("replaces") else _("Save this update?")
-    lines = [bold(heading),
-             t("Action: {action}", action=action_label(action, 200)),
-             t("Rating: {rating}", rating=rag_text(draft.get("rag"))),
-             t("Comment: {comment}", comment=draft.get("comment") or "—"),
-             t("Term: {term}", term=term_label(term_for(clock.now())))]
+    lines = [
+        bold(heading),
+        t("Action: {action}", action=action_label(action, 200)),
+        t("Rating: {rating}", rating=rag_text(draft.get("rag"))),
+        t("Comment: {comment}", comment=draft.get("comment") or "—"),
+        t("Term: {term}", term=term_label(term_for(clock.now()))),
+    ]
     rows = [[(_("Save"), f"ups:{draft['id']}"), (_("Cancel"), f"upx:{draft['id']}")]]
     text = Html("\n".join(lines))
     await edit(update, context, text, keyboard(rows))
@@ -423,11 +495,13 @@ async def save(update: Update, context: BotContext) -> int:
             return _clear(context)
         try:
             if draft.get("replaces"):
-                row = await progress.correct_update(session, int(draft["replaces"]), member, draft.get("rag"),
-                                                    draft.get("comment") or "")
+                row = await progress.correct_update(
+                    session, int(draft["replaces"]), member, draft.get("rag"), draft.get("comment") or ""
+                )
             else:
-                row = await progress.post_update(session, action.id, draft.get("rag"), draft.get("comment") or "",
-                                                 member)
+                row = await progress.post_update(
+                    session, action.id, draft.get("rag"), draft.get("comment") or "", member
+                )
         except progress.ProgressError as exc:
             await answer(update)
             await edit(update, context, _refusal(exc.kind))
@@ -486,6 +560,7 @@ async def cancel_command(update: Update, context: BotContext) -> int:
 # Corrections and withdrawals
 # --------------------------------------------------------------------------------------------------
 
+
 async def start_correction(update: Update, context: BotContext) -> int:
     update_id = _int(update.callback_query.data if update.callback_query else None)
     member = context.member
@@ -517,8 +592,9 @@ async def withdraw(update: Update, context: BotContext) -> None:
         action = await session.get(Action, row.action_id)
         ref = action.ref if action else ""
     await answer(update, _("Withdrawn"))
-    await edit(update, context, t("Withdrawn: your update on {ref}. It stays in the history, marked withdrawn.",
-                                  ref=ref))
+    await edit(
+        update, context, t("Withdrawn: your update on {ref}. It stays in the history, marked withdrawn.", ref=ref)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -527,26 +603,31 @@ async def withdraw(update: Update, context: BotContext) -> None:
 
 MANIFEST = Manifest(
     "progress",
-    conversations=(Conversation(
-        "update",
-        entry=(
-            Command("update", start_update, Role.MEMBER, N_("post progress on an action")),
-            Button("upc", start_correction, Role.MEMBER),
-            Button("upq", quick_update, Role.MEMBER),
+    conversations=(
+        Conversation(
+            "update",
+            entry=(
+                Command("update", start_update, Role.MEMBER, N_("post progress on an action")),
+                Button("upc", start_correction, Role.MEMBER),
+                Button("upq", quick_update, Role.MEMBER),
+            ),
+            states={
+                PLAN: (Button("upp", choose_plan, Role.MEMBER),),
+                ACTION: (
+                    Button("upa", choose_action, Role.MEMBER),
+                    Button("upn", page_actions, Role.MEMBER),
+                    Reply(type_action),
+                ),
+                RATING: (Button("upr", choose_rating, Role.MEMBER), Reply(type_rating)),
+                COMMENT: (Button("upk", skip_comment, Role.MEMBER), Reply(type_comment)),
+                CONFIRM: (Button("ups", save, Role.MEMBER),),
+            },
+            fallbacks=(Command("cancel", cancel_command, Role.MEMBER), Button("upx", cancel_button, Role.MEMBER)),
+            role=Role.MEMBER,
+            drafts=(DRAFT,),
+            label=N_("progress update"),
         ),
-        states={
-            PLAN: (Button("upp", choose_plan, Role.MEMBER),),
-            ACTION: (Button("upa", choose_action, Role.MEMBER), Button("upn", page_actions, Role.MEMBER),
-                     Reply(type_action)),
-            RATING: (Button("upr", choose_rating, Role.MEMBER), Reply(type_rating)),
-            COMMENT: (Button("upk", skip_comment, Role.MEMBER), Reply(type_comment)),
-            CONFIRM: (Button("ups", save, Role.MEMBER),),
-        },
-        fallbacks=(Command("cancel", cancel_command, Role.MEMBER), Button("upx", cancel_button, Role.MEMBER)),
-        role=Role.MEMBER,
-        drafts=(DRAFT,),
-        label=N_("progress update"),
-    ),),
+    ),
     # Withdraw works outside the conversation (a button on a saved update, valid for the window).
     buttons=(Button("upw", withdraw, Role.MEMBER),),
 )

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DAILY_AT = dt.time(8, 0, tzinfo=LONDON)
 MAX_BUTTONS = 8
-MAX_ID = 2 ** 31  # meeting and holiday ids are 32-bit integers in PostgreSQL
+MAX_ID = 2**31  # meeting and holiday ids are 32-bit integers in PostgreSQL
 
 
 def _digits(text: str) -> bool:
@@ -69,23 +69,40 @@ def parse_day(text: str) -> dt.date | None:
 # Sending reminders
 # --------------------------------------------------------------------------------------------------
 
+
 async def _reminder_text(session: AsyncSession, reminder: rem.Reminder) -> tuple[Html, Any]:
     actions = [a for a in [await session.get(Action, aid) for aid in reminder.action_ids] if a is not None]
     token = current_locale.set(reminder.locale)
     try:
         lines = [bold(_("Progress reminder")), Html("")]
         if reminder.meeting is not None:
-            lines.append(t("The delivery group for {plan} meets on {date}.", plan=reminder.plan_title,
-                           date=format_date(reminder.meeting)))
-        lines.append(fill(ngettext("This action of yours has no update for {term} yet:",
-                                   "These actions of yours have no update for {term} yet:", len(actions)),
-                          term=term_label(reminder.term)))
+            lines.append(
+                t(
+                    "The delivery group for {plan} meets on {date}.",
+                    plan=reminder.plan_title,
+                    date=format_date(reminder.meeting),
+                )
+            )
+        lines.append(
+            fill(
+                ngettext(
+                    "This action of yours has no update for {term} yet:",
+                    "These actions of yours have no update for {term} yet:",
+                    len(actions),
+                ),
+                term=term_label(reminder.term),
+            )
+        )
         for action in actions:
-            lines.append(Html(f"• <b>{esc(action.ref)}</b> {esc(action_label(action, 80)[len(action.ref) + 1:])}"))
+            lines.append(Html(f"• <b>{esc(action.ref)}</b> {esc(action_label(action, 80)[len(action.ref) + 1 :])}"))
         lines.append(Html(""))
-        lines.append(t("Press an action below, or send one line such as <code>/update {ref} amber what has "
-                       "happened</code>. To stop these reminders: /reminders off",
-                       ref=actions[0].ref if actions else "1.1"))
+        lines.append(
+            t(
+                "Press an action below, or send one line such as <code>/update {ref} amber what has "
+                "happened</code>. To stop these reminders: /reminders off",
+                ref=actions[0].ref if actions else "1.1",
+            )
+        )
         rows = [[(_("Update {ref}").format(ref=a.ref), f"upq:{a.id}")] for a in actions[:MAX_BUTTONS]]
     finally:
         current_locale.reset(token)
@@ -128,27 +145,36 @@ async def daily_job(context: BotContext) -> None:
     await run_reminders(context.application)
 
 
-
 # --------------------------------------------------------------------------------------------------
 # /reminders on|off
 # --------------------------------------------------------------------------------------------------
 
+
 async def reminders_command(update: Update, context: BotContext) -> None:
     member = context.member
     assert member is not None
-    arg = (context.args[0].lower() if context.args else "")
+    arg = context.args[0].lower() if context.args else ""
     if arg not in ("on", "off"):
         state = _("on") if member.reminders else _("off")
-        await reply(update, context, t("Your progress reminders are {state}. Send /reminders off or "
-                                       "/reminders on to change.", state=state))
+        await reply(
+            update,
+            context,
+            t("Your progress reminders are {state}. Send /reminders off or /reminders on to change.", state=state),
+        )
         return
     async with context.services.session() as session:
         ok = await rem.set_reminders(session, member.telegram_id, arg == "on")
     if not ok:
         await reply(update, context, t("Reminders can only be set for members approved in the bot."))
     elif arg == "on":
-        await reply(update, context, t("Reminders are on: I will remind you before delivery-group meetings "
-                                       "when your actions have no update this term."))
+        await reply(
+            update,
+            context,
+            t(
+                "Reminders are on: I will remind you before delivery-group meetings "
+                "when your actions have no update this term."
+            ),
+        )
     else:
         await reply(update, context, t("Reminders are off. Send /reminders on to have them again."))
 
@@ -156,6 +182,7 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------------
 # /chase
 # --------------------------------------------------------------------------------------------------
+
 
 async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
     term = current_term()
@@ -180,8 +207,9 @@ async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
     markup = None
     if reachable:
         lines.append(Html(""))
-        lines.append(fill(ngettext("I can remind {n} of them here.", "I can remind {n} of them here.", reachable),
-                          n=reachable))
+        lines.append(
+            fill(ngettext("I can remind {n} of them here.", "I can remind {n} of them here.", reachable), n=reachable)
+        )
         markup = keyboard([[(_("Send reminders"), f"chr:{plan.id}")]])
     return Html("\n".join(lines)), markup
 
@@ -218,8 +246,7 @@ async def send_chase(update: Update, context: BotContext) -> None:
             return
         term = current_term()
         meeting = await rem.next_meeting(session, plan.id, to_local_date(clock.now(), LONDON), within_days=366)
-        due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None,
-                                           include_sent=True)
+        due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None, include_sent=True)
         for reminder in due:
             await rem.claim(session, reminder, actor_id=actor, manual=True)
         title = plan.title
@@ -228,13 +255,17 @@ async def send_chase(update: Update, context: BotContext) -> None:
         for reminder in due:
             delivered += await _deliver(context.bot, session, reminder)
     await answer(update, _("Sent"))
-    await edit(update, context, Html(
-        f"{bold(title)}\n" + fill(ngettext("Sent {n} reminder.", "Sent {n} reminders.", delivered), n=delivered)))
+    await edit(
+        update,
+        context,
+        Html(f"{bold(title)}\n" + fill(ngettext("Sent {n} reminder.", "Sent {n} reminders.", delivered), n=delivered)),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # /digest
 # --------------------------------------------------------------------------------------------------
+
 
 async def digest_text(session: AsyncSession, plan: Plan) -> Html:
     term = current_term()
@@ -244,7 +275,9 @@ async def digest_text(session: AsyncSession, plan: Plan) -> Html:
         lines.append(esc(_("No updates yet this term.")))
     for action, row in changes:
         day = format_date(to_local_date(row.created_at, LONDON), "d MMM")
-        head = f"{esc(rag_text(row.rag))} <b>{esc(action.ref)}</b> {esc(action_label(action, 60)[len(action.ref) + 1:])}"
+        head = (
+            f"{esc(rag_text(row.rag))} <b>{esc(action.ref)}</b> {esc(action_label(action, 60)[len(action.ref) + 1 :])}"
+        )
         who = f" — {esc(row.author_label)}, {esc(day)}" if row.author_label else f" — {esc(day)}"
         lines.append(Html(head + who + (f"\n    {esc(row.comment)}" if row.comment else "")))
     return Html("\n".join(lines))
@@ -259,8 +292,9 @@ async def digest(update: Update, context: BotContext) -> None:
             await reply(update, context, t("There is no action plan yet."))
             return
         if here and chat is not None and chat.type == "private":
-            await reply(update, context, t("Send <code>/digest here</code> in the group that should receive the "
-                                           "digest."))
+            await reply(
+                update, context, t("Send <code>/digest here</code> in the group that should receive the digest.")
+            )
             return
         prefix = "dgh" if here else "dg"
         if len(plans) > 1:
@@ -293,8 +327,11 @@ async def _set_digest_chat(update: Update, context: BotContext, plan_id: int) ->
         plan.updated_by = context.member.telegram_id if context.member else None
         audit.record(session, plan.updated_by, "plan.digest_chat", "plan", plan.id, chat_id=chat.id)
         title = plan.title
-    await reply(update, context, t("This group will receive the progress digest of {plan}. A coordinator sends "
-                                   "it with /digest.", plan=title))
+    await reply(
+        update,
+        context,
+        t("This group will receive the progress digest of {plan}. A coordinator sends it with /digest.", plan=title),
+    )
 
 
 async def _post_digest(update: Update, context: BotContext, plan_id: int) -> None:
@@ -305,17 +342,29 @@ async def _post_digest(update: Update, context: BotContext, plan_id: int) -> Non
             return
         text = await digest_text(session, plan)
         target = plan.digest_chat_id
-        audit.record(session, context.member.telegram_id if context.member else None, "plan.digest", "plan",
-                     plan.id, chat_id=target)
+        audit.record(
+            session,
+            context.member.telegram_id if context.member else None,
+            "plan.digest",
+            "plan",
+            plan.id,
+            chat_id=target,
+        )
     if target is None:
-        await reply(update, context, text + "\n\n" + t("No group receives this plan's digest yet: send "
-                                                       "<code>/digest here</code> in the group."))
+        await reply(
+            update,
+            context,
+            text + "\n\n" + t("No group receives this plan's digest yet: send <code>/digest here</code> in the group."),
+        )
         return
     try:
         await send(context.bot, target, text)
     except TelegramError as exc:
-        await reply(update, context, t("I could not post to the digest group ({error}). Is the bot still in it?",
-                                       error=str(exc)))
+        await reply(
+            update,
+            context,
+            t("I could not post to the digest group ({error}). Is the bot still in it?", error=str(exc)),
+        )
         return
     chat = update.effective_chat
     if chat is None or chat.id != target:
@@ -325,6 +374,7 @@ async def _post_digest(update: Update, context: BotContext, plan_id: int) -> Non
 # --------------------------------------------------------------------------------------------------
 # /meetings and /holidays
 # --------------------------------------------------------------------------------------------------
+
 
 async def meetings(update: Update, context: BotContext) -> None:
     """/meetings — list; /meetings add DD/MM/YYYY [PLAN]; /meetings remove ID. The answer is sent once the
@@ -346,8 +396,10 @@ async def _meetings_change(session: AsyncSession, args: list[str], actor: int | 
             return Html(checked)
         plan, day, passed = checked
         if passed:
-            return WithButtons(t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day),
-                                 plan=plan.title), [[(_("Add it anyway"), f"mtp:{plan.id}:{day:%Y%m%d}")]])
+            return WithButtons(
+                t("{date} has passed — add the meeting of {plan} anyway?", date=format_date(day), plan=plan.title),
+                [[(_("Add it anyway"), f"mtp:{plan.id}:{day:%Y%m%d}")]],
+            )
         return await add_meeting(session, plan, day, actor)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
         meeting = await session.get(PlanMeeting, int(args[1])) if int(args[1]) < MAX_ID else None
@@ -368,8 +420,13 @@ async def meetings_list(session: AsyncSession, plans: list[Plan]) -> WithButtons
     today = to_local_date(clock.now(), LONDON)
     for number, plan in enumerate(plans, 1):
         lines.append(Html(f"{number}. {bold(plan.title)}"))
-        rows = (await session.scalars(select(PlanMeeting).where(
-            PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today).order_by(PlanMeeting.date))).all()
+        rows = (
+            await session.scalars(
+                select(PlanMeeting)
+                .where(PlanMeeting.plan_id == plan.id, PlanMeeting.date >= today)
+                .order_by(PlanMeeting.date)
+            )
+        ).all()
         for m in rows:
             lines.append(Html(f"    • {esc(format_date(m.date))}"))
             if len(buttons) < MAX_BUTTONS:
@@ -412,8 +469,7 @@ class WithButtons(Html):
         return made
 
 
-async def _meeting_to_add(plans: list[Plan], args: list[str], today: dt.date
-                          ) -> tuple[Plan, dt.date, bool] | str:
+async def _meeting_to_add(plans: list[Plan], args: list[str], today: dt.date) -> tuple[Plan, dt.date, bool] | str:
     """What `/meetings add DATE [PLAN]` asks for, or what was wrong with it, said plainly."""
     if not args:
         return t("Which date? For example <code>/meetings add 12/03/2026</code>.")
@@ -421,20 +477,29 @@ async def _meeting_to_add(plans: list[Plan], args: list[str], today: dt.date
     if day is None:
         if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}", args[0]):
             return t("{text} is not a date. Nothing was changed.", text=args[0][:20])
-        return t("I could not read “{text}” as a date: write it like 12/03/2026. Nothing was changed.",
-                 text=args[0][:20])
+        return t(
+            "I could not read “{text}” as a date: write it like 12/03/2026. Nothing was changed.", text=args[0][:20]
+        )
     if len(args) > 2:
         return _meetings_usage(len(plans))
     if len(args) == 1:
         if len(plans) > 1:
-            return t("Which plan? Add its number from /meetings, for example <code>/meetings add {date} 2</code>.",
-                     date=args[0][:20])
+            return t(
+                "Which plan? Add its number from /meetings, for example <code>/meetings add {date} 2</code>.",
+                date=args[0][:20],
+            )
         number = 1
     else:
         if not _digits(args[1]) or len(args[1]) > 6 or not 1 <= int(args[1]) <= len(plans):
-            return fill(ngettext("There is no plan {number}: there is {n} plan, number 1.",
-                                 "There is no plan {number}: the plans are numbered 1 to {n}, as in /meetings.",
-                                 len(plans)), number=args[1][:10], n=len(plans))
+            return fill(
+                ngettext(
+                    "There is no plan {number}: there is {n} plan, number 1.",
+                    "There is no plan {number}: the plans are numbered 1 to {n}, as in /meetings.",
+                    len(plans),
+                ),
+                number=args[1][:10],
+                n=len(plans),
+            )
         number = int(args[1])
     return plans[number - 1], day, day < today
 
@@ -444,8 +509,11 @@ async def add_meeting(session: AsyncSession, plan: Plan, day: dt.date, actor: in
     session.add(meeting)
     await session.flush()
     audit.record(session, actor, "plan.meeting_add", "plan", plan.id, date=day.isoformat())
-    return t("Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week "
-             "before.", plan=plan.title, date=format_date(day))
+    return t(
+        "Meeting added: {plan}, {date}. Owners without an update this term are reminded in the week before.",
+        plan=plan.title,
+        date=format_date(day),
+    )
 
 
 async def add_past_meeting(update: Update, context: BotContext) -> None:
@@ -469,8 +537,10 @@ async def add_past_meeting(update: Update, context: BotContext) -> None:
 
 def _meetings_usage(plans: int) -> Html:
     if plans > 1:
-        return t("Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
-                 "remove one with its button.")
+        return t(
+            "Add one with <code>/meetings add 12/03/2026 PLAN</code> (PLAN is the plan's number above); "
+            "remove one with its button."
+        )
     return t("Add one with <code>/meetings add 12/03/2026</code>; remove one with its button.")
 
 
@@ -485,8 +555,10 @@ async def holidays_command(update: Update, context: BotContext) -> None:
 
 
 async def _holidays_change(session: AsyncSession, args: list[str], actor: int | None) -> Html:
-    usage = t("Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
-              "day); remove one with its button. No reminders go out in holidays.")
+    usage = t(
+        "Add one with <code>/holidays add 27/10/2025 31/10/2025 Autumn half term</code> (first and last "
+        "day); remove one with its button. No reminders go out in holidays."
+    )
     if args and args[0].lower() == "add" and len(args) >= 3:
         start, end = parse_day(args[1]), parse_day(args[2])
         for text, day in ((args[1], start), (args[2], end)):
@@ -494,16 +566,26 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
                 return t("{text} is not a date (write it like 27/10/2025). Nothing was changed.", text=text[:20])
         assert start is not None and end is not None
         if end < start:
-            return t("The end ({end}) is before the start ({start}). Nothing was changed.", end=format_date(end),
-                     start=format_date(start))
+            return t(
+                "The end ({end}) is before the start ({start}). Nothing was changed.",
+                end=format_date(end),
+                start=format_date(start),
+            )
         label = " ".join(args[3:])[:100]
         holiday = Holiday(start=start, end=end, label=label)
         session.add(holiday)
         await session.flush()
-        audit.record(session, actor, "holiday.add", "holiday", holiday.id, start=start.isoformat(),
-                     end=end.isoformat(), label=label)
-        return t("Holiday added: {start} to {end} {label}", start=format_date(start), end=format_date(end),
-                 label=label)
+        audit.record(
+            session,
+            actor,
+            "holiday.add",
+            "holiday",
+            holiday.id,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            label=label,
+        )
+        return t("Holiday added: {start} to {end} {label}", start=format_date(start), end=format_date(end), label=label)
     if args and args[0].lower() == "remove" and len(args) >= 2 and _digits(args[1]):
         old = await session.get(Holiday, int(args[1])) if int(args[1]) < MAX_ID else None
         if old is None:
@@ -518,8 +600,14 @@ async def _holidays_change(session: AsyncSession, args: list[str], actor: int | 
     for h in await rem.holidays(session):
         lines.append(Html(f"• {esc(format_date(h.start))} – {esc(format_date(h.end))} {esc(h.label)}"))
         if len(buttons) < MAX_BUTTONS:
-            buttons.append([(_("Remove {start} – {end}").format(start=format_date(h.start), end=format_date(h.end)),
-                             f"hdr:{h.id}")])
+            buttons.append(
+                [
+                    (
+                        _("Remove {start} – {end}").format(start=format_date(h.start), end=format_date(h.end)),
+                        f"hdr:{h.id}",
+                    )
+                ]
+            )
     if len(lines) == 1:
         lines.append(esc(_("None set.")))
     lines.append(usage)

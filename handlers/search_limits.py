@@ -36,8 +36,9 @@ async def check_search_allowed(update: Update, context: Any) -> bool:
     async with services.session() as session:
         if await flag_over_limit(session, user.id, count):
             audit.record(session, user.id, "search.throttled", "member", user.id, count=count, limit=limit)
-            recipients = [i for i in await coordinator_ids(session, services.settings.admin_telegram_ids)
-                          if i != user.id]
+            recipients = [
+                i for i in await coordinator_ids(session, services.settings.admin_telegram_ids) if i != user.id
+            ]
 
     message = t("You are searching very quickly. Please wait a minute, then try again.")
     if update.callback_query is not None:
@@ -48,8 +49,13 @@ async def check_search_allowed(update: Update, context: Any) -> bool:
     if recipients:
         member = getattr(context, "member", None)
         name = (member.display_name if member and member.display_name else None) or user.full_name
-        note = t("⚠️ {name} (Telegram id {id}) ran {n} searches within a minute and has been slowed down. "
-                 "Someone may be copying the directory.", name=name, id=user.id, n=count)
+        note = t(
+            "⚠️ {name} (Telegram id {id}) ran {n} searches within a minute and has been slowed down. "
+            "Someone may be copying the directory.",
+            name=name,
+            id=user.id,
+            n=count,
+        )
         for chat_id in recipients:
             try:
                 await send(context.bot, chat_id, note)

@@ -49,17 +49,24 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
     parser = import_subparsers.add_parser(
-        "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)")
+        "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)"
+    )
     parser.add_argument("file", type=Path, help="the plan file")
     parser.add_argument("--dry-run", action="store_true", help="read and report, save nothing")
-    parser.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
-                        help="read a column as a field, e.g. --column \"By whom=owners\" or \"Notes=ignore\" "
-                             "(\"#3=owners\" for the third column); repeatable")
-    parser.add_argument("--term", help="the term of RAG columns that name none, e.g. \"Spring 2017\"")
+    parser.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="HEADER=FIELD",
+        help='read a column as a field, e.g. --column "By whom=owners" or "Notes=ignore" '
+        '("#3=owners" for the third column); repeatable',
+    )
+    parser.add_argument("--term", help='the term of RAG columns that name none, e.g. "Spring 2017"')
     parser.add_argument("--header-row", type=int, metavar="LINE", help="the line of the table's header row")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--plan", type=int, metavar="N",
-                        help="update plan N (default: the active plan with the same title, if any)")
+    target.add_argument(
+        "--plan", type=int, metavar="N", help="update plan N (default: the active plan with the same title, if any)"
+    )
     target.add_argument("--new", action="store_true", help="add a new plan even if one has the same title")
     parser.set_defaults(func=_cmd_import)
 
@@ -67,8 +74,13 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
 def add_export_plan(export_subparsers: argparse._SubParsersAction) -> None:
     parser = export_subparsers.add_parser("plan", help="export a plan as XLSX, Word, CSV or a PNG RAG grid")
     parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
-    parser.add_argument("--format", "-f", choices=sorted(FORMATS), default=None,
-                        help="file format (default: from the output file's extension)")
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=sorted(FORMATS),
+        default=None,
+        help="file format (default: from the output file's extension)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="file to write")
     parser.set_defaults(func=_cmd_export)
 
@@ -92,8 +104,16 @@ def _cmd_plans(args: argparse.Namespace) -> Awaitable[int]:
 
 def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
     async def run() -> int:
-        return await run_import_plan(await _migrated_url(), args.file, dry_run=args.dry_run, columns=args.column,
-                                     term=args.term, header_row=args.header_row, plan=args.plan, new=args.new)
+        return await run_import_plan(
+            await _migrated_url(),
+            args.file,
+            dry_run=args.dry_run,
+            columns=args.column,
+            term=args.term,
+            header_row=args.header_row,
+            plan=args.plan,
+            new=args.new,
+        )
 
     return run()
 
@@ -123,15 +143,23 @@ def _cmd_export(args: argparse.Namespace) -> Awaitable[int]:
 # The work (callable from tests)
 # ---------------------------------------------------------------------------------------------------------
 
+
 async def run_list_plans(database_url: str, include_inactive: bool = False, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             plans = list((await session.scalars(plans_list(include_inactive))).all())
-            counts: dict[int, int] = {plan_id: n for plan_id, n in (await session.execute(
-                select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None))
-                .group_by(Action.plan_id))).all()}
+            counts: dict[int, int] = {
+                plan_id: n
+                for plan_id, n in (
+                    await session.execute(
+                        select(Action.plan_id, func.count(Action.id))
+                        .where(Action.archived_at.is_(None))
+                        .group_by(Action.plan_id)
+                    )
+                ).all()
+            }
     finally:
         await engine.dispose()
     if not plans:
@@ -139,15 +167,21 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
         return 0
     for plan in plans:
         details = " · ".join(p for p in (plan.partnership or "", plan.year or "") if p)
-        line = _("{number:>3}  {title} ({n} actions)").format(number=plan.id, title=plan.title,
-                                                             n=counts.get(plan.id, 0))
-        print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(archived)")),
-              file=out)
+        line = _("{number:>3}  {title} ({n} actions)").format(
+            number=plan.id, title=plan.title, n=counts.get(plan.id, 0)
+        )
+        print(line + (f"  [{details}]" if details else "") + ("" if plan.active else "  " + _("(archived)")), file=out)
     return 0
 
 
-async def run_archive_plan(database_url: str, number: int, archive: bool = True, actor_id: int | None = None,
-                           out: TextIO | None = None, err: TextIO | None = None) -> int:
+async def run_archive_plan(
+    database_url: str,
+    number: int,
+    archive: bool = True,
+    actor_id: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """`partnerbot plans archive N` / `restore N`."""
     out, err = out or sys.stdout, err or sys.stderr
     engine = make_engine(database_url)
@@ -160,51 +194,79 @@ async def run_archive_plan(database_url: str, number: int, archive: bool = True,
     if plan is None:
         print(_("There is no plan {number}. `partnerbot plans --all` lists them.").format(number=number), file=err)
         return 1
-    print((_("Archived plan {number}: {title}") if archive else _("Restored plan {number}: {title}")).format(
-        number=number, title=title), file=out)
+    print(
+        (_("Archived plan {number}: {title}") if archive else _("Restored plan {number}: {title}")).format(
+            number=number, title=title
+        ),
+        file=out,
+    )
     return 0
 
 
 def format_summary(summary: PlanSummary) -> list[str]:
     """Lines describing an import (also used by the chat upload, after escaping)."""
     if summary.diff is not None:
-        heading = (_("Would update plan {number}: {title}") if summary.dry_run
-                   else _("Updated plan {number}: {title}"))
+        heading = _("Would update plan {number}: {title}") if summary.dry_run else _("Updated plan {number}: {title}")
     else:
         heading = _("Would import: {title}") if summary.dry_run else _("Imported plan {number}: {title}")
     lines = [heading.format(number=summary.plan_id, title=summary.title)]
     details = " · ".join(p for p in (summary.partnership or "", summary.year or "") if p)
     if details:
         lines.append("  " + details)
-    lines.append(_("  {sections} sections, {actions} actions").format(sections=summary.sections,
-                                                                     actions=summary.actions))
-    lines.append(_("  owners: {linked} of {owners} linked to people in the directory").format(
-        linked=summary.owners_linked, owners=summary.owners))
+    lines.append(
+        _("  {sections} sections, {actions} actions").format(sections=summary.sections, actions=summary.actions)
+    )
+    lines.append(
+        _("  owners: {linked} of {owners} linked to people in the directory").format(
+            linked=summary.owners_linked, owners=summary.owners
+        )
+    )
     if summary.unlinked_names:
         lines.append(_("  kept as text: {names}").format(names=", ".join(summary.unlinked_names)))
     if summary.ambiguous_names:
-        lines.append(_("  more than one person could be: {names} (kept as text)").format(
-            names=", ".join(summary.ambiguous_names)))
+        lines.append(
+            _("  more than one person could be: {names} (kept as text)").format(
+                names=", ".join(summary.ambiguous_names)
+            )
+        )
     if summary.updates:
-        lines.append(ngettext("  {n} RAG rating and comment from {terms}",
-                              "  {n} RAG ratings and comments from {terms}", summary.updates).format(
-            n=summary.updates, terms=", ".join(term_label(t, short=True) for t in summary.terms)))
+        lines.append(
+            ngettext(
+                "  {n} RAG rating and comment from {terms}",
+                "  {n} RAG ratings and comments from {terms}",
+                summary.updates,
+            ).format(n=summary.updates, terms=", ".join(term_label(t, short=True) for t in summary.terms))
+        )
     if summary.same_title_plan_id is not None:
         lines.append(_("  note: plan {number} already has this title").format(number=summary.same_title_plan_id))
     if summary.warnings:
-        lines.append(ngettext("  {n} thing I could not read as plan fields:",
-                              "  {n} things I could not read as plan fields:", len(summary.warnings)).format(
-            n=len(summary.warnings)))
+        lines.append(
+            ngettext(
+                "  {n} thing I could not read as plan fields:",
+                "  {n} things I could not read as plan fields:",
+                len(summary.warnings),
+            ).format(n=len(summary.warnings))
+        )
         lines.extend(f"    - {w}" for w in summary.warnings)
     if summary.dry_run:
         lines.append(_("Dry run: nothing was saved."))
     return lines
 
 
-async def run_import_plan(database_url: str, path: Path, dry_run: bool = False, actor_id: int | None = None,
-                          out: TextIO | None = None, err: TextIO | None = None, *, columns: list[str] | None = None,
-                          term: str | None = None, header_row: int | None = None, plan: int | None = None,
-                          new: bool = False) -> int:
+async def run_import_plan(
+    database_url: str,
+    path: Path,
+    dry_run: bool = False,
+    actor_id: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    columns: list[str] | None = None,
+    term: str | None = None,
+    header_row: int | None = None,
+    plan: int | None = None,
+    new: bool = False,
+) -> int:
     """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--plan N | --new]
     [--dry-run]`: the chat's reading, preview and saving (plans.importing, plans.preview, save_plan)."""
     out, err = out or sys.stdout, err or sys.stderr
@@ -244,8 +306,9 @@ def render(view: PlanView, fmt: str) -> bytes:
     return FORMATS[fmt](view)
 
 
-async def run_export_plan(database_url: str, key: str, fmt: str | None, output: Path,
-                          out: TextIO | None = None, err: TextIO | None = None) -> int:
+async def run_export_plan(
+    database_url: str, key: str, fmt: str | None, output: Path, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     output = Path(output)
     fmt = (fmt or output.suffix.lstrip(".")).lower()
@@ -260,8 +323,10 @@ async def run_export_plan(database_url: str, key: str, fmt: str | None, output: 
     finally:
         await engine.dispose()
     if view is None:
-        print(_("No plan {key!r}. `partnerbot plans` lists them with their numbers.").replace(
-            "{key!r}", repr(key)), file=err)
+        print(
+            _("No plan {key!r}. `partnerbot plans` lists them with their numbers.").replace("{key!r}", repr(key)),
+            file=err,
+        )
         return 1
     data = render(view, fmt)
     try:
@@ -269,6 +334,10 @@ async def run_export_plan(database_url: str, key: str, fmt: str | None, output: 
     except OSError as exc:
         print(_("Cannot write {path}: {error}").format(path=output, error=exc.strerror or exc), file=err)
         return 1
-    print(_("Wrote {path}: plan {number} ({actions} actions, {terms} terms) as {fmt}").format(
-        path=output, number=view.id, actions=len(view.actions), terms=len(view.terms), fmt=fmt.upper()), file=out)
+    print(
+        _("Wrote {path}: plan {number} ({actions} actions, {terms} terms) as {fmt}").format(
+            path=output, number=view.id, actions=len(view.actions), terms=len(view.terms), fmt=fmt.upper()
+        ),
+        file=out,
+    )
     return 0

@@ -33,10 +33,20 @@ PLAN_FILE = "teaching-school-action-plan-2014-15.md"
 MEETINGS_AHEAD = (dt.timedelta(days=6), dt.timedelta(days=48))
 # (action position in the plan, rating, comment, author as the plan names them, days ago)
 DEMO_UPDATES = [
-    (1, "G", "School experience days running in six of the eight secondary schools; 41 visitors so far.",
-     "K Shilton", 9),
-    (2, "A", "Recruitment fair stand booked; applications at 60% of target, chasing the two late schools.",
-     "K Shilton", 4),
+    (
+        1,
+        "G",
+        "School experience days running in six of the eight secondary schools; 41 visitors so far.",
+        "K Shilton",
+        9,
+    ),
+    (
+        2,
+        "A",
+        "Recruitment fair stand booked; applications at 60% of target, chasing the two late schools.",
+        "K Shilton",
+        4,
+    ),
     (4, "R", "SKE bid not yet submitted: waiting for the subject audit from three schools.", "M Rock", 6),
     (6, "G", "Audit returned by all alliance schools; spring programme drafted.", "M Rock", 2),
 ]
@@ -60,8 +70,9 @@ async def _lead_person(session: AsyncSession) -> int | None:
     member = await session.get(Member, DEMO_LEAD)
     if member is not None and member.person_id is not None:
         return member.person_id
-    person = await session.scalar(select(Person).where(func.lower(Person.last_name) == "draycott")
-                                  .order_by(Person.id).limit(1))
+    person = await session.scalar(
+        select(Person).where(func.lower(Person.last_name) == "draycott").order_by(Person.id).limit(1)
+    )
     if person is None:
         person = Person(title="Mrs", first_name="Lesley", last_name="Draycott", job_title="Teaching school director")
         session.add(person)
@@ -83,8 +94,13 @@ async def load_demo_plan(session: AsyncSession, folder: Path | None = None) -> i
 
     # Demo user 1002 owns every action the plan gives to "L Draycott".
     lead_person = await _lead_person(session)
-    owners = (await session.scalars(select(ActionOwner).join(Action, ActionOwner.action_id == Action.id)
-                                    .where(Action.plan_id == plan_id, ActionOwner.name == LEAD_NAME))).all()
+    owners = (
+        await session.scalars(
+            select(ActionOwner)
+            .join(Action, ActionOwner.action_id == Action.id)
+            .where(Action.plan_id == plan_id, ActionOwner.name == LEAD_NAME)
+        )
+    ).all()
     for owner in owners:
         owner.person_id = lead_person
 
@@ -92,15 +108,17 @@ async def load_demo_plan(session: AsyncSession, folder: Path | None = None) -> i
     for ahead in MEETINGS_AHEAD:
         session.add(PlanMeeting(plan_id=plan_id, date=today + ahead))
 
-    actions = (await session.scalars(select(Action).where(Action.plan_id == plan_id)
-                                     .order_by(Action.position, Action.id))).all()
+    actions = (
+        await session.scalars(select(Action).where(Action.plan_id == plan_id).order_by(Action.position, Action.id))
+    ).all()
     term = current_term()
     start = dt.datetime.combine(term.start, dt.time(9, 0), tzinfo=LONDON)
     for position, rag, comment, author, days_ago in DEMO_UPDATES:
         if position >= len(actions):
             continue
         when = max(clock.now() - dt.timedelta(days=days_ago), start)
-        await progress.post_update(session, actions[position].id, rag, comment,
-                                   _Author(None, Role.LEAD, None, author), when)
+        await progress.post_update(
+            session, actions[position].id, rag, comment, _Author(None, Role.LEAD, None, author), when
+        )
     audit.record(session, None, "demo.plan", "plan", plan_id, actions=len(actions), owners_linked_to=DEMO_LEAD)
     return plan_id

@@ -120,15 +120,41 @@ def _docx_text(value: object) -> str:
 
 
 def _headers(view: PlanView) -> list[str]:
-    return ([_("Ref"), _("Section"), _("Action"), _("Owners"), _("Milestones"), _("Timeline"), _("Impact"),
-             _("KPIs"), _("Funding"), _("Reporting")]
-            + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")])
+    return (
+        [
+            _("Ref"),
+            _("Section"),
+            _("Action"),
+            _("Owners"),
+            _("Milestones"),
+            _("Timeline"),
+            _("Impact"),
+            _("KPIs"),
+            _("Funding"),
+            _("Reporting"),
+        ]
+        + [term_label(t, short=True) for t in view.terms]
+        + [_("Latest comment")]
+    )
 
 
 def _row(view: PlanView, action: ActionView) -> list[str]:
-    return ([action.ref, action.section, action.text, action.owners_display, action.milestones_text,
-             action.when_text, action.impact, action.kpis, action.funding, action.reporting]
-            + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment])
+    return (
+        [
+            action.ref,
+            action.section,
+            action.text,
+            action.owners_display,
+            action.milestones_text,
+            action.when_text,
+            action.impact,
+            action.kpis,
+            action.funding,
+            action.reporting,
+        ]
+        + [action.rag.get(t, "") for t in view.terms]
+        + [action.latest_comment]
+    )
 
 
 def _subtitle(view: PlanView) -> list[str]:
@@ -145,6 +171,7 @@ def _subtitle(view: PlanView) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------
 # XLSX
 # ---------------------------------------------------------------------------------------------------------
+
 
 def export_xlsx(view: PlanView) -> bytes:
     from openpyxl import Workbook
@@ -212,6 +239,7 @@ def export_xlsx(view: PlanView) -> bytes:
 # CSV
 # ---------------------------------------------------------------------------------------------------------
 
+
 def export_csv(view: PlanView) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
@@ -224,6 +252,7 @@ def export_csv(view: PlanView) -> bytes:
 # ---------------------------------------------------------------------------------------------------------
 # DOCX
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _shade(cell: object, colour: str) -> None:
     from docx.oxml import OxmlElement
@@ -252,8 +281,11 @@ def export_docx(view: PlanView) -> bytes:
     for line in _subtitle(view):
         document.add_paragraph(_docx_text(line))
 
-    headers = ([_("Ref"), _("Action"), _("Owners"), _("Milestones"), _("Timeline")]
-               + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")])
+    headers = (
+        [_("Ref"), _("Action"), _("Owners"), _("Milestones"), _("Timeline")]
+        + [term_label(t, short=True) for t in view.terms]
+        + [_("Latest comment")]
+    )
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     for i, header in enumerate(headers):
@@ -273,8 +305,11 @@ def export_docx(view: PlanView) -> bytes:
                 run.bold = True
             _shade(merged, "EEEEEE")
         cells = table.add_row().cells
-        values = ([action.ref, action.text, action.owners_display, action.milestones_text, action.when_text]
-                  + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment])
+        values = (
+            [action.ref, action.text, action.owners_display, action.milestones_text, action.when_text]
+            + [action.rag.get(t, "") for t in view.terms]
+            + [action.latest_comment]
+        )
         for i, value in enumerate(values):
             cells[i].text = _docx_text(value)
         for i, term in enumerate(view.terms):
@@ -302,17 +337,27 @@ def export_docx(view: PlanView) -> bytes:
 # PNG: the RAG grid
 # ---------------------------------------------------------------------------------------------------------
 
-_FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-               "/usr/share/fonts/dejavu/DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
-_BOLD_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-               "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf")
+_FONT_FILES = (
+    "DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "LiberationSans-Regular.ttf",
+    "Arial.ttf",
+)
+_BOLD_FILES = (
+    "DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+    "LiberationSans-Bold.ttf",
+    "Arial Bold.ttf",
+)
 
 
 def _font(size: int, bold: bool = False):  # returns a Pillow font; its class differs by version
     """A TrueType font if the system has one, else Pillow's built-in scalable font (Pillow >= 10.1)."""
     from PIL import ImageFont
 
-    for name in (_BOLD_FILES if bold else _FONT_FILES):
+    for name in _BOLD_FILES if bold else _FONT_FILES:
         try:
             return ImageFont.truetype(name, size)
         except OSError:
@@ -419,11 +464,17 @@ def render_rag_png(view: PlanView, max_actions: int | None = None, term: Term | 
     head_row_h = 56
     notes = []
     if hidden_terms:
-        notes.append(_("Showing the latest {n} of {total} terms; the Excel and Word files have them all.").format(
-            n=len(terms), total=len(all_terms)))
+        notes.append(
+            _("Showing the latest {n} of {total} terms; the Excel and Word files have them all.").format(
+                n=len(terms), total=len(all_terms)
+            )
+        )
     if hidden_actions:
-        notes.append(_("Showing {n} of {total} actions; the Excel and Word files have them all.").format(
-            n=shown, total=len(actions)))
+        notes.append(
+            _("Showing {n} of {total} actions; the Excel and Word files have them all.").format(
+                n=shown, total=len(actions)
+            )
+        )
     legend_h = 40 + 28 + 28 * len(notes)
     height = header_h + head_row_h + height_so_far + legend_h + pad
     image = Image.new("RGB", (width, height), "white")
@@ -489,13 +540,18 @@ def render_rag_png(view: PlanView, max_actions: int | None = None, term: Term | 
         label = _("No rating {n}").format(n=counts.get("", 0))
         draw.text((x + 32, y + 5), label, font=small, fill="black")
         y += 36
-        draw.text((pad, y), _fit(draw, _("Counts for {term}").format(term=term_label(counted)), small,
-                                 width - 2 * pad), font=small, fill=(80, 80, 80))
+        draw.text(
+            (pad, y),
+            _fit(draw, _("Counts for {term}").format(term=term_label(counted)), small, width - 2 * pad),
+            font=small,
+            fill=(80, 80, 80),
+        )
     for note in notes:
         y += 28
         draw.text((pad, y), _fit(draw, note, small, width - 2 * pad), font=small, fill=(80, 80, 80))
     out = io.BytesIO()
     # A palette of 64 colours holds the fills, greys and the text's anti-aliasing: a third of the bytes.
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        out, format="PNG", optimize=True)
+        out, format="PNG", optimize=True
+    )
     return out.getvalue()

@@ -23,11 +23,13 @@ def _parse_job(data: bytes, filename: str, overrides: dict | None) -> ParsedPlan
     return parse_plan(data, filename, PlanOverrides.from_dict(overrides) if overrides else None)
 
 
-async def read_plan(data: bytes, filename: str, overrides: PlanOverrides | None = None,
-                    limits: Limits = PLAN_LIMITS) -> ParsedPlan:
+async def read_plan(
+    data: bytes, filename: str, overrides: PlanOverrides | None = None, limits: Limits = PLAN_LIMITS
+) -> ParsedPlan:
     return await run_bounded(_parse_job, data, filename, overrides.to_dict() if overrides else None, limits=limits)
 
 
-def read_plan_sync(data: bytes, filename: str, overrides: PlanOverrides | None = None,
-                   limits: Limits = PLAN_LIMITS) -> ParsedPlan:
+def read_plan_sync(
+    data: bytes, filename: str, overrides: PlanOverrides | None = None, limits: Limits = PLAN_LIMITS
+) -> ParsedPlan:
     return run_bounded_sync(_parse_job, data, filename, overrides.to_dict() if overrides else None, limits=limits)

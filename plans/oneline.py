@@ -88,7 +88,7 @@ def split_ref(text: str) -> tuple[str, str]:
     m = re.match(r"(?i)^(?:action|ref)\s+", text)
     prefix = ""
     if m:
-        prefix, text = text[: m.end()], text[m.end():]
+        prefix, text = text[: m.end()], text[m.end() :]
     parts = text.split(None, 1)
     if not parts:
         return prefix.strip(), ""
@@ -103,12 +103,13 @@ def _no_change(rest: str) -> tuple[bool, str]:
     low = rest.lower()
     for word in sorted(NO_CHANGE_WORDS, key=len, reverse=True):
         if low == word or (low.startswith(word) and (len(low) == len(word) or not low[len(word)].isalnum())):
-            return True, rest[len(word):].lstrip(_STRIP).strip()
+            return True, rest[len(word) :].lstrip(_STRIP).strip()
     return False, rest
 
 
-def parse_update_line(text: str, refs: Sequence[str], rag_set: str | Iterable[str] | None = None
-                      ) -> ParsedUpdate | OneLineError:
+def parse_update_line(
+    text: str, refs: Sequence[str], rag_set: str | Iterable[str] | None = None
+) -> ParsedUpdate | OneLineError:
     """Read '1.3 amber Survey sent to all heads' against a plan's references and RAG set."""
     token, rest = split_ref(text or "")
     if not token:

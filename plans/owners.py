@@ -66,8 +66,7 @@ class OwnerMatcher:
             return None, []
         first, surname = words[0], " ".join(words[1:])
         scored: list[tuple[float, int]] = []
-        close = process.extract(surname, self._surnames, scorer=fuzz.ratio, score_cutoff=NAME_THRESHOLD,
-                                limit=None)
+        close = process.extract(surname, self._surnames, scorer=fuzz.ratio, score_cutoff=NAME_THRESHOLD, limit=None)
         for _surname, last_score, index in close:
             for pid, p_first in self._people[index]:
                 if len(first) == 1:
@@ -75,8 +74,9 @@ class OwnerMatcher:
                         continue
                     score = last_score - 1  # an initial is a little less sure than a full first name
                 else:
-                    first_score = max(fuzz.ratio(first, p_first),
-                                      100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0)
+                    first_score = max(
+                        fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0
+                    )
                     if first_score < NAME_THRESHOLD:
                         continue
                     score = (first_score + last_score) / 2

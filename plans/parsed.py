@@ -28,28 +28,78 @@ from core.ingest.model import NotRead
 TermKey = tuple[int, str]  # (academic year's start, "autumn" | "spring" | "summer")
 
 # The fields a column can hold. "rag" and "comment" may be per term (several columns), the rest one column each.
-FIELDS: tuple[str, ...] = ("ref", "section", "action", "owner", "milestones", "date", "impact", "kpis", "funding",
-                           "reporting", "rag", "comment")
+FIELDS: tuple[str, ...] = (
+    "ref",
+    "section",
+    "action",
+    "owner",
+    "milestones",
+    "date",
+    "impact",
+    "kpis",
+    "funding",
+    "reporting",
+    "rag",
+    "comment",
+)
 EXTRA = "extra"  # kept with the action as extra detail, under its header
 IGNORE = "ignore"  # not read at all (listed as such in the preview)
 TARGETS: tuple[str, ...] = FIELDS + (EXTRA, IGNORE)
 
 FIELD_LABELS: dict[str, str] = {
-    "ref": N_("Reference"), "section": N_("Section / aim"), "action": N_("Action"), "owner": N_("Owners"),
-    "milestones": N_("Milestones"), "date": N_("Dates"), "impact": N_("Impact"), "kpis": N_("KPIs"),
-    "funding": N_("Funding"), "reporting": N_("Reporting"), "rag": N_("RAG rating"), "comment": N_("Progress comment"),
-    EXTRA: N_("Extra detail"), IGNORE: N_("Ignored"),
+    "ref": N_("Reference"),
+    "section": N_("Section / aim"),
+    "action": N_("Action"),
+    "owner": N_("Owners"),
+    "milestones": N_("Milestones"),
+    "date": N_("Dates"),
+    "impact": N_("Impact"),
+    "kpis": N_("KPIs"),
+    "funding": N_("Funding"),
+    "reporting": N_("Reporting"),
+    "rag": N_("RAG rating"),
+    "comment": N_("Progress comment"),
+    EXTRA: N_("Extra detail"),
+    IGNORE: N_("Ignored"),
 }
 
 # What people may type for a field (command line, chat): plural and everyday names.
 FIELD_ALIASES: dict[str, str] = {
-    "owners": "owner", "lead": "owner", "leads": "owner", "who": "owner", "by whom": "owner",
-    "responsible": "owner", "reference": "ref", "number": "ref", "no": "ref", "id": "ref", "aim": "section",
-    "objective": "section", "recommendation": "section", "priority": "section", "actions": "action",
-    "task": "action", "milestone": "milestones", "dates": "date", "timescale": "date", "timeline": "date",
-    "when": "date", "kpi": "kpis", "success criteria": "kpis", "budget": "funding", "cost": "funding",
-    "status": "rag", "rating": "rag", "comments": "comment", "progress": "comment", "notes": "comment",
-    "skip": IGNORE, "none": IGNORE, "-": IGNORE, "keep": EXTRA, "other": EXTRA,
+    "owners": "owner",
+    "lead": "owner",
+    "leads": "owner",
+    "who": "owner",
+    "by whom": "owner",
+    "responsible": "owner",
+    "reference": "ref",
+    "number": "ref",
+    "no": "ref",
+    "id": "ref",
+    "aim": "section",
+    "objective": "section",
+    "recommendation": "section",
+    "priority": "section",
+    "actions": "action",
+    "task": "action",
+    "milestone": "milestones",
+    "dates": "date",
+    "timescale": "date",
+    "timeline": "date",
+    "when": "date",
+    "kpi": "kpis",
+    "success criteria": "kpis",
+    "budget": "funding",
+    "cost": "funding",
+    "status": "rag",
+    "rating": "rag",
+    "comments": "comment",
+    "progress": "comment",
+    "notes": "comment",
+    "skip": IGNORE,
+    "none": IGNORE,
+    "-": IGNORE,
+    "keep": EXTRA,
+    "other": EXTRA,
 }
 
 
@@ -73,6 +123,7 @@ def normalise_target(name: str) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 # The mapping and how it was chosen
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ColumnMapping:
@@ -138,6 +189,7 @@ class Counts:
 # ---------------------------------------------------------------------------------------------------------
 # The plan
 # ---------------------------------------------------------------------------------------------------------
+
 
 class PlanImportError(Exception):
     """The file holds no plan we can read; the message says why (translated)."""
@@ -253,6 +305,7 @@ class ParsedPlan:
 # Overrides: the caller's corrections, parsed again
 # ---------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class PlanOverrides:
     """Corrections to the importer's reading.
@@ -293,8 +346,9 @@ class PlanOverrides:
         return None
 
     @classmethod
-    def from_options(cls, columns: list[str] | None = None, term: str | None = None,
-                     header_row: int | None = None) -> PlanOverrides:
+    def from_options(
+        cls, columns: list[str] | None = None, term: str | None = None, header_row: int | None = None
+    ) -> PlanOverrides:
         """The command line's `--column "By whom=owners"` (repeatable), `--term "Spring 2017"`,
         `--header-row 4`. Raises ValueError with a translated message for anything it cannot read."""
         from plans.rag import parse_term_label
@@ -304,19 +358,26 @@ class PlanOverrides:
             header, sep, target = option.rpartition("=")
             header = header.strip()
             if not sep or not header:
-                raise ValueError(_("{option!r}: write a column as \"Header=field\", for example "
-                                   "\"By whom=owners\".").replace("{option!r}", repr(option)))
+                raise ValueError(
+                    _('{option!r}: write a column as "Header=field", for example "By whom=owners".').replace(
+                        "{option!r}", repr(option)
+                    )
+                )
             name = normalise_target(target)
             if name is None:
-                raise ValueError(_("{field!r} is not a field; use one of: {fields}.").replace(
-                    "{field!r}", repr(target.strip())).format(fields=", ".join(TARGETS)))
+                raise ValueError(
+                    _("{field!r} is not a field; use one of: {fields}.")
+                    .replace("{field!r}", repr(target.strip()))
+                    .format(fields=", ".join(TARGETS))
+                )
             key: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
             out.columns[key] = name
         if term:
             found = parse_term_label(term)
             if found is None:
-                raise ValueError(_("{term!r} is not a term; write it as \"Spring 2017\" or \"Aut 16\".").replace(
-                    "{term!r}", repr(term)))
+                raise ValueError(
+                    _('{term!r} is not a term; write it as "Spring 2017" or "Aut 16".').replace("{term!r}", repr(term))
+                )
             out.term = found
         return out
 
@@ -331,10 +392,12 @@ class PlanOverrides:
     def from_dict(cls, data: dict | None) -> PlanOverrides:
         data = data or {}
         term = data.get("term")
-        return cls(columns={k: v for k, v in data.get("columns", [])},
-                   column_terms={k: (int(v[0]), str(v[1])) for k, v in data.get("column_terms", [])},
-                   header_row=data.get("header_row"),
-                   term=(int(term[0]), str(term[1])) if term else None)
+        return cls(
+            columns={k: v for k, v in data.get("columns", [])},
+            column_terms={k: (int(v[0]), str(v[1])) for k, v in data.get("column_terms", [])},
+            header_row=data.get("header_row"),
+            term=(int(term[0]), str(term[1])) if term else None,
+        )
 
 
 def _header_key(text: str) -> str:

@@ -47,8 +47,9 @@ def _tables_to_show(parsed: ParsedPlan) -> list[TableReading]:
     return shown
 
 
-def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | None = 30,
-                  heading: bool = True) -> list[Line]:
+def preview_lines(
+    parsed: ParsedPlan, summary: PlanSummary, max_items: int | None = 30, heading: bool = True
+) -> list[Line]:
     """The preview; `max_items` caps each list (None: everything, as the command line prints);
     without `heading` it starts at the details (the command line prints its own first line)."""
     out: list[Line] = []
@@ -57,31 +58,54 @@ def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | Non
         shown = items if max_items is None else items[:max_items]
         out.extend(("item", item) for item in shown)
         if len(items) > len(shown):
-            out.append(("line", _("… and {n} more (the command line lists them all).").format(
-                n=len(items) - len(shown))))
+            out.append(
+                ("line", _("… and {n} more (the command line lists them all).").format(n=len(items) - len(shown)))
+            )
 
     diff = summary.diff
     if not heading:
         pass
     elif diff is not None:
-        out.append(("heading", (_("Would update plan {number}: {title}") if summary.dry_run
-                                else _("Updated plan {number}: {title}")).format(number=diff.plan_id,
-                                                                                 title=diff.title)))
+        out.append(
+            (
+                "heading",
+                (
+                    _("Would update plan {number}: {title}") if summary.dry_run else _("Updated plan {number}: {title}")
+                ).format(number=diff.plan_id, title=diff.title),
+            )
+        )
     else:
-        out.append(("heading", _("Import this plan?") if summary.dry_run else _("Imported plan {number}").format(
-            number=summary.plan_id)))
+        out.append(
+            (
+                "heading",
+                _("Import this plan?")
+                if summary.dry_run
+                else _("Imported plan {number}").format(number=summary.plan_id),
+            )
+        )
         out.append(("heading", parsed.title))
     details = " · ".join(x for x in (parsed.partnership or "", parsed.year or "") if x)
     if details:
         out.append(("line", details))
     counts = parsed.counts
-    out.append(("line", ngettext("{n} row read", "{n} rows read", counts.rows).format(n=counts.rows) + ": " + ", ".join([
-        ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
-        ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
-        ngettext("{n} continuation row", "{n} continuation rows", counts.continuations).format(n=counts.continuations),
-        ngettext("{n} rating", "{n} ratings", counts.ratings).format(n=counts.ratings),
-        ngettext("{n} not read", "{n} not read", len(parsed.not_read)).format(n=len(parsed.not_read)),
-    ])))
+    out.append(
+        (
+            "line",
+            ngettext("{n} row read", "{n} rows read", counts.rows).format(n=counts.rows)
+            + ": "
+            + ", ".join(
+                [
+                    ngettext("{n} section", "{n} sections", summary.sections).format(n=summary.sections),
+                    ngettext("{n} action", "{n} actions", summary.actions).format(n=summary.actions),
+                    ngettext("{n} continuation row", "{n} continuation rows", counts.continuations).format(
+                        n=counts.continuations
+                    ),
+                    ngettext("{n} rating", "{n} ratings", counts.ratings).format(n=counts.ratings),
+                    ngettext("{n} not read", "{n} not read", len(parsed.not_read)).format(n=len(parsed.not_read)),
+                ]
+            ),
+        )
+    )
 
     if parsed.sections:
         out.append(("heading", _("Sections")))
@@ -92,52 +116,92 @@ def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | Non
         where = table.where or ""
         columns_heading = _("Columns") if not title else _("Columns of {table}").format(table=title)
         if table.header_lines:
-            columns_heading += " " + ngettext("(header on line {lines})", "(header on lines {lines})",
-                                      len(table.header_lines)).format(
-                lines=", ".join(str(n) for n in table.header_lines))
+            columns_heading += " " + ngettext(
+                "(header on line {lines})", "(header on lines {lines})", len(table.header_lines)
+            ).format(lines=", ".join(str(n) for n in table.header_lines))
         elif where:
             columns_heading += f" ({where})"
         out.append(("columns_heading", columns_heading))
         capped([column_text(c) for c in table.columns])
     for assumption in parsed.term_assumptions:
-        out.append(("line", _("Ratings in {header} are filed under {term}: {reason}").format(
-            header=assumption.header or _("the RAG column"), term=term_label(Term(*assumption.term)),
-            reason=assumption.reason)))
+        out.append(
+            (
+                "line",
+                _("Ratings in {header} are filed under {term}: {reason}").format(
+                    header=assumption.header or _("the RAG column"),
+                    term=term_label(Term(*assumption.term)),
+                    reason=assumption.reason,
+                ),
+            )
+        )
     if parsed.refs_generated:
         generated = sum(1 for a in parsed.actions if a.ref_generated)
-        out.append(("line", ngettext("{n} action had no reference in the plan and was numbered by me.",
-                                     "{n} actions had no reference in the plan and were numbered by me.",
-                                     generated).format(n=generated)))
+        out.append(
+            (
+                "line",
+                ngettext(
+                    "{n} action had no reference in the plan and was numbered by me.",
+                    "{n} actions had no reference in the plan and were numbered by me.",
+                    generated,
+                ).format(n=generated),
+            )
+        )
 
-    out.append(("line", _("Owners: {linked} of {total} matched to the directory.").format(
-        linked=summary.owners_linked, total=summary.owners)))
+    out.append(
+        (
+            "line",
+            _("Owners: {linked} of {total} matched to the directory.").format(
+                linked=summary.owners_linked, total=summary.owners
+            ),
+        )
+    )
     if summary.unlinked_names:
         out.append(("line", _("Kept as text: {names}").format(names=", ".join(summary.unlinked_names[:20]))))
     if summary.ambiguous_names:
-        out.append(("line", _("More than one person could be: {names}").format(
-            names=", ".join(summary.ambiguous_names[:20]))))
+        out.append(
+            ("line", _("More than one person could be: {names}").format(names=", ".join(summary.ambiguous_names[:20])))
+        )
 
     if diff is not None:
         out.append(("heading", _("Changes to plan {number}").format(number=diff.plan_id)))
-        out.append(("line", ", ".join([
-            ngettext("{n} added", "{n} added", len(diff.added)).format(n=len(diff.added)),
-            ngettext("{n} changed", "{n} changed", len(diff.changed)).format(n=len(diff.changed)),
-            ngettext("{n} archived", "{n} archived", len(diff.archived)).format(n=len(diff.archived)),
-            ngettext("{n} restored", "{n} restored", len(diff.restored)).format(n=len(diff.restored)),
-            ngettext("{n} unchanged", "{n} unchanged", diff.unchanged).format(n=diff.unchanged),
-            ngettext("{n} new rating or comment", "{n} new ratings or comments", diff.ratings).format(n=diff.ratings),
-        ])))
+        out.append(
+            (
+                "line",
+                ", ".join(
+                    [
+                        ngettext("{n} added", "{n} added", len(diff.added)).format(n=len(diff.added)),
+                        ngettext("{n} changed", "{n} changed", len(diff.changed)).format(n=len(diff.changed)),
+                        ngettext("{n} archived", "{n} archived", len(diff.archived)).format(n=len(diff.archived)),
+                        ngettext("{n} restored", "{n} restored", len(diff.restored)).format(n=len(diff.restored)),
+                        ngettext("{n} unchanged", "{n} unchanged", diff.unchanged).format(n=diff.unchanged),
+                        ngettext("{n} new rating or comment", "{n} new ratings or comments", diff.ratings).format(
+                            n=diff.ratings
+                        ),
+                    ]
+                ),
+            )
+        )
         items = [_("added {ref}: {text}").format(ref=ref, text=_short(text)) for ref, text in diff.added]
-        items += [_("changed {ref} ({fields}): {text}").format(
-            ref=c.ref, fields=", ".join(field_name(f) for f in c.fields), text=_short(c.text)) for c in diff.changed]
+        items += [
+            _("changed {ref} ({fields}): {text}").format(
+                ref=c.ref, fields=", ".join(field_name(f) for f in c.fields), text=_short(c.text)
+            )
+            for c in diff.changed
+        ]
         items += [_("archived {ref}: {text}").format(ref=ref, text=_short(text)) for ref, text in diff.archived]
         items += [_("restored {ref}: {text}").format(ref=ref, text=_short(text)) for ref, text in diff.restored]
         capped(items)
         if diff.changes == 0:
             out.append(("line", _("The file matches the plan: importing it changes nothing.")))
     elif summary.same_title_plan_id is not None:
-        out.append(("line", _("A plan with this title already exists (number {number}); this adds another.").format(
-            number=summary.same_title_plan_id)))
+        out.append(
+            (
+                "line",
+                _("A plan with this title already exists (number {number}); this adds another.").format(
+                    number=summary.same_title_plan_id
+                ),
+            )
+        )
 
     if parsed.not_read:
         out.append(("heading", _("Not read ({n})").format(n=len(parsed.not_read))))
@@ -150,7 +214,7 @@ def preview_lines(parsed: ParsedPlan, summary: PlanSummary, max_items: int | Non
 
 def _short(text: str, limit: int = 60) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def plain_preview(parsed: ParsedPlan, summary: PlanSummary, heading: bool = True) -> list[str]:

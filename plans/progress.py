@@ -56,6 +56,7 @@ class ProgressError(Exception):
 # Pure rules
 # --------------------------------------------------------------------------------------------------
 
+
 def effective_updates(rows: Iterable[ProgressUpdate]) -> list[ProgressUpdate]:
     """The rows that count, in the order their originals were posted: a row replaced by a later
     correction or withdrawal drops out, withdrawals themselves never count, and a correction takes the
@@ -130,8 +131,9 @@ def milestone_dates(action: Action) -> list[tuple[dt.date, str]]:
     return sorted(out, key=lambda x: x[0])
 
 
-def due_milestones(action: Action, today: dt.date, since: dt.date, days: int = DUE_SOON_DAYS
-                   ) -> list[tuple[dt.date, str]]:
+def due_milestones(
+    action: Action, today: dt.date, since: dt.date, days: int = DUE_SOON_DAYS
+) -> list[tuple[dt.date, str]]:
     """Milestones that fell due after `since` (the last update, or the term's start) up to today, or are
     due within `days` days."""
     horizon = today + dt.timedelta(days=days)
@@ -142,6 +144,7 @@ def due_milestones(action: Action, today: dt.date, since: dt.date, days: int = D
 # Rights
 # --------------------------------------------------------------------------------------------------
 
+
 async def can_update(session: AsyncSession, member: MemberLike | None, action: Action) -> bool:
     """Owners of the action, the plan's coordinators, partnership coordinators and admins."""
     if member is None or member.role < Role.MEMBER:
@@ -149,8 +152,11 @@ async def can_update(session: AsyncSession, member: MemberLike | None, action: A
     if member.role >= Role.COORDINATOR:
         return True
     if member.person_id is not None:
-        owner = await session.scalar(select(ActionOwner.id).where(
-            ActionOwner.action_id == action.id, ActionOwner.person_id == member.person_id).limit(1))
+        owner = await session.scalar(
+            select(ActionOwner.id)
+            .where(ActionOwner.action_id == action.id, ActionOwner.person_id == member.person_id)
+            .limit(1)
+        )
         if owner is not None:
             return True
     return await is_plan_coordinator(session, member, action.plan_id)
@@ -161,14 +167,18 @@ async def is_plan_coordinator(session: AsyncSession, member: MemberLike | None, 
         return False
     if member.role >= Role.COORDINATOR:
         return True
-    hit = await session.scalar(select(PlanCoordinator.plan_id).where(
-        PlanCoordinator.plan_id == plan_id, PlanCoordinator.telegram_id == member.telegram_id))
+    hit = await session.scalar(
+        select(PlanCoordinator.plan_id).where(
+            PlanCoordinator.plan_id == plan_id, PlanCoordinator.telegram_id == member.telegram_id
+        )
+    )
     return hit is not None
 
 
 # --------------------------------------------------------------------------------------------------
 # Writing (appends only)
 # --------------------------------------------------------------------------------------------------
+
 
 def _check_rag(rag: str | None, plan: Plan) -> str | None:
     if rag is None:
@@ -179,9 +189,18 @@ def _check_rag(rag: str | None, plan: Plan) -> str | None:
     return code
 
 
-async def post_update(session: AsyncSession, action_id: int, rag: str | None, comment: str,
-                      author: MemberLike | None, when: dt.datetime | None = None, *, kind: str = "update",
-                      replaces_id: int | None = None, term: Term | None = None) -> ProgressUpdate:
+async def post_update(
+    session: AsyncSession,
+    action_id: int,
+    rag: str | None,
+    comment: str,
+    author: MemberLike | None,
+    when: dt.datetime | None = None,
+    *,
+    kind: str = "update",
+    replaces_id: int | None = None,
+    term: Term | None = None,
+) -> ProgressUpdate:
     """Append a progress update (the term is worked out from `when`, London time) and audit it."""
     action = await session.get(Action, action_id)
     plan = await session.get(Plan, action.plan_id) if action is not None else None
@@ -190,21 +209,37 @@ async def post_update(session: AsyncSession, action_id: int, rag: str | None, co
     when = when or clock.now()
     term = term or term_for(when)
     row = ProgressUpdate(
-        action_id=action.id, rag=_check_rag(rag, plan), comment=(comment or "").strip(),
-        academic_year=term.academic_year, term=term.term, kind=kind, replaces_id=replaces_id,
+        action_id=action.id,
+        rag=_check_rag(rag, plan),
+        comment=(comment or "").strip(),
+        academic_year=term.academic_year,
+        term=term.term,
+        kind=kind,
+        replaces_id=replaces_id,
         author_id=author.telegram_id if author else None,
         author_person_id=author.person_id if author else None,
-        author_label=(author.display_name if author else "") or "", created_at=when)
+        author_label=(author.display_name if author else "") or "",
+        created_at=when,
+    )
     session.add(row)
     await session.flush()
-    audit.record(session, author.telegram_id if author else None, f"progress.{kind}", "progress_update", row.id,
-                 action_id=action.id, plan_id=action.plan_id, ref=action.ref, rag=row.rag, term=term.code,
-                 replaces=replaces_id)
+    audit.record(
+        session,
+        author.telegram_id if author else None,
+        f"progress.{kind}",
+        "progress_update",
+        row.id,
+        action_id=action.id,
+        plan_id=action.plan_id,
+        ref=action.ref,
+        rag=row.rag,
+        term=term.code,
+        replaces=replaces_id,
+    )
     return row
 
 
-async def _replaceable(session: AsyncSession, update_id: int, author: MemberLike, when: dt.datetime
-                       ) -> ProgressUpdate:
+async def _replaceable(session: AsyncSession, update_id: int, author: MemberLike, when: dt.datetime) -> ProgressUpdate:
     row = await session.get(ProgressUpdate, update_id)
     if row is None or row.kind == "withdrawal":
         raise ProgressError("not_found")
@@ -224,32 +259,47 @@ async def _replaceable(session: AsyncSession, update_id: int, author: MemberLike
     return row
 
 
-async def correct_update(session: AsyncSession, update_id: int, author: MemberLike, rag: str | None,
-                         comment: str, when: dt.datetime | None = None) -> ProgressUpdate:
+async def correct_update(
+    session: AsyncSession,
+    update_id: int,
+    author: MemberLike,
+    rag: str | None,
+    comment: str,
+    when: dt.datetime | None = None,
+) -> ProgressUpdate:
     """The author replaces their update within the window: a new row of kind 'correction'."""
     when = when or clock.now()
     row = await _replaceable(session, update_id, author, when)
-    return await post_update(session, row.action_id, rag, comment, author, when, kind="correction",
-                             replaces_id=row.id, term=row_term(row))
+    return await post_update(
+        session, row.action_id, rag, comment, author, when, kind="correction", replaces_id=row.id, term=row_term(row)
+    )
 
 
-async def withdraw_update(session: AsyncSession, update_id: int, author: MemberLike,
-                          when: dt.datetime | None = None) -> ProgressUpdate:
+async def withdraw_update(
+    session: AsyncSession, update_id: int, author: MemberLike, when: dt.datetime | None = None
+) -> ProgressUpdate:
     """The author withdraws their update within the window: a new row of kind 'withdrawal'."""
     when = when or clock.now()
     row = await _replaceable(session, update_id, author, when)
-    return await post_update(session, row.action_id, None, "", author, when, kind="withdrawal",
-                             replaces_id=row.id, term=row_term(row))
+    return await post_update(
+        session, row.action_id, None, "", author, when, kind="withdrawal", replaces_id=row.id, term=row_term(row)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------------
 
+
 async def _rows_for_plan(session: AsyncSession, plan_id: int) -> dict[int, list[ProgressUpdate]]:
-    rows = (await session.scalars(
-        select(ProgressUpdate).join(Action, ProgressUpdate.action_id == Action.id)
-        .where(Action.plan_id == plan_id).order_by(ProgressUpdate.id))).all()
+    rows = (
+        await session.scalars(
+            select(ProgressUpdate)
+            .join(Action, ProgressUpdate.action_id == Action.id)
+            .where(Action.plan_id == plan_id)
+            .order_by(ProgressUpdate.id)
+        )
+    ).all()
     out: dict[int, list[ProgressUpdate]] = defaultdict(list)
     for row in rows:
         out[row.action_id].append(row)
@@ -257,10 +307,16 @@ async def _rows_for_plan(session: AsyncSession, plan_id: int) -> dict[int, list[
 
 
 async def plan_actions(session: AsyncSession, plan_id: int) -> list[Action]:
-    return list((await session.scalars(
-        select(Action).where(Action.plan_id == plan_id, Action.archived_at.is_(None))
-        .options(selectinload(Action.owners))
-        .order_by(Action.position, Action.id))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Action)
+                .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+                .options(selectinload(Action.owners))
+                .order_by(Action.position, Action.id)
+            )
+        ).all()
+    )
 
 
 async def status_by_action(session: AsyncSession, plan_id: int, term: Term) -> dict[int, ActionStatus]:
@@ -271,15 +327,20 @@ async def status_by_action(session: AsyncSession, plan_id: int, term: Term) -> d
 
 async def latest_by_action(session: AsyncSession, plan_id: int, term: Term) -> dict[int, ProgressUpdate]:
     """The latest effective update of each action in `term` (actions with none are left out)."""
-    return {aid: s.latest for aid, s in (await status_by_action(session, plan_id, term)).items()
-            if s.latest is not None}
+    return {
+        aid: s.latest for aid, s in (await status_by_action(session, plan_id, term)).items() if s.latest is not None
+    }
 
 
 async def action_history(session: AsyncSession, action_id: int) -> list[ProgressUpdate]:
     """Every row of an action, newest first (corrections and withdrawals included, for the record)."""
-    return list((await session.scalars(
-        select(ProgressUpdate).where(ProgressUpdate.action_id == action_id)
-        .order_by(ProgressUpdate.id.desc()))).all())
+    return list(
+        (
+            await session.scalars(
+                select(ProgressUpdate).where(ProgressUpdate.action_id == action_id).order_by(ProgressUpdate.id.desc())
+            )
+        ).all()
+    )
 
 
 async def term_changes(session: AsyncSession, plan_id: int, term: Term) -> list[tuple[Action, ProgressUpdate]]:
@@ -311,8 +372,7 @@ class MyAction:
         return bool(self.due)
 
 
-async def my_actions(session: AsyncSession, person_id: int | None, today: dt.date | None = None
-                     ) -> list[MyAction]:
+async def my_actions(session: AsyncSession, person_id: int | None, today: dt.date | None = None) -> list[MyAction]:
     """The actions a person owns in active plans, with due (a milestone passed since the last update or
     term start, or due within 14 days) and stale (no update this term) flags."""
     if person_id is None:
@@ -320,15 +380,24 @@ async def my_actions(session: AsyncSession, person_id: int | None, today: dt.dat
     today = today or to_local_date(clock.now(), LONDON)
     term = term_for(today)
     owned = select(ActionOwner.action_id).where(ActionOwner.person_id == person_id)
-    actions = (await session.scalars(
-        select(Action).join(Plan, Plan.id == Action.plan_id)
-        .where(Action.id.in_(owned), Plan.active.is_(True), Action.archived_at.is_(None))
-        .options(selectinload(Action.plan), selectinload(Action.owners))
-        .order_by(Action.plan_id, Action.position, Action.id))).all()
+    actions = (
+        await session.scalars(
+            select(Action)
+            .join(Plan, Plan.id == Action.plan_id)
+            .where(Action.id.in_(owned), Plan.active.is_(True), Action.archived_at.is_(None))
+            .options(selectinload(Action.plan), selectinload(Action.owners))
+            .order_by(Action.plan_id, Action.position, Action.id)
+        )
+    ).all()
     if not actions:
         return []
-    rows = (await session.scalars(select(ProgressUpdate).where(
-        ProgressUpdate.action_id.in_([a.id for a in actions])).order_by(ProgressUpdate.id))).all()
+    rows = (
+        await session.scalars(
+            select(ProgressUpdate)
+            .where(ProgressUpdate.action_id.in_([a.id for a in actions]))
+            .order_by(ProgressUpdate.id)
+        )
+    ).all()
     by_action: dict[int, list[ProgressUpdate]] = defaultdict(list)
     for row in rows:
         by_action[row.action_id].append(row)
@@ -364,8 +433,9 @@ async def who_hasnt_updated(session: AsyncSession, plan_id: int, term: Term) -> 
     person_ids = {o.person_id for a in actions for o in a.owners if o.person_id is not None}
     members: dict[int, list[Member]] = defaultdict(list)
     if person_ids:
-        for m in (await session.scalars(select(Member).where(
-                Member.person_id.in_(person_ids), Member.active.is_(True)))).all():
+        for m in (
+            await session.scalars(select(Member).where(Member.person_id.in_(person_ids), Member.active.is_(True)))
+        ).all():
             if m.person_id is not None:
                 members[m.person_id].append(m)
     gaps: dict[object, OwnerGap] = {}
@@ -378,8 +448,13 @@ async def who_hasnt_updated(session: AsyncSession, plan_id: int, term: Term) -> 
             if gap is None:
                 linked = members.get(owner.person_id, []) if owner.person_id is not None else []
                 gap = gaps[key] = OwnerGap(
-                    name=owner.name, person_id=owner.person_id, telegram_ids=[m.telegram_id for m in linked],
-                    refs=[], action_ids=[], reminders=any(m.reminders for m in linked) if linked else True)
+                    name=owner.name,
+                    person_id=owner.person_id,
+                    telegram_ids=[m.telegram_id for m in linked],
+                    refs=[],
+                    action_ids=[],
+                    reminders=any(m.reminders for m in linked) if linked else True,
+                )
             if action.id not in gap.action_ids:
                 gap.refs.append(action.ref)
                 gap.action_ids.append(action.id)
@@ -387,8 +462,9 @@ async def who_hasnt_updated(session: AsyncSession, plan_id: int, term: Term) -> 
 
 
 async def owner_names(session: AsyncSession, action: Action) -> list[str]:
-    rows = (await session.scalars(select(ActionOwner).where(ActionOwner.action_id == action.id)
-                                  .order_by(ActionOwner.id))).all()
+    rows = (
+        await session.scalars(select(ActionOwner).where(ActionOwner.action_id == action.id).order_by(ActionOwner.id))
+    ).all()
     names = [o.name for o in rows if o.name]
     return names or ([action.owners_text] if action.owners_text else [])
 
@@ -399,7 +475,11 @@ async def active_plans(session: AsyncSession) -> Sequence[Plan]:
 
 async def plan_refs(session: AsyncSession, plan_id: int) -> dict[str, int]:
     """Each action's reference in the plan, to its id, in plan order (archived actions left out)."""
-    rows = (await session.execute(select(Action.ref, Action.id)
-                                  .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
-                                  .order_by(Action.position, Action.id))).all()
+    rows = (
+        await session.execute(
+            select(Action.ref, Action.id)
+            .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+            .order_by(Action.position, Action.id)
+        )
+    ).all()
     return {ref: aid for ref, aid in rows}

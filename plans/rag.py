@@ -34,22 +34,90 @@ _RAG_EMOJI = {"R": "🔴", "A": "🟠", "G": "🟢", "B": "🔵"}
 
 # Words and phrases (lower case, without variation selectors) → code. "complete" is special (see parse_rag).
 _WORDS: dict[str, str] = {
-    "r": "R", "red": "R", "🔴": "R", "❤": "R", "🟥": "R", "off track": "R", "off-track": "R", "offtrack": "R",
-    "a": "A", "amber": "A", "🟠": "A", "🟡": "A", "🟧": "A", "🟨": "A", "yellow": "A", "orange": "A",
-    "at risk": "A", "at-risk": "A", "partly": "A", "partially": "A", "partly done": "A",
-    "g": "G", "green": "G", "🟢": "G", "🟩": "G", "on track": "G", "on-track": "G", "ontrack": "G",
-    "b": "B", "blue": "B", "🔵": "B", "🟦": "B",
+    "r": "R",
+    "red": "R",
+    "🔴": "R",
+    "❤": "R",
+    "🟥": "R",
+    "off track": "R",
+    "off-track": "R",
+    "offtrack": "R",
+    "a": "A",
+    "amber": "A",
+    "🟠": "A",
+    "🟡": "A",
+    "🟧": "A",
+    "🟨": "A",
+    "yellow": "A",
+    "orange": "A",
+    "at risk": "A",
+    "at-risk": "A",
+    "partly": "A",
+    "partially": "A",
+    "partly done": "A",
+    "g": "G",
+    "green": "G",
+    "🟢": "G",
+    "🟩": "G",
+    "on track": "G",
+    "on-track": "G",
+    "ontrack": "G",
+    "b": "B",
+    "blue": "B",
+    "🔵": "B",
+    "🟦": "B",
     # Statuses as plans word them.
-    "some concerns": "A", "concerns": "A", "concern": "A", "minor concerns": "A", "slipping": "A", "slipped": "A",
-    "behind": "A", "behind schedule": "A", "delayed": "A", "slight delay": "A", "in progress": "A",
-    "partially met": "A", "partly met": "A", "partially achieved": "A", "some progress": "A", "amber/green": "A",
-    "significant concerns": "R", "serious concerns": "R", "major concerns": "R", "not on track": "R",
-    "not started": "R", "not yet started": "R", "off target": "R", "not met": "R", "stalled": "R", "overdue": "R",
-    "on target": "G", "good progress": "G", "ahead": "G", "ahead of schedule": "G", "progressing well": "G",
-    "✅": "B", "✔": "B", "☑": "B", "⚠": "A", "❌": "R", "✖": "R",
+    "some concerns": "A",
+    "concerns": "A",
+    "concern": "A",
+    "minor concerns": "A",
+    "slipping": "A",
+    "slipped": "A",
+    "behind": "A",
+    "behind schedule": "A",
+    "delayed": "A",
+    "slight delay": "A",
+    "in progress": "A",
+    "partially met": "A",
+    "partly met": "A",
+    "partially achieved": "A",
+    "some progress": "A",
+    "amber/green": "A",
+    "significant concerns": "R",
+    "serious concerns": "R",
+    "major concerns": "R",
+    "not on track": "R",
+    "not started": "R",
+    "not yet started": "R",
+    "off target": "R",
+    "not met": "R",
+    "stalled": "R",
+    "overdue": "R",
+    "on target": "G",
+    "good progress": "G",
+    "ahead": "G",
+    "ahead of schedule": "G",
+    "progressing well": "G",
+    "✅": "B",
+    "✔": "B",
+    "☑": "B",
+    "⚠": "A",
+    "❌": "R",
+    "✖": "R",
 }
-_COMPLETE = {"complete", "completed", "done", "finished", "achieved", "met", "fully met", "fully achieved", "closed",
-             "embedded", "secured"}
+_COMPLETE = {
+    "complete",
+    "completed",
+    "done",
+    "finished",
+    "achieved",
+    "met",
+    "fully met",
+    "fully achieved",
+    "closed",
+    "embedded",
+    "secured",
+}
 _STRIP = " \t\r\n.,;:!-–—()[]*_\"'"
 
 
@@ -132,7 +200,7 @@ def rag_from_fill(rgb: str | None) -> str | None:
         return None
     import colorsys
 
-    r, g, b = (int(rgb[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (int(rgb[i : i + 2], 16) / 255 for i in (0, 2, 4))
     hue, saturation, value = colorsys.rgb_to_hsv(r, g, b)
     if saturation < 0.15 or value < 0.3:
         return None
@@ -174,9 +242,22 @@ def rag_emoji(code: str | None) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 _TERM_WORDS = {
-    "autumn": "autumn", "aut": "autumn", "au": "autumn", "autum": "autumn", "fall": "autumn", "michaelmas": "autumn",
-    "spring": "spring", "spr": "spring", "sp": "spring", "spg": "spring", "lent": "spring",
-    "summer": "summer", "sum": "summer", "su": "summer", "smr": "summer", "trinity": "summer",
+    "autumn": "autumn",
+    "aut": "autumn",
+    "au": "autumn",
+    "autum": "autumn",
+    "fall": "autumn",
+    "michaelmas": "autumn",
+    "spring": "spring",
+    "spr": "spring",
+    "sp": "spring",
+    "spg": "spring",
+    "lent": "spring",
+    "summer": "summer",
+    "sum": "summer",
+    "su": "summer",
+    "smr": "summer",
+    "trinity": "summer",
 }
 _TERM_RE = re.compile(
     r"(?<![a-z])(autumn|autum|aut|au|fall|michaelmas|spring|spr|spg|sp|summer|sum|smr|su|lent|trinity)(?![a-z])"

@@ -55,23 +55,44 @@ HEADER_SCAN_ROWS = 40  # the header is looked for among a table's first non-blan
 MAX_REF = 20
 COMPLETE = "C"  # a rating of "complete": Blue when the plan's set has Blue, else Green
 
-_REF = re.compile(r"^(?:[A-Za-z]{0,3}\s?\d{1,3}(?:[.\-]\d{1,3}){0,3}[a-z]?[.)]?|[a-zA-Z][.)]|\(?[a-zA-Z]\)"
-                  r"|[ivxlIVXL]{1,6}[.)]|\d{1,3}[a-z]|[A-Z]\d{1,2}[a-z]?)$")
-_SECTION_HEADING = re.compile(r"^\s*(?:(?:section|strand|priority|area|objective|aim|theme|part|key priority|"
-                              r"workstream|recommendation|outcome)\b\s*[\w.]*\s*[:.)\-–]?|\d{1,2}[.):]?\s+[A-Z(])",
-                              re.IGNORECASE)
-_KPI_HEADING = re.compile(r"\b(kpis?|success criteria|what does better look like|measures? of success|targets?)\b",
-                          re.IGNORECASE)
+_REF = re.compile(
+    r"^(?:[A-Za-z]{0,3}\s?\d{1,3}(?:[.\-]\d{1,3}){0,3}[a-z]?[.)]?|[a-zA-Z][.)]|\(?[a-zA-Z]\)"
+    r"|[ivxlIVXL]{1,6}[.)]|\d{1,3}[a-z]|[A-Z]\d{1,2}[a-z]?)$"
+)
+_SECTION_HEADING = re.compile(
+    r"^\s*(?:(?:section|strand|priority|area|objective|aim|theme|part|key priority|"
+    r"workstream|recommendation|outcome)\b\s*[\w.]*\s*[:.)\-–]?|\d{1,2}[.):]?\s+[A-Z(])",
+    re.IGNORECASE,
+)
+_KPI_HEADING = re.compile(
+    r"\b(kpis?|success criteria|what does better look like|measures? of success|targets?)\b", re.IGNORECASE
+)
 _YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\s*[/-]\s*((?:19|20)?\d\d)\b")
-_PARTNERSHIP = re.compile(r"\b(alliance|partnership|trust|network|federation|council|hub|collaborative|"
-                          r"consortium|teaching school|cluster|academies)\b", re.IGNORECASE)
-_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
-           "nov": 11, "dec": 12}
+_PARTNERSHIP = re.compile(
+    r"\b(alliance|partnership|trust|network|federation|council|hub|collaborative|"
+    r"consortium|teaching school|cluster|academies)\b",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Headers
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Header:
@@ -150,8 +171,9 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
             joined = _join(row, table.rows[following], width, year)
             jcols = _match(joined, year)
             jcand = _Header([i, following], joined, jcols)
-            below = _Header([following], _texts(table.rows[following], width),
-                            _match(_texts(table.rows[following], width), year))
+            below = _Header(
+                [following], _texts(table.rows[following], width), _match(_texts(table.rows[following], width), year)
+            )
             bar = max(cand.score if cand.cols.has_action else 0, below.score if below.cols.has_action else 0)
             if jcols.has_action and jcand.score > bar:
                 cand = jcand
@@ -171,16 +193,24 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
 # The mapping
 # ---------------------------------------------------------------------------------------------------------
 
-def _mapping(header: _Header, data_rows: list[list[str]], year: int | None,
-             overrides: PlanOverrides) -> list[ColumnMapping]:
+
+def _mapping(
+    header: _Header, data_rows: list[list[str]], year: int | None, overrides: PlanOverrides
+) -> list[ColumnMapping]:
     cols = header.cols
     by_col: dict[int, ColumnMapping] = {}
     exact = {normalise_header(s) for syns in PLAN_FIELDS.values() for s in syns}
     for name, col in cols.columns.items():
         score = cols.scores.get(name, 100.0)
         sure = score >= 99 and normalise_header(header.headers[col]) in exact
-        by_col[col] = ColumnMapping(col, header.headers[col], name, confidence=round(score / 100, 2),
-                                    guessed=not sure, how="header" if score >= 99 else "words")
+        by_col[col] = ColumnMapping(
+            col,
+            header.headers[col],
+            name,
+            confidence=round(score / 100, 2),
+            guessed=not sure,
+            how="header" if score >= 99 else "words",
+        )
     for col, key in list(cols.rag_terms.items()) + list(cols.comment_terms.items()):
         name = "rag" if col in cols.rag_terms else "comment"
         found = parse_term_column(header.headers[col], year)
@@ -193,8 +223,9 @@ def _mapping(header: _Header, data_rows: list[list[str]], year: int | None,
         found = parse_term_column(text, None)
         if found is not None and found[0] is None:
             is_comment = any(w in normalise_header(text).split() for w in ("comment", "comments", "update", "notes"))
-            by_col[col] = ColumnMapping(col, text, "comment" if is_comment else "rag", term=None,
-                                        half_term=found[2], guessed=True, how="header")
+            by_col[col] = ColumnMapping(
+                col, text, "comment" if is_comment else "rag", term=None, half_term=found[2], guessed=True, how="header"
+            )
     # A column with no header whose cells read as references is the reference column.
     if not any(m.field == "ref" for m in by_col.values()):
         for col, text in enumerate(header.headers):
@@ -234,6 +265,7 @@ def _mapping(header: _Header, data_rows: list[list[str]], year: int | None,
 # ---------------------------------------------------------------------------------------------------------
 # Ratings
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Key:
@@ -285,7 +317,7 @@ def _rating_word(text: str, key: _Key) -> tuple[str | None, str]:
         return code, rest
     for words, code in key.words.items():  # "Some concerns - data late"
         if word.startswith(words + " "):
-            return code, text.strip()[len(words):].lstrip(" -–:;,.").strip()
+            return code, text.strip()[len(words) :].lstrip(" -–:;,.").strip()
     return None, text.strip()
 
 
@@ -304,6 +336,7 @@ def read_rating(cell: Cell, key: _Key) -> tuple[str | None, str, bool]:
 # ---------------------------------------------------------------------------------------------------------
 # Years and terms
 # ---------------------------------------------------------------------------------------------------------
+
 
 def find_year(texts: list[str]) -> str | None:
     for text in texts:
@@ -337,44 +370,83 @@ def _terms_mentioned(text: str, year: int) -> list[Term]:
     return found
 
 
-def infer_term(column: ColumnMapping, comments: list[str], plan_year: int | None, comment_term: TermKey | None,
-               dated: list[dt.date], overrides: PlanOverrides, filename_year: int | None) -> TermAssumption:
+def infer_term(
+    column: ColumnMapping,
+    comments: list[str],
+    plan_year: int | None,
+    comment_term: TermKey | None,
+    dated: list[dt.date],
+    overrides: PlanOverrides,
+    filename_year: int | None,
+) -> TermAssumption:
     """The term for a RAG column that names none, and the reason shown in the preview."""
     header = column.header
     if overrides.term is not None:
-        return TermAssumption(column.column, header, overrides.term, "override",
-                              _("as you chose: {term}").format(term=term_label(Term(*overrides.term))))
+        return TermAssumption(
+            column.column,
+            header,
+            overrides.term,
+            "override",
+            _("as you chose: {term}").format(term=term_label(Term(*overrides.term))),
+        )
     if comment_term is not None:
-        return TermAssumption(column.column, header, comment_term, "heading",
-                              _("the term of the comment column beside it"))
+        return TermAssumption(
+            column.column, header, comment_term, "heading", _("the term of the comment column beside it")
+        )
     if plan_year is not None:
         mentioned = [t for text in comments for t in _terms_mentioned(text, plan_year)]
         if mentioned:
             latest = max(mentioned)
-            return TermAssumption(column.column, header, (latest.academic_year, latest.term), "comments",
-                                  _("the latest term its comments mention"))
+            return TermAssumption(
+                column.column,
+                header,
+                (latest.academic_year, latest.term),
+                "comments",
+                _("the latest term its comments mention"),
+            )
         now = current_term()
         if now.academic_year == plan_year:
-            return TermAssumption(column.column, header, (now.academic_year, now.term), "title",
-                                  _("the plan is for this school year: the current term"))
-        return TermAssumption(column.column, header, (plan_year, SUMMER), "title",
-                              _("the last term of the plan's year {year}").format(
-                                  year=f"{plan_year}-{(plan_year + 1) % 100:02d}"))
+            return TermAssumption(
+                column.column,
+                header,
+                (now.academic_year, now.term),
+                "title",
+                _("the plan is for this school year: the current term"),
+            )
+        return TermAssumption(
+            column.column,
+            header,
+            (plan_year, SUMMER),
+            "title",
+            _("the last term of the plan's year {year}").format(year=f"{plan_year}-{(plan_year + 1) % 100:02d}"),
+        )
     if dated:
         term = term_for(max(dated))
-        return TermAssumption(column.column, header, (term.academic_year, term.term), "dates",
-                              _("the term of the latest date in the plan"))
+        return TermAssumption(
+            column.column,
+            header,
+            (term.academic_year, term.term),
+            "dates",
+            _("the term of the latest date in the plan"),
+        )
     if filename_year is not None:
-        return TermAssumption(column.column, header, (filename_year, SUMMER), "filename",
-                              _("the year in the file's name"))
+        return TermAssumption(
+            column.column, header, (filename_year, SUMMER), "filename", _("the year in the file's name")
+        )
     now = current_term()
-    return TermAssumption(column.column, header, (now.academic_year, now.term), "today",
-                          _("the plan names no year, so the current term: please check"))
+    return TermAssumption(
+        column.column,
+        header,
+        (now.academic_year, now.term),
+        "today",
+        _("the plan names no year, so the current term: please check"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Rows into actions
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Draft:
@@ -433,13 +505,18 @@ class _PlanReader:
 
     # --- one table ---------------------------------------------------------------------------------
 
-    def read_table(self, index: int, table: Table, header: _Header, plan_year: int | None,
-                   filename_year: int | None, key: _Key) -> _TableResult:
+    def read_table(
+        self, index: int, table: Table, header: _Header, plan_year: int | None, filename_year: int | None, key: _Key
+    ) -> _TableResult:
         width = table.width
         rows = table.rows
         first = header.rows[-1] + 1
-        reading = TableReading(index=index, where=self.where(table, rows[header.rows[0]].line), title=table.title,
-                               header_lines=[rows[i].line for i in header.rows])
+        reading = TableReading(
+            index=index,
+            where=self.where(table, rows[header.rows[0]].line),
+            title=table.title,
+            header_lines=[rows[i].line for i in header.rows],
+        )
         reading.header_candidates = list(header.candidates)
         above = [rows[i] for i in range(header.rows[0]) if not rows[i].blank]
         data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
@@ -469,8 +546,15 @@ class _PlanReader:
                         m.term = (assumption.term[0], word[1])
                     continue
                 if m.field == "rag" or not comment_cols or m.field == "comment" and not rag_cols:
-                    assumption = infer_term(m, comments, plan_year, comment_term if m.field == "rag" else None,
-                                            dated, self.overrides, filename_year)
+                    assumption = infer_term(
+                        m,
+                        comments,
+                        plan_year,
+                        comment_term if m.field == "rag" else None,
+                        dated,
+                        self.overrides,
+                        filename_year,
+                    )
                     if m.field == "rag" and reading.term_assumption is None:
                         reading.term_assumption = assumption
                     if m.field == "rag":
@@ -479,8 +563,11 @@ class _PlanReader:
 
         # Is this a plan with its own references? Then a row without one continues the row above.
         with_text = [v for v in data_texts if "action" in fields and fields["action"] < len(v) and v[fields["action"]]]
-        refs_used = "ref" in fields and bool(with_text) and \
-            sum(1 for v in with_text if v[fields["ref"]]) >= max(1, len(with_text) * 6 // 10)
+        refs_used = (
+            "ref" in fields
+            and bool(with_text)
+            and sum(1 for v in with_text if v[fields["ref"]]) >= max(1, len(with_text) * 6 // 10)
+        )
 
         section = ParsedSection(title="")
         sections = [section]
@@ -543,17 +630,29 @@ class _PlanReader:
             if not new_action:
                 if draft is None:
                     self.counts.rows -= 1
-                    self.not_read.append(NotRead(self.where(table, row.line),
-                                                 _("a row with no action and nothing above it to continue"),
-                                                 row.line, " | ".join(v for v in values if v)[:80]))
+                    self.not_read.append(
+                        NotRead(
+                            self.where(table, row.line),
+                            _("a row with no action and nothing above it to continue"),
+                            row.line,
+                            " | ".join(v for v in values if v)[:80],
+                        )
+                    )
                     return
                 self.counts.continuations += 1
                 self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
                 draft.action.lines.append(row.line)
                 return
-            action = ParsedAction(ref=ref[:MAX_REF], text="", own_ref=bool(ref), ref_as_written=ref,
-                                  aim=aim_section.title if aim_section is not None else "",
-                                  where=self.where(table, row.line), line=row.line, lines=[row.line])
+            action = ParsedAction(
+                ref=ref[:MAX_REF],
+                text="",
+                own_ref=bool(ref),
+                ref_as_written=ref,
+                aim=aim_section.title if aim_section is not None else "",
+                where=self.where(table, row.line),
+                line=row.line,
+                lines=[row.line],
+            )
             if aim_section is not None and header.headers[section_col]:
                 action.extra[header.headers[section_col]] = aim_section.title
             draft = _Draft(action)
@@ -569,9 +668,11 @@ class _PlanReader:
                 gap = True
                 continue
             values = self._row_values(rows, i, width, protected)
-            if [normalise_header(v) for v in values] == header_norm or \
-                    (len(header.rows) > 1 and [normalise_header(v) for v in _texts(row, width)] ==
-                     [normalise_header(v) for v in _texts(rows[header.rows[0]], width)]):
+            if [normalise_header(v) for v in values] == header_norm or (
+                len(header.rows) > 1
+                and [normalise_header(v) for v in _texts(row, width)]
+                == [normalise_header(v) for v in _texts(rows[header.rows[0]], width)]
+            ):
                 as_titles()  # the header again: the one-value rows just before it were the next part's title
                 gap = False
                 continue
@@ -603,18 +704,32 @@ class _PlanReader:
         if pending:
             if gap_before_pending or draft is None and not drafts:
                 for k, values in pending:
-                    self.not_read.append(NotRead(self.where(table, rows[k].line), _("text after the table"),
-                                                 rows[k].line, next(v for v in values if v)[:80]))
+                    self.not_read.append(
+                        NotRead(
+                            self.where(table, rows[k].line),
+                            _("text after the table"),
+                            rows[k].line,
+                            next(v for v in values if v)[:80],
+                        )
+                    )
                 pending = []
             else:
                 as_data()
         for d in drafts:
             self._finish(d)
         reading.refs_generated = any(not d.action.own_ref for d in drafts)
-        singles = [r for r in above if sum(1 for c in r.cells if c.text) == 1 or
-                   any(c.col_span >= max(2, width // 2) for c in r.cells if c.text)]
-        return _TableResult(reading, [s for s in sections if s.actions or s.title or s.kpis],
-                            [self._single_text(r) for r in singles], [])
+        singles = [
+            r
+            for r in above
+            if sum(1 for c in r.cells if c.text) == 1
+            or any(c.col_span >= max(2, width // 2) for c in r.cells if c.text)
+        ]
+        return _TableResult(
+            reading,
+            [s for s in sections if s.actions or s.title or s.kpis],
+            [self._single_text(r) for r in singles],
+            [],
+        )
 
     def _single_text(self, row: Row) -> str:
         return next((c.text for c in row.cells if c.text), "").replace("\n", " ").strip()
@@ -634,8 +749,14 @@ class _PlanReader:
                     if code:
                         codes.add(code)
             if len(codes) >= 2 or (codes and key.fills):
-                return ColumnMapping(column.column, _("colour of {header}").format(header=column.header or name),
-                                     "rag", confidence=0.6, guessed=True, how="colour")
+                return ColumnMapping(
+                    column.column,
+                    _("colour of {header}").format(header=column.header or name),
+                    "rag",
+                    confidence=0.6,
+                    guessed=True,
+                    how="colour",
+                )
         return None
 
     def _row_values(self, rows: list[Row], i: int, width: int, protected: set[int]) -> list[str]:
@@ -653,8 +774,17 @@ class _PlanReader:
             out.append(text)
         return out
 
-    def _add_cells(self, draft: _Draft, table: Table, row: Row, values: list[str], mapping: list[ColumnMapping],
-                   wrapped: bool, key: _Key, default_term: TermKey | None) -> None:
+    def _add_cells(
+        self,
+        draft: _Draft,
+        table: Table,
+        row: Row,
+        values: list[str],
+        mapping: list[ColumnMapping],
+        wrapped: bool,
+        key: _Key,
+        default_term: TermKey | None,
+    ) -> None:
         rated: list[tuple[int, str, int]] = []
         for m in mapping:
             if m.column >= len(values):
@@ -683,9 +813,12 @@ class _PlanReader:
                     self.counts.ratings_from_colour += from_colour
                     self.rag_seen.add(code)
                 elif comment:
-                    self.warnings.append(PlanWarning(self.where(table, row.line),
-                                                     _("{value} is not a RAG rating; kept as a comment").format(
-                                                         value=repr(comment[:40]))))
+                    self.warnings.append(
+                        PlanWarning(
+                            self.where(table, row.line),
+                            _("{value} is not a RAG rating; kept as a comment").format(value=repr(comment[:40])),
+                        )
+                    )
                 if comment:
                     update.comment = _append(update.comment, comment, wrapped)
                 rated.append(slot)
@@ -774,19 +907,35 @@ class _PlanReader:
                     criteria.append("\n".join(lines))
                     continue
                 label = table.title or table.source or _("a table")
-                self.skip_rows(table, table.rows, _("{table}: no column reads as the actions").format(
-                    table=label if not table.source or table.source in label else f"{table.source} ({label})"))
+                self.skip_rows(
+                    table,
+                    table.rows,
+                    _("{table}: no column reads as the actions").format(
+                        table=label if not table.source or table.source in label else f"{table.source} ({label})"
+                    ),
+                )
                 continue
             headers.append((index, table, header))
         if not headers:
-            found = "; ".join(f"{t.title or t.source or '—'}: {', '.join(x for x in t.rows[0].texts if x)[:80]}"
-                              for t in doc.tables if t.rows and not t.rows[0].blank)[:600]
+            found = "; ".join(
+                f"{t.title or t.source or '—'}: {', '.join(x for x in t.rows[0].texts if x)[:80]}"
+                for t in doc.tables
+                if t.rows and not t.rows[0].blank
+            )[:600]
             if not doc.tables:
-                raise PlanImportError(_("I found no table in this file. A plan needs a table with a column for the "
-                                        "actions (for example 'Action', 'Priority tasks' or 'Proposed action')."))
-            raise PlanImportError(_("No table in this file has a column I can read as the actions (such as "
-                                    "'Action', 'Priority tasks', 'Proposed action' or 'Key actions'). Tables "
-                                    "found: {found}").format(found=found or "—"))
+                raise PlanImportError(
+                    _(
+                        "I found no table in this file. A plan needs a table with a column for the "
+                        "actions (for example 'Action', 'Priority tasks' or 'Proposed action')."
+                    )
+                )
+            raise PlanImportError(
+                _(
+                    "No table in this file has a column I can read as the actions (such as "
+                    "'Action', 'Priority tasks', 'Proposed action' or 'Key actions'). Tables "
+                    "found: {found}"
+                ).format(found=found or "—")
+            )
 
         results: list[tuple[Table, _TableResult]] = []
         several_sheets = len({t.source for _i, t, _h in headers}) > 1 and doc.format == "xlsx"
@@ -797,8 +946,9 @@ class _PlanReader:
             result = self.read_table(index, table, header, plan_year, filename_year, key)
             width = table.width
             for k, row in enumerate(above):
-                single = sum(1 for c in row.cells if c.text) == 1 or \
-                    any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
+                single = sum(1 for c in row.cells if c.text) == 1 or any(
+                    c.col_span >= max(2, width // 2) for c in row.cells if c.text
+                )
                 if k not in key_rows and not single:
                     reason = _("above the table's header row")
                     self.skip_rows(table, [row], f"{table.title}: {reason}" if table.title else reason)
@@ -826,22 +976,42 @@ class _PlanReader:
         for _table, result in results:
             for column in result.reading.columns:
                 if column.field == EXTRA and column.header:
-                    self.warnings.append(PlanWarning(result.reading.where, _(
-                        "column {header} is not a plan field; kept as extra detail").format(header=repr(column.header))))
+                    self.warnings.append(
+                        PlanWarning(
+                            result.reading.where,
+                            _("column {header} is not a plan field; kept as extra detail").format(
+                                header=repr(column.header)
+                            ),
+                        )
+                    )
             if result.reading.term_assumption is not None:
                 ta = result.reading.term_assumption
-                self.warnings.append(PlanWarning(result.reading.where, _(
-                    "RAG column {header} names no term; its ratings are recorded for {term} ({reason})").format(
-                    header=repr(ta.header), term=term_label(Term(*ta.term)), reason=ta.reason)))
+                self.warnings.append(
+                    PlanWarning(
+                        result.reading.where,
+                        _("RAG column {header} names no term; its ratings are recorded for {term} ({reason})").format(
+                            header=repr(ta.header), term=term_label(Term(*ta.term)), reason=ta.reason
+                        ),
+                    )
+                )
         for item in self.not_read:
             self.warnings.append(PlanWarning(item.where, item.reason))
         year = year or find_year([title])
         return ParsedPlan(
-            title=title[:300], partnership=partnership, year=year, sections=sections, warnings=self.warnings,
-            rag_set="B,R,A,G" if has_blue else "R,A,G", success_criteria="\n\n".join(criteria) or None,
-            source_name=PurePath(self.filename).name, format=doc.format,
-            tables=[r.reading for _t, r in results], counts=self.counts, not_read=self.not_read,
-            overrides=self.overrides or None)
+            title=title[:300],
+            partnership=partnership,
+            year=year,
+            sections=sections,
+            warnings=self.warnings,
+            rag_set="B,R,A,G" if has_blue else "R,A,G",
+            success_criteria="\n\n".join(criteria) or None,
+            source_name=PurePath(self.filename).name,
+            format=doc.format,
+            tables=[r.reading for _t, r in results],
+            counts=self.counts,
+            not_read=self.not_read,
+            overrides=self.overrides or None,
+        )
 
     def _title(self, results: list[tuple[Table, _TableResult]], stem: str) -> tuple[str, str | None]:
         """The plan's title and partnership: the lead-in its section titles share, a line naming the plan
@@ -857,8 +1027,14 @@ class _PlanReader:
         partnership = labelled.get("partnership")
         if not partnership:
             for line in candidates[:10]:
-                if _PARTNERSHIP.search(line) and len(line) <= 100 and not re.search(r"\bplan\b", line, re.I) \
-                        and line not in consumed and not line.rstrip().endswith(".") and ". " not in line:
+                if (
+                    _PARTNERSHIP.search(line)
+                    and len(line) <= 100
+                    and not re.search(r"\bplan\b", line, re.I)
+                    and line not in consumed
+                    and not line.rstrip().endswith(".")
+                    and ". " not in line
+                ):
                     partnership = line.strip()
                     consumed.add(line)
                     break
@@ -869,8 +1045,12 @@ class _PlanReader:
                     title = line.strip()
                     consumed.add(line)
                     break
-            if title and partnership and partnership.lower() not in title.lower() and \
-                    len(re.sub(r"[\d\s/-]|action|plan", "", title, flags=re.IGNORECASE)) < 3:
+            if (
+                title
+                and partnership
+                and partnership.lower() not in title.lower()
+                and len(re.sub(r"[\d\s/-]|action|plan", "", title, flags=re.IGNORECASE)) < 3
+            ):
                 title = f"{partnership} – {title}"
         if title and not partnership:
             head = re.split(r"\s[-–—:]\s", title, maxsplit=1)[0]
@@ -904,8 +1084,9 @@ class _PlanReader:
                 previous = results[n - 1][0].title
                 for text in table.headings[:-1]:
                     if len(text) <= 200 and (_common_words(text, previous) >= 2 or _SECTION_HEADING.match(text)):
-                        results[n - 1][1].sections.append(ParsedSection(
-                            title=_split_common_prefix([previous, text])[1][1] if lead else text))
+                        results[n - 1][1].sections.append(
+                            ParsedSection(title=_split_common_prefix([previous, text])[1][1] if lead else text)
+                        )
             first_section = result.sections[0]
             if not first_section.title and first_section.line is None:
                 first_section.title = name
@@ -940,7 +1121,7 @@ def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:
     m = separators[-1] if separators else None  # the last separator in the shared prefix
     if m is None:
         return "", titles
-    lead = prefix[:m.start()].strip()
+    lead = prefix[: m.start()].strip()
     cut = m.end()
     if len(lead) < 4:
         return "", titles
@@ -989,8 +1170,9 @@ def _dates_in(texts: list[str]) -> list[dt.date]:
 
 
 def _section_number(title: str) -> str | None:
-    m = re.match(r"^\s*(?:section|strand|priority|area|objective|part)?\s*(\d{1,2})\s*[.):\-–]\s*\S", title,
-                 re.IGNORECASE)
+    m = re.match(
+        r"^\s*(?:section|strand|priority|area|objective|part)?\s*(\d{1,2})\s*[.):\-–]\s*\S", title, re.IGNORECASE
+    )
     return m.group(1) if m else None
 
 
@@ -1015,8 +1197,14 @@ def _assign_refs(sections: list[ParsedSection], warnings: list[PlanWarning]) -> 
                 counts[action.ref.lower()] = counts.get(action.ref.lower(), 0) + 1
     duplicated = {ref for ref, n in counts.items() if n > 1}
     if duplicated:
-        warnings.append(PlanWarning("", _("references used more than once ({refs}) were prefixed with their "
-                                          "section number").format(refs=", ".join(sorted(duplicated))[:200])))
+        warnings.append(
+            PlanWarning(
+                "",
+                _("references used more than once ({refs}) were prefixed with their section number").format(
+                    refs=", ".join(sorted(duplicated))[:200]
+                ),
+            )
+        )
     taken: set[str] = set()
     for section, number in zip(sections, numbers):
         for action in section.actions:
@@ -1027,7 +1215,7 @@ def _assign_refs(sections: list[ParsedSection], warnings: list[PlanWarning]) -> 
                 while action.ref.lower() in taken:
                     n += 1
                     suffix = f"-{n}"
-                    action.ref = base[:MAX_REF - len(suffix)] + suffix
+                    action.ref = base[: MAX_REF - len(suffix)] + suffix
                 taken.add(action.ref.lower())
     for section, number in zip(sections, numbers):
         position = 0

@@ -47,9 +47,18 @@ _FIELDS: dict[str, Callable[[ParsedAction], Any]] = {
     "aim": lambda a: getattr(a, "aim", "") or "",
 }
 FIELD_NAMES = {
-    "text": N_("text"), "impact": N_("impact"), "owners_text": N_("owners"), "milestones": N_("milestones"),
-    "timeline": N_("dates"), "kpis": N_("KPIs"), "funding": N_("funding"), "reporting": N_("reporting"),
-    "due_date": N_("due date"), "extra": N_("extra detail"), "aim": N_("aim"), "section": N_("section"),
+    "text": N_("text"),
+    "impact": N_("impact"),
+    "owners_text": N_("owners"),
+    "milestones": N_("milestones"),
+    "timeline": N_("dates"),
+    "kpis": N_("KPIs"),
+    "funding": N_("funding"),
+    "reporting": N_("reporting"),
+    "due_date": N_("due date"),
+    "extra": N_("extra detail"),
+    "aim": N_("aim"),
+    "section": N_("section"),
 }
 
 
@@ -95,31 +104,56 @@ def _term_time(term: Term, now: dt.datetime) -> dt.datetime:
     return min(end, now)
 
 
-async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor_id: int | None,
-                    owner_ids: dict[str, int | None], now: dt.datetime, dry_run: bool) -> PlanDiff:
+async def reconcile(
+    session: AsyncSession,
+    plan: Plan,
+    parsed: ParsedPlan,
+    actor_id: int | None,
+    owner_ids: dict[str, int | None],
+    now: dt.datetime,
+    dry_run: bool,
+) -> PlanDiff:
     """Compare `parsed` with `plan` and, unless `dry_run`, update the plan (see the module doc).
     `owner_ids`: lower-cased owner name → the directory person it was matched to (or None)."""
     diff = PlanDiff(plan_id=plan.id, title=plan.title)
-    actions = list((await session.scalars(select(Action).where(Action.plan_id == plan.id)
-                                          .order_by(Action.position, Action.id))).all())
+    actions = list(
+        (
+            await session.scalars(select(Action).where(Action.plan_id == plan.id).order_by(Action.position, Action.id))
+        ).all()
+    )
     by_ref = {a.ref.lower(): a for a in actions}
-    sections = list((await session.scalars(select(Section).where(Section.plan_id == plan.id)
-                                           .order_by(Section.position, Section.id))).all())
+    sections = list(
+        (
+            await session.scalars(
+                select(Section).where(Section.plan_id == plan.id).order_by(Section.position, Section.id)
+            )
+        ).all()
+    )
     # The k-th section of a title in the file is the k-th stored section of that title.
     section_by_title: dict[str, list[Section]] = {}
     for s in sections:
         section_by_title.setdefault((s.title or "").lower(), []).append(s)
     section_titles = {s.id: s.title for s in sections}
     owners: dict[int, list[str]] = {}
-    for action_id, name in (await session.execute(
-            select(ActionOwner.action_id, ActionOwner.name).join(Action, ActionOwner.action_id == Action.id)
-            .where(Action.plan_id == plan.id).order_by(ActionOwner.id))).all():
+    for action_id, name in (
+        await session.execute(
+            select(ActionOwner.action_id, ActionOwner.name)
+            .join(Action, ActionOwner.action_id == Action.id)
+            .where(Action.plan_id == plan.id)
+            .order_by(ActionOwner.id)
+        )
+    ).all():
         owners.setdefault(action_id, []).append(name)
     # What the imports so far said for each action and term, in order (half-termly plans rate a term twice).
     imported: dict[tuple[int, int, str], list[tuple[str | None, str]]] = {}
-    for row in (await session.scalars(
-            select(ProgressUpdate).join(Action, ProgressUpdate.action_id == Action.id)
-            .where(Action.plan_id == plan.id, ProgressUpdate.kind == "import").order_by(ProgressUpdate.id))).all():
+    for row in (
+        await session.scalars(
+            select(ProgressUpdate)
+            .join(Action, ProgressUpdate.action_id == Action.id)
+            .where(Action.plan_id == plan.id, ProgressUpdate.kind == "import")
+            .order_by(ProgressUpdate.id)
+        )
+    ).all():
         imported.setdefault((row.action_id, row.academic_year, row.term), []).append((row.rag, row.comment or ""))
 
     seen: set[str] = set()
@@ -129,8 +163,12 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
         section = same_title.pop(0) if same_title else None
         if not dry_run:
             if section is None:
-                section = Section(plan_id=plan.id, position=s_index, title=parsed_section.title[:300],
-                                  kpis=parsed_section.kpis or None)
+                section = Section(
+                    plan_id=plan.id,
+                    position=s_index,
+                    title=parsed_section.title[:300],
+                    kpis=parsed_section.kpis or None,
+                )
                 session.add(section)
                 await session.flush()
                 section_titles[section.id] = section.title
@@ -147,8 +185,13 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
                 diff.ratings += len(history)
                 if not dry_run:
                     assert section is not None
-                    action = Action(plan_id=plan.id, section_id=section.id, position=position,
-                                    ref=parsed_action.ref, updated_by=actor_id)
+                    action = Action(
+                        plan_id=plan.id,
+                        section_id=section.id,
+                        position=position,
+                        ref=parsed_action.ref,
+                        updated_by=actor_id,
+                    )
                     _set_fields(action, parsed_action)
                     session.add(action)
                     await session.flush()
@@ -198,21 +241,24 @@ async def reconcile(session: AsyncSession, plan: Plan, parsed: ParsedPlan, actor
             position += 1
 
     if not dry_run:
-        plan.partnership = (parsed.partnership or plan.partnership or None) and \
-            (parsed.partnership or plan.partnership or "")[:200]
+        plan.partnership = (parsed.partnership or plan.partnership or None) and (
+            parsed.partnership or plan.partnership or ""
+        )[:200]
         plan.year = parsed.year or plan.year
         plan.success_criteria = parsed.success_criteria or plan.success_criteria
         if "B" in (parsed.rag_set or "") or "B" in (plan.rag_set or ""):
             plan.rag_set = "B,R,A,G"
-        plan.source_name = (parsed.source_name or plan.source_name or None) and \
-            (parsed.source_name or plan.source_name or "")[:300]
+        plan.source_name = (parsed.source_name or plan.source_name or None) and (
+            parsed.source_name or plan.source_name or ""
+        )[:300]
         plan.updated_by = actor_id
         await session.flush()
     return diff
 
 
-def _new_updates(action_id: int, history: list[Any], imported: dict[tuple[int, int, str], list[tuple[str | None, str]]]
-                 ) -> list[Any]:
+def _new_updates(
+    action_id: int, history: list[Any], imported: dict[tuple[int, int, str], list[tuple[str | None, str]]]
+) -> list[Any]:
     """The file's ratings for a term are new unless the last imports of that term said exactly them."""
     by_term: dict[tuple[int, str], list[Any]] = {}
     for update in history:
@@ -221,7 +267,7 @@ def _new_updates(action_id: int, history: list[Any], imported: dict[tuple[int, i
     for (year, term), updates in by_term.items():
         said = [(u.rag, u.comment or "") for u in updates]
         before = imported.get((action_id, year, term), [])
-        if before[-len(said):] != said:
+        if before[-len(said) :] != said:
             out.extend(updates)
     return out
 
@@ -237,7 +283,7 @@ def _set_fields(action: Action, parsed: ParsedAction) -> None:
     action.reporting = parsed.reporting or None
     action.due_date = parsed.due_date
     action.extra = dict(parsed.extra)
-    action.aim = (getattr(parsed, "aim", "") or None)
+    action.aim = getattr(parsed, "aim", "") or None
 
 
 def _set_owners(session: AsyncSession, action_id: int, parsed: ParsedAction, owner_ids: dict[str, int | None]) -> None:
@@ -247,6 +293,16 @@ def _set_owners(session: AsyncSession, action_id: int, parsed: ParsedAction, own
 
 def _add_update(session: AsyncSession, action_id: int, update: Any, now: dt.datetime) -> None:
     term = Term(update.academic_year, update.term)
-    session.add(ProgressUpdate(
-        action_id=action_id, rag=update.rag, comment=update.comment or "", academic_year=term.academic_year,
-        term=term.term, kind="import", author_id=None, author_label=IMPORT_LABEL, created_at=_term_time(term, now)))
+    session.add(
+        ProgressUpdate(
+            action_id=action_id,
+            rag=update.rag,
+            comment=update.comment or "",
+            academic_year=term.academic_year,
+            term=term.term,
+            kind="import",
+            author_id=None,
+            author_label=IMPORT_LABEL,
+            created_at=_term_time(term, now),
+        )
+    )

@@ -43,29 +43,50 @@ async def holidays(session: AsyncSession) -> Sequence[Holiday]:
     return (await session.scalars(select(Holiday).order_by(Holiday.start))).all()
 
 
-async def next_meeting(session: AsyncSession, plan_id: int, today: dt.date,
-                       within_days: int = REMIND_DAYS_BEFORE) -> PlanMeeting | None:
+async def next_meeting(
+    session: AsyncSession, plan_id: int, today: dt.date, within_days: int = REMIND_DAYS_BEFORE
+) -> PlanMeeting | None:
     """The plan's next meeting from today up to `within_days` ahead, if any."""
-    return await session.scalar(select(PlanMeeting).where(
-        PlanMeeting.plan_id == plan_id, PlanMeeting.date >= today,
-        PlanMeeting.date <= today + dt.timedelta(days=within_days)).order_by(PlanMeeting.date).limit(1))
+    return await session.scalar(
+        select(PlanMeeting)
+        .where(
+            PlanMeeting.plan_id == plan_id,
+            PlanMeeting.date >= today,
+            PlanMeeting.date <= today + dt.timedelta(days=within_days),
+        )
+        .order_by(PlanMeeting.date)
+        .limit(1)
+    )
 
 
 async def already_reminded(session: AsyncSession, plan_id: int, term: Term) -> set[int]:
-    return set((await session.scalars(select(ReminderSent.telegram_id).where(
-        ReminderSent.plan_id == plan_id, ReminderSent.academic_year == term.academic_year,
-        ReminderSent.term == term.term))).all())
+    return set(
+        (
+            await session.scalars(
+                select(ReminderSent.telegram_id).where(
+                    ReminderSent.plan_id == plan_id,
+                    ReminderSent.academic_year == term.academic_year,
+                    ReminderSent.term == term.term,
+                )
+            )
+        ).all()
+    )
 
 
-async def reminders_for_plan(session: AsyncSession, plan: Plan, term: Term, meeting: dt.date | None, *,
-                             include_sent: bool = False) -> list[Reminder]:
+async def reminders_for_plan(
+    session: AsyncSession, plan: Plan, term: Term, meeting: dt.date | None, *, include_sent: bool = False
+) -> list[Reminder]:
     """One Reminder per member who owns actions without an update this term and wants reminders."""
     gaps = await progress.who_hasnt_updated(session, plan.id, term)
     ids = {tid for gap in gaps for tid in gap.telegram_ids}
     if not ids:
         return []
-    members = {m.telegram_id: m for m in (await session.scalars(select(Member).where(
-        Member.telegram_id.in_(ids), Member.active.is_(True)))).all()}
+    members = {
+        m.telegram_id: m
+        for m in (
+            await session.scalars(select(Member).where(Member.telegram_id.in_(ids), Member.active.is_(True)))
+        ).all()
+    }
     sent = set() if include_sent else await already_reminded(session, plan.id, term)
     out: dict[int, Reminder] = {}
     for gap in gaps:
@@ -75,8 +96,9 @@ async def reminders_for_plan(session: AsyncSession, plan: Plan, term: Term, meet
                 continue
             reminder = out.get(tid)
             if reminder is None:
-                reminder = out[tid] = Reminder(plan.id, plan.title, tid, member.locale,
-                                               member.display_name or gap.name, term, meeting)
+                reminder = out[tid] = Reminder(
+                    plan.id, plan.title, tid, member.locale, member.display_name or gap.name, term, meeting
+                )
             for ref, aid in zip(gap.refs, gap.action_ids):
                 if aid not in reminder.action_ids:
                     reminder.refs.append(ref)
@@ -98,18 +120,32 @@ async def due_reminders(session: AsyncSession, today: dt.date) -> list[Reminder]
     return out
 
 
-async def claim(session: AsyncSession, reminder: Reminder, actor_id: int | None = None,
-                manual: bool = False) -> bool:
+async def claim(session: AsyncSession, reminder: Reminder, actor_id: int | None = None, manual: bool = False) -> bool:
     """Record that this reminder goes out; False when one was already recorded (another run got there)."""
     try:
         async with session.begin_nested():
-            session.add(ReminderSent(plan_id=reminder.plan_id, telegram_id=reminder.telegram_id,
-                                     academic_year=reminder.term.academic_year, term=reminder.term.term))
+            session.add(
+                ReminderSent(
+                    plan_id=reminder.plan_id,
+                    telegram_id=reminder.telegram_id,
+                    academic_year=reminder.term.academic_year,
+                    term=reminder.term.term,
+                )
+            )
     except IntegrityError:
         if not manual:
             return False
-    audit.record(session, actor_id, "reminder.send", "plan", reminder.plan_id, to=reminder.telegram_id,
-                 refs=reminder.refs, term=reminder.term.code, manual=manual)
+    audit.record(
+        session,
+        actor_id,
+        "reminder.send",
+        "plan",
+        reminder.plan_id,
+        to=reminder.telegram_id,
+        refs=reminder.refs,
+        term=reminder.term.code,
+        manual=manual,
+    )
     return True
 
 

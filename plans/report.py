@@ -99,6 +99,7 @@ class ReportFiles:
 # What the report says (pure)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def default_term(span: list[Term], today: Term | None = None) -> Term:
     """This term when the plan spans it; else the latest of the plan's terms before it (an old plan's
     last term), else its first."""
@@ -129,8 +130,12 @@ def updated_in(action: ActionView, term: Term) -> bool:
 
 def summarise(view: PlanView, term: Term) -> ReportSummary:
     previous = previous_in_span(view.terms, term)
-    summary = ReportSummary(term=term, previous=previous, counts=view.counts(term),
-                            previous_counts=view.counts(previous) if previous else {})
+    summary = ReportSummary(
+        term=term,
+        previous=previous,
+        counts=view.counts(term),
+        previous_counts=view.counts(previous) if previous else {},
+    )
     for action in view.actions:
         now = action.rag.get(term, "")
         before = action.rag.get(previous, "") if previous else ""
@@ -206,6 +211,7 @@ def produced_on(view: PlanView) -> dt.date:
 # Building the files (pure: runs in the worker process)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def render_report(view: PlanView, term: Term, locale: str | None = None) -> ReportFiles:
     """The three files of `view`'s report for `term`, in `locale` (the worker has no update's locale)."""
     from plans.report_docx import report_docx
@@ -219,10 +225,16 @@ def render_report(view: PlanView, term: Term, locale: str | None = None) -> Repo
         png = render_rag_png(view, term=term)
         base = f"{slug(view.title)}-{slug(term_label(term, short=True))}"
         return ReportFiles(
-            plan_id=view.id, title=view.title, term=term, span=list(view.terms),
+            plan_id=view.id,
+            title=view.title,
+            term=term,
+            span=list(view.terms),
             docx=(f"{base}.docx", report_docx(view, summary, png)),
             xlsx=(f"{base}.xlsx", report_xlsx(view, summary)),
-            png=(f"{base}.png", png), counts=summary.counts, rag_set=view.rag_set)
+            png=(f"{base}.png", png),
+            counts=summary.counts,
+            rag_set=view.rag_set,
+        )
     finally:
         if token is not None:
             current_locale.reset(token)
@@ -232,6 +244,7 @@ def render_report(view: PlanView, term: Term, locale: str | None = None) -> Repo
 # Loading and running (the one path chat and command line share)
 # ---------------------------------------------------------------------------------------------------------
 
+
 async def load_view(sessionmaker: async_sessionmaker[AsyncSession], plan_id: int) -> PlanView | None:
     """The plan as plain data, read in a session of its own that is closed before anything is built."""
     from plans.store import build_plan_view
@@ -240,8 +253,9 @@ async def load_view(sessionmaker: async_sessionmaker[AsyncSession], plan_id: int
         return await build_plan_view(session, plan_id)
 
 
-async def make_report(sessionmaker: async_sessionmaker[AsyncSession], plan_id: int,
-                      term: Term | None = None) -> ReportFiles | None:
+async def make_report(
+    sessionmaker: async_sessionmaker[AsyncSession], plan_id: int, term: Term | None = None
+) -> ReportFiles | None:
     """The report on plan `plan_id` for `term` (default: `default_term` of its span); None when there is
     no such plan; TermNotInSpan when `term` is not one of its terms. Built off the event loop."""
     from plans.report_worker import run_off_loop

@@ -21,8 +21,9 @@ from storage.db import make_engine, make_sessionmaker
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="the termly report on a plan: Word, Excel and the RAG picture")
     parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
-    parser.add_argument("--term", default=None,
-                        help='the term reported on, e.g. "Spring 2026" or "Spr 26" (default: this term)')
+    parser.add_argument(
+        "--term", default=None, help='the term reported on, e.g. "Spring 2026" or "Spr 26" (default: this term)'
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write the three files to")
     parser.set_defaults(func=_cmd_report)
 
@@ -36,13 +37,23 @@ def _cmd_report(args: argparse.Namespace) -> Awaitable[int]:
     return run()
 
 
-async def run_report(database_url: str, key: str, term_text: str | None, output: Path,
-                     out: TextIO | None = None, err: TextIO | None = None) -> int:
+async def run_report(
+    database_url: str,
+    key: str,
+    term_text: str | None,
+    output: Path,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     term = parse_term(term_text) if term_text else None
     if term_text and term is None:
-        print(_("Cannot read {text!r} as a term: write it like \"Spring 2026\" or \"Spr 26\".").replace(
-            "{text!r}", repr(term_text)), file=err)
+        print(
+            _('Cannot read {text!r} as a term: write it like "Spring 2026" or "Spr 26".').replace(
+                "{text!r}", repr(term_text)
+            ),
+            file=err,
+        )
         return 2
     engine = make_engine(database_url)
     try:
@@ -51,14 +62,20 @@ async def run_report(database_url: str, key: str, term_text: str | None, output:
             plan = await find_plan(session, key)
             plan_id = plan.id if plan is not None else None
         if plan_id is None:
-            print(_("No plan {key!r}. `partnerbot plans` lists them with their numbers.").replace(
-                "{key!r}", repr(key)), file=err)
+            print(
+                _("No plan {key!r}. `partnerbot plans` lists them with their numbers.").replace("{key!r}", repr(key)),
+                file=err,
+            )
             return 1
         try:
             files = await make_report(sessionmaker, plan_id, term)
         except TermNotInSpan as exc:
-            print(_("{term} is not one of this plan's terms: {terms}").format(
-                term=term_label(exc.term), terms=", ".join(term_label(t) for t in exc.span)), file=err)
+            print(
+                _("{term} is not one of this plan's terms: {terms}").format(
+                    term=term_label(exc.term), terms=", ".join(term_label(t) for t in exc.span)
+                ),
+                file=err,
+            )
             return 1
     finally:
         await engine.dispose()
@@ -70,9 +87,14 @@ async def run_report(database_url: str, key: str, term_text: str | None, output:
     except OSError as exc:
         print(_("Cannot write to {path}: {error}").format(path=output, error=exc.strerror or exc), file=err)
         return 1
-    print(_("Termly report on plan {number}, {term} (terms: {terms}):").format(
-        number=files.plan_id, term=term_label(files.term),
-        terms=", ".join(term_label(t, short=True) for t in files.span)), file=out)
+    print(
+        _("Termly report on plan {number}, {term} (terms: {terms}):").format(
+            number=files.plan_id,
+            term=term_label(files.term),
+            terms=", ".join(term_label(t, short=True) for t in files.span),
+        ),
+        file=out,
+    )
     for name, data in files.files:
         print(f"  {output / name} ({len(data) // 1024 + 1} KB)", file=out)
     return 0

@@ -46,6 +46,7 @@ TABLE_FONT = Pt(8)
 # Low-level helpers (python-docx has no API for shading, repeated headers or grid widths)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _emu(length: int | None) -> int:
     """A section's size (python-docx types them Optional: a document may leave them to Word)."""
     return int(length or 0)
@@ -140,8 +141,10 @@ def _bold_row(row_cells: Sequence[_Cell]) -> None:
 # Column widths from content
 # ---------------------------------------------------------------------------------------------------------
 
-def fit_widths(columns: Sequence[Sequence[str]], total: int, fixed: dict[int, int], minimum: int,
-               maximum: int) -> list[int]:
+
+def fit_widths(
+    columns: Sequence[Sequence[str]], total: int, fixed: dict[int, int], minimum: int, maximum: int
+) -> list[int]:
     """Widths (EMU) summing to `total`: `fixed` columns as given; the others share the rest by how much
     text they hold (the square root of their longest and average lengths, so one long cell does not take
     the page), each between `minimum` and `maximum` where the page allows."""
@@ -173,6 +176,7 @@ def fit_widths(columns: Sequence[Sequence[str]], total: int, fixed: dict[int, in
 # ---------------------------------------------------------------------------------------------------------
 # The parts of the report
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _title(document: Document, view: PlanView, summary: ReportSummary) -> None:
     document.core_properties.title = _docx_text(view.title)[:250]
@@ -222,10 +226,12 @@ def _summary(document: Document, view: PlanView, summary: ReportSummary) -> None
     term, previous = summary.term, summary.previous
     document.add_heading(_("Summary"), level=1)
     intro = ngettext("{n} action in the plan.", "{n} actions in the plan.", len(view.actions)).format(
-        n=len(view.actions))
+        n=len(view.actions)
+    )
     if previous:
         intro += " " + _("Ratings given in {term}, beside {previous}:").format(
-            term=term_label(term), previous=term_label(previous))
+            term=term_label(term), previous=term_label(previous)
+        )
     else:
         intro += " " + _("Ratings given in {term}:").format(term=term_label(term))
     document.add_paragraph(intro)
@@ -237,15 +243,23 @@ def _summary(document: Document, view: PlanView, summary: ReportSummary) -> None
     if previous is None:
         document.add_paragraph(_("There is no earlier term to compare with."))
     elif not any(summary.previous_counts.get(code, 0) for code in view.rag_set):
-        document.add_paragraph(_("No action was rated in {term}, so nothing could move.").format(
-            term=term_label(previous)))
+        document.add_paragraph(
+            _("No action was rated in {term}, so nothing could move.").format(term=term_label(previous))
+        )
     else:
         up, down = len(summary.up), len(summary.down)
         for moves, heading, none in (
-                (summary.up, ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up),
-                 _("No action moved up.")),
-                (summary.down, ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down),
-                 _("No action moved down."))):
+            (
+                summary.up,
+                ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up),
+                _("No action moved up."),
+            ),
+            (
+                summary.down,
+                ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down),
+                _("No action moved down."),
+            ),
+        ):
             if not moves:
                 document.add_paragraph(none)
                 continue
@@ -262,8 +276,12 @@ def _summary(document: Document, view: PlanView, summary: ReportSummary) -> None
     if not stale:
         document.add_paragraph(_("Every action was updated in {term}.").format(term=term_label(term)))
         return
-    document.add_paragraph(ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}",
-                                    len(stale)).format(n=len(stale), term=term_label(term)), style="Heading 3")
+    document.add_paragraph(
+        ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}", len(stale)).format(
+            n=len(stale), term=term_label(term)
+        ),
+        style="Heading 3",
+    )
     for item in stale:
         line = document.add_paragraph(style="List Bullet")
         _action_line(line, item.action)
@@ -287,8 +305,9 @@ def _picture(document: Document, png: bytes, width: int, height: int) -> None:
     document.add_picture(io.BytesIO(png), width=Emu(min(width, int(room / aspect))))
     document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.paragraphs[-1].paragraph_format.keep_with_next = True  # and its caption with it
-    caption = document.add_paragraph(_("Each row is an action, each column a term of the plan; the letter in "
-                                       "each box is its rating."))
+    caption = document.add_paragraph(
+        _("Each row is an action, each column a term of the plan; the letter in each box is its rating.")
+    )
     caption.runs[0].italic = True
 
 
@@ -297,18 +316,24 @@ def _exceptions(document: Document, view: PlanView, summary: ReportSummary) -> N
     if not summary.exceptions:
         document.add_paragraph(_("No action is rated red or amber in {term}.").format(term=term_label(summary.term)))
         return
-    document.add_paragraph(ngettext("{n} action is rated red or amber in {term}.",
-                                    "{n} actions are rated red or amber in {term}.",
-                                    len(summary.exceptions)).format(n=len(summary.exceptions),
-                                                                    term=term_label(summary.term)))
+    document.add_paragraph(
+        ngettext(
+            "{n} action is rated red or amber in {term}.",
+            "{n} actions are rated red or amber in {term}.",
+            len(summary.exceptions),
+        ).format(n=len(summary.exceptions), term=term_label(summary.term))
+    )
     for item in summary.exceptions:
         head = document.add_paragraph(style="Heading 3")
         rag_run(head, item.rating)
         head.add_run(" " + _docx_text(item.action.ref) + " " + _docx_text(item.action.text))
         details = [
             (_("Owner"), owners_text(item.action)),
-            (_("Rating"), f"{rag_label(item.rating)} ({rag_meaning(item.rating)}), "
-                          + change_text(item.before, item.rating, summary.previous)),
+            (
+                _("Rating"),
+                f"{rag_label(item.rating)} ({rag_meaning(item.rating)}), "
+                + change_text(item.before, item.rating, summary.previous),
+            ),
         ]
         if item.comment is not None:
             details.append((_("Latest comment"), item.comment.comment))
@@ -352,8 +377,11 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
     narrowest = int(Cm(0.8))
     if len(terms) * narrowest > budget:
         keep = max(1, budget // narrowest)
-        document.add_paragraph(_("This table shows the latest {n} of the plan's {total} terms; the Excel file "
-                                 "has them all.").format(n=keep, total=len(terms)))
+        document.add_paragraph(
+            _("This table shows the latest {n} of the plan's {total} terms; the Excel file has them all.").format(
+                n=keep, total=len(terms)
+            )
+        )
         terms = terms[-keep:]
     term_width = max(narrowest, min(int(Cm(1.15)), budget // max(len(terms), 1)))
     headers = [h for h, _values in text_columns] + [term_label(t, short=True) for t in terms] + [_("Latest comment")]
@@ -408,8 +436,12 @@ def report_docx(view: PlanView, summary: ReportSummary, png: bytes) -> bytes:
     document.styles["Normal"].font.size = Pt(10)
     _title(document, view, summary)
     _summary(document, view, summary)
-    _picture(document, png, _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin),
-             _emu(section.page_height) - _emu(section.top_margin) - _emu(section.bottom_margin))
+    _picture(
+        document,
+        png,
+        _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin),
+        _emu(section.page_height) - _emu(section.top_margin) - _emu(section.bottom_margin),
+    )
     _exceptions(document, view, summary)
     _full_table(document, view, summary)
     out = io.BytesIO()

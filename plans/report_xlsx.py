@@ -89,8 +89,11 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
     term, previous = summary.term, summary.previous
     sheet.append([safe_cell(view.title)])
     sheet["A1"].font = Font(bold=True, size=14)
-    for line in (view.partnership or "", _("Termly report: {term}").format(term=term_label(term)),
-                 _("Produced {date}").format(date=format_date(produced_on(view), "d MMMM yyyy"))):
+    for line in (
+        view.partnership or "",
+        _("Termly report: {term}").format(term=term_label(term)),
+        _("Produced {date}").format(date=format_date(produced_on(view), "d MMMM yyyy")),
+    ):
         if line:
             sheet.append([safe_cell(line)])
     sheet.append([])
@@ -100,8 +103,7 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
         cell = sheet.cell(row=head, column=col, value=safe_cell(text))
         cell.font, cell.fill, cell.border = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL), BORDER
     for code in (*view.rag_set, ""):
-        values: list[object] = [f"{code} – {rag_label(code)}" if code else _("No rating"),
-                                summary.counts.get(code, 0)]
+        values: list[object] = [f"{code} – {rag_label(code)}" if code else _("No rating"), summary.counts.get(code, 0)]
         if previous:
             values.append(summary.previous_counts.get(code, 0))
         row = _text_row(sheet, values)
@@ -123,43 +125,100 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
                 rag_cell(sheet, row, rag_column, str(values[rag_column - 1]))
 
     up, down, stale = len(summary.up), len(summary.down), len(summary.stale)
-    block(ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up) if up
-          else _("No action moved up."),
-          [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.up])
-    block(ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down) if down
-          else _("No action moved down."),
-          [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.down])
-    block(ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}",
-                   stale).format(n=stale, term=term_label(term)) if stale
-          else _("Every action was updated in {term}.").format(term=term_label(term)),
-          [[s.action.ref, s.action.text, owners_text(s.action),
-            _("last: {rating}, {term}").format(rating=rag_label(s.last), term=term_label(s.last_term))
-            if s.last and s.last_term else _("no rating yet")] for s in summary.stale])
-    block(ngettext("{n} red or amber action", "{n} red or amber actions", len(summary.exceptions)).format(
-        n=len(summary.exceptions)),
-          [[e.action.ref, e.action.text, owners_text(e.action), e.rating, change_text(e.before, e.rating, previous),
-            e.comment.comment if e.comment else "",
-            byline(e.comment) if e.comment else ""] for e in summary.exceptions],
-          rag_column=4)
+    block(
+        ngettext("{n} action moved up", "{n} actions moved up", up).format(n=up) if up else _("No action moved up."),
+        [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.up],
+    )
+    block(
+        ngettext("{n} action moved down", "{n} actions moved down", down).format(n=down)
+        if down
+        else _("No action moved down."),
+        [[m.action.ref, m.action.text, f"{m.before} → {m.after}"] for m in summary.down],
+    )
+    block(
+        ngettext("{n} action not updated in {term}", "{n} actions not updated in {term}", stale).format(
+            n=stale, term=term_label(term)
+        )
+        if stale
+        else _("Every action was updated in {term}.").format(term=term_label(term)),
+        [
+            [
+                s.action.ref,
+                s.action.text,
+                owners_text(s.action),
+                _("last: {rating}, {term}").format(rating=rag_label(s.last), term=term_label(s.last_term))
+                if s.last and s.last_term
+                else _("no rating yet"),
+            ]
+            for s in summary.stale
+        ],
+    )
+    block(
+        ngettext("{n} red or amber action", "{n} red or amber actions", len(summary.exceptions)).format(
+            n=len(summary.exceptions)
+        ),
+        [
+            [
+                e.action.ref,
+                e.action.text,
+                owners_text(e.action),
+                e.rating,
+                change_text(e.before, e.rating, previous),
+                e.comment.comment if e.comment else "",
+                byline(e.comment) if e.comment else "",
+            ]
+            for e in summary.exceptions
+        ],
+        rag_column=4,
+    )
     for col, width in enumerate((22, 50, 24, 10, 28, 50, 30), start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
 
 
 def _actions_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> None:
     terms = view.terms
-    headers = ([_("Ref"), _("Section"), _("Action"), _("Owners"), _("Milestones"), _("Timeline"), _("Impact"),
-                _("KPIs"), _("Funding"), _("Reporting")] + [term_label(t, short=True) for t in terms]
-               + [_("Latest comment"), _("Comment by"), _("Comment date")])
+    headers = (
+        [
+            _("Ref"),
+            _("Section"),
+            _("Action"),
+            _("Owners"),
+            _("Milestones"),
+            _("Timeline"),
+            _("Impact"),
+            _("KPIs"),
+            _("Funding"),
+            _("Reporting"),
+        ]
+        + [term_label(t, short=True) for t in terms]
+        + [_("Latest comment"), _("Comment by"), _("Comment date")]
+    )
     widths = [8, 22, 45, 22, 36, 16, 30, 20, 12, 12] + [8] * len(terms) + [45, 18, 13]
     write_header(sheet, headers, widths)
     first_term = 11
     for action in view.actions:
         comment = latest_comment(action, summary.term)
-        row = _text_row(sheet, [action.ref, action.section, action.text, action.owners_display,
-                                action.milestones_text, action.when_text, action.impact, action.kpis, action.funding,
-                                action.reporting] + [""] * len(terms)
-                        + [comment.comment if comment else "", author_text(comment) if comment else "",
-                           when_text(comment) if comment else ""])
+        row = _text_row(
+            sheet,
+            [
+                action.ref,
+                action.section,
+                action.text,
+                action.owners_display,
+                action.milestones_text,
+                action.when_text,
+                action.impact,
+                action.kpis,
+                action.funding,
+                action.reporting,
+            ]
+            + [""] * len(terms)
+            + [
+                comment.comment if comment else "",
+                author_text(comment) if comment else "",
+                when_text(comment) if comment else "",
+            ],
+        )
         for i, term in enumerate(terms):
             rag_cell(sheet, row, first_term + i, action.rag.get(term, ""))
     sheet.freeze_panes = "D2"  # the header row, and Ref/Section/Action while scrolling right
@@ -185,8 +244,19 @@ def _history_sheet(sheet: Worksheet, view: PlanView) -> None:
         note = notes.get(update.kind, "")
         if not update.counts and update.kind != "withdrawal":
             note = ", ".join(p for p in (note, _("replaced later")) if p)
-        row = _text_row(sheet, [action.ref, action.text, term_label(update.term), "", update.comment,
-                                author_text(update), when_text(update), note])
+        row = _text_row(
+            sheet,
+            [
+                action.ref,
+                action.text,
+                term_label(update.term),
+                "",
+                update.comment,
+                author_text(update),
+                when_text(update),
+                note,
+            ],
+        )
         rag_cell(sheet, row, 4, update.rag)
     sheet.freeze_panes = "A2"
     add_filter(sheet, len(headers))

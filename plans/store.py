@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 # Owner ↔ person matching (pure)
 # ---------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PersonName:
     id: int
@@ -80,8 +81,9 @@ def match_person(name: str, people: Sequence[PersonName]) -> tuple[int | None, l
                 continue
             score = last_score - 1  # an initial is a little less sure than a full first name
         else:
-            first_score = max(fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3
-                              else 0.0)
+            first_score = max(
+                fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0
+            )
             if first_score < NAME_THRESHOLD:
                 continue
             score = (first_score + last_score) / 2
@@ -99,6 +101,7 @@ def match_person(name: str, people: Sequence[PersonName]) -> tuple[int | None, l
 # ---------------------------------------------------------------------------------------------------------
 # Saving
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class PlanSummary:
@@ -143,14 +146,22 @@ def _term_time(term: Term, now: dt.datetime) -> dt.datetime:
 async def same_title_plan(session: AsyncSession, title: str) -> int | None:
     """The newest active plan with this title (case-insensitive), or None."""
     # Compared here, not with SQL lower(): SQLite's leaves non-ASCII letters as they are.
-    rows = (await session.execute(select(Plan.id, Plan.title).where(Plan.active.is_(True))
-                                  .order_by(Plan.id.desc()))).all()
+    rows = (
+        await session.execute(select(Plan.id, Plan.title).where(Plan.active.is_(True)).order_by(Plan.id.desc()))
+    ).all()
     return next((pid for pid, plan_title in rows if (plan_title or "").lower() == title.lower()), None)
 
 
-async def save_plan(session: AsyncSession, parsed: ParsedPlan, actor_id: int | None,
-                    dry_run: bool = False, *, into: int | None = None, as_new: bool = False,
-                    index: DirectoryIndex | None = None) -> PlanSummary:
+async def save_plan(
+    session: AsyncSession,
+    parsed: ParsedPlan,
+    actor_id: int | None,
+    dry_run: bool = False,
+    *,
+    into: int | None = None,
+    as_new: bool = False,
+    index: DirectoryIndex | None = None,
+) -> PlanSummary:
     """Store a parsed plan, audited as "plan.import" (a new plan) or "plan.reimport" (an update).
 
     Which plan: `into` (a plan's number) when given; else, unless `as_new`, the active plan with the same
@@ -187,42 +198,82 @@ async def save_plan(session: AsyncSession, parsed: ParsedPlan, actor_id: int | N
         target = await session.get(Plan, same)
     updates = sum(len(a.history) for a in parsed.actions)
     summary = PlanSummary(
-        plan_id=target.id if target is not None else None, title=parsed.title, partnership=parsed.partnership,
-        year=parsed.year, sections=len(parsed.sections), actions=len(parsed.actions), owners=owners,
-        owners_linked=linked, unlinked_names=unlinked, ambiguous_names=ambiguous, updates=updates,
-        terms=[Term(*t) for t in parsed.terms], warnings=list(parsed.warnings), dry_run=dry_run,
-        same_title_plan_id=same)
+        plan_id=target.id if target is not None else None,
+        title=parsed.title,
+        partnership=parsed.partnership,
+        year=parsed.year,
+        sections=len(parsed.sections),
+        actions=len(parsed.actions),
+        owners=owners,
+        owners_linked=linked,
+        unlinked_names=unlinked,
+        ambiguous_names=ambiguous,
+        updates=updates,
+        terms=[Term(*t) for t in parsed.terms],
+        warnings=list(parsed.warnings),
+        dry_run=dry_run,
+        same_title_plan_id=same,
+    )
     now = clock.now()
     if target is not None:
         summary.diff = await reconcile(session, target, parsed, actor_id, owner_ids, now, dry_run)
         summary.title = target.title
         summary.updates = summary.diff.ratings
         if not dry_run:
-            audit.record(session, actor_id, "plan.reimport", "plan", target.id, title=target.title,
-                         source=parsed.source_name[:300], added=len(summary.diff.added),
-                         changed=len(summary.diff.changed), archived=len(summary.diff.archived),
-                         restored=len(summary.diff.restored), updates=summary.diff.ratings,
-                         warnings=len(parsed.warnings))
+            audit.record(
+                session,
+                actor_id,
+                "plan.reimport",
+                "plan",
+                target.id,
+                title=target.title,
+                source=parsed.source_name[:300],
+                added=len(summary.diff.added),
+                changed=len(summary.diff.changed),
+                archived=len(summary.diff.archived),
+                restored=len(summary.diff.restored),
+                updates=summary.diff.ratings,
+                warnings=len(parsed.warnings),
+            )
         return summary
     if dry_run:
         return summary
 
-    plan = Plan(title=parsed.title[:300], partnership=(parsed.partnership or None) and parsed.partnership[:200],
-                year=parsed.year, success_criteria=parsed.success_criteria, rag_set=parsed.rag_set,
-                source_name=(parsed.source_name or None) and parsed.source_name[:300], updated_by=actor_id)
+    plan = Plan(
+        title=parsed.title[:300],
+        partnership=(parsed.partnership or None) and parsed.partnership[:200],
+        year=parsed.year,
+        success_criteria=parsed.success_criteria,
+        rag_set=parsed.rag_set,
+        source_name=(parsed.source_name or None) and parsed.source_name[:300],
+        updated_by=actor_id,
+    )
     session.add(plan)
     await session.flush()
     await reconcile(session, plan, parsed, actor_id, owner_ids, now, dry_run=False)
     summary.plan_id = plan.id
-    audit.record(session, actor_id, "plan.import", "plan", plan.id, title=plan.title, source=plan.source_name,
-                 sections=summary.sections, actions=summary.actions, owners_linked=linked, owners=owners,
-                 updates=updates, warnings=len(parsed.warnings))
+    audit.record(
+        session,
+        actor_id,
+        "plan.import",
+        "plan",
+        plan.id,
+        title=plan.title,
+        source=plan.source_name,
+        sections=summary.sections,
+        actions=summary.actions,
+        owners_linked=linked,
+        owners=owners,
+        updates=updates,
+        warnings=len(parsed.warnings),
+    )
     return summary
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Queries
 # ---------------------------------------------------------------------------------------------------------
+
 
 def plans_list(include_inactive: bool = False) -> Select[tuple[Plan]]:
     """Plans by number (their id, as `partnerbot plans` lists them)."""
@@ -254,9 +305,19 @@ async def find_plan(session: AsyncSession, key: str) -> Plan | None:
     exact = [p for p in plans if p.title.lower() == text.lower()]
     if exact:
         return exact[-1]
-    scored = sorted(((fuzz.token_set_ratio(text, p.title, processor=utils.default_process),
-                      fuzz.WRatio(text, p.title, processor=utils.default_process), -p.id, p) for p in plans),
-                    key=lambda x: x[:3], reverse=True)
+    scored = sorted(
+        (
+            (
+                fuzz.token_set_ratio(text, p.title, processor=utils.default_process),
+                fuzz.WRatio(text, p.title, processor=utils.default_process),
+                -p.id,
+                p,
+            )
+            for p in plans
+        ),
+        key=lambda x: x[:3],
+        reverse=True,
+    )
     if not scored or scored[0][0] < 70:
         return None
     return scored[0][3]
@@ -264,13 +325,20 @@ async def find_plan(session: AsyncSession, key: str) -> Plan | None:
 
 def actions_of_plan(plan_id: int) -> Select[tuple[Action]]:
     """The plan's actions in order, without the archived ones."""
-    return (select(Action).where(Action.plan_id == plan_id, Action.archived_at.is_(None))
-            .order_by(Action.position, Action.id))
+    return (
+        select(Action)
+        .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+        .order_by(Action.position, Action.id)
+    )
 
 
 def updates_of_plan(plan_id: int) -> Select[tuple[ProgressUpdate]]:
-    return (select(ProgressUpdate).join(Action, ProgressUpdate.action_id == Action.id)
-            .where(Action.plan_id == plan_id).order_by(ProgressUpdate.id))
+    return (
+        select(ProgressUpdate)
+        .join(Action, ProgressUpdate.action_id == Action.id)
+        .where(Action.plan_id == plan_id)
+        .order_by(ProgressUpdate.id)
+    )
 
 
 def latest_rag_per_term(plan_id: int) -> Select[tuple[ProgressUpdate]]:
@@ -280,12 +348,19 @@ def latest_rag_per_term(plan_id: int) -> Select[tuple[ProgressUpdate]]:
     latest = (
         select(func.max(ProgressUpdate.id).label("id"))
         .join(Action, ProgressUpdate.action_id == Action.id)
-        .where(Action.plan_id == plan_id, ProgressUpdate.rag.is_not(None), ProgressUpdate.kind != "withdrawal",
-               ProgressUpdate.id.not_in(replaced))
+        .where(
+            Action.plan_id == plan_id,
+            ProgressUpdate.rag.is_not(None),
+            ProgressUpdate.kind != "withdrawal",
+            ProgressUpdate.id.not_in(replaced),
+        )
         .group_by(ProgressUpdate.action_id, ProgressUpdate.academic_year, ProgressUpdate.term)
     ).subquery()
-    return select(ProgressUpdate).where(ProgressUpdate.id.in_(select(latest.c.id))).order_by(
-        ProgressUpdate.action_id, ProgressUpdate.academic_year, ProgressUpdate.term)
+    return (
+        select(ProgressUpdate)
+        .where(ProgressUpdate.id.in_(select(latest.c.id)))
+        .order_by(ProgressUpdate.action_id, ProgressUpdate.academic_year, ProgressUpdate.term)
+    )
 
 
 def _plan_terms(plan: Plan, seen: set[Term]) -> list[Term]:
@@ -299,13 +374,23 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
     plan = await session.get(Plan, plan_id)
     if plan is None:
         return None
-    sections = list((await session.scalars(select(Section).where(Section.plan_id == plan_id)
-                                           .order_by(Section.position, Section.id))).all())
+    sections = list(
+        (
+            await session.scalars(
+                select(Section).where(Section.plan_id == plan_id).order_by(Section.position, Section.id)
+            )
+        ).all()
+    )
     section_titles = {s.id: s.title for s in sections}
     actions = list((await session.scalars(actions_of_plan(plan_id))).all())
-    owner_rows = (await session.execute(
-        select(ActionOwner.action_id, ActionOwner.name).join(Action, ActionOwner.action_id == Action.id)
-        .where(Action.plan_id == plan_id).order_by(ActionOwner.id))).all()
+    owner_rows = (
+        await session.execute(
+            select(ActionOwner.action_id, ActionOwner.name)
+            .join(Action, ActionOwner.action_id == Action.id)
+            .where(Action.plan_id == plan_id)
+            .order_by(ActionOwner.id)
+        )
+    ).all()
     owners: dict[int, list[str]] = defaultdict(list)
     for action_id, name in owner_rows:
         owners[action_id].append(name)
@@ -317,17 +402,35 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
     seen_terms: set[Term] = set()
     for action in actions:
         view = ActionView(
-            id=action.id, ref=action.ref, text=action.text, section=section_titles.get(action.section_id or -1, ""),
-            owners=owners.get(action.id, []), owners_text=action.owners_text or "",
-            milestones=list(action.milestones or []), timeline=action.timeline or "", impact=action.impact or "",
-            kpis=action.kpis or "", funding=action.funding or "", reporting=action.reporting or "",
-            due_date=action.due_date)
+            id=action.id,
+            ref=action.ref,
+            text=action.text,
+            section=section_titles.get(action.section_id or -1, ""),
+            owners=owners.get(action.id, []),
+            owners_text=action.owners_text or "",
+            milestones=list(action.milestones or []),
+            timeline=action.timeline or "",
+            impact=action.impact or "",
+            kpis=action.kpis or "",
+            funding=action.funding or "",
+            reporting=action.reporting or "",
+            due_date=action.due_date,
+        )
         rows = rows_by_action.get(action.id, [])
         effective = effective_updates(rows)
         counting = {row.id for row in effective}
-        view.history = [UpdateView(term=Term(row.academic_year, row.term), rag=row.rag or "", comment=row.comment or "",
-                                   author=row.author_label or "", at=row.created_at, kind=row.kind or "update",
-                                   counts=row.id in counting) for row in rows]
+        view.history = [
+            UpdateView(
+                term=Term(row.academic_year, row.term),
+                rag=row.rag or "",
+                comment=row.comment or "",
+                author=row.author_label or "",
+                at=row.created_at,
+                kind=row.kind or "update",
+                counts=row.id in counting,
+            )
+            for row in rows
+        ]
         for row in effective:
             term = Term(row.academic_year, row.term)
             seen_terms.add(term)
@@ -347,6 +450,13 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
     except ValueError:
         rag_set = ("R", "A", "G")
     return PlanView(
-        id=plan.id, title=plan.title, partnership=plan.partnership, year=plan.year, rag_set=rag_set,
-        terms=_plan_terms(plan, seen_terms), sections=[SectionView(s.title, s.kpis or "") for s in sections],
-        actions=views, generated_at=clock.now())
+        id=plan.id,
+        title=plan.title,
+        partnership=plan.partnership,
+        year=plan.year,
+        rag_set=rag_set,
+        terms=_plan_terms(plan, seen_terms),
+        sections=[SectionView(s.title, s.kpis or "") for s in sections],
+        actions=views,
+        generated_at=clock.now(),
+    )

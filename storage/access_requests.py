@@ -22,14 +22,23 @@ class Copy:
 
 
 async def pending_for(session: AsyncSession, telegram_id: int) -> AccessRequest | None:
-    return (await session.scalars(select(AccessRequest).where(
-        AccessRequest.telegram_id == telegram_id, AccessRequest.status == "pending")
-        .order_by(AccessRequest.id.desc()))).first()
+    return (
+        await session.scalars(
+            select(AccessRequest)
+            .where(AccessRequest.telegram_id == telegram_id, AccessRequest.status == "pending")
+            .order_by(AccessRequest.id.desc())
+        )
+    ).first()
 
 
 async def pending(session: AsyncSession) -> list[AccessRequest]:
-    return list(await session.scalars(select(AccessRequest).where(AccessRequest.status == "pending")
-                                      .order_by(AccessRequest.created_at, AccessRequest.id)))
+    return list(
+        await session.scalars(
+            select(AccessRequest)
+            .where(AccessRequest.status == "pending")
+            .order_by(AccessRequest.created_at, AccessRequest.id)
+        )
+    )
 
 
 async def keep_copies(session: AsyncSession, request_id: int, copies: Sequence[Copy]) -> None:
@@ -38,8 +47,9 @@ async def keep_copies(session: AsyncSession, request_id: int, copies: Sequence[C
 
 
 async def copies_of(session: AsyncSession, request_id: int) -> list[Copy]:
-    rows = await session.scalars(select(AccessRequestCopy).where(AccessRequestCopy.request_id == request_id)
-                                 .order_by(AccessRequestCopy.id))
+    rows = await session.scalars(
+        select(AccessRequestCopy).where(AccessRequestCopy.request_id == request_id).order_by(AccessRequestCopy.id)
+    )
     return [Copy(r.chat_id, r.message_id) for r in rows]
 
 
@@ -49,11 +59,13 @@ def close(request: AccessRequest, status: str, actor_id: int | None) -> None:
     request.decided_at = clock.now()
 
 
-async def close_pending_of(session: AsyncSession, telegram_id: int, actor_id: int | None
-                           ) -> list[AccessRequest]:
+async def close_pending_of(session: AsyncSession, telegram_id: int, actor_id: int | None) -> list[AccessRequest]:
     """Close every pending request of a user (they were given access another way: /grant)."""
-    closed = list(await session.scalars(select(AccessRequest).where(
-        AccessRequest.telegram_id == telegram_id, AccessRequest.status == "pending")))
+    closed = list(
+        await session.scalars(
+            select(AccessRequest).where(AccessRequest.telegram_id == telegram_id, AccessRequest.status == "pending")
+        )
+    )
     for request in closed:
         close(request, "approved", actor_id)
     return closed

@@ -10,11 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.members import AuditEntry
 
 
-def record(session: AsyncSession, actor_id: int | None, action: str, entity: str = "", entity_id: object = "",
-           actor_label: str = "", **detail: Any) -> AuditEntry:
+def record(
+    session: AsyncSession,
+    actor_id: int | None,
+    action: str,
+    entity: str = "",
+    entity_id: object = "",
+    actor_label: str = "",
+    **detail: Any,
+) -> AuditEntry:
     """Add an audit entry to the session's transaction (it commits with the change it describes)."""
-    entry = AuditEntry(actor_id=actor_id, actor_label=actor_label or ("command line" if actor_id is None else ""),
-                       action=action, entity=entity, entity_id=str(entity_id), detail=_jsonable(detail))
+    entry = AuditEntry(
+        actor_id=actor_id,
+        actor_label=actor_label or ("command line" if actor_id is None else ""),
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        detail=_jsonable(detail),
+    )
     session.add(entry)
     return entry
 

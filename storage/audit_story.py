@@ -57,10 +57,19 @@ SENTENCES = {
     "search.throttled": N_("{who} was slowed down for searching too fast"),
     "database.restore": N_("{who} restored the database from a backup"),
 }
-FIELD_WORDS = {"phone": N_("phone number"), "email": N_("email address"), "job": N_("job title"),
-               "specialisms": N_("specialisms"), "capacity": N_("buddy places")}
-ROLE_WORDS = {"member": N_("a member"), "lead": N_("an action lead"), "coordinator": N_("a coordinator"),
-              "admin": N_("an admin")}
+FIELD_WORDS = {
+    "phone": N_("phone number"),
+    "email": N_("email address"),
+    "job": N_("job title"),
+    "specialisms": N_("specialisms"),
+    "capacity": N_("buddy places"),
+}
+ROLE_WORDS = {
+    "member": N_("a member"),
+    "lead": N_("an action lead"),
+    "coordinator": N_("a coordinator"),
+    "admin": N_("an admin"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,11 @@ def _where(f: Filter) -> Any:
         if f.person_id is not None:
             clauses.append((AuditEntry.entity == "person") & (AuditEntry.entity_id == str(f.person_id)))
     if f.plan_id is not None:
-        updates = select(cast(ProgressUpdate.id, String)).join(Action, Action.id == ProgressUpdate.action_id) \
+        updates = (
+            select(cast(ProgressUpdate.id, String))
+            .join(Action, Action.id == ProgressUpdate.action_id)
             .where(Action.plan_id == f.plan_id)
+        )
         clauses.append((AuditEntry.entity == "plan") & (AuditEntry.entity_id == str(f.plan_id)))
         clauses.append((AuditEntry.entity == "progress_update") & AuditEntry.entity_id.in_(updates))
     return or_(*clauses) if clauses else None
@@ -97,8 +109,9 @@ async def page(session: AsyncSession, f: Filter, offset: int, size: int) -> tupl
     count = select(func.count()).select_from(AuditEntry)
     if where is not None:
         query, count = query.where(where), count.where(where)
-    entries = list(await session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                         .offset(offset).limit(size)))
+    entries = list(
+        await session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(size))
+    )
     return entries, int(await session.scalar(count) or 0)
 
 
@@ -131,29 +144,44 @@ async def _names(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict[t
         people = await session.scalars(select(Person).where(Person.id.in_(want["person"])))
         names.update({("person", str(p.id)): p.full_name for p in people})
     if want.get("member"):
-        await load("member", select(Member.telegram_id, Member.display_name).where(
-            Member.telegram_id.in_(want["member"])))
+        await load(
+            "member", select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(want["member"]))
+        )
     if want.get("access_request"):
-        await load("access_request", select(AccessRequest.id, AccessRequest.name).where(
-            AccessRequest.id.in_(want["access_request"])))
+        await load(
+            "access_request",
+            select(AccessRequest.id, AccessRequest.name).where(AccessRequest.id.in_(want["access_request"])),
+        )
     if want.get("plan"):
         await load("plan", select(Plan.id, Plan.title).where(Plan.id.in_(want["plan"])))
     if want.get("school"):
         await load("school", select(School.id, School.name).where(School.id.in_(want["school"])))
     if want.get("progress_update"):
-        await load("progress_update", select(ProgressUpdate.id, Plan.title).join(
-            Action, Action.id == ProgressUpdate.action_id).join(Plan, Plan.id == Action.plan_id).where(
-            ProgressUpdate.id.in_(want["progress_update"])))
+        await load(
+            "progress_update",
+            select(ProgressUpdate.id, Plan.title)
+            .join(Action, Action.id == ProgressUpdate.action_id)
+            .join(Plan, Plan.id == Action.plan_id)
+            .where(ProgressUpdate.id.in_(want["progress_update"])),
+        )
     if want.get("appointment") or want.get("buddy_match"):
         from storage.buddies import Appointment, BuddyMatch
 
         if want.get("appointment"):
-            await load("appointment", select(Appointment.id, Person.first_name + " " + Person.last_name).join(
-                Person, Person.id == Appointment.person_id).where(Appointment.id.in_(want["appointment"])))
+            await load(
+                "appointment",
+                select(Appointment.id, Person.first_name + " " + Person.last_name)
+                .join(Person, Person.id == Appointment.person_id)
+                .where(Appointment.id.in_(want["appointment"])),
+            )
         if want.get("buddy_match"):
-            await load("buddy_match", select(BuddyMatch.id, Person.first_name + " " + Person.last_name).join(
-                Appointment, Appointment.id == BuddyMatch.appointment_id).join(
-                Person, Person.id == Appointment.person_id).where(BuddyMatch.id.in_(want["buddy_match"])))
+            await load(
+                "buddy_match",
+                select(BuddyMatch.id, Person.first_name + " " + Person.last_name)
+                .join(Appointment, Appointment.id == BuddyMatch.appointment_id)
+                .join(Person, Person.id == Appointment.person_id)
+                .where(BuddyMatch.id.in_(want["buddy_match"])),
+            )
     return names
 
 
@@ -183,7 +211,8 @@ def _about(e: AuditEntry, names: dict[tuple[str, str], str]) -> str:
     if found is None and e.entity == "member" and detail.get("erased"):
         return _("an erased person")
     return found or {"member": _("an unnamed account"), "person": _("an erased person")}.get(
-        e.entity, _("an entry since removed"))
+        e.entity, _("an entry since removed")
+    )
 
 
 def _detail(e: AuditEntry) -> str:

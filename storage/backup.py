@@ -76,11 +76,19 @@ class Manifest:
     version: int = VERSION
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format": self.format, "version": self.version, "alembic_revision": self.revision,
-            "created_at": self.created_at,
-            "tables": [{"name": d.name, "columns": d.columns, "rows": d.rows, "sha256": d.sha256} for d in self.tables],
-        }, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {
+                "format": self.format,
+                "version": self.version,
+                "alembic_revision": self.revision,
+                "created_at": self.created_at,
+                "tables": [
+                    {"name": d.name, "columns": d.columns, "rows": d.rows, "sha256": d.sha256} for d in self.tables
+                ],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class Summary:
 
 
 # --- value conversion ---------------------------------------------------------------------------
+
 
 def _base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     while isinstance(type_, TypeDecorator):
@@ -190,8 +199,9 @@ async def backup(engine: AsyncEngine, path: str | Path) -> Summary:
                         order = list(tbl.primary_key.columns) or list(tbl.columns)
                         result = await conn.stream(select(tbl).order_by(*order))
                         async for row in result:
-                            line = (json.dumps([_to_json(v) for v in row], ensure_ascii=False,
-                                               separators=(",", ":")) + "\n").encode()
+                            line = (
+                                json.dumps([_to_json(v) for v in row], ensure_ascii=False, separators=(",", ":")) + "\n"
+                            ).encode()
                             out.write(line)
                             digest.update(line)
                             dump.rows += 1
@@ -215,6 +225,7 @@ def _revisions(sync_conn: Any) -> list[str]:
 
 # --- reading and checking a file ----------------------------------------------------------------
 
+
 def read_manifest(zf: zipfile.ZipFile) -> Manifest:
     try:
         raw = json.loads(zf.read(MANIFEST).decode("utf-8"))
@@ -225,11 +236,14 @@ def read_manifest(zf: zipfile.ZipFile) -> Manifest:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise BackupError("not a PartnerBot backup: the manifest names another format")
     if raw.get("version") != VERSION:
-        raise BackupError(f"backup format version {raw.get('version')!r} is not supported (this PartnerBot "
-                          f"reads version {VERSION})")
+        raise BackupError(
+            f"backup format version {raw.get('version')!r} is not supported (this PartnerBot reads version {VERSION})"
+        )
     try:
-        tables = [TableDump(str(d["name"]), [str(c) for c in d["columns"]], int(d["rows"]), str(d["sha256"]))
-                  for d in raw["tables"]]
+        tables = [
+            TableDump(str(d["name"]), [str(c) for c in d["columns"]], int(d["rows"]), str(d["sha256"]))
+            for d in raw["tables"]
+        ]
         revision = [str(r) for r in raw["alembic_revision"]]
     except (KeyError, TypeError, ValueError):
         raise BackupError("the backup's manifest is incomplete") from None
@@ -318,8 +332,10 @@ def _check_tables(manifest: Manifest, tables: dict[str, list[str]]) -> None:
     listed = {d.name: d for d in manifest.tables}
     missing = sorted(set(tables) - set(listed))
     if missing:
-        raise BackupError(f"the backup does not list table {missing[0]} of its database revision "
-                          f"({len(missing)} of {len(tables)} tables missing); it is incomplete or was altered")
+        raise BackupError(
+            f"the backup does not list table {missing[0]} of its database revision "
+            f"({len(missing)} of {len(tables)} tables missing); it is incomplete or was altered"
+        )
     for name, columns in tables.items():
         if sorted(listed[name].columns) != sorted(columns):
             raise BackupError(f"table {name}: the backup's columns do not match the table's at its revision")
@@ -328,12 +344,17 @@ def _check_tables(manifest: Manifest, tables: dict[str, list[str]]) -> None:
 async def _check_tables_of(conn: AsyncConnection, manifest: Manifest, existing: set[str]) -> None:
     def columns(sync_conn: Any) -> dict[str, list[str]]:
         inspector = inspect(sync_conn)
-        return {name: [c["name"] for c in inspector.get_columns(name)] for name in existing
-                if name != "alembic_version" and name not in NOT_BACKED_UP}
+        return {
+            name: [c["name"] for c in inspector.get_columns(name)]
+            for name in existing
+            if name != "alembic_version" and name not in NOT_BACKED_UP
+        }
+
     _check_tables(manifest, await conn.run_sync(columns))
 
 
 # --- restore ------------------------------------------------------------------------------------
+
 
 async def _table_names(conn: AsyncConnection) -> set[str]:
     return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -348,8 +369,9 @@ async def database_has_data(engine: AsyncEngine) -> bool:
     return False
 
 
-async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "command line", *,
-                  record: bool = True) -> Summary:
+async def restore(
+    engine: AsyncEngine, path: str | Path, actor_label: str = "command line", *, record: bool = True
+) -> Summary:
     """Replace all data with the backup's, in one transaction. Raises BackupError and changes nothing
     when the file or the database does not fit. `record=False` leaves the audit log exactly as in the
     backup (a copy records itself once it has been verified)."""
@@ -362,17 +384,23 @@ async def restore(engine: AsyncEngine, path: str | Path, actor_label: str = "com
         async with engine.connect() as conn:
             ours = await _table_names(conn) & set(Base.metadata.tables)
         if ours:
-            raise BackupError("the database has PartnerBot tables but no migration record; restore into an "
-                              "empty database or one made by `partnerbot db upgrade`")
+            raise BackupError(
+                "the database has PartnerBot tables but no migration record; restore into an "
+                "empty database or one made by `partnerbot db upgrade`"
+            )
         try:
             await upgrade_database(engine, revision[0] if len(revision) == 1 else "heads")
         except Exception as exc:  # an unknown revision: a backup from a newer PartnerBot
-            raise BackupError(f"the backup was made at database revision {', '.join(revision)}, which this "
-                              f"PartnerBot does not know ({exc})") from None
+            raise BackupError(
+                f"the backup was made at database revision {', '.join(revision)}, which this "
+                f"PartnerBot does not know ({exc})"
+            ) from None
         current = sorted(await current_revisions(engine))
     if current != revision:
-        raise BackupError(f"the backup was made at database revision {', '.join(revision)} but the database is at "
-                          f"{', '.join(current)}; restore it into an empty database instead")
+        raise BackupError(
+            f"the backup was made at database revision {', '.join(revision)} but the database is at "
+            f"{', '.join(current)}; restore it into an empty database instead"
+        )
 
     types = _column_types(manifest)
     total = 0
@@ -422,8 +450,9 @@ async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int]]]:
     from storage.members import AuditEntry
 
     out = []
-    for entity_id, detail in (await conn.execute(select(AuditEntry.entity_id, AuditEntry.detail)
-                                                 .where(AuditEntry.action == ERASE_ACTION))).all():
+    for entity_id, detail in (
+        await conn.execute(select(AuditEntry.entity_id, AuditEntry.detail).where(AuditEntry.action == ERASE_ACTION))
+    ).all():
         ids = (detail or {}).get("telegram_ids", []) if isinstance(detail, dict) else []
         try:
             out.append((int(entity_id or 0), [int(i) for i in ids]))
@@ -444,10 +473,16 @@ async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, lis
     async with AsyncSession(bind=conn) as session:
         for person_id, ids in erasures:
             person = await session.get(Person, person_id) if person_id else None
-            linked = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id))) \
-                if person is not None else []
-            held = list(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(ids)))) \
-                if ids else []
+            linked = (
+                list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+                if person is not None
+                else []
+            )
+            held = (
+                list(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(ids))))
+                if ids
+                else []
+            )
             if person is None and not held:
                 continue  # already erased in the backup too
             await erase_ids(session, person_id, person, sorted(set(ids) | set(linked)), None)
@@ -456,8 +491,17 @@ async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, lis
 
 async def _record_restore(conn: AsyncConnection, path: Path, manifest: Manifest, rows: int, actor_label: str) -> None:
     async with AsyncSession(bind=conn) as session:
-        audit.record(session, None, "database.restore", "database", "", actor_label=actor_label,
-                     file=path.name, made=manifest.created_at, rows=rows)
+        audit.record(
+            session,
+            None,
+            "database.restore",
+            "database",
+            "",
+            actor_label=actor_label,
+            file=path.name,
+            made=manifest.created_at,
+            rows=rows,
+        )
         await session.flush()
 
 
@@ -465,12 +509,17 @@ async def _reset_sequences(conn: AsyncConnection) -> None:
     """After inserting explicit ids, move PostgreSQL's sequences past them."""
     for tbl in Base.metadata.sorted_tables:
         for col in tbl.primary_key.columns:
-            seq = (await conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                      {"t": tbl.name, "c": col.name})).scalar_one()
+            seq = (
+                await conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": tbl.name, "c": col.name})
+            ).scalar_one()
             if seq:
-                await conn.execute(text(
-                    f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{tbl.name}"), 1), '
-                    f'(SELECT MAX("{col.name}") FROM "{tbl.name}") IS NOT NULL)'), {"s": seq})
+                await conn.execute(
+                    text(
+                        f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{tbl.name}"), 1), '
+                        f'(SELECT MAX("{col.name}") FROM "{tbl.name}") IS NOT NULL)'
+                    ),
+                    {"s": seq},
+                )
 
 
 async def backup_url(url: str, path: str | Path) -> Summary:

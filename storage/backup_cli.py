@@ -31,8 +31,11 @@ def run_backup(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(_("Backup failed: {reason}").format(reason=exc), file=sys.stderr)
         return 1
-    print(_("Backed up {rows} rows from {tables} tables to {file} (database revision {revision}).").format(
-        rows=summary.rows, tables=summary.tables, file=args.file, revision=", ".join(summary.revision)))
+    print(
+        _("Backed up {rows} rows from {tables} tables to {file} (database revision {revision}).").format(
+            rows=summary.rows, tables=summary.tables, file=args.file, revision=", ".join(summary.revision)
+        )
+    )
     return 0
 
 
@@ -54,11 +57,15 @@ def run_restore(args: argparse.Namespace) -> int:
         print(_("Restore refused: {reason}. Nothing was changed.").format(reason=exc), file=sys.stderr)
         return 1
     if not args.yes and asyncio.run(_has_data(url)):
-        question = _("The database already holds data; restoring replaces all of it with the backup made "
-                     "{when}. Type yes to go on: ").format(when=manifest.created_at)
+        question = _(
+            "The database already holds data; restoring replaces all of it with the backup made "
+            "{when}. Type yes to go on: "
+        ).format(when=manifest.created_at)
         if not sys.stdin.isatty():
-            print(_("Restore refused: the database holds data; add --yes to replace it. Nothing was changed."),
-                  file=sys.stderr)
+            print(
+                _("Restore refused: the database holds data; add --yes to replace it. Nothing was changed."),
+                file=sys.stderr,
+            )
             return 1
         if input(question).strip().lower() != "yes":
             print(_("Nothing was changed."), file=sys.stderr)
@@ -68,8 +75,11 @@ def run_restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(_("Restore refused: {reason}. Nothing was changed.").format(reason=exc), file=sys.stderr)
         return 1
-    print(_("Restored {rows} rows into {tables} tables from {file}.").format(
-        rows=summary.rows, tables=summary.tables, file=args.file))
+    print(
+        _("Restored {rows} rows into {tables} tables from {file}.").format(
+            rows=summary.rows, tables=summary.tables, file=args.file
+        )
+    )
     return 0
 
 

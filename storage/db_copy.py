@@ -36,8 +36,10 @@ class CopyReport:
         return sum(rows for _name, rows, _sha in self.tables)
 
     def lines(self) -> list[str]:
-        out = [f"Copied {self.rows} rows in {len(self.tables)} tables from {self.source} to {self.target}.",
-               "Verified: every table has the same row count and SHA-256 in both databases."]
+        out = [
+            f"Copied {self.rows} rows in {len(self.tables)} tables from {self.source} to {self.target}.",
+            "Verified: every table has the same row count and SHA-256 in both databases.",
+        ]
         out += [f"  {name:<24} {rows:>8}  {sha[:16]}" for name, rows, sha in self.tables]
         return out
 
@@ -94,10 +96,16 @@ async def copy_database(source_url: str, target_url: str) -> CopyReport:
         if problems:
             raise CopyError("the copy does not match: " + "; ".join(problems[:5]))
         async with make_sessionmaker(target).begin() as session:
-            audit.record(session, None, "database.copy", "database", "", source=redact(source_url),
-                         rows=sum(d.rows for d in wanted.tables))
-        return CopyReport(redact(source_url), redact(target_url),
-                          [(d.name, d.rows, d.sha256) for d in wanted.tables])
+            audit.record(
+                session,
+                None,
+                "database.copy",
+                "database",
+                "",
+                source=redact(source_url),
+                rows=sum(d.rows for d in wanted.tables),
+            )
+        return CopyReport(redact(source_url), redact(target_url), [(d.name, d.rows, d.sha256) for d in wanted.tables])
     finally:
         await source.dispose()
         await target.dispose()

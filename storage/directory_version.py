@@ -40,8 +40,11 @@ async def claim_version(session: AsyncSession) -> int | None:
             session.add(DirectoryVersion(id=ROW_ID, counter=jump))
             await session.flush()
             return jump
-        await session.execute(update(DirectoryVersion).where(DirectoryVersion.id == ROW_ID)
-                              .values(counter=DirectoryVersion.counter + jump))
+        await session.execute(
+            update(DirectoryVersion)
+            .where(DirectoryVersion.id == ROW_ID)
+            .values(counter=DirectoryVersion.counter + jump)
+        )
         return await current_version(session)
     except SQLAlchemyError:
         return None

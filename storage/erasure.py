@@ -64,8 +64,9 @@ def phone_pattern(phone: str) -> str | None:
     elif digits.startswith("0"):
         variants.add("44" + digits[1:])
     sep = r"[\s\-().]*"
-    return "|".join(r"\+?" + sep.join(re.escape(d) for d in v) if v.startswith("44") else sep.join(v)
-                    for v in sorted(variants))
+    return "|".join(
+        r"\+?" + sep.join(re.escape(d) for d in v) if v.startswith("44") else sep.join(v) for v in sorted(variants)
+    )
 
 
 def matcher(terms: Iterable[str], phones: Iterable[str] = ()) -> re.Pattern[str] | None:
@@ -93,8 +94,7 @@ def text_columns() -> dict[str, list[str]]:
     """Every table's free-text and JSON columns that are not part of its key."""
     out: dict[str, list[str]] = {}
     for tbl in Base.metadata.sorted_tables:
-        cols = [c.name for c in tbl.columns if not c.primary_key
-                and isinstance(_base(c.type), (String, Text, JSON))]
+        cols = [c.name for c in tbl.columns if not c.primary_key and isinstance(_base(c.type), (String, Text, JSON))]
         if cols:
             out[tbl.name] = cols
     return out
@@ -112,13 +112,15 @@ async def scrub_everywhere(session: AsyncSession, pattern: re.Pattern[str]) -> d
             continue
         found = (await session.execute(select(*keys, *(tbl.c[c] for c in cols)))).all()
         for row in found:
-            key, values = row[:len(keys)], row[len(keys):]
+            key, values = row[: len(keys)], row[len(keys) :]
             new = {c: _scrub(v, pattern) for c, v in zip(cols, values) if v is not None}
             new = {c: v for c, v in new.items() if v != values[cols.index(c)]}
             if new:
-                await session.execute(sql_update(tbl).where(tuple_(*keys) == tuple(key)).values(**new)
-                                      if len(keys) > 1 else
-                                      sql_update(tbl).where(keys[0] == key[0]).values(**new))
+                await session.execute(
+                    sql_update(tbl).where(tuple_(*keys) == tuple(key)).values(**new)
+                    if len(keys) > 1
+                    else sql_update(tbl).where(keys[0] == key[0]).values(**new)
+                )
                 changed[name] = changed.get(name, 0) + 1
     return changed
 
@@ -142,8 +144,7 @@ async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dic
             if col == "telegram_id" or not column.nullable:
                 n = rows(await session.execute(delete(tbl).where(column.in_(telegram_ids))))
             else:
-                n = rows(await session.execute(sql_update(tbl).where(column.in_(telegram_ids))
-                                           .values({col: None})))
+                n = rows(await session.execute(sql_update(tbl).where(column.in_(telegram_ids)).values({col: None})))
             if n:
                 out[f"{name}.{col}"] = n
     return out

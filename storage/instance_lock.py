@@ -40,8 +40,11 @@ class InstanceLockError(Exception):
 
     def __init__(self, holder: Holder | None) -> None:
         self.holder = holder
-        super().__init__(f"another PartnerBot is running on this database ({holder.describe()})" if holder
-                         else "another PartnerBot is running on this database")
+        super().__init__(
+            f"another PartnerBot is running on this database ({holder.describe()})"
+            if holder
+            else "another PartnerBot is running on this database"
+        )
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,11 @@ class Holder:
         return f"on {self.host or 'an unknown host'}{pid}{since}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "pid": self.pid,
-                "started_at": self.started_at.isoformat() if self.started_at else None}
+        return {
+            "host": self.host,
+            "pid": self.pid,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+        }
 
 
 def this_process() -> Holder:
@@ -137,9 +143,15 @@ class InstanceLock:
         if self._conn is None:
             return True
         try:
-            still = (await self._conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                "AND objid = :low AND granted"), {"low": ADVISORY_KEY & 0xFFFFFFFF})).scalar_one()
+            still = (
+                await self._conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                        "AND objid = :low AND granted"
+                    ),
+                    {"low": ADVISORY_KEY & 0xFFFFFFFF},
+                )
+            ).scalar_one()
         except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
             return False
         return bool(still)
@@ -215,12 +227,17 @@ class InstanceLock:
         engine = self._engine or make_engine(self.database_url, poolclass=NullPool)
         try:
             async with engine.connect() as conn:
-                row = (await conn.execute(text(
-                    "SELECT a.application_name, a.backend_start, a.client_hostname, host(a.client_addr) "
-                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.objid = :low AND l.granted "
-                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-                    {"low": ADVISORY_KEY & 0xFFFFFFFF})).first()
+                row = (
+                    await conn.execute(
+                        text(
+                            "SELECT a.application_name, a.backend_start, a.client_hostname, host(a.client_addr) "
+                            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                            "WHERE l.locktype = 'advisory' AND l.objid = :low AND l.granted "
+                            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                        ),
+                        {"low": ADVISORY_KEY & 0xFFFFFFFF},
+                    )
+                ).first()
         finally:
             if engine is not self._engine:
                 await engine.dispose()
@@ -232,7 +249,7 @@ class InstanceLock:
 def _holder_from_application_name(name: str, started: dt.datetime | None, client: str) -> Holder:
     host, pid = client, None
     if name.startswith(APPLICATION_NAME_PREFIX):
-        rest = name[len(APPLICATION_NAME_PREFIX):]
+        rest = name[len(APPLICATION_NAME_PREFIX) :]
         host_part, _, pid_part = rest.partition(" pid ")
         host = host_part or client
         pid = int(pid_part) if pid_part.isdigit() else None

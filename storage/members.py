@@ -106,6 +106,9 @@ class Throttle(Base):
 
 async def coordinator_ids(session: AsyncSession, admin_ids: Sequence[int] = ()) -> list[int]:
     """Telegram ids of active coordinators and admins (including admins named in settings)."""
-    ids = set(await session.scalars(select(Member.telegram_id).where(
-        Member.active.is_(True), Member.role.in_(("coordinator", "admin")))))
+    ids = set(
+        await session.scalars(
+            select(Member.telegram_id).where(Member.active.is_(True), Member.role.in_(("coordinator", "admin")))
+        )
+    )
     return sorted(ids | set(admin_ids))

@@ -9,8 +9,9 @@ from storage import audit
 from storage.members import Member, Role
 
 
-async def set_role(session: AsyncSession, telegram_id: int, role: Role, actor_id: int | None,
-                   display_name: str = "") -> Member:
+async def set_role(
+    session: AsyncSession, telegram_id: int, role: Role, actor_id: int | None, display_name: str = ""
+) -> Member:
     """Create or update a member with a role."""
     if role == Role.STRANGER:
         raise ValueError("a member's role cannot be 'stranger'; revoke their access instead")

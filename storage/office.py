@@ -85,17 +85,25 @@ async def unmatched_appointments(session: AsyncSession) -> list[Appointment]:
     ids = [a.id for a in await ap.open_appointments(session)]
     if not ids:
         return []
-    return list(await session.scalars(select(Appointment).where(Appointment.id.in_(ids)).options(
-        selectinload(Appointment.person), selectinload(Appointment.school))
-        .order_by(Appointment.start_date, Appointment.id)))
+    return list(
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids))
+            .options(selectinload(Appointment.person), selectinload(Appointment.school))
+            .order_by(Appointment.start_date, Appointment.id)
+        )
+    )
 
 
 async def pairings(session: AsyncSession, today: dt.date) -> list[Pairing]:
     """Pairings asked or accepted: asked (waiting for the buddy), active, paused (the buddy has paused or
     opted out) or ending (within two weeks of the first 100 days, or past them)."""
-    rows = await session.scalars(select(BuddyMatch).where(BuddyMatch.status.in_(("requested", "accepted")))
-                                 .options(selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
-                                          selectinload(BuddyMatch.buddy)).order_by(BuddyMatch.id))
+    rows = await session.scalars(
+        select(BuddyMatch)
+        .where(BuddyMatch.status.in_(("requested", "accepted")))
+        .options(selectinload(BuddyMatch.appointment).selectinload(Appointment.person), selectinload(BuddyMatch.buddy))
+        .order_by(BuddyMatch.id)
+    )
     out = []
     for match in rows:
         start = match.appointment.start_date
@@ -114,24 +122,44 @@ async def pairings(session: AsyncSession, today: dt.date) -> list[Pairing]:
 
 async def answers_since(session: AsyncSession, since: dt.datetime | None) -> list[Answer]:
     """Check-in answers given after `since` (all of them when None), struggling first, then newest."""
-    query = select(CheckIn).where(CheckIn.answered_at.is_not(None)).options(
-        selectinload(CheckIn.match).selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
-        selectinload(CheckIn.match).selectinload(BuddyMatch.buddy))
+    query = (
+        select(CheckIn)
+        .where(CheckIn.answered_at.is_not(None))
+        .options(
+            selectinload(CheckIn.match).selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
+            selectinload(CheckIn.match).selectinload(BuddyMatch.buddy),
+        )
+    )
     if since is not None:
         query = query.where(CheckIn.answered_at > since)
     rows = list(await session.scalars(query))
     responders = {r.responder_id for r in rows if r.responder_id is not None}
     people: dict[int, int | None] = {}
     if responders:
-        people = {tid: pid for tid, pid in (await session.execute(
-            select(Member.telegram_id, Member.person_id).where(Member.telegram_id.in_(responders)))).all()}
+        people = {
+            tid: pid
+            for tid, pid in (
+                await session.execute(
+                    select(Member.telegram_id, Member.person_id).where(Member.telegram_id.in_(responders))
+                )
+            ).all()
+        }
     out = []
     for row in rows:
         head, buddy = row.match.appointment.person, row.match.buddy
         by_head = row.responder_id is not None and people.get(row.responder_id) == head.id
         who, about = (head, buddy) if by_head else (buddy, head)
-        out.append(Answer(row.id, who.full_name, about.full_name, row.kind, row.answer or "", row.comment or "",
-                          row.answered_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)))
+        out.append(
+            Answer(
+                row.id,
+                who.full_name,
+                about.full_name,
+                row.kind,
+                row.answer or "",
+                row.comment or "",
+                row.answered_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+            )
+        )
     out.sort(key=lambda a: (a.answer != "struggling", -a.answered_at.timestamp()))
     return out
 
@@ -146,13 +174,25 @@ async def plan_gaps(session: AsyncSession, term: Term) -> list[PlanGaps]:
 
 
 async def recent_imports(session: AsyncSession, limit: int = 5) -> list[Import]:
-    entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action.in_(IMPORT_ACTIONS))
-                                         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+    entries = list(
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(IMPORT_ACTIONS))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
     actors = {e.actor_id for e in entries if e.actor_id is not None}
     names: dict[int, str] = {}
     if actors:
-        names = {tid: name for tid, name in (await session.execute(
-            select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(actors)))).all()}
+        names = {
+            tid: name
+            for tid, name in (
+                await session.execute(
+                    select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(actors))
+                )
+            ).all()
+        }
     out = []
     for e in entries:
         what = "plan" if e.action == "plan.import" else "directory"
@@ -165,8 +205,13 @@ async def recent_imports(session: AsyncSession, limit: int = 5) -> list[Import]:
 async def the_desk(session: AsyncSession, telegram_id: int, today: dt.date, term: Term) -> Desk:
     state = await desk_state(session, telegram_id)
     return Desk(
-        requests=list(await session.scalars(select(AccessRequest).where(AccessRequest.status == "pending")
-                                            .order_by(AccessRequest.created_at, AccessRequest.id))),
+        requests=list(
+            await session.scalars(
+                select(AccessRequest)
+                .where(AccessRequest.status == "pending")
+                .order_by(AccessRequest.created_at, AccessRequest.id)
+            )
+        ),
         unmatched=await unmatched_appointments(session),
         pairings=await pairings(session, today),
         answers=await answers_since(session, state.checkins_seen_at),
@@ -177,6 +222,7 @@ async def the_desk(session: AsyncSession, telegram_id: int, today: dt.date, term
 
 
 # --- /stats ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Stats:
@@ -190,16 +236,38 @@ class Stats:
 
 
 async def stats(session: AsyncSession, term: Term, today: dt.date) -> Stats:
-    roles: dict[str, int] = {role: count for role, count in (await session.execute(
-        select(Member.role, func.count()).where(Member.active.is_(True)).group_by(Member.role))).all()}
-    this_term = (ProgressUpdate.academic_year == term.academic_year) & (ProgressUpdate.term == term.term) \
+    roles: dict[str, int] = {
+        role: count
+        for role, count in (
+            await session.execute(
+                select(Member.role, func.count()).where(Member.active.is_(True)).group_by(Member.role)
+            )
+        ).all()
+    }
+    this_term = (
+        (ProgressUpdate.academic_year == term.academic_year)
+        & (ProgressUpdate.term == term.term)
         & (ProgressUpdate.kind != "import")
+    )
     updates = await session.scalar(select(func.count()).select_from(ProgressUpdate).where(this_term)) or 0
-    updaters = await session.scalar(select(func.count(func.distinct(ProgressUpdate.author_id)))
-                                    .where(this_term, ProgressUpdate.author_id.is_not(None))) or 0
+    updaters = (
+        await session.scalar(
+            select(func.count(func.distinct(ProgressUpdate.author_id))).where(
+                this_term, ProgressUpdate.author_id.is_not(None)
+            )
+        )
+        or 0
+    )
     by_status: dict[str, int] = {}
     for pairing in await pairings(session, today):
         by_status[pairing.status] = by_status.get(pairing.status, 0) + 1
     people = await session.scalar(select(func.count()).select_from(Person)) or 0
-    return Stats({str(k): int(v) for k, v in roles.items()}, int(updates), int(updaters),
-                 len(await ap.open_appointments(session)), by_status, await recent_imports(session, 3), int(people))
+    return Stats(
+        {str(k): int(v) for k, v in roles.items()},
+        int(updates),
+        int(updaters),
+        len(await ap.open_appointments(session)),
+        by_status,
+        await recent_imports(session, 3),
+        int(people),
+    )

@@ -46,6 +46,7 @@ _SKIP = object()
 
 # --- JSON with a few tagged types ---------------------------------------------------------------
 
+
 def encode(value: Any, path: str = "$") -> Any:
     """A JSON-ready copy of `value`; unsupported values become `_SKIP` (dropped by the caller)."""
     if value is None or isinstance(value, (bool, str)):
@@ -103,7 +104,7 @@ def decode(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (tag, inner), = value.items()
+        ((tag, inner),) = value.items()
         if tag == "__datetime__":
             return dt.datetime.fromisoformat(inner)
         if tag == "__date__":
@@ -132,6 +133,7 @@ def conversation_key(name: str, key: ConversationKey) -> str:
 
 
 # --- the persistence ----------------------------------------------------------------------------
+
 
 class SQLPersistence(BasePersistence[dict, dict, dict]):
     """Bot persistence in the `bot_state` table, through an `async_sessionmaker`."""
@@ -273,7 +275,8 @@ async def _write_now(update: object, context: Any) -> None:
         # i.e. after this handler; mark them now so this write includes them.
         application.mark_data_for_update_persistence(
             chat_ids=update.effective_chat.id if update.effective_chat else None,
-            user_ids=update.effective_user.id if update.effective_user else None)
+            user_ids=update.effective_user.id if update.effective_user else None,
+        )
     await application.update_persistence()
 
 

@@ -40,11 +40,14 @@ class Plan(Timestamps, Base):
     archived_by: Mapped[int | None] = mapped_column(BigInteger, default=None)  # Telegram id; None = CLI
 
     sections: Mapped[list[Section]] = relationship(
-        back_populates="plan", order_by="Section.position", cascade="all, delete-orphan")
+        back_populates="plan", order_by="Section.position", cascade="all, delete-orphan"
+    )
     actions: Mapped[list[Action]] = relationship(
-        back_populates="plan", order_by="Action.position", cascade="all, delete-orphan")
+        back_populates="plan", order_by="Action.position", cascade="all, delete-orphan"
+    )
     meetings: Mapped[list[PlanMeeting]] = relationship(
-        back_populates="plan", order_by="PlanMeeting.date", cascade="all, delete-orphan")
+        back_populates="plan", order_by="PlanMeeting.date", cascade="all, delete-orphan"
+    )
 
 
 class PlanCoordinator(Base):
@@ -97,7 +100,8 @@ class Action(Timestamps, Base):
     section: Mapped[Section | None] = relationship()
     owners: Mapped[list[ActionOwner]] = relationship(cascade="all, delete-orphan", order_by="ActionOwner.id")
     updates: Mapped[list[ProgressUpdate]] = relationship(
-        back_populates="action", order_by="ProgressUpdate.id", cascade="all, delete-orphan")
+        back_populates="action", order_by="ProgressUpdate.id", cascade="all, delete-orphan"
+    )
 
 
 class ActionOwner(Base):

@@ -27,24 +27,33 @@ class Schedule:
 
     @classmethod
     def from_settings(cls, settings: object) -> Schedule:
-        return cls(*(int(getattr(settings, f"retention_{name}")) for name in
-                     ("rejected_request_days", "former_member_days", "checkin_comment_days", "audit_days")))
+        return cls(
+            *(
+                int(getattr(settings, f"retention_{name}"))
+                for name in ("rejected_request_days", "former_member_days", "checkin_comment_days", "audit_days")
+            )
+        )
 
 
-async def apply_retention(session: AsyncSession, schedule: Schedule,
-                          now: dt.datetime | None = None) -> dict[str, int]:
+async def apply_retention(session: AsyncSession, schedule: Schedule, now: dt.datetime | None = None) -> dict[str, int]:
     """Delete what has passed its time, within the caller's transaction; how many of each."""
     now = now or clock.now()
     done: dict[str, int] = {}
 
     before = now - dt.timedelta(days=schedule.rejected_request_days)
-    done["rejected_requests"] = rows(await session.execute(delete(AccessRequest).where(
-        AccessRequest.status == "rejected",
-        func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before)))
+    done["rejected_requests"] = rows(
+        await session.execute(
+            delete(AccessRequest).where(
+                AccessRequest.status == "rejected",
+                func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before,
+            )
+        )
+    )
 
     before = now - dt.timedelta(days=schedule.former_member_days)
-    former = list(await session.scalars(select(Member.telegram_id).where(
-        Member.active.is_(False), Member.updated_at < before)))
+    former = list(
+        await session.scalars(select(Member.telegram_id).where(Member.active.is_(False), Member.updated_at < before))
+    )
     if former:
         from handlers.privacy import erase_ids  # the one erasure, shared with /erase
 
@@ -54,15 +63,17 @@ async def apply_retention(session: AsyncSession, schedule: Schedule,
 
     before = now - dt.timedelta(days=schedule.checkin_comment_days)
     ended = select(BuddyMatch.id).where(BuddyMatch.ended_at.is_not(None), BuddyMatch.ended_at < before)
-    done["checkin_comments"] = rows(await session.execute(sql_update(CheckIn).where(
-        CheckIn.match_id.in_(ended), CheckIn.comment.is_not(None)).values(comment=None)))
+    done["checkin_comments"] = rows(
+        await session.execute(
+            sql_update(CheckIn).where(CheckIn.match_id.in_(ended), CheckIn.comment.is_not(None)).values(comment=None)
+        )
+    )
 
     before = now - dt.timedelta(days=schedule.audit_days)
     # erasure records stay: they are what re-applies an erasure after a restore
-    done["audit_entries"] = rows(await session.execute(delete(AuditEntry).where(
-        AuditEntry.at < before, AuditEntry.action != ERASE_ACTION)))
+    done["audit_entries"] = rows(
+        await session.execute(delete(AuditEntry).where(AuditEntry.at < before, AuditEntry.action != ERASE_ACTION))
+    )
     if any(done.values()):
         audit.record(session, None, "retention.apply", "database", "", counts=done)
     return done
-
-

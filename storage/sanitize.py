@@ -12,7 +12,8 @@ bot's persistence to remember, the storage layer cleans every value it writes:
 - `json_dumps` is the engine's JSON serializer: strings nested anywhere in a JSON value (drafts in
   user_data, audit details) are cleaned before they are encoded.
 
-What is removed is core.text.clean_text's rule (replies use it too, through `esc`). Kept: tab and line feed. A carriage return becomes a line feed (CR LF one line feed), so a line break typed
+What is removed is core.text.clean_text's rule (replies use it too, through `esc`). Kept: tab and line feed. A
+carriage return becomes a line feed (CR LF one line feed), so a line break typed
 on another system stays a line break. A lone surrogate (possible in forged JSON, never valid UTF-8)
 becomes U+FFFD.
 """
@@ -53,6 +54,7 @@ def json_dumps(value: Any) -> str:
 
 # --- ORM objects, before each flush -----------------------------------------------------------------
 
+
 def _clean_objects(session: Session, _flush_context: Any, _instances: Any) -> None:
     for obj in list(session.new) + list(session.dirty):
         state = inspect(obj)
@@ -77,6 +79,7 @@ event.listen(CleanSession, "before_flush", _clean_objects)
 
 # --- every statement, at the cursor -----------------------------------------------------------------
 
+
 def _clean_parameters(parameters: Any) -> Any:
     if isinstance(parameters, Mapping):
         if not any(isinstance(v, str) and _DIRTY.search(v) for v in parameters.values()):
@@ -90,8 +93,9 @@ def _clean_parameters(parameters: Any) -> Any:
     return parameters
 
 
-def _before_cursor_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                           executemany: bool) -> tuple[str, Any]:
+def _before_cursor_execute(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
     if executemany and isinstance(parameters, (list, tuple)):
         return statement, type(parameters)(_clean_parameters(p) for p in parameters)
     return statement, _clean_parameters(parameters)

@@ -19,8 +19,7 @@ from storage.members import Throttle
 NOTIFY_EVERY = dt.timedelta(hours=1)
 
 
-async def flag_over_limit(session: AsyncSession, telegram_id: int, count: int,
-                          now: dt.datetime | None = None) -> bool:
+async def flag_over_limit(session: AsyncSession, telegram_id: int, count: int, now: dt.datetime | None = None) -> bool:
     """Record that `telegram_id` went over the limit; True when the coordinators should be told now
     (the first time this hour). One upsert, so simultaneous calls tell them once."""
     now = now or clock.now()
@@ -28,16 +27,27 @@ async def flag_over_limit(session: AsyncSession, telegram_id: int, count: int,
     note = f"{count} searches in the minute from {window.isoformat()}"
     bind = session.get_bind()
     insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(Throttle).values(telegram_id=telegram_id, window_start=window, count=count)
-                          .on_conflict_do_update(index_elements=[Throttle.telegram_id], set_={
-                              "window_start": window,
-                              "count": case((and_(Throttle.window_start == window, Throttle.count > count),
-                                             Throttle.count), else_=count)}))
+    await session.execute(
+        insert(Throttle)
+        .values(telegram_id=telegram_id, window_start=window, count=count)
+        .on_conflict_do_update(
+            index_elements=[Throttle.telegram_id],
+            set_={
+                "window_start": window,
+                "count": case(
+                    (and_(Throttle.window_start == window, Throttle.count > count), Throttle.count), else_=count
+                ),
+            },
+        )
+    )
     # Only one of any simultaneous calls finds the flag due and sets it: the row lock decides.
     flagged = await session.execute(
         sql_update(Throttle)
-        .where(Throttle.telegram_id == telegram_id,
-               or_(Throttle.flagged_at.is_(None), Throttle.flagged_at <= now - NOTIFY_EVERY))
+        .where(
+            Throttle.telegram_id == telegram_id,
+            or_(Throttle.flagged_at.is_(None), Throttle.flagged_at <= now - NOTIFY_EVERY),
+        )
         .values(flagged_at=now, note=note)
-        .returning(Throttle.telegram_id))
+        .returning(Throttle.telegram_id)
+    )
     return flagged.first() is not None

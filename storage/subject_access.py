@@ -70,8 +70,9 @@ def _dict(tbl: Table, row: Any) -> dict[str, Any]:
     return {c.name: _json(v) for c, v in zip(tbl.columns, row)}
 
 
-async def rows_about(session: AsyncSession, person_id: int | None,
-                     telegram_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
+async def rows_about(
+    session: AsyncSession, person_id: int | None, telegram_ids: list[int]
+) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table referring to the person or the accounts, plus the rows hanging off them."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
     follow: set[str] = set()  # tables whose rows are the person's own, so rows hanging off them are too

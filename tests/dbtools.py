@@ -89,43 +89,104 @@ async def populate(sessionmaker: Any) -> dict[str, int]:
 
     when = dt.datetime(2025, 10, 6, 14, 30, 15, 123456, tzinfo=dt.timezone.utc)
     async with sessionmaker.begin() as s:
-        school = School(urn="100001", name="St Mary’s C of E Primary", phase="primary", locality="Hove",
-                        easting=530000.5, northing=104000.25, pupils=210, created_at=when)
+        school = School(
+            urn="100001",
+            name="St Mary’s C of E Primary",
+            phase="primary",
+            locality="Hove",
+            easting=530000.5,
+            northing=104000.25,
+            pupils=210,
+            created_at=when,
+        )
         maths = Specialism(name="mathematics", aliases="maths|numeracy")
-        head = Person(title="Dr", first_name="Zoë", last_name=UNICODE, job_title="Headteacher", is_head=True,
-                      school=school, email="zoe@example.org", phone="01273 000000", designations="SLE,NLE",
-                      headship_start=dt.date(2019, 9, 1), mentor_capacity=2, specialisms=[maths],
-                      notes="line one\nline two\t\u200f\u200b")
+        head = Person(
+            title="Dr",
+            first_name="Zoë",
+            last_name=UNICODE,
+            job_title="Headteacher",
+            is_head=True,
+            school=school,
+            email="zoe@example.org",
+            phone="01273 000000",
+            designations="SLE,NLE",
+            headship_start=dt.date(2019, 9, 1),
+            mentor_capacity=2,
+            specialisms=[maths],
+            notes="line one\nline two\t\u200f\u200b",
+        )
         newbie = Person(first_name="Sam", last_name="New", school=school, email="sam@example.org")
         s.add_all([school, maths, head, newbie])
         await s.flush()
-        s.add_all([Member(telegram_id=5_000_000_001, role="lead", display_name="Zoë", person_id=head.id,
-                          approved_at=when),
-                   AccessRequest(telegram_id=9001, name="Stranger ☃", school="?", created_at=when)])
+        s.add_all(
+            [
+                Member(telegram_id=5_000_000_001, role="lead", display_name="Zoë", person_id=head.id, approved_at=when),
+                AccessRequest(telegram_id=9001, name="Stranger ☃", school="?", created_at=when),
+            ]
+        )
         plan = Plan(title="Closing the gap 2025–26", partnership="Hove Partnership", year="2025-26", rag_set="B,R,A,G")
         section = Section(plan=plan, position=1, title="1. Reading", kpis="90% ≥ expected")
-        action = Action(plan=plan, section=section, position=1, ref="1.1", text="Phonics CPD for all KS1 staff",
-                        milestones=[{"text": "Training", "date": "2025-11-01", "when": "November 2025"}],
-                        extra={"£ source": "DSG", "nested": {"list": [1, 2.5, None, True]}},
-                        due_date=dt.date(2026, 7, 17))
+        action = Action(
+            plan=plan,
+            section=section,
+            position=1,
+            ref="1.1",
+            text="Phonics CPD for all KS1 staff",
+            milestones=[{"text": "Training", "date": "2025-11-01", "when": "November 2025"}],
+            extra={"£ source": "DSG", "nested": {"list": [1, 2.5, None, True]}},
+            due_date=dt.date(2026, 7, 17),
+        )
         action.owners.append(ActionOwner(name="Dr Zoë", person_id=head.id))
         s.add_all([plan, section, action])
         await s.flush()
-        first = ProgressUpdate(action_id=action.id, rag="A", comment="Started — 50% done 🚀", academic_year=2025,
-                               term="autumn", author_id=5_000_000_001, author_person_id=head.id, created_at=when)
+        first = ProgressUpdate(
+            action_id=action.id,
+            rag="A",
+            comment="Started — 50% done 🚀",
+            academic_year=2025,
+            term="autumn",
+            author_id=5_000_000_001,
+            author_person_id=head.id,
+            created_at=when,
+        )
         s.add(first)
         await s.flush()
-        s.add(ProgressUpdate(action_id=action.id, rag="G", comment="=SUM(A1:A9)", academic_year=2025, term="autumn",
-                             kind="correction", replaces_id=first.id, author_id=5_000_000_001,
-                             created_at=when + dt.timedelta(days=1)))
-        s.add_all([PlanMeeting(plan_id=plan.id, date=dt.date(2025, 12, 1)),
-                   Holiday(start=dt.date(2025, 12, 20), end=dt.date(2026, 1, 4), label="Christmas")])
-        appt = Appointment(person_id=newbie.id, school_id=school.id, start_date=dt.date(2026, 1, 5),
-                           new_to_headship=True, needs=["mathematics", "safeguarding"])
+        s.add(
+            ProgressUpdate(
+                action_id=action.id,
+                rag="G",
+                comment="=SUM(A1:A9)",
+                academic_year=2025,
+                term="autumn",
+                kind="correction",
+                replaces_id=first.id,
+                author_id=5_000_000_001,
+                created_at=when + dt.timedelta(days=1),
+            )
+        )
+        s.add_all(
+            [
+                PlanMeeting(plan_id=plan.id, date=dt.date(2025, 12, 1)),
+                Holiday(start=dt.date(2025, 12, 20), end=dt.date(2026, 1, 4), label="Christmas"),
+            ]
+        )
+        appt = Appointment(
+            person_id=newbie.id,
+            school_id=school.id,
+            start_date=dt.date(2026, 1, 5),
+            new_to_headship=True,
+            needs=["mathematics", "safeguarding"],
+        )
         s.add(appt)
         await s.flush()
-        match = BuddyMatch(appointment_id=appt.id, buddy_person_id=head.id, score=0.87,
-                           reasons=["same phase", "4.2 km"], status="accepted", created_at=when)
+        match = BuddyMatch(
+            appointment_id=appt.id,
+            buddy_person_id=head.id,
+            score=0.87,
+            reasons=["same phase", "4.2 km"],
+            status="accepted",
+            created_at=when,
+        )
         s.add(match)
         await s.flush()
         s.add(CheckIn(match_id=match.id, kind="two_weeks", due_date=dt.date(2026, 1, 19)))

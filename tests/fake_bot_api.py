@@ -18,8 +18,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 TOKEN = "123456:TEST-token_for-the-fake-server"
-BOT_USER = {"id": 4242, "is_bot": True, "first_name": "PartnerBot", "username": "partner_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "PartnerBot",
+    "username": "partner_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 
 
@@ -66,7 +73,8 @@ class FakeBotApi:
         """An update shaped as Telegram sends it (a private chat; a command entity where text is one)."""
         update_id = next(self._ids)
         message: dict[str, Any] = {
-            "message_id": update_id, "date": int(time.time()),
+            "message_id": update_id,
+            "date": int(time.time()),
             "chat": {"id": user_id, "type": "private", "first_name": first_name},
             "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"},
             "text": text,
@@ -114,10 +122,16 @@ class FakeBotApi:
             if self.send_delay:
                 time.sleep(self.send_delay)
             chat_id = params.get("chat_id")
-            return 200, {"ok": True, "result": {
-                "message_id": next(self._message_ids), "date": int(time.time()), "text": params.get("text", ""),
-                "chat": {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else 0, "type": "private"},
-                "from": BOT_USER}}
+            return 200, {
+                "ok": True,
+                "result": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "text": params.get("text", ""),
+                    "chat": {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else 0, "type": "private"},
+                    "from": BOT_USER,
+                },
+            }
         return 200, {"ok": True, "result": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -74,8 +74,9 @@ class ChatDriver:
                 break
         return await self._process(self.factory.press(data, user, message, chat))
 
-    async def upload(self, filename: str, data: bytes, user: int, caption: str | None = None,
-                     chat: int | None = None) -> list[Sent]:
+    async def upload(
+        self, filename: str, data: bytes, user: int, caption: str | None = None, chat: int | None = None
+    ) -> list[Sent]:
         file_id = self.request.add_file(data)
         return await self._process(self.factory.document(file_id, filename, len(data), user, caption, chat))
 

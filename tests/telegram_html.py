@@ -9,8 +9,24 @@ import re
 from html.parser import HTMLParser
 
 LIMIT = 4096
-TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "tg-emoji", "code",
-        "pre", "blockquote"}
+TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "tg-emoji",
+    "code",
+    "pre",
+    "blockquote",
+}
 ENTITIES = {"lt", "gt", "amp", "quot"}
 
 
@@ -33,7 +49,7 @@ class _Checker(HTMLParser):
         elif tag == "a" and not values.get("href"):
             self.errors.append("<a> without href")
         elif tag == "span" and values.get("class") != "tg-spoiler":
-            self.errors.append("<span> must have class=\"tg-spoiler\"")
+            self.errors.append('<span> must have class="tg-spoiler"')
         elif tag == "tg-emoji" and not values.get("emoji-id"):
             self.errors.append("<tg-emoji> without emoji-id")
         elif tag == "code" and names - {"class"}:

@@ -20,8 +20,9 @@ async def test_stranger_typing_a_name_is_told_to_request_access(chat: ChatDriver
     assert len(sent) == 1 and "need access first" in sent[0].text
 
 
-async def test_access_request_reaches_coordinators_and_approval_admits(chat: ChatDriver, users: Users,
-                                                                       sessionmaker) -> None:
+async def test_access_request_reaches_coordinators_and_approval_admits(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:
     await chat.send("/start", user=users.stranger)
     await chat.press("ar:req", user=users.stranger)
     sent = await chat.send("Jane <b>Smith</b>, Oakfield Primary", user=users.stranger)
@@ -75,8 +76,9 @@ async def test_unknown_command_and_stale_button(chat: ChatDriver, users: Users) 
     assert "expired" in sent[0].params["text"]
 
 
-async def test_repeated_requests_within_the_hour_tell_the_coordinators_once(chat: ChatDriver, users: Users,
-                                                                            sessionmaker) -> None:
+async def test_repeated_requests_within_the_hour_tell_the_coordinators_once(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:
     for attempt in range(3):
         await chat.press("ar:req", user=users.stranger)
         sent = await chat.send(f"Jane Smith {attempt}, Oakfield Primary", user=users.stranger)

@@ -47,6 +47,7 @@ def _handlers(app: Application) -> Iterable[BaseHandler]:
                 for state in h.states.values():
                     yield from walk(state)
                 yield from walk(h.fallbacks)
+
     for group in app.handlers.values():
         yield from walk(group)
 
@@ -146,8 +147,10 @@ async def _before(sessionmaker: Any, walker: int) -> dict:
     before = await snapshot(sessionmaker.kw["bind"])
     async with sessionmaker() as session:
         before["__audit_max"] = max([e.id for e in await session.scalars(select(AuditEntry))] or [0])
-        before["__requests"] = [(r.id, r.status, r.decided_by) for r in await session.scalars(
-            select(AccessRequest).where(AccessRequest.telegram_id != walker))]
+        before["__requests"] = [
+            (r.id, r.status, r.decided_by)
+            for r in await session.scalars(select(AccessRequest).where(AccessRequest.telegram_id != walker))
+        ]
     return before
 
 

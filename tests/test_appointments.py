@@ -27,8 +27,9 @@ def fixed_clock() -> object:
         yield
 
 
-async def load(sessionmaker: async_sessionmaker[AsyncSession], people: int = 320, schools: int = 260,
-               seed: int = 21) -> tuple[synthetic.Directory, dict[int, int], dict[int, int]]:
+async def load(
+    sessionmaker: async_sessionmaker[AsyncSession], people: int = 320, schools: int = 260, seed: int = 21
+) -> tuple[synthetic.Directory, dict[int, int], dict[int, int]]:
     directory = synthetic.make_directory(people, schools, seed=seed, today=TODAY)
     async with sessionmaker.begin() as session:
         school_ids, person_ids = await synthetic.insert_directory(session, directory)
@@ -40,8 +41,15 @@ async def audits(session: AsyncSession, action: str) -> int:
 
 
 async def register(session: AsyncSession, school_id: int | None, **kw: object) -> ap.Registration:
-    values: dict[str, object] = dict(actor_id=1001, first_name="Priya", last_name="Okafor", start_date=START,
-                                     school_id=school_id, needs=["send", "pupil premium"], relation="school")
+    values: dict[str, object] = dict(
+        actor_id=1001,
+        first_name="Priya",
+        last_name="Okafor",
+        start_date=START,
+        school_id=school_id,
+        needs=["send", "pupil premium"],
+        relation="school",
+    )
     values.update(kw)
     return await ap.register_appointment(session, **values)  # type: ignore[arg-type]
 
@@ -59,8 +67,15 @@ async def test_register_adds_the_new_head_and_updates_on_a_second_report(session
         assert first.appointment.reporter_relation == "school" and first.appointment.reported_by == 1001
     async with sessionmaker.begin() as session:
         # The trust reports the same appointment with a corrected date: one person, one appointment.
-        second = await register(session, school_id, start_date=dt.date(2025, 9, 3), first_name=" priya ",
-                                last_name="OKAFOR", relation="trust", new_to_area=True)
+        second = await register(
+            session,
+            school_id,
+            start_date=dt.date(2025, 9, 3),
+            first_name=" priya ",
+            last_name="OKAFOR",
+            relation="trust",
+            new_to_area=True,
+        )
         assert not second.created
         assert second.appointment.id == first.appointment.id and second.person.id == first.person.id
         assert second.appointment.start_date == dt.date(2025, 9, 3) and second.appointment.new_to_area
@@ -88,8 +103,13 @@ async def test_register_promotes_an_existing_deputy_and_can_add_a_new_school(ses
     directory, school_ids, person_ids = await load(sessionmaker)
     deputy = next(p for p in directory.people if not p.is_head)
     async with sessionmaker.begin() as session:
-        reg = await register(session, school_ids[deputy.school_id], first_name=deputy.first_name,
-                             last_name=deputy.last_name, start_date=TODAY)
+        reg = await register(
+            session,
+            school_ids[deputy.school_id],
+            first_name=deputy.first_name,
+            last_name=deputy.last_name,
+            start_date=TODAY,
+        )
         assert reg.person.id == person_ids[deputy.id]
         assert reg.person.is_head and reg.person.job_title == "Headteacher"
     async with sessionmaker.begin() as session:
@@ -113,8 +133,12 @@ async def test_candidates_are_built_in_bulk_from_the_directory(sessionmaker) -> 
         assert c.years_headship == pytest.approx((TODAY - record.headship_start).days / 365.25)
         assert c.available == (record.buddy_status == "available")
         school = directory.school_by_id[record.school_id]
-        assert (c.phase, c.locality, c.local_authority, c.trust) == (school.phase, school.locality,
-                                                                     school.local_authority, school.trust)
+        assert (c.phase, c.locality, c.local_authority, c.trust) == (
+            school.phase,
+            school.locality,
+            school.local_authority,
+            school.trust,
+        )
 
 
 async def test_request_accept_and_check_ins(sessionmaker) -> None:
@@ -137,11 +161,14 @@ async def test_request_accept_and_check_ins(sessionmaker) -> None:
         with pytest.raises(ap.MatchError):
             await ap.accept(session, match_id, 7001)
     async with sessionmaker() as session:
-        checkins = (await session.scalars(select(CheckIn).where(CheckIn.match_id == match_id)
-                                          .order_by(CheckIn.due_date))).all()
+        checkins = (
+            await session.scalars(select(CheckIn).where(CheckIn.match_id == match_id).order_by(CheckIn.due_date))
+        ).all()
         assert [(c.kind, c.due_date) for c in checkins] == [
-            ("two_weeks", dt.date(2025, 9, 15)), ("half_term", dt.date(2025, 10, 24)),
-            ("hundred_days", dt.date(2025, 12, 10))]
+            ("two_weeks", dt.date(2025, 9, 15)),
+            ("half_term", dt.date(2025, 10, 24)),
+            ("hundred_days", dt.date(2025, 12, 10)),
+        ]
         assert await ap.due_checkins(session, dt.date(2025, 9, 14)) == []
         due = await ap.due_checkins(session, dt.date(2025, 9, 15))
         assert [c.kind for c in due] == ["two_weeks"]
@@ -184,8 +211,14 @@ async def test_when_nobody_is_left_decline_says_so(sessionmaker) -> None:
         s1, s2 = School(name="A Primary", phase="primary"), School(name="B Primary", phase="primary")
         session.add_all([s1, s2])
         await session.flush()
-        buddy = Person(first_name="Ann", last_name="Lee", is_head=True, school_id=s1.id, mentor_capacity=1,
-                       headship_start=dt.date(2015, 9, 1))
+        buddy = Person(
+            first_name="Ann",
+            last_name="Lee",
+            is_head=True,
+            school_id=s1.id,
+            mentor_capacity=1,
+            headship_start=dt.date(2015, 9, 1),
+        )
         session.add(buddy)
         await session.flush()
         reg = await register(session, s2.id)
@@ -227,7 +260,9 @@ async def test_check_in_answers_from_both_parties_are_kept(sessionmaker) -> None
             await ap.comment_checkin(session, a.id, 222, "not mine")
         rows = (await session.scalars(select(CheckIn).where(CheckIn.kind == "two_weeks"))).all()
         assert sorted((r.responder_id, r.answer, r.comment) for r in rows) == [
-            (111, "mixed", "Staffing is hard"), (222, "struggling", "Budget worries")]
+            (111, "mixed", "Staffing is hard"),
+            (222, "struggling", "Budget worries"),
+        ]
         with pytest.raises(ValueError):
             await ap.answer_checkin(session, checkin.id, 111, "<b>bad</b>")
 
@@ -237,8 +272,14 @@ async def test_opt_out_and_pause_for_the_term(sessionmaker) -> None:
         school = School(name="C Primary", phase="primary")
         session.add(school)
         await session.flush()
-        head = Person(first_name="Bo", last_name="Ray", is_head=True, school_id=school.id, mentor_capacity=2,
-                      headship_start=dt.date(2010, 1, 1))
+        head = Person(
+            first_name="Bo",
+            last_name="Ray",
+            is_head=True,
+            school_id=school.id,
+            mentor_capacity=2,
+            headship_start=dt.date(2010, 1, 1),
+        )
         session.add(head)
         await session.flush()
         autumn = dt.date(2025, 10, 6)
@@ -270,8 +311,13 @@ async def test_term_plan_respects_capacity_and_sends_requests(sessionmaker) -> N
     new_schools = [s.id for s in directory.schools[:40]]
     async with sessionmaker.begin() as session:
         for i, sid in enumerate(new_schools):
-            await register(session, school_ids[sid], first_name=f"New{i}", last_name="Head",
-                           needs=[synthetic.SPECIALISMS[i % len(synthetic.SPECIALISMS)]])
+            await register(
+                session,
+                school_ids[sid],
+                first_name=f"New{i}",
+                last_name="Head",
+                needs=[synthetic.SPECIALISMS[i % len(synthetic.SPECIALISMS)]],
+            )
         term = await ap.plan_term(session, today=TODAY)
         assert len(term.heads) == 40
         assert len(term.plan.pairs) == 40

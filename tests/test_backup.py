@@ -80,8 +80,15 @@ async def test_restore_into_an_empty_database_of_either_kind(db_url, sessionmake
                 sm = make_sessionmaker(other)
                 async with sm.begin() as s:
                     first = (await s.scalars(select(ProgressUpdate).order_by(ProgressUpdate.id))).first()
-                    s.add(ProgressUpdate(action_id=first.action_id, rag="G", comment="after restore",
-                                         academic_year=2025, term="spring"))
+                    s.add(
+                        ProgressUpdate(
+                            action_id=first.action_id,
+                            rag="G",
+                            comment="after restore",
+                            academic_year=2025,
+                            term="spring",
+                        )
+                    )
                     s.add(Person(first_name="New", last_name="Person"))
                 async with sm() as s:
                     ids = [p.id for p in await s.scalars(select(ProgressUpdate))]
@@ -124,20 +131,25 @@ def _manifest(edit):
         manifest = json.loads(data)
         edit(manifest)
         return json.dumps(manifest).encode()
+
     return change
 
 
 def _table(table: str, edit):
     def change(name: str, data: bytes):
         return edit(data) if name == f"tables/{table}.jsonl" else data
+
     return change
 
 
 def _bad_date(data: bytes) -> bytes:
     first, rest = data.split(b"\n", 1)
     row = json.loads(first)
-    return json.dumps([v if not (isinstance(v, str) and v.startswith("2019-")) else "not a date" for v in row]
-                      ).encode() + b"\n" + rest
+    return (
+        json.dumps([v if not (isinstance(v, str) and v.startswith("2019-")) else "not a date" for v in row]).encode()
+        + b"\n"
+        + rest
+    )
 
 
 CORRUPTIONS = {
@@ -187,8 +199,15 @@ async def test_backup_is_written_whole_or_not_at_all(db_url, sessionmaker, tmp_p
 async def _cli(*args: str, stdin: bytes = b"") -> tuple[int, str]:
     """`partnerbot ARGS` through the real command line (cli.main)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from cli.main import main; main()", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-c",
+        "from cli.main import main; main()",
+        *args,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await proc.communicate(stdin)
     return proc.returncode, out.decode()
 

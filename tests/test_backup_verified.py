@@ -23,6 +23,7 @@ def _drop_table(name: str):
             manifest["tables"] = [t for t in manifest["tables"] if t["name"] != name]
             return json.dumps(manifest).encode()
         return data
+
     return change
 
 
@@ -31,6 +32,7 @@ def _edit_table_entry(name: str, **values):
         for entry in manifest["tables"]:
             if entry["name"] == name:
                 entry.update(values)
+
     return _manifest(edit)
 
 

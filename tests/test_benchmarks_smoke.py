@@ -57,8 +57,11 @@ def test_queries_have_their_answers_in_the_directory() -> None:
     surnames = {fold(p.last_name) for p in directory.people}
     schools = {normalise_school(s.name) for s in directory.schools}
     for q in queries:
-        assert q.answer in (schools if q.kind == "school" else surnames | {fold(f"{p.first_name} {p.last_name}")
-                                                                           for p in directory.people})
+        assert q.answer in (
+            schools
+            if q.kind == "school"
+            else surnames | {fold(f"{p.first_name} {p.last_name}") for p in directory.people}
+        )
         if q.typo != "saint":
             assert fold(q.text) != q.answer
 
@@ -104,7 +107,8 @@ async def test_benchmark_runs_and_reports(name: str) -> None:
 
 def test_command_line_writes_the_results_file(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
-    assert main(["--only", "matching", "--heads", "5", "--candidates", "100", "--out", str(out),
-                 "--pg-url", "none"]) == 0
+    assert (
+        main(["--only", "matching", "--heads", "5", "--candidates", "100", "--out", str(out), "--pg-url", "none"]) == 0
+    )
     text = out.read_text(encoding="utf-8")
     assert "# Benchmark results" in text and "5. Batch matching" in text and "| cores |" in text

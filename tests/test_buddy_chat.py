@@ -42,10 +42,21 @@ async def link(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int,
 class World:
     """A directory with hundreds of heads and one new head (linked to users.lead)."""
 
-    def __init__(self, directory: synthetic.Directory, appointment_id: int, head_id: int, ranked: list[int],
-                 names: dict[int, str]):
+    def __init__(
+        self,
+        directory: synthetic.Directory,
+        appointment_id: int,
+        head_id: int,
+        ranked: list[int],
+        names: dict[int, str],
+    ):
         self.directory, self.appointment_id, self.head_id, self.ranked, self.names = (
-            directory, appointment_id, head_id, ranked, names)
+            directory,
+            appointment_id,
+            head_id,
+            ranked,
+            names,
+        )
 
 
 @pytest.fixture
@@ -54,9 +65,16 @@ async def world(app: Application, sessionmaker: async_sessionmaker[AsyncSession]
     async with sessionmaker.begin() as session:
         school_ids, _p = await synthetic.insert_directory(session, directory)
         target = next(s for s in directory.schools if s.phase == "primary")
-        reg = await ap.register_appointment(session, actor_id=users.coordinator, first_name="Nadia", last_name="Quill",
-                                            start_date=START, school_id=school_ids[target.id],
-                                            needs=["send", "phonics"], relation="office")
+        reg = await ap.register_appointment(
+            session,
+            actor_id=users.coordinator,
+            first_name="Nadia",
+            last_name="Quill",
+            start_date=START,
+            school_id=school_ids[target.id],
+            needs=["send", "phonics"],
+            relation="office",
+        )
         await session.flush()
         head = reg.person
         head.email, head.phone = "nadia.quill@example.org.uk", "01234 555111"
@@ -68,8 +86,9 @@ async def world(app: Application, sessionmaker: async_sessionmaker[AsyncSession]
     return World(directory, appointment_id, head_id, [s.person_id for s in top], names)
 
 
-async def test_confirm_decline_next_and_introductions(chat: ChatDriver, users: Users, world: World,
-                                                     sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_confirm_decline_next_and_introductions(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     first, second = world.ranked[0], world.ranked[1]
     # A member who is not a coordinator cannot confirm suggestions, nor can a stranger.
     for who in (users.member, users.stranger):
@@ -123,8 +142,9 @@ async def test_confirm_decline_next_and_introductions(chat: ChatDriver, users: U
         assert len((await session.scalars(select(CheckIn))).all()) == 3
 
 
-async def test_accept_check_ins_and_ending(chat: ChatDriver, app: Application, users: Users, world: World,
-                                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_accept_check_ins_and_ending(
+    chat: ChatDriver, app: Application, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     buddy = world.ranked[0]
     async with sessionmaker.begin() as session:
         match = await ap.request_buddy(session, world.appointment_id, buddy, users.coordinator, today=NOW.date())
@@ -161,7 +181,9 @@ async def test_accept_check_ins_and_ending(chat: ChatDriver, app: Application, u
     async with sessionmaker() as session:
         rows = (await session.scalars(select(CheckIn).where(CheckIn.kind == "two_weeks"))).all()
         assert sorted((r.responder_id, r.answer, r.comment) for r in rows) == [
-            (users.member, "good", None), (users.lead, "struggling", "Budget <worries> and staffing")]
+            (users.member, "good", None),
+            (users.lead, "struggling", "Budget <worries> and staffing"),
+        ]
 
     # /buddy shows the pairing; either party can end it.
     sent = await chat.send("/buddy", user=users.member)
@@ -183,15 +205,17 @@ async def test_accept_check_ins_and_ending(chat: ChatDriver, app: Application, u
     assert await send_checkins(ctx) == 0  # no check-ins for an ended pairing
 
 
-async def test_opt_out_pause_and_resume(chat: ChatDriver, users: Users, world: World,
-                                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_opt_out_pause_and_resume(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     sent = await chat.send("/buddy pause", user=users.member)
     assert "paused as a buddy until 31 Aug 2025" in sent[-1].text
     async with sessionmaker() as session:
         cands = {c.person_id: c for c in await ap.candidates_for(session, NOW.date())}
         assert not cands[world.ranked[0]].available
-        assert world.ranked[0] not in [s.person_id for s in await ap.propose(session, world.appointment_id, 5,
-                                                                             today=NOW.date())]
+        assert world.ranked[0] not in [
+            s.person_id for s in await ap.propose(session, world.appointment_id, 5, today=NOW.date())
+        ]
     sent = await chat.send("/buddy optout", user=users.member)
     assert "opted out" in sent[-1].text
     sent = await chat.send("/buddy resume", user=users.member)
@@ -207,14 +231,23 @@ async def test_opt_out_pause_and_resume(chat: ChatDriver, users: Users, world: W
     assert "access" in sent[-1].text.lower()
 
 
-async def test_match_term_plan_and_send(chat: ChatDriver, users: Users, world: World,
-                                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_match_term_plan_and_send(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with sessionmaker.begin() as session:
         for i, s in enumerate(world.directory.schools[100:112]):
-            school = (await session.scalars(select(Person.school_id).where(Person.email.like(f"%@school{s.id}.%"))
-                                            )).first()
-            await ap.register_appointment(session, actor_id=None, first_name=f"Term{i}", last_name="Newhead",
-                                          start_date=START, school_id=school, needs=["assessment"])
+            school = (
+                await session.scalars(select(Person.school_id).where(Person.email.like(f"%@school{s.id}.%")))
+            ).first()
+            await ap.register_appointment(
+                session,
+                actor_id=None,
+                first_name=f"Term{i}",
+                last_name="Newhead",
+                start_date=START,
+                school_id=school,
+                needs=["assessment"],
+            )
     sent = await chat.send("/matchterm", user=users.member)
     assert "coordinators only" in sent[-1].text
     sent = await chat.send("/matchterm", user=users.coordinator)
@@ -258,8 +291,9 @@ async def test_forged_and_old_buttons(chat: ChatDriver, users: Users, world: Wor
     assert "Nadia" not in sent[-1].text
 
 
-async def test_coordinator_more_suggestions_and_let_the_bot_ask(chat: ChatDriver, users: Users, world: World,
-                                                               sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_coordinator_more_suggestions_and_let_the_bot_ask(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     sent = await chat.press(f"bm:{world.appointment_id}", user=users.coordinator)
     more = sent[-1]
     assert "Suggested buddies" in more.text and "\n10. " in more.text
@@ -273,13 +307,14 @@ async def test_coordinator_more_suggestions_and_let_the_bot_ask(chat: ChatDriver
 
 
 async def test_requests_recorded_on_the_command_line_are_delivered(
-        chat: ChatDriver, app: Application, users: Users, world: World,
-        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    chat: ChatDriver, app: Application, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     from handlers.buddy import deliver_queued
 
     async with sessionmaker.begin() as session:
-        match = await ap.request_buddy(session, world.appointment_id, world.ranked[0], None, today=NOW.date(),
-                                       queued=True)
+        match = await ap.request_buddy(
+            session, world.appointment_id, world.ranked[0], None, today=NOW.date(), queued=True
+        )
         assert match.requested_at is None
         match_id = match.id
     ctx = BotContext(app)

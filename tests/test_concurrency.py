@@ -45,8 +45,9 @@ async def test_simultaneous_posts_to_one_action_are_all_kept(sessionmaker):
 
     async with sessionmaker() as session:
         rows = list(await session.scalars(select(ProgressUpdate).where(ProgressUpdate.action_id == action_id)))
-        audited = await session.scalar(select(func.count()).select_from(AuditEntry)
-                                       .where(AuditEntry.action == "progress.update"))
+        audited = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "progress.update")
+        )
     assert sorted(r.comment for r in rows) == sorted(f"concurrent #{i}" for i in range(N))
     assert {r.author_id for r in rows} == {10_000 + i for i in range(N)}
     assert audited == N
@@ -58,8 +59,9 @@ async def test_simultaneous_chat_updates_are_all_kept(chat: ChatDriver, users: U
     rounds = 4
     for r in range(rounds):
         # everyone types their one-line update at once ...
-        await asyncio.gather(*(chat.app.process_update(chat.factory.text(f"/update 1.1 green round {r} by {u}", u))
-                               for u in people))
+        await asyncio.gather(
+            *(chat.app.process_update(chat.factory.text(f"/update 1.1 green round {r} by {u}", u)) for u in people)
+        )
         buttons = {}
         for u in people:
             mine = [d for s in chat.to(u) for _l, d in s.buttons if d.startswith("ups:")]
@@ -69,8 +71,11 @@ async def test_simultaneous_chat_updates_are_all_kept(chat: ChatDriver, users: U
         await asyncio.gather(*(chat.app.process_update(chat.factory.press(buttons[u], u)) for u in people))
 
     async with sessionmaker() as session:
-        comments = sorted(await session.scalars(select(ProgressUpdate.comment).where(
-            ProgressUpdate.action_id == seeded.actions["1.1"])))
+        comments = sorted(
+            await session.scalars(
+                select(ProgressUpdate.comment).where(ProgressUpdate.action_id == seeded.actions["1.1"])
+            )
+        )
     assert comments == sorted(f"round {r} by {u}" for r in range(rounds) for u in people)
     saved = [s for s in chat.sent if s.method == "answerCallbackQuery" and s.params.get("text") == "Saved"]
     assert len(saved) == rounds * len(people)

@@ -20,7 +20,7 @@ from storage.directory import Person
 def misspell(name: str) -> str:
     """Swap two letters in the middle: 'Hammond' -> 'Hamomnd'."""
     i = max(1, len(name) // 2 - 1)
-    return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
 
 
 async def run_script(db_url: str, as_id: int, lines: list[str], tmp_path: Path) -> str:
@@ -33,9 +33,14 @@ async def run_script(db_url: str, as_id: int, lines: list[str], tmp_path: Path) 
 async def a_head(db_url: str) -> Person:
     engine = make_engine(db_url)
     async with make_sessionmaker(engine)() as session:
-        heads = (await session.scalars(select(Person).options(selectinload(Person.school))
-                                       .where(Person.is_head.is_(True), Person.phone.is_not(None))
-                                       .order_by(Person.id))).all()
+        heads = (
+            await session.scalars(
+                select(Person)
+                .options(selectinload(Person.school))
+                .where(Person.is_head.is_(True), Person.phone.is_not(None))
+                .order_by(Person.id)
+            )
+        ).all()
     await engine.dispose()
     # a surname that only one head has, so the first result must be them
     counts: dict[str, int] = {}
@@ -57,8 +62,9 @@ async def test_member_finds_head_from_misspelt_surname(db_url: str, tmp_path: Pa
 async def test_stranger_sees_no_personal_data(db_url: str, tmp_path: Path) -> None:
     await run_script(db_url, 9001, [], tmp_path)
     head = await a_head(db_url)
-    output = await run_script(db_url, 9001, [f"/find {head.last_name}", head.last_name, "pc:1", "/me", "/start", "1",
-                                             "/sle maths"], tmp_path)
+    output = await run_script(
+        db_url, 9001, [f"/find {head.last_name}", head.last_name, "pc:1", "/me", "/start", "1", "/sle maths"], tmp_path
+    )
     assert "request access" in output
     bot_said = "\n".join(line for line in output.splitlines() if not line.startswith("you> "))
     for secret in (head.last_name, head.first_name + " " + head.last_name, head.phone, head.email or "@"):
@@ -67,8 +73,16 @@ async def test_stranger_sees_no_personal_data(db_url: str, tmp_path: Path) -> No
 
 def test_run_without_token_starts_the_console(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "bot.py"], input="/help\n", capture_output=True, text=True, env=env,
-                            cwd=Path(__file__).resolve().parent.parent, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "bot.py"],
+        input="/help\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
     assert first == "No TELEGRAM_BOT_TOKEN set: starting the offline console with demo data (Ctrl-D to quit)."

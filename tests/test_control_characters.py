@@ -41,7 +41,9 @@ def test_clean_text_keeps_tab_and_newline_and_strips_the_rest() -> None:
     assert clean_text("bad \ud800 surrogate") == "bad \ufffd surrogate"
     plain = "Zoë O’Brien — 学校 👩‍🏫"
     assert clean_text(plain) is plain
-    assert clean_value({"k\x00": ["a\x00", {"b": ("c\x01", 1, None, 2.5, True)}]}) == {"k": ["a", {"b": ("c", 1, None, 2.5, True)}]}
+    assert clean_value({"k\x00": ["a\x00", {"b": ("c\x01", 1, None, 2.5, True)}]}) == {
+        "k": ["a", {"b": ("c", 1, None, 2.5, True)}]
+    }
 
 
 async def _no_control_characters_anywhere(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -73,8 +75,9 @@ def at_now() -> Any:
         yield
 
 
-async def test_update_comment_one_line_and_guided(chat: ChatDriver, users: Users, sessionmaker: Any,
-                                                  at_now: Any) -> None:
+async def test_update_comment_one_line_and_guided(
+    chat: ChatDriver, users: Users, sessionmaker: Any, at_now: Any
+) -> None:
     seeded = await seed_plan(sessionmaker)
     sent = await chat.send(f"/update 1.3 amber Sur{INWORD}vey sent\r\nto all heads", user=users.lead)
     assert "Save this update?" in texts(sent)
@@ -153,8 +156,12 @@ async def test_newhead_answers(chat: ChatDriver, users: Users, sessionmaker: Any
     async with sessionmaker() as session:
         appointment = (await session.scalars(select(Appointment))).one()
         person = await session.get(Person, appointment.person_id)
-        school = appointment.school_id and (await session.execute(
-            text("SELECT name FROM school WHERE id = :i"), {"i": appointment.school_id})).scalar_one()
+        school = (
+            appointment.school_id
+            and (
+                await session.execute(text("SELECT name FROM school WHERE id = :i"), {"i": appointment.school_id})
+            ).scalar_one()
+        )
     assert (person.first_name, person.last_name) == ("Priya", "Okafor")
     assert school == "Zzyzx Riverside Free School"
     assert "pupil premium" in appointment.needs
@@ -181,9 +188,18 @@ async def test_persistence_and_core_statements_are_cleaned(sessionmaker: Any) ->
     persistence = SQLPersistence(sessionmaker)
     await persistence.update_user_data(5, {"draft\x00": {"comment": f"half{INWORD}way", "list": ["a\x00b"]}})
     async with sessionmaker.begin() as session:
-        await session.execute(Base.metadata.tables["access_request"].insert().values(
-            telegram_id=77, name="Core\x00 insert", telegram_name="x\x1b", school="", status="pending",
-            created_at=NOW))
+        await session.execute(
+            Base.metadata.tables["access_request"]
+            .insert()
+            .values(
+                telegram_id=77,
+                name="Core\x00 insert",
+                telegram_name="x\x1b",
+                school="",
+                status="pending",
+                created_at=NOW,
+            )
+        )
     async with sessionmaker() as session:
         row = await session.get(BotState, ("user", "5"))
         assert row.data == {"draft": {"comment": "halfway", "list": ["ab"]}}

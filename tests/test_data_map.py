@@ -12,10 +12,17 @@ from storage.subject_access import member_columns, person_columns
 
 MAP = Path(__file__).resolve().parent.parent / "deploy" / "DATA-PROTECTION.md"
 # columns that hold what a person is called, how to reach them, or what someone wrote about them
-PERSONAL_NAMES = re.compile(r"^(title|first_name|last_name|display_name|telegram_name|name|email|phone|notes|"
-                            r"comment|note|owners_text|actor_label|author_label|end_reason|detail)$")
-NOT_ABOUT_PEOPLE = {("specialism", "name"), ("school", "name"), ("holiday", "label"), ("plan", "title"),
-                    ("plan_section", "title")}
+PERSONAL_NAMES = re.compile(
+    r"^(title|first_name|last_name|display_name|telegram_name|name|email|phone|notes|"
+    r"comment|note|owners_text|actor_label|author_label|end_reason|detail)$"
+)
+NOT_ABOUT_PEOPLE = {
+    ("specialism", "name"),
+    ("school", "name"),
+    ("holiday", "label"),
+    ("plan", "title"),
+    ("plan_section", "title"),
+}
 
 
 def _rows() -> dict[str, list[str]]:
@@ -34,13 +41,15 @@ def test_every_table_is_in_the_data_map():
 
 def test_listed_fields_are_columns_and_personal_columns_are_listed():
     rows = _rows()
-    refs = {(t, c) for t, cols in {**person_columns()}.items() for c in cols} | \
-        {(t, c) for t, cols in member_columns().items() for c in cols}
+    refs = {(t, c) for t, cols in {**person_columns()}.items() for c in cols} | {
+        (t, c) for t, cols in member_columns().items() for c in cols
+    }
     for name, tbl in Base.metadata.tables.items():
         listed = set(rows[name])
         assert listed <= {c.name for c in tbl.columns}, (name, listed - {c.name for c in tbl.columns})
         for col in tbl.columns:
-            personal = (name, col.name) in refs or (PERSONAL_NAMES.match(col.name)
-                                                    and (name, col.name) not in NOT_ABOUT_PEOPLE)
+            personal = (name, col.name) in refs or (
+                PERSONAL_NAMES.match(col.name) and (name, col.name) not in NOT_ABOUT_PEOPLE
+            )
             if personal and not (name == "person" and col.name == "id"):
                 assert col.name in listed, f"{name}.{col.name} holds personal data but the data map omits it"

@@ -22,8 +22,15 @@ pytestmark = pytest.mark.postgres
 
 def _copy(source_url: str, target_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "DATABASE_URL": source_url}
-    return subprocess.run([sys.executable, "-m", "cli.main", "db", "copy", "--to", target_url], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "db", "copy", "--to", target_url],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 async def test_sqlite_to_postgresql_and_back(tmp_path: Path, postgres_database: str) -> None:
@@ -42,8 +49,9 @@ async def test_sqlite_to_postgresql_and_back(tmp_path: Path, postgres_database: 
     pg = make_engine(postgres_database)
     copied = await snapshot(pg, skip=("audit_log",))
     async with pg.connect() as conn:
-        copies = (await conn.execute(select(func.count()).select_from(AuditEntry)
-                                     .where(AuditEntry.action == "database.copy"))).scalar_one()
+        copies = (
+            await conn.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "database.copy"))
+        ).scalar_one()
     await pg.dispose()
     assert copied == {k: v for k, v in before.items() if k != "audit_log"}
     assert copies == 1
@@ -57,7 +65,7 @@ async def test_sqlite_to_postgresql_and_back(tmp_path: Path, postgres_database: 
     for name, rows in before.items():
         if name == "audit_log":
             # the original entries, then one per copy
-            assert returned[name][:len(rows)] == rows and len(returned[name]) == len(rows) + 2
+            assert returned[name][: len(rows)] == rows and len(returned[name]) == len(rows) + 2
         else:
             assert returned[name] == rows, name
 
@@ -76,8 +84,11 @@ async def test_refuses_a_target_with_data_and_changes_nothing(tmp_path: Path, po
         await copy_database(source_url, postgres_database)
     assert await snapshot(target) == before
     await target.dispose()
-    result = _copy(source_url, postgres_database.replace("postgresql+asyncpg://postgres@",
-                                                         "postgresql://postgres:secret@"), tmp_path)
+    result = _copy(
+        source_url,
+        postgres_database.replace("postgresql+asyncpg://postgres@", "postgresql://postgres:secret@"),
+        tmp_path,
+    )
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert "is not empty" in line and "secret" not in line

@@ -51,7 +51,7 @@ async def test_the_demo_day_plays_through(db_url: str, tmp_path: Path) -> None:
     position = 0
     for milestone in MILESTONES:
         found = output.find(milestone, position)
-        assert found >= 0, f"not shown (after what came before): {milestone!r}\n\n{output[position:position + 3000]}"
+        assert found >= 0, f"not shown (after what came before): {milestone!r}\n\n{output[position : position + 3000]}"
         position = found + len(milestone)
     bot_said = "\n".join(line for line in output.splitlines() if not line.startswith("you> "))
     assert "I found no one" not in bot_said  # no press fell through to a search
@@ -69,8 +69,12 @@ async def test_the_demo_day_plays_through(db_url: str, tmp_path: Path) -> None:
             assert match.status == "accepted"
             answered = (await session.scalars(select(CheckIn).where(CheckIn.answered_at.is_not(None)))).one()
             assert answered.answer == "good" and answered.comment == "Good first call; we meet again next week."
-            assert await session.scalar(select(func.count()).select_from(ProgressUpdate)
-                                        .where(ProgressUpdate.author_id == 1002)) == 1
+            assert (
+                await session.scalar(
+                    select(func.count()).select_from(ProgressUpdate).where(ProgressUpdate.author_id == 1002)
+                )
+                == 1
+            )
             desk = await session.get(DeskState, 1003)
             assert desk is not None and desk.checkins_seen_at is not None
     finally:

@@ -69,8 +69,7 @@ def test_compose_has_postgres_volumes_healthchecks_and_waits_for_the_database() 
     assert set(services) == {"db", "bot"}
     db, bot = services["db"], services["bot"]
     assert db["image"].startswith("postgres:")
-    assert any(v.split(":")[0] in compose["volumes"] and v.endswith("/var/lib/postgresql/data")
-               for v in db["volumes"])
+    assert any(v.split(":")[0] in compose["volumes"] and v.endswith("/var/lib/postgresql/data") for v in db["volumes"])
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
     assert bot["depends_on"]["db"]["condition"] == "service_healthy"
     assert bot["healthcheck"]["test"] == ["CMD", "partnerbot", "status"]
@@ -99,9 +98,15 @@ def test_systemd_unit_has_env_file_restart_policy_and_hardening() -> None:
     unit = _unit()
     assert unit["EnvironmentFile"] == ["/etc/partnerbot/partnerbot.env"]
     assert unit["Restart"] == ["on-failure"] and unit["User"] == ["partnerbot"]
-    for key, value in {"ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes",
-                       "NoNewPrivileges": "yes", "CapabilityBoundingSet": "", "PrivateDevices": "yes",
-                       "RestrictNamespaces": "yes"}.items():
+    for key, value in {
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "CapabilityBoundingSet": "",
+        "PrivateDevices": "yes",
+        "RestrictNamespaces": "yes",
+    }.items():
         assert unit.get(key) == [value], key
     assert unit["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
     assert unit["KillSignal"] == ["SIGTERM"] and "run" in unit["ExecStart"][0]
@@ -117,8 +122,9 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     text = text.replace("/opt/partnerbot/.venv/bin/partnerbot", str(partnerbot))
     unit = tmp_path / "partnerbot.service"
     unit.write_text(text, encoding="utf-8")
-    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False
+    )
     complaints = [line for line in (result.stdout + result.stderr).splitlines() if "partnerbot.service" in line]
     assert result.returncode == 0 and not complaints, result.stdout + result.stderr
 
@@ -140,9 +146,23 @@ def test_nginx_site_terminates_tls_and_proxies_the_webhook() -> None:
 
 def test_runbook_covers_what_operators_do() -> None:
     text = (DEPLOY / "RUNBOOK.md").read_text(encoding="utf-8").lower()
-    for topic in ("install", "upgrade", "backup", "restore", "rotate the token", "sqlite to postgresql",
-                  "telegram is down", "logs", "scale", "partnerbot status", "partnerbot db copy", "--wait",
-                  "webhook", "advisory lock", "log_format=json"):
+    for topic in (
+        "install",
+        "upgrade",
+        "backup",
+        "restore",
+        "rotate the token",
+        "sqlite to postgresql",
+        "telegram is down",
+        "logs",
+        "scale",
+        "partnerbot status",
+        "partnerbot db copy",
+        "--wait",
+        "webhook",
+        "advisory lock",
+        "log_format=json",
+    ):
         assert topic in text, topic
     # every command the runbook shows exists
     import argparse
@@ -159,7 +179,7 @@ def test_runbook_covers_what_operators_do() -> None:
 
 def test_the_image_copies_every_package_the_project_declares() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    include = re.search(r'include = \[(.*?)\]', pyproject).group(1)  # type: ignore[union-attr]
+    include = re.search(r"include = \[(.*?)\]", pyproject).group(1)  # type: ignore[union-attr]
     packages = {p.strip().strip('"').rstrip("*") for p in include.split(",")}
     copied = {args.split()[0] for word, args in _instructions(DEPLOY / "Dockerfile") if word == "COPY"}
     assert packages <= copied

@@ -75,8 +75,10 @@ async def ask_access(chat: ChatDriver, users: Users, name: str = "Sam Newton, Ki
 
 # --- access requests with a life ------------------------------------------------------------------
 
+
 async def test_pending_request_on_start_and_every_copy_shows_who_decided(
-        chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     sent = await chat.send("/start", user=users.stranger, first_name="Sam")
     assert [label for label, _d in sent[0].buttons] == ["Agree and request access"]
     await ask_access(chat, users)
@@ -103,7 +105,8 @@ async def test_pending_request_on_start_and_every_copy_shows_who_decided(
 
 
 async def test_grant_by_name_confirms_and_closes_the_request(
-        app: Application, chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    app: Application, chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with sessionmaker.begin() as session:
         session.add(Person(title="Mrs", first_name="Lesley", last_name="Draycott", job_title="Director"))
     await app.bot_data["services"].refresh_directory()
@@ -117,8 +120,9 @@ async def test_grant_by_name_confirms_and_closes_the_request(
         assert await session.get(Member, users.stranger) is None  # nothing before the confirm
     sent = await chat.press(confirm, user=users.admin)
     assert "Done: Mrs Lesley Draycott is now action lead." in texts(sent)
-    assert any(s.method == "editMessageText" and s.chat_id == users.coordinator and "approved by Admin" in s.text
-               for s in sent)
+    assert any(
+        s.method == "editMessageText" and s.chat_id == users.coordinator and "approved by Admin" in s.text for s in sent
+    )
     again = await chat.press(confirm, user=users.admin)
     assert "already done" in again[0].params["text"]
     async with sessionmaker() as session:
@@ -133,6 +137,7 @@ async def test_grant_by_name_confirms_and_closes_the_request(
 
 # --- the desk ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def office(app: Application, sessionmaker: async_sessionmaker[AsyncSession], users: Users) -> dict[str, int]:
     """A directory, a new head without a buddy, an accepted pairing with an answered check-in, a plan."""
@@ -140,16 +145,29 @@ async def office(app: Application, sessionmaker: async_sessionmaker[AsyncSession
     async with sessionmaker.begin() as session:
         school_ids, _p = await synthetic.insert_directory(session, directory)
         primaries = [s for s in directory.schools if s.phase == "primary"]
-        waiting = await ap.register_appointment(session, actor_id=users.coordinator, first_name="Nadia",
-                                                last_name="Quill", start_date=START,
-                                                school_id=school_ids[primaries[0].id], relation="office")
-        paired = await ap.register_appointment(session, actor_id=users.coordinator, first_name="Omar",
-                                               last_name="Reyes", start_date=dt.date(2025, 9, 1),
-                                               school_id=school_ids[primaries[1].id], relation="office")
+        waiting = await ap.register_appointment(
+            session,
+            actor_id=users.coordinator,
+            first_name="Nadia",
+            last_name="Quill",
+            start_date=START,
+            school_id=school_ids[primaries[0].id],
+            relation="office",
+        )
+        paired = await ap.register_appointment(
+            session,
+            actor_id=users.coordinator,
+            first_name="Omar",
+            last_name="Reyes",
+            start_date=dt.date(2025, 9, 1),
+            school_id=school_ids[primaries[1].id],
+            relation="office",
+        )
         await session.flush()
         buddy = (await ap.propose(session, paired.appointment.id, k=1, today=NOW.date()))[0]
-        match = await ap.request_buddy(session, paired.appointment.id, buddy.person_id, users.coordinator,
-                                       today=NOW.date())
+        match = await ap.request_buddy(
+            session, paired.appointment.id, buddy.person_id, users.coordinator, today=NOW.date()
+        )
         (await session.get(Member, users.member)).person_id = buddy.person_id  # type: ignore[union-attr]
         await ap.accept(session, match.id, users.member)
         checkin = (await session.scalars(select(CheckIn).where(CheckIn.match_id == match.id))).first()
@@ -162,14 +180,23 @@ async def office(app: Application, sessionmaker: async_sessionmaker[AsyncSession
 
 
 async def test_desk_shows_every_part_and_acts_from_it(
-        app: Application, chat: ChatDriver, users: Users, office: dict[str, int],
-        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    app: Application,
+    chat: ChatDriver,
+    users: Users,
+    office: dict[str, int],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     await ask_access(chat, users)
     sent = await chat.send("/desk", user=users.coordinator)
     desk = sent[0].text
-    for line in ("1 access request waiting", "1 new head without a buddy", "Pairings: 1 active",
-                 "1 check-in answer since you last looked (1 struggling)",
-                 "Teaching School 2025-26: 3 people have not updated this term", "daily digest of your desk is off"):
+    for line in (
+        "1 access request waiting",
+        "1 new head without a buddy",
+        "Pairings: 1 active",
+        "1 check-in answer since you last looked (1 struggling)",
+        "Teaching School 2025-26: 3 people have not updated this term",
+        "daily digest of your desk is off",
+    ):
         assert line in desk, line
     labels = [label for label, _d in sent[0].buttons]
     assert labels[:2] == ["Access request (1)", "New head (1)"]
@@ -234,8 +261,15 @@ def _job_context(app: Application) -> object:
 async def test_stats_for_admins(chat: ChatDriver, users: Users, office: dict[str, int]) -> None:
     sent = await chat.send("/stats", user=users.admin)
     text = sent[0].text
-    for line in ("• admin: 1", "• coordinator: 1", "• action lead: 1", "• member: 1",
-                 "• 1 appointment without a buddy", "• Pairings active: 1", "• 0 progress updates"):
+    for line in (
+        "• admin: 1",
+        "• coordinator: 1",
+        "• action lead: 1",
+        "• member: 1",
+        "• 1 appointment without a buddy",
+        "• Pairings active: 1",
+        "• 0 progress updates",
+    ):
         assert line in text, line
     sent = await chat.send("/stats", user=users.coordinator)
     assert "admins only" in sent[0].text
@@ -244,8 +278,10 @@ async def test_stats_for_admins(chat: ChatDriver, users: Users, office: dict[str
 
 # --- one-time buttons, names not ids, wording ------------------------------------------------------
 
-async def test_send_reminders_twice_sends_them_once(chat: ChatDriver, users: Users,
-                                                    sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+
+async def test_send_reminders_twice_sends_them_once(
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     seeded = await seed_plan(sessionmaker)
     sent = await chat.send("/chase", user=users.coordinator)
     assert ("Send reminders", f"chr:{seeded.plan_id}") in sent[-1].buttons
@@ -259,8 +295,9 @@ async def test_send_reminders_twice_sends_them_once(chat: ChatDriver, users: Use
     assert not jargon(office_replies(chat, users), set())
 
 
-async def test_meetings_errors_say_what_was_wrong(chat: ChatDriver, users: Users,
-                                                  sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_meetings_errors_say_what_was_wrong(
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await seed_plan(sessionmaker)
     cases = {
         "/meetings add": "Which date?",
@@ -287,8 +324,9 @@ async def test_meetings_errors_say_what_was_wrong(chat: ChatDriver, users: Users
     assert not jargon(office_replies(chat, users), set())
 
 
-async def test_erase_by_name_and_audit_as_sentences(app: Application, chat: ChatDriver, users: Users,
-                                                    sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_erase_by_name_and_audit_as_sentences(
+    app: Application, chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     seeded = await seed_plan(sessionmaker)
     async with sessionmaker.begin() as session:
         session.add(Person(first_name="Karen", last_name="Draycott", job_title="Deputy head"))
@@ -297,8 +335,9 @@ async def test_erase_by_name_and_audit_as_sentences(app: Application, chat: Chat
     await chat.press(next(d for label, d in chat.to(users.lead)[-1].buttons if label == "Save"), user=users.lead)
 
     sent = await chat.send("/audit", user=users.admin)
-    assert "3 Nov 2025, 09:00 — Lucy Draycott posted an update on action 1.1 of Teaching School 2025-26." in \
-        sent[0].text
+    assert (
+        "3 Nov 2025, 09:00 — Lucy Draycott posted an update on action 1.1 of Teaching School 2025-26." in sent[0].text
+    )
     sent = await chat.send("/audit plan", user=users.admin)
     assert "Changes to do with Teaching School 2025-26" in sent[0].text and "action 1.1" in sent[0].text
     sent = await chat.send("/audit plan 4", user=users.admin)
@@ -308,8 +347,10 @@ async def test_erase_by_name_and_audit_as_sentences(app: Application, chat: Chat
 
     sent = await chat.send("/erase Draycott", user=users.admin)
     assert "Whose personal data should be erased?" in sent[0].text
-    assert {label for label, _d in sent[0].buttons} == {"Lucy Draycott, Director of Teaching School",
-                                                        "Karen Draycott, Deputy head"}
+    assert {label for label, _d in sent[0].buttons} == {
+        "Lucy Draycott, Director of Teaching School",
+        "Karen Draycott, Deputy head",
+    }
     pick = next(d for label, d in sent[0].buttons if label.startswith("Karen"))
     sent = await chat.press(pick, user=users.admin)
     assert "Erase <b>Karen Draycott</b>?" in sent[-1].text and "0 member accounts" in sent[-1].text
@@ -317,8 +358,14 @@ async def test_erase_by_name_and_audit_as_sentences(app: Application, chat: Chat
     assert "Erased: 0 member accounts removed, 0 progress updates kept" in texts(sent)
     async with sessionmaker() as session:
         assert await session.get(Person, seeded.lead_person_id) is not None
-        assert await session.scalar(select(func.count()).select_from(Person)
-                                    .where(Person.first_name == "Karen", Person.last_name == "Draycott")) == 0
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(Person)
+                .where(Person.first_name == "Karen", Person.last_name == "Draycott")
+            )
+            == 0
+        )
     sent = await chat.send("/audit", user=users.admin)
     assert "Admin erased the personal data of a person." in sent[0].text
     for n in range(12):  # enough changes for a second page
@@ -330,8 +377,9 @@ async def test_erase_by_name_and_audit_as_sentences(app: Application, chat: Chat
     assert not jargon(office_replies(chat, users), set())
 
 
-async def test_matchterm_and_suggestions_read_without_scores(chat: ChatDriver, users: Users,
-                                                             office: dict[str, int]) -> None:
+async def test_matchterm_and_suggestions_read_without_scores(
+    chat: ChatDriver, users: Users, office: dict[str, int]
+) -> None:
     sent = await chat.send("/matchterm", user=users.coordinator)
     plan = sent[-1].text
     assert "This is the best plan overall: every new head gets a buddy" in plan
@@ -347,8 +395,21 @@ async def test_every_office_command_reads_plainly(chat: ChatDriver, users: Users
     await ask_access(chat, users)
     await chat.send("/meetings add 20/11/2025", user=users.coordinator)
     await chat.send("/holidays add 22/12/2025 02/01/2026 Christmas", user=users.coordinator)
-    for command in ("/help", "/start", "/desk", "/chase", "/digest", "/meetings", "/holidays", "/plan", "/matchterm",
-                    "/meetings add 1/1/2020", "/meetings add 30/02/2026", "/holidays add x y", "/buddy"):
+    for command in (
+        "/help",
+        "/start",
+        "/desk",
+        "/chase",
+        "/digest",
+        "/meetings",
+        "/holidays",
+        "/plan",
+        "/matchterm",
+        "/meetings add 1/1/2020",
+        "/meetings add 30/02/2026",
+        "/holidays add x y",
+        "/buddy",
+    ):
         await chat.send(command, user=users.coordinator)
     for data in ("dk:ar", "dk:nh", "dk:pr", "dk:ck", "dk:pl", "dk:im", "dk:dg", "dk:h", f"bm:{office['waiting']}"):
         await chat.press(data, user=users.coordinator)
@@ -362,9 +423,19 @@ async def test_every_office_command_reads_plainly(chat: ChatDriver, users: Users
         await chat.send(command, user=users.admin)
     await chat.press(f"ba:{office['waiting']}", user=users.coordinator)
     seen = texts(office_replies(chat, users))
-    for shown in ("What I can do for you", "Your desk", "Who hasn't updated", "Delivery-group meetings",
-                  "School holidays", "Buddy plan for every open appointment", "The partnership in figures",
-                  "Latest changes", "Suggested buddies", "1 Jan 2020 has passed", "30/02/2026 is not a date"):
+    for shown in (
+        "What I can do for you",
+        "Your desk",
+        "Who hasn't updated",
+        "Delivery-group meetings",
+        "School holidays",
+        "Buddy plan for every open appointment",
+        "The partnership in figures",
+        "Latest changes",
+        "Suggested buddies",
+        "1 Jan 2020 has passed",
+        "30/02/2026 is not a date",
+    ):
         assert shown in seen, shown
     problems = jargon(office_replies(chat, users), {users.stranger, users.member, users.lead})
     assert not problems, "\n".join(problems)

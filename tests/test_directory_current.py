@@ -35,20 +35,58 @@ def fixed_clock() -> object:
 async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """Two schools; heads with and without their own phone; a deputy; the member linked to the deputy."""
     async with sessionmaker.begin() as session:
-        oak = School(urn="100001", name="Oakfield Primary School", phase="primary", locality="Redcar",
-                     local_authority="Redcar and Cleveland", postcode="TS10 1AB", phone="01642554129",
-                     email="office@oakfield.example", easting=460000.0, northing=525000.0)
-        elm = School(urn="100002", name="Elm Tree Primary School", phase="primary", locality="Marske",
-                     local_authority="Redcar and Cleveland", postcode="TS11 6AA", phone="01642 111222",
-                     easting=463000.0, northing=522000.0)
+        oak = School(
+            urn="100001",
+            name="Oakfield Primary School",
+            phase="primary",
+            locality="Redcar",
+            local_authority="Redcar and Cleveland",
+            postcode="TS10 1AB",
+            phone="01642554129",
+            email="office@oakfield.example",
+            easting=460000.0,
+            northing=525000.0,
+        )
+        elm = School(
+            urn="100002",
+            name="Elm Tree Primary School",
+            phase="primary",
+            locality="Marske",
+            local_authority="Redcar and Cleveland",
+            postcode="TS11 6AA",
+            phone="01642 111222",
+            easting=463000.0,
+            northing=522000.0,
+        )
         session.add_all([oak, elm])
         await session.flush()
-        head = Person(title="Mrs", first_name="Elizabeth", last_name="Jones", job_title="Headteacher", is_head=True,
-                      school_id=oak.id, headship_start=dt.date(2015, 9, 1))
-        other = Person(title="Mr", first_name="Robert", last_name="Kaur", job_title="Headteacher", is_head=True,
-                       school_id=elm.id, phone="07700 900123", email="r.kaur@elm.example")
-        deputy = Person(title="Ms", first_name="Ann", last_name="Patel", job_title="Deputy headteacher",
-                        school_id=oak.id, phone="07700900456")
+        head = Person(
+            title="Mrs",
+            first_name="Elizabeth",
+            last_name="Jones",
+            job_title="Headteacher",
+            is_head=True,
+            school_id=oak.id,
+            headship_start=dt.date(2015, 9, 1),
+        )
+        other = Person(
+            title="Mr",
+            first_name="Robert",
+            last_name="Kaur",
+            job_title="Headteacher",
+            is_head=True,
+            school_id=elm.id,
+            phone="07700 900123",
+            email="r.kaur@elm.example",
+        )
+        deputy = Person(
+            title="Ms",
+            first_name="Ann",
+            last_name="Patel",
+            job_title="Deputy headteacher",
+            school_id=oak.id,
+            phone="07700900456",
+        )
         session.add_all([head, other, deputy])
         await session.flush()
         member = await session.get(Member, 1001)
@@ -63,6 +101,7 @@ async def ready(chat: ChatDriver, sessionmaker: async_sessionmaker[AsyncSession]
 
 
 # --- cards -----------------------------------------------------------------------------------------
+
 
 async def test_card_shows_how_to_reach_and_shares_a_contact(chat: ChatDriver, users: Users, sessionmaker) -> None:
     ids = await ready(chat, sessionmaker)
@@ -95,8 +134,10 @@ async def test_card_shows_how_to_reach_and_shares_a_contact(chat: ChatDriver, us
 
 # --- succession ------------------------------------------------------------------------------------
 
-async def register_via_chat(chat: ChatDriver, user: int, who: str, name: str, school: str, school_id: int,
-                            start: str) -> list:
+
+async def register_via_chat(
+    chat: ChatDriver, user: int, who: str, name: str, school: str, school_id: int, start: str
+) -> list:
     await chat.send("/newhead", user=user)
     await chat.press(f"nhw:{who}", user=user)
     await chat.send(name, user=user)
@@ -121,8 +162,11 @@ async def test_future_appointment_before_and_on_its_day(chat: ChatDriver, users:
         before = len(chat.to(users.coordinator))
         await currency_chat.daily_job(BotContext(chat.app))
         told = chat.to(users.coordinator)[before:]
-        assert any("Mr Samuel Green is now head of Oakfield Primary School" in s.text
-                   and "Former head: Mrs Elizabeth Jones" in s.text for s in told)
+        assert any(
+            "Mr Samuel Green is now head of Oakfield Primary School" in s.text
+            and "Former head: Mrs Elizabeth Jones" in s.text
+            for s in told
+        )
         sent = await chat.press(f"sc:{ids['oak']}", user=users.member)
         assert "Headteacher: Mr Samuel Green" in sent[-1].text and "Elizabeth Jones" not in sent[-1].text
         # The former head is kept, out of default search.
@@ -131,17 +175,22 @@ async def test_future_appointment_before_and_on_its_day(chat: ChatDriver, users:
     async with sessionmaker() as session:
         old = await session.get(Person, ids["head"])
         assert old.status == "former" and not old.is_head and old.left_on == dt.date(2026, 9, 1)
-        assert await session.scalar(select(func.count()).select_from(AuditEntry)
-                                    .where(AuditEntry.action == "appointment.effective")) == 1
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "appointment.effective")
+            )
+            == 1
+        )
 
 
 # --- integrity -------------------------------------------------------------------------------------
 
-async def test_a_members_registration_for_someone_else_waits_for_a_coordinator(chat: ChatDriver, users: Users,
-                                                                               sessionmaker) -> None:
+
+async def test_a_members_registration_for_someone_else_waits_for_a_coordinator(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:
     ids = await ready(chat, sessionmaker)
-    sent = await register_via_chat(chat, users.member, "school", "Mr Samuel Green", "Elm Tree", ids["elm"],
-                                   "1/7/2026")
+    sent = await register_via_chat(chat, users.member, "school", "Mr Samuel Green", "Elm Tree", ids["elm"], "1/7/2026")
     assert any("waits for a coordinator" in s.text for s in sent)
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
@@ -149,7 +198,7 @@ async def test_a_members_registration_for_someone_else_waits_for_a_coordinator(c
         assert change.status == "pending" and change.proposed_by == users.member
         assert (await session.get(Person, ids["other"])).is_head
     asked = chat.to(users.coordinator)[-1]
-    assert (("Confirm", f"ecd:y:{change.id}") in asked.buttons)
+    assert ("Confirm", f"ecd:y:{change.id}") in asked.buttons
     # A member cannot press the coordinator's button.
     await chat.press(f"ecd:y:{change.id}", user=users.member)
     async with sessionmaker() as session:
@@ -171,14 +220,18 @@ HEADER = "Sur name,First Name,E-mail,School,Postcode,URN,Job Title\n"
 
 
 async def test_register_reimport_reports_two_head_changes(chat: ChatDriver, users: Users, sessionmaker) -> None:
-    first = (HEADER + "Stone,Alice,a.stone@example.org,Ash School,TS1 1AA,300001,Headteacher\n"
-             "Brook,Ben,b.brook@example.org,Beech School,TS2 2BB,300002,Headteacher\n"
-             "Wood,Cara,c.wood@example.org,Cedar School,TS3 3CC,300003,Headteacher\n").encode()
+    first = (
+        HEADER + "Stone,Alice,a.stone@example.org,Ash School,TS1 1AA,300001,Headteacher\n"
+        "Brook,Ben,b.brook@example.org,Beech School,TS2 2BB,300002,Headteacher\n"
+        "Wood,Cara,c.wood@example.org,Cedar School,TS3 3CC,300003,Headteacher\n"
+    ).encode()
     await chat.upload("register.csv", first, user=users.coordinator, caption="directory")
     await chat.press(chat.sent[-1].buttons[0][1], user=users.coordinator)
-    second = (HEADER + "Field,Dan,d.field@example.org,Ash School,TS1 1AA,300001,Headteacher\n"
-              "Lake,Eve,e.lake@example.org,Beech School,TS2 2BB,300002,Executive headteacher\n"
-              "Wood,Cara,c.wood@example.org,Cedar School,TS3 3CC,300003,Headteacher\n").encode()
+    second = (
+        HEADER + "Field,Dan,d.field@example.org,Ash School,TS1 1AA,300001,Headteacher\n"
+        "Lake,Eve,e.lake@example.org,Beech School,TS2 2BB,300002,Executive headteacher\n"
+        "Wood,Cara,c.wood@example.org,Cedar School,TS3 3CC,300003,Headteacher\n"
+    ).encode()
     sent = await chat.upload("register.csv", second, user=users.coordinator, caption="directory")
     assert "2 head changes" in sent[-1].text and "Ash School: Alice Stone → Dan Field" in sent[-1].text
     sent = await chat.press(sent[-1].buttons[0][1], user=users.coordinator)
@@ -198,6 +251,7 @@ async def test_register_reimport_reports_two_head_changes(chat: ChatDriver, user
 
 
 # --- termly check ----------------------------------------------------------------------------------
+
 
 async def test_termly_check_with_a_controlled_clock(chat: ChatDriver, users: Users, sessionmaker) -> None:
     ids = await ready(chat, sessionmaker)
@@ -232,6 +286,7 @@ async def test_termly_check_with_a_controlled_clock(chat: ChatDriver, users: Use
 
 # --- inline ----------------------------------------------------------------------------------------
 
+
 async def test_inline_cards_for_members_only(chat: ChatDriver, users: Users, sessionmaker) -> None:
     await ready(chat, sessionmaker)
     sent = await chat.inline("Liz Jones", user=users.member)
@@ -249,14 +304,22 @@ async def test_inline_cards_for_members_only(chat: ChatDriver, users: Users, ses
 
 # --- across processes ------------------------------------------------------------------------------
 
-async def test_a_command_line_import_is_seen_by_the_running_bot(chat: ChatDriver, users: Users, db_url: str,
-                                                                    tmp_path: Path) -> None:
+
+async def test_a_command_line_import_is_seen_by_the_running_bot(
+    chat: ChatDriver, users: Users, db_url: str, tmp_path: Path
+) -> None:
     services = chat.app.bot_data["services"]
     path = tmp_path / "people.csv"
     path.write_text(HEADER + "Quillfeather,Maud,m.q@example.org,Ash School,TS1 1AA,300001,Headteacher\n")
     env = {**os.environ, "DATABASE_URL": db_url}
-    done = subprocess.run([sys.executable, "-m", "cli.main", "import", "directory", str(path)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "import", "directory", str(path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     sent = await chat.send("/find Quillfeather", user=users.member)
     assert "found no one" in sent[-1].text  # the running index is older than the import
@@ -266,8 +329,14 @@ async def test_a_command_line_import_is_seen_by_the_running_bot(chat: ChatDriver
     assert await services.refresh_if_changed() is False  # nothing new since
     # A re-import on the command line with a new head: the running bot tells the coordinators, once.
     path.write_text(HEADER + "Oldroyd,Nia,n.o@example.org,Ash School,TS1 1AA,300001,Headteacher\n")
-    done = subprocess.run([sys.executable, "-m", "cli.main", "import", "directory", str(path)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "import", "directory", str(path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "1 head change" in done.stdout, done.stdout + done.stderr
     await currency_chat.watch_job(BotContext(chat.app))
     told = [s for s in chat.to(users.coordinator) if "(from the register)" in s.text]
@@ -277,6 +346,7 @@ async def test_a_command_line_import_is_seen_by_the_running_bot(chat: ChatDriver
 
 
 # --- search as people type -------------------------------------------------------------------------
+
 
 async def test_queries_as_people_type_them_on_the_demo(chat: ChatDriver, users: Users, sessionmaker) -> None:
     """The README's examples, and the new kinds of query, on the demo partnership."""
@@ -331,8 +401,10 @@ async def test_nearest_system_leaders_to_a_shared_location(chat: ChatDriver, use
         near = await session.get(Person, ids["other"])  # Elm Tree, Marske
         far = await session.get(Person, ids["head"])  # Oakfield, Redcar
         near.designations, far.designations = "SLE", "SLE"
-        await session.execute(person_specialism.insert(), [{"person_id": near.id, "specialism_id": maths.id},
-                                                           {"person_id": far.id, "specialism_id": maths.id}])
+        await session.execute(
+            person_specialism.insert(),
+            [{"person_id": near.id, "specialism_id": maths.id}, {"person_id": far.id, "specialism_id": maths.id}],
+        )
     await chat.app.bot_data["services"].refresh_directory()
     await chat.send("/sle maths", user=users.member)
     # Marske-by-the-Sea (54.5905 N, 1.0206 W) is about 1 km from Elm Tree's grid point and 3 km from Oakfield.

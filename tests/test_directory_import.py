@@ -37,21 +37,53 @@ MISSPELT = DATA / "directory-misspelt.csv"
 
 # --- headers ---------------------------------------------------------------------------------------
 
+
 def test_headers_match_synonyms_misspellings_and_order() -> None:
-    headers = ["Family name", "Forename", "E-mail", "Establishment", "Unique reference number", "TelephoneNum",
-               "Tel", "Position", "Designation", "Area of expertise", "Phase", "Local authority", "Locality",
-               "Post code", "MAT", "Headship start", "Capacity", "Shoe size"]
+    headers = [
+        "Family name",
+        "Forename",
+        "E-mail",
+        "Establishment",
+        "Unique reference number",
+        "TelephoneNum",
+        "Tel",
+        "Position",
+        "Designation",
+        "Area of expertise",
+        "Phase",
+        "Local authority",
+        "Locality",
+        "Post code",
+        "MAT",
+        "Headship start",
+        "Capacity",
+        "Shoe size",
+    ]
     hm = match_headers(headers, DIRECTORY_FIELDS)
     assert hm.matched == {
-        "last_name": "Family name", "first_name": "Forename", "email": "E-mail", "school": "Establishment",
-        "urn": "Unique reference number", "school_phone": "TelephoneNum", "phone": "Tel", "job_title": "Position",
-        "designations": "Designation", "specialisms": "Area of expertise", "phase": "Phase",
-        "local_authority": "Local authority", "locality": "Locality", "postcode": "Post code", "trust": "MAT",
-        "headship_start": "Headship start", "mentor_capacity": "Capacity"}
+        "last_name": "Family name",
+        "first_name": "Forename",
+        "email": "E-mail",
+        "school": "Establishment",
+        "urn": "Unique reference number",
+        "school_phone": "TelephoneNum",
+        "phone": "Tel",
+        "job_title": "Position",
+        "designations": "Designation",
+        "specialisms": "Area of expertise",
+        "phase": "Phase",
+        "local_authority": "Local authority",
+        "locality": "Locality",
+        "postcode": "Post code",
+        "trust": "MAT",
+        "headship_start": "Headship start",
+        "mentor_capacity": "Capacity",
+    }
     assert hm.unmatched == ["Shoe size"]
 
-    messy = match_headers(["SURNAME ", "frist name", "e mail adress", "schol", "Specialism(s)", "Job Titel"],
-                          DIRECTORY_FIELDS)
+    messy = match_headers(
+        ["SURNAME ", "frist name", "e mail adress", "schol", "Specialism(s)", "Job Titel"], DIRECTORY_FIELDS
+    )
     assert set(messy.matched) == {"last_name", "first_name", "email", "school", "specialisms", "job_title"}
     assert messy.unmatched == []
 
@@ -77,38 +109,46 @@ def test_register_columns_are_not_confused() -> None:
 
 # --- names and phases ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Mrs Catherine Croft", ("Mrs", "Catherine", "Croft")),
-    ("Mr  Hooper", ("Mr", "", "Hooper")),
-    ("Mr Coert Van Straaten", ("Mr", "Coert", "Van Straaten")),
-    ("Mrs Mary Ann Cooper", ("Mrs", "Mary Ann", "Cooper")),
-    ("Della Allen", (None, "Della", "Allen")),
-    ("Croft, Catherine", (None, "Catherine", "Croft")),
-    ("Dr. Jane Smith-Jones", ("Dr", "Jane", "Smith-Jones")),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mrs Catherine Croft", ("Mrs", "Catherine", "Croft")),
+        ("Mr  Hooper", ("Mr", "", "Hooper")),
+        ("Mr Coert Van Straaten", ("Mr", "Coert", "Van Straaten")),
+        ("Mrs Mary Ann Cooper", ("Mrs", "Mary Ann", "Cooper")),
+        ("Della Allen", (None, "Della", "Allen")),
+        ("Croft, Catherine", (None, "Catherine", "Croft")),
+        ("Dr. Jane Smith-Jones", ("Dr", "Jane", "Smith-Jones")),
+    ],
+)
 def test_split_full_name(text: str, expected: tuple[str | None, str, str]) -> None:
     assert split_full_name(text) == expected
 
 
-@pytest.mark.parametrize(("args", "phase"), [
-    (("Primary", None, "X", 3, 11), "primary"),
-    (("Middle deemed secondary", None, "X", 9, 13), "middle"),
-    (("Not applicable", "Community special school", "X", 2, 19), "special"),
-    (("Not applicable", "Pupil referral unit", "X", 5, 16), "pru"),
-    (("16 plus", "Further education", "X", 16, 99), "16-plus"),
-    (("All through", None, "X", 3, 18), "all-through"),
-    ((None, "Local authority maintained", "Weston Way Nursery School", 3, 5), "nursery"),
-    ((None, "Academy", "Some High School", 11, 18), "secondary"),
-    ((None, None, "Jenyns First School and Nursery", 3, 9), "primary"),
-    ((None, None, "Greenfield Infant School", None, None), "primary"),
-    ((None, None, "University", None, None), None),
-])
+@pytest.mark.parametrize(
+    ("args", "phase"),
+    [
+        (("Primary", None, "X", 3, 11), "primary"),
+        (("Middle deemed secondary", None, "X", 9, 13), "middle"),
+        (("Not applicable", "Community special school", "X", 2, 19), "special"),
+        (("Not applicable", "Pupil referral unit", "X", 5, 16), "pru"),
+        (("16 plus", "Further education", "X", 16, 99), "16-plus"),
+        (("All through", None, "X", 3, 18), "all-through"),
+        ((None, "Local authority maintained", "Weston Way Nursery School", 3, 5), "nursery"),
+        ((None, "Academy", "Some High School", 11, 18), "secondary"),
+        ((None, None, "Jenyns First School and Nursery", 3, 9), "primary"),
+        ((None, None, "Greenfield Infant School", None, None), "primary"),
+        ((None, None, "University", None, None), None),
+    ],
+)
 def test_normalise_phase(args: tuple, phase: str | None) -> None:
     assert normalise_phase(*args) == phase
     assert phase is None or phase in PHASES
 
 
 # --- parsing real and awkward files ---------------------------------------------------------------
+
 
 def test_parse_register_extract() -> None:
     parsed = parse_directory_file(EXTRACT)
@@ -155,7 +195,10 @@ def test_parse_reordered_misspelt_csv_with_rejections() -> None:
     parsed = parse_directory_file(MISSPELT)
     assert parsed.unmatched_headers == ["Favourite colour"]
     assert [(p.first_name, p.last_name) for p in parsed.people] == [
-        ("Lesley", "Draycott"), ("Kate", "Shilton"), ("Karen", "Hibbs")]
+        ("Lesley", "Draycott"),
+        ("Kate", "Shilton"),
+        ("Karen", "Hibbs"),
+    ]
     draycott = parsed.people[0]
     assert draycott.email == "l.draycott@example.org"  # lower-cased
     assert draycott.designations == ("SLE",)
@@ -178,12 +221,48 @@ def _xlsx_bytes() -> bytes:
     ws = wb.active
     ws.append(["Riverside Partnership directory, autumn term"])
     ws.append([])
-    ws.append(["URN", "Setting", "Title", "Forename", "Surname", "Job title", "Email address", "Phone",
-               "Date appointed", "Town"])
-    ws.append([100492, "St Thomas' CofE Primary School", "Ms", "Sarah", "Bouette", "Headteacher",
-               "s.bouette@example.org", 1632960001, dt.datetime(2016, 9, 1), "London"])
-    ws.append([None, "Riverside Academy", "Mr", "Tom", "Okafor", "Deputy head", "t.okafor@example.org",
-               "01632 960002", None, "Riverton"])
+    ws.append(
+        [
+            "URN",
+            "Setting",
+            "Title",
+            "Forename",
+            "Surname",
+            "Job title",
+            "Email address",
+            "Phone",
+            "Date appointed",
+            "Town",
+        ]
+    )
+    ws.append(
+        [
+            100492,
+            "St Thomas' CofE Primary School",
+            "Ms",
+            "Sarah",
+            "Bouette",
+            "Headteacher",
+            "s.bouette@example.org",
+            1632960001,
+            dt.datetime(2016, 9, 1),
+            "London",
+        ]
+    )
+    ws.append(
+        [
+            None,
+            "Riverside Academy",
+            "Mr",
+            "Tom",
+            "Okafor",
+            "Deputy head",
+            "t.okafor@example.org",
+            "01632 960002",
+            None,
+            "Riverton",
+        ]
+    )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -215,17 +294,23 @@ def test_parse_cp1252_and_semicolons() -> None:
     assert parsed.header_map.header_for("last_name") == "Surname"  # no BOM left on the first header
 
 
-@pytest.mark.parametrize(("data", "filename", "words"), [
-    (b"", "empty.csv", "empty"),
-    (b"   \r\n\r\n", "blank.csv", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00" + bytes(range(256)), "photo.csv", "binary"),
-    (b"Surname,First name,School\r\n", "header-only.csv", "no rows"),
-    (b"Dear colleagues,\nplease find attached the minutes of the last meeting.\nBest wishes\n", "notes.csv",
-     "header row"),
-    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "directory.pdf", "PDF"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old.xls", ".xls"),
-    (b"PK\x03\x04" + bytes(100), "broken.xlsx", "zip"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "words"),
+    [
+        (b"", "empty.csv", "empty"),
+        (b"   \r\n\r\n", "blank.csv", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00" + bytes(range(256)), "photo.csv", "binary"),
+        (b"Surname,First name,School\r\n", "header-only.csv", "no rows"),
+        (
+            b"Dear colleagues,\nplease find attached the minutes of the last meeting.\nBest wishes\n",
+            "notes.csv",
+            "header row",
+        ),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "directory.pdf", "PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old.xls", ".xls"),
+        (b"PK\x03\x04" + bytes(100), "broken.xlsx", "zip"),
+    ],
+)
 def test_malformed_files_are_refused_with_a_reason(data: bytes, filename: str, words: str) -> None:
     with pytest.raises(DirectoryImportError) as info:
         parse_directory_file(data, filename)
@@ -244,6 +329,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
 
 # --- applying to the database ---------------------------------------------------------------------
 
+
 async def test_apply_register_files_then_reimport_is_idempotent(sessionmaker) -> None:
     extract = parse_directory_file(EXTRACT)
     schools_list = parse_directory_file(SCHOOLS_LIST)
@@ -258,15 +344,25 @@ async def test_apply_register_files_then_reimport_is_idempotent(sessionmaker) ->
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(School)) == 600
         assert await session.scalar(select(func.count()).select_from(Person)) == 600
-        co = (await session.execute(select(Person).join(School).where(School.urn == "100171")
-                                    .order_by(Person.id))).scalars().all()
+        co = (
+            (await session.execute(select(Person).join(School).where(School.urn == "100171").order_by(Person.id)))
+            .scalars()
+            .all()
+        )
         assert [p.full_name for p in co] == ["Claire Harrison", "Victoria Wainwright"]
         croft = (await session.execute(select(Person).where(Person.last_name == "Croft"))).scalar_one()
         assert croft.full_name == "Mrs Catherine Croft" and croft.is_head and croft.updated_by is None
         school = (await session.execute(select(School).where(School.urn == "100492"))).scalar_one()
         assert (school.phase, school.locality, school.updated_by) == ("primary", "London", 1003)
-        audits = (await session.execute(select(AuditEntry).where(AuditEntry.action == "directory.import")
-                                        .order_by(AuditEntry.id))).scalars().all()
+        audits = (
+            (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.action == "directory.import").order_by(AuditEntry.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert [a.detail["people_added"] for a in audits] == [5, 595]
         assert audits[0].actor_id == 1003 and audits[0].detail["schools_added"] == 4
 
@@ -292,23 +388,27 @@ async def test_dry_run_changes_nothing(sessionmaker) -> None:
 async def test_updates_match_by_email_and_by_name_and_school(sessionmaker) -> None:
     async with sessionmaker.begin() as session:
         await apply_directory(session, parse_directory_file(MISSPELT), actor_id=None)
-    update = ("Surname,First name,Email,School,Postcode,Role,Specialisms,Mentor places\n"
-              # same email, new role and specialisms
-              "Draycott,Lesley,l.draycott@example.org,Riverside Academy,RV1 2AB,Deputy head,Phonics,\n"
-              # no email: matched by name at the same school; capacity changes
-              "Shilton,Kate,,Riverside Academy,RV1 2AB,,,1\n"
-              # unchanged
-              "Hibbs,Karen,k.hibbs@example.org,Millbrook Primary,RV2 3CD,Headteacher,phonics,0\n"
-              # a new person at a new school
-              "Rock,Martin,m.rock@example.org,Ashcombe Academy,RV3 1AA,Assistant head,,\n")
+    update = (
+        "Surname,First name,Email,School,Postcode,Role,Specialisms,Mentor places\n"
+        # same email, new role and specialisms
+        "Draycott,Lesley,l.draycott@example.org,Riverside Academy,RV1 2AB,Deputy head,Phonics,\n"
+        # no email: matched by name at the same school; capacity changes
+        "Shilton,Kate,,Riverside Academy,RV1 2AB,,,1\n"
+        # unchanged
+        "Hibbs,Karen,k.hibbs@example.org,Millbrook Primary,RV2 3CD,Headteacher,phonics,0\n"
+        # a new person at a new school
+        "Rock,Martin,m.rock@example.org,Ashcombe Academy,RV3 1AA,Assistant head,,\n"
+    )
     parsed = parse_directory_file(update.encode(), "update.csv")
     async with sessionmaker.begin() as session:
         summary = await apply_directory(session, parsed, actor_id=1004)
     assert (summary.people_changed, summary.people_unchanged, summary.people_added) == (2, 1, 1)
     assert (summary.schools_added, summary.schools_unchanged) == (1, 2)
     async with sessionmaker() as session:
-        people = {p.last_name: p for p in (await session.execute(
-            select(Person).options(selectinload(Person.specialisms)))).scalars()}
+        people = {
+            p.last_name: p
+            for p in (await session.execute(select(Person).options(selectinload(Person.specialisms)))).scalars()
+        }
     assert len(people) == 4
     assert people["Draycott"].job_title == "Deputy head"
     assert [s.name for s in people["Draycott"].specialisms] == ["phonics"]
@@ -346,6 +446,7 @@ async def test_academy_conversion_is_a_new_school(sessionmaker) -> None:
 
 # --- command line -----------------------------------------------------------------------------------
 
+
 async def test_cli_imports_and_refuses(db_url: str, sessionmaker, tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert await import_directory(db_url, EXTRACT, dry_run=True, out=out, err=err) == 0
@@ -356,8 +457,12 @@ async def test_cli_imports_and_refuses(db_url: str, sessionmaker, tmp_path: Path
     assert "People: 5 added" in out.getvalue()
 
     before = await snapshot(engine)
-    for name, data in (("binary.csv", b"\x00\x01\x02" * 100), ("empty.csv", b""),
-                       ("header.csv", b"School,Surname\n"), ("words.csv", b"hello there\nhow are you\n")):
+    for name, data in (
+        ("binary.csv", b"\x00\x01\x02" * 100),
+        ("empty.csv", b""),
+        ("header.csv", b"School,Surname\n"),
+        ("words.csv", b"hello there\nhow are you\n"),
+    ):
         path = tmp_path / name
         path.write_bytes(data)
         err = io.StringIO()
@@ -378,6 +483,7 @@ def test_cli_parser_registration() -> None:
 
 
 # --- demo -------------------------------------------------------------------------------------------
+
 
 async def test_demo_loads_every_role_and_is_idempotent(sessionmaker) -> None:
     async with sessionmaker.begin() as session:
@@ -426,8 +532,9 @@ async def test_demo_is_the_same_every_time(sessionmaker, tmp_path: Path) -> None
         async with maker.begin() as session:
             await load_demo(session)
         async with maker() as session:
-            rows = await session.execute(select(Person.first_name, Person.last_name, School.name)
-                                         .outerjoin(School).order_by(Person.id))
+            rows = await session.execute(
+                select(Person.first_name, Person.last_name, School.name).outerjoin(School).order_by(Person.id)
+            )
             return [tuple(r) for r in rows]
 
     other = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")

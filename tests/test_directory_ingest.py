@@ -24,10 +24,13 @@ def _bomb() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("name,data,says", [
-    ("wide.csv", b"Name,Email" + b"," * 200_000 + b"\nA B,a@b.org\n", "200,002 columns"),
-    ("bomb.xlsx", None, "unpacks to"),
-])
+@pytest.mark.parametrize(
+    "name,data,says",
+    [
+        ("wide.csv", b"Name,Email" + b"," * 200_000 + b"\nA B,a@b.org\n", "200,002 columns"),
+        ("bomb.xlsx", None, "unpacks to"),
+    ],
+)
 def test_hostile_directory_files_are_refused_with_their_limit(name: str, data: bytes | None, says: str) -> None:
     tracemalloc.start()
     try:

@@ -98,10 +98,12 @@ async def test_only_coordinators_may_upload(chat, users, sessionmaker) -> None:
 
 
 async def test_unreadable_files_are_refused_with_the_reason(chat, users, sessionmaker) -> None:
-    cases = [("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(300), "binary data"),
-             ("empty.csv", b"", "empty"),
-             ("header.csv", b"Surname,First name,School\n", "no rows of data"),
-             ("notes.csv", b"Minutes of the meeting\nApologies were received.\n", "No header row")]
+    cases = [
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(300), "binary data"),
+        ("empty.csv", b"", "empty"),
+        ("header.csv", b"Surname,First name,School\n", "no rows of data"),
+        ("notes.csv", b"Minutes of the meeting\nApologies were received.\n", "No header row"),
+    ]
     for name, data, reason in cases:
         sent = await chat.upload(name, data, user=users.coordinator, caption="directory")
         text = "\n".join(s.text for s in sent)

@@ -26,8 +26,16 @@ KILL_AFTER = 8
 async def _start(db_url: str, *args: str) -> asyncio.subprocess.Process:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.durability_worker", db_url, *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "tests.durability_worker",
+        db_url,
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def _lines(proc: asyncio.subprocess.Process, want: int | None) -> list[str]:
@@ -57,8 +65,9 @@ async def _check_whole(sessionmaker) -> dict[str, int]:
     transaction) and no audit entry points at a missing row. Returns comment -> count."""
     async with sessionmaker() as session:
         rows = list(await session.scalars(select(ProgressUpdate)))
-        audited = {e.entity_id for e in await session.scalars(
-            select(AuditEntry).where(AuditEntry.entity == "progress_update"))}
+        audited = {
+            e.entity_id for e in await session.scalars(select(AuditEntry).where(AuditEntry.entity == "progress_update"))
+        }
     assert {str(r.id) for r in rows} == audited
     counts: dict[str, int] = {}
     for r in rows:

@@ -26,16 +26,34 @@ async def _name_them_everywhere(sessionmaker, ids: dict[str, int]) -> None:
     async with sessionmaker.begin() as s:
         for action in await s.scalars(select(Action)):
             action.owners_text = "Dr Zoë / SN"
-        req = AccessRequest(telegram_id=9002, name="Pat Deputy", telegram_name="pat",
-                            school=f"deputy to Zoë {UNICODE}, call 01273-000-000 or ZOE@example.org")
+        req = AccessRequest(
+            telegram_id=9002,
+            name="Pat Deputy",
+            telegram_name="pat",
+            school=f"deputy to Zoë {UNICODE}, call 01273-000-000 or ZOE@example.org",
+        )
         s.add(req)
         await s.flush()
-        audit.record(s, None, "access.request", "access_request", req.id, name="Pat Deputy",
-                     school="deputy to Dr Zoë (+44 1273 000000)")
+        audit.record(
+            s,
+            None,
+            "access.request",
+            "access_request",
+            req.id,
+            name="Pat Deputy",
+            school="deputy to Dr Zoë (+44 1273 000000)",
+        )
         newbie = await s.get(Person, ids["newbie"])
         newbie.notes = "Buddy: Dr Zoë, zoe@example.org"
-        s.add(ProgressUpdate(action_id=(await s.scalars(select(Action.id))).first(), comment="Met Dr Zoë today",
-                             academic_year=2025, term="autumn", author_id=1001))
+        s.add(
+            ProgressUpdate(
+                action_id=(await s.scalars(select(Action.id))).first(),
+                comment="Met Dr Zoë today",
+                academic_year=2025,
+                term="autumn",
+                author_id=1001,
+            )
+        )
 
 
 def _everything(rows: dict[str, list]) -> str:

@@ -18,8 +18,9 @@ async def ids(chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[A
     """The small partnership, with the member linked to Mrs Ó Briain of St Aloysius (Highgate, Islington)."""
     found = await seed_directory(sessionmaker)
     async with sessionmaker.begin() as session:
-        await session.execute(update(Member).where(Member.telegram_id == users.member)
-                              .values(person_id=found["obriain"]))
+        await session.execute(
+            update(Member).where(Member.telegram_id == users.member).values(person_id=found["obriain"])
+        )
     await chat.app.bot_data["services"].refresh_directory()
     return found
 
@@ -35,9 +36,16 @@ def buttons(sent: list[Sent]) -> list[tuple[str, str]]:
 async def test_exact_name_opens_the_card(chat: ChatDriver, users: Users, ids: dict[str, int]) -> None:
     sent = await chat.send("/find Jane Heffernan", user=users.member)
     text = texts(sent)
-    for expected in ("Ms Jane Heffernan", "Headteacher", "St Aloysius RC College", "020 7561 7801",
-                     "j.heffernan@example.org", "NLE (National Leader of Education)", "Mathematics",
-                     "Headteacher since 1 Sept 2015"):
+    for expected in (
+        "Ms Jane Heffernan",
+        "Headteacher",
+        "St Aloysius RC College",
+        "020 7561 7801",
+        "j.heffernan@example.org",
+        "NLE (National Leader of Education)",
+        "Mathematics",
+        "Headteacher since 1 Sept 2015",
+    ):
         assert expected in text, expected
     assert ("🏫 St Aloysius RC College", f"sc:{ids['aloysius']}") in buttons(sent)
     assert sent[0].params.get("parse_mode") == "HTML"
@@ -74,8 +82,9 @@ async def test_user_text_is_escaped(chat: ChatDriver, users: Users, ids: dict[st
     assert "<script>" not in texts(sent) and "&lt;script&gt;" in texts(sent)
 
 
-async def test_pages_of_eight_with_query_kept_out_of_buttons(chat: ChatDriver, users: Users, ids: dict[str, int],
-                                                             sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_pages_of_eight_with_query_kept_out_of_buttons(
+    chat: ChatDriver, users: Users, ids: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with sessionmaker.begin() as session:
         session.add_all([Person(first_name=f"Pat{i}", last_name="Smithson", job_title="Teacher") for i in range(11)])
     await chat.app.bot_data["services"].refresh_directory()
@@ -114,8 +123,11 @@ async def test_sle_nearest_to_own_school(chat: ChatDriver, users: Users, ids: di
     order = [text.index(name) for name in ("Jane Heffernan", "Anne Williams", "Sarah Bouette")]
     assert order == sorted(order)
     assert "Tom Williams" not in text  # not a system leader
-    assert [d for _l, d in buttons(sent)] == [f"pc:{ids['heffernan']}", f"pc:{ids['awilliams']}",
-                                              f"pc:{ids['bouette']}"]
+    assert [d for _l, d in buttons(sent)] == [
+        f"pc:{ids['heffernan']}",
+        f"pc:{ids['awilliams']}",
+        f"pc:{ids['bouette']}",
+    ]
 
 
 async def test_sle_phase_and_area(chat: ChatDriver, users: Users, ids: dict[str, int]) -> None:
@@ -131,11 +143,12 @@ async def test_sle_phase_and_area(chat: ChatDriver, users: Users, ids: dict[str,
 
 async def test_sle_usage_and_unknown(chat: ChatDriver, users: Users, ids: dict[str, int]) -> None:
     assert "Usage: /sle" in texts(await chat.send("/sle", user=users.member)).replace("<code>", "").replace(
-        "</code>", "")
+        "</code>", ""
+    )
     assert "I don't know the specialism “basket weaving”" in texts(
-        await chat.send("/sle basket weaving", user=users.member))
-    assert "No system leaders in the directory for Phonics" in texts(await chat.send("/sle phonics",
-                                                                                     user=users.member))
+        await chat.send("/sle basket weaving", user=users.member)
+    )
+    assert "No system leaders in the directory for Phonics" in texts(await chat.send("/sle phonics", user=users.member))
 
 
 async def test_specialism_query_lists_leaders(chat: ChatDriver, users: Users, ids: dict[str, int]) -> None:

@@ -23,32 +23,94 @@ async def seed_directory(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         maths = Specialism(name="mathematics", aliases="maths|numeracy")
         send = Specialism(name="send", aliases="sen")
         session.add_all([maths, send])
-        aloysius = School(urn="100459", name="St Aloysius RC College", phase="secondary", locality="Highgate",
-                          local_authority="Islington", postcode="N6 5LY", easting=529090, northing=187296,
-                          school_type="Voluntary aided school", phone="020 7561 7800")
-        thomas = School(urn="100492", name="St Thomas' CofE Primary School", phase="primary",
-                        locality="North Kensington", local_authority="Kensington and Chelsea", postcode="W10 5EF",
-                        easting=524351, northing=182075)
-        trinity = School(urn="100500", name="Holy Trinity Church of England Academy", phase="primary",
-                         locality="Islington", local_authority="Islington", easting=531000, northing=185000)
+        aloysius = School(
+            urn="100459",
+            name="St Aloysius RC College",
+            phase="secondary",
+            locality="Highgate",
+            local_authority="Islington",
+            postcode="N6 5LY",
+            easting=529090,
+            northing=187296,
+            school_type="Voluntary aided school",
+            phone="020 7561 7800",
+        )
+        thomas = School(
+            urn="100492",
+            name="St Thomas' CofE Primary School",
+            phase="primary",
+            locality="North Kensington",
+            local_authority="Kensington and Chelsea",
+            postcode="W10 5EF",
+            easting=524351,
+            northing=182075,
+        )
+        trinity = School(
+            urn="100500",
+            name="Holy Trinity Church of England Academy",
+            phase="primary",
+            locality="Islington",
+            local_authority="Islington",
+            easting=531000,
+            northing=185000,
+        )
         session.add_all([aloysius, thomas, trinity])
         await session.flush()
         people = {
-            "heffernan": Person(title="Ms", first_name="Jane", last_name="Heffernan", job_title="Headteacher",
-                                is_head=True, school_id=aloysius.id, email="j.heffernan@example.org",
-                                phone="020 7561 7801", designations="NLE", headship_start=dt.date(2015, 9, 1),
-                                specialisms=[maths]),
-            "obriain": Person(title="Mrs", first_name="Zoë", last_name="Ó Briain", job_title="SENDCo",
-                              school_id=aloysius.id, email="z.obriain@example.org", designations="SLE",
-                              specialisms=[send]),
-            "bouette": Person(title="Ms", first_name="Sarah", last_name="Bouette", job_title="Headteacher",
-                              is_head=True, school_id=thomas.id, email="s.bouette@example.org",
-                              phone="020 8969 2810", designations="SLE", specialisms=[maths]),
-            "twilliams": Person(title="Mr", first_name="Tom", last_name="Williams", job_title="Deputy Headteacher",
-                                school_id=trinity.id, email="t.williams@example.org"),
-            "awilliams": Person(title="Mrs", first_name="Anne", last_name="Williams", job_title="Headteacher",
-                                is_head=True, school_id=trinity.id, email="a.williams@example.org",
-                                designations="LLE", specialisms=[maths]),
+            "heffernan": Person(
+                title="Ms",
+                first_name="Jane",
+                last_name="Heffernan",
+                job_title="Headteacher",
+                is_head=True,
+                school_id=aloysius.id,
+                email="j.heffernan@example.org",
+                phone="020 7561 7801",
+                designations="NLE",
+                headship_start=dt.date(2015, 9, 1),
+                specialisms=[maths],
+            ),
+            "obriain": Person(
+                title="Mrs",
+                first_name="Zoë",
+                last_name="Ó Briain",
+                job_title="SENDCo",
+                school_id=aloysius.id,
+                email="z.obriain@example.org",
+                designations="SLE",
+                specialisms=[send],
+            ),
+            "bouette": Person(
+                title="Ms",
+                first_name="Sarah",
+                last_name="Bouette",
+                job_title="Headteacher",
+                is_head=True,
+                school_id=thomas.id,
+                email="s.bouette@example.org",
+                phone="020 8969 2810",
+                designations="SLE",
+                specialisms=[maths],
+            ),
+            "twilliams": Person(
+                title="Mr",
+                first_name="Tom",
+                last_name="Williams",
+                job_title="Deputy Headteacher",
+                school_id=trinity.id,
+                email="t.williams@example.org",
+            ),
+            "awilliams": Person(
+                title="Mrs",
+                first_name="Anne",
+                last_name="Williams",
+                job_title="Headteacher",
+                is_head=True,
+                school_id=trinity.id,
+                email="a.williams@example.org",
+                designations="LLE",
+                specialisms=[maths],
+            ),
         }
         session.add_all(people.values())
         await session.flush()
@@ -105,8 +167,9 @@ async def test_find_json_and_limit(db_url: str, sessionmaker: async_sessionmaker
     assert match["exact"] is True and 0 <= match["score"] <= 100
 
 
-async def test_find_batch_file_and_stdin(db_url: str, sessionmaker: async_sessionmaker[AsyncSession],
-                                         tmp_path: Path) -> None:
+async def test_find_batch_file_and_stdin(
+    db_url: str, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     ids = await seed_directory(sessionmaker)
     batch = tmp_path / "queries.txt"
     batch.write_text("heffernen\n\nSt Tomas C of E\n100459\nnobody-at-all-xq\n", encoding="utf-8")
@@ -117,8 +180,14 @@ async def test_find_batch_file_and_stdin(db_url: str, sessionmaker: async_sessio
     assert records[0]["matches"][0]["id"] == ids["heffernan"] and records[0]["matches"][0]["near_miss"]
     assert records[1]["matches"][0]["id"] == ids["thomas"]
     assert records[2]["matches"][0] | {"score": 0} == {
-        "kind": "school", "id": ids["aloysius"], "label": "St Aloysius RC College", "score": 0, "exact": True,
-        "near_miss": False, "detail": "Highgate, URN 100459"}
+        "kind": "school",
+        "id": ids["aloysius"],
+        "label": "St Aloysius RC College",
+        "score": 0,
+        "exact": True,
+        "near_miss": False,
+        "detail": "Highgate, URN 100459",
+    }
     assert records[3]["matches"] == []
     out = io.StringIO()
     assert await run_find(db_url, batch="-", stdin=io.StringIO("bouette\n"), out=out) == 0
@@ -149,9 +218,12 @@ def test_find_arguments() -> None:
         _parser().parse_args(["find", "--limit", "x", "a"])
 
 
-async def test_find_command_reads_database_from_settings(db_url: str, sessionmaker: async_sessionmaker[AsyncSession],
-                                                         monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+async def test_find_command_reads_database_from_settings(
+    db_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     ids = await seed_directory(sessionmaker)
     monkeypatch.setenv("DATABASE_URL", db_url)
     args = _parser().parse_args(["find", "sarah", "bouette", "--json"])

@@ -32,15 +32,65 @@ from tests.harness import USERS, ChatDriver, add_members
 from tests.plan_seed import seed_plan
 from tests.telegram_html import TelegramHtmlError, check
 
-FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
-NASTY = ["<b>", "</b>", "<i>x", "</a>", "<a href='javascript:alert(1)'>x</a>", "&", "&amp;", "&nbsp;", "&#0;",
-         "<script>alert(1)</script>", "<", ">", "\u202e", "\u200f", "\u200b", "\u200d", "\ufeff", "\u0301",
-         "👩‍🏫", "🏳️‍🌈", "مدرسة", "עברית", "𝕏", "Zoë", "O’Brien", "'; DROP TABLE person; --", "=SUM(A1)",
-         "+44", "-1", "@x", "\t", "\r\n", "\n\n", "%s", "{name}", "{0}", "\\", "\"", "/start", "1.1", "red", "amber",
-         " ", "\u00a0", "\u2028", "\x7f", "\x01", "" + "x" * 70, "1" * 30]
+NASTY = [
+    "<b>",
+    "</b>",
+    "<i>x",
+    "</a>",
+    "<a href='javascript:alert(1)'>x</a>",
+    "&",
+    "&amp;",
+    "&nbsp;",
+    "&#0;",
+    "<script>alert(1)</script>",
+    "<",
+    ">",
+    "\u202e",
+    "\u200f",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u0301",
+    "👩‍🏫",
+    "🏳️‍🌈",
+    "مدرسة",
+    "עברית",
+    "𝕏",
+    "Zoë",
+    "O’Brien",
+    "'; DROP TABLE person; --",
+    "=SUM(A1)",
+    "+44",
+    "-1",
+    "@x",
+    "\t",
+    "\r\n",
+    "\n\n",
+    "%s",
+    "{name}",
+    "{0}",
+    "\\",
+    '"',
+    "/start",
+    "1.1",
+    "red",
+    "amber",
+    " ",
+    "\u00a0",
+    "\u2028",
+    "\x7f",
+    "\x01",
+    "" + "x" * 70,
+    "1" * 30,
+]
 # Telegram never delivers NUL characters or lone surrogates in a message.
 ODD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
 PIECE = st.one_of(st.sampled_from(NASTY), ODD_TEXT)
@@ -56,6 +106,7 @@ def fuzz_text(draw: Any) -> str:
 
 
 # --- a running bot, driven from synchronous hypothesis tests ----------------------------------------
+
 
 class Bot:
     """The real Application over a populated SQLite database, on an event loop of its own."""
@@ -75,8 +126,9 @@ class Bot:
         await populate(sessionmaker)
         await seed_plan(sessionmaker)
         await engine.dispose()
-        settings_ = load_settings(database_url=self.url, admin_telegram_ids=(USERS.admin,), telegram_bot_token=None,
-                                  search_limit_per_minute=0)
+        settings_ = load_settings(
+            database_url=self.url, admin_telegram_ids=(USERS.admin,), telegram_bot_token=None, search_limit_per_minute=0
+        )
         request = OfflineRequest()
         self.app = build_application(settings_, request, rate_limit=False)
         await self.app.initialize()
@@ -90,6 +142,7 @@ class Bot:
         async def stop() -> None:
             await self.app.shutdown()
             await self.app.bot_data["services"].close()
+
         self.runner.run(stop())
         self.runner.close()
 
@@ -122,8 +175,9 @@ def assert_replies_ok(sent: list[Sent], errors: Errors) -> None:
     if errors.records:
         record = errors.records[0]
         errors.records.clear()
-        raise AssertionError(f"logged error: {record.getMessage()}") from (record.exc_info[1] if record.exc_info
-                                                                            else None)
+        raise AssertionError(f"logged error: {record.getMessage()}") from (
+            record.exc_info[1] if record.exc_info else None
+        )
     for s in sent:
         if s.method in ("sendMessage", "editMessageText"):
             try:
@@ -149,8 +203,18 @@ async def _reset(chat: ChatDriver, user: int) -> None:
 
 # --- text entry points ---------------------------------------------------------------------------
 
-ENTRY_POINTS = ["search_member", "search_stranger", "search_lead", "command_admin", "command_stranger",
-                "access_request", "update_line", "update_guided", "newhead", "group_text"]
+ENTRY_POINTS = [
+    "search_member",
+    "search_stranger",
+    "search_lead",
+    "command_admin",
+    "command_stranger",
+    "access_request",
+    "update_line",
+    "update_guided",
+    "newhead",
+    "group_text",
+]
 
 
 async def _drive(bot: Bot, entry: str, text: str, command: str) -> list[Sent]:
@@ -239,11 +303,20 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 FILE_BYTES = st.one_of(
-    st.just(b""), st.just(b"   \n\t "), st.binary(max_size=2000),
+    st.just(b""),
+    st.just(b"   \n\t "),
+    st.binary(max_size=2000),
     st.builds(lambda t: t.encode("utf-8", "surrogatepass"), ODD_TEXT),
-    st.builds(lambda rows: "\n".join(",".join(r) for r in rows).encode(),
-              st.lists(st.lists(st.sampled_from(NASTY + ["Name", "School", "Action", "Lead", "RAG", "URN",
-                                                         "Headteacher", "Email"]), max_size=6), max_size=8)),
+    st.builds(
+        lambda rows: "\n".join(",".join(r) for r in rows).encode(),
+        st.lists(
+            st.lists(
+                st.sampled_from(NASTY + ["Name", "School", "Action", "Lead", "RAG", "URN", "Headteacher", "Email"]),
+                max_size=6,
+            ),
+            max_size=8,
+        ),
+    ),
     st.builds(lambda b: b"PK\x03\x04" + b, st.binary(max_size=200)),
     st.builds(lambda b: _zip({"xl/workbook.xml": b, "word/document.xml": b}), st.binary(max_size=200)),
     st.builds(lambda b: b"\xd0\xcf\x11\xe0" + b, st.binary(max_size=50)),
@@ -263,8 +336,13 @@ def test_importers_refuse_bad_files_with_a_reason(data: bytes, suffix: str) -> N
             assert str(exc).strip(), f"{parse.__name__} refused without saying why"
 
 
-@settings(max_examples=25, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=FILE_BYTES, suffix=st.sampled_from(SUFFIXES), caption=st.one_of(st.none(), st.just("plan"), fuzz_text()))
 def test_uploads_answer_politely(bot: Bot, errors: Errors, data: bytes, suffix: str, caption: str | None) -> None:
     errors.records.clear()
@@ -278,20 +356,57 @@ def test_uploads_answer_politely(bot: Bot, errors: Errors, data: bytes, suffix: 
 # --- formula injection in exports ------------------------------------------------------------------
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CELL = st.one_of(st.sampled_from(["=1+1", "=HYPERLINK(\"http://x\",\"y\")", "+44 1273", "-2", "@SUM(A1)",
-                                  "\t=1", "\r=1", "=cmd|' /C calc'!A0", "'=already"]), ODD_TEXT)
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "=1+1",
+            '=HYPERLINK("http://x","y")',
+            "+44 1273",
+            "-2",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "=cmd|' /C calc'!A0",
+            "'=already",
+        ]
+    ),
+    ODD_TEXT,
+)
 
 
 def _view(texts: list[str]) -> PlanView:
     t = itertools.cycle(texts)
     term = Term(2025, "autumn")
-    actions = [ActionView(id=i, ref=next(t), text=next(t), section=next(t), owners=[next(t)], owners_text=next(t),
-                          milestones=[{"text": next(t), "when": next(t)}], timeline=next(t), impact=next(t),
-                          kpis=next(t), funding=next(t), reporting=next(t), rag={term: "R"},
-                          comments={term: next(t)}, latest_comment=next(t), latest_comment_by=next(t))
-               for i in range(2)]
-    return PlanView(id=1, title=next(t), partnership=next(t), year=next(t), terms=[term],
-                    sections=[SectionView(title=next(t), kpis=next(t))], actions=actions)
+    actions = [
+        ActionView(
+            id=i,
+            ref=next(t),
+            text=next(t),
+            section=next(t),
+            owners=[next(t)],
+            owners_text=next(t),
+            milestones=[{"text": next(t), "when": next(t)}],
+            timeline=next(t),
+            impact=next(t),
+            kpis=next(t),
+            funding=next(t),
+            reporting=next(t),
+            rag={term: "R"},
+            comments={term: next(t)},
+            latest_comment=next(t),
+            latest_comment_by=next(t),
+        )
+        for i in range(2)
+    ]
+    return PlanView(
+        id=1,
+        title=next(t),
+        partnership=next(t),
+        year=next(t),
+        terms=[term],
+        sections=[SectionView(title=next(t), kpis=next(t))],
+        actions=actions,
+    )
 
 
 @FUZZ
@@ -316,16 +431,44 @@ def test_exports_never_hold_a_formula(texts: list[str]) -> None:
 
 # --- the checker itself ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["<b>bold</b> &amp; <i>it</i>", "a &lt;b&gt;", '<a href="https://x.org">x</a>',
-                                  "<pre><code class=\"language-py\">x</code></pre>", "<tg-spoiler>s</tg-spoiler>",
-                                  '<span class="tg-spoiler">s</span>', "<blockquote expandable>q</blockquote>"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>bold</b> &amp; <i>it</i>",
+        "a &lt;b&gt;",
+        '<a href="https://x.org">x</a>',
+        '<pre><code class="language-py">x</code></pre>',
+        "<tg-spoiler>s</tg-spoiler>",
+        '<span class="tg-spoiler">s</span>',
+        "<blockquote expandable>q</blockquote>",
+    ],
+)
 def test_checker_accepts_telegram_html(text: str) -> None:
     check(text)
 
 
-@pytest.mark.parametrize("text", ["<b>x", "x</b>", "<b><i>x</b></i>", "<div>x</div>", "<br/>", "a < b", "a > b",
-                                  "a & b", "&nbsp;", "<a>x</a>", "<span>x</span>", "<b class='x'>x</b>", "",
-                                  "x" * 4097, "<code><b>x</b></code>", "<!-- c -->"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>x",
+        "x</b>",
+        "<b><i>x</b></i>",
+        "<div>x</div>",
+        "<br/>",
+        "a < b",
+        "a > b",
+        "a & b",
+        "&nbsp;",
+        "<a>x</a>",
+        "<span>x</span>",
+        "<b class='x'>x</b>",
+        "",
+        "x" * 4097,
+        "<code><b>x</b></code>",
+        "<!-- c -->",
+    ],
+)
 def test_checker_rejects_what_telegram_rejects(text: str) -> None:
     with pytest.raises(TelegramHtmlError):
         check(text)

@@ -13,8 +13,13 @@ NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 
 def _report(**changes: object) -> dict[str, object]:
-    report: dict[str, object] = {"healthy": True, "problems": [], "host": socket.gethostname(), "pid": os.getpid(),
-                                 "checked_at": NOW.isoformat()}
+    report: dict[str, object] = {
+        "healthy": True,
+        "problems": [],
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "checked_at": NOW.isoformat(),
+    }
     report.update(changes)
     return report
 
@@ -30,7 +35,8 @@ def test_what_makes_it_unhealthy(tmp_path) -> None:
     stale = NOW + dt.timedelta(seconds=STALE_AFTER + 1)
     assert any("stopped or hangs" in p for p in judge_status(_report(), path, stale))
     assert judge_status(_report(healthy=False, problems=["the database does not answer"]), path, NOW) == [
-        "the database does not answer"]
+        "the database does not answer"
+    ]
     dead = 2**22 + 12345  # above the default pid_max: no such process
     assert any(f"process {dead} is not running" in p for p in judge_status(_report(pid=dead), path, NOW))
     path.write_text("{half a file", encoding="utf-8")

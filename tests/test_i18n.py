@@ -19,8 +19,12 @@ from tests.harness import ChatDriver, Users
 def pseudo_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A catalog 'en_XA' that upper-cases a few of the bot's own strings."""
     catalog = Catalog(locale="en_GB")
-    for msgid in ("What I can do for you", "what I can do", "Or just type a name, a school or a specialism to search.",
-                  "I don't know /{command}. Send /help to see what I can do."):
+    for msgid in (
+        "What I can do for you",
+        "what I can do",
+        "Or just type a name, a school or a specialism to search.",
+        "I don't know /{command}. Send /help to see what I can do.",
+    ):
         catalog.add(msgid, msgid.upper().replace("{COMMAND}", "{command}"))
     target = tmp_path / "en_XA" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -32,8 +36,9 @@ def pseudo_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     i18n._translations.cache_clear()
 
 
-async def test_replies_follow_the_members_locale(chat: ChatDriver, users: Users, sessionmaker,
-                                                 pseudo_locale: str) -> None:
+async def test_replies_follow_the_members_locale(
+    chat: ChatDriver, users: Users, sessionmaker, pseudo_locale: str
+) -> None:
     async with sessionmaker.begin() as session:
         (await session.get(Member, users.member)).locale = pseudo_locale
     sent = await chat.send("/help", user=users.member)
@@ -88,9 +93,14 @@ def test_babel_extracts_t_only_from_calls() -> None:
             extracted.add((f"{folder}/{file}", message[0] if isinstance(message, tuple) else message))
         for path in sorted((root / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t"
-                        and node.args and isinstance(node.args[0], ast.Constant)
-                        and isinstance(node.args[0].value, str)):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "t"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     called.add((path.relative_to(root).as_posix(), node.args[0].value))
     stray = sorted(extracted - called)
     assert not stray, f"rename the variable `t` where these were extracted: {stray[:5]}"

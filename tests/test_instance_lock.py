@@ -52,8 +52,12 @@ async def test_a_lost_postgres_connection_is_noticed(postgres_database: str) -> 
     try:
         engine = make_engine(postgres_database)
         async with engine.begin() as conn:  # what a database restart does to the bot's connection
-            await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE application_name LIKE 'partnerbot %' AND pid <> pg_backend_pid()"))
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name LIKE 'partnerbot %' AND pid <> pg_backend_pid()"
+                )
+            )
         await engine.dispose()
         assert not await lock.check()
         other = InstanceLock(postgres_database)

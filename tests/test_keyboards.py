@@ -76,10 +76,12 @@ def _buttons(sent: list[Any]) -> list[tuple[str, str]]:
     raise AssertionError(f"no keyboard in {[s.text[:60] for s in sent]}")
 
 
-@pytest.mark.parametrize("command,prefix,user", [("/plan", "pv", "member"), ("/report", "rp", "coordinator"),
-                                                  ("/update", "upp", "lead")])
-async def test_plan_pickers_page_through_every_plan(chat: ChatDriver, users: Users, sessionmaker: Any,
-                                                    command: str, prefix: str, user: str) -> None:
+@pytest.mark.parametrize(
+    "command,prefix,user", [("/plan", "pv", "member"), ("/report", "rp", "coordinator"), ("/update", "upp", "lead")]
+)
+async def test_plan_pickers_page_through_every_plan(
+    chat: ChatDriver, users: Users, sessionmaker: Any, command: str, prefix: str, user: str
+) -> None:
     ids = await _many_plans(sessionmaker)
     walker = getattr(users, user)
     buttons = _buttons(await chat.send(command, user=walker))
@@ -96,8 +98,9 @@ async def test_plan_pickers_page_through_every_plan(chat: ChatDriver, users: Use
     assert sent and all("went wrong" not in s.text for s in sent)
 
 
-async def test_reference_in_many_plans_is_capped_with_a_way_on(chat: ChatDriver, users: Users,
-                                                               sessionmaker: Any) -> None:
+async def test_reference_in_many_plans_is_capped_with_a_way_on(
+    chat: ChatDriver, users: Users, sessionmaker: Any
+) -> None:
     await _many_plans(sessionmaker)
     sent = await chat.send("/action 1.1", user=users.member)
     buttons = _buttons(sent)

@@ -30,17 +30,40 @@ RULES = Rules()
 
 
 def cand(pid: int, **kw: object) -> Candidate:
-    base = dict(person_id=pid, name=f"Head {pid}", school_id=100 + pid, phase="primary",
-                school_type="Local authority maintained", pupils=300, locality="Ashford", local_authority="Kent",
-                easting=600000.0, northing=140000.0, years_headship=8.0, strengths=(), capacity=1, open_matches=0)
+    base = dict(
+        person_id=pid,
+        name=f"Head {pid}",
+        school_id=100 + pid,
+        phase="primary",
+        school_type="Local authority maintained",
+        pupils=300,
+        locality="Ashford",
+        local_authority="Kent",
+        easting=600000.0,
+        northing=140000.0,
+        years_headship=8.0,
+        strengths=(),
+        capacity=1,
+        open_matches=0,
+    )
     base.update(kw)
     return Candidate(**base)  # type: ignore[arg-type]
 
 
 def head(aid: int, **kw: object) -> NewHead:
-    base = dict(appointment_id=aid, person_id=1000 + aid, school_id=5000 + aid, phase="primary",
-                school_type="Local authority maintained", pupils=300, locality="Ashford", local_authority="Kent",
-                easting=600000.0, northing=140000.0, needs=())
+    base = dict(
+        appointment_id=aid,
+        person_id=1000 + aid,
+        school_id=5000 + aid,
+        phase="primary",
+        school_type="Local authority maintained",
+        pupils=300,
+        locality="Ashford",
+        local_authority="Kent",
+        easting=600000.0,
+        northing=140000.0,
+        needs=(),
+    )
     base.update(kw)
     return NewHead(**base)  # type: ignore[arg-type]
 
@@ -50,21 +73,41 @@ def head(aid: int, **kw: object) -> NewHead:
 
 def test_reasons_in_plain_words() -> None:
     new = head(1, school_type="Academy converter", needs=("send", "pupil premium", "phonics"), pupils=420)
-    buddy = cand(7, school_type="Academy sponsor led", strengths=("pupil premium", "send", "governance"),
-                 capacity=2, open_matches=1, years_headship=9.5, pupils=400, easting=601500.0, northing=140000.0)
+    buddy = cand(
+        7,
+        school_type="Academy sponsor led",
+        strengths=("pupil premium", "send", "governance"),
+        capacity=2,
+        open_matches=1,
+        years_headship=9.5,
+        pupils=400,
+        easting=601500.0,
+        northing=140000.0,
+    )
     scored = score(new, buddy)
     assert scored.eligible
-    assert scored.reason_text == ("primary like you; an academy too; a similar size (400 pupils); same area; "
-                                  "2 km away; SEND and pupil premium, which you asked for; 9 years a head; "
-                                  "1 of 2 places free")
+    assert scored.reason_text == (
+        "primary like you; an academy too; a similar size (400 pupils); same area; "
+        "2 km away; SEND and pupil premium, which you asked for; 9 years a head; "
+        "1 of 2 places free"
+    )
     assert scored.total == pytest.approx(sum(p.points for p in scored.parts))
 
 
 def test_each_part_and_its_reason() -> None:
     new = head(1)
     # Related phase, different local authority, far away, no needs, one place of one free.
-    far = cand(2, phase="all-through", locality="Leeds", local_authority="Leeds", easting=430000.0,
-               northing=435000.0, pupils=1500, school_type="Independent school", years_headship=1.0 + 3)
+    far = cand(
+        2,
+        phase="all-through",
+        locality="Leeds",
+        local_authority="Leeds",
+        easting=430000.0,
+        northing=435000.0,
+        pupils=1500,
+        school_type="Independent school",
+        years_headship=1.0 + 3,
+    )
     scored = score(new, far)
     keys = {p.key for p in scored.parts if p.points > 0}
     assert keys == {"related_phase", "experience", "capacity"}
@@ -90,16 +133,19 @@ def test_new_to_the_area_or_phase_weighs_nearness_and_phase_more() -> None:
     assert area["phase"] == plain["phase"] and phase["locality"] == plain["locality"]
 
 
-@pytest.mark.parametrize(("change", "why"), [
-    ({"years_headship": 2.9}, "fewer than 3 years a head"),
-    ({"years_headship": None}, "fewer than 3 years a head"),
-    ({"school_id": 5001}, "same school"),
-    ({"declined_with": frozenset({1001})}, "already asked"),
-    ({"capacity": 2, "open_matches": 2}, "no buddy place free"),
-    ({"capacity": 0}, "no buddy place free"),
-    ({"available": False}, "not taking buddies at present"),
-    ({"person_id": 1001}, "is the new head"),
-])
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"years_headship": 2.9}, "fewer than 3 years a head"),
+        ({"years_headship": None}, "fewer than 3 years a head"),
+        ({"school_id": 5001}, "same school"),
+        ({"declined_with": frozenset({1001})}, "already asked"),
+        ({"capacity": 2, "open_matches": 2}, "no buddy place free"),
+        ({"capacity": 0}, "no buddy place free"),
+        ({"available": False}, "not taking buddies at present"),
+        ({"person_id": 1001}, "is the new head"),
+    ],
+)
 def test_hard_filters(change: dict[str, object], why: str) -> None:
     new = head(1)
     assert score(new, cand(2)).eligible
@@ -170,13 +216,15 @@ def test_reasons_match_scores_across_a_realistic_directory(directory: synthetic.
                 phase_name = "alternative provision" if c.phase == "pru" else c.phase.replace("16-plus", "16 plus")
                 assert parts["phase"].reason.startswith(f"{phase_name} like you")
             assert (parts["locality"].points > 0) == (new.locality == c.locality)
-            assert (parts["local_authority"].points > 0) == (new.locality != c.locality and
-                                                             new.local_authority == c.local_authority)
+            assert (parts["local_authority"].points > 0) == (
+                new.locality != c.locality and new.local_authority == c.local_authority
+            )
             km = _km(new, c)
             assert (parts["distance"].points > 0) == (km < RULES.max_km)
             if parts["distance"].points > 0:
                 assert parts["distance"].points == pytest.approx(
-                    RULES.distance * (1 - km / RULES.max_km) * (RULES.new_to_area_factor if new.new_to_area else 1))
+                    RULES.distance * (1 - km / RULES.max_km) * (RULES.new_to_area_factor if new.new_to_area else 1)
+                )
                 assert parts["distance"].reason in ("less than 1 km away", f"{round(km)} km away")
             met = set(new.needs) & set(c.strengths)
             assert parts["needs"].points == pytest.approx(RULES.need * min(len(met), RULES.max_needs))
@@ -238,20 +286,40 @@ def random_case(rng: random.Random) -> tuple[list[NewHead], list[Candidate]]:
     cands = []
     for j in range(n_cands):
         town, la = rng.choice(towns)
-        cands.append(cand(j + 1, phase=rng.choice(phases), locality=town, local_authority=la,
-                          pupils=rng.choice((150, 300, 900)), easting=600000.0 + rng.uniform(0, 40000),
-                          northing=140000.0 + rng.uniform(0, 40000), years_headship=rng.uniform(1, 20),
-                          strengths=tuple(rng.sample(skills, rng.randint(0, 3))), capacity=rng.randint(0, 2),
-                          open_matches=rng.choice((0, 0, 1)), available=rng.random() > 0.1,
-                          school_id=rng.choice((101, 102, 103, 104))))
+        cands.append(
+            cand(
+                j + 1,
+                phase=rng.choice(phases),
+                locality=town,
+                local_authority=la,
+                pupils=rng.choice((150, 300, 900)),
+                easting=600000.0 + rng.uniform(0, 40000),
+                northing=140000.0 + rng.uniform(0, 40000),
+                years_headship=rng.uniform(1, 20),
+                strengths=tuple(rng.sample(skills, rng.randint(0, 3))),
+                capacity=rng.randint(0, 2),
+                open_matches=rng.choice((0, 0, 1)),
+                available=rng.random() > 0.1,
+                school_id=rng.choice((101, 102, 103, 104)),
+            )
+        )
     newheads = []
     for i in range(n_heads):
         town, la = rng.choice(towns)
-        newheads.append(head(i + 1, phase=rng.choice(phases), locality=town, local_authority=la,
-                             pupils=rng.choice((150, 300, 900)), easting=600000.0 + rng.uniform(0, 40000),
-                             northing=140000.0 + rng.uniform(0, 40000),
-                             needs=tuple(rng.sample(skills, rng.randint(0, 3))),
-                             school_id=rng.choice((101, 102, 5000 + i)), new_to_area=rng.random() < 0.3))
+        newheads.append(
+            head(
+                i + 1,
+                phase=rng.choice(phases),
+                locality=town,
+                local_authority=la,
+                pupils=rng.choice((150, 300, 900)),
+                easting=600000.0 + rng.uniform(0, 40000),
+                northing=140000.0 + rng.uniform(0, 40000),
+                needs=tuple(rng.sample(skills, rng.randint(0, 3))),
+                school_id=rng.choice((101, 102, 5000 + i)),
+                new_to_area=rng.random() < 0.3,
+            )
+        )
     # Some declined pairings.
     for j, c in enumerate(cands):
         if rng.random() < 0.2:
@@ -291,8 +359,10 @@ def test_assign_is_optimal_against_brute_force(coverage_first: bool) -> None:
 
 def reference_greedy(newheads: list[NewHead], cands: list[Candidate], rules: Rules) -> float:
     totals, allowed = score_matrix(newheads, cands, rules)
-    edges = sorted(((totals[i, j], i, j) for i in range(len(newheads)) for j in range(len(cands)) if allowed[i, j]),
-                   key=lambda e: -e[0])
+    edges = sorted(
+        ((totals[i, j], i, j) for i in range(len(newheads)) for j in range(len(cands)) if allowed[i, j]),
+        key=lambda e: -e[0],
+    )
     left = [c.free for c in cands]
     done, total = set(), 0.0
     for value, i, j in edges:
@@ -332,11 +402,29 @@ def test_coverage_first_gives_more_heads_a_buddy_than_the_highest_total() -> Non
     # X suits A superbly; Y suits A poorly and B cannot have Y. One pair A-X has the higher total,
     # two pairs A-Y and B-X give both new heads a buddy.
     a = head(1, needs=("send", "phonics", "pupil premium"))
-    b = head(2, phase="secondary", locality="Leeds", local_authority="Leeds", easting=430000.0, northing=435000.0,
-             school_type="Academy converter", pupils=1200)
+    b = head(
+        2,
+        phase="secondary",
+        locality="Leeds",
+        local_authority="Leeds",
+        easting=430000.0,
+        northing=435000.0,
+        school_type="Academy converter",
+        pupils=1200,
+    )
     x = cand(1, strengths=("send", "phonics", "pupil premium"))
-    y = cand(2, phase="special", school_type="Independent school", locality="Truro", local_authority="Cornwall",
-             easting=180000.0, northing=55000.0, years_headship=3.0, pupils=40, declined_with=frozenset({b.person_id}))
+    y = cand(
+        2,
+        phase="special",
+        school_type="Independent school",
+        locality="Truro",
+        local_authority="Cornwall",
+        easting=180000.0,
+        northing=55000.0,
+        years_headship=3.0,
+        pupils=40,
+        declined_with=frozenset({b.person_id}),
+    )
     assert score(a, x).total > score(a, y).total + score(b, x).total
     coverage = assign([a, b], [x, y])
     weight = assign([a, b], [x, y], Rules(coverage_first=False))

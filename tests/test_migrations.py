@@ -27,26 +27,100 @@ WHEN = dt.datetime(2025, 10, 6, 14, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
 # Rows as the first revision knows them (only columns present at that revision are written).
 DATA: dict[str, list[dict[str, Any]]] = {
-    "school": [{"id": 1, "urn": "100001", "name": "St Mary’s C of E Primary", "phase": "primary", "pupils": 210,
-                "easting": 530000.5, "created_at": WHEN, "updated_at": WHEN}],
+    "school": [
+        {
+            "id": 1,
+            "urn": "100001",
+            "name": "St Mary’s C of E Primary",
+            "phase": "primary",
+            "pupils": 210,
+            "easting": 530000.5,
+            "created_at": WHEN,
+            "updated_at": WHEN,
+        }
+    ],
     "specialism": [{"id": 1, "name": "mathematics", "aliases": "maths|numeracy"}],
-    "person": [{"id": 1, "first_name": "Zoë", "last_name": UNICODE, "email": "zoe@example.org", "school_id": 1,
-                "is_head": True, "designations": "SLE", "headship_start": dt.date(2019, 9, 1), "mentor_capacity": 2,
-                "buddy_status": "available", "created_at": WHEN, "updated_at": WHEN}],
+    "person": [
+        {
+            "id": 1,
+            "first_name": "Zoë",
+            "last_name": UNICODE,
+            "email": "zoe@example.org",
+            "school_id": 1,
+            "is_head": True,
+            "designations": "SLE",
+            "headship_start": dt.date(2019, 9, 1),
+            "mentor_capacity": 2,
+            "buddy_status": "available",
+            "created_at": WHEN,
+            "updated_at": WHEN,
+        }
+    ],
     "person_specialism": [{"person_id": 1, "specialism_id": 1}],
-    "member": [{"telegram_id": 5_000_000_001, "role": "lead", "display_name": "Zoë", "person_id": 1, "reminders": True,
-                "active": True, "created_at": WHEN, "updated_at": WHEN}],
-    "plan": [{"id": 1, "title": "Closing the gap 2025–26", "rag_set": "R,A,G", "active": True, "created_at": WHEN,
-              "updated_at": WHEN}],
+    "member": [
+        {
+            "telegram_id": 5_000_000_001,
+            "role": "lead",
+            "display_name": "Zoë",
+            "person_id": 1,
+            "reminders": True,
+            "active": True,
+            "created_at": WHEN,
+            "updated_at": WHEN,
+        }
+    ],
+    "plan": [
+        {
+            "id": 1,
+            "title": "Closing the gap 2025–26",
+            "rag_set": "R,A,G",
+            "active": True,
+            "created_at": WHEN,
+            "updated_at": WHEN,
+        }
+    ],
     "plan_section": [{"id": 1, "plan_id": 1, "position": 0, "title": "1. Reading"}],
-    "plan_action": [{"id": 1, "plan_id": 1, "section_id": 1, "position": 0, "ref": "1.1", "text": "Phonics CPD",
-                     "milestones": [{"text": "Training", "date": "2025-11-01"}], "extra": {"£": "DSG"},
-                     "due_date": dt.date(2026, 7, 17), "created_at": WHEN, "updated_at": WHEN}],
-    "progress_update": [{"id": 1, "action_id": 1, "rag": "A", "comment": "Started 🚀", "academic_year": 2025,
-                         "term": "autumn", "kind": "update", "author_id": 5_000_000_001, "author_label": "Zoë",
-                         "created_at": WHEN}],
-    "audit_log": [{"id": 1, "at": WHEN, "actor_id": 5_000_000_001, "actor_label": "", "action": "progress.update",
-                   "entity": "progress_update", "entity_id": "1", "detail": {"rag": "A", "ref": "1.1"}}],
+    "plan_action": [
+        {
+            "id": 1,
+            "plan_id": 1,
+            "section_id": 1,
+            "position": 0,
+            "ref": "1.1",
+            "text": "Phonics CPD",
+            "milestones": [{"text": "Training", "date": "2025-11-01"}],
+            "extra": {"£": "DSG"},
+            "due_date": dt.date(2026, 7, 17),
+            "created_at": WHEN,
+            "updated_at": WHEN,
+        }
+    ],
+    "progress_update": [
+        {
+            "id": 1,
+            "action_id": 1,
+            "rag": "A",
+            "comment": "Started 🚀",
+            "academic_year": 2025,
+            "term": "autumn",
+            "kind": "update",
+            "author_id": 5_000_000_001,
+            "author_label": "Zoë",
+            "created_at": WHEN,
+        }
+    ],
+    "audit_log": [
+        {
+            "id": 1,
+            "at": WHEN,
+            "actor_id": 5_000_000_001,
+            "actor_label": "",
+            "action": "progress.update",
+            "entity": "progress_update",
+            "entity_id": "1",
+            "detail": {"rag": "A", "ref": "1.1"},
+        }
+    ],
     "bot_state": [{"kind": "conv", "key": '["update",1001,1001]', "data": 2, "updated_at": WHEN}],
 }
 
@@ -131,8 +205,7 @@ async def test_every_revision_downgrades_and_upgrades_with_data(db_url, tmp_path
             await _insert(engine)
             await upgrade_database(engine)
             for rev in reversed(revisions[1:]):
-                await downgrade_database(engine, rev.down_revision if isinstance(rev.down_revision, str)
-                                         else "-1")
+                await downgrade_database(engine, rev.down_revision if isinstance(rev.down_revision, str) else "-1")
             assert await current_revisions(engine) == (revisions[0].revision,)
             await upgrade_database(engine)
             await _assert_data(engine)

@@ -21,8 +21,7 @@ def test_job_names_are_fixed_words(app: Application) -> None:
         assert re.fullmatch(r"[a-z][a-z0-9-]*", name or ""), name
 
 
-async def test_buttons_and_logs_carry_no_personal_data(chat: ChatDriver, users: Users, sessionmaker,
-                                                       caplog) -> None:
+async def test_buttons_and_logs_carry_no_personal_data(chat: ChatDriver, users: Users, sessionmaker, caplog) -> None:
     async with sessionmaker.begin() as s:
         s.add(Person(first_name="Mo", last_name="Member", email="mo@example.org", phone="07700 900123"))
     await chat.app.bot_data["services"].refresh_directory()

@@ -59,8 +59,9 @@ def test_split_name() -> None:
     assert split_name("Smith") == (None, "", "Smith")
 
 
-async def test_stranger_cannot_register(chat: ChatDriver, users: Users,
-                                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_stranger_cannot_register(
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     sent = await chat.send("/newhead", user=users.stranger)
     assert len(sent) == 1 and "access" in sent[0].text.lower()
     assert not sent[0].buttons
@@ -71,8 +72,9 @@ async def test_stranger_cannot_register(chat: ChatDriver, users: Users,
         assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
 
 
-async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, directory: synthetic.Directory,
-                                              sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_register_on_behalf_of_a_school(
+    chat: ChatDriver, users: Users, directory: synthetic.Directory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     target = next(s for s in directory.schools if s.phase == "primary" and "," not in s.name)
     sent = await chat.send("/newhead", user=users.member)
     assert [d for _l, d in sent[-1].buttons] == ["nhw:self", "nhw:school", "nhw:trust", "nhw:office"]
@@ -109,8 +111,13 @@ async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, di
     assert "Added: pupil premium" in sent[-1].text and "basket weaving" in sent[-1].text
     sent = await chat.press("nhk:done", user=users.member)
     summary = sent[-1].text
-    for part in ("Ms Priya Okafor", "1 Sept 2025", "New to headship; New to the area", "SEND and pupil premium",
-                 "For the school"):
+    for part in (
+        "Ms Priya Okafor",
+        "1 Sept 2025",
+        "New to headship; New to the area",
+        "SEND and pupil premium",
+        "For the school",
+    ):
         assert part in summary.replace("&amp;", "&"), (part, summary)
     sent = await chat.press("nhc:save", user=users.member)
     # For someone else: it waits for a coordinator (directory/integrity.py), and nothing changes until then.
@@ -131,8 +138,12 @@ async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, di
         # Head from 1 September, not before (directory/succession.py).
         assert (person.title, person.first_name, person.last_name, person.is_head) == ("Ms", "Priya", "Okafor", False)
         assert appointment.took_effect is None
-        assert await session.scalar(select(func.count()).select_from(AuditEntry)
-                                    .where(AuditEntry.action == "appointment.create")) == 1
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "appointment.create")
+            )
+            == 1
+        )
     # The coordinators (coordinator and admin) are told at once, with suggestions and buttons.
     for coordinator in (users.coordinator, users.admin):
         told = chat.to(coordinator)
@@ -148,8 +159,9 @@ async def test_register_on_behalf_of_a_school(chat: ChatDriver, users: Users, di
     assert all("Ms Priya" not in s.text for s in chat.to(users.lead))
 
 
-async def test_register_myself_at_a_new_school(chat: ChatDriver, users: Users, directory: synthetic.Directory,
-                                               sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_register_myself_at_a_new_school(
+    chat: ChatDriver, users: Users, directory: synthetic.Directory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with sessionmaker.begin() as session:
         deputy = (await session.scalars(select(Person).where(Person.is_head.is_(False)).order_by(Person.id))).first()
         member = await session.get(Member, users.member)
@@ -179,8 +191,9 @@ async def test_register_myself_at_a_new_school(chat: ChatDriver, users: Users, d
         assert appointment.reporter_relation == "self"
 
 
-async def test_cancel_saves_nothing(chat: ChatDriver, users: Users, directory: synthetic.Directory,
-                                    sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_cancel_saves_nothing(
+    chat: ChatDriver, users: Users, directory: synthetic.Directory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await chat.send("/newhead", user=users.lead)
     await chat.press("nhw:trust", user=users.lead)
     await chat.send("Sam Zebedee-Quayle", user=users.lead)
@@ -191,8 +204,10 @@ async def test_cancel_saves_nothing(chat: ChatDriver, users: Users, directory: s
     assert sent[0].method == "answerCallbackQuery"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
-        assert await session.scalar(select(func.count()).select_from(Person)
-                                    .where(Person.last_name == "Zebedee-Quayle")) == 0
+        assert (
+            await session.scalar(select(func.count()).select_from(Person).where(Person.last_name == "Zebedee-Quayle"))
+            == 0
+        )
 
 
 def test_specialism_buttons_fit() -> None:

@@ -12,8 +12,12 @@ from core.offline import FAILURE_KINDS, OFFLINE_TOKEN, OfflineRequest
 from tests.telegram_html import check
 
 RAISES: dict[str, type[BaseException] | tuple[type[BaseException], ...]] = {
-    "timeout": TimedOut, "network": NetworkError, "bad_request": BadRequest, "retry_after": RetryAfter,
-    "forbidden": Forbidden, "invalid_json": TelegramError,
+    "timeout": TimedOut,
+    "network": NetworkError,
+    "bad_request": BadRequest,
+    "retry_after": RetryAfter,
+    "forbidden": Forbidden,
+    "invalid_json": TelegramError,
     # {"ok": true} without a result: python-telegram-bot cannot read it (not a TelegramError)
     "no_result": (KeyError, TelegramError),
 }
@@ -70,10 +74,19 @@ async def test_calls_outside_telegrams_limits_are_refused_like_telegram(bot: Bot
 
 
 def test_refusals_of_buttons_answers_and_menus() -> None:
-    assert refusal("sendMessage", {"text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a",
-                   "callback_data": "p:" + "9" * 63}]]}}) == "BUTTON_DATA_INVALID"
-    assert refusal("sendMessage", {"text": "x", "reply_markup": {"inline_keyboard": [[{"text": " ",
-                   "callback_data": "p:1"}]]}}) is not None
+    assert (
+        refusal(
+            "sendMessage",
+            {"text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "p:" + "9" * 63}]]}},
+        )
+        == "BUTTON_DATA_INVALID"
+    )
+    assert (
+        refusal(
+            "sendMessage", {"text": "x", "reply_markup": {"inline_keyboard": [[{"text": " ", "callback_data": "p:1"}]]}}
+        )
+        is not None
+    )
     assert refusal("answerCallbackQuery", {"text": "a" * 201}) is not None
     assert refusal("setMyCommands", {"commands": [{"command": "Find", "description": "x"}]}) == "BOT_COMMAND_INVALID"
     assert refusal("setMyCommands", {"commands": [{"command": "find", "description": "x"}]}) is None

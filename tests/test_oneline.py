@@ -21,24 +21,35 @@ def test_the_issue_example() -> None:
     assert got == ParsedUpdate("1.3", "A", "Survey sent to all heads, 12 replies so far")
 
 
-@pytest.mark.parametrize(("line", "rag", "comment"), [
-    ("1.3 g", "G", ""),
-    ("1.3 green On track", "G", "On track"),
-    ("1.3 🟢 launched", "G", "launched"),
-    ("1.3 🟢launched", "G", "launched"),
-    ("1.3 R behind: no venue", "R", "behind: no venue"),
-    ("1.3 RED - behind", "R", "behind"),
-    ("1.3 on track - all good", "G", "all good"),
-    ("1.3 🔴", "R", ""),
-    ("1.3: amber waiting", "A", "waiting"),
-    ("action 1.3 amber waiting", "A", "waiting"),
-])
+@pytest.mark.parametrize(
+    ("line", "rag", "comment"),
+    [
+        ("1.3 g", "G", ""),
+        ("1.3 green On track", "G", "On track"),
+        ("1.3 🟢 launched", "G", "launched"),
+        ("1.3 🟢launched", "G", "launched"),
+        ("1.3 R behind: no venue", "R", "behind: no venue"),
+        ("1.3 RED - behind", "R", "behind"),
+        ("1.3 on track - all good", "G", "all good"),
+        ("1.3 🔴", "R", ""),
+        ("1.3: amber waiting", "A", "waiting"),
+        ("action 1.3 amber waiting", "A", "waiting"),
+    ],
+)
 def test_ratings(line: str, rag: str, comment: str) -> None:
     assert parse_update_line(line, REFS, "R,A,G") == ParsedUpdate("1.3", rag, comment)
 
 
-@pytest.mark.parametrize("line", ["1.3 no change still waiting", "1.3 nc still waiting", "1.3 - still waiting",
-                                  "1.3 NC: still waiting", "1.3 No-change, still waiting"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1.3 no change still waiting",
+        "1.3 nc still waiting",
+        "1.3 - still waiting",
+        "1.3 NC: still waiting",
+        "1.3 No-change, still waiting",
+    ],
+)
 def test_no_change_keeps_the_comment_without_a_rating(line: str) -> None:
     assert parse_update_line(line, REFS, "R,A,G") == ParsedUpdate("1.3", None, "still waiting", True)
 
@@ -54,10 +65,19 @@ def test_missing_rating_is_reported() -> None:
     assert parse_update_line("2.10 Survey sent", REFS) == ParsedUpdate("2.10", None, "Survey sent", False)
 
 
-@pytest.mark.parametrize(("token", "ref"), [
-    ("c)", "c)"), ("C", "c)"), ("(c)", "c)"), ("c.", "c)"), ("1,3", "1.3"), ("1.3.", "1.3"), ("2.10", "2.10"),
-    ("#1.3", "1.3"),
-])
+@pytest.mark.parametrize(
+    ("token", "ref"),
+    [
+        ("c)", "c)"),
+        ("C", "c)"),
+        ("(c)", "c)"),
+        ("c.", "c)"),
+        ("1,3", "1.3"),
+        ("1.3.", "1.3"),
+        ("2.10", "2.10"),
+        ("#1.3", "1.3"),
+    ],
+)
 def test_reference_forms(token: str, ref: str) -> None:
     assert match_ref(token, REFS) == ref
     got = parse_update_line(f"{token} amber x", REFS)

@@ -24,7 +24,7 @@ def _names(rng: random.Random, people: list[PersonName], n: int) -> list[str]:
             out.append(f"{p.first_name} {p.last_name}")
         elif form == 2 and len(p.last_name) > 4:  # a slip in the surname
             i = rng.randrange(1, len(p.last_name) - 1)
-            out.append(f"{p.first_name} {p.last_name[:i]}{p.last_name[i + 1:]}")
+            out.append(f"{p.first_name} {p.last_name[:i]}{p.last_name[i + 1 :]}")
         elif form == 3:
             out.append(f"Mrs {p.first_name[:1]}. {p.last_name}")
         elif form == 4:
@@ -49,8 +49,12 @@ def test_matcher_answers_as_the_rule_does(seed: int) -> None:
 
 
 def test_known_cases_and_one_matcher_per_index() -> None:
-    entries = [PersonEntry(1, None, "Lesley", "Draycott"), PersonEntry(2, None, "Karen", "Shilton"),
-               PersonEntry(3, None, "Kevin", "Shilton"), PersonEntry(4, None, "Mark", "Rock")]
+    entries = [
+        PersonEntry(1, None, "Lesley", "Draycott"),
+        PersonEntry(2, None, "Karen", "Shilton"),
+        PersonEntry(3, None, "Kevin", "Shilton"),
+        PersonEntry(4, None, "Mark", "Rock"),
+    ]
     index = DirectoryIndex(entries, [])
     matcher = matcher_for(index)
     assert matcher is matcher_for(index) and len(matcher) == 4

@@ -30,8 +30,14 @@ async def test_user_and_chat_data_round_trip(sessionmaker):
     when = dt.datetime(2025, 9, 1, 8, 30, tzinfo=dt.timezone.utc)
     data = {
         "draft": {"action": 12, "rag": "A", "comment": "Ça va — نعم ✓ <b>"},
-        "when": when, "day": dt.date(2025, 9, 1), "ids": (1, 2), "seen": {3, 4},
-        "by_id": {7: "seven", 8: ["x", None]}, "money": Decimal("1.50"), "flag": True, "ratio": 0.25,
+        "when": when,
+        "day": dt.date(2025, 9, 1),
+        "ids": (1, 2),
+        "seen": {3, 4},
+        "by_id": {7: "seven", 8: ["x", None]},
+        "money": Decimal("1.50"),
+        "flag": True,
+        "ratio": 0.25,
         "__weird": 1,
     }
     await p.update_user_data(1001, data)
@@ -118,16 +124,21 @@ class FakeTelegram(BaseRequest):
     def read_timeout(self) -> float:
         return 1.0
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         **_kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **_kwargs: Any
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
         if name == "getMe":
             result: Any = {"id": 42, "is_bot": True, "first_name": "Bot", "username": "test_bot"}
         elif name == "sendMessage":
             self.texts.append(params["text"])
-            result = {"message_id": len(self.texts), "date": 0, "text": params["text"],
-                      "chat": {"id": params["chat_id"], "type": "private"}}
+            result = {
+                "message_id": len(self.texts),
+                "date": 0,
+                "text": params["text"],
+                "chat": {"id": params["chat_id"], "type": "private"},
+            }
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -156,13 +167,26 @@ async def _school(update: Update, context: Any) -> int:
 
 
 def _app(sessionmaker, request: FakeTelegram) -> Application:
-    app = (ApplicationBuilder().token("42:TEST").request(request).get_updates_request(FakeTelegram())
-           .persistence(SQLPersistence(sessionmaker, update_interval=3600)).build())
-    app.add_handler(ConversationHandler(
-        entry_points=[CommandHandler("start", _start)],
-        states={ASK_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, _name)],
-                ASK_SCHOOL: [MessageHandler(filters.TEXT & ~filters.COMMAND, _school)]},
-        fallbacks=[], name="signup", persistent=True))
+    app = (
+        ApplicationBuilder()
+        .token("42:TEST")
+        .request(request)
+        .get_updates_request(FakeTelegram())
+        .persistence(SQLPersistence(sessionmaker, update_interval=3600))
+        .build()
+    )
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("start", _start)],
+            states={
+                ASK_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, _name)],
+                ASK_SCHOOL: [MessageHandler(filters.TEXT & ~filters.COMMAND, _school)],
+            },
+            fallbacks=[],
+            name="signup",
+            persistent=True,
+        )
+    )
     attach(app)
     return app
 
@@ -174,10 +198,17 @@ def _message(app: Application, text: str, user_id: int = 1001) -> Update:
     entities = []
     if text.startswith("/"):
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    msg = Message.de_json({
-        "message_id": next(_next_id), "date": 1_700_000_000, "text": text, "entities": entities,
-        "chat": Chat(user_id, "private").to_dict(), "from": User(user_id, "Ann", False).to_dict(),
-    }, app.bot)
+    msg = Message.de_json(
+        {
+            "message_id": next(_next_id),
+            "date": 1_700_000_000,
+            "text": text,
+            "entities": entities,
+            "chat": Chat(user_id, "private").to_dict(),
+            "from": User(user_id, "Ann", False).to_dict(),
+        },
+        app.bot,
+    )
     return Update(next(_next_id), message=msg)
 
 

@@ -46,12 +46,27 @@ async def _action_id(sessionmaker, plan_id: int, ref: str) -> int:  # type: igno
         return await session.scalar(select(Action.id).where(Action.plan_id == plan_id, Action.ref == ref))
 
 
-async def _post(sessionmaker, action_id: int, rag: str | None, comment: str, term: Term,  # type: ignore[no-untyped-def]
-                kind: str = "update", replaces_id: int | None = None) -> int:
+async def _post(
+    sessionmaker,
+    action_id: int,
+    rag: str | None,
+    comment: str,
+    term: Term,  # type: ignore[no-untyped-def]
+    kind: str = "update",
+    replaces_id: int | None = None,
+) -> int:
     async with sessionmaker.begin() as session:
-        row = ProgressUpdate(action_id=action_id, rag=rag, comment=comment, academic_year=term.academic_year,
-                             term=term.term, kind=kind, replaces_id=replaces_id, author_id=1002,
-                             author_label="Lead")
+        row = ProgressUpdate(
+            action_id=action_id,
+            rag=rag,
+            comment=comment,
+            academic_year=term.academic_year,
+            term=term.term,
+            kind=kind,
+            replaces_id=replaces_id,
+            author_id=1002,
+            author_label="Lead",
+        )
         session.add(row)
         await session.flush()
         return row.id
@@ -98,14 +113,21 @@ async def test_exported_xlsx_reimports_to_the_same_plan(sessionmaker) -> None:  
     await _post(sessionmaker, b, "G", "=cmd|' /C calc'!A0 is not a formula", Term(2016, "summer"))
     async with sessionmaker() as session:
         view = await build_plan_view(session, plan_id)
-        owners = (await session.execute(select(Action.ref, ActionOwner.name).join(ActionOwner)
-                                        .where(Action.plan_id == plan_id).order_by(Action.position,
-                                                                                   ActionOwner.id))).all()
-        latest = (await session.execute(select(Action.ref, ProgressUpdate.academic_year, ProgressUpdate.term,
-                                               ProgressUpdate.rag)
-                                        .join(Action, Action.id == ProgressUpdate.action_id)
-                                        .where(ProgressUpdate.id.in_(select(latest_rag_per_term(plan_id)
-                                                                            .subquery().c.id))))).all()
+        owners = (
+            await session.execute(
+                select(Action.ref, ActionOwner.name)
+                .join(ActionOwner)
+                .where(Action.plan_id == plan_id)
+                .order_by(Action.position, ActionOwner.id)
+            )
+        ).all()
+        latest = (
+            await session.execute(
+                select(Action.ref, ProgressUpdate.academic_year, ProgressUpdate.term, ProgressUpdate.rag)
+                .join(Action, Action.id == ProgressUpdate.action_id)
+                .where(ProgressUpdate.id.in_(select(latest_rag_per_term(plan_id).subquery().c.id)))
+            )
+        ).all()
     data = export_xlsx(view)
 
     reparsed = parse_plan(data, "export.xlsx")
@@ -114,8 +136,9 @@ async def test_exported_xlsx_reimports_to_the_same_plan(sessionmaker) -> None:  
     assert [a.ref for a in reparsed.actions] == [a.ref for a in view.actions] == ["a)", "b)", "c)", "d)"]
     assert [a.text for a in reparsed.actions] == [a.text for a in view.actions]
     assert [(a.ref, o) for a in reparsed.actions for o in a.owners] == [tuple(r) for r in owners]
-    assert {(a.ref, u.academic_year, u.term, u.rag) for a in reparsed.actions for u in a.history if u.rag} == \
-        {tuple(r) for r in latest}
+    assert {(a.ref, u.academic_year, u.term, u.rag) for a in reparsed.actions for u in a.history if u.rag} == {
+        tuple(r) for r in latest
+    }
     b_again = next(a for a in reparsed.actions if a.ref == "b)")
     assert b_again.history[-1].comment == "=cmd|' /C calc'!A0 is not a formula"  # the latest comment survives
     assert [s.title for s in reparsed.sections] == ["", "Strand 2"]
@@ -124,8 +147,9 @@ async def test_exported_xlsx_reimports_to_the_same_plan(sessionmaker) -> None:  
     copy_id = await _import(sessionmaker, data, "export.xlsx")
     async with sessionmaker() as session:
         copy = await build_plan_view(session, copy_id)
-    assert [(x.ref, x.text, x.owners, x.rag) for x in copy.actions] == \
-        [(x.ref, x.text, x.owners, x.rag) for x in view.actions]
+    assert [(x.ref, x.text, x.owners, x.rag) for x in copy.actions] == [
+        (x.ref, x.text, x.owners, x.rag) for x in view.actions
+    ]
 
 
 async def test_example_plans_round_trip_through_xlsx_docx_and_csv(sessionmaker) -> None:  # type: ignore[no-untyped-def]
@@ -135,10 +159,12 @@ async def test_example_plans_round_trip_through_xlsx_docx_and_csv(sessionmaker) 
             view = await build_plan_view(session, plan_id)
         for name, data in (("x.xlsx", export_xlsx(view)), ("x.docx", export_docx(view)), ("x.csv", export_csv(view))):
             again = parse_plan(data, name)
-            assert [(a.ref, a.text, a.owners) for a in again.actions] == \
-                [(a.ref, a.text, a.owners) for a in view.actions], (path.name, name)
-            assert [m for a in again.actions for m in a.milestones] == \
-                [m for a in view.actions for m in a.milestones], (path.name, name)
+            assert [(a.ref, a.text, a.owners) for a in again.actions] == [
+                (a.ref, a.text, a.owners) for a in view.actions
+            ], (path.name, name)
+            assert [m for a in again.actions for m in a.milestones] == [
+                m for a in view.actions for m in a.milestones
+            ], (path.name, name)
             if name != "x.csv":  # CSV has no title rows
                 assert again.title == view.title and again.year == view.year
 
@@ -157,9 +183,9 @@ async def test_xlsx_cells_are_coloured_and_formulas_escaped(sessionmaker) -> Non
     header_index = next(i for i, r in enumerate(rows) if r[0].value == "Ref")
     header = [c.value for c in rows[header_index]]
     assert header[10:13] == ["Aut 23", "Spr 24", "Sum 24"] and header[-1] == "Latest comment"
-    data_rows = {r[0].value: r for r in rows[header_index + 1:]}
+    data_rows = {r[0].value: r for r in rows[header_index + 1 :]}
     evil = data_rows[ref]
-    assert evil[2].value == "'=HYPERLINK(\"http://evil.example\",\"click\")" and evil[2].data_type == "s"
+    assert evil[2].value == '\'=HYPERLINK("http://evil.example","click")' and evil[2].data_type == "s"
     assert evil[3].value == "'@R Singh" and evil[8].value == "'-£100"
     assert evil[-1].value == "'@everyone look"
     assert evil[10].value == "R" and evil[10].fill.fgColor.rgb.endswith(RAG_COLOURS["R"])
@@ -167,7 +193,7 @@ async def test_xlsx_cells_are_coloured_and_formulas_escaped(sessionmaker) -> Non
     assert data_rows["1.2"][10].fill.fill_type is None  # no rating, no colour
     # CSV: the same escaping.
     text = export_csv(view).decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "\"'@R Singh\"" not in text and "'@R Singh" in text
+    assert "'=HYPERLINK" in text and '"\'@R Singh"' not in text and "'@R Singh" in text
 
 
 async def test_docx_and_png(sessionmaker) -> None:  # type: ignore[no-untyped-def]
@@ -189,7 +215,7 @@ async def test_docx_and_png(sessionmaker) -> None:  # type: ignore[no-untyped-de
     assert image.format == "PNG" and image.width >= 500 and image.height >= 200
     colours = {colour for _n, colour in image.convert("RGB").getcolors(maxcolors=1 << 20)}  # saved with a palette
     for code in "RAG":
-        red, green, blue = (int(RAG_COLOURS[code][i:i + 2], 16) for i in (0, 2, 4))
+        red, green, blue = (int(RAG_COLOURS[code][i : i + 2], 16) for i in (0, 2, 4))
         assert (red, green, blue) in colours
 
 

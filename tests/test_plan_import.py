@@ -47,13 +47,37 @@ DATA = Path(__file__).resolve().parent / "data" / "plans"
 # RAG codes and term labels
 # ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,code", [
-    ("r", "R"), ("red", "R"), ("Red", "R"), ("RED", "R"), ("🔴", "R"), ("off track", "R"),
-    ("amber", "A"), ("a", "A"), ("🟠", "A"), ("🟡", "A"), ("yellow", "A"), ("at risk", "A"), ("partly", "A"),
-    ("g", "G"), ("green", "G"), ("🟢", "G"), ("🟢\ufe0f", "G"), ("on track", "G"), ("Green.", "G"),
-    ("b", "B"), ("blue", "B"), ("🔵", "B"),
-    ("purple", None), ("", None), ("great", None),
-])
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("r", "R"),
+        ("red", "R"),
+        ("Red", "R"),
+        ("RED", "R"),
+        ("🔴", "R"),
+        ("off track", "R"),
+        ("amber", "A"),
+        ("a", "A"),
+        ("🟠", "A"),
+        ("🟡", "A"),
+        ("yellow", "A"),
+        ("at risk", "A"),
+        ("partly", "A"),
+        ("g", "G"),
+        ("green", "G"),
+        ("🟢", "G"),
+        ("🟢\ufe0f", "G"),
+        ("on track", "G"),
+        ("Green.", "G"),
+        ("b", "B"),
+        ("blue", "B"),
+        ("🔵", "B"),
+        ("purple", None),
+        ("", None),
+        ("great", None),
+    ],
+)
 def test_parse_rag(text: str, code: str | None) -> None:
     assert parse_rag(text) == code
 
@@ -73,18 +97,32 @@ def test_rag_labels_and_prefix() -> None:
     assert [rag_label(c) for c in "RAGB"] == ["Red", "Amber", "Green", "Blue"]
     assert rag_emoji("G") == "🟢" and rag_emoji(None) == "⚪"
     assert split_rag_prefix("amber Survey sent to all heads, 12 replies") == (
-        "A", "Survey sent to all heads, 12 replies")
+        "A",
+        "Survey sent to all heads, 12 replies",
+    )
     assert split_rag_prefix("on track - going well") == ("G", "going well")
     assert split_rag_prefix("Survey sent") == (None, "Survey sent")
 
 
-@pytest.mark.parametrize("label,expected", [
-    ("Aut 16", (2016, "autumn")), ("Spr 17", (2016, "spring")), ("Sum 17", (2016, "summer")),
-    ("Autumn 2016", (2016, "autumn")), ("Spring term 2017", (2016, "spring")), ("Summer 2017", (2016, "summer")),
-    ("RAG rated progress Aut 16", (2016, "autumn")), ("Autumn 2016-17", (2016, "autumn")),
-    ("Spring 2016/17", (2016, "spring")), ("Sum-17", (2016, "summer")),
-    ("Autumn term", None), ("Progress comment", None), ("Summary 2017", None), ("Lead", None),
-])
+@pytest.mark.parametrize(
+    "label,expected",
+    [
+        ("Aut 16", (2016, "autumn")),
+        ("Spr 17", (2016, "spring")),
+        ("Sum 17", (2016, "summer")),
+        ("Autumn 2016", (2016, "autumn")),
+        ("Spring term 2017", (2016, "spring")),
+        ("Summer 2017", (2016, "summer")),
+        ("RAG rated progress Aut 16", (2016, "autumn")),
+        ("Autumn 2016-17", (2016, "autumn")),
+        ("Spring 2016/17", (2016, "spring")),
+        ("Sum-17", (2016, "summer")),
+        ("Autumn term", None),
+        ("Progress comment", None),
+        ("Summary 2017", None),
+        ("Lead", None),
+    ],
+)
 def test_parse_term_label(label: str, expected: tuple[int, str] | None) -> None:
     assert parse_term_label(label) == expected
 
@@ -98,30 +136,40 @@ def test_term_label_without_year_uses_the_plans_year() -> None:
 # Owners, dates, cells, headers
 # ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,owners", [
-    ("L Draycott K Shilton", ["L Draycott", "K Shilton"]),
-    ("TSC rep, RSCd, EMTSSG chairs", ["TSC rep", "RSCd", "EMTSSG chairs"]),
-    ("BSP and RSCd", ["BSP", "RSCd"]),
-    ("BSP/TSF Project lead", ["BSP", "TSF Project lead"]),
-    ("R Beards K Hibbs A Turner Pratt", ["R Beards", "K Hibbs", "A Turner Pratt"]),
-    ("M Rock Leadership", ["M Rock", "Leadership"]),
-    ("A Turner Lead Practitioners", ["A Turner", "Lead Practitioners"]),
-    ("MR supported by RSCd", ["MR", "RSCd"]),
-    ("Mrs J Patel and attendance leads", ["Mrs J Patel", "attendance leads"]),
-    ("Lesley Draycott", ["Lesley Draycott"]),
-    ("TBC", []),
-])
+
+@pytest.mark.parametrize(
+    "text,owners",
+    [
+        ("L Draycott K Shilton", ["L Draycott", "K Shilton"]),
+        ("TSC rep, RSCd, EMTSSG chairs", ["TSC rep", "RSCd", "EMTSSG chairs"]),
+        ("BSP and RSCd", ["BSP", "RSCd"]),
+        ("BSP/TSF Project lead", ["BSP", "TSF Project lead"]),
+        ("R Beards K Hibbs A Turner Pratt", ["R Beards", "K Hibbs", "A Turner Pratt"]),
+        ("M Rock Leadership", ["M Rock", "Leadership"]),
+        ("A Turner Lead Practitioners", ["A Turner", "Lead Practitioners"]),
+        ("MR supported by RSCd", ["MR", "RSCd"]),
+        ("Mrs J Patel and attendance leads", ["Mrs J Patel", "attendance leads"]),
+        ("Lesley Draycott", ["Lesley Draycott"]),
+        ("TBC", []),
+    ],
+)
 def test_split_owners(text: str, owners: list[str]) -> None:
     assert split_owners(text) == owners
 
 
 def test_split_whens_and_dates() -> None:
     assert split_whens("October 2014 October 2014 February 2015 On-going On-going") == [
-        "October 2014", "October 2014", "February 2015", "On-going", "On-going"]
+        "October 2014",
+        "October 2014",
+        "February 2015",
+        "On-going",
+        "On-going",
+    ]
     assert split_whens("January 2015 Spring term 2015 On-going") == ["January 2015", "Spring term 2015", "On-going"]
     assert split_whens("February 2015 May/June 2015 July 2015") == ["February 2015", "May/June 2015", "July 2015"]
     assert split_whens("TBC (Awaiting Ofsted to promote recruitment of Additional Inspectors)") == [
-        "TBC (Awaiting Ofsted to promote recruitment of Additional Inspectors)"]
+        "TBC (Awaiting Ofsted to promote recruitment of Additional Inspectors)"
+    ]
     assert split_whens("When the new head starts") == ["When the new head starts"]  # kept whole
     assert parse_when("October 2014").isoformat() == "2014-10-01"
     assert parse_when("May/June 2015").isoformat() == "2015-06-01"
@@ -135,26 +183,55 @@ def test_clean_cell_strips_html_and_splits_bullets() -> None:
     assert clean_cell("a<br>b &amp; c") == "a\nb & c"
 
 
-@pytest.mark.parametrize("headers,expected", [
-    (["Action points", "Milestones", "Date", "Lead", "Impact", "KPIs"],
-     {"action": 0, "milestones": 1, "date": 2, "owner": 3, "impact": 4, "kpis": 5}),
-    (["Priority Tasks", "Task owner", "£ source", "KPI", "Reporting"],
-     {"action": 0, "owner": 1, "funding": 2, "kpis": 3, "reporting": 4}),
-    (["Recommendation", "Proposed action", "By whom", "Budget cost", "Timescale"],
-     {"section": 0, "action": 1, "owner": 2, "funding": 3, "date": 4}),  # the recommendation is the aim
-    # Never seen before: matched by the words they contain.
-    (["No.", "Objective", "Person responsible", "Target completion date", "Success measures", "Resources required"],
-     {"ref": 0, "action": 1, "owner": 2, "date": 3, "kpis": 4, "funding": 5}),
-    (["What we will do", "Who will lead it", "By when", "Milestones"],
-     {"action": 0, "owner": 1, "date": 2, "milestones": 3}),
-])
+@pytest.mark.parametrize(
+    "headers,expected",
+    [
+        (
+            ["Action points", "Milestones", "Date", "Lead", "Impact", "KPIs"],
+            {"action": 0, "milestones": 1, "date": 2, "owner": 3, "impact": 4, "kpis": 5},
+        ),
+        (
+            ["Priority Tasks", "Task owner", "£ source", "KPI", "Reporting"],
+            {"action": 0, "owner": 1, "funding": 2, "kpis": 3, "reporting": 4},
+        ),
+        (
+            ["Recommendation", "Proposed action", "By whom", "Budget cost", "Timescale"],
+            {"section": 0, "action": 1, "owner": 2, "funding": 3, "date": 4},
+        ),  # the recommendation is the aim
+        # Never seen before: matched by the words they contain.
+        (
+            [
+                "No.",
+                "Objective",
+                "Person responsible",
+                "Target completion date",
+                "Success measures",
+                "Resources required",
+            ],
+            {"ref": 0, "action": 1, "owner": 2, "date": 3, "kpis": 4, "funding": 5},
+        ),
+        (
+            ["What we will do", "Who will lead it", "By when", "Milestones"],
+            {"action": 0, "owner": 1, "date": 2, "milestones": 3},
+        ),
+    ],
+)
 def test_headers_matched_by_meaning(headers: list[str], expected: dict[str, int]) -> None:
     assert match_plan_headers(headers).columns == expected
 
 
 def test_term_columns_become_rag_and_comment_columns() -> None:
-    cols = match_plan_headers(["Key actions and impact", "Responsible", "Timeline", "RAG rated progress Aut 16",
-                               "RAG rated progress Spr 17", "Sum 17", "Progress comment Spr 17"])
+    cols = match_plan_headers(
+        [
+            "Key actions and impact",
+            "Responsible",
+            "Timeline",
+            "RAG rated progress Aut 16",
+            "RAG rated progress Spr 17",
+            "Sum 17",
+            "Progress comment Spr 17",
+        ]
+    )
     assert cols.columns == {"action": 0, "owner": 1, "date": 2}
     assert cols.rag_terms == {3: (2016, "autumn"), 4: (2016, "spring"), 5: (2016, "summer")}
     assert cols.comment_terms == {6: (2016, "spring")}
@@ -163,6 +240,7 @@ def test_term_columns_become_rag_and_comment_columns() -> None:
 # ---------------------------------------------------------------------------------------------------------
 # The two real example plans
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _md_rows_by_section() -> list[tuple[str, list[list[str]]]]:
     """Read the Markdown plan by hand (independently of the importer): section title lines, and for each
@@ -208,9 +286,13 @@ def test_markdown_plan_every_action_owner_date_and_section() -> None:
     first = plan.sections[0].actions[0]
     assert first.owners == ["L Draycott", "K Shilton"]
     assert [m["when"] for m in first.milestones if m["when"]] == [
-        "October 2014", "October 2014", "February 2015", "On-going", "On-going"]
-    assert [m["date"] for m in first.milestones if m["when"]] == [
-        "2014-10-01", "2014-10-01", "2015-02-01", None, None]
+        "October 2014",
+        "October 2014",
+        "February 2015",
+        "On-going",
+        "On-going",
+    ]
+    assert [m["date"] for m in first.milestones if m["when"]] == ["2014-10-01", "2014-10-01", "2015-02-01", None, None]
     assert first.due_date.isoformat() == "2015-02-28"
     assert plan.sections[2].actions[0].owners == ["R Beards", "K Hibbs", "A Turner Pratt"]
     assert plan.sections[2].actions[3].owners == []  # "TBC"
@@ -261,7 +343,10 @@ def test_tab_separated_plan_every_priority_task() -> None:
     assert plan.sections[4].actions[1].owners == ["BSP", "RSCd"]
     assert plan.sections[2].actions[0].owners == ["BSP", "TSF Project lead"]
     assert plan.sections[4].actions[0].kpis.split("\n") == [
-        "100% reports returned on time", "100% commissions reported on", "100% financial compliance"]
+        "100% reports returned on time",
+        "100% commissions reported on",
+        "100% financial compliance",
+    ]
     # The section KPIs ("What does better look like") are kept without their heading, bullet by bullet.
     assert len(plan.sections[1].kpis.split("\n")) == 4
     assert not plan.sections[1].kpis.startswith("KPIs")
@@ -273,13 +358,18 @@ def test_tab_separated_plan_every_priority_task() -> None:
 # Other formats, unseen headers, refusals
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_csv_with_unseen_headers_and_continuation_rows() -> None:
     plan = parse_plan((DATA / "recommendations.csv").read_bytes(), "recommendations.csv")
     assert plan.partnership == "Northfield Schools Partnership"
     assert plan.year == "2023-24"
     actions = plan.actions
-    assert [a.text[:20] for a in actions] == ["Attendance lead in e", "Share the best atten", "Phonics training for",
-                                              '=HYPERLINK("http://e']
+    assert [a.text[:20] for a in actions] == [
+        "Attendance lead in e",
+        "Share the best atten",
+        "Phonics training for",
+        '=HYPERLINK("http://e',
+    ]
     assert actions[0].owners == ["Mrs J Patel", "attendance leads"]
     assert actions[0].funding == "£2000"
     assert [m["when"] for m in actions[0].milestones] == ["September 2023", "termly"]
@@ -298,11 +388,31 @@ def _xlsx_plan() -> bytes:
     sheet.append(["Riverside Learning Trust"])
     sheet.append(["School improvement action plan 2016-17"])
     sheet.append([])
-    sheet.append(["Ref", "Key actions and impact", "Responsible", "Timeline", "RAG rated progress Aut 16",
-                  "RAG rated progress Spr 17", "RAG rated progress Sum 17", "Progress comment"])
+    sheet.append(
+        [
+            "Ref",
+            "Key actions and impact",
+            "Responsible",
+            "Timeline",
+            "RAG rated progress Aut 16",
+            "RAG rated progress Spr 17",
+            "RAG rated progress Sum 17",
+            "Progress comment",
+        ]
+    )
     sheet.append(["a)", "Moderate writing across schools", "L Draycott", "Dec 2016", "A", "G", "", "Two sessions held"])
-    sheet.append(["b)", "Phonics screening check support", "Karen Shilton / M Rock", "June 2017", "Red", "amber",
-                  "Green", "All schools above national"])
+    sheet.append(
+        [
+            "b)",
+            "Phonics screening check support",
+            "Karen Shilton / M Rock",
+            "June 2017",
+            "Red",
+            "amber",
+            "Green",
+            "All schools above national",
+        ]
+    )
     sheet.append(["c)", "Governor training", "TBC", "Termly", "", "", "", ""])
     second = book.create_sheet("Strand 2")
     second.append(["Ref", "Key actions and impact", "Responsible", "Timeline", "Aut 16", "Spr 17", "Sum 17"])
@@ -320,8 +430,10 @@ def test_xlsx_with_rag_columns_per_term_gives_history() -> None:
     assert [s.title for s in plan.sections] == ["", "Strand 2"]
     assert [a.ref for a in plan.actions] == ["a)", "b)", "c)", "d)"]
     a, b, c, d = plan.actions
-    assert [(u.term, u.rag, u.comment) for u in a.history] == [("autumn", "A", ""),
-                                                               ("spring", "G", "Two sessions held")]
+    assert [(u.term, u.rag, u.comment) for u in a.history] == [
+        ("autumn", "A", ""),
+        ("spring", "G", "Two sessions held"),
+    ]
     assert [(u.term, u.rag) for u in b.history] == [("autumn", "R"), ("spring", "A"), ("summer", "G")]
     assert b.history[-1].comment == "All schools above national"
     assert b.owners == ["Karen Shilton", "M Rock"]
@@ -337,8 +449,10 @@ def _docx_plan() -> bytes:
     table = document.add_table(rows=1, cols=4)
     for cell, text in zip(table.rows[0].cells, ["Proposed action", "By whom", "Timescale", "Success criteria"]):
         cell.text = text
-    for values in (["Reading fluency project", "J Patel", "Autumn term 2024", "80% at expected"],
-                   ["Library refurbishment", "A Khan and B Jones", "March 2025", "Library open daily"]):
+    for values in (
+        ["Reading fluency project", "J Patel", "Autumn term 2024", "80% at expected"],
+        ["Library refurbishment", "A Khan and B Jones", "March 2025", "Library open daily"],
+    ):
         cells = table.add_row().cells
         for cell, text in zip(cells, values):
             cell.text = text
@@ -365,10 +479,13 @@ def test_docx_every_table_with_the_paragraph_before_as_title() -> None:
     assert plan.actions[2].kpis == "95% attendance"
 
 
-@pytest.mark.parametrize("name,reason", [
-    ("no-table.txt", "no table"),
-    ("glossary-only.md", "column I can read as the actions"),
-])
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("no-table.txt", "no table"),
+        ("glossary-only.md", "column I can read as the actions"),
+    ],
+)
 def test_files_without_a_usable_table_are_refused_with_a_reason(name: str, reason: str) -> None:
     with pytest.raises(PlanImportError, match=reason):
         parse_plan((DATA / name).read_bytes(), name)
@@ -384,8 +501,10 @@ def test_refusals_for_empty_and_unreadable_files() -> None:
 
 
 def test_duplicate_references_are_made_unique_by_section() -> None:
-    text = ("Strand 1\n\n| Ref | Action | Lead |\n|---|---|---|\n| a) | One | X Y |\n| b) | Two | X Y |\n\n"
-            "Strand 2\n\n| Ref | Action | Lead |\n|---|---|---|\n| a) | Three | X Y |\n")
+    text = (
+        "Strand 1\n\n| Ref | Action | Lead |\n|---|---|---|\n| a) | One | X Y |\n| b) | Two | X Y |\n\n"
+        "Strand 2\n\n| Ref | Action | Lead |\n|---|---|---|\n| a) | Three | X Y |\n"
+    )
     plan = parse_plan(text.encode(), "strands.md")
     assert [a.ref for a in plan.actions] == ["1.a)", "1.b)", "2.a)"]
     assert len({a.ref for a in plan.actions}) == 3
@@ -402,9 +521,14 @@ def test_extract_reports_line_numbers() -> None:
 # Owner matching
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_match_person_by_initial_and_surname() -> None:
-    people = [PersonName(1, "Lesley", "Draycott"), PersonName(2, "Karen", "Shilton"),
-              PersonName(3, "Kevin", "Shilton"), PersonName(4, "Mark", "Rock")]
+    people = [
+        PersonName(1, "Lesley", "Draycott"),
+        PersonName(2, "Karen", "Shilton"),
+        PersonName(3, "Kevin", "Shilton"),
+        PersonName(4, "Mark", "Rock"),
+    ]
     assert match_person("L Draycott", people) == (1, [1])
     assert match_person("Lesley Draycott", people) == (1, [1])
     assert match_person("Mrs L. Draycot", people)[0] == 1  # a slip in the surname
@@ -420,11 +544,14 @@ def test_match_person_by_initial_and_surname() -> None:
 # Saving (SQLite and PostgreSQL)
 # ---------------------------------------------------------------------------------------------------------
 
+
 async def _add_people(sessionmaker) -> dict[str, int]:  # type: ignore[no-untyped-def]
     async with sessionmaker.begin() as session:
-        people = {"lesley": Person(first_name="Lesley", last_name="Draycott"),
-                  "karen": Person(first_name="Karen", last_name="Shilton"),
-                  "mark": Person(first_name="Mark", last_name="Rock")}
+        people = {
+            "lesley": Person(first_name="Lesley", last_name="Draycott"),
+            "karen": Person(first_name="Karen", last_name="Shilton"),
+            "mark": Person(first_name="Mark", last_name="Rock"),
+        }
         session.add_all(people.values())
         await session.flush()
         return {k: p.id for k, p in people.items()}
@@ -440,22 +567,29 @@ async def test_save_markdown_plan_links_owners_and_audits(sessionmaker) -> None:
         plan = await session.get(Plan, summary.plan_id)
         assert plan is not None and plan.title == "Teaching School 2014/15 - Action Plan" and plan.year == "2014-15"
         assert plan.source_name == MD.name
-        titles = (await session.scalars(select(Section.title).where(Section.plan_id == plan.id)
-                                        .order_by(Section.position))).all()
+        titles = (
+            await session.scalars(select(Section.title).where(Section.plan_id == plan.id).order_by(Section.position))
+        ).all()
         assert titles[5] == "6. Business Management and Governance"
         assert await session.scalar(select(func.count()).select_from(Action).where(Action.plan_id == plan.id)) == 22
         first = await session.scalar(select(Action).where(Action.plan_id == plan.id, Action.ref == "1.1"))
         assert first.milestones[-1] == {"text": "", "when": "On-going", "date": None}
-        owners = (await session.execute(select(ActionOwner.name, ActionOwner.person_id)
-                                        .where(ActionOwner.action_id == first.id).order_by(ActionOwner.id))).all()
+        owners = (
+            await session.execute(
+                select(ActionOwner.name, ActionOwner.person_id)
+                .where(ActionOwner.action_id == first.id)
+                .order_by(ActionOwner.id)
+            )
+        ).all()
         assert owners == [("L Draycott", ids["lesley"]), ("K Shilton", ids["karen"])]
         unmatched = await session.scalar(select(ActionOwner).where(ActionOwner.name == "D Lowbridge"))
         assert unmatched is not None and unmatched.person_id is None  # kept as text
         audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "plan.import"))
         assert audit.actor_id == 1003 and audit.entity_id == str(plan.id) and audit.detail["actions"] == 22
     assert "D Lowbridge" in summary.unlinked_names
-    assert summary.owners_linked == sum(1 for a in parsed.actions for o in a.owners
-                                        if o in ("L Draycott", "K Shilton", "M Rock"))
+    assert summary.owners_linked == sum(
+        1 for a in parsed.actions for o in a.owners if o in ("L Draycott", "K Shilton", "M Rock")
+    )
 
 
 async def test_imported_rag_columns_become_progress_history(sessionmaker) -> None:  # type: ignore[no-untyped-def]
@@ -464,12 +598,25 @@ async def test_imported_rag_columns_become_progress_history(sessionmaker) -> Non
         summary = await save_plan(session, parsed, actor_id=None)
     assert summary.updates == 2 + 3 + 3
     async with sessionmaker() as session:
-        rows = (await session.execute(
-            select(Action.ref, ProgressUpdate.term, ProgressUpdate.rag, ProgressUpdate.kind, ProgressUpdate.comment,
-                   ProgressUpdate.academic_year)
-            .join(Action, Action.id == ProgressUpdate.action_id).order_by(ProgressUpdate.id))).all()
+        rows = (
+            await session.execute(
+                select(
+                    Action.ref,
+                    ProgressUpdate.term,
+                    ProgressUpdate.rag,
+                    ProgressUpdate.kind,
+                    ProgressUpdate.comment,
+                    ProgressUpdate.academic_year,
+                )
+                .join(Action, Action.id == ProgressUpdate.action_id)
+                .order_by(ProgressUpdate.id)
+            )
+        ).all()
     assert [(r.ref, r.term, r.rag) for r in rows if r.ref == "b)"] == [
-        ("b)", "autumn", "R"), ("b)", "spring", "A"), ("b)", "summer", "G")]
+        ("b)", "autumn", "R"),
+        ("b)", "spring", "A"),
+        ("b)", "summer", "G"),
+    ]
     assert {r.kind for r in rows} == {"import"} and {r.academic_year for r in rows} == {2016}
     assert [r.comment for r in rows if r.ref == "a)"] == ["", "Two sessions held"]
 

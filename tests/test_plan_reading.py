@@ -33,6 +33,7 @@ def _ratings(plan: ParsedPlan, ref: str) -> list[tuple[int, str, int | None, str
 # The example plans
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_trust_plan_key_above_header_half_terms_in_words_and_fills_sections_as_merged_rows() -> None:
     plan = _example("trust-school-improvement-plan-2023-24.xlsx")
     assert plan.title == "Harbour Lane Primary (Coastline Academy Trust) - School Improvement Plan 2023-24"
@@ -40,7 +41,10 @@ def test_trust_plan_key_above_header_half_terms_in_words_and_fills_sections_as_m
     assert [a.ref for a in plan.actions] == ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "3c"]
     assert not plan.refs_generated
     assert [(s.title, len(s.actions)) for s in plan.sections] == [
-        ("1. Quality of education", 3), ("2. Behaviour and attitudes", 2), ("3. Leadership and management", 3)]
+        ("1. Quality of education", 3),
+        ("2. Behaviour and attitudes", 2),
+        ("3. Leadership and management", 3),
+    ]
     # The header is row 4, below the title and the key; the key (Achieved in blue) gives the plan Blue.
     assert plan.tables[0].header_lines == [4]
     assert plan.rag_set == "B,R,A,G"
@@ -48,9 +52,16 @@ def test_trust_plan_key_above_header_half_terms_in_words_and_fills_sections_as_m
     assert by_field["No."] == "ref" and by_field["Key action"] == "action" and by_field["Lead"] == "owner"
     assert by_field["Evaluation / next steps"] == "comment"
     assert [(m.header, m.term, m.half_term) for m in plan.mapping if m.field == "rag"][:3] == [
-        ("Aut 1", (2023, "autumn"), 1), ("Aut 2", (2023, "autumn"), 2), ("Spr 1", (2023, "spring"), 1)]
-    assert _ratings(plan, "2b") == [(2023, "autumn", 1, "G"), (2023, "autumn", 2, "B"), (2023, "spring", 1, "B"),
-                                    (2023, "spring", 2, "B")]
+        ("Aut 1", (2023, "autumn"), 1),
+        ("Aut 2", (2023, "autumn"), 2),
+        ("Spr 1", (2023, "spring"), 1),
+    ]
+    assert _ratings(plan, "2b") == [
+        (2023, "autumn", 1, "G"),
+        (2023, "autumn", 2, "B"),
+        (2023, "spring", 1, "B"),
+        (2023, "spring", 2, "B"),
+    ]
     assert _ratings(plan, "2a")[0] == (2023, "autumn", 1, "R")  # "Off track"
     assert _ratings(plan, "1b")[0] == (2023, "autumn", 1, "A")  # "Some concerns"
     assert _ratings(plan, "3c")[0] == (2023, "autumn", 2, "G")  # nothing in Aut 1: no rating there
@@ -58,8 +69,11 @@ def test_trust_plan_key_above_header_half_terms_in_words_and_fills_sections_as_m
     assert owners["1a"] == ["J. Osei (English lead)"] and owners["2b"] == ["D. Harris (DHT)"]
     assert plan.actions[0].history[-1].comment == "Books audited; two new staff trained in spring"
     # The second sheet is listed as not read, row by row.
-    assert [(n.where, n.line) for n in plan.not_read] == [("sheet 'Budget' row 1", 1), ("sheet 'Budget' row 2", 2),
-                                                          ("sheet 'Budget' row 3", 3)]
+    assert [(n.where, n.line) for n in plan.not_read] == [
+        ("sheet 'Budget' row 1", 1),
+        ("sheet 'Budget' row 2", 2),
+        ("sheet 'Budget' row 3", 3),
+    ]
     assert plan.counts.actions == 8 and plan.counts.sections == 3 and plan.counts.ratings == 31
 
 
@@ -67,8 +81,10 @@ def test_la_monitoring_plan_objective_on_first_row_statuses_in_words_no_referenc
     plan = _example("la-monitoring-2019-20.csv")
     assert plan.year == "2019-20"
     assert [(s.title, len(s.actions)) for s in plan.sections] == [
-        ("Raise attainment of disadvantaged pupils", 3), ("Improve transition from primary to secondary", 2),
-        ("Recruit and retain headteachers", 2)]
+        ("Raise attainment of disadvantaged pupils", 3),
+        ("Improve transition from primary to secondary", 2),
+        ("Recruit and retain headteachers", 2),
+    ]
     # No references in the plan: numbered by section, and the result says so.
     assert [a.ref for a in plan.actions] == ["1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2"]
     assert plan.refs_generated and plan.counts.generated_refs == 7 and plan.tables[0].refs_generated
@@ -114,6 +130,7 @@ def test_the_two_original_examples_still_read_whole() -> None:
 # The shapes the issue describes
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_council_scrutiny_plan_every_recommendation_under_its_own_reference() -> None:
     data, expected = council_scrutiny_plan()
     plan = parse_plan(data, "scrutiny-response.txt")
@@ -142,8 +159,11 @@ def test_pdf_copied_plan_columns_rebuilt_from_positions() -> None:
         assert action.owners == expected.owners[action.ref]
         assert [(u.academic_year, u.term, u.rag) for u in action.history if u.rag] == expected.ratings[action.ref]
     # The two-row heading is joined; ratings are filed under the plan's terms, not today's.
-    assert [m.header for m in plan.mapping if m.field == "rag"] == ["RAG rated / Aut 16", "RAG rated / Spr 17",
-                                                                    "RAG rated / Sum 17"]
+    assert [m.header for m in plan.mapping if m.field == "rag"] == [
+        "RAG rated / Aut 16",
+        "RAG rated / Spr 17",
+        "RAG rated / Sum 17",
+    ]
     assert plan.actions[0].history[-1].comment == "Offer launched; take-up slow in the summer"
     assert [n.text for n in plan.not_read] == ["---", "Page 2 of 2"]
 
@@ -151,6 +171,7 @@ def test_pdf_copied_plan_columns_rebuilt_from_positions() -> None:
 # ---------------------------------------------------------------------------------------------------------
 # The generated corpus
 # ---------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("spec", CORPUS, ids=[s.name for s in CORPUS])
 def test_generated_plan_reads_faithfully(spec: Spec) -> None:
@@ -188,11 +209,15 @@ def test_the_corpus_varies_what_it_should() -> None:
 # Corrections: a changed mapping is what the parse returns
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_overrides_change_a_column_the_header_row_and_the_term() -> None:
     data = _example_bytes("la-monitoring-2019-20.csv")
     plain = parse_plan(data, "la.csv")
-    fixed = parse_plan(data, "la.csv", PlanOverrides.from_options(
-        ["Commentary=ignore", "Responsible officer=owners"], term="Summer 2020"))
+    fixed = parse_plan(
+        data,
+        "la.csv",
+        PlanOverrides.from_options(["Commentary=ignore", "Responsible officer=owners"], term="Summer 2020"),
+    )
     assert {m.header: m.field for m in fixed.mapping}["Commentary"] == "ignore"
     assert all(u.comment == "" for a in fixed.actions for u in a.history)
     assert any(u.comment for a in plain.actions for u in a.history)
@@ -229,6 +254,7 @@ def _example_bytes(name: str) -> bytes:
 # Hostile files: refused clearly, before anything is expanded, in bounded memory
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _xlsx_with_sheet_xml(edit) -> bytes:  # type: ignore[no-untyped-def]
     from openpyxl import Workbook
 
@@ -250,8 +276,9 @@ def _xlsx_with_sheet_xml(edit) -> bytes:  # type: ignore[no-untyped-def]
 
 def _far_cell(body: bytes) -> bytes:
     body = body.replace(b'<dimension ref="A1:C2"/>', b'<dimension ref="A1:XFD1048576"/>')
-    return body.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
-                                         b"</row></sheetData>")
+    return body.replace(
+        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    )
 
 
 def _huge_span(body: bytes) -> bytes:
@@ -292,8 +319,10 @@ def _docx_with_body(cells: bytes) -> bytes:
 
 
 def _docx_span(n: int) -> bytes:
-    row = (b"<w:tr><w:tc><w:p><w:r><w:t>Action</w:t></w:r></w:p></w:tc><w:tc><w:tcPr><w:gridSpan w:val=\"%d\"/>"
-           b"</w:tcPr><w:p><w:r><w:t>Owner</w:t></w:r></w:p></w:tc></w:tr>" % n)
+    row = (
+        b'<w:tr><w:tc><w:p><w:r><w:t>Action</w:t></w:r></w:p></w:tc><w:tc><w:tcPr><w:gridSpan w:val="%d"/>'
+        b"</w:tcPr><w:p><w:r><w:t>Owner</w:t></w:r></w:p></w:tc></w:tr>" % n
+    )
     return _docx_with_body(b"<w:tbl>" + row + b"</w:tbl>")
 
 
@@ -333,12 +362,15 @@ def test_hostile_files_are_refused_clearly_in_bounded_memory(name: str) -> None:
     assert "I read" in str(refused.value)  # the refusal says the limit
 
 
-@pytest.mark.parametrize("data,name,says", [
-    (b"\x00\x01\x02\x03" * 500, "plan.txt", "binary"),
-    (b"PK\x03\x04" + b"\x00" * 100, "plan.docx", "Word document"),
-    (b"%PDF-1.7 ...", "plan.pdf", "PDF"),
-    (b"just some words\nand more words\n", "plan.txt", "no table"),
-])
+@pytest.mark.parametrize(
+    "data,name,says",
+    [
+        (b"\x00\x01\x02\x03" * 500, "plan.txt", "binary"),
+        (b"PK\x03\x04" + b"\x00" * 100, "plan.docx", "Word document"),
+        (b"%PDF-1.7 ...", "plan.pdf", "PDF"),
+        (b"just some words\nand more words\n", "plan.txt", "no table"),
+    ],
+)
 def test_unreadable_files_get_a_reason(data: bytes, name: str, says: str) -> None:
     with pytest.raises(PlanImportError, match=says):
         parse_plan(data, name)
@@ -379,8 +411,10 @@ def test_rag_kept_only_as_row_colour_and_a_merged_heading_over_term_columns() ->
     first, second = plan.tables
     assert first.header_lines == [2, 3]
     assert [(m.header, m.term) for m in first.columns if m.field == "rag"] == [
-        ("RAG rated progress / Autumn", (2018, "autumn")), ("RAG rated progress / Spring", (2018, "spring")),
-        ("RAG rated progress / Summer", (2018, "summer"))]
+        ("RAG rated progress / Autumn", (2018, "autumn")),
+        ("RAG rated progress / Spring", (2018, "spring")),
+        ("RAG rated progress / Summer", (2018, "summer")),
+    ]
     assert _ratings(plan, "1") == [(2018, "autumn", None, "G"), (2018, "spring", None, "A")]
     colour = next(m for m in second.columns if m.field == "rag")
     assert (colour.how, colour.guessed, colour.column) == ("colour", True, 0)

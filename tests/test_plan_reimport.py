@@ -20,11 +20,13 @@ HEAD = "Reading Partnership Action Plan 2016-17\n\n| Ref | Action | Lead | Aut 1
 FIRST = HEAD + (
     "| 1.1 | Phonics training for all KS1 staff | L Draycott | G | A |\n"
     "| 1.2 | Reading buddies in Y5 | K Shilton | A | |\n"
-    "| 1.3 | Library audit | M Rock | R | |\n")
+    "| 1.3 | Library audit | M Rock | R | |\n"
+)
 SECOND = HEAD + (
     "| 1.1 | Phonics training for all KS1 and KS2 staff | L Draycott | G | A |\n"
     "| 1.3 | Library audit | M Rock | R | G |\n"
-    "| 1.4 | Parent reading workshops | K Shilton | | A |\n")
+    "| 1.4 | Parent reading workshops | K Shilton | | A |\n"
+)
 
 
 def texts(sent) -> str:  # type: ignore[no-untyped-def]
@@ -45,8 +47,18 @@ async def test_reimport_updates_adds_archives_and_keeps_history(sessionmaker) ->
         first = await save_plan(session, parse_plan(FIRST.encode(), "plan.md"), actor_id=1003)
     async with sessionmaker.begin() as session:
         buddies = await session.scalar(select(Action).where(Action.ref == "1.2"))
-        session.add(ProgressUpdate(action_id=buddies.id, rag="G", comment="Going well", academic_year=2016,
-                                   term="spring", kind="update", author_id=1002, author_label="Lead"))
+        session.add(
+            ProgressUpdate(
+                action_id=buddies.id,
+                rag="G",
+                comment="Going well",
+                academic_year=2016,
+                term="spring",
+                kind="update",
+                author_id=1002,
+                author_label="Lead",
+            )
+        )
     async with sessionmaker.begin() as session:  # a dry run reports and writes nothing
         preview = await save_plan(session, parse_plan(SECOND.encode(), "plan.md"), actor_id=1003, dry_run=True)
     diff = preview.diff
@@ -70,9 +82,13 @@ async def test_reimport_updates_adds_archives_and_keeps_history(sessionmaker) ->
         # History kept: the archived action's own update, and 1.1's ratings still on the same row.
         assert await _count(session, ProgressUpdate, ProgressUpdate.action_id == actions["1.2"].id) == 2
         assert await _count(session, ProgressUpdate, ProgressUpdate.action_id == actions["1.1"].id) == 2
-        ratings = (await session.execute(select(ProgressUpdate.term, ProgressUpdate.rag)
-                                         .where(ProgressUpdate.action_id == actions["1.3"].id)
-                                         .order_by(ProgressUpdate.id))).all()
+        ratings = (
+            await session.execute(
+                select(ProgressUpdate.term, ProgressUpdate.rag)
+                .where(ProgressUpdate.action_id == actions["1.3"].id)
+                .order_by(ProgressUpdate.id)
+            )
+        ).all()
         assert ratings == [("autumn", "R"), ("spring", "G")]
         owner = await session.scalar(select(ActionOwner).where(ActionOwner.action_id == actions["1.1"].id))
         assert owner.name == "L Draycott" and owner.person_id is not None
@@ -135,8 +151,7 @@ async def test_cli_reimport_plan_option_new_and_archive(db_url, tmp_path) -> Non
     assert "no plan 7" in bad.getvalue()
 
 
-async def test_chat_reimport_previews_differences_then_updates(chat: ChatDriver, users: Users,
-                                                              sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_reimport_previews_differences_then_updates(chat: ChatDriver, users: Users, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     sent = await chat.upload("plan.md", FIRST.encode(), user=users.coordinator, caption="plan")
     assert "Import this plan?" in texts(sent)
     token = next(data for _l, data in buttons(sent) if data.startswith("pi:"))

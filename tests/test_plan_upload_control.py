@@ -43,14 +43,21 @@ async def _count(sessionmaker, model, *where) -> int:  # type: ignore[no-untyped
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-async def test_preview_shows_mapping_and_a_changed_mapping_is_saved(chat: ChatDriver, users: Users,
-                                                                   sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_preview_shows_mapping_and_a_changed_mapping_is_saved(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:  # type: ignore[no-untyped-def]
     sent = await chat.upload(LA.name, LA.read_bytes(), user=users.coordinator)
     check_messages(sent)
     text = texts(sent)
     assert "Import this plan?" in text
-    for line in ("Objective → Section / aim", "Key actions → Action", "Responsible officer → Owners",
-                 "Target date → Dates", "Status → RAG rating", "Commentary → Progress comment"):
+    for line in (
+        "Objective → Section / aim",
+        "Key actions → Action",
+        "Responsible officer → Owners",
+        "Target date → Dates",
+        "Status → RAG rating",
+        "Commentary → Progress comment",
+    ):
         assert line in text, line
     assert "7 actions" in text and "rows read" in text
     assert "Ratings in Status are filed under Spring 2020: the latest term its comments mention" in text
@@ -91,14 +98,16 @@ async def test_preview_shows_mapping_and_a_changed_mapping_is_saved(chat: ChatDr
     assert await _count(sessionmaker, Plan) == 1
 
 
-async def test_header_row_and_target_plan_buttons(chat: ChatDriver, users: Users,
-                                                  sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    plan = ("Reading plan 2016-17\n\n| Ref | Action | Lead |\n|---|---|---|\n| 1.1 | Phonics training | L Draycott |\n"
-            "| 1.2 | Reading buddies | K Shilton |\n")
+async def test_header_row_and_target_plan_buttons(chat: ChatDriver, users: Users, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    plan = (
+        "Reading plan 2016-17\n\n| Ref | Action | Lead |\n|---|---|---|\n| 1.1 | Phonics training | L Draycott |\n"
+        "| 1.2 | Reading buddies | K Shilton |\n"
+    )
     sent = await chat.upload("plan.md", plan.encode(), user=users.coordinator, caption="plan")
     await chat.press(buttons(sent)["Import"], user=users.coordinator)
-    sent = await chat.upload("other.md", plan.replace("Reading plan", "Other plan").encode(), user=users.coordinator,
-                             caption="plan")
+    sent = await chat.upload(
+        "other.md", plan.replace("Reading plan", "Other plan").encode(), user=users.coordinator, caption="plan"
+    )
     assert "Import this plan?" in texts(sent)
     # "Update an existing plan…" lists the plans; choosing plan 1 previews the differences with plan 1.
     choices = await chat.press(buttons(sent)["Update an existing plan…"], user=users.coordinator)
@@ -129,15 +138,16 @@ async def test_header_row_and_target_plan_buttons(chat: ChatDriver, users: Users
         assert (await session.get(Plan, 1)).title == "Reading plan 2016-17"
 
 
-async def test_forged_and_random_buttons_change_nothing(chat: ChatDriver, users: Users,
-                                                        sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_forged_and_random_buttons_change_nothing(chat: ChatDriver, users: Users, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     sent = await chat.upload(LA.name, LA.read_bytes(), user=users.coordinator)
     token = buttons(sent)["Import"].split(":")[1]
     rng = random.Random(10)
     ops = ["c", "f", "a", "b", "h", "hr", "t", "tt", "p", "u", "n", "zz", ""]
     for _ in range(40):
-        args = [rng.choice(["0", "1", "99", "-1", "x", "owner", "ignore", "2019", "a", "", "999999", "²", "٣"])
-                for _ in range(rng.randint(0, 3))]
+        args = [
+            rng.choice(["0", "1", "99", "-1", "x", "owner", "ignore", "2019", "a", "", "999999", "²", "٣"])
+            for _ in range(rng.randint(0, 3))
+        ]
         data = ":".join(["pu", rng.choice([token, "0", "x"]), rng.choice(ops), *args])[:64]
         answer = await chat.press(data, user=users.coordinator)
         check_messages([s for s in answer if s.method != "answerCallbackQuery"])
@@ -151,8 +161,12 @@ async def test_command_line_takes_the_same_corrections(db_url, sessionmaker) -> 
     text = out.getvalue()
     assert "Responsible officer → Owners" in text and "filed under Spring 2020" in text
     out = io.StringIO()
-    assert await run_import_plan(db_url, LA, columns=["Responsible officer=ignore", "Commentary=extra"],
-                                 term="Autumn 2019", out=out, err=err) == 0, err.getvalue()
+    assert (
+        await run_import_plan(
+            db_url, LA, columns=["Responsible officer=ignore", "Commentary=extra"], term="Autumn 2019", out=out, err=err
+        )
+        == 0
+    ), err.getvalue()
     text = out.getvalue()
     assert "Responsible officer → Ignored" in text and "Commentary → Extra detail" in text
     assert "filed under Autumn 2019" in text
@@ -169,8 +183,10 @@ async def test_partnerbot_command_line_end_to_end(db_url, monkeypatch, capsys) -
     from tests.test_review_core import _in_thread
 
     monkeypatch.setenv("DATABASE_URL", db_url)
-    assert await _in_thread(["import", "plan", str(LA), "--column", "Responsible officer=ignore",
-                             "--term", "Autumn 2019"]) == 0
+    assert (
+        await _in_thread(["import", "plan", str(LA), "--column", "Responsible officer=ignore", "--term", "Autumn 2019"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Imported plan 1" in out and "Responsible officer → Ignored" in out and "Autumn 2019" in out
     assert await _in_thread(["import", "plan", str(LA), "--term", "Autumn 2019", "--dry-run"]) == 0

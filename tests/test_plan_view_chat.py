@@ -29,11 +29,13 @@ def texts(sent) -> str:
     return "\n".join(s.text for s in sent)
 
 
-async def post(sessionmaker, action_id: int, rag: str | None, comment: str, when: dt.datetime = NOW,
-               person_id: int | None = None) -> int:
+async def post(
+    sessionmaker, action_id: int, rag: str | None, comment: str, when: dt.datetime = NOW, person_id: int | None = None
+) -> int:
     async with sessionmaker.begin() as session:
-        row = await progress.post_update(session, action_id, rag, comment,
-                                         MemberInfo(LEAD, Role.LEAD, person_id, "Lucy Draycott"), when)
+        row = await progress.post_update(
+            session, action_id, rag, comment, MemberInfo(LEAD, Role.LEAD, person_id, "Lucy Draycott"), when
+        )
         return row.id
 
 
@@ -41,8 +43,13 @@ async def test_plan_at_a_glance(chat, users, sessionmaker, at_now):
     seeded = await seed_plan(sessionmaker)
     await post(sessionmaker, seeded.actions["1.1"], "G", "Business case submitted")
     await post(sessionmaker, seeded.actions["1.3"], "A", "Survey sent")
-    await post(sessionmaker, seeded.actions["1.2"], "R", "Last year's rating",
-               when=dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc))  # Summer 2025: not this term
+    await post(
+        sessionmaker,
+        seeded.actions["1.2"],
+        "R",
+        "Last year's rating",
+        when=dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc),
+    )  # Summer 2025: not this term
     sent = await chat.send("/plan", user=users.member)
     text = texts(sent)
     assert "Teaching School 2025-26" in text and "Autumn 2025: 4 actions" in text
@@ -77,8 +84,12 @@ async def test_action_with_history_newest_first(chat, users, sessionmaker, at_no
     first = await post(sessionmaker, a13, "R", "Nothing yet", when=dt.datetime(2025, 9, 20, 9, tzinfo=dt.timezone.utc))
     await post(sessionmaker, a13, "A", "Survey sent", when=dt.datetime(2025, 10, 3, 9, tzinfo=dt.timezone.utc))
     async with sessionmaker.begin() as session:
-        await progress.withdraw_update(session, first, MemberInfo(LEAD, Role.LEAD, None, "Lucy Draycott"),
-                                       when=dt.datetime(2025, 9, 21, 9, tzinfo=dt.timezone.utc))
+        await progress.withdraw_update(
+            session,
+            first,
+            MemberInfo(LEAD, Role.LEAD, None, "Lucy Draycott"),
+            when=dt.datetime(2025, 9, 21, 9, tzinfo=dt.timezone.utc),
+        )
     sent = await chat.send("/action 1.3", user=users.member)
     text = texts(sent)
     assert "Recruit School Direct 2026 allocation" in text
@@ -163,8 +174,9 @@ async def test_upload_without_caption_is_read_as_a_plan(chat, users, sessionmake
 
 
 async def test_upload_refusals_change_nothing(chat, users, sessionmaker):
-    sent = await chat.upload("notes.txt", b"Just some notes, no table at all.\n", user=users.coordinator,
-                             caption="plan")
+    sent = await chat.upload(
+        "notes.txt", b"Just some notes, no table at all.\n", user=users.coordinator, caption="plan"
+    )
     assert "could not read a plan" in texts(sent) and "Nothing was changed" in texts(sent)
     sent = await chat.upload("plan.pdf", b"%PDF-1.4", user=users.coordinator, caption="plan")
     assert ".docx" in texts(sent)

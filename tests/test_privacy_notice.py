@@ -23,8 +23,7 @@ async def test_privacy_command_shows_the_notice_to_anyone(chat: ChatDriver, user
             assert part in text, part
 
 
-async def test_stranger_sees_the_notice_and_agreement_is_recorded(chat: ChatDriver, users: Users,
-                                                                  sessionmaker) -> None:
+async def test_stranger_sees_the_notice_and_agreement_is_recorded(chat: ChatDriver, users: Users, sessionmaker) -> None:
     sent = await chat.send("/start", user=users.stranger)
     assert "public task" in sent[0].text and sent[0].buttons == [("Agree and request access", "ar:req")]
     with frozen_clock(T0):
@@ -32,8 +31,11 @@ async def test_stranger_sees_the_notice_and_agreement_is_recorded(chat: ChatDriv
         await chat.send("Jane Smith, Oakfield Primary", user=users.stranger)
     async with sessionmaker() as s:
         request = (await s.scalars(select(AccessRequest).where(AccessRequest.telegram_id == users.stranger))).one()
-        entry = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "access.request",
-                                                          AuditEntry.entity_id == str(request.id)))).one()
+        entry = (
+            await s.scalars(
+                select(AuditEntry).where(AuditEntry.action == "access.request", AuditEntry.entity_id == str(request.id))
+            )
+        ).one()
     assert entry.detail["privacy_notice"] == notice_version(default_notice())
     assert entry.detail["privacy_agreed_at"] == T0.isoformat()
 

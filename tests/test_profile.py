@@ -12,8 +12,16 @@ from tests.harness import ChatDriver, Users
 async def link_member(sessionmaker, telegram_id: int) -> int:
     async with sessionmaker.begin() as session:
         school = School(name="Oakfield Primary School", phase="primary", locality="Riverside")
-        person = Person(title="Mrs", first_name="Ada", last_name="Okafor", job_title="Headteacher", is_head=True,
-                        school=school, phone="01632 960001", email="ada@oakfield.example")
+        person = Person(
+            title="Mrs",
+            first_name="Ada",
+            last_name="Okafor",
+            job_title="Headteacher",
+            is_head=True,
+            school=school,
+            phone="01632 960001",
+            email="ada@oakfield.example",
+        )
         session.add(person)
         await session.flush()
         (await session.get(Member, telegram_id)).person_id = person.id

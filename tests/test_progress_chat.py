@@ -43,6 +43,7 @@ async def rows(sessionmaker) -> list[ProgressUpdate]:
 
 # --- the store ------------------------------------------------------------------------------------
 
+
 async def test_post_correct_withdraw_are_appended_rows(sessionmaker, at_now):
     seeded = await seed_plan(sessionmaker)
     lucy = lead_info(seeded.lead_person_id)
@@ -51,8 +52,9 @@ async def test_post_correct_withdraw_are_appended_rows(sessionmaker, at_now):
         first = await progress.post_update(session, a13, "A", "Survey sent", lucy)
     assert (first.academic_year, first.term, first.kind) == (2025, AUTUMN, "update")
     async with sessionmaker.begin() as session:
-        fixed = await progress.correct_update(session, first.id, lucy, "G", "Survey sent, 12 replies",
-                                              when=NOW + dt.timedelta(hours=3))
+        fixed = await progress.correct_update(
+            session, first.id, lucy, "G", "Survey sent, 12 replies", when=NOW + dt.timedelta(hours=3)
+        )
     assert fixed.kind == "correction" and fixed.replaces_id == first.id and fixed.term == AUTUMN
     async with sessionmaker() as session:
         status = (await progress.status_by_action(session, seeded.plan_id, Term(2025, AUTUMN)))[a13]
@@ -95,8 +97,9 @@ async def test_no_change_carries_the_rating_and_terms_are_separate(sessionmaker,
     a11 = seeded.actions["1.1"]
     async with sessionmaker.begin() as session:
         await progress.post_update(session, a11, "A", "Started", lucy)
-        await progress.post_update(session, a11, None, "Still going", lucy,
-                                   when=dt.datetime(2026, 1, 12, 9, tzinfo=dt.timezone.utc))
+        await progress.post_update(
+            session, a11, None, "Still going", lucy, when=dt.datetime(2026, 1, 12, 9, tzinfo=dt.timezone.utc)
+        )
     async with sessionmaker() as session:
         autumn = (await progress.status_by_action(session, seeded.plan_id, Term(2025, AUTUMN)))[a11]
         spring = (await progress.status_by_action(session, seeded.plan_id, Term(2025, SPRING)))[a11]
@@ -155,8 +158,10 @@ async def test_my_actions_due_and_stale(sessionmaker, at_now):
     async with sessionmaker.begin() as session:
         await progress.post_update(session, seeded.actions["1.1"], "G", "Business case done", lucy)
     async with sessionmaker() as session:
-        mine = {m.action.ref: m for m in await progress.my_actions(session, seeded.lead_person_id,
-                                                                    today=dt.date(2025, 11, 10))}
+        mine = {
+            m.action.ref: m
+            for m in await progress.my_actions(session, seeded.lead_person_id, today=dt.date(2025, 11, 10))
+        }
     assert not mine["1.1"].stale and not mine["1.1"].is_due
 
 
@@ -173,6 +178,7 @@ async def test_who_hasnt_updated(sessionmaker, at_now):
 
 
 # --- the chat -------------------------------------------------------------------------------------
+
 
 def texts(sent) -> str:
     return "\n".join(s.text for s in sent)
@@ -196,7 +202,12 @@ async def test_one_line_update_as_owner(chat, users, sessionmaker, at_now):
     assert "Saved: 1.3" in texts(sent) and "Autumn 2025" in texts(sent)
     [row] = await rows(sessionmaker)
     assert (row.action_id, row.rag, row.comment, row.author_id, row.term) == (
-        seeded.actions["1.3"], "A", "Survey sent to all heads, 12 replies so far", LEAD, AUTUMN)
+        seeded.actions["1.3"],
+        "A",
+        "Survey sent to all heads, 12 replies so far",
+        LEAD,
+        AUTUMN,
+    )
     # An old Save button does nothing more.
     await chat.press(f"ups:{1}", user=users.lead)
     assert await count_updates(sessionmaker) == 1
@@ -218,7 +229,12 @@ async def test_guided_update_as_owner_stores_the_same_row(chat, users, sessionma
     assert "Saved: 1.3" in texts(sent)
     [row] = await rows(sessionmaker)
     assert (row.action_id, row.rag, row.comment, row.author_id, row.kind) == (
-        seeded.actions["1.3"], "A", "Survey sent to all heads, 12 replies so far", LEAD, "update")
+        seeded.actions["1.3"],
+        "A",
+        "Survey sent to all heads, 12 replies so far",
+        LEAD,
+        "update",
+    )
 
 
 async def test_guided_typed_reference_and_skip(chat, users, sessionmaker, at_now):
@@ -310,7 +326,10 @@ async def test_correct_and_withdraw_from_the_chat(chat, users, sessionmaker, at_
     sent = await chat.press(withdraw2, user=users.lead)
     assert "Withdrawn" in texts(sent)
     assert [(r.kind, r.rag) for r in await rows(sessionmaker)] == [
-        ("update", "A"), ("correction", "G"), ("withdrawal", None)]
+        ("update", "A"),
+        ("correction", "G"),
+        ("withdrawal", None),
+    ]
     # After the window the buttons refuse politely.
     sent = await chat.send("/update 1.1 green ok", user=users.lead)
     sent = await chat.press(button(sent, "Save"), user=users.lead)
@@ -353,7 +372,9 @@ async def test_whole_line_typed_at_the_action_step(chat, users, sessionmaker, at
     sent = await chat.send("/update action 1.1 g done", user=users.lead)
     await chat.press(button(sent, "Save"), user=users.lead)
     assert [(r.action_id, r.rag, r.comment) for r in await rows(sessionmaker)] == [
-        (seeded.actions["1.3"], "A", "Survey sent"), (seeded.actions["1.1"], "G", "done")]
+        (seeded.actions["1.3"], "A", "Survey sent"),
+        (seeded.actions["1.1"], "G", "done"),
+    ]
 
 
 async def test_same_reference_in_two_plans(chat, users, sessionmaker, at_now):

@@ -139,8 +139,13 @@ async def test_digest_here_and_post(chat, users, sessionmaker, set_today):
     seeded = await seed_plan(sessionmaker)
     set_today(dt.date(2025, 11, 12))
     async with sessionmaker.begin() as session:
-        await progress.post_update(session, seeded.actions["1.3"], "A", "Survey <sent>",
-                                   MemberInfo(LEAD, Role.LEAD, seeded.lead_person_id, "Lucy Draycott"))
+        await progress.post_update(
+            session,
+            seeded.actions["1.3"],
+            "A",
+            "Survey <sent>",
+            MemberInfo(LEAD, Role.LEAD, seeded.lead_person_id, "Lucy Draycott"),
+        )
     group = -100777
     sent = await chat.send("/digest", user=users.coordinator)
     assert "No group receives" in sent[-1].text and "Survey &lt;sent&gt;" in sent[-1].text
@@ -169,7 +174,8 @@ async def test_meetings_and_holidays_commands(chat, users, sessionmaker, set_tod
     assert "The end (22 Dec 2025) is before the start (2 Jan 2026)" in sent[-1].text
     async with sessionmaker() as session:
         assert [(h.start, h.end, h.label) for h in (await session.scalars(select(Holiday))).all()] == [
-            (dt.date(2025, 12, 22), dt.date(2026, 1, 2), "Christmas")]
+            (dt.date(2025, 12, 22), dt.date(2026, 1, 2), "Christmas")
+        ]
         assert (await session.scalars(select(PlanMeeting.date))).all() == [dt.date(2025, 11, 20)]
     sent = await chat.send("/holidays add 01/01/2026 02/01/2026", user=users.member)
     assert "coordinators only" in sent[-1].text

@@ -64,12 +64,29 @@ def _at(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=dt.timezone.utc)
 
 
-async def _post(sessionmaker, action_id: int, rag: str | None, comment: str, term: Term, author: str, day: str,  # type: ignore[no-untyped-def]
-                kind: str = "update", replaces_id: int | None = None) -> int:
+async def _post(
+    sessionmaker,
+    action_id: int,
+    rag: str | None,
+    comment: str,
+    term: Term,
+    author: str,
+    day: str,  # type: ignore[no-untyped-def]
+    kind: str = "update",
+    replaces_id: int | None = None,
+) -> int:
     async with sessionmaker.begin() as session:
-        row = ProgressUpdate(action_id=action_id, rag=rag, comment=comment, academic_year=term.academic_year,
-                             term=term.term, kind=kind, replaces_id=replaces_id, author_label=author,
-                             created_at=_at(day))
+        row = ProgressUpdate(
+            action_id=action_id,
+            rag=rag,
+            comment=comment,
+            academic_year=term.academic_year,
+            term=term.term,
+            kind=kind,
+            replaces_id=replaces_id,
+            author_label=author,
+            created_at=_at(day),
+        )
         session.add(row)
         await session.flush()
         return row.id
@@ -87,14 +104,24 @@ async def seed_two_terms(sessionmaker):  # type: ignore[no-untyped-def]
     await _post(sessionmaker, a["1.1"], "G", "Business case submitted", SPR26, "Lucy Draycott", "2026-02-02")
     await _post(sessionmaker, a["1.2"], "R", EVIL, SPR26, "Karen Shilton", "2026-02-03")
     wrong = await _post(sessionmaker, a["1.3"], "R", "typo", SPR26, "Lucy Draycott", "2026-02-04")
-    await _post(sessionmaker, a["1.3"], "A", "Survey sent to all heads", SPR26, "Lucy Draycott", "2026-02-05",
-                kind="correction", replaces_id=wrong)
+    await _post(
+        sessionmaker,
+        a["1.3"],
+        "A",
+        "Survey sent to all heads",
+        SPR26,
+        "Lucy Draycott",
+        "2026-02-05",
+        kind="correction",
+        replaces_id=wrong,
+    )
     return seeded
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The span of terms (one function for chat, command line and files)
 # ---------------------------------------------------------------------------------------------------------
+
 
 def test_plan_span_is_the_plans_years_plus_terms_with_updates() -> None:
     aut26 = Term(2026, AUTUMN)
@@ -107,11 +134,19 @@ def test_plan_span_is_the_plans_years_plus_terms_with_updates() -> None:
     assert plan_academic_years("2016-2099") == [2016]  # not a plan's years: the first is kept
 
 
-@pytest.mark.parametrize("text,term", [
-    ("Spring 2026", Term(2025, SPRING)), ("Spr 26", Term(2025, SPRING)), ("2025-spring", Term(2025, SPRING)),
-    ("aut 16", Term(2016, AUTUMN)), ("Summer term 2017", Term(2016, SUMMER)), ("nonsense", None), ("", None),
-    ("2025-winter", None),
-])
+@pytest.mark.parametrize(
+    "text,term",
+    [
+        ("Spring 2026", Term(2025, SPRING)),
+        ("Spr 26", Term(2025, SPRING)),
+        ("2025-spring", Term(2025, SPRING)),
+        ("aut 16", Term(2016, AUTUMN)),
+        ("Summer term 2017", Term(2016, SUMMER)),
+        ("nonsense", None),
+        ("", None),
+        ("2025-winter", None),
+    ],
+)
 def test_parse_term(text: str, term: Term | None) -> None:
     assert parse_term(text) == term
 
@@ -143,7 +178,12 @@ async def test_chat_and_command_line_agree_on_an_old_plans_span(sessionmaker, tm
         assert await run_export_plan(db_url, str(plan_id), None, target, out=io.StringIO(), err=io.StringIO()) == 0
         sheet = load_workbook(target).worksheets[0]
         header = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "Ref")
-        assert [h for h in header if h and h[:4] in ("Aut ", "Spr ", "Sum ")] == ["Aut 16", "Spr 17", "Sum 17", "Aut 26"]
+        assert [h for h in header if h and h[:4] in ("Aut ", "Spr ", "Sum ")] == [
+            "Aut 16",
+            "Spr 17",
+            "Sum 17",
+            "Aut 26",
+        ]
         # The export's header row is the styled one, and the panes freeze just below it (the old bug).
         header_row = next(c.row for c in sheet["A"] if c.value == "Ref")
         assert sheet.cell(row=header_row, column=1).font.bold and sheet.freeze_panes == f"D{header_row + 1}"
@@ -157,6 +197,7 @@ async def test_chat_and_command_line_agree_on_an_old_plans_span(sessionmaker, tm
 # ---------------------------------------------------------------------------------------------------------
 # What the report says (pure)
 # ---------------------------------------------------------------------------------------------------------
+
 
 async def test_summary_counts_moves_stale_and_exceptions(sessionmaker, at_now) -> None:  # type: ignore[no-untyped-def]
     await seed_two_terms(sessionmaker)
@@ -176,13 +217,17 @@ async def test_summary_counts_moves_stale_and_exceptions(sessionmaker, at_now) -
     # Last term's report knows nothing of this term.
     autumn = summarise(view, AUT25)
     assert autumn.previous is None and autumn.up == autumn.down == [] and autumn.stale == []
-    assert [e.comment.comment for e in autumn.exceptions if e.comment] == ["Survey not sent", "Business case drafted",
-                                                                          "CPD offer drafted"]
+    assert [e.comment.comment for e in autumn.exceptions if e.comment] == [
+        "Survey not sent",
+        "Business case drafted",
+        "CPD offer drafted",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The files, opened and read back
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _paragraphs(document) -> list[str]:  # type: ignore[no-untyped-def]
     return [p.text for p in document.paragraphs]
@@ -204,8 +249,13 @@ async def test_word_report(sessionmaker, at_now) -> None:  # type: ignore[no-unt
     counts = document.tables[0]
     assert [c.text for c in counts.rows[0].cells] == ["Rating", "Spring 2026", "Autumn 2025"]
     rows = {r.cells[0].text.strip(): [c.text for c in r.cells[1:]] for r in counts.rows[1:]}
-    assert rows == {"R  Red": ["1", "1"], "A  Amber": ["1", "2"], "G  Green": ["1", "1"], "No rating": ["1", "0"],
-                    "All actions": ["4", "4"]}
+    assert rows == {
+        "R  Red": ["1", "1"],
+        "A  Amber": ["1", "2"],
+        "G  Green": ["1", "1"],
+        "No rating": ["1", "0"],
+        "All actions": ["4", "4"],
+    }
     assert "R" in counts.rows[1].cells[0].paragraphs[0].runs[0].text  # the letter, not only the colour
     assert f'w:fill="{RAG_COLOURS["R"]}"' in counts.rows[1].cells[0].paragraphs[0].runs[0]._r.xml
     up = paragraphs.index("2 actions moved up")
@@ -220,13 +270,17 @@ async def test_word_report(sessionmaker, at_now) -> None:  # type: ignore[no-unt
     assert document.part.related_parts[blip.embed].blob == files.png[1]
     # Exceptions: every red and amber action, reds first, with owner, latest comment, author, date, change.
     start = paragraphs.index("Exceptions: red and amber actions")
-    block = paragraphs[start:paragraphs.index("The full plan")]
+    block = paragraphs[start : paragraphs.index("The full plan")]
     heads = [p for p in block if p.startswith((" R ", " A "))]
     assert heads == [" R  1.2 School Experience Programme", " A  1.3 Recruit School Direct 2026 allocation"]
-    red = block[block.index(heads[0]):block.index(heads[1])]
-    assert red[1:] == ["Owner: Karen Shilton", "Rating: Red (off track), down from Green in Autumn 2025",
-                       f"Latest comment: {EVIL}", "By: Karen Shilton, 3 Feb 2026 (Spr 26)"]
-    amber = block[block.index(heads[1]):]
+    red = block[block.index(heads[0]) : block.index(heads[1])]
+    assert red[1:] == [
+        "Owner: Karen Shilton",
+        "Rating: Red (off track), down from Green in Autumn 2025",
+        f"Latest comment: {EVIL}",
+        "By: Karen Shilton, 3 Feb 2026 (Spr 26)",
+    ]
+    amber = block[block.index(heads[1]) :]
     assert "Rating: Amber (at risk), up from Red in Autumn 2025" in amber
     assert "Latest comment: Survey sent to all heads" in amber  # the correction, not the typo
     # The full table: landscape, header repeated on every page, the span's terms and no others.
@@ -235,8 +289,17 @@ async def test_word_report(sessionmaker, at_now) -> None:  # type: ignore[no-unt
     assert document.sections[0].page_width < document.sections[0].page_height  # the summary reads in portrait
     table = document.tables[-1]
     header = [c.text for c in table.rows[0].cells]
-    assert header == ["Ref", "Action", "Owners", "Milestones", "Timeline", "Aut 25", "Spr 26", "Sum 26",
-                      "Latest comment"]
+    assert header == [
+        "Ref",
+        "Action",
+        "Owners",
+        "Milestones",
+        "Timeline",
+        "Aut 25",
+        "Spr 26",
+        "Sum 26",
+        "Latest comment",
+    ]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     row = next(r for r in table.rows if r.cells[0].text == "1.2")
     assert [c.text for c in row.cells[5:8]] == ["G", "R", ""]
@@ -256,11 +319,13 @@ async def test_excel_report(sessionmaker, at_now) -> None:  # type: ignore[no-un
     summary = book["Summary"]
     values = [[c.value for c in row] for row in summary.iter_rows()]
     assert values[0][0] == "Teaching School 2025-26" and [
-        v for v in (r[0] for r in values) if v and str(v).startswith("Termly")] == ["Termly report: Spring 2026"]
+        v for v in (r[0] for r in values) if v and str(v).startswith("Termly")
+    ] == ["Termly report: Spring 2026"]
     assert values[[r[0] for r in values].index("R – Red")][:3] == ["R – Red", 1, 1]
     assert values[[r[0] for r in values].index("No rating")][:3] == ["No rating", 1, 0]
     assert "2 actions moved up" in [r[0] for r in values] and "1 action not updated in Spring 2026" in [
-        r[0] for r in values]
+        r[0] for r in values
+    ]
     reds = [r for r in values if r[3] == "R"]
     assert reds and reds[0][0] == "1.2" and reds[0][5] == "'" + EVIL  # formula-safe
 
@@ -278,7 +343,7 @@ async def test_excel_report(sessionmaker, at_now) -> None:  # type: ignore[no-un
     assert rows["1.2"][spr].value == "R" and rows["1.2"][spr].fill.fgColor.rgb.endswith(RAG_COLOURS["R"])
     assert rows["c)"][spr].value is None and rows["c)"][spr].fill.fill_type is None
     comment = header.index("Latest comment")
-    assert [c.value for c in rows["1.2"][comment:comment + 3]] == ["'" + EVIL, "Karen Shilton", "3 Feb 2026"]
+    assert [c.value for c in rows["1.2"][comment : comment + 3]] == ["'" + EVIL, "Karen Shilton", "3 Feb 2026"]
     key = [c.value for c in actions[actions.cell(row=1, column=last_col + 2).column_letter]]
     assert key[:4] == ["Key", "R = Red", "A = Amber", "G = Green"]
 
@@ -287,8 +352,13 @@ async def test_excel_report(sessionmaker, at_now) -> None:  # type: ignore[no-un
     assert history.freeze_panes == "A2" and history.auto_filter.ref.startswith("A1:")
     lines = [[c.value for c in row] for row in history.iter_rows(min_row=2)]
     assert len(lines) == 8  # every update, the corrected one too
-    assert [
-        lines[3][0], lines[3][2], lines[3][3], lines[3][4], lines[3][5]] == ["c)", "Autumn 2025", "A", "CPD offer drafted", "from the imported plan"]
+    assert [lines[3][0], lines[3][2], lines[3][3], lines[3][4], lines[3][5]] == [
+        "c)",
+        "Autumn 2025",
+        "A",
+        "CPD offer drafted",
+        "from the imported plan",
+    ]
     typo = next(line for line in lines if line[4] == "typo")
     assert typo[7] == "replaced later" and typo[2] == "Spring 2026" and typo[6] == "4 Feb 2026"
     assert next(line for line in lines if line[4] == "Survey sent to all heads")[7] == "correction"
@@ -303,11 +373,13 @@ async def test_picture_is_phone_sized(sessionmaker, at_now) -> None:  # type: ig
     assert image.width <= PNG_MAX_WIDTH and image.height + image.width < 10_000
     colours = {colour for _n, colour in image.getcolors(maxcolors=1 << 20)}
     for code in "RAG":
-        assert tuple(int(RAG_COLOURS[code][i:i + 2], 16) for i in (0, 2, 4)) in colours
+        assert tuple(int(RAG_COLOURS[code][i : i + 2], 16) for i in (0, 2, 4)) in colours
     # A plan with long texts, many terms and many actions stays within a phone's width and Telegram's limits.
     terms = [Term(2010 + i // 3, (AUTUMN, SPRING, SUMMER)[i % 3]) for i in range(40)]
-    actions = [ActionView(id=i, ref=f"{i // 10}.{i % 10}", text="word " * 200 + str(i),
-                          rag={terms[i % 40]: "RAG"[i % 3]}) for i in range(150)]
+    actions = [
+        ActionView(id=i, ref=f"{i // 10}.{i % 10}", text="word " * 200 + str(i), rag={terms[i % 40]: "RAG"[i % 3]})
+        for i in range(150)
+    ]
     big = PlanView(id=9, title="A very long plan title " * 20, terms=terms, actions=actions)
     image = Image.open(io.BytesIO(render_rag_png(big, term=terms[-1])))
     assert image.width <= PNG_MAX_WIDTH and image.height + image.width < 10_000 and image.height / image.width < 20
@@ -322,7 +394,8 @@ async def test_picture_is_phone_sized(sessionmaker, at_now) -> None:  # type: ig
     shown = [c.text for c in table.rows[0].cells if c.text[:4] in ("Aut ", "Spr ", "Sum ")]
     assert 5 < len(shown) < 40 and shown[-1] == "Aut 23" and shown[0] == "Aut 16"
     assert f"This table shows the latest {len(shown)} of the plan's 40 terms; the Excel file has them all." in [
-        p.text for p in document.paragraphs]
+        p.text for p in document.paragraphs
+    ]
     header = [c.value for c in load_workbook(io.BytesIO(files.xlsx[1]))["Actions"][1]]
     assert len([h for h in header if h and h[:4] in ("Aut ", "Spr ", "Sum ")]) == 40
 
@@ -382,6 +455,7 @@ async def test_built_with_no_connection_held_while_the_loop_runs_on(sessionmaker
 # Chat and command line
 # ---------------------------------------------------------------------------------------------------------
 
+
 async def test_chat_report_sends_the_three_files_and_a_term_picker(chat, users, sessionmaker, at_now) -> None:  # type: ignore[no-untyped-def]
     seeded = await seed_two_terms(sessionmaker)
     sent = await chat.send("/report", user=users.coordinator)
@@ -396,15 +470,21 @@ async def test_chat_report_sends_the_three_files_and_a_term_picker(chat, users, 
     assert docx.Document(io.BytesIO(docx_bytes)).paragraphs  # a real Word file
     assert load_workbook(io.BytesIO(xlsx_bytes)).sheetnames[0] == "Summary"
     plan = seeded.plan_id
-    assert photos[0].buttons == [("Aut 25", f"rt:{plan}:{term_ordinal(AUT25)}"),
-                                 ("• Spr 26", f"rt:{plan}:{term_ordinal(SPR26)}"),
-                                 ("Sum 26", f"rt:{plan}:{term_ordinal(SUM26)}")]
+    assert photos[0].buttons == [
+        ("Aut 25", f"rt:{plan}:{term_ordinal(AUT25)}"),
+        ("• Spr 26", f"rt:{plan}:{term_ordinal(SPR26)}"),
+        ("Sum 26", f"rt:{plan}:{term_ordinal(SUM26)}"),
+    ]
     # Last term's report, from its button.
     sent = await chat.press(f"rt:{plan}:{term_ordinal(AUT25)}", user=users.coordinator)
     names = [s.document[0] for s in sent if s.method == "sendDocument"] + [
-        s.photo[0] for s in sent if s.method == "sendPhoto"]
-    assert names == ["teaching-school-2025-26-aut-25.docx", "teaching-school-2025-26-aut-25.xlsx",
-                     "teaching-school-2025-26-aut-25.png"]
+        s.photo[0] for s in sent if s.method == "sendPhoto"
+    ]
+    assert names == [
+        "teaching-school-2025-26-aut-25.docx",
+        "teaching-school-2025-26-aut-25.xlsx",
+        "teaching-school-2025-26-aut-25.png",
+    ]
     # A term by name; a term the plan does not span; words that are no term; a stale button.
     sent = await chat.send("/report Summer 2026", user=users.coordinator)
     assert [s.photo[0] for s in sent if s.method == "sendPhoto"] == ["teaching-school-2025-26-sum-26.png"]
@@ -427,14 +507,23 @@ async def test_report_is_for_coordinators(chat, users, sessionmaker, at_now) -> 
         assert not [s for s in sent if s.method in ("sendDocument", "sendPhoto")]
 
 
-async def test_command_line_writes_the_same_three_files(chat, users, sessionmaker, db_url, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                        at_now) -> None:
+async def test_command_line_writes_the_same_three_files(
+    chat,
+    users,
+    sessionmaker,
+    db_url,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    at_now,
+) -> None:
     await seed_two_terms(sessionmaker)
     out, err = io.StringIO(), io.StringIO()
     assert await run_report(db_url, "Teaching School", "Spring 2026", tmp_path / "report", out=out, err=err) == 0
     written = sorted(p.name for p in (tmp_path / "report").iterdir())
-    assert written == ["teaching-school-2025-26-spr-26.docx", "teaching-school-2025-26-spr-26.png",
-                       "teaching-school-2025-26-spr-26.xlsx"]
+    assert written == [
+        "teaching-school-2025-26-spr-26.docx",
+        "teaching-school-2025-26-spr-26.png",
+        "teaching-school-2025-26-spr-26.xlsx",
+    ]
     assert "Spring 2026 (terms: Aut 25, Spr 26, Sum 26)" in out.getvalue()
     sent = await chat.send("/report", user=users.coordinator)
     by_name = {s.document[0]: s.document[1] for s in sent if s.method == "sendDocument"}
@@ -455,8 +544,7 @@ async def test_command_line_writes_the_same_three_files(chat, users, sessionmake
     assert await run_report(db_url, "1", "Autumn 2014", tmp_path / "none", out=io.StringIO(), err=err) == 1
     assert "Autumn 2014 is not one of this plan's terms: Autumn 2025, Spring 2026, Summer 2026" in err.getvalue()
     assert await run_report(db_url, "1", "soon", tmp_path / "none", out=io.StringIO(), err=io.StringIO()) == 2
-    assert await run_report(db_url, "no such plan", None, tmp_path / "none", out=io.StringIO(),
-                            err=io.StringIO()) == 1
+    assert await run_report(db_url, "no such plan", None, tmp_path / "none", out=io.StringIO(), err=io.StringIO()) == 1
     assert not (tmp_path / "none").exists()
 
 
@@ -466,15 +554,19 @@ async def test_chat_asks_which_plan_and_keeps_the_term(chat, users, sessionmaker
     sent = await chat.send("/report Autumn 2025", user=users.coordinator)
     assert "Report on which plan, for Autumn 2025?" in sent[-1].text
     ordinal = term_ordinal(AUT25)
-    assert sent[-1].buttons == [("Teaching School 2025-26", f"rt:{first.plan_id}:{ordinal}"),
-                                ("Second plan 2025-26", f"rt:{second.plan_id}:{ordinal}")]
+    assert sent[-1].buttons == [
+        ("Teaching School 2025-26", f"rt:{first.plan_id}:{ordinal}"),
+        ("Second plan 2025-26", f"rt:{second.plan_id}:{ordinal}"),
+    ]
     sent = await chat.press(f"rt:{second.plan_id}:{ordinal}", user=users.coordinator)
     assert [s.photo[0] for s in sent if s.method == "sendPhoto"] == ["second-plan-2025-26-aut-25.png"]
     sent = await chat.send("/report", user=users.coordinator)
     assert [b[1] for b in sent[-1].buttons] == [f"rp:{first.plan_id}", f"rp:{second.plan_id}"]
     sent = await chat.press(f"rp:{first.plan_id}", user=users.coordinator)
     assert [s.document[0] for s in sent if s.method == "sendDocument"] == [
-        "teaching-school-2025-26-spr-26.docx", "teaching-school-2025-26-spr-26.xlsx"]
+        "teaching-school-2025-26-spr-26.docx",
+        "teaching-school-2025-26-spr-26.xlsx",
+    ]
 
 
 def test_slug() -> None:

@@ -24,8 +24,9 @@ from tests.plan_seed import seed_plan
 @asynccontextmanager
 async def running_bot(db_url: str) -> AsyncIterator[ChatDriver]:
     """A bot that is started but never shut down: leaving the block is a crash, not a clean stop."""
-    settings = load_settings(database_url=db_url, admin_telegram_ids=(USERS.admin,), telegram_bot_token=None,
-                             _env_file=None)
+    settings = load_settings(
+        database_url=db_url, admin_telegram_ids=(USERS.admin,), telegram_bot_token=None, _env_file=None
+    )
     application: Application = build_application(settings, OfflineRequest(), rate_limit=False)
     await application.initialize()
     await start_services(application)
@@ -43,8 +44,7 @@ def button(sent: list, predicate: Callable[[str, str], bool]) -> str:
     return next(data for label, data in last_buttons(sent) if predicate(label, data))
 
 
-async def test_newhead_carries_on_after_a_restart(db_url: str,
-                                                  sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_newhead_carries_on_after_a_restart(db_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     # A coordinator: a member's registration for someone else would wait for a confirm (directory/integrity.py).
     await add_members(sessionmaker)
     async with sessionmaker.begin() as session:
@@ -54,8 +54,9 @@ async def test_newhead_carries_on_after_a_restart(db_url: str,
         await chat.press("nhw:school", user=USERS.coordinator)
         await chat.send("Ms Priya Okafor", user=USERS.coordinator)
         sent = await chat.send("Hillside Primary", user=USERS.coordinator)
-        await chat.press(button(sent, lambda _label, data: data.startswith("nhs:") and data != "nhs:new"),
-                         user=USERS.coordinator)
+        await chat.press(
+            button(sent, lambda _label, data: data.startswith("nhs:") and data != "nhs:new"), user=USERS.coordinator
+        )
     # The bot restarts. The user answers the question they were asked before it went down.
     async with running_bot(db_url) as chat:
         sent = await chat.send("1 Sept 2026", user=USERS.coordinator)
@@ -70,8 +71,9 @@ async def test_newhead_carries_on_after_a_restart(db_url: str,
         assert appointment.reported_by == USERS.coordinator and str(appointment.start_date) == "2026-09-01"
 
 
-async def test_guided_update_carries_on_after_a_restart(db_url: str,
-                                                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_guided_update_carries_on_after_a_restart(
+    db_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await add_members(sessionmaker)
     await seed_plan(sessionmaker)
     async with running_bot(db_url) as chat:

@@ -34,24 +34,35 @@ async def _seed(sessionmaker) -> None:
             match = BuddyMatch(appointment_id=appt.id, buddy_person_id=buddy.id, status="ended", ended_at=T0)
             s.add(match)
             await s.flush()
-            s.add(CheckIn(match_id=match.id, kind="two_weeks", due_date=T0.date(), answer="good",
-                          comment="Lovely to talk"))
-            s.add_all([AccessRequest(telegram_id=9100, name="Rejected Rita", status="rejected", decided_at=T0),
-                       AccessRequest(telegram_id=9101, name="Pending Pat", status="pending"),
-                       Member(telegram_id=FORMER, role="member", display_name="Fay Former", active=False),
-                       Member(telegram_id=7_000_000_008, role="member", display_name="Still Here")])
+            s.add(
+                CheckIn(
+                    match_id=match.id, kind="two_weeks", due_date=T0.date(), answer="good", comment="Lovely to talk"
+                )
+            )
+            s.add_all(
+                [
+                    AccessRequest(telegram_id=9100, name="Rejected Rita", status="rejected", decided_at=T0),
+                    AccessRequest(telegram_id=9101, name="Pending Pat", status="pending"),
+                    Member(telegram_id=FORMER, role="member", display_name="Fay Former", active=False),
+                    Member(telegram_id=7_000_000_008, role="member", display_name="Still Here"),
+                ]
+            )
             audit.record(s, None, "person.update", "person", head.id)
             audit.record(s, None, ERASE_ACTION, "person", 99, telegram_ids=[1])
 
 
 async def _counts(sessionmaker) -> dict[str, int]:
     async with sessionmaker() as s:
+
         async def n(stmt) -> int:
             return int(await s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        return {"requests": await n(select(AccessRequest.id)),
-                "members": await n(select(Member.telegram_id).where(Member.telegram_id >= 7_000_000_000)),
-                "comments": await n(select(CheckIn.id).where(CheckIn.comment.is_not(None))),
-                "audit": await n(select(AuditEntry.id).where(AuditEntry.action != "retention.apply"))}
+
+        return {
+            "requests": await n(select(AccessRequest.id)),
+            "members": await n(select(Member.telegram_id).where(Member.telegram_id >= 7_000_000_000)),
+            "comments": await n(select(CheckIn.id).where(CheckIn.comment.is_not(None))),
+            "audit": await n(select(AuditEntry.id).where(AuditEntry.action != "retention.apply")),
+        }
 
 
 async def _apply(sessionmaker, days: int) -> dict[str, int]:
@@ -65,8 +76,12 @@ async def test_retention_schedule_with_a_frozen_clock(sessionmaker):
     await _seed(sessionmaker)
     start = await _counts(sessionmaker)
     assert start == {"requests": 2, "members": 2, "comments": 1, "audit": 2}
-    assert await _apply(sessionmaker, 89) == {"rejected_requests": 0, "former_members": 0, "checkin_comments": 0,
-                                              "audit_entries": 0}
+    assert await _apply(sessionmaker, 89) == {
+        "rejected_requests": 0,
+        "former_members": 0,
+        "checkin_comments": 0,
+        "audit_entries": 0,
+    }
     assert (await _apply(sessionmaker, 91))["rejected_requests"] == 1
     assert (await _counts(sessionmaker))["requests"] == 1  # the pending one stays
     assert (await _apply(sessionmaker, 364))["former_members"] == 0

@@ -37,8 +37,10 @@ async def _in_thread(argv: list[str]) -> int:
 
 # --- the command line ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "code"), [("postgresql://nobody@127.0.0.1:1/nothing", 1),
-                                           ("sqlite:////no/such/dir/partnerbot.db", 2)])
+
+@pytest.mark.parametrize(
+    ("url", "code"), [("postgresql://nobody@127.0.0.1:1/nothing", 1), ("sqlite:////no/such/dir/partnerbot.db", 2)]
+)
 def test_cli_unusable_database_is_one_line_not_a_traceback(url: str, code: int, monkeypatch, capsys) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     assert _exit_code(["db", "current"]) == code
@@ -74,14 +76,18 @@ async def test_cli_backup_into_a_missing_folder_is_refused_in_one_line(db_url: s
 
 # --- settings -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("webhook_url", "bot.example.org/tg"),  # no scheme: Telegram would refuse it at start
-    ("webhook_url", "http://bot.example.org/tg"),  # Telegram's own servers only call https
-    ("webhook_secret", "has spaces and ü"),
-    ("webhook_secret", "x" * 257),
-    ("webhook_port", "70000"),
-    ("telegram_api_base_url", "127.0.0.1:8081"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("webhook_url", "bot.example.org/tg"),  # no scheme: Telegram would refuse it at start
+        ("webhook_url", "http://bot.example.org/tg"),  # Telegram's own servers only call https
+        ("webhook_secret", "has spaces and ü"),
+        ("webhook_secret", "x" * 257),
+        ("webhook_port", "70000"),
+        ("telegram_api_base_url", "127.0.0.1:8081"),
+    ],
+)
 def test_wrong_webhook_settings_stop_start_up(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(**{name: value}, _env_file=None)
@@ -89,22 +95,37 @@ def test_wrong_webhook_settings_stop_start_up(name: str, value: str) -> None:
 
 
 def test_good_webhook_settings_pass() -> None:
-    settings = load_settings(webhook_url="https://bot.example.org/tg", webhook_secret="abc-DEF_123",
-                             webhook_port="8443", _env_file=None)
+    settings = load_settings(
+        webhook_url="https://bot.example.org/tg", webhook_secret="abc-DEF_123", webhook_port="8443", _env_file=None
+    )
     assert settings.webhook_url == "https://bot.example.org/tg" and settings.webhook_secret == "abc-DEF_123"
     # a self-hosted Bot API server may call a plain http webhook
-    settings = load_settings(webhook_url="http://127.0.0.1:9000/tg", telegram_api_base_url="http://127.0.0.1:8081",
-                             _env_file=None)
+    settings = load_settings(
+        webhook_url="http://127.0.0.1:9000/tg", telegram_api_base_url="http://127.0.0.1:8081", _env_file=None
+    )
     assert settings.webhook_url == "http://127.0.0.1:9000/tg"
     assert load_settings(webhook_url=" ", webhook_secret="", _env_file=None).webhook_url is None
 
 
 # --- the console --------------------------------------------------------------------------------
 
+
 async def test_console_survives_odd_input(db_url: str, tmp_path: Path) -> None:
     settings = load_settings(database_url=db_url, console_files_dir=str(tmp_path / "files"), _env_file=None)
-    lines = ["", "   ", "/start", "²", ":file /" + "a" * 5000, ":file " + str(tmp_path / "missing.csv"),
-             ":file", ":as", ":as junk", "7", "/start", "1"]
+    lines = [
+        "",
+        "   ",
+        "/start",
+        "²",
+        ":file /" + "a" * 5000,
+        ":file " + str(tmp_path / "missing.csv"),
+        ":file",
+        ":as",
+        ":as junk",
+        "7",
+        "/start",
+        "1",
+    ]
     out = io.StringIO()
     assert await console_session(settings, 9001, False, io.StringIO("".join(f"{x}\n" for x in lines)), out) == 0
     text = out.getvalue()
@@ -112,8 +133,7 @@ async def test_console_survives_odd_input(db_url: str, tmp_path: Path) -> None:
     assert "(pressed" in text  # "1" still presses the button
 
 
-async def test_console_closes_the_database_when_it_stops_on_an_error(db_url: str, tmp_path: Path,
-                                                                    monkeypatch) -> None:
+async def test_console_closes_the_database_when_it_stops_on_an_error(db_url: str, tmp_path: Path, monkeypatch) -> None:
     from core.services import Services
 
     closed: list[bool] = []
@@ -137,8 +157,10 @@ async def test_console_closes_the_database_when_it_stops_on_an_error(db_url: str
 
 # --- backup -------------------------------------------------------------------------------------
 
+
 def _write_plan_elsewhere(url: str) -> None:
     """A plan and its action committed by another connection (the running bot), from sync code."""
+
     async def run() -> None:
         engine = make_engine(url)
         async with make_sessionmaker(engine).begin() as session:
@@ -152,8 +174,9 @@ def _write_plan_elsewhere(url: str) -> None:
         pool.submit(lambda: asyncio.run(run())).result()
 
 
-async def test_backup_of_a_running_bot_is_one_consistent_snapshot(db_url: str, sessionmaker, tmp_path: Path,
-                                                                  monkeypatch) -> None:
+async def test_backup_of_a_running_bot_is_one_consistent_snapshot(
+    db_url: str, sessionmaker, tmp_path: Path, monkeypatch
+) -> None:
     real_dump = backup_module.TableDump
 
     def dump(name: str, columns: list[str]) -> Any:

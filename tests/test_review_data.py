@@ -40,10 +40,13 @@ def _damaged_xlsx(rows: list[list[object]]) -> bytes:
 
 # --- directory import --------------------------------------------------------------------------------
 
+
 def test_directory_numbers_that_overflow_are_refused_not_crashing() -> None:
-    data = (b"Name,School,Capacity,Pupils,Easting,Age range\n"
-            b"Jo Bloggs,Acme Primary,inf,1e999,nan,99999999999999999999-11\n"
-            b"Al Smith,Bcme Primary,2,99999999999999,inf,4-11\n")
+    data = (
+        b"Name,School,Capacity,Pupils,Easting,Age range\n"
+        b"Jo Bloggs,Acme Primary,inf,1e999,nan,99999999999999999999-11\n"
+        b"Al Smith,Bcme Primary,2,99999999999999,inf,4-11\n"
+    )
     parsed = parse_directory_file(data, "people.csv")
     assert [p.line for p in parsed.rejected] == [2]
     assert "capacity" in parsed.rejected[0].reason
@@ -59,6 +62,7 @@ def test_directory_damaged_xlsx_is_a_clear_error() -> None:
 
 
 # --- plan import -------------------------------------------------------------------------------------
+
 
 def test_plan_duplicate_long_references_are_made_unique() -> None:
     ref = "abcdefghijklmnopqrstuvwxyz"
@@ -84,6 +88,7 @@ def test_plan_damaged_xlsx_is_a_clear_error() -> None:
 
 # --- plan export -------------------------------------------------------------------------------------
 
+
 def _view(**action: object) -> PlanView:
     values: dict[str, object] = dict(id=1, ref="1.1", text="Do it")
     values.update(action)
@@ -107,14 +112,17 @@ def test_export_keeps_a_leading_apostrophe_on_round_trip(export, name) -> None: 
 
 # --- database: same results on SQLite and PostgreSQL ---------------------------------------------------
 
+
 async def test_register_finds_a_non_ascii_name_again(sessionmaker) -> None:  # type: ignore[no-untyped-def]
     start = dt.date(2025, 9, 1)
     async with sessionmaker.begin() as session:
-        first = await ap.register_appointment(session, actor_id=1, first_name="Élodie", last_name="Öztürk",
-                                              start_date=start)
+        first = await ap.register_appointment(
+            session, actor_id=1, first_name="Élodie", last_name="Öztürk", start_date=start
+        )
     async with sessionmaker.begin() as session:
-        second = await ap.register_appointment(session, actor_id=1, first_name="élodie", last_name="ÖZTÜRK",
-                                               start_date=start)
+        second = await ap.register_appointment(
+            session, actor_id=1, first_name="élodie", last_name="ÖZTÜRK", start_date=start
+        )
         assert not second.created and second.person.id == first.person.id
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 1

@@ -26,8 +26,7 @@ def _texts(sent: list[Any]) -> str:
     return "\n".join(s.text or "" for s in sent)
 
 
-async def test_edit_capacity_with_a_superscript_digit_is_refused(chat: ChatDriver, users: Users,
-                                                                  sessionmaker) -> None:
+async def test_edit_capacity_with_a_superscript_digit_is_refused(chat: ChatDriver, users: Users, sessionmaker) -> None:
     person_id = await link_member(sessionmaker, users.member)
     sent = await chat.send(f"/edit capacity {SUPERSCRIPT}", user=users.member)
     assert WENT_WRONG not in _texts(sent)
@@ -64,11 +63,15 @@ async def test_erase_and_audit_refuse_odd_and_huge_numbers(chat: ChatDriver, use
     assert WENT_WRONG not in _texts(sent) and "Usage: /audit" in sent[0].text
 
 
-async def test_meetings_and_holidays_refuse_odd_and_huge_numbers(chat: ChatDriver, users: Users,
-                                                                 sessionmaker) -> None:
+async def test_meetings_and_holidays_refuse_odd_and_huge_numbers(chat: ChatDriver, users: Users, sessionmaker) -> None:
     await seed_plan(sessionmaker)
-    for command in (f"/meetings remove {HUGE}", f"/meetings remove {HUGER}", f"/meetings remove {SUPERSCRIPT}",
-                    f"/holidays remove {HUGE}", f"/holidays remove {SUPERSCRIPT}"):
+    for command in (
+        f"/meetings remove {HUGE}",
+        f"/meetings remove {HUGER}",
+        f"/meetings remove {SUPERSCRIPT}",
+        f"/holidays remove {HUGE}",
+        f"/holidays remove {SUPERSCRIPT}",
+    ):
         sent = await chat.send(command, user=users.coordinator)
         assert WENT_WRONG not in _texts(sent), command
         assert "There is no" in sent[-1].text or "Add one with" in sent[-1].text, command
@@ -79,8 +82,9 @@ async def test_meetings_and_holidays_refuse_odd_and_huge_numbers(chat: ChatDrive
     assert WENT_WRONG not in _texts(sent) and "There is no plan ²" in sent[-1].text
 
 
-async def test_approval_is_reported_even_when_the_applicant_blocked_the_bot(chat: ChatDriver, users: Users,
-                                                                           sessionmaker) -> None:
+async def test_approval_is_reported_even_when_the_applicant_blocked_the_bot(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:
     await chat.send("/start", user=users.stranger)
     await chat.press("ar:req", user=users.stranger)
     sent = await chat.send("Jane Smith, Oakfield Primary", user=users.stranger)
@@ -108,9 +112,9 @@ async def test_approval_is_reported_even_when_the_applicant_blocked_the_bot(chat
         assert (await session.scalars(select(AccessRequest.status))).one() == "approved"
 
 
-
-async def test_stranger_text_starting_with_a_slash_is_not_a_search(chat: ChatDriver, users: Users,
-                                                                   sessionmaker) -> None:
+async def test_stranger_text_starting_with_a_slash_is_not_a_search(
+    chat: ChatDriver, users: Users, sessionmaker
+) -> None:
     # "/ Heffernan" starts with "/" but Telegram marks no command in it: it is plain text, which the
     # directory search answers, so the gate must treat it as text (members only), not as a command.
     await seed_directory(sessionmaker)
@@ -118,14 +122,16 @@ async def test_stranger_text_starting_with_a_slash_is_not_a_search(chat: ChatDri
     factory = chat.factory
     message = factory._base_message(users.stranger, None, "")
     message["text"] = "/ Jane Heffernan"
-    sent = await chat._process(Update.de_json({"update_id": next(factory._update_ids), "message": message},
-                                              chat.app.bot))
+    sent = await chat._process(
+        Update.de_json({"update_id": next(factory._update_ids), "message": message}, chat.app.bot)
+    )
     text = _texts(sent)
     assert "Heffernan" not in text and "@" not in text
     assert "need access first" in text
     # The same for a member is still a search.
     message = factory._base_message(users.member, None, "")
     message["text"] = "/ Jane Heffernan"
-    sent = await chat._process(Update.de_json({"update_id": next(factory._update_ids), "message": message},
-                                              chat.app.bot))
+    sent = await chat._process(
+        Update.de_json({"update_id": next(factory._update_ids), "message": message}, chat.app.bot)
+    )
     assert "Heffernan" in _texts(sent)

@@ -39,8 +39,10 @@ def test_memory_past_the_limit_is_refused_clearly() -> None:
         run_bounded_sync(allocate_gigabyte, limits=SMALL, started=pids.append)
     assert pids and _gone(pids[0])
     # Without the limit the same job succeeds: the refusal came from the limit.
-    assert run_bounded_sync(allocate_gigabyte, limits=Limits(seconds=30, memory_bytes=2048 * sandbox.MB)) \
+    assert (
+        run_bounded_sync(allocate_gigabyte, limits=Limits(seconds=30, memory_bytes=2048 * sandbox.MB))
         == 1024 * sandbox.MB
+    )
 
 
 def test_a_job_that_never_ends_is_stopped_and_killed() -> None:

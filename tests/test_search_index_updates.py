@@ -17,21 +17,27 @@ from storage.directory import Person, School
 from storage.members import Member
 from tests.harness import ChatDriver, Users
 
-SCHOOLS = [SchoolEntry(1, "100001", "Oakfield Primary School", "Riverside", "Kent", "primary"),
-           SchoolEntry(2, "100002", "St Aidan's CofE Academy", "Hilltop", "Kent", "secondary")]
+SCHOOLS = [
+    SchoolEntry(1, "100001", "Oakfield Primary School", "Riverside", "Kent", "primary"),
+    SchoolEntry(2, "100002", "St Aidan's CofE Academy", "Hilltop", "Kent", "secondary"),
+]
 
 
-def person(ident: int, first: str, last: str, job: str = "Teacher", school: int | None = 1, **kw: object
-           ) -> PersonEntry:
+def person(
+    ident: int, first: str, last: str, job: str = "Teacher", school: int | None = 1, **kw: object
+) -> PersonEntry:
     name = next((s.name for s in SCHOOLS if s.id == school), None)
-    return PersonEntry(ident, "Ms", first, last, job, school, name, "Riverside" if school else None, "primary",
-                       **kw)  # type: ignore[arg-type]
+    return PersonEntry(ident, "Ms", first, last, job, school, name, "Riverside" if school else None, "primary", **kw)  # type: ignore[arg-type]
 
 
 def directory() -> DirectoryIndex:
-    people = [person(1, "Ada", "Okafor", "Headteacher", is_head=True), person(2, "Ben", "Marsh"),
-              person(3, "Cara", "Lindqvist", school=2), person(4, "Dev", "Patel", school=None),
-              person(5, "Eve", "Marsh", school=2)]
+    people = [
+        person(1, "Ada", "Okafor", "Headteacher", is_head=True),
+        person(2, "Ben", "Marsh"),
+        person(3, "Cara", "Lindqvist", school=2),
+        person(4, "Dev", "Patel", school=None),
+        person(5, "Eve", "Marsh", school=2),
+    ]
     return DirectoryIndex(people, SCHOOLS)
 
 
@@ -106,12 +112,21 @@ def test_the_index_pickles_and_answers_the_same() -> None:
 
 # --- through the bot ------------------------------------------------------------------------------
 
-async def test_edit_updates_the_running_index_in_place(chat: ChatDriver, users: Users,
-                                                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+
+async def test_edit_updates_the_running_index_in_place(
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with sessionmaker.begin() as session:
         school = School(name="Oakfield Primary School", phase="primary", locality="Riverside")
-        ada = Person(title="Mrs", first_name="Ada", last_name="Okafor", job_title="Headteacher", is_head=True,
-                     school=school, email="ada@oakfield.example")
+        ada = Person(
+            title="Mrs",
+            first_name="Ada",
+            last_name="Okafor",
+            job_title="Headteacher",
+            is_head=True,
+            school=school,
+            email="ada@oakfield.example",
+        )
         session.add(ada)
         await session.flush()
         (await session.get(Member, users.member)).person_id = ada.id
@@ -131,11 +146,16 @@ async def test_edit_updates_the_running_index_in_place(chat: ChatDriver, users: 
 
 # --- snapshots ------------------------------------------------------------------------------------
 
+
 async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker.begin() as session:
         school = School(urn="100001", name="Oakfield Primary School", phase="primary", locality="Riverside")
-        session.add_all([Person(first_name="Ada", last_name="Okafor", job_title="Headteacher", school=school),
-                         Person(first_name="Ben", last_name="Marsh", job_title="Teacher", school=school)])
+        session.add_all(
+            [
+                Person(first_name="Ada", last_name="Okafor", job_title="Headteacher", school=school),
+                Person(first_name="Ben", last_name="Marsh", job_title="Teacher", school=school),
+            ]
+        )
 
 
 @pytest.fixture
@@ -144,8 +164,9 @@ def snapshot_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-async def test_snapshot_is_used_until_the_directory_changes(db_url: str, snapshot_dir: Path,
-                                                            sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_snapshot_is_used_until_the_directory_changes(
+    db_url: str, snapshot_dir: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await seed(sessionmaker)
     path = snapshot.snapshot_path(db_url)
     assert path is not None and not path.exists()
@@ -169,9 +190,9 @@ async def test_snapshot_is_used_until_the_directory_changes(db_url: str, snapsho
         assert len((await session.scalars(select(Person))).all()) == 2
 
 
-async def test_a_snapshot_from_an_older_directory_is_not_used(db_url: str, snapshot_dir: Path,
-                                                              sessionmaker: async_sessionmaker[AsyncSession]
-                                                              ) -> None:
+async def test_a_snapshot_from_an_older_directory_is_not_used(
+    db_url: str, snapshot_dir: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await seed(sessionmaker)
     await snapshot.load_index_cached(sessionmaker, db_url, min_entries=0, subprocess=False)
     path = snapshot.snapshot_path(db_url)
@@ -186,8 +207,9 @@ async def test_a_snapshot_from_an_older_directory_is_not_used(db_url: str, snaps
 
 
 @pytest.mark.parametrize("damage", ["truncated", "foreign", "other code"])
-async def test_a_damaged_or_foreign_snapshot_is_rebuilt(db_url: str, snapshot_dir: Path, damage: str,
-                                                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_damaged_or_foreign_snapshot_is_rebuilt(
+    db_url: str, snapshot_dir: Path, damage: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     await seed(sessionmaker)
     await snapshot.load_index_cached(sessionmaker, db_url, min_entries=0, subprocess=False)
     path = snapshot.snapshot_path(db_url)
@@ -208,9 +230,9 @@ async def test_a_damaged_or_foreign_snapshot_is_rebuilt(db_url: str, snapshot_di
     assert any(m.label.endswith("Bram Marsh") for m in index.search("Marsh"))
 
 
-async def test_the_snapshot_is_written_by_a_child_process(tmp_path: Path,
-                                                          sessionmaker: async_sessionmaker[AsyncSession],
-                                                          db_url: str, snapshot_dir: Path) -> None:
+async def test_the_snapshot_is_written_by_a_child_process(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], db_url: str, snapshot_dir: Path
+) -> None:
     """A large directory's index is built in a child process (the bot keeps only what it loads)."""
     await seed(sessionmaker)
     index = await snapshot.load_index_cached(sessionmaker, db_url, min_entries=0, subprocess=True)
@@ -220,8 +242,9 @@ async def test_the_snapshot_is_written_by_a_child_process(tmp_path: Path,
 
 
 def test_snapshot_paths() -> None:
-    assert snapshot.snapshot_path("sqlite+aiosqlite:////srv/bot/partnerbot.db") == \
-        Path("/srv/bot/partnerbot.db.search-index")
+    assert snapshot.snapshot_path("sqlite+aiosqlite:////srv/bot/partnerbot.db") == Path(
+        "/srv/bot/partnerbot.db.search-index"
+    )
     assert snapshot.snapshot_path("sqlite+aiosqlite:///:memory:") is None
     a = snapshot.snapshot_path("postgresql+asyncpg://bot@db/partnerbot")
     b = snapshot.snapshot_path("postgresql+asyncpg://bot@db/other")

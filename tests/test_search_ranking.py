@@ -8,16 +8,19 @@ import pytest
 from directory.search import DirectoryIndex, PersonEntry, SchoolEntry, slip_plausibility
 
 
-@pytest.mark.parametrize(("typed", "word", "expected"), [
-    ("pirce", "price", 1.0),     # two letters swapped
-    ("smth", "smith", 1.0),      # a letter dropped
-    ("smiith", "smith", 1.0),    # a letter doubled
-    ("smoth", "smith", 1.0),     # the key next door (o beside i)
-    ("smzth", "smith", 0.5),     # a distant key
-    ("smitht", "smith", 0.75),   # an extra letter from a key next door
-    ("smitqh", "smith", 0.5),    # a stray extra letter
-    ("smyht", "smith", 0.0),     # more than one slip
-])
+@pytest.mark.parametrize(
+    ("typed", "word", "expected"),
+    [
+        ("pirce", "price", 1.0),  # two letters swapped
+        ("smth", "smith", 1.0),  # a letter dropped
+        ("smiith", "smith", 1.0),  # a letter doubled
+        ("smoth", "smith", 1.0),  # the key next door (o beside i)
+        ("smzth", "smith", 0.5),  # a distant key
+        ("smitht", "smith", 0.75),  # an extra letter from a key next door
+        ("smitqh", "smith", 0.5),  # a stray extra letter
+        ("smyht", "smith", 0.0),  # more than one slip
+    ],
+)
 def test_slip_plausibility(typed: str, word: str, expected: float) -> None:
     assert slip_plausibility(typed, word) == expected
 
@@ -59,8 +62,19 @@ def test_the_start_of_a_common_name_still_finds_it() -> None:
 
 
 def test_one_word_finds_the_person_before_the_school() -> None:
-    schools = [SchoolEntry(id=1, urn="100001", name="Middleton School", locality="Leeds", local_authority="Leeds",
-                           phase="secondary", postcode=None, easting=None, northing=None)]
+    schools = [
+        SchoolEntry(
+            id=1,
+            urn="100001",
+            name="Middleton School",
+            locality="Leeds",
+            local_authority="Leeds",
+            phase="secondary",
+            postcode=None,
+            easting=None,
+            northing=None,
+        )
+    ]
     index = DirectoryIndex(people(("Middleton", 1)), schools)
     assert [m.kind for m in index.search("Middleton", 2)] == ["person", "school"]
     assert [m.kind for m in index.search("Midleton", 2)] == ["person", "school"]

@@ -34,9 +34,15 @@ def _free_port() -> int:
 
 
 def _env(db_url: str, tmp_path: Path, api_base: str, **extra: str) -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api_base, "DATABASE_URL": db_url,
-           "STATUS_FILE": str(tmp_path / "status.json")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api_base,
+        "DATABASE_URL": db_url,
+        "STATUS_FILE": str(tmp_path / "status.json"),
+    }
     env.update(extra)
     return env
 
@@ -47,8 +53,13 @@ class Bot:
     def __init__(self, env: dict[str, str], cwd: Path, *args: str) -> None:
         self.err_path = cwd / f"stderr-{time.monotonic_ns()}.log"
         self.err = open(self.err_path, "w+b")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", *args], env=env, cwd=cwd,
-                                     stdout=subprocess.DEVNULL, stderr=self.err)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "run", *args],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=self.err,
+        )
 
     @property
     def stderr(self) -> str:
@@ -70,8 +81,15 @@ class Bot:
 
 
 def _status(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli.main", "status"], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "status"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _polling(fake: FakeBotApi) -> bool:
@@ -86,8 +104,12 @@ def _wait_started(fake: FakeBotApi, bot: Bot, ready: Any) -> None:
 
 def _post(url: str, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})},
-                                     method="POST" if data is not None else "GET")
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST" if data is not None else "GET",
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read()
@@ -97,8 +119,11 @@ def _post(url: str, body: dict[str, Any] | None, headers: dict[str, str] | None 
 
 # --- the base URL -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("given", ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot",
-                                   "http://127.0.0.1:8081/bot/"])
+
+@pytest.mark.parametrize(
+    "given",
+    ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/bot/"],
+)
 def test_base_url_with_or_without_bot(given: str) -> None:
     settings = load_settings(telegram_api_base_url=given, _env_file=None)
     assert settings.api_base_urls == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
@@ -106,14 +131,17 @@ def test_base_url_with_or_without_bot(given: str) -> None:
 
 # --- polling ----------------------------------------------------------------------------------------
 
+
 async def test_polling_over_http_status_and_json_logs_without_text(db_url: str, tmp_path: Path) -> None:
     with FakeBotApi() as fake:
         env = _env(db_url, tmp_path, fake.base_url, LOG_FORMAT="json")  # the form without /bot
         bot = Bot(env, tmp_path)
         try:
             _wait_started(fake, bot, lambda: _polling(fake))
-            fake.push(fake.message_update(STRANGER, "/help"),
-                      fake.message_update(STRANGER + 1, "/find Zebedee 07700 900123 zeb@example.org"))
+            fake.push(
+                fake.message_update(STRANGER, "/help"),
+                fake.message_update(STRANGER + 1, "/find Zebedee 07700 900123 zeb@example.org"),
+            )
             assert fake.wait_for(lambda: {c.params.get("chat_id") for c in fake.sent()} >= {STRANGER, STRANGER + 1})
             assert fake.wait_for(lambda: (tmp_path / "status.json").exists())
             healthy = _status(env, tmp_path)
@@ -141,12 +169,20 @@ async def test_polling_over_http_status_and_json_logs_without_text(db_url: str, 
 
 # --- webhook ----------------------------------------------------------------------------------------
 
+
 async def test_webhook_checks_the_secret_and_serves_health(db_url: str, tmp_path: Path) -> None:
     port = _free_port()
     hook = f"http://127.0.0.1:{port}/telegram/hook"
     with FakeBotApi() as fake:
-        env = _env(db_url, tmp_path, fake.base_url + "/bot",  # the form with /bot
-                   WEBHOOK_URL=hook, WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="s3cret-Token")
+        env = _env(
+            db_url,
+            tmp_path,
+            fake.base_url + "/bot",  # the form with /bot
+            WEBHOOK_URL=hook,
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET="s3cret-Token",
+        )
         bot = Bot(env, tmp_path)
         try:
             _wait_started(fake, bot, lambda: fake.sent("setWebhook"))
@@ -158,8 +194,9 @@ async def test_webhook_checks_the_secret_and_serves_health(db_url: str, tmp_path
             assert not fake.sent()  # neither was handled
             assert _post(hook, update, {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})[0] == 200
             assert fake.wait_for(lambda: [c for c in fake.sent() if c.params.get("chat_id") == STRANGER])
-            assert fake.wait_for(lambda: json.loads(_post(f"http://127.0.0.1:{port}/healthz", None)[1])
-                                 .get("updates_handled") == 1)
+            assert fake.wait_for(
+                lambda: json.loads(_post(f"http://127.0.0.1:{port}/healthz", None)[1]).get("updates_handled") == 1
+            )
             status, body = _post(f"http://127.0.0.1:{port}/healthz", None)
             report = json.loads(body)
             assert status == 200 and report["healthy"] is True, report
@@ -195,14 +232,22 @@ async def test_webhook_without_a_configured_secret_still_requires_one(tmp_path: 
 
 # --- one instance -------------------------------------------------------------------------------------
 
+
 async def test_a_second_instance_names_the_first_and_exits_or_waits(db_url: str, tmp_path: Path) -> None:
     with FakeBotApi() as fake:
         env = _env(db_url, tmp_path, fake.base_url)
         first = Bot(env, tmp_path)
         try:
             _wait_started(fake, first, lambda: _polling(fake))
-            second = subprocess.run([sys.executable, "-m", "cli.main", "run"], env=env, cwd=tmp_path,
-                                    capture_output=True, text=True, timeout=60, check=False)
+            second = subprocess.run(
+                [sys.executable, "-m", "cli.main", "run"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             assert second.returncode == 3, second.stderr
             (line,) = second.stderr.strip().splitlines()
             assert "another PartnerBot is running on this database" in line
@@ -226,6 +271,7 @@ async def test_a_second_instance_names_the_first_and_exits_or_waits(db_url: str,
 
 
 # --- SIGTERM ------------------------------------------------------------------------------------------
+
 
 async def test_sigterm_mid_stream_loses_nothing(tmp_path: Path, db_url: str) -> None:
     users = [STRANGER + i for i in range(8)]
@@ -259,6 +305,7 @@ async def test_sigterm_mid_stream_loses_nothing(tmp_path: Path, db_url: str) -> 
 
 # --- getMe ----------------------------------------------------------------------------------------------
 
+
 async def test_a_failing_getme_names_the_setting_in_one_line(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     with FakeBotApi() as fake:
@@ -270,8 +317,15 @@ async def test_a_failing_getme_names_the_setting_in_one_line(tmp_path: Path) -> 
         for extra, wanted in cases:
             env = _env(url, tmp_path, fake.base_url)
             env.update(extra)
-            result = subprocess.run([sys.executable, "-m", "cli.main", "run"], env=env, cwd=tmp_path,
-                                    capture_output=True, text=True, timeout=120, check=False)
+            result = subprocess.run(
+                [sys.executable, "-m", "cli.main", "run"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
             assert result.returncode == 1, result.stderr
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("partnerbot: Telegram's getMe failed ("), result.stderr

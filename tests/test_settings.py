@@ -22,9 +22,16 @@ def test_values_are_normalised() -> None:
     assert settings.admin_telegram_ids == (1, 2, 3)
 
 
-@pytest.mark.parametrize(("name", "value"), [("timezone", "Mars/Olympus"), ("default_locale", "xx_NOPE"),
-                                              ("database_url", "mysql://x"), ("admin_telegram_ids", "bob"),
-                                              ("rag_set", "R,A,Z")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("timezone", "Mars/Olympus"),
+        ("default_locale", "xx_NOPE"),
+        ("database_url", "mysql://x"),
+        ("admin_telegram_ids", "bob"),
+        ("rag_set", "R,A,Z"),
+    ],
+)
 def test_wrong_value_names_the_setting(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(**{name: value}, _env_file=None)
@@ -33,9 +40,13 @@ def test_wrong_value_names_the_setting(name: str, value: str) -> None:
 
 
 def test_cli_stops_with_one_line(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "cli.main", "db", "current"], capture_output=True, text=True,
-                            env={"TIMEZONE": "Nowhere/Land", "PATH": "/usr/bin:/bin"}, cwd=tmp_path.parent,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "db", "current"],
+        capture_output=True,
+        text=True,
+        env={"TIMEZONE": "Nowhere/Land", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path.parent,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["partnerbot: setting TIMEZONE: unknown time zone "
-                                                  "'Nowhere/Land'"]
+    assert result.stderr.strip().splitlines() == ["partnerbot: setting TIMEZONE: unknown time zone 'Nowhere/Land'"]

@@ -44,9 +44,16 @@ def _no_leak_anywhere(sent: list[Any], secrets: list[str]) -> None:
 
 # --- /cmd, /cmd. /cmd- /cmd: /cmd@OtherBot ----------------------------------------------------------
 
+
 def test_the_factory_makes_telegrams_entities(chat: ChatDriver) -> None:
-    for typed, length in (("/grant, 12345 admin", 6), ("/find.x", 5), ("/cmd@OtherBot foo", 13), ("/audit: 5", 6),
-                          ("/report-", 7), ("/start@PartnerBot", 17)):
+    for typed, length in (
+        ("/grant, 12345 admin", 6),
+        ("/find.x", 5),
+        ("/cmd@OtherBot foo", 13),
+        ("/audit: 5", 6),
+        ("/report-", 7),
+        ("/start@PartnerBot", 17),
+    ):
         entity = chat.factory.text(typed, 1).message.entities[0]
         assert (entity.type, entity.offset, entity.length) == ("bot_command", 0, length), typed
     assert not chat.factory.text("/ Smith", 1).message.entities
@@ -89,8 +96,9 @@ async def test_stranger_sends_every_command_in_every_shape(chat: ChatDriver, use
     await _shaped_walk(chat, sessionmaker, users.stranger, commands)
 
 
-async def test_member_sends_every_command_above_them_in_every_shape(chat: ChatDriver, users: Users,
-                                                                   sessionmaker: Any) -> None:
+async def test_member_sends_every_command_above_them_in_every_shape(
+    chat: ChatDriver, users: Users, sessionmaker: Any
+) -> None:
     await _prepare(chat, sessionmaker)
     above = sorted(c for c, role in features_of(chat.app).commands.items() if role > Role.MEMBER)
     assert "grant" in above and "report" in above
@@ -112,15 +120,20 @@ def _walk_items(chat: ChatDriver, walker_role: Role) -> list[tuple[str, str]]:
     if walker_role == Role.STRANGER:
         commands = sorted(features.commands)
         prefixes = sorted(features.buttons)
-        return [("send", f"/{c} {a}".strip()) for c in commands for a in WALK_ARGS] + \
-            [("press", f"{p}:{f}") for p in prefixes for f in WALK_FORGED] + [("send", t) for t in WALK_TEXTS]
+        return (
+            [("send", f"/{c} {a}".strip()) for c in commands for a in WALK_ARGS]
+            + [("press", f"{p}:{f}") for p in prefixes for f in WALK_FORGED]
+            + [("send", t) for t in WALK_TEXTS]
+        )
     # A member: what is above them, and their own buttons with ids that do not exist.
     commands = sorted(c for c, r in features.commands.items() if r > walker_role)
     above = sorted(p for p, r in features.buttons.items() if r > walker_role)
     own = sorted(p for p, r in features.buttons.items() if r <= walker_role)
-    return [("send", f"/{c} {a}".strip()) for c in commands for a in WALK_ARGS] + \
-        [("press", f"{p}:{f}") for p in above for f in WALK_FORGED] + \
-        [("press", f"{p}:{f}") for p in own for f in ("999999", "999999:999999:y", "x")]
+    return (
+        [("send", f"/{c} {a}".strip()) for c in commands for a in WALK_ARGS]
+        + [("press", f"{p}:{f}") for p in above for f in WALK_FORGED]
+        + [("press", f"{p}:{f}") for p in own for f in ("999999", "999999:999999:y", "x")]
+    )
 
 
 async def _walk(chat: ChatDriver, walker: int, items: list[tuple[str, str]]) -> None:
@@ -187,6 +200,7 @@ async def test_walk_with_the_member_read_failing(chat: ChatDriver, users: Users,
 
 # --- groups, stale drafts, menus --------------------------------------------------------------------
 
+
 async def test_forged_result_pages_in_a_group_change_nothing(chat: ChatDriver, users: Users, sessionmaker: Any) -> None:
     await _prepare(chat, sessionmaker)
     secrets = await _secrets(sessionmaker, users.member)
@@ -200,14 +214,18 @@ async def test_forged_result_pages_in_a_group_change_nothing(chat: ChatDriver, u
             await chat.press(data, user=users.member, chat=chat_id)
             await chat.press(data, user=users.stranger, chat=chat_id)
     attempts = chat.request.attempts[start:]
-    assert not [s for s in attempts if s.method in ("editMessageText", "sendMessage", "sendDocument")
-                and s.chat_id is not None and s.chat_id < 0], [(s.method, s.text[:60]) for s in attempts]
+    assert not [
+        s
+        for s in attempts
+        if s.method in ("editMessageText", "sendMessage", "sendDocument") and s.chat_id is not None and s.chat_id < 0
+    ], [(s.method, s.text[:60]) for s in attempts]
     _no_leak_anywhere(attempts, secrets)
     await _check_nothing_changed(sessionmaker, before, users.member, set())
 
 
-async def test_a_stale_update_draft_does_not_swallow_later_text(chat: ChatDriver, users: Users,
-                                                                sessionmaker: Any) -> None:
+async def test_a_stale_update_draft_does_not_swallow_later_text(
+    chat: ChatDriver, users: Users, sessionmaker: Any
+) -> None:
     from tests.plan_seed import seed_plan
 
     seeded = await seed_plan(sessionmaker)
@@ -305,8 +323,15 @@ async def test_a_stale_update_draft_is_swept_across_a_restart(db_url: str, sessi
 
 
 async def test_groups_hear_nothing_for_non_members_and_other_bots(chat: ChatDriver, users: Users) -> None:
-    for typed in ("hello everyone", "Draycott", "/start", "/start@PartnerBot", "/start@OtherBot", "/help",
-                  "/find@PartnerBot Draycott"):
+    for typed in (
+        "hello everyone",
+        "Draycott",
+        "/start",
+        "/start@PartnerBot",
+        "/start@OtherBot",
+        "/help",
+        "/find@PartnerBot Draycott",
+    ):
         assert await chat.send(typed, user=users.stranger, chat=GROUP) == [], typed
     assert await chat.send("/start@OtherBot", user=users.member, chat=GROUP) == []
     sent = await chat.send("/help@PartnerBot", user=users.member, chat=GROUP)

@@ -24,10 +24,27 @@ from plans.terms import (
 D = dt.date
 
 KNOWN_EASTERS = [
-    D(1818, 3, 22), D(1943, 4, 25), D(2000, 4, 23), D(2008, 3, 23), D(2011, 4, 24), D(2014, 4, 20),
-    D(2015, 4, 5), D(2016, 3, 27), D(2017, 4, 16), D(2018, 4, 1), D(2019, 4, 21), D(2020, 4, 12),
-    D(2021, 4, 4), D(2022, 4, 17), D(2023, 4, 9), D(2024, 3, 31), D(2025, 4, 20), D(2026, 4, 5),
-    D(2027, 3, 28), D(2038, 4, 25), D(2285, 3, 22),
+    D(1818, 3, 22),
+    D(1943, 4, 25),
+    D(2000, 4, 23),
+    D(2008, 3, 23),
+    D(2011, 4, 24),
+    D(2014, 4, 20),
+    D(2015, 4, 5),
+    D(2016, 3, 27),
+    D(2017, 4, 16),
+    D(2018, 4, 1),
+    D(2019, 4, 21),
+    D(2020, 4, 12),
+    D(2021, 4, 4),
+    D(2022, 4, 17),
+    D(2023, 4, 9),
+    D(2024, 3, 31),
+    D(2025, 4, 20),
+    D(2026, 4, 5),
+    D(2027, 3, 28),
+    D(2038, 4, 25),
+    D(2285, 3, 22),
 ]
 
 
@@ -44,19 +61,22 @@ def test_easter_always_a_sunday_between_22_march_and_25_april() -> None:
         assert D(year, 3, 22) <= e <= D(year, 4, 25)
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (D(2025, 9, 1), Term(2025, AUTUMN)),
-    (D(2025, 8, 31), Term(2024, SUMMER)),
-    (D(2025, 12, 31), Term(2025, AUTUMN)),
-    (D(2026, 1, 1), Term(2025, SPRING)),
-    (D(2026, 4, 5), Term(2025, SPRING)),  # Easter Sunday 2026 ends Spring
-    (D(2026, 4, 6), Term(2025, SUMMER)),  # Easter Monday starts Summer
-    (D(2025, 4, 20), Term(2024, SPRING)),
-    (D(2025, 4, 21), Term(2024, SUMMER)),
-    (D(2024, 3, 31), Term(2023, SPRING)),
-    (D(2024, 4, 1), Term(2023, SUMMER)),
-    (D(2015, 1, 20), Term(2014, SPRING)),
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2025, 9, 1), Term(2025, AUTUMN)),
+        (D(2025, 8, 31), Term(2024, SUMMER)),
+        (D(2025, 12, 31), Term(2025, AUTUMN)),
+        (D(2026, 1, 1), Term(2025, SPRING)),
+        (D(2026, 4, 5), Term(2025, SPRING)),  # Easter Sunday 2026 ends Spring
+        (D(2026, 4, 6), Term(2025, SUMMER)),  # Easter Monday starts Summer
+        (D(2025, 4, 20), Term(2024, SPRING)),
+        (D(2025, 4, 21), Term(2024, SUMMER)),
+        (D(2024, 3, 31), Term(2023, SPRING)),
+        (D(2024, 4, 1), Term(2023, SUMMER)),
+        (D(2015, 1, 20), Term(2014, SPRING)),
+    ],
+)
 def test_term_for_dates(day: dt.date, expected: Term) -> None:
     assert term_for(day) == expected
 
@@ -84,7 +104,10 @@ def test_ordering_and_codes() -> None:
     assert sorted(terms) == [Term(2024, AUTUMN), Term(2025, AUTUMN), Term(2025, SPRING), Term(2025, SUMMER)]
     assert Term.parse(Term(2025, SPRING).code) == Term(2025, SPRING)
     assert terms_between(Term(2024, SUMMER), Term(2025, SPRING)) == [
-        Term(2024, SUMMER), Term(2025, AUTUMN), Term(2025, SPRING)]
+        Term(2024, SUMMER),
+        Term(2025, AUTUMN),
+        Term(2025, SPRING),
+    ]
     with pytest.raises(ValueError):
         Term(2025, "winter")
 

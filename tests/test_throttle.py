@@ -85,10 +85,14 @@ def test_counter_forgets_old_minutes() -> None:
 
 async def test_coordinator_ids(sessionmaker):
     async with sessionmaker.begin() as session:
-        session.add_all([
-            Member(telegram_id=1, role="member"), Member(telegram_id=2, role="coordinator"),
-            Member(telegram_id=3, role="admin"), Member(telegram_id=4, role="coordinator", active=False),
-        ])
+        session.add_all(
+            [
+                Member(telegram_id=1, role="member"),
+                Member(telegram_id=2, role="coordinator"),
+                Member(telegram_id=3, role="admin"),
+                Member(telegram_id=4, role="coordinator", active=False),
+            ]
+        )
     async with sessionmaker() as session:
         assert await coordinator_ids(session, (99,)) == [2, 3, 99]
         assert (await session.scalars(select(Member))).all()

@@ -18,12 +18,19 @@ def _lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
     return [record.update for record in caplog.records if record.name == "partnerbot.updates"]  # type: ignore[attr-defined]
 
 
-async def test_each_update_logs_who_what_and_outcome_without_text(app: Application, chat: ChatDriver,
-                                                                  users: Users, sessionmaker,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_each_update_logs_who_what_and_outcome_without_text(
+    app: Application, chat: ChatDriver, users: Users, sessionmaker, caplog: pytest.LogCaptureFixture
+) -> None:
     async with sessionmaker.begin() as session:
-        session.add(Person(first_name="Zebedee", last_name="Quayle", phone="07700 900123",
-                           email="zq@example.org", job_title="Headteacher"))
+        session.add(
+            Person(
+                first_name="Zebedee",
+                last_name="Quayle",
+                phone="07700 900123",
+                email="zq@example.org",
+                job_title="Headteacher",
+            )
+        )
     await app.bot_data["services"].refresh_directory()
     caplog.set_level(logging.INFO, logger="partnerbot.updates")
     await chat.send("/find Zebedee", user=users.member)
@@ -41,8 +48,9 @@ async def test_each_update_logs_who_what_and_outcome_without_text(app: Applicati
         assert secret not in everything
 
 
-async def test_an_error_in_a_handler_is_logged_as_error(app: Application, chat: ChatDriver, users: Users,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_error_in_a_handler_is_logged_as_error(
+    app: Application, chat: ChatDriver, users: Users, caplog: pytest.LogCaptureFixture
+) -> None:
     from telegram.error import NetworkError
 
     def fail(sent: object) -> None:

@@ -40,8 +40,10 @@ async def test_one_users_updates_stay_in_order(chat: ChatDriver, users: Users, s
     not a search — because it waits for the first update to finish."""
     await seed_plan(sessionmaker)
     with frozen_clock(NOW):
-        updates = [chat.factory.text("/update 1.1 Business case drafted", users.lead),
-                   chat.factory.text("green", users.lead)]
+        updates = [
+            chat.factory.text("/update 1.1 Business case drafted", users.lead),
+            chat.factory.text("green", users.lead),
+        ]
         start = len(chat.sent)
         await _feed(chat.app, updates)
     sent = chat.sent[start:]

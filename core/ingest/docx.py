@@ -58,8 +58,12 @@ class _Reader:
             raise refuse("tables", len(self.doc.tables) + 1, self.limits.max_tables)
         index = len(self.doc.tables)
         number = index + 1
-        table = Table(title=headings[-1] if headings else "", headings=list(headings),
-                      source=_("table {n}").format(n=number), nested_in=parent)
+        table = Table(
+            title=headings[-1] if headings else "",
+            headings=list(headings),
+            source=_("table {n}").format(n=number),
+            nested_in=parent,
+        )
         self.doc.tables.append(table)
         trs = tbl.findall(W + "tr")
         grid: list[list[Cell]] = []
@@ -110,8 +114,9 @@ class _Reader:
         width = max((len(x) for x in grid), default=0)
         for r, row in enumerate(grid):
             row.extend(Cell() for _ in range(width - len(row)))
-            table.rows.append(Row(line=r + 1, cells=row if any(c.text for c in row) or any(c.fill for c in row)
-                                  else []))
+            table.rows.append(
+                Row(line=r + 1, cells=row if any(c.text for c in row) or any(c.fill for c in row) else [])
+            )
         for inner, text in nested:
             self.table(inner, headings + ([clean_title(text)] if text else []), depth + 1, index)
 
@@ -119,8 +124,7 @@ class _Reader:
 def read_docx(data: bytes, limits: IngestLimits) -> Document:
     archive = check_zip(data, limits)
     if "word/document.xml" not in archive.namelist():
-        raise IngestError(_("This file is a zip package but not a Word document; please send .docx, .xlsx "
-                            "or .csv."))
+        raise IngestError(_("This file is a zip package but not a Word document; please send .docx, .xlsx or .csv."))
     xml = read_member(archive, "word/document.xml", limits)
     from lxml import etree
 

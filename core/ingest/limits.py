@@ -15,10 +15,11 @@ from core.ingest.model import IngestError, IngestLimits, IngestTooLarge
 def refuse(limit: str, value: int, maximum: int) -> IngestTooLarge:
     texts = {
         "bytes": _("The file is {value} bytes; I read files of up to {maximum} bytes."),
-        "uncompressed": _("The file unpacks to {value} bytes; I read files that unpack to at most {maximum} "
-                          "bytes."),
-        "ratio": _("The file is packed {value} times smaller than its contents, which no real plan or list "
-                   "is; I read files packed at most {maximum} times."),
+        "uncompressed": _("The file unpacks to {value} bytes; I read files that unpack to at most {maximum} bytes."),
+        "ratio": _(
+            "The file is packed {value} times smaller than its contents, which no real plan or list "
+            "is; I read files packed at most {maximum} times."
+        ),
         "rows": _("The table has {value} rows; I read tables of up to {maximum} rows."),
         "columns": _("The table has {value} columns; I read tables of up to {maximum} columns."),
         "cells": _("The table claims {value} cells; I read tables of up to {maximum} cells."),
@@ -44,15 +45,19 @@ def check_zip(data: bytes, limits: IngestLimits) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise IngestError(_("The file is damaged: it is not a readable zip package ({error}).").format(
-            error=exc)) from None
+        raise IngestError(
+            _("The file is damaged: it is not a readable zip package ({error}).").format(error=exc)
+        ) from None
     total = 0
     for info in infos:
         total += info.file_size
         if info.file_size > limits.max_uncompressed or total > limits.max_uncompressed:
             raise refuse("uncompressed", total, limits.max_uncompressed)
-        if info.compress_size and info.file_size > 1_000_000 and \
-                info.file_size // info.compress_size > limits.max_compression_ratio:
+        if (
+            info.compress_size
+            and info.file_size > 1_000_000
+            and info.file_size // info.compress_size > limits.max_compression_ratio
+        ):
             raise refuse("ratio", info.file_size // info.compress_size, limits.max_compression_ratio)
     return archive
 

@@ -27,14 +27,15 @@ def read_document(data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIM
             kind = _("Word document") if is_docx else _("Excel workbook")
             raise IngestError(_("This is not a readable {kind}: {reason}").format(kind=kind, reason=exc)) from None
     if data[:4] == b"\xd0\xcf\x11\xe0" or name.endswith((".xls", ".doc")):
-        raise IngestError(_("This is an old Office file (.xls or .doc); please save it as .xlsx or .docx and "
-                            "send it again."))
+        raise IngestError(
+            _("This is an old Office file (.xls or .doc); please save it as .xlsx or .docx and send it again.")
+        )
     if data[:5] == b"%PDF-" or name.endswith(".pdf"):
-        raise IngestError(_("This is a PDF; please copy its table into a text file, or send the .docx or .xlsx "
-                            "it came from."))
+        raise IngestError(
+            _("This is a PDF; please copy its table into a text file, or send the .docx or .xlsx it came from.")
+        )
     if name.endswith((".odt", ".ods")):
-        raise IngestError(_("I can read .xlsx, .docx, .csv, .md and .txt files; please save it as one of "
-                            "those."))
+        raise IngestError(_("I can read .xlsx, .docx, .csv, .md and .txt files; please save it as one of those."))
     if name.endswith((".xlsx", ".xlsm", ".docx")):
         raise IngestError(_("This file is damaged: it is not a readable zip package."))
     return read_text(data, filename, limits)

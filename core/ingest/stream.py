@@ -88,8 +88,9 @@ def detect_delimiter(sample: str, filename: str) -> str:
     return best
 
 
-def text_rows(stream: IO[bytes], filename: str, limits: IngestLimits = DEFAULT_LIMITS
-              ) -> tuple[str, Iterator[tuple[int, list[Any]]], IO[str]]:
+def text_rows(
+    stream: IO[bytes], filename: str, limits: IngestLimits = DEFAULT_LIMITS
+) -> tuple[str, Iterator[tuple[int, list[Any]]], IO[str]]:
     head = stream.read(SAMPLE_BYTES)
     if not head.strip():
         raise IngestError(_("The file is empty."))
@@ -114,7 +115,8 @@ def text_rows(stream: IO[bytes], filename: str, limits: IngestLimits = DEFAULT_L
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise IngestError(
-                _("Line {line} of the file cannot be read: {reason}").format(line=line, reason=str(exc))) from None
+                _("Line {line} of the file cannot be read: {reason}").format(line=line, reason=str(exc))
+            ) from None
 
     return kind, rows(), text
 
@@ -125,8 +127,12 @@ def xlsx_rows(stream: IO[bytes], limits: IngestLimits = DEFAULT_LIMITS) -> Itera
     import openpyxl
 
     data = stream.read()
-    register = IngestLimits(max_rows=limits.max_rows * 4, max_cells=limits.max_cells * 4,
-                            max_uncompressed=limits.max_uncompressed, max_columns=limits.max_columns)
+    register = IngestLimits(
+        max_rows=limits.max_rows * 4,
+        max_cells=limits.max_cells * 4,
+        max_uncompressed=limits.max_uncompressed,
+        max_columns=limits.max_columns,
+    )
     try:
         archive = check_zip(data, register)
         prescan(archive, register)
@@ -134,14 +140,16 @@ def xlsx_rows(stream: IO[bytes], limits: IngestLimits = DEFAULT_LIMITS) -> Itera
         raise
     except IngestError:
         raise IngestError(
-            _("This file looks like a zip archive but not an Excel workbook; please send .xlsx or .csv.")) from None
+            _("This file looks like a zip archive but not an Excel workbook; please send .xlsx or .csv.")
+        ) from None
     stream = io.BytesIO(data)
 
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any failure here means "not a workbook we can read"
         raise IngestError(
-            _("This file looks like a zip archive but not an Excel workbook; please send .xlsx or .csv.")) from None
+            _("This file looks like a zip archive but not an Excel workbook; please send .xlsx or .csv.")
+        ) from None
     try:
         for sheet in workbook.worksheets:
             if not hasattr(sheet, "iter_rows"):
@@ -152,8 +160,7 @@ def xlsx_rows(stream: IO[bytes], limits: IngestLimits = DEFAULT_LIMITS) -> Itera
                 try:
                     row = next(rows, None)
                 except Exception as exc:  # noqa: BLE001 - broken XML, impossible cell values ...
-                    raise IngestError(
-                        _("This is not a readable Excel workbook ({error}).").format(error=exc)) from None
+                    raise IngestError(_("This is not a readable Excel workbook ({error}).").format(error=exc)) from None
                 if row is None:
                     break
                 index += 1

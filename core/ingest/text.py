@@ -238,7 +238,7 @@ def _check_lines(lines: list[str], limits: IngestLimits, delimiter: str | None =
     if count > limits.max_rows:
         raise refuse("rows", count, limits.max_rows)
     for line in lines:
-        for delim in ((delimiter,) if delimiter else ("\t", "|")):
+        for delim in (delimiter,) if delimiter else ("\t", "|"):
             if line.count(delim) + 1 > limits.max_columns:
                 raise refuse("columns", line.count(delim) + 1, limits.max_columns)
         if len(line) > limits.max_line_chars:
@@ -283,8 +283,9 @@ def read_csv(text: str, delimiter: str, limits: IngestLimits) -> Document:
             rows.append(Row(line=line, cells=_cells(values) if any(v.strip() for v in values) else []))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise IngestError(_("Line {line} of the file cannot be read: {reason}").format(line=line,
-                                                                                     reason=str(exc))) from None
+        raise IngestError(
+            _("Line {line} of the file cannot be read: {reason}").format(line=line, reason=str(exc))
+        ) from None
     return Document(tables=[Table(rows=rows)], format="tsv" if delimiter == "\t" else "csv", delimiter=delimiter)
 
 
@@ -316,8 +317,7 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
             doc.format = "markdown"
             while i < n and kinds[i] in ("pipe", "sep"):
                 i += 1
-            rows = [Row(line=k + 1, cells=_cells(_pipe_cells(lines[k]))) for k in range(start, i)
-                    if kinds[k] == "pipe"]
+            rows = [Row(line=k + 1, cells=_cells(_pipe_cells(lines[k]))) for k in range(start, i) if kinds[k] == "pipe"]
             sep_at = next((k for k in range(start, i) if kinds[k] == "sep"), None)
             if sep_at is not None and sep_at > start:
                 header_line = sep_at  # 1-based line of the row above the separator
@@ -336,8 +336,11 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
                     k = i
                     while k < n and kinds[k] in ("blank", "text") and k - i < 8:
                         k += 1
-                    if k < n and kinds[k] in ("tab", "spaced") and \
-                            all(kinds[j] == "blank" or len(lines[j]) <= 2000 for j in range(i, k)):
+                    if (
+                        k < n
+                        and kinds[k] in ("tab", "spaced")
+                        and all(kinds[j] == "blank" or len(lines[j]) <= 2000 for j in range(i, k))
+                    ):
                         block.extend(range(i, k))
                         i = k
                         continue
@@ -368,8 +371,9 @@ def read_lines(text: str, limits: IngestLimits) -> Document:
         doc.preamble = texts
     else:
         for number, words in zip(text_lines, texts):  # after the last table: footnotes, page numbers ...
-            doc.not_read.append(NotRead(_("line {n}").format(n=number), _("text after the last table"), number,
-                                        words[:80]))
+            doc.not_read.append(
+                NotRead(_("line {n}").format(n=number), _("text after the last table"), number, words[:80])
+            )
     return doc
 
 

@@ -87,8 +87,7 @@ def _text(value: object) -> str:
 def read_xlsx(data: bytes, limits: IngestLimits) -> Document:
     archive = check_zip(data, limits)
     if "xl/workbook.xml" not in archive.namelist():
-        raise IngestError(_("This file is a zip package but not an Excel workbook; please send .xlsx, .docx "
-                            "or .csv."))
+        raise IngestError(_("This file is a zip package but not an Excel workbook; please send .xlsx, .docx or .csv."))
     prescan(archive, limits)
     from openpyxl import load_workbook
 
@@ -106,8 +105,11 @@ def read_xlsx(data: bytes, limits: IngestLimits) -> Document:
                 doc.not_read.append(NotRead(label, _("hidden sheet, not read")))
                 continue
             cells = getattr(sheet, "_cells", {})
-            real = [(r, c) for (r, c), cell in cells.items()
-                    if cell.value not in (None, "") or (cell.fill is not None and cell.fill.fill_type == "solid")]
+            real = [
+                (r, c)
+                for (r, c), cell in cells.items()
+                if cell.value not in (None, "") or (cell.fill is not None and cell.fill.fill_type == "solid")
+            ]
             if not real:
                 doc.tables.append(Table(rows=[], title=sheet.title, source=label))
                 continue
@@ -126,7 +128,8 @@ def read_xlsx(data: bytes, limits: IngestLimits) -> Document:
                     text=clean_cell(unquote_formula(_text(source.value))),
                     fill=_rgb(fill.fgColor) if fill is not None and fill.fill_type == "solid" else None,
                     colour=_rgb(source.font.color) if source.font is not None else None,
-                    bold=bool(source.font is not None and source.font.b))
+                    bold=bool(source.font is not None and source.font.b),
+                )
             for merged in sheet.merged_cells.ranges:
                 top = grid[merged.min_row - 1][merged.min_col - 1]
                 top.row_span = merged.max_row - merged.min_row + 1

@@ -52,8 +52,11 @@ def fix_result(api_method: str, result: Any) -> Any:
             query = update.get("callback_query")
             if isinstance(query, dict):
                 query.setdefault("chat_instance", str((query.get("message") or {}).get("chat", {}).get("id", "0")))
-    if api_method in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption", "answerCallbackQuery",
-                      "deleteMessage") and result is None:
+    if (
+        api_method
+        in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption", "answerCallbackQuery", "deleteMessage")
+        and result is None
+    ):
         result = True
     return result
 
@@ -61,8 +64,9 @@ def fix_result(api_method: str, result: Any) -> Any:
 class EmulatorRequest(HTTPXRequest):
     """HTTPXRequest that corrects telegram-test-api's answers to what python-telegram-bot expects."""
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         status, body = await super().do_request(url, method, request_data, *args, **kwargs)
         try:
             payload = json.loads(body)

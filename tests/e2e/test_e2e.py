@@ -72,8 +72,13 @@ class Server:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            self.node, "server.js", str(self.port), cwd=SERVER_DIR,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            self.node,
+            "server.js",
+            str(self.port),
+            cwd=SERVER_DIR,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=DEADLINE)
         if not line.startswith(b"READY"):
             raise RuntimeError(f"server did not start: {line!r} {await self.proc.stderr.read()!r}")
@@ -96,8 +101,13 @@ class Client:
         return {"id": user, "is_bot": False, "first_name": f"User{user}"}
 
     async def send(self, user: int, text: str) -> None:
-        body: dict[str, Any] = {"botToken": TOKEN, "date": int(time.time()), "from": self._person(user),
-                                "chat": {"id": user, "type": "private", "first_name": f"User{user}"}, "text": text}
+        body: dict[str, Any] = {
+            "botToken": TOKEN,
+            "date": int(time.time()),
+            "from": self._person(user),
+            "chat": {"id": user, "type": "private", "first_name": f"User{user}"},
+            "text": text,
+        }
         endpoint = "/sendMessage"
         if text.startswith("/"):
             body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -106,10 +116,19 @@ class Client:
 
     async def press(self, user: int, data: str, message: dict[str, Any]) -> None:
         """Press a button on a message the bot sent (`message` as returned by `wait`)."""
-        body = {"botToken": TOKEN, "date": int(time.time()), "from": self._person(user), "data": data,
-                "message": {"message_id": message["messageId"], "date": int(time.time()),
-                            "chat": {"id": user, "type": "private"}, "text": message["message"].get("text", ""),
-                            "from": {"id": 666, "is_bot": True, "first_name": "Bot"}}}
+        body = {
+            "botToken": TOKEN,
+            "date": int(time.time()),
+            "from": self._person(user),
+            "data": data,
+            "message": {
+                "message_id": message["messageId"],
+                "date": int(time.time()),
+                "chat": {"id": user, "type": "private"},
+                "text": message["message"].get("text", ""),
+                "from": {"id": 666, "is_bot": True, "first_name": "Bot"},
+            },
+        }
         (await self.http.post("/sendCallback", json=body)).raise_for_status()
 
     async def wait(self, chat: int, containing: str) -> dict[str, Any]:
@@ -131,8 +150,11 @@ class Client:
             history = (await self.http.post("/getUpdatesHistory", json={"token": TOKEN})).json()["result"]
             for item in history:
                 message = item.get("message") or {}
-                if item.get("messageId") == message_id and str(message.get("chat_id")) == str(chat) \
-                        and containing in message.get("text", ""):
+                if (
+                    item.get("messageId") == message_id
+                    and str(message.get("chat_id")) == str(chat)
+                    and containing in message.get("text", "")
+                ):
                     return item
             await asyncio.sleep(0.05)
         raise AssertionError(f"message {message_id} in {chat} was not edited to contain {containing!r}")
@@ -170,8 +192,9 @@ async def _run(node: str, url: str, engine: Any) -> None:
 
     server = Server(node, _free_port())
     await server.start()
-    settings = load_settings(database_url=url, telegram_bot_token=TOKEN, telegram_api_base_url=server.url,
-                             admin_telegram_ids=(1004,))
+    settings = load_settings(
+        database_url=url, telegram_bot_token=TOKEN, telegram_api_base_url=server.url, admin_telegram_ids=(1004,)
+    )
     application = build_application(settings, EmulatorRequest(connection_pool_size=16))
     errors = PollingErrors()
     updater_log = logging.getLogger("telegram.ext.Updater")

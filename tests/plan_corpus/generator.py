@@ -13,15 +13,48 @@ import io
 import random
 from dataclasses import dataclass, field
 
-OWNER_POOL = ["AD Learning & Skills", "Ruth Ellison (SENDCo, St Aidan's)", "J. Osei (English lead)", "Kerry Walsh",
-              "Tom Adeyemi", "Head of School Improvement", "Data & Performance Manager", "M Rock", "Dr A Khan",
-              "Sarah O'Neill", "Virtual School Head", "Chair of Governors"]
-TOPICS = ["attendance", "reading", "phonics", "maths mastery", "SEND provision", "transition", "governance",
-          "recruitment", "early years", "behaviour", "curriculum", "assessment", "CPD for middle leaders"]
-SECTION_TITLES = ["Quality of education", "Behaviour and attitudes", "Leadership and management",
-                  "Personal development", "Early years"]
-WORDS = {"G": ["On track", "Green", "on-track", "Good progress"], "A": ["Some concerns", "Amber", "Slipping", "At risk"],
-         "R": ["Off track", "Red", "Not started", "Significant concerns"], "B": ["Achieved", "Complete"]}
+OWNER_POOL = [
+    "AD Learning & Skills",
+    "Ruth Ellison (SENDCo, St Aidan's)",
+    "J. Osei (English lead)",
+    "Kerry Walsh",
+    "Tom Adeyemi",
+    "Head of School Improvement",
+    "Data & Performance Manager",
+    "M Rock",
+    "Dr A Khan",
+    "Sarah O'Neill",
+    "Virtual School Head",
+    "Chair of Governors",
+]
+TOPICS = [
+    "attendance",
+    "reading",
+    "phonics",
+    "maths mastery",
+    "SEND provision",
+    "transition",
+    "governance",
+    "recruitment",
+    "early years",
+    "behaviour",
+    "curriculum",
+    "assessment",
+    "CPD for middle leaders",
+]
+SECTION_TITLES = [
+    "Quality of education",
+    "Behaviour and attitudes",
+    "Leadership and management",
+    "Personal development",
+    "Early years",
+]
+WORDS = {
+    "G": ["On track", "Green", "on-track", "Good progress"],
+    "A": ["Some concerns", "Amber", "Slipping", "At risk"],
+    "R": ["Off track", "Red", "Not started", "Significant concerns"],
+    "B": ["Achieved", "Complete"],
+}
 EMOJI = {"G": "🟢", "A": "🟠", "R": "🔴", "B": "🔵"}
 FILLS = {"G": "00B050", "A": "FFC000", "R": "FF0000", "B": "0070C0"}
 TERMS = ("autumn", "spring", "summer")
@@ -64,21 +97,36 @@ class Spec:
         codes = ["G", "A", "R"] + (["B"] if self.legend or self.ratings in ("fill", "emoji") else [])
         slots = self.slots()
         for s in range(self.n_sections):
-            title = f"{s + 1}. {SECTION_TITLES[s % len(SECTION_TITLES)]}" if self.sections == "rows" else \
-                SECTION_TITLES[s % len(SECTION_TITLES)] + ("" if s < len(SECTION_TITLES) else f" {s + 1}")
+            title = (
+                f"{s + 1}. {SECTION_TITLES[s % len(SECTION_TITLES)]}"
+                if self.sections == "rows"
+                else SECTION_TITLES[s % len(SECTION_TITLES)] + ("" if s < len(SECTION_TITLES) else f" {s + 1}")
+            )
             actions = []
             for k in range(self.per_section):
-                ref = {"numeric": f"{s + 1}.{k + 1}", "letter": f"{'abcdefghijklmnopqrstuvwxyz'[(s * self.per_section + k) % 26]})",
-                       "alnum": f"{s + 1}{'abcdefghijklmnopqrstuvwxyz'[k % 26]}", "none": None}[self.refs]
+                ref = {
+                    "numeric": f"{s + 1}.{k + 1}",
+                    "letter": f"{'abcdefghijklmnopqrstuvwxyz'[(s * self.per_section + k) % 26]})",
+                    "alnum": f"{s + 1}{'abcdefghijklmnopqrstuvwxyz'[k % 26]}",
+                    "none": None,
+                }[self.refs]
                 if self.refs == "letter" and s * self.per_section + k >= 26:
                     ref = f"{s + 1}{'abcdefghijklmnopqrstuvwxyz'[k % 26]})"
                 owners = rnd.sample(OWNER_POOL, rnd.choice([1, 1, 2]))
-                rated = {slot: rnd.choice(codes) for slot in slots[:rnd.randint(1, len(slots))]}
+                rated = {slot: rnd.choice(codes) for slot in slots[: rnd.randint(1, len(slots))]}
                 cont = self.continuation and k % 2 == 1
                 # In Word the owner cell is merged down over the continuation row instead of naming another.
-                actions.append(Action(ref, f"Improve {rnd.choice(TOPICS)} across schools, step {s + 1}.{k + 1}",
-                                      owners, rated, "and report to the board" if cont and self.refs != "none" else "",
-                                      "Scrutiny Officer" if cont and self.fmt != "docx" else "", cont))
+                actions.append(
+                    Action(
+                        ref,
+                        f"Improve {rnd.choice(TOPICS)} across schools, step {s + 1}.{k + 1}",
+                        owners,
+                        rated,
+                        "and report to the board" if cont and self.refs != "none" else "",
+                        "Scrutiny Officer" if cont and self.fmt != "docx" else "",
+                        cont,
+                    )
+                )
             self.plan.append((title, actions))
 
     def slots(self) -> list[tuple[str, int]]:
@@ -114,13 +162,21 @@ class Spec:
                 refs.append(ref)
                 owners[ref] = a.owners + ([a.more_owner] if a.more_owner and a.more_owner not in a.owners else [])
                 texts[ref] = f"{a.text} {a.more_text}".strip()
-                has_blue = self.legend or any(c == "B" for _t, acts in self.plan for x in acts
-                                              for c in x.ratings.values())
+                has_blue = self.legend or any(
+                    c == "B" for _t, acts in self.plan for x in acts for c in x.ratings.values()
+                )
                 ratings[ref] = sorted(
                     (self.year, term, half or None, ("B" if has_blue else "G") if code == "B" else code)
-                    for (term, half), code in a.ratings.items())
-        return {"refs": refs, "owners": owners, "texts": texts, "ratings": ratings, "sections": sections,
-                "generated": self.refs == "none"}
+                    for (term, half), code in a.ratings.items()
+                )
+        return {
+            "refs": refs,
+            "owners": owners,
+            "texts": texts,
+            "ratings": ratings,
+            "sections": sections,
+            "generated": self.refs == "none",
+        }
 
     # --- cells ---------------------------------------------------------------------------------------
 
@@ -177,14 +233,19 @@ class Spec:
         if self.title_rows:
             rows.append(([self.title()], {}))
         if self.legend:
-            rows.append((["Key:", "Achieved", "On track", "Some concerns", "Off track"],
-                         {1: FILLS["B"], 2: FILLS["G"], 3: FILLS["A"], 4: FILLS["R"]}))
+            rows.append(
+                (
+                    ["Key:", "Achieved", "On track", "Some concerns", "Off track"],
+                    {1: FILLS["B"], 2: FILLS["G"], 3: FILLS["A"], 4: FILLS["R"]},
+                )
+            )
         return rows
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Writers
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _delimited(spec: Spec, delimiter: str) -> bytes:
     import csv
@@ -340,8 +401,15 @@ def write(spec: Spec) -> tuple[bytes, str]:
 CORPUS: list[Spec] = [
     Spec("csv-utf8-numeric", "csv"),
     Spec("csv-bom-words-blank-lines", "csv", encoding="utf-8-sig", ratings="words", blank_between=True, year=2019),
-    Spec("csv-cp1252-aim-column-no-refs", "csv", encoding="cp1252", refs="none", sections="column", ratings="words",
-         year=2021),
+    Spec(
+        "csv-cp1252-aim-column-no-refs",
+        "csv",
+        encoding="cp1252",
+        refs="none",
+        sections="column",
+        ratings="words",
+        year=2021,
+    ),
     Spec("csv-utf16-half-terms", "csv", encoding="utf-16", terms="half", year=2023, refs="alnum"),
     Spec("tsv-letters-continuations", "tsv", refs="letter", continuation=True, blank_between=True, year=2017),
     Spec("tsv-unnamed-rag", "tsv", terms="unnamed", ratings="words", year=2018),
@@ -354,8 +422,17 @@ CORPUS: list[Spec] = [
     Spec("docx-shading-vmerge", "docx", ratings="fill", continuation=True, year=2022),
     Spec("docx-tables-per-section-words", "docx", sections="tables", ratings="words", refs="letter", year=2019),
     Spec("docx-merged-section-rows-emoji", "docx", ratings="emoji", legend=False, year=2021, refs="alnum"),
-    Spec("csv-big-continuations", "csv", n_sections=4, per_section=60, continuation=True, refs="numeric",
-         ratings="words", year=2020, seed=3),
+    Spec(
+        "csv-big-continuations",
+        "csv",
+        n_sections=4,
+        per_section=60,
+        continuation=True,
+        refs="numeric",
+        ratings="words",
+        year=2020,
+        seed=3,
+    ),
     Spec("tsv-cp1252-column-letters", "tsv", encoding="cp1252", sections="column", refs="letter", year=2016),
     Spec("md-half-terms-no-refs", "md", refs="none", terms="half", ratings="words", year=2023),
 ]
