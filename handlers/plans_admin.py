@@ -8,7 +8,6 @@ Callback data: pl:PLAN:a (archive)  pl:PLAN:r (restore)
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
@@ -18,9 +17,8 @@ from core.services import BotContext
 from core.text import Html, bold, esc, t
 from handlers.manifest import Button, Command, Manifest
 from plans.archive import archive_plan, restore_plan
-from plans.store import plans_list
+from plans.store import action_counts, plans_list
 from storage.members import Role
-from storage.plans import Action
 
 MAX_PLANS = 45  # two buttons' worth of rows stay under Telegram's 100 buttons
 
@@ -29,16 +27,7 @@ async def plans_listing(session: AsyncSession) -> tuple[Html, Rows]:
     plans = list((await session.scalars(plans_list(include_inactive=True))).all())
     if not plans:
         return t("There is no action plan yet. Send me a plan file to import one."), []
-    counts: dict[int, int] = {
-        plan_id: n
-        for plan_id, n in (
-            await session.execute(
-                select(Action.plan_id, func.count(Action.id))
-                .where(Action.archived_at.is_(None))
-                .group_by(Action.plan_id)
-            )
-        ).all()
-    }
+    counts = await action_counts(session)
     plans.sort(key=lambda p: (not p.active, p.id))  # active first
     lines = [bold(_("Plans"))]
     rows: list[list[tuple[str, str]]] = []

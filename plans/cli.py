@@ -17,19 +17,16 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
-
 from core.i18n import _, ngettext
 from plans.archive import archive_plan, restore_plan
 from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.importing import PlanReadErrors, read_plan
 from plans.parsed import PlanOverrides
 from plans.preview import plain_preview
-from plans.store import NoSuchPlan, PlanSummary, build_plan_view, find_plan, plans_list, save_plan
+from plans.store import NoSuchPlan, PlanSummary, action_counts, build_plan_view, find_plan, plans_list, save_plan
 from plans.terms import term_label
 from storage.db import make_engine, make_sessionmaker
 from storage.import_lock import ImportBusy
-from storage.plans import Action
 
 FORMATS = {"xlsx": export_xlsx, "docx": export_docx, "csv": export_csv, "png": render_rag_png}
 
@@ -150,16 +147,7 @@ async def run_list_plans(database_url: str, include_inactive: bool = False, out:
     try:
         async with make_sessionmaker(engine)() as session:
             plans = list((await session.scalars(plans_list(include_inactive))).all())
-            counts: dict[int, int] = {
-                plan_id: n
-                for plan_id, n in (
-                    await session.execute(
-                        select(Action.plan_id, func.count(Action.id))
-                        .where(Action.archived_at.is_(None))
-                        .group_by(Action.plan_id)
-                    )
-                ).all()
-            }
+            counts = await action_counts(session)
     finally:
         await engine.dispose()
     if not plans:

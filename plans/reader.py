@@ -29,6 +29,7 @@ from pathlib import PurePath
 from core.i18n import _
 from core.ingest.model import Cell, Document, NotRead, Row, Table
 from core.names import split_names
+from core.uk_dates import MONTHS
 from directory.headers import normalise_header
 from plans.fields import PLAN_FIELDS, PlanColumns, match_plan_headers
 from plans.parsed import (
@@ -73,20 +74,7 @@ _PARTNERSHIP = re.compile(
     r"consortium|teaching school|cluster|academies)\b",
     re.IGNORECASE,
 )
-_MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
+_MONTHS = MONTHS  # one month table: core/uk_dates.py
 
 
 # ---------------------------------------------------------------------------------------------------------

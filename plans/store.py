@@ -275,6 +275,14 @@ async def save_plan(
 # ---------------------------------------------------------------------------------------------------------
 
 
+async def action_counts(session: AsyncSession) -> dict[int, int]:
+    """Each plan's number of actions in force (archived ones left out)."""
+    rows = await session.execute(
+        select(Action.plan_id, func.count(Action.id)).where(Action.archived_at.is_(None)).group_by(Action.plan_id)
+    )
+    return {plan_id: n for plan_id, n in rows.all()}
+
+
 def plans_list(include_inactive: bool = False) -> Select[tuple[Plan]]:
     """Plans by number (their id, as `partnerbot plans` lists them)."""
     stmt = select(Plan).order_by(Plan.id)
