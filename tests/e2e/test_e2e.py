@@ -236,7 +236,7 @@ async def _run(node: str, url: str, engine: Any) -> None:
             helped = await user.wait(MEMBER, "What I can do")
             assert "/start" in helped["message"]["text"]
             await user.send(STRANGER, "/start")
-            await user.wait(STRANGER, "Welcome back")
+            await user.wait(STRANGER, "Welcome, Jane")  # approved before the outage: a member now
 
             await application.updater.stop()
             await application.stop()
