@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
 
-NOT_PEOPLE = frozenset({"chat_id", "message_id", "digest_chat_id"})  # big integers that are not Telegram users
+# Big integers that are not Telegram users: chats, messages, and the directory change counter.
+NOT_PEOPLE = frozenset({"chat_id", "message_id", "digest_chat_id", "counter"})
 
 
 def _is_telegram_id(col: Column[Any]) -> bool:
