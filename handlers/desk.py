@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -489,10 +490,56 @@ async def digest_job(context: BotContext) -> None:
 # --- /stats ---------------------------------------------------------------------------------------
 
 
-async def retention_lines(session: AsyncSession) -> list[Html]:
-    """Data protection: how long personal data has been kept (retention figures). Left for the data
-    protection work: return lines here and /stats shows them under their own heading."""
-    return []
+async def retention_lines(session: AsyncSession, settings: Any, tz: Any) -> list[Html]:
+    """Data protection for /stats: the retention schedule in force and what its last daily run removed."""
+    from storage.members import AuditEntry
+    from storage.retention import RETENTION_ACTION, Schedule
+
+    schedule = Schedule.from_settings(settings)
+    lines = [
+        Html(
+            "• "
+            + _count(
+                "Rejected access requests: kept {n} day",
+                "Rejected access requests: kept {n} days",
+                schedule.rejected_request_days,
+            )
+        ),
+        Html(
+            "• "
+            + _count(
+                "Former members' accounts: kept {n} day after they leave",
+                "Former members' accounts: kept {n} days after they leave",
+                schedule.former_member_days,
+            )
+        ),
+        Html(
+            "• "
+            + _count(
+                "Check-in comments: kept {n} day after the pairing ends",
+                "Check-in comments: kept {n} days after the pairing ends",
+                schedule.checkin_comment_days,
+            )
+        ),
+        Html("• " + _count("Audit log: kept {n} day", "Audit log: kept {n} days", schedule.audit_days)),
+    ]
+    last = (
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == RETENTION_ACTION).order_by(AuditEntry.id.desc()).limit(1)
+        )
+    ).first()
+    if last is None:
+        lines.append(esc(_("The retention job has not run yet (it runs every night).")))
+    else:
+        removed = sum(int(v) for v in (last.detail or {}).values() if isinstance(v, int))
+        lines.append(
+            Html(
+                t("Last run {when}:", when=format_datetime(last.at, tz))
+                + " "
+                + _count("{n} item removed or cleared", "{n} items removed or cleared", removed)
+            )
+        )
+    return lines
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
@@ -500,7 +547,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     tz = context.services.settings.tz
     async with context.services.sessionmaker() as session:
         figures = await office.stats(session, term, _today(context))
-        retention = await retention_lines(session)
+        retention = await retention_lines(session, context.services.settings, tz)
     lines = [bold(_("The partnership in figures")), "", bold(_("Members"))]
     for role in (Role.ADMIN, Role.COORDINATOR, Role.LEAD, Role.MEMBER):
         n = figures.members_by_role.get(role.name.lower(), 0)

@@ -7,7 +7,8 @@ import logging
 
 from core.services import BotContext
 from handlers.manifest import Job, Manifest
-from storage.retention import Schedule, apply_retention
+from storage import audit
+from storage.retention import RETENTION_ACTION, Schedule, apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ async def retention_job(context: BotContext) -> None:
     services = context.services
     async with services.session() as session:
         done = await apply_retention(session, Schedule.from_settings(services.settings))
+        # Counts only (no personal data), so /stats can say what the last run removed.
+        audit.record(session, None, RETENTION_ACTION, "retention", "", actor_label="retention job", **done)
     if done.get("former_members"):
         await services.refresh_directory()
     log.info("retention applied: %s", ", ".join(f"{k}={v}" for k, v in done.items()))  # counts only

@@ -17,6 +17,8 @@ from storage.buddies import BuddyMatch, CheckIn
 from storage.erasure import ERASE_ACTION, rows
 from storage.members import AccessRequest, AuditEntry, Member
 
+RETENTION_ACTION = "retention.apply"  # the audit entry each daily run leaves, with its counts
+
 
 @dataclass(frozen=True)
 class Schedule:

@@ -98,8 +98,10 @@ async def test_retention_schedule_with_a_frozen_clock(sessionmaker):
     assert "person.update" not in actions and ERASE_ACTION in actions  # erasures outlive the audit period
 
 
-async def test_the_daily_job_is_scheduled_and_runs(app: Application, sessionmaker):
+async def test_the_daily_job_is_scheduled_and_runs(app: Application, sessionmaker, chat, users):
     await _seed(sessionmaker)
+    before = (await chat.send("/stats", user=users.admin))[0].text
+    assert "Rejected access requests: kept 90 days" in before and "has not run yet" in before
     jobs = app.job_queue.get_jobs_by_name("retention")
     assert len(jobs) == 1
     clock.set_clock(lambda: T0 + dt.timedelta(days=400))
@@ -109,3 +111,5 @@ async def test_the_daily_job_is_scheduled_and_runs(app: Application, sessionmake
         clock.set_clock(None)
     counts = await _counts(sessionmaker)
     assert counts["requests"] == 1 and counts["members"] == 1 and counts["comments"] == 0
+    after = (await chat.send("/stats", user=users.admin))[0].text
+    assert "Last run" in after and "items removed or cleared" in after  # /stats reports the run
