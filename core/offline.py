@@ -142,7 +142,12 @@ def _scope_key(params: dict[str, Any]) -> str:
 class OfflineRequest(BaseRequest):
     """Answers Bot API calls locally and records them. `on_call` sees each call as it is made."""
 
-    def __init__(self, on_call: Callable[[Sent], None] | None = None, check_html: HtmlCheck = plain_text) -> None:
+    def __init__(
+        self, on_call: Callable[[Sent], None] | None = None, check_html: HtmlCheck = plain_text, keep: bool = True
+    ) -> None:
+        # keep=False: calls go to `on_call` only and are not kept (a benchmark's hundred thousand answers would
+        # otherwise pile up here, and the garbage collector's passes over them would be measured as the bot's).
+        self.keep = keep
         self.calls: list[Sent] = []
         # Calls Telegram would have refused (outside its limits, HTML it cannot parse): answered with
         # its 400 Bad Request, and kept here so a test can insist there were none.
@@ -233,9 +238,11 @@ class OfflineRequest(BaseRequest):
             sent.error = failure.kind
         else:
             sent.result = self._result(api_method, params, files)
-        self.attempts.append(sent)
+        if self.keep:
+            self.attempts.append(sent)
         if api_method not in QUIET_METHODS:
-            self.calls.append(sent)
+            if self.keep:
+                self.calls.append(sent)
             if self.on_call:
                 self.on_call(sent)
         if failure is not None:

@@ -36,7 +36,8 @@ T = TypeVar("T")
 
 # Loaded once in the fork server, so each child starts with them (ImportErrors there are ignored);
 # "__main__" so that children do not each import the main script again.
-PRELOAD = ["__main__", "plans.importer", "directory.importer", "openpyxl", "docx"]
+PRELOAD = ["__main__", "plans.importer", "directory.importer", "directory.import_job", "directory.saving", "storage.db"]
+PRELOAD += ["storage.directory", "aiosqlite", "asyncpg", "openpyxl", "docx"]
 MAX_CHILDREN = 2  # the bot's host may have two cores; more parses queue rather than thrash
 MB = 1024 * 1024
 

@@ -223,6 +223,7 @@ class DirectoryIndex:
         people = list(people)
         schools = list(schools)
         self._intern = Interner()
+        self.edits = 0  # single edits made in place since the build: whoever derives from the index rebuilds
         self._people = PersonTable(people, self._intern)
         self._schools = SchoolTable(schools, self._intern)
 
@@ -358,6 +359,12 @@ class DirectoryIndex:
         row = self._people.row(person_id)
         return row if row is not None and self._people.alive[row] else None
 
+    def person_names(self) -> Iterator[tuple[int, str, str]]:
+        """(id, first name, last name) of everyone listed, from the columns (no entries are made)."""
+        t = self._people
+        for row in np.flatnonzero(t.alive).tolist():
+            yield int(t.ids[row]), t.first_name[row], t.last_name[row]
+
     def person(self, person_id: int) -> PersonEntry | None:
         row = self._person_row(person_id)
         return self._people.entry(row) if row is not None else None
@@ -378,6 +385,7 @@ class DirectoryIndex:
     def update_person(self, entry: PersonEntry) -> None:
         """Put `entry` in place of the person with its id (or add it). Only the parts of the index that
         hold this person change; a name the vocabulary has never seen rebuilds the people's word space."""
+        self.edits += 1
         row = self._people.row(entry.id)
         if row is None:
             self._add_people([entry])
@@ -405,6 +413,7 @@ class DirectoryIndex:
         row = self._person_row(person_id)
         if row is None:
             return False
+        self.edits += 1
         self._count_initials(row, -1)
         self._people.alive[row] = False
         self._index_system_leaders()

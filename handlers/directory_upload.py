@@ -8,7 +8,9 @@ Which uploads come here (handlers/uploads.py decides):
 
 Only coordinators and admins reach this handler: uploads are declared for coordinators.
 Nothing changes until Confirm: the file stays in Telegram (its file_id is kept in user_data under a
-random token) and is read again on Confirm, so a pending preview survives a restart.
+random token) and is read again on Confirm, so a pending preview survives a restart. Reading and
+applying (the preview is a dry run of the same) happen in a child process with a database connection of
+its own (directory.import_job), so a 50,000-row register does not hold up anyone else's answer.
 
 Callback data: di:ok:TOKEN (import)  di:no:TOKEN (cancel)
 """
@@ -27,14 +29,8 @@ from core.reply import answer, edit, keyboard, reply
 from core.sandbox import SandboxError
 from core.services import BotContext
 from core.text import Html, bold, esc, t
-from directory.importer import (
-    DirectoryImportError,
-    ImportSummary,
-    ParsedDirectory,
-    apply_directory,
-    summary_lines,
-)
-from directory.reading import read_directory
+from directory.import_job import import_directory_file
+from directory.importer import DirectoryImportError, ImportSummary, summary_lines
 from handlers.files import download, fetch_document
 from handlers.manifest import Button, Manifest
 from storage.import_lock import ImportBusy
@@ -49,9 +45,16 @@ _DIRECTORY_CAPTION = re.compile(r"^\s*directory\b", re.IGNORECASE)
 _PLAN_CAPTION = re.compile(r"^\s*(?:action\s+)?plan\b", re.IGNORECASE)
 
 
-async def _parse(data: bytes, filename: str) -> ParsedDirectory:
-    """Read in the sandbox (a child process with a time and memory limit): see directory.reading."""
-    return await read_directory(data, filename)
+async def _run(context: BotContext, data: bytes, filename: str, actor: int | None, dry_run: bool) -> ImportSummary:
+    """Read and apply (or preview) in a child process with its own connection: directory.import_job."""
+    return await import_directory_file(
+        data,
+        filename,
+        database_url=context.services.settings.database_url,
+        sessionmaker=context.services.sessionmaker,
+        actor_id=actor,
+        dry_run=dry_run,
+    )
 
 
 def _summary_html(summary: ImportSummary, heading: str) -> Html:
@@ -68,8 +71,9 @@ async def on_document(update: Update, context: BotContext) -> None:
     data = await fetch_document(update, context, MAX_BYTES)
     if data is None:
         return
+    actor = context.member.telegram_id if context.member else None
     try:
-        parsed = await _parse(data, filename)
+        summary = await _run(context, data, filename, actor, dry_run=True)  # a dry run: reads only
     except (DirectoryImportError, SandboxError) as exc:
         await reply(
             update,
@@ -81,10 +85,6 @@ async def on_document(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    actor = context.member.telegram_id if context.member else None
-    async with context.services.sessionmaker() as session:  # a dry run: reads only, rolled back
-        summary = await apply_directory(session, parsed, actor, dry_run=True)
-        await session.rollback()
     token = secrets.token_hex(4)
     context.user_data[PENDING] = {"token": token, "file_id": document.file_id, "name": filename}
     heading = t("Import the directory from {file}?", file=filename)
@@ -116,17 +116,14 @@ async def on_button(update: Update, context: BotContext) -> None:
         await edit(update, context, t("Cancelled. Nothing was imported."))
         return
     await answer(update, _("Importing…"))
+    actor = context.member.telegram_id if context.member else None
     try:
-        parsed = await _parse(await download(context, pending["file_id"]), pending["name"])
+        summary = await _run(context, await download(context, pending["file_id"]), pending["name"], actor, False)
     except (TelegramError, DirectoryImportError, SandboxError) as exc:
         await edit(
             update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
         )
         return
-    actor = context.member.telegram_id if context.member else None
-    try:
-        async with context.services.session() as session:
-            summary = await apply_directory(session, parsed, actor, dry_run=False)
     except ImportBusy as exc:
         await edit(update, context, t("Not imported: {reason}. Nothing was changed.", reason=str(exc)))
         return

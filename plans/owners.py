@@ -7,12 +7,16 @@ event loop. `OwnerMatcher` gives the same answers from an index built once: peop
 surname, and each name's surname compared with the distinct surnames at once (`rapidfuzz.process.extract`,
 in C), then the rule applied to the few people who have a close surname.
 
-`matcher_for(index)` builds it from the bot's in-memory `DirectoryIndex` (services.directory) once per
-index; `OwnerMatcher.from_names(...)` from rows read from the database (the command line).
+`await matcher_for(index)` builds it from the bot's in-memory `DirectoryIndex` (services.directory) once per
+index and again after the index was edited in place, in a thread: over 75,000 people the build is a third of
+a second of Python that would otherwise stop the event loop at the first plan upload after an import
+(benchmarks/RESULTS.md, section 7). `OwnerMatcher.from_names(...)` builds from rows read from the database
+(the command line).
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
@@ -91,14 +95,16 @@ class OwnerMatcher:
         return tied[0], tied
 
 
-_by_index: weakref.WeakKeyDictionary[DirectoryIndex, OwnerMatcher] = weakref.WeakKeyDictionary()
+_by_index: weakref.WeakKeyDictionary[DirectoryIndex, tuple[int, OwnerMatcher]] = weakref.WeakKeyDictionary()
 
 
-def matcher_for(index: DirectoryIndex) -> OwnerMatcher:
-    """The matcher over the people of `index`, built the first time it is asked for (the index is
-    replaced, not changed, when the directory changes)."""
-    matcher = _by_index.get(index)
-    if matcher is None:
-        matcher = OwnerMatcher((p.id, p.first_name, p.last_name) for p in index.people)
-        _by_index[index] = matcher
+async def matcher_for(index: DirectoryIndex) -> OwnerMatcher:
+    """The matcher over the people of `index`: built the first time it is asked for, and again once the
+    index has been edited in place since (a renamed person is matched by their new name)."""
+    held = _by_index.get(index)
+    if held is not None and held[0] == index.edits:
+        return held[1]
+    edits = index.edits
+    matcher = await asyncio.to_thread(lambda: OwnerMatcher(index.person_names()))
+    _by_index[index] = (edits, matcher)
     return matcher

@@ -171,7 +171,7 @@ async def save_plan(
     database's import lock is taken first, so two imports of one file never make two plans."""
     if not dry_run:
         await take_import_lock(session)
-    matcher = matcher_for(index) if index is not None else OwnerMatcher.from_names(await _people(session))
+    matcher = await matcher_for(index) if index is not None else OwnerMatcher.from_names(await _people(session))
     owner_ids: dict[str, int | None] = {}
     owners = linked = 0
     unlinked: list[str] = []

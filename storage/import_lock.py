@@ -28,6 +28,10 @@ class ImportBusy(Exception):
     def __init__(self) -> None:
         super().__init__(_("another import is running on this database; please try again in a minute"))
 
+    def __reduce__(self) -> tuple[type[ImportBusy], tuple[()]]:
+        # Raised in the import's child process (directory.import_job) and sent back to the bot.
+        return (ImportBusy, ())
+
 
 async def take_import_lock(session: AsyncSession) -> None:
     """Wait for, then hold until the transaction ends, the database's one import lock."""

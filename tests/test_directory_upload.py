@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import pickle
+import signal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from core import sandbox
 from storage.directory import Person, School
+from storage.import_lock import ImportBusy
 from storage.members import AuditEntry
 from tests.dbtools import snapshot
 from tests.shared import GIAS_EXTRACT
@@ -118,3 +124,58 @@ async def test_file_names_and_cells_are_escaped(chat, users) -> None:
     text = "\n".join(s.text for s in sent)
     assert "&lt;evil&gt;.csv" in text and "<evil>" not in text
     assert "bad&lt;at&gt;example" in text
+
+
+async def test_the_import_itself_runs_off_the_loop(chat, users, sessionmaker) -> None:
+    """Confirm: the file is read and applied in a child process with its own connection (directory.import_job).
+    The child is held still (SIGSTOP) once it exists; a member's search is answered meanwhile and nothing is
+    imported yet; then the child goes on and the import lands, and none of its writes went through the
+    bot's own connections (so none of its matching ran on the bot's event loop)."""
+    sent = await chat.upload("people.csv", MISSPELT, user=users.coordinator, caption="directory")
+    confirm = _buttons(sent)["Confirm"]
+    bot_writes: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            bot_writes.append(statement.split("(")[0][:40])
+
+    engine = chat.app.bot_data["services"].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    held: list[int] = []
+
+    def hold(pid: int) -> None:
+        os.kill(pid, signal.SIGSTOP)
+        held.append(pid)
+
+    message = next(dict(s.result) for s in reversed(chat.request.calls) if s.chat_id == users.coordinator)
+    press = chat.factory.press(confirm, users.coordinator, message)
+    sandbox.observers.append(hold)
+    try:
+        importing = asyncio.create_task(chat.app.process_update(press))
+        while not held:  # the child exists and is stopped (an event, not a duration)
+            await asyncio.sleep(0.01)
+        sandbox.observers.remove(hold)
+        answered = await chat.send("/find Coordinator", user=users.member)
+        assert answered and answered[-1].chat_id == users.member
+        assert not importing.done()
+        assert await _count(sessionmaker, Person) == 0  # the child holds the whole import
+    finally:
+        if hold in sandbox.observers:
+            sandbox.observers.remove(hold)
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    await importing
+    event.remove(engine, "before_cursor_execute", record)
+    assert "Imported people.csv." in "\n".join(s.text for s in chat.to(users.coordinator))
+    assert await _count(sessionmaker, Person) == 3
+    assert not [w for w in bot_writes if "people" in w or "schools" in w or "audit" in w], bot_writes
+    async with sessionmaker() as session:
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "directory.import"))).scalar_one()
+    assert entry.actor_id == users.coordinator
+
+
+def test_import_busy_crosses_back_from_the_child_as_itself() -> None:
+    """The import lock's refusal is raised in the child and must unpickle in the bot as ImportBusy, so the
+    coordinator hears "another import is running", not "the import failed"."""
+    again = pickle.loads(pickle.dumps(ImportBusy()))
+    assert isinstance(again, ImportBusy) and str(again) == str(ImportBusy())

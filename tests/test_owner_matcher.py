@@ -48,7 +48,7 @@ def test_matcher_answers_as_the_rule_does(seed: int) -> None:
     assert any(matcher.match(n)[0] is not None for n in names)  # the generator produces real matches
 
 
-def test_known_cases_and_one_matcher_per_index() -> None:
+async def test_known_cases_and_one_matcher_per_index() -> None:
     entries = [
         PersonEntry(1, None, "Lesley", "Draycott"),
         PersonEntry(2, None, "Karen", "Shilton"),
@@ -56,11 +56,22 @@ def test_known_cases_and_one_matcher_per_index() -> None:
         PersonEntry(4, None, "Mark", "Rock"),
     ]
     index = DirectoryIndex(entries, [])
-    matcher = matcher_for(index)
-    assert matcher is matcher_for(index) and len(matcher) == 4
+    matcher = await matcher_for(index)
+    assert matcher is await matcher_for(index) and len(matcher) == 4
     assert matcher.match("L Draycott") == (1, [1])
     assert matcher.match("Mrs L. Draycot")[0] == 1
     assert matcher.match("K Shilton") == (None, [2, 3])
     assert matcher.match("Karen Shilton")[0] == 2
     assert matcher.match("R Rock") == (None, []) and matcher.match("BSP") == (None, [])
-    assert matcher_for(DirectoryIndex(entries[:1], [])) is not matcher  # a new index, a new matcher
+    assert await matcher_for(DirectoryIndex(entries[:1], [])) is not matcher  # a new index, a new matcher
+
+
+async def test_an_edit_in_place_is_matched_by_the_new_name() -> None:
+    """The index is edited in place (services.refresh_person): the matcher follows, it is not left stale."""
+    index = DirectoryIndex([PersonEntry(1, None, "Lesley", "Draycott"), PersonEntry(2, None, "Mark", "Rock")], [])
+    assert (await matcher_for(index)).match("L Draycott") == (1, [1])
+    index.update_person(PersonEntry(1, None, "Lesley", "Pemberton"))
+    assert (await matcher_for(index)).match("L Pemberton") == (1, [1])
+    assert (await matcher_for(index)).match("L Draycott") == (None, [])
+    index.remove_person(2)
+    assert (await matcher_for(index)).match("Mark Rock") == (None, [])
