@@ -283,6 +283,6 @@ async def run(env: Env) -> Section:
     sec.notes.append(
         f"SQLite, {s.people:,} people and {s.schools:,} schools in the directory; the extract has "
         f"{s.import_rows:,} rows ({len(extract) / 1e6:.1f} MB: the columns the importer reads, since a bot may "
-        "download 20 MB at most); the plan has {len(owners)} owners drawn from the directory."
+        f"download 20 MB at most); the plan has {len(owners)} owners drawn from the directory."
     )
     return sec

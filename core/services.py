@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FREEZE_FROM_ENTRIES = 5_000  # see refresh_directory
+
 
 @dataclass(frozen=True)
 class MemberInfo:
@@ -75,10 +77,13 @@ class Services:
             self.directory_version = version
         finally:
             self._rebuilding = False
-        # Everything alive now (the loaded modules, the index) lives as long as the bot: take it out of the
-        # cyclic collector's view, whose full pass over it would otherwise stop the loop for 130-180 ms now
-        # and then (benchmarks/RESULTS.md, section 7). Freed objects still go by reference counting.
-        gc.freeze()
+        if len(self.directory) >= FREEZE_FROM_ENTRIES:
+            # Everything alive now (the loaded modules, the index) lives as long as the bot: take it out of the
+            # cyclic collector's view, whose full pass over it would otherwise stop the loop for 130-180 ms
+            # now and then (benchmarks/RESULTS.md, section 7). Freed objects still go by reference counting;
+            # only a cycle that was garbage at this moment stays, once per directory import. A small
+            # directory (a test's, the demo's) costs the collector little, so there it is left alone.
+            gc.freeze()
         log.info("directory index ready")
 
     async def refresh_person(self, person_id: int) -> None:

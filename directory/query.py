@@ -17,7 +17,6 @@ Kinds of query, tried in this order (the first that finds something answers):
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from directory.normalise import fold
 from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry
@@ -259,7 +258,7 @@ def role_at(index: DirectoryIndex, role: str, place: str, limit: int) -> list[Ma
                 seen.add(p.id)
                 out.append(_person_match(p, 90.0, False))
     if len(out) == 1:
-        out = [replace(out[0], exact=True)]  # the one SENDCo of that school: open their card
+        out = [out[0]._replace(exact=True)]  # the one SENDCo of that school: open their card
     return out[:limit]
 
 

@@ -106,14 +106,44 @@ def slip_plausibility(typed: str, word: str) -> float:
 def _deletion_keys(word: str, depth: int) -> set[int]:
     """Stable 32-bit hashes of `word` and of every word made by deleting up to `depth` (1 or 2) of its letters
     (process-independent, unlike hash()). Two words within d slips (optimal string alignment: a letter
-    added, dropped, changed, or two swapped) share a key with at most d deletions from each."""
+    added, dropped, changed, or two swapped) share a key with at most d deletions from each.
+
+    Made for every query word, so done the cheap way: an ASCII word (nearly all, once folded) is cut as bytes
+    (the same bytes its letters encode to), each pair of deletions made once, the hashes taken in C."""
+    if word.isascii():
+        return _keys(word.encode("ascii"), depth)
+    return {zlib.crc32(k.encode("utf-8")) for k in _deletions(word, depth)}
+
+
+def _keys(word: bytes, depth: int) -> set[int]:
+    n = len(word)
     keys = {word}
-    frontier = {word}
-    for _level in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
-        keys |= frontier
+    keys.update([word[:i] + word[i + 1 :] for i in range(n)])
+    if depth >= 2:
+        keys.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i in range(n) for j in range(i + 1, n)])
+    keys.discard(b"")
+    return set(map(zlib.crc32, keys))
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    n = len(word)
+    keys = {word}
+    keys.update(word[:i] + word[i + 1 :] for i in range(n))
+    if depth >= 2:
+        keys.update(word[:i] + word[i + 1 : j] + word[j + 1 :] for i in range(n) for j in range(i + 1, n))
     keys.discard("")
-    return {zlib.crc32(k.encode("utf-8")) for k in keys}
+    return keys
+
+
+def sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """np.unique for the short id arrays of one query, without its overhead (a sort and a neighbour test)."""
+    if len(ids) < 2:
+        return ids
+    ordered = np.sort(ids)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _slips_allowed(n: int) -> int:
@@ -207,19 +237,23 @@ class Vocabulary:
             _lru_put(self._cache, word, cached)
         return cached
 
-    def _near(self, word: str) -> np.ndarray:
+    def _near(self, word: str, depth: int) -> np.ndarray:
         """Vocabulary ids that share a deletion key with `word`: every word as many slips away as its
         length allows (one, or two from six letters), and a few more that the scoring then drops."""
         if not len(self.del_keys):
             return _EMPTY_IDS
-        probe = np.fromiter(_deletion_keys(word, _slips_allowed(len(word))), dtype=np.uint32)
+        probe = np.fromiter(_deletion_keys(word, depth), dtype=np.uint32)
         left = np.searchsorted(self.del_keys, probe, "left")
         right = np.searchsorted(self.del_keys, probe, "right")
         hit = right > left
         if not hit.any():
             return _EMPTY_IDS
-        parts = [self.del_words[a:b] for a, b in zip(left[hit].tolist(), right[hit].tolist())]
-        return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+        lo, hi = left[hit], right[hit]
+        if len(lo) == 1:
+            return self.del_words[int(lo[0]) : int(hi[0])]
+        counts = hi - lo
+        starts = lo - np.concatenate(([0], np.cumsum(counts)[:-1]))
+        return sorted_unique(self.del_words[np.repeat(starts, counts) + np.arange(int(counts.sum()))])
 
     def _typos(self, word: str) -> WordMatches:
         n = len(word)
@@ -227,13 +261,18 @@ class Vocabulary:
             return _EMPTY_IDS, _EMPTY_VALUES
         cutoff = typo_cutoff(word)
         lo_len, hi_len = math.floor(n * cutoff), math.ceil(n / cutoff)
-        ids = self._near(word)
-        if len(ids):
-            lens = self.lengths[ids]
-            ids = ids[(lens >= lo_len) & (lens <= hi_len)]
-        choices = [self.words[i] for i in ids.tolist()]
-        scores = _osa(word, choices, cutoff)
-        hits = np.flatnonzero(scores)
+        # One deletion from the query first (with the vocabulary's own one or two, that reaches every word one
+        # slip away and many two away); the query's second deletions only when nothing within reach scores.
+        for depth in range(1, _slips_allowed(n) + 1):
+            ids = self._near(word, depth)
+            if len(ids):
+                lens = self.lengths[ids]
+                ids = ids[(lens >= lo_len) & (lens <= hi_len)]
+            choices = [self.words[i] for i in ids.tolist()]
+            scores = _osa(word, choices, cutoff)
+            hits = np.flatnonzero(scores)
+            if len(hits):
+                break
         if not len(hits) and n >= 10:
             # Three slips in a long word: compare with every word of a possible length (rare: the old scan).
             lo = bisect.bisect_left(self.len_sorted, lo_len)
@@ -253,8 +292,13 @@ class Vocabulary:
         jw = process.cdist([word], hit_words, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=1)[0]
         # ... then by how people actually mistype (a swap, a dropped or doubled letter, the key next door);
         # each space adds how common the word is among its names (a slip more likely came from a common name).
-        slips = np.array([slip_plausibility(word, w) for w in hit_words], dtype=np.float32)
-        values = scores[hits] * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP
+        # (Only a word one slip away can score here: slip_plausibility is 0 for more, so those are not asked.)
+        hit_scores = scores[hits]
+        edits = np.rint((1.0 - hit_scores) * np.maximum(self.lengths[ids], n))
+        slips = np.zeros(len(hit_words), dtype=np.float32)
+        for j in np.flatnonzero(edits == 1).tolist():
+            slips[j] = slip_plausibility(word, hit_words[j])
+        values = hit_scores * (TYPO_SCALE - TIE_BREAK_TOTAL) + jw * TIE_JARO + slips * TIE_SLIP
         order = np.argsort(ids, kind="stable")
         return ids[order], values[order].astype(np.float32)
 
@@ -467,7 +511,7 @@ class WordSpace:
             if extra:
                 cand = np.unique(np.concatenate((cand, np.array(extra, dtype=np.int32))))
         if len(chosen) > 1 or len(words_ids) > 1:
-            cand = np.unique(cand)
+            cand = sorted_unique(cand)
         if alive is not None and len(cand):
             cand = cand[alive[cand]]
         if len(cand) > CANDIDATE_CAP:
