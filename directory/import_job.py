@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 # Reading a 50,000-row register takes seconds and applying it some more; an import waiting for another
 # import's lock (storage.import_lock) may wait minutes.
 IMPORT_LIMITS = Limits(seconds=600.0, memory_bytes=2048 * 1024 * 1024)
+# Of each list in the summary (rows skipped or rejected, head changes), how many cross back to the bot; the
+# chat shows eight, the counts are whole (ImportSummary.trimmed).
+SENT_BACK = 50
 
 
 def reachable_from_another_process(database_url: str) -> bool:
@@ -49,7 +52,7 @@ def _import_job(
 
     clock.set_clock(lambda: now)
     parsed = parse_directory_file(source, filename)
-    return asyncio.run(_apply_in_child(database_url, parsed, actor_id, dry_run))
+    return asyncio.run(_apply_in_child(database_url, parsed, actor_id, dry_run)).trimmed(SENT_BACK)
 
 
 async def _apply_in_child(database_url: str, parsed: object, actor_id: int | None, dry_run: bool) -> ImportSummary:

@@ -450,13 +450,9 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
             added=summary.people_added, changed=summary.people_changed, unchanged=summary.people_unchanged
         )
     )
-    if summary.head_changes:
-        out.append(
-            ngettext("{n} head change", "{n} head changes", len(summary.head_changes)).format(
-                n=len(summary.head_changes)
-            )
-            + ":"
-        )
+    head_changes = summary.total("head_changes")
+    if head_changes:
+        out.append(ngettext("{n} head change", "{n} head changes", head_changes).format(n=head_changes) + ":")
         for change in summary.head_changes[:max_problems]:
             out.append(
                 "  "
@@ -464,25 +460,26 @@ def summary_lines(summary: ImportSummary, max_problems: int = 10) -> list[str]:
                     school=change.school, old=", ".join(change.outgoing), new=", ".join(change.incoming)
                 )
             )
-        if len(summary.head_changes) > max_problems:
-            out.append("  " + _("… and {n} more").format(n=len(summary.head_changes) - max_problems))
+        if head_changes > max_problems:
+            out.append("  " + _("… and {n} more").format(n=head_changes - max_problems))
     if summary.specialisms_added:
         out.append(
             ngettext("{n} new specialism", "{n} new specialisms", summary.specialisms_added).format(
                 n=summary.specialisms_added
             )
         )
-    for title, problems in (
-        (ngettext("{n} row skipped", "{n} rows skipped", len(summary.skipped)), summary.skipped),
-        (ngettext("{n} row rejected", "{n} rows rejected", len(summary.rejected)), summary.rejected),
+    skipped, rejected = summary.total("skipped"), summary.total("rejected")
+    for title, count, problems in (
+        (ngettext("{n} row skipped", "{n} rows skipped", skipped), skipped, summary.skipped),
+        (ngettext("{n} row rejected", "{n} rows rejected", rejected), rejected, summary.rejected),
     ):
-        if not problems:
+        if not count:
             continue
-        out.append(title.format(n=len(problems)) + ":")
+        out.append(title.format(n=count) + ":")
         for problem in problems[:max_problems]:
             out.append("  " + _("line {line}: {reason}").format(line=problem.line, reason=problem.reason))
-        if len(problems) > max_problems:
-            out.append("  " + _("… and {n} more").format(n=len(problems) - max_problems))
+        if count > max_problems:
+            out.append("  " + _("… and {n} more").format(n=count - max_problems))
     if summary.unmatched_headers:
         shown = summary.unmatched_headers[:max_problems]
         more = len(summary.unmatched_headers) - len(shown)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+import re
 from dataclasses import dataclass, field
-
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core.i18n import _, format_date
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label
@@ -105,10 +105,19 @@ class PlanView:
         return out
 
 
+@functools.cache
+def _illegal_characters() -> re.Pattern[str]:
+    # openpyxl's own list, imported when a file is built: the bot's process never needs openpyxl otherwise
+    # (the files are built in a worker process), and importing it cost the idle bot about 10 MB.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE
+
+
 def safe_cell(value: object) -> str:
     """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets an apostrophe in front; control
     characters a spreadsheet cannot hold (pasted into a comment) are dropped."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+    text = _illegal_characters().sub("", "" if value is None else str(value))
     if text.lstrip("'").startswith(FORMULA_START):
         return "'" + text  # also "'=…": the importer takes one apostrophe off, so the text's own one stays
     return text
@@ -116,7 +125,7 @@ def safe_cell(value: object) -> str:
 
 def _docx_text(value: object) -> str:
     """Text Word can hold: control characters (pasted into a comment) are dropped."""
-    return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+    return _illegal_characters().sub("", "" if value is None else str(value))
 
 
 def _headers(view: PlanView) -> list[str]:

@@ -8,6 +8,7 @@ is kept as text only. Imported RAG history becomes `ProgressUpdate` rows with ki
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections import defaultdict
@@ -176,11 +177,16 @@ async def save_plan(
     owners = linked = 0
     unlinked: list[str] = []
     ambiguous: list[str] = []
+    # Each name is a few milliseconds of rapidfuzz over every surname, holding the interpreter: thirty names
+    # in a row on the event loop held it for 60 ms. In a thread, the loop has its turn between names.
+    distinct = list(dict.fromkeys(name.lower() for a in parsed.actions for name in a.owners))
+    first_spelling = {name.lower(): name for a in reversed(parsed.actions) for name in reversed(a.owners)}
+    answers = await asyncio.to_thread(lambda: {key: matcher.match(first_spelling[key]) for key in distinct})
     for parsed_action in parsed.actions:
         for name in parsed_action.owners:
             key = name.lower()
             if key not in owner_ids:
-                pid, tied = matcher.match(name)
+                pid, tied = answers[key]
                 owner_ids[key] = pid
                 if pid is None and len(tied) > 1:
                     ambiguous.append(name)

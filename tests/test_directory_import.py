@@ -543,3 +543,26 @@ async def test_demo_is_the_same_every_time(sessionmaker, tmp_path: Path) -> None
         assert await names(sessionmaker) == await names(make_sessionmaker(other))
     finally:
         await other.dispose()
+
+
+def test_a_trimmed_summary_says_what_the_whole_one_says() -> None:
+    """What crosses back from the import's child holds 50 of each list; the counts, and so every line the
+    coordinator reads, are those of the whole import."""
+    from directory.records import HeadChange, ImportSummary, RowProblem
+    from directory.saving import summary_lines
+
+    whole = ImportSummary(
+        filename="register.csv",
+        kind="gias",
+        dry_run=False,
+        rows=5_000,
+        skipped=[RowProblem(i, "closed") for i in range(3)],
+        rejected=[RowProblem(i, f"bad row {i}") for i in range(120)],
+        head_changes=[HeadChange(i, f"School {i}", [f"Old {i}"], [f"New {i}"]) for i in range(75)],
+    )
+    trimmed = whole.trimmed(50)
+    assert len(trimmed.rejected) == 50 and len(trimmed.head_changes) == 50 and len(trimmed.skipped) == 3
+    assert trimmed.total("rejected") == 120 and trimmed.total("head_changes") == 75
+    assert summary_lines(trimmed) == summary_lines(whole)
+    assert "120 rows rejected:" in summary_lines(trimmed) and "75 head changes:" in summary_lines(trimmed)
+    assert len(whole.rejected) == 120  # the whole summary is not changed
