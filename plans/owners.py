@@ -37,11 +37,16 @@ CACHE_SIZE = 5000  # names remembered per matcher (the matcher lives as long as 
 class OwnerMatcher:
     def __init__(self, people: Iterable[tuple[int, str, str]]):
         """`people`: (id, first name, last name)."""
+        # Built in a thread beside the event loop, so kept to the least Python per person: each distinct
+        # surname is normalised once, and a first name only when its surname comes close to a name asked for.
         by_last: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        surname_key: dict[str, str] = {}
         for pid, first, last in people:
-            p_last = " ".join(person_tokens(last or ""))
+            p_last = surname_key.get(last)
+            if p_last is None:
+                p_last = surname_key[last] = " ".join(person_tokens(last or ""))
             if p_last:
-                by_last[p_last].append((pid, " ".join(person_tokens(first or ""))))
+                by_last[p_last].append((pid, first or ""))
         self._surnames = list(by_last)
         self._people = [by_last[s] for s in self._surnames]
         self._cache: dict[str, tuple[int | None, list[int]]] = {}
@@ -72,7 +77,8 @@ class OwnerMatcher:
         scored: list[tuple[float, int]] = []
         close = process.extract(surname, self._surnames, scorer=fuzz.ratio, score_cutoff=NAME_THRESHOLD, limit=None)
         for _surname, last_score, index in close:
-            for pid, p_first in self._people[index]:
+            for pid, raw_first in self._people[index]:
+                p_first = " ".join(person_tokens(raw_first))
                 if len(first) == 1:
                     if not p_first.startswith(first):
                         continue
