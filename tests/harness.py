@@ -3,9 +3,12 @@ Bot API call recorded by core.offline.OfflineRequest and returned for assertions
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,3 +123,40 @@ async def app(db_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> As
 @pytest.fixture
 def chat(app: Application) -> ChatDriver:
     return ChatDriver(app, app.bot.request)  # type: ignore[arg-type]
+
+
+class HeldChild:
+    """The next sandboxed child (core.sandbox), stopped with SIGSTOP as soon as it exists: see `hold_next_child`."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+
+    def __call__(self, pid: int) -> None:
+        os.kill(pid, signal.SIGSTOP)
+        self.pids.append(pid)
+
+    async def started(self) -> None:
+        """Wait until the child exists and is stopped (an event, not a duration)."""
+        while not self.pids:
+            await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def hold_next_child() -> AsyncIterator[HeldChild]:
+    """Hold the sandbox's next child still while the block runs (to show the bot answers others meanwhile),
+    then let it go on. Only the first child is held."""
+    from core import sandbox
+
+    held = HeldChild()
+
+    def hold_once(pid: int) -> None:
+        if not held.pids:
+            held(pid)
+
+    sandbox.observers.append(hold_once)
+    try:
+        yield held
+    finally:
+        sandbox.observers.remove(hold_once)
+        for pid in held.pids:
+            os.kill(pid, signal.SIGCONT)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
-import signal
 from pathlib import Path
 
 from sqlalchemy import event, func, select
 
-from core import sandbox
 from storage.directory import Person, School
 from storage.import_lock import ImportBusy
 from storage.members import AuditEntry
 from tests.dbtools import snapshot
+from tests.harness import hold_next_child
 from tests.shared import GIAS_EXTRACT
 
 DATA = Path(__file__).parent / "data"
@@ -141,29 +139,15 @@ async def test_the_import_itself_runs_off_the_loop(chat, users, sessionmaker) ->
 
     engine = chat.app.bot_data["services"].engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
-    held: list[int] = []
-
-    def hold(pid: int) -> None:
-        os.kill(pid, signal.SIGSTOP)
-        held.append(pid)
-
     message = next(dict(s.result) for s in reversed(chat.request.calls) if s.chat_id == users.coordinator)
     press = chat.factory.press(confirm, users.coordinator, message)
-    sandbox.observers.append(hold)
-    try:
+    async with hold_next_child() as child:
         importing = asyncio.create_task(chat.app.process_update(press))
-        while not held:  # the child exists and is stopped (an event, not a duration)
-            await asyncio.sleep(0.01)
-        sandbox.observers.remove(hold)
+        await child.started()
         answered = await chat.send("/find Coordinator", user=users.member)
         assert answered and answered[-1].chat_id == users.member
         assert not importing.done()
         assert await _count(sessionmaker, Person) == 0  # the child holds the whole import
-    finally:
-        if hold in sandbox.observers:
-            sandbox.observers.remove(hold)
-        for pid in held:
-            os.kill(pid, signal.SIGCONT)
     await importing
     event.remove(engine, "before_cursor_execute", record)
     assert "Imported people.csv." in "\n".join(s.text for s in chat.to(users.coordinator))

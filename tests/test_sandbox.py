@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 
 import pytest
 
 from core import sandbox
 from core.sandbox import Limits, SandboxCrash, SandboxMemory, SandboxTimeout, run_bounded, run_bounded_sync
 from plans.parsed import PlanImportError
-from tests.harness import ChatDriver, Users
+from tests.harness import ChatDriver, Users, hold_next_child
 from tests.sandbox_jobs import allocate_gigabyte, die, double, refuse, spin
 
 SMALL = Limits(seconds=2.0, memory_bytes=400 * sandbox.MB)
@@ -60,29 +59,15 @@ def test_a_job_that_dies_is_reported() -> None:
 async def test_the_bot_answers_others_while_a_file_is_read(chat: ChatDriver, users: Users) -> None:
     """The coordinator's file is held mid-read (its reader stopped with SIGSTOP); a member's /help is
     answered meanwhile; then the read goes on and the preview arrives."""
-    held: list[int] = []
-
-    def hold(pid: int) -> None:
-        os.kill(pid, signal.SIGSTOP)
-        held.append(pid)
-
-    sandbox.observers.append(hold)
-    try:
-        plan = b"| Ref | Action | Lead |\n|---|---|---|\n| 1.1 | Phonics training | L Draycott |\n"
-        file_id = chat.request.add_file(plan)
-        update = chat.factory.document(file_id, "plan.md", len(plan), users.coordinator, "plan", None)
+    plan = b"| Ref | Action | Lead |\n|---|---|---|\n| 1.1 | Phonics training | L Draycott |\n"
+    file_id = chat.request.add_file(plan)
+    update = chat.factory.document(file_id, "plan.md", len(plan), users.coordinator, "plan", None)
+    async with hold_next_child() as child:
         reading = asyncio.create_task(chat.app.process_update(update))
-        while not held:  # wait for the reader to exist (an event, not a duration)
-            await asyncio.sleep(0.01)
-        sandbox.observers.remove(hold)
+        await child.started()
         answered = await chat.send("/help", user=users.member)
         assert answered and answered[0].chat_id == users.member
         assert not chat.to(users.coordinator)  # the file is still being read
         assert not reading.done()
-    finally:
-        if hold in sandbox.observers:
-            sandbox.observers.remove(hold)
-        for pid in held:
-            os.kill(pid, signal.SIGCONT)
     await reading
     assert "Import this plan?" in "\n".join(s.text for s in chat.to(users.coordinator))
