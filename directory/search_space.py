@@ -11,7 +11,9 @@ space is small, pickles fast (directory.snapshot) and scores a query with a hand
   by deleting one or two of its letters, as 32-bit hashes sorted with the word they came from. A query
   word's own deletions looked up there give every vocabulary word within the slips its length allows
   (a letter dropped, added, changed or two swapped; one slip, two from six letters) without comparing
-  the query with the rest of the vocabulary; rapidfuzz then scores only those few. Three slips (a word
+  the query with the rest of the vocabulary; rapidfuzz then scores only those few. The query's own second
+  deletions are probed only when its first (against the vocabulary's first and second) find nothing that
+  scores: every word one slip away is found by the first probe, and most two away. Three slips (a word
   of ten letters or more) are looked for in the whole length window, only when fewer find nothing.
 
 Similarities per query word: 1.0 exact, 0.9-0.98 prefix (a single letter is an initial), below 0.89
@@ -148,7 +150,7 @@ def sorted_unique(ids: np.ndarray) -> np.ndarray:
 
 def _slips_allowed(n: int) -> int:
     """Most slips a typo of an n-letter query word may have against any vocabulary word (see typo_cutoff):
-    two from seven letters on (a longer word allows more), one below."""
+    two from six letters on (a longer word allows more), one below."""
     return 2 if n >= 6 else 1
 
 
@@ -230,7 +232,8 @@ class Vocabulary:
 
     def typos(self, word: str) -> WordMatches:
         """(ids, similarity before the commonness tie-break) of words one slip from `word` (two from six
-        letters; three in a word of ten letters or more only when fewer find nothing); cached per word."""
+        letters, the rarer two-slip words looked for only when nearer ones score nothing; three in a word of
+        ten letters or more only when fewer find nothing); cached per word."""
         cached = _lru_get(self._cache, word)
         if cached is None:
             cached = self._typos(word)
@@ -238,8 +241,9 @@ class Vocabulary:
         return cached
 
     def _near(self, word: str, depth: int) -> np.ndarray:
-        """Vocabulary ids that share a deletion key with `word`: every word as many slips away as its
-        length allows (one, or two from six letters), and a few more that the scoring then drops."""
+        """Vocabulary ids that share a deletion key with `word` cut `depth` times (1 or 2): with depth 2 every
+        word as many slips away as its length allows (two from six letters), with depth 1 every word one slip
+        away and most two away; a few more besides, which the scoring then drops."""
         if not len(self.del_keys):
             return _EMPTY_IDS
         probe = np.fromiter(_deletion_keys(word, depth), dtype=np.uint32)
