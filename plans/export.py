@@ -128,42 +128,45 @@ def _docx_text(value: object) -> str:
     return _illegal_characters().sub("", "" if value is None else str(value))
 
 
+def action_headings() -> list[str]:
+    """The columns every export of a plan starts with (this module's spreadsheet, the termly report's Actions
+    sheet); `action_cells` gives an action's values for them. Translated when called."""
+    return [
+        _("Ref"),
+        _("Section"),
+        _("Action"),
+        _("Owners"),
+        _("Milestones"),
+        _("Timeline"),
+        _("Impact"),
+        _("KPIs"),
+        _("Funding"),
+        _("Reporting"),
+    ]
+
+
+def action_cells(action: ActionView) -> list[str]:
+    """One action's values under `action_headings`."""
+    return [
+        action.ref,
+        action.section,
+        action.text,
+        action.owners_display,
+        action.milestones_text,
+        action.when_text,
+        action.impact,
+        action.kpis,
+        action.funding,
+        action.reporting,
+    ]
+
+
 def _headers(view: PlanView) -> list[str]:
-    return (
-        [
-            _("Ref"),
-            _("Section"),
-            _("Action"),
-            _("Owners"),
-            _("Milestones"),
-            _("Timeline"),
-            _("Impact"),
-            _("KPIs"),
-            _("Funding"),
-            _("Reporting"),
-        ]
-        + [term_label(t, short=True) for t in view.terms]
-        + [_("Latest comment")]
-    )
+    return action_headings() + [term_label(t, short=True) for t in view.terms] + [_("Latest comment")]
 
 
 def _row(view: PlanView, action: ActionView) -> list[str]:
-    return (
-        [
-            action.ref,
-            action.section,
-            action.text,
-            action.owners_display,
-            action.milestones_text,
-            action.when_text,
-            action.impact,
-            action.kpis,
-            action.funding,
-            action.reporting,
-        ]
-        + [action.rag.get(t, "") for t in view.terms]
-        + [action.latest_comment]
-    )
+    return action_cells(action) + [action.rag.get(t, "") for t in view.terms] + [action.latest_comment]
 
 
 def _subtitle(view: PlanView) -> list[str]:

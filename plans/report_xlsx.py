@@ -20,7 +20,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import _, format_date, ngettext
-from plans.export import PlanView, safe_cell
+from plans.export import PlanView, action_cells, action_headings, safe_cell
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label, rag_meaning
 from plans.report import (
     ReportSummary,
@@ -178,18 +178,7 @@ def _summary_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
 def _actions_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> None:
     terms = view.terms
     headers = (
-        [
-            _("Ref"),
-            _("Section"),
-            _("Action"),
-            _("Owners"),
-            _("Milestones"),
-            _("Timeline"),
-            _("Impact"),
-            _("KPIs"),
-            _("Funding"),
-            _("Reporting"),
-        ]
+        action_headings()
         + [term_label(t, short=True) for t in terms]
         + [_("Latest comment"), _("Comment by"), _("Comment date")]
     )
@@ -200,18 +189,7 @@ def _actions_sheet(sheet: Worksheet, view: PlanView, summary: ReportSummary) -> 
         comment = latest_comment(action, summary.term)
         row = _text_row(
             sheet,
-            [
-                action.ref,
-                action.section,
-                action.text,
-                action.owners_display,
-                action.milestones_text,
-                action.when_text,
-                action.impact,
-                action.kpis,
-                action.funding,
-                action.reporting,
-            ]
+            action_cells(action)
             + [""] * len(terms)
             + [
                 comment.comment if comment else "",
