@@ -1,8 +1,9 @@
 """Data protection: `/mydata` (what the bot holds about you), `/erase PERSON_ID` (admin, with a confirm
 button) and `/audit [N]` (admin: the latest changes, who made them and when).
 
-The data work is in plain functions over a session (`collect_my_data`, `erase_person`, `erase_preview`),
-tested on their own; the handlers only format and send.
+The data work is in plain functions over a session (`collect_my_data`, `erase_person`, `erase_preview`; the
+erasure itself is storage.erasure.erase_ids, which restores and retention use too), tested on their own;
+the handlers only format and send.
 
 Erasure removes the directory entry (name, contact details, school, specialisms, notes), the member
 row(s) linked to it, their access requests, saved conversation state, throttle record, appointments as a
@@ -16,11 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, delete, false, func, or_, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import String, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 
@@ -41,7 +41,6 @@ from storage.plans import Action, ActionOwner, Plan, ProgressUpdate
 log = logging.getLogger(__name__)
 
 FORMER_MEMBER = erasure.FORMER_MEMBER  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
-ERASED_DETAIL = {"erased": True}
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
 
@@ -237,7 +236,11 @@ async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: in
         if accounts
         else []
     )
-    states = [s for telegram in accounts for s in await session.scalars(select(BotState).where(_state_of(telegram)))]
+    states = [
+        s
+        for telegram in accounts
+        for s in await session.scalars(select(BotState).where(erasure.bot_state_of(telegram)))
+    ]
     doc["saved_chat_state"] = [{"kind": s.kind, "key": s.key, "data": s.data} for s in states]
     throttle = await session.get(Throttle, telegram_id) if telegram_id else None
     doc["search_throttle"] = (
@@ -254,14 +257,6 @@ def _about(telegram_ids: list[int], person_id: int | None) -> Any:
     requests = select(cast(AccessRequest.id, String)).where(AccessRequest.telegram_id.in_(telegram_ids))
     clauses.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(requests))
     return or_(*clauses)
-
-
-def _state_of(telegram_id: int) -> Any:
-    """bot_state rows for one user: their user data, private chat data and conversations they are in."""
-    return or_(
-        (BotState.kind.in_(["user", "chat"])) & (BotState.key == str(telegram_id)),
-        (BotState.kind == "conv") & (BotState.key.like(f"%,{telegram_id},%") | BotState.key.like(f"%,{telegram_id}]")),
-    )
 
 
 def summary_text(doc: dict[str, Any]) -> Html:
@@ -357,14 +352,6 @@ class ErasePreview:
     updates: int
 
 
-@dataclass
-class EraseResult:
-    person_id: int
-    telegram_ids: list[int] = field(default_factory=list)
-    updates_kept: int = 0
-    rows_removed: dict[str, int] = field(default_factory=dict)
-
-
 async def erase_preview(session: AsyncSession, person_id: int) -> ErasePreview | None:
     person = await session.get(Person, person_id)
     if person is None:
@@ -381,114 +368,13 @@ async def erase_preview(session: AsyncSession, person_id: int) -> ErasePreview |
     return ErasePreview(person_id, person.full_name, sorted(ids), updates)
 
 
-async def erase_person(session: AsyncSession, person_id: int, actor_id: int | None) -> EraseResult | None:
+async def erase_person(session: AsyncSession, person_id: int, actor_id: int | None) -> erasure.EraseResult | None:
     """Erase one person (and the members linked to them) within the caller's transaction."""
     person = await session.get(Person, person_id)
     if person is None:
         return None
     ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    return await erase_ids(session, person_id, person, ids, actor_id)
-
-
-async def erase_ids(
-    session: AsyncSession, person_id: int, person: Person | None, ids: list[int], actor_id: int | None
-) -> EraseResult:
-    """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
-    erasure after a restore, when the person may already be gone from the restored data."""
-    labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
-    terms = [*(person_names(person) if person is not None else []), *(x for x in labels if len(x.split()) > 1)]
-    pattern = erasure.matcher(terms, [person.phone] if person is not None and person.phone else [])
-    result = EraseResult(person_id, ids)
-    authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
-    result.updates_kept = (  # type: ignore[attr-defined]
-        await session.execute(
-            sql_update(ProgressUpdate)
-            .where(authored)
-            .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None)
-        )
-    ).rowcount or 0
-    result.rows_removed["action_owner_links"] = (  # type: ignore[attr-defined]
-        await session.execute(
-            sql_update(ActionOwner).where(ActionOwner.person_id == person_id).values(name=FORMER_MEMBER, person_id=None)
-        )
-    ).rowcount or 0
-
-    # audit details about them are scrubbed, the entries themselves kept
-    request_ids = (
-        [str(i) for i in await session.scalars(select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))]
-        if ids
-        else []
-    )
-    about: list[Any] = [
-        (AuditEntry.action != erasure.ERASE_ACTION)
-        & (AuditEntry.entity == "person")
-        & (AuditEntry.entity_id == str(person_id))
-    ]
-    if ids:
-        about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
-        about.append(AuditEntry.actor_id.in_(ids))
-    if request_ids:
-        about.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(request_ids))
-    await session.execute(sql_update(AuditEntry).where(or_(*about)).values(detail=ERASED_DETAIL))
-    if ids:
-        await session.execute(
-            sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids)).values(actor_label=FORMER_MEMBER)
-        )
-
-    removed = result.rows_removed
-    if ids:
-        removed["access_request"] = (  # type: ignore[attr-defined]
-            await session.execute(delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))
-        ).rowcount or 0
-        removed["bot_state"] = 0
-        for telegram_id in ids:
-            removed["bot_state"] += (  # type: ignore[attr-defined]
-                await session.execute(delete(BotState).where(_state_of(telegram_id)))
-            ).rowcount or 0
-        removed["throttle"] = (  # type: ignore[attr-defined]
-            await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))
-        ).rowcount or 0
-        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0  # type: ignore[attr-defined]
-    appointments = list(await session.scalars(select(Appointment.id).where(Appointment.person_id == person_id)))
-    matches = list(
-        await session.scalars(
-            select(BuddyMatch.id).where(
-                or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
-            )
-        )
-    )
-    removed["buddy_match"] = len(matches)
-    removed["appointment"] = len(appointments)
-    if person is not None:
-        await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
-    await session.flush()
-    removed.update(await erasure.forget_accounts(session, ids))
-    if pattern is not None:  # owners cells, requests others typed, audit details, notes: by name, email, phone
-        removed["text_fields"] = sum((await erasure.scrub_everywhere(session, pattern)).values())
-        session.expire_all()
-    # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
-    audit.record(
-        session,
-        actor_id,
-        erasure.ERASE_ACTION,
-        "person",
-        person_id,
-        members=len(ids),
-        telegram_ids=ids,
-        updates_kept=result.updates_kept,
-        removed=removed,
-    )
-    return result
-
-
-def person_names(person: Person) -> list[str]:
-    """Name spellings and contact details that identify the person in free text."""
-    out = erasure.name_variants(person.title, person.first_name, person.last_name)
-    if person.full_name:
-        out.append(person.full_name)
-    if person.email:
-        out.append(person.email)
-    return out
+    return await erasure.erase_ids(session, person_id, person, ids, actor_id)
 
 
 # --- audit log ----------------------------------------------------------------------------------

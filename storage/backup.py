@@ -466,8 +466,8 @@ async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, lis
     so a restore never brings back personal data the partnership was asked to erase."""
     if not erasures:
         return
-    from handlers.privacy import erase_ids  # the one erasure, shared with /erase
     from storage.directory import Person
+    from storage.erasure import erase_ids  # the one erasure, shared with /erase
     from storage.members import Member
 
     async with AsyncSession(bind=conn) as session:

@@ -1,4 +1,6 @@
-"""Erasure beyond the person's own rows: every free-text field of every table that names them.
+"""Erasing a person: their own rows (`erase_ids`: the directory entry, member rows, requests, saved state,
+appointments and buddy matches; progress comments kept as "former member"), and every free-text field of
+every table that names them.
 
 Owners cells in imported plans ("Mrs Draycott / JD"), an access request someone else typed, an audit
 entry's details, another person's notes, a saved chat draft: wherever the person's name, email or phone
@@ -13,14 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, select, tuple_
+from sqlalchemy import JSON, String, Text, delete, or_, select, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from storage import audit
 from storage.base import Base
+from storage.buddies import Appointment, BuddyMatch
+from storage.directory import Person
+from storage.members import AccessRequest, AuditEntry, BotState, Member, Throttle
+from storage.plans import ActionOwner, ProgressUpdate
 
 FORMER_MEMBER = "former member"
 ERASE_ACTION = "person.erase"
@@ -147,4 +155,126 @@ async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dic
                 n = rows(await session.execute(sql_update(tbl).where(column.in_(telegram_ids)).values({col: None})))
             if n:
                 out[f"{name}.{col}"] = n
+    return out
+
+
+# --- erasing a person -------------------------------------------------------------------------------
+# The one erasure: /erase (handlers/privacy.py), a restore that re-applies logged erasures (storage/backup.py)
+# and retention's removal of a departed account (storage/retention.py) all call `erase_ids`.
+
+ERASED_DETAIL = {"erased": True}
+
+
+@dataclass
+class EraseResult:
+    person_id: int
+    telegram_ids: list[int] = field(default_factory=list)
+    updates_kept: int = 0
+    rows_removed: dict[str, int] = field(default_factory=dict)
+
+
+def bot_state_of(telegram_id: int) -> Any:
+    """bot_state rows for one user: their user data, private chat data and conversations they are in."""
+    return or_(
+        (BotState.kind.in_(["user", "chat"])) & (BotState.key == str(telegram_id)),
+        (BotState.kind == "conv") & (BotState.key.like(f"%,{telegram_id},%") | BotState.key.like(f"%,{telegram_id}]")),
+    )
+
+
+async def erase_ids(
+    session: AsyncSession, person_id: int, person: Person | None, ids: list[int], actor_id: int | None
+) -> EraseResult:
+    """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
+    erasure after a restore, when the person may already be gone from the restored data."""
+    labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
+    terms = [*(person_names(person) if person is not None else []), *(x for x in labels if len(x.split()) > 1)]
+    pattern = matcher(terms, [person.phone] if person is not None and person.phone else [])
+    result = EraseResult(person_id, ids)
+    authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
+    result.updates_kept = (  # type: ignore[attr-defined]
+        await session.execute(
+            sql_update(ProgressUpdate)
+            .where(authored)
+            .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None)
+        )
+    ).rowcount or 0
+    result.rows_removed["action_owner_links"] = (  # type: ignore[attr-defined]
+        await session.execute(
+            sql_update(ActionOwner).where(ActionOwner.person_id == person_id).values(name=FORMER_MEMBER, person_id=None)
+        )
+    ).rowcount or 0
+
+    # audit details about them are scrubbed, the entries themselves kept
+    request_ids = (
+        [str(i) for i in await session.scalars(select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))]
+        if ids
+        else []
+    )
+    about: list[Any] = [
+        (AuditEntry.action != ERASE_ACTION) & (AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))
+    ]
+    if ids:
+        about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
+        about.append(AuditEntry.actor_id.in_(ids))
+    if request_ids:
+        about.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(request_ids))
+    await session.execute(sql_update(AuditEntry).where(or_(*about)).values(detail=ERASED_DETAIL))
+    if ids:
+        await session.execute(
+            sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids)).values(actor_label=FORMER_MEMBER)
+        )
+
+    removed = result.rows_removed
+    if ids:
+        removed["access_request"] = (  # type: ignore[attr-defined]
+            await session.execute(delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))
+        ).rowcount or 0
+        removed["bot_state"] = 0
+        for telegram_id in ids:
+            removed["bot_state"] += (  # type: ignore[attr-defined]
+                await session.execute(delete(BotState).where(bot_state_of(telegram_id)))
+            ).rowcount or 0
+        removed["throttle"] = (  # type: ignore[attr-defined]
+            await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))
+        ).rowcount or 0
+        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0  # type: ignore[attr-defined]
+    appointments = list(await session.scalars(select(Appointment.id).where(Appointment.person_id == person_id)))
+    matches = list(
+        await session.scalars(
+            select(BuddyMatch.id).where(
+                or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
+            )
+        )
+    )
+    removed["buddy_match"] = len(matches)
+    removed["appointment"] = len(appointments)
+    if person is not None:
+        await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
+    await session.flush()
+    removed.update(await forget_accounts(session, ids))
+    if pattern is not None:  # owners cells, requests others typed, audit details, notes: by name, email, phone
+        removed["text_fields"] = sum((await scrub_everywhere(session, pattern)).values())
+        session.expire_all()
+    # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
+    audit.record(
+        session,
+        actor_id,
+        ERASE_ACTION,
+        "person",
+        person_id,
+        members=len(ids),
+        telegram_ids=ids,
+        updates_kept=result.updates_kept,
+        removed=removed,
+    )
+    return result
+
+
+def person_names(person: Person) -> list[str]:
+    """Name spellings and contact details that identify the person in free text."""
+    out = name_variants(person.title, person.first_name, person.last_name)
+    if person.full_name:
+        out.append(person.full_name)
+    if person.email:
+        out.append(person.email)
     return out

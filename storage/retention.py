@@ -57,7 +57,7 @@ async def apply_retention(session: AsyncSession, schedule: Schedule, now: dt.dat
         await session.scalars(select(Member.telegram_id).where(Member.active.is_(False), Member.updated_at < before))
     )
     if former:
-        from handlers.privacy import erase_ids  # the one erasure, shared with /erase
+        from storage.erasure import erase_ids  # the one erasure, shared with /erase
 
         for telegram_id in former:  # their account and Telegram id; the directory entry is the office's
             await erase_ids(session, 0, None, [telegram_id], None)
