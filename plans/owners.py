@@ -70,35 +70,53 @@ class OwnerMatcher:
         return found, list(tied)
 
     def _match(self, name: str) -> tuple[int | None, list[int]]:
-        words = person_tokens(name or "")
-        if len(words) < 2:
+        query = split_owner_name(name)
+        if query is None:
             return None, []
-        first, surname = words[0], " ".join(words[1:])
-        scored: list[tuple[float, int]] = []
+        first, surname = query
         close = process.extract(surname, self._surnames, scorer=fuzz.ratio, score_cutoff=NAME_THRESHOLD, limit=None)
-        for _surname, last_score, index in close:
-            for pid, raw_first in self._people[index]:
-                p_first = " ".join(person_tokens(raw_first))
-                if len(first) == 1:
-                    if not p_first.startswith(first):
-                        continue
-                    score = last_score - 1  # an initial is a little less sure than a full first name
-                else:
-                    first_score = max(
-                        fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0
-                    )
-                    if first_score < NAME_THRESHOLD:
-                        continue
-                    score = (first_score + last_score) / 2
-                scored.append((score, pid))
-        if not scored:
-            return None, []
-        scored.sort(reverse=True)
-        best = scored[0][0]
-        tied = sorted(pid for score, pid in scored if score >= best - 0.5)
-        if len(tied) > 1:
-            return None, tied
-        return tied[0], tied
+        scored = [
+            (score, pid)
+            for _surname, last_score, index in close
+            for pid, raw_first in self._people[index]
+            if (score := name_score(first, " ".join(person_tokens(raw_first)), last_score)) is not None
+        ]
+        return best_of(scored)
+
+
+# --- the rule, shared with the scan that states it (plans.store.match_person) ------------------------------
+
+
+def split_owner_name(name: str) -> tuple[str, str] | None:
+    """(first name or initial, surname) of an owner name as a plan writes it; None for a single word."""
+    words = person_tokens(name or "")
+    if len(words) < 2:
+        return None
+    return words[0], " ".join(words[1:])
+
+
+def name_score(first: str, p_first: str, last_score: float) -> float | None:
+    """How well a person whose surname scored `last_score` fits, given the first name or initial asked for
+    and theirs (both normalised); None when the first name does not fit."""
+    if len(first) == 1:
+        if not p_first.startswith(first):
+            return None
+        return last_score - 1  # an initial is a little less sure than a full first name
+    first_score = max(fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0)
+    if first_score < NAME_THRESHOLD:
+        return None
+    return (first_score + last_score) / 2
+
+
+def best_of(scored: list[tuple[float, int]]) -> tuple[int | None, list[int]]:
+    """One clear best (score, person id), or None with every person within half a point of the best."""
+    if not scored:
+        return None, []
+    best = max(score for score, _pid in scored)
+    tied = sorted(pid for score, pid in scored if score >= best - 0.5)
+    if len(tied) > 1:
+        return None, tied
+    return tied[0], tied
 
 
 _by_index: weakref.WeakKeyDictionary[DirectoryIndex, tuple[int, OwnerMatcher]] = weakref.WeakKeyDictionary()

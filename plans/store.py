@@ -24,7 +24,7 @@ from core import clock
 from core.i18n import _
 from directory.normalise import person_tokens
 from plans.export import ActionView, PlanView, SectionView, UpdateView
-from plans.owners import OwnerMatcher, matcher_for
+from plans.owners import NAME_THRESHOLD, OwnerMatcher, best_of, matcher_for, name_score, split_owner_name
 from plans.parsed import ParsedPlan, PlanWarning
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set
@@ -35,7 +35,6 @@ from storage.directory import Person
 from storage.import_lock import take_import_lock
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 
-NAME_THRESHOLD = 88.0
 IMPORT_LABEL = "import"
 
 if TYPE_CHECKING:
@@ -64,39 +63,22 @@ def match_person(name: str, people: Sequence[PersonName]) -> tuple[int | None, l
     'L Draycott' matches a person whose surname is Draycott (allowing a slip) and whose first name
     starts with L; 'Lesley Draycott' matches on the whole name. One clear best match or nothing.
     """
-    words = _tokens(name)
-    if len(words) < 2:
+    query = split_owner_name(name)
+    if query is None:
         return None, []
-    first, surname = words[0], " ".join(words[1:])
+    first, surname = query
     scored: list[tuple[float, int]] = []
     for person in people:
-        p_first = " ".join(_tokens(person.first_name))
         p_last = " ".join(_tokens(person.last_name))
         if not p_last:
             continue
         last_score = fuzz.ratio(surname, p_last)
         if last_score < NAME_THRESHOLD:
             continue
-        if len(first) == 1:
-            if not p_first.startswith(first):
-                continue
-            score = last_score - 1  # an initial is a little less sure than a full first name
-        else:
-            first_score = max(
-                fuzz.ratio(first, p_first), 100.0 if p_first.startswith(first) and len(first) >= 3 else 0.0
-            )
-            if first_score < NAME_THRESHOLD:
-                continue
-            score = (first_score + last_score) / 2
-        scored.append((score, person.id))
-    if not scored:
-        return None, []
-    scored.sort(reverse=True)
-    best = scored[0][0]
-    tied = sorted(pid for score, pid in scored if score >= best - 0.5)
-    if len(tied) > 1:
-        return None, tied
-    return tied[0], tied
+        score = name_score(first, " ".join(_tokens(person.first_name)), last_score)
+        if score is not None:
+            scored.append((score, person.id))
+    return best_of(scored)
 
 
 # ---------------------------------------------------------------------------------------------------------
