@@ -5,11 +5,12 @@ NAME_THRESHOLD (rapidfuzz ratio) of the person's, and a first name or initial th
 tens of owner names and a directory tens of thousands of people, so a scan per name costs seconds on the
 event loop. `OwnerMatcher` gives the same answers from an index built once: people grouped by their
 surname, and each name's surname compared with the distinct surnames at once (`rapidfuzz.process.extract`,
-in C), then the rule applied to the few people who have a close surname.
+in C), then the rule (`name_score`, `best_of`, shared with the scan) applied to the few people who have
+a close surname.
 
 `await matcher_for(index)` builds it from the bot's in-memory `DirectoryIndex` (services.directory) once per
-index and again after the index was edited in place, in a thread: over 75,000 people the build is a third of
-a second of Python that would otherwise stop the event loop at the first plan upload after an import
+index and again after the index was edited in place, in a thread: over 55,000 people the build is 0.06 s
+of Python that would otherwise stop the event loop at the first plan upload after an import
 (benchmarks/RESULTS.md, section 7). `OwnerMatcher.from_names(...)` builds from rows read from the database
 (the command line).
 """
