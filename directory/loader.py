@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,38 +65,16 @@ async def load_index(session: AsyncSession) -> DirectoryIndex:
         if r.person_id is not None:
             person_specs[r.person_id].append(r.name)
 
-    person_rows = (
-        await session.execute(
-            select(
-                Person.id,
-                Person.title,
-                Person.first_name,
-                Person.last_name,
-                Person.job_title,
-                Person.school_id,
-                Person.designations,
-                Person.is_head,
-            ).where(Person.status == "current")
-        )
-    ).all()
+    person_rows = (await session.execute(select(*_PERSON_COLUMNS).where(Person.status == "current"))).all()
     # Former heads stay in the database for history but out of search (directory/succession.py).
     people = []
     for r in person_rows:
         school = by_id.get(r.school_id) if r.school_id is not None else None
         people.append(
-            PersonEntry(
-                id=r.id,
-                title=r.title,
-                first_name=r.first_name or "",
-                last_name=r.last_name or "",
-                job_title=r.job_title,
-                school_id=r.school_id,
-                school_name=school.name if school else None,
-                locality=school.locality if school else None,
-                phase=school.phase if school else None,
-                designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
-                specialisms=tuple(sorted(person_specs.get(r.id, ()))),
-                is_head=bool(r.is_head),
+            _person_entry(
+                r,
+                (school.name, school.locality, school.phase) if school else (None, None, None),
+                person_specs.get(r.id, ()),
             )
         )
     # Building takes about a second at 50,000 entries: do it off the event loop so the bot keeps answering.
@@ -105,19 +85,7 @@ async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntr
     """One person as the index holds them (with their school's name, town and phase), or None if gone."""
     r = (
         await session.execute(
-            select(
-                Person.id,
-                Person.title,
-                Person.first_name,
-                Person.last_name,
-                Person.job_title,
-                Person.school_id,
-                Person.designations,
-                Person.is_head,
-                School.name.label("school_name"),
-                School.locality,
-                School.phase,
-            )
+            select(*_PERSON_COLUMNS, School.name.label("school_name"), School.locality, School.phase)
             .outerjoin(School, School.id == Person.school_id)
             .where(Person.id == person_id)
         )
@@ -131,6 +99,25 @@ async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntr
             .where(person_specialism.c.person_id == person_id)
         )
     ).all()
+    at_school = r.school_id is not None
+    return _person_entry(r, (r.school_name, r.locality, r.phase) if at_school else (None, None, None), specs)
+
+
+# What the index holds of a person, read the same way for the whole directory and for one edited person.
+_PERSON_COLUMNS = (
+    Person.id,
+    Person.title,
+    Person.first_name,
+    Person.last_name,
+    Person.job_title,
+    Person.school_id,
+    Person.designations,
+    Person.is_head,
+)
+
+
+def _person_entry(r: Any, school: tuple[str | None, str | None, str | None], specialisms: Iterable[str]) -> PersonEntry:
+    """The index's entry for a row of _PERSON_COLUMNS; `school` is their school's (name, town, phase)."""
     return PersonEntry(
         id=r.id,
         title=r.title,
@@ -138,10 +125,10 @@ async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntr
         last_name=r.last_name or "",
         job_title=r.job_title,
         school_id=r.school_id,
-        school_name=r.school_name if r.school_id is not None else None,
-        locality=r.locality if r.school_id is not None else None,
-        phase=r.phase if r.school_id is not None else None,
+        school_name=school[0],
+        locality=school[1],
+        phase=school[2],
         designations=tuple(d.strip().upper() for d in (r.designations or "").split(",") if d.strip()),
-        specialisms=tuple(sorted(specs)),
+        specialisms=tuple(sorted(specialisms)),
         is_head=bool(r.is_head),
     )
