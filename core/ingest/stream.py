@@ -16,6 +16,7 @@ from typing import IO, Any
 from core.i18n import _
 from core.ingest.limits import check_zip, refuse
 from core.ingest.model import DEFAULT_LIMITS, IngestError, IngestLimits, IngestTooLarge
+from core.ingest.text import sniff_delimiter
 from core.ingest.xlsx import prescan
 
 SAMPLE_BYTES = 64 * 1024
@@ -67,25 +68,8 @@ def looks_binary(text: str) -> bool:
 
 
 def detect_delimiter(sample: str, filename: str) -> str:
-    lines = [ln for ln in sample.splitlines()[:40] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_score = ",", 0.0
-    for delim in (",", "\t", ";", "|"):
-        try:
-            counts = [len(row) for row in csv.reader(lines[:20], delimiter=delim)]
-        except csv.Error:
-            continue
-        wide = [c for c in counts if c > 1]
-        if not wide:
-            continue
-        mode = max(set(wide), key=wide.count)
-        score = mode * wide.count(mode) / len(counts)
-        if delim == "\t" and filename.lower().endswith((".tsv", ".tab")):
-            score *= 1.5
-        if score > best_score:
-            best, best_score = delim, score
-    return best
+    """The delimiter of a file read as a stream, from its first lines (a comma when nothing splits them)."""
+    return sniff_delimiter(sample, filename, sample_lines=40, rows=20, csv_name_counts=False) or ","
 
 
 def text_rows(

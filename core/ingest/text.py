@@ -245,15 +245,19 @@ def _check_lines(lines: list[str], limits: IngestLimits, delimiter: str | None =
             raise refuse("line", len(line), limits.max_line_chars)
 
 
-def sniff_delimiter(text: str, filename: str) -> str | None:
-    """The delimiter of a delimited file (',', ';', '\\t', '|'), or None for text that is not one."""
-    lines = [ln for ln in text.splitlines()[:60] if ln.strip()]
+def sniff_delimiter(
+    text: str, filename: str, sample_lines: int = 60, rows: int = 40, csv_name_counts: bool = True
+) -> str | None:
+    """The delimiter of a delimited file (',', ';', '\\t', '|'), or None for text that is not one: the one
+    that splits the first `rows` of the first `sample_lines` non-blank lines into the most equal rows, with a
+    file called .tsv/.tab (and, with `csv_name_counts`, .csv) leaning towards its own."""
+    lines = [ln for ln in text.splitlines()[:sample_lines] if ln.strip()]
     if not lines:
         return None
     best, best_score = None, 0.0
     for delim in (",", "\t", ";", "|"):
         try:
-            counts = [len(row) for row in csv.reader(lines[:40], delimiter=delim)]
+            counts = [len(row) for row in csv.reader(lines[:rows], delimiter=delim)]
         except csv.Error:
             continue
         wide = [c for c in counts if c > 1]
@@ -263,7 +267,7 @@ def sniff_delimiter(text: str, filename: str) -> str | None:
         score = mode * wide.count(mode) / len(counts)
         if delim == "\t" and filename.lower().endswith((".tsv", ".tab")):
             score *= 1.5
-        if delim == "," and filename.lower().endswith(".csv"):
+        if csv_name_counts and delim == "," and filename.lower().endswith(".csv"):
             score *= 1.5
         if score > best_score:
             best, best_score = delim, score
