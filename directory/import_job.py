@@ -24,7 +24,7 @@ from core.sandbox import Limits, run_bounded
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from directory.records import ImportSummary
+    from directory.records import ImportSummary, ParsedDirectory
 
 # Reading a 50,000-row register takes seconds and applying it some more; an import waiting for another
 # import's lock (storage.import_lock) may wait minutes.
@@ -55,23 +55,33 @@ def _import_job(
     return asyncio.run(_apply_in_child(database_url, parsed, actor_id, dry_run)).trimmed(SENT_BACK)
 
 
-async def _apply_in_child(database_url: str, parsed: object, actor_id: int | None, dry_run: bool) -> ImportSummary:
+async def _apply_in_child(
+    database_url: str, parsed: ParsedDirectory, actor_id: int | None, dry_run: bool
+) -> ImportSummary:
     from sqlalchemy.pool import NullPool
 
-    from directory.saving import apply_directory
     from storage.db import make_engine, make_sessionmaker
 
     engine = make_engine(database_url, poolclass=NullPool)  # one connection, closed with the job
     try:
-        async with make_sessionmaker(engine)() as session:
-            summary = await apply_directory(session, parsed, actor_id, dry_run=dry_run)  # type: ignore[arg-type]
-            if dry_run:
-                await session.rollback()
-            else:
-                await session.commit()
-        return summary
+        return await _apply(make_sessionmaker(engine), parsed, actor_id, dry_run)
     finally:
         await engine.dispose()
+
+
+async def _apply(
+    sessionmaker: async_sessionmaker[AsyncSession], parsed: ParsedDirectory, actor_id: int | None, dry_run: bool
+) -> ImportSummary:
+    """One transaction: committed, or (a dry run) rolled back."""
+    from directory.saving import apply_directory
+
+    async with sessionmaker() as session:
+        summary = await apply_directory(session, parsed, actor_id, dry_run=dry_run)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    return summary
 
 
 async def import_directory_file(
@@ -95,13 +105,5 @@ async def import_directory_file(
             _import_job, source, filename, database_url, actor_id, dry_run, clock.now(), limits=limits
         )
     from directory.reading import read_directory
-    from directory.saving import apply_directory
 
-    parsed = await read_directory(source, filename)
-    async with sessionmaker() as session:
-        summary = await apply_directory(session, parsed, actor_id, dry_run=dry_run)
-        if dry_run:
-            await session.rollback()
-        else:
-            await session.commit()
-    return summary
+    return await _apply(sessionmaker, await read_directory(source, filename), actor_id, dry_run)

@@ -132,8 +132,9 @@ class HeldChild:
         self.pids: list[int] = []
 
     def __call__(self, pid: int) -> None:
-        os.kill(pid, signal.SIGSTOP)
-        self.pids.append(pid)
+        if not self.pids:  # the first child only
+            os.kill(pid, signal.SIGSTOP)
+            self.pids.append(pid)
 
     async def started(self) -> None:
         """Wait until the child exists and is stopped (an event, not a duration)."""
@@ -148,15 +149,10 @@ async def hold_next_child() -> AsyncIterator[HeldChild]:
     from core import sandbox
 
     held = HeldChild()
-
-    def hold_once(pid: int) -> None:
-        if not held.pids:
-            held(pid)
-
-    sandbox.observers.append(hold_once)
+    sandbox.observers.append(held)
     try:
         yield held
     finally:
-        sandbox.observers.remove(hold_once)
+        sandbox.observers.remove(held)
         for pid in held.pids:
             os.kill(pid, signal.SIGCONT)
