@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,17 +134,17 @@ async def apply_due(session: AsyncSession, today: dt.date, actor_id: int | None 
     return [await take_effect(session, a, today, actor_id) for a in await due(session, today)]
 
 
+def _upcoming(today: dt.date) -> tuple[Any, ...]:
+    """An appointment still to come: live, not yet in effect, starting after `today`."""
+    return (Appointment.took_effect.is_(None), Appointment.start_date > today, Appointment.status.in_(LIVE))
+
+
 async def upcoming_at_school(session: AsyncSession, school_id: int, today: dt.date) -> list[Appointment]:
     return list(
         (
             await session.scalars(
                 select(Appointment)
-                .where(
-                    Appointment.school_id == school_id,
-                    Appointment.took_effect.is_(None),
-                    Appointment.start_date > today,
-                    Appointment.status.in_(LIVE),
-                )
+                .where(Appointment.school_id == school_id, *_upcoming(today))
                 .order_by(Appointment.start_date)
                 .options(selectinload(Appointment.person))
             )
@@ -155,12 +156,7 @@ async def upcoming_for_person(session: AsyncSession, person_id: int, today: dt.d
     return (
         await session.scalars(
             select(Appointment)
-            .where(
-                Appointment.person_id == person_id,
-                Appointment.took_effect.is_(None),
-                Appointment.start_date > today,
-                Appointment.status.in_(LIVE),
-            )
+            .where(Appointment.person_id == person_id, *_upcoming(today))
             .order_by(Appointment.start_date)
             .options(selectinload(Appointment.school))
         )
