@@ -82,12 +82,13 @@ async def load_index(session: AsyncSession) -> DirectoryIndex:
 
 
 async def load_person_entry(session: AsyncSession, person_id: int) -> PersonEntry | None:
-    """One person as the index holds them (with their school's name, town and phase), or None if gone."""
+    """One person as the index holds them (with their school's name, town and phase), or None if gone or no
+    longer current (a former head: out of search, as in `load_index`)."""
     r = (
         await session.execute(
             select(*_PERSON_COLUMNS, School.name.label("school_name"), School.locality, School.phase)
             .outerjoin(School, School.id == Person.school_id)
-            .where(Person.id == person_id)
+            .where(Person.id == person_id, Person.status == "current")  # as the whole load: former heads are out
         )
     ).first()
     if r is None:

@@ -144,6 +144,27 @@ async def test_edit_updates_the_running_index_in_place(
     assert "Saved" in sent[0].text and index.person(ada_id).specialisms == ("mathematics",)
 
 
+async def test_an_edit_by_a_former_head_keeps_them_out_of_search(
+    chat: ChatDriver, users: Users, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A head who has left stays out of search, as the full load has it, even after editing their own entry."""
+    async with sessionmaker.begin() as session:
+        school = School(name="Oakfield Primary School", phase="primary", locality="Riverside")
+        ada = Person(first_name="Ada", last_name="Okafor", job_title="Headteacher", school=school, status="former")
+        session.add(ada)
+        await session.flush()
+        (await session.get(Member, users.member)).person_id = ada.id
+        ada_id = ada.id
+    services = chat.app.bot_data["services"]
+    await services.refresh_directory()
+    assert services.directory.person(ada_id) is None
+    sent = await chat.send("/edit job Consultant", user=users.member)
+    assert "Saved" in sent[0].text
+    assert services.directory.person(ada_id) is None
+    sent = await chat.send("/find Okafor", user=users.lead)
+    assert "I found no one" in sent[-1].text and not sent[-1].buttons
+
+
 # --- snapshots ------------------------------------------------------------------------------------
 
 
