@@ -22,17 +22,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core import clock
-from core.i18n import _
+from core.i18n import N_, _
 from core.settings import Settings
 from directory import succession
 from directory.matching import Assignment, Candidate, NewHead, Rules, Scored, assign, assign_greedy, score, suggest
 from storage import audit
 from storage.buddies import Appointment, BuddyMatch, CheckIn
+from storage.decisions import decide
 from storage.directory import Person, School, Specialism, person_specialism
 from storage.members import Member
 from storage.members import coordinator_ids as coordinator_ids  # the buddy handlers ask for it here
@@ -46,6 +48,10 @@ MAX_COMMENT = 2000
 
 class MatchError(Exception):
     """A change that cannot be made; the message is in plain words, already translated."""
+
+
+class AlreadyAsked(MatchError):
+    """Two buddies asked for one head at once: this one lost. Its transaction cannot go on: let it end."""
 
 
 def rules_from(settings: Settings | None = None) -> Rules:
@@ -384,7 +390,12 @@ async def request_buddy(
         requested_at=None if queued else clock.now(),
     )
     session.add(match)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # uq_buddy_match_active: another press asked a buddy for this head first. The transaction is spent;
+        # the caller's session block ends with this error and the presser is told (nothing was written).
+        raise AlreadyAsked(_("A buddy has just been asked for this new head by someone else.")) from exc
     audit.record(
         session,
         actor_id,
@@ -415,11 +426,13 @@ async def request_next(
     return await request_buddy(session, appointment_id, best[0].person_id, actor_id, rules, today)
 
 
-async def get_match(session: AsyncSession, match_id: int) -> BuddyMatch | None:
+async def get_match(session: AsyncSession, match_id: int, fresh: bool = False) -> BuddyMatch | None:
+    """The pairing with its people and schools; `fresh` reloads what the session already holds."""
     return (
         await session.scalars(
             select(BuddyMatch)
             .where(BuddyMatch.id == match_id)
+            .execution_options(populate_existing=fresh)
             .options(
                 selectinload(BuddyMatch.appointment).selectinload(Appointment.person),
                 selectinload(BuddyMatch.appointment).selectinload(Appointment.school),
@@ -429,20 +442,33 @@ async def get_match(session: AsyncSession, match_id: int) -> BuddyMatch | None:
     ).first()
 
 
-async def _requested(session: AsyncSession, match_id: int) -> BuddyMatch:
-    match = await get_match(session, match_id)
-    if match is None:
-        raise MatchError(_("That request is no longer in the directory."))
-    if match.status != "requested":
-        raise MatchError(_("This request has already been answered."))
+DECIDED = {
+    "accepted": N_("This request has already been answered: the buddy accepted."),
+    "declined": N_("This request has already been answered: the buddy declined."),
+    "ended": N_("This request has already been answered, and the pairing has since ended."),
+}
+
+
+async def _lost(session: AsyncSession, match_id: int) -> MatchError:
+    """What the press that lost a decision is told: what the row is now (the winner has committed)."""
+    status = await session.scalar(select(BuddyMatch.status).where(BuddyMatch.id == match_id))
+    if status is None:
+        return MatchError(_("That request is no longer in the directory."))
+    return MatchError(_(DECIDED.get(status, N_("This request has already been answered."))))
+
+
+async def _answer(session: AsyncSession, match_id: int, status: str, **values: Any) -> BuddyMatch:
+    """requested -> `status`, as one conditional write: of two answers at once only one changes the row."""
+    if not await decide(session, BuddyMatch, match_id, BuddyMatch.status == "requested", status=status, **values):
+        raise await _lost(session, match_id)
+    match = await get_match(session, match_id, fresh=True)
+    assert match is not None  # the row was just written in this transaction
     return match
 
 
 async def accept(session: AsyncSession, match_id: int, actor_id: int | None) -> BuddyMatch:
-    match = await _requested(session, match_id)
     now = clock.now()
-    match.status = "accepted"
-    match.decided_at = now
+    match = await _answer(session, match_id, "accepted", decided_at=now)
     match.appointment.status = "matched"
     match.appointment.updated_by = actor_id
     decided = now.date()
@@ -462,11 +488,9 @@ async def decline(
     today: dt.date | None = None,
 ) -> tuple[BuddyMatch, BuddyMatch | None]:
     """Record the decline, then ask the next suggestion. Returns (declined pairing, next pairing or None)."""
-    match = await _requested(session, match_id)
-    match.status = "declined"
-    match.decided_at = clock.now()
-    match.end_reason = (reason or None) and reason[:MAX_COMMENT]
-    await session.flush()
+    match = await _answer(
+        session, match_id, "declined", decided_at=clock.now(), end_reason=(reason or None) and reason[:MAX_COMMENT]
+    )
     audit.record(session, actor_id, "buddy.decline", "buddy_match", match.id, appointment_id=match.appointment_id)
     following = await request_next(session, match.appointment_id, actor_id, rules, today)
     return match, following
@@ -475,14 +499,23 @@ async def decline(
 async def end_pairing(
     session: AsyncSession, match_id: int, actor_id: int | None, reason: str | None = None, today: dt.date | None = None
 ) -> BuddyMatch:
-    match = await get_match(session, match_id)
-    if match is None or match.status not in ACTIVE:
-        raise MatchError(_("That pairing is not active."))
     today = today or local_today()
-    match.status = "ended"
-    match.ended_at = clock.now()
-    match.ended_by = actor_id
-    match.end_reason = (reason or None) and reason[:MAX_COMMENT]
+    ended = await decide(
+        session,
+        BuddyMatch,
+        match_id,
+        BuddyMatch.status.in_(ACTIVE),
+        status="ended",
+        ended_at=clock.now(),
+        ended_by=actor_id,
+        end_reason=(reason or None) and reason[:MAX_COMMENT],
+    )
+    match = await get_match(session, match_id, fresh=True) if ended else None
+    if match is None:
+        now = await session.scalar(select(BuddyMatch.status).where(BuddyMatch.id == match_id))
+        if now == "ended":  # the other head (or the office) ended it a moment ago
+            raise MatchError(_("That pairing has already been ended."))
+        raise MatchError(_("That pairing is not active."))
     appointment = match.appointment
     appointment.status = "open" if today < appointment.start_date + dt.timedelta(days=100) else "closed"
     appointment.updated_by = actor_id
@@ -578,7 +611,16 @@ async def answer_checkin(
     if checkin is None:
         raise MatchError(_("That check-in is no longer in the directory."))
     row = checkin
-    if checkin.responder_id is not None and checkin.responder_id != responder_id:
+    # The first to answer takes the check-in's own row, in one conditional write: two parties answering at
+    # once cannot both take it (one answer would overwrite the other); the second gets a row of its own.
+    taken = await decide(
+        session,
+        CheckIn,
+        checkin.id,
+        or_(CheckIn.responder_id.is_(None), CheckIn.responder_id == responder_id),
+        responder_id=responder_id,
+    )
+    if not taken:
         own = (
             await session.scalars(
                 select(CheckIn).where(
@@ -722,6 +764,8 @@ async def send_plan(
             sent.append(
                 await request_buddy(session, pair.appointment_id, pair.buddy_person_id, actor_id, rules, today, queued)
             )
+        except AlreadyAsked:
+            raise  # the transaction is spent: the whole plan is not sent (the caller says so)
         except MatchError as exc:
             skipped.append((pair.appointment_id, str(exc)))
     return sent, skipped

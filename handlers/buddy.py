@@ -351,22 +351,25 @@ async def on_request_answer(update: Update, context: BotContext) -> None:
         return
     match_id, accepting = ids[-1], parts[1] == "a"
     member = context.member
-    async with context.services.session() as session:
-        match = await ap.get_match(session, match_id)
-        if match is None:
-            await answer(update, _("That request is no longer in the directory."), alert=True)
-            return
-        buddy_ids = await ap.telegram_ids(session, match.buddy_person_id)
-        is_buddy = member is not None and member.person_id == match.buddy_person_id
-        on_behalf = not buddy_ids and member is not None and member.role >= Role.COORDINATOR
-        if not (is_buddy or on_behalf):
-            await answer(update, _("Sorry, only the head who was asked can answer this request."), alert=True)
-            return
-        if match.status != "requested":
-            await answer(update, _("This request has already been answered."), alert=True)
-            return
-        buddy_name, head_name = match.buddy.full_name, match.appointment.person.full_name
-        try:
+    # The answer is one conditional write (directory.appointments.accept / decline): of two presses at once
+    # only one is recorded; the other is told what the first decided. Errors are caught outside the
+    # session, whose transaction a lost race may have spent.
+    try:
+        async with context.services.session() as session:
+            match = await ap.get_match(session, match_id)
+            if match is None:
+                await answer(update, _("That request is no longer in the directory."), alert=True)
+                return
+            buddy_ids = await ap.telegram_ids(session, match.buddy_person_id)
+            is_buddy = member is not None and member.person_id == match.buddy_person_id
+            on_behalf = not buddy_ids and member is not None and member.role >= Role.COORDINATOR
+            if not (is_buddy or on_behalf):
+                await answer(update, _("Sorry, only the head who was asked can answer this request."), alert=True)
+                return
+            if match.status != "requested":
+                await answer(update, _("This request has already been answered."), alert=True)
+                return
+            buddy_name, head_name = match.buddy.full_name, match.appointment.person.full_name
             if accepting:
                 await ap.accept(session, match_id, member.telegram_id)  # type: ignore[union-attr]
                 following = None
@@ -378,11 +381,11 @@ async def on_request_answer(update: Update, context: BotContext) -> None:
                     rules=_rules(context),
                     today=_today(context),
                 )
-        except ap.MatchError as exc:
-            await answer(update, str(exc), alert=True)
-            return
-        next_id = following.id if following else None
-        next_name = (await session.get(Person, following.buddy_person_id)).full_name if following else ""  # type: ignore[union-attr]
+            next_id = following.id if following else None
+            next_name = (await session.get(Person, following.buddy_person_id)).full_name if following else ""  # type: ignore[union-attr]
+    except ap.MatchError as exc:
+        await answer(update, str(exc), alert=True)
+        return
     await answer(update, _("Thank you"))
     if accepting:
         await edit(
@@ -604,7 +607,11 @@ async def end_button(update: Update, context: BotContext) -> None:
                 keyboard([[(_("Yes, end it"), f"bey:{match.id}")]]),
             )
             return
-        await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
+        try:  # one conditional write: if the other head ended it a moment ago, this press changes nothing
+            await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
+        except ap.MatchError as exc:
+            await answer(update, str(exc), alert=True)
+            return
         me = await session.get(Person, context.member.person_id)  # type: ignore[union-attr]
         my_name = me.full_name if me else ""
         other_ids = await ap.telegram_ids(session, other_id)
@@ -820,15 +827,20 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
         return
     context.chat_data.pop(PLAN_KEY, None)
     plan = Assignment([Pair(a, 0, b, 0.0) for a, b in stored["pairs"]], [], "stored")
-    async with context.services.session() as session:
-        sent, skipped = await ap.send_plan(
-            session,
-            plan,
-            context.member.telegram_id,  # type: ignore[union-attr]
-            _rules(context),
-            _today(context),
-        )
-        sent_ids = [m.id for m in sent]
+    try:
+        async with context.services.session() as session:
+            sent, skipped = await ap.send_plan(
+                session,
+                plan,
+                context.member.telegram_id,  # type: ignore[union-attr]
+                _rules(context),
+                _today(context),
+            )
+            sent_ids = [m.id for m in sent]
+    except ap.AlreadyAsked:
+        await answer(update)
+        await edit(update, context, t("Someone asked a buddy meanwhile, so nothing was sent. Send /matchterm again."))
+        return
     await answer(update, _("Sent"))
     text = fill(ngettext("Sent {n} request.", "Sent {n} requests.", len(sent_ids)), n=len(sent_ids))
     if skipped:
@@ -860,15 +872,15 @@ MANIFEST = Manifest(
         ),
     ),
     buttons=(
-        Button("bc", once(confirm_suggestion), Role.COORDINATOR, private=True),
-        Button("ba", once(let_bot_ask), Role.COORDINATOR, private=True),
-        Button("bm", show_more, Role.COORDINATOR, private=True),
-        Button("bs", once(send_plan_button), Role.COORDINATOR, private=True),
-        Button("bq", on_request_answer, Role.MEMBER, private=True),
-        Button("be", end_button, Role.MEMBER, private=True),
-        Button("bey", end_button, Role.MEMBER, private=True),
-        Button("bk", on_checkin_answer, Role.MEMBER, private=True),
-        Button("bkn", no_comment, Role.MEMBER, private=True),
+        Button("bc", once(confirm_suggestion), Role.COORDINATOR, private=True, args="id:id"),
+        Button("ba", once(let_bot_ask), Role.COORDINATOR, private=True, args="id"),
+        Button("bm", show_more, Role.COORDINATOR, private=True, args="id"),
+        Button("bs", once(send_plan_button), Role.COORDINATOR, private=True, args="id"),
+        Button("bq", on_request_answer, Role.MEMBER, private=True, args="a|d:id"),
+        Button("be", end_button, Role.MEMBER, private=True, args="id"),
+        Button("bey", end_button, Role.MEMBER, private=True, args="id"),
+        Button("bk", on_checkin_answer, Role.MEMBER, private=True, args="id:g|m|s"),
+        Button("bkn", no_comment, Role.MEMBER, private=True, args="id"),
     ),
     text_steps=(TextStep("buddy_comment", receive_comment, Role.MEMBER),),
     jobs=(

@@ -427,7 +427,11 @@ async def end_pairing(update: Update, context: BotContext) -> None:
                 keyboard([[(_("Yes, end it"), f"dkey:{match.id}")], _home_button()]),
             )
             return
-        await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
+        try:  # one conditional write: a head (or another coordinator) may have ended it a moment ago
+            await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
+        except ap.MatchError as exc:
+            await answer(update, str(exc), alert=True)
+            return
         parties = await ap.telegram_ids(session, match.buddy_person_id) + await ap.telegram_ids(
             session, match.appointment.person_id
         )

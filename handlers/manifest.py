@@ -12,8 +12,11 @@ A feature module (handlers/find.py, handlers/progress_chat.py …) ends with one
 
 - `Command(name, callback, role, help=None, private=False)`: `/name`. `help` (an `N_()` text) lists it in /help
   and in the role's command menu; without it the command works but is not advertised.
-- `Button(prefix, callback, role, private=False)`: callback data `prefix:…` (a short prefix, ids after it,
-  never user text).
+- `Button(prefix, callback, role, private=False, args=None)`: callback data `prefix:…` (a short prefix, ids
+  after it, never user text). Callback data comes from the client, so it may be old or forged: before the
+  callback runs, the guard checks it against `args` (core/callback_args.py: `"id:a|d"`, `"id:id?"` …;
+  None: any short ASCII parts), and every number in it is a 64-bit database id or less. Data that fails
+  is answered "that button has expired" and reaches no query.
 - `TextStep(name, callback, role)`: the answer to a one-off question: a handler sets
   `context.user_data["awaiting"] = name` and the next plain message goes to `callback`.
 - `Conversation(name, entry, states, fallbacks, role, draft=...)`: a persistent guided flow whose steps are
@@ -60,6 +63,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from core import clock, update_log
+from core.callback_args import checker
 from core.i18n import _
 from core.services import BotContext
 from core.text import Html, bold, esc, t
@@ -94,6 +98,7 @@ class Button:
     callback: Callback
     role: Role
     private: bool = False
+    args: str | None = None  # what follows "prefix:", checked before the callback (core/callback_args.py)
 
 
 @dataclass(frozen=True)
@@ -233,9 +238,18 @@ async def refuse(update: Update, context: BotContext, role: Role, private: bool,
         log.warning("could not send a refusal: %s", exc.__class__.__name__)
 
 
-def guard(callback: Callback, role: Role, private: bool, what: str, *, ends: object = None) -> Callback:
+def guard(
+    callback: Callback,
+    role: Role,
+    private: bool,
+    what: str,
+    *,
+    ends: object = None,
+    data_ok: Callable[[object], bool] | None = None,
+) -> Callback:
     """`callback` behind its role: run only when the gate admitted the update and the role is enough.
-    `ends` is what a refused conversation step returns (END leaves the conversation)."""
+    `ends` is what a refused conversation step returns (END leaves the conversation). `data_ok` (buttons)
+    checks the callback data: when it fails, the press is answered as an expired button and goes no further."""
 
     name = f"{getattr(callback, '__module__', '').rsplit('.', 1)[-1]}.{getattr(callback, '__name__', '?')}"
 
@@ -251,10 +265,38 @@ def guard(callback: Callback, role: Role, private: bool, what: str, *, ends: obj
             update_log.note_outcome("refused")
             await refuse(update, context, role, private, what)
             return ends
+        if data_ok is not None and not _data_ok(data_ok, update):
+            update_log.note_outcome("refused")
+            await refuse_data(update)
+            return ends
         return await callback(update, context)
 
     guarded.required_role = role  # type: ignore[attr-defined]
     return guarded
+
+
+def _data_ok(check: Callable[[object], bool], update: Update) -> bool:
+    try:
+        return update.callback_query is not None and check(update.callback_query.data)
+    except Exception:  # noqa: BLE001 - any doubt refuses
+        log.exception("callback data check failed")
+        return False
+
+
+async def refuse_data(update: Update) -> None:
+    """Old or forged callback data: the polite answer an expired button gets; nothing else happens."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(_("That button has expired. Please start again."), show_alert=True)
+    except TelegramError as exc:
+        log.warning("could not answer a refused button: %s", exc.__class__.__name__)
+
+
+def button_guard(button: Button, private: bool, ends: object = None) -> Callback:
+    """A button's callback behind its role and its callback-data check (core/callback_args.py)."""
+    return guard(
+        button.callback, button.role, private, "button", ends=ends, data_ok=checker(button.prefix, button.args)
+    )
 
 
 def guard_inline(callback: Callback, role: Role) -> Callback:
@@ -430,6 +472,7 @@ class Features:
         existing = self.buttons.get(button.prefix)
         if existing is not None and existing != button.role:
             raise ValueError(f"button {button.prefix!r} declared with two roles")
+        checker(button.prefix, button.args)  # a malformed `args` fails at start-up, not on a press
         self.buttons[button.prefix] = button.role
 
     # what people see ----------------------------------------------------------------------------
@@ -470,7 +513,7 @@ class Features:
                 callback = _track(callback, conversation)
             return CommandHandler(step.name, callback)
         if isinstance(step, Button):
-            callback = guard(step.callback, step.role, step.private or private, "button", ends=ends)
+            callback = button_guard(step, step.private or private, ends=ends)
             if conversation is not None:
                 callback = _track(callback, conversation)
             return CallbackQueryHandler(callback, pattern=rf"^{step.prefix}:")
@@ -512,9 +555,7 @@ class Features:
                 )
             for button in manifest.buttons:
                 application.add_handler(
-                    CallbackQueryHandler(
-                        guard(button.callback, button.role, button.private, "button"), pattern=rf"^{button.prefix}:"
-                    )
+                    CallbackQueryHandler(button_guard(button, button.private), pattern=rf"^{button.prefix}:")
                 )
         for manifest in self.manifests:
             for spec in manifest.conversations:

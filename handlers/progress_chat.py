@@ -337,11 +337,13 @@ async def _take_action(update: Update, context: BotContext, action_id: int | Non
         if action is None or (draft.get("plan") and action.plan_id != draft["plan"]):
             await say(update, context, t("That action is no longer in the plan. Send /update to start again."))
             return _clear(context)
+        plan = await session.get(Plan, action.plan_id)
+        if plan is None or not plan.active or action.archived_at is not None:  # an old button on an archived plan
+            await say(update, context, _refusal("archived"))
+            return _clear(context)
         if not await progress.can_update(session, context.member, action):
             await say(update, context, await who_can_text(session, action))
             return _clear(context)
-        plan = await session.get(Plan, action.plan_id)
-        assert plan is not None
         draft.update(plan=plan.id, action=action.id)
         return await _ask_rating(update, context, plan, action, new_message=new_message)
 
@@ -483,17 +485,17 @@ async def save(update: Update, context: BotContext) -> int:
         return CONFIRM if draft else END
     member = context.member
     assert member is not None
-    async with context.services.session() as session:
-        action = await session.get(Action, draft.get("action") or 0)
-        if action is None:
-            await answer(update)
-            await edit(update, context, t("That action is no longer in the plan. Nothing was saved."))
-            return _clear(context)
-        if not await progress.can_update(session, member, action):
-            await answer(update)
-            await edit(update, context, await who_can_text(session, action))
-            return _clear(context)
-        try:
+    try:  # outside the session: a correction that lost a race (ProgressError "replaced") spent its transaction
+        async with context.services.session() as session:
+            action = await session.get(Action, draft.get("action") or 0)
+            if action is None:
+                await answer(update)
+                await edit(update, context, t("That action is no longer in the plan. Nothing was saved."))
+                return _clear(context)
+            if not await progress.can_update(session, member, action):
+                await answer(update)
+                await edit(update, context, await who_can_text(session, action))
+                return _clear(context)
             if draft.get("replaces"):
                 row = await progress.correct_update(
                     session, int(draft["replaces"]), member, draft.get("rag"), draft.get("comment") or ""
@@ -502,12 +504,12 @@ async def save(update: Update, context: BotContext) -> int:
                 row = await progress.post_update(
                     session, action.id, draft.get("rag"), draft.get("comment") or "", member
                 )
-        except progress.ProgressError as exc:
-            await answer(update)
-            await edit(update, context, _refusal(exc.kind))
-            return _clear(context)
-        text = _saved_text(action, row)
-        markup = _after_save_buttons(row)
+            text = _saved_text(action, row)
+            markup = _after_save_buttons(row)
+    except progress.ProgressError as exc:
+        await answer(update)
+        await edit(update, context, _refusal(exc.kind))
+        return _clear(context)
     await answer(update, _("Saved"))
     await edit(update, context, text, markup)
     return _clear(context)
@@ -534,6 +536,7 @@ _REFUSALS = {
     "window_closed": N_("The time to correct or withdraw that update has passed; post a new update instead."),
     "replaced": N_("That update has already been corrected or withdrawn."),
     "bad_rating": N_("That rating is not used in this plan."),
+    "archived": N_("That plan has been archived, so it can no longer be updated. Nothing was saved."),
 }
 
 
@@ -583,14 +586,14 @@ async def withdraw(update: Update, context: BotContext) -> None:
     update_id = _int(update.callback_query.data if update.callback_query else None)
     member = context.member
     assert member is not None
-    async with context.services.session() as session:
-        try:
+    try:  # one insert decides (storage/plans.py: an update is replaced once); a lost race spent the session
+        async with context.services.session() as session:
             row = await progress.withdraw_update(session, update_id or 0, member)
-        except progress.ProgressError as exc:
-            await answer(update, _refusal_plain(exc.kind), alert=True)
-            return
-        action = await session.get(Action, row.action_id)
-        ref = action.ref if action else ""
+            action = await session.get(Action, row.action_id)
+            ref = action.ref if action else ""
+    except progress.ProgressError as exc:
+        await answer(update, _refusal_plain(exc.kind), alert=True)
+        return
     await answer(update, _("Withdrawn"))
     await edit(
         update, context, t("Withdrawn: your update on {ref}. It stays in the history, marked withdrawn.", ref=ref)
@@ -608,26 +611,29 @@ MANIFEST = Manifest(
             "update",
             entry=(
                 Command("update", start_update, Role.MEMBER, N_("post progress on an action")),
-                Button("upc", start_correction, Role.MEMBER),
-                Button("upq", quick_update, Role.MEMBER),
+                Button("upc", start_correction, Role.MEMBER, args="id"),
+                Button("upq", quick_update, Role.MEMBER, args="id"),
             ),
             states={
-                PLAN: (Button("upp", choose_plan, Role.MEMBER),),
+                PLAN: (Button("upp", choose_plan, Role.MEMBER, args="id"),),
                 ACTION: (
-                    Button("upa", choose_action, Role.MEMBER),
-                    Button("upn", page_actions, Role.MEMBER),
+                    Button("upa", choose_action, Role.MEMBER, args="id"),
+                    Button("upn", page_actions, Role.MEMBER, args="id"),
                     Reply(type_action),
                 ),
-                RATING: (Button("upr", choose_rating, Role.MEMBER), Reply(type_rating)),
-                COMMENT: (Button("upk", skip_comment, Role.MEMBER), Reply(type_comment)),
-                CONFIRM: (Button("ups", save, Role.MEMBER),),
+                RATING: (Button("upr", choose_rating, Role.MEMBER, args="tok"), Reply(type_rating)),
+                COMMENT: (Button("upk", skip_comment, Role.MEMBER, args="id"), Reply(type_comment)),
+                CONFIRM: (Button("ups", save, Role.MEMBER, args="id"),),
             },
-            fallbacks=(Command("cancel", cancel_command, Role.MEMBER), Button("upx", cancel_button, Role.MEMBER)),
+            fallbacks=(
+                Command("cancel", cancel_command, Role.MEMBER),
+                Button("upx", cancel_button, Role.MEMBER, args="id"),
+            ),
             role=Role.MEMBER,
             drafts=(DRAFT,),
             label=N_("progress update"),
         ),
     ),
     # Withdraw works outside the conversation (a button on a saved update, valid for the window).
-    buttons=(Button("upw", withdraw, Role.MEMBER),),
+    buttons=(Button("upw", withdraw, Role.MEMBER, args="id"),),
 )

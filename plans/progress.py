@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -45,7 +46,11 @@ class MemberLike(Protocol):
 
 
 class ProgressError(Exception):
-    """A refused change. kind: not_found | not_author | window_closed | replaced | bad_rating | not_allowed."""
+    """A refused change. kind: not_found | not_author | window_closed | replaced | bad_rating | not_allowed |
+    archived (the plan is archived or the action has left it: an old button changes nothing).
+
+    After `replaced` from a race (see post_update) the transaction is spent: callers catch it outside
+    their session block."""
 
     def __init__(self, kind: str, message: str = ""):
         super().__init__(message or kind)
@@ -206,6 +211,8 @@ async def post_update(
     plan = await session.get(Plan, action.plan_id) if action is not None else None
     if action is None or plan is None:
         raise ProgressError("not_found", f"no action {action_id}")
+    if not plan.active or plan.archived_at is not None or action.archived_at is not None:
+        raise ProgressError("archived", f"action {action_id} is archived")
     when = when or clock.now()
     term = term or term_for(when)
     row = ProgressUpdate(
@@ -222,7 +229,14 @@ async def post_update(
         created_at=when,
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # uq_progress_update_replaces_id: a correction or withdrawal of the same update was stored a moment
+        # ago (two presses at once). The insert is the decision; this one lost and nothing was written.
+        if replaces_id is None:
+            raise
+        raise ProgressError("replaced") from exc
     audit.record(
         session,
         author.telegram_id if author else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -36,8 +36,22 @@ class Appointment(Timestamps, Base):
     matches: Mapped[list[BuddyMatch]] = relationship(back_populates="appointment", order_by="BuddyMatch.id")
 
 
+# A pairing that holds a buddy's place (directory.appointments.ACTIVE): at most one per appointment, so two
+# coordinators confirming different suggestions at once ask one buddy, not two (storage/decisions.py).
+ACTIVE_MATCH = "status IN ('requested', 'accepted')"
+
+
 class BuddyMatch(Base):
     __tablename__ = "buddy_match"
+    __table_args__ = (
+        Index(
+            "uq_buddy_match_active",
+            "appointment_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_MATCH),
+            postgresql_where=text(ACTIVE_MATCH),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)

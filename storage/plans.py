@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -120,6 +121,8 @@ class ProgressUpdate(Base):
     a correction or withdrawal is a new row pointing at the one it replaces."""
 
     __tablename__ = "progress_update"
+    # An update is corrected or withdrawn once: of two replacements at once only the first is stored.
+    __table_args__ = (Index("uq_progress_update_replaces_id", "replaces_id", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("plan_action.id", ondelete="CASCADE"), index=True)

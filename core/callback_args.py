@@ -1,0 +1,100 @@
+"""Callback data is the client's to send: an old message's button, or anything a modified client forges.
+Every button's data is checked here before its callback runs (handlers/manifest.py wraps each one), so a
+forged id never reaches a query: SQLite and PostgreSQL keep ids in signed 64-bit integers, and a larger
+number raises in the driver ("Python int too large to convert to SQLite INTEGER", asyncpg's
+"value out of int64 range") instead of finding nothing.
+
+The rule for every button: ASCII only, at most 64 bytes (Telegram's limit), at most MAX_PARTS parts after
+the prefix, each of letters, digits and `_ . -` only; a part that is a number is written plainly (ASCII
+digits, no `+`, `_` or leading zeros beyond "0") and lies within the 64-bit range. A button may declare
+more with `args`, one item per part, separated by ":":
+
+    id        a non-negative id (0 … 2^63-1)
+    a|d|x     one of these words
+    tok       a short token (letters, digits, `_ . -`): codes, dates, upload tokens
+    *         anything further that the rule above allows (only last)
+    ?         after an item: it and everything after it may be missing
+
+e.g. `"a|d:id"` (bq:a:17), `"id:id?"` (sc:5 or sc:5:2), `"id:g|m|s"` (bk:9:g).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+MAX_ID = 2**63 - 1
+MIN_INT = -(2**63)
+MAX_PARTS = 8
+MAX_BYTES = 64
+PART_RE = re.compile(r"^[A-Za-z0-9_.\-]{0,48}$")
+NUMBER_RE = re.compile(r"^-?[0-9]+$")
+ID_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,48}$")
+
+
+def is_id(part: str) -> bool:
+    return bool(ID_RE.match(part)) and int(part) <= MAX_ID
+
+
+def _plain(part: str) -> bool:
+    """Any part of any button: short, safe characters; a number within the 64-bit range."""
+    if not PART_RE.match(part):
+        return False
+    if NUMBER_RE.match(part):
+        return len(part) <= 20 and MIN_INT <= int(part) <= MAX_ID
+    return True
+
+
+def parts_of(prefix: str, data: object) -> list[str] | None:
+    """The parts after `prefix:`, or None when the data breaks the rule every button follows."""
+    if not isinstance(data, str) or not data.isascii() or len(data) > MAX_BYTES:
+        return None
+    head, sep, rest = data.partition(":")
+    if head != prefix or not sep:
+        return None
+    parts = rest.split(":")
+    if len(parts) > MAX_PARTS or not all(_plain(p) for p in parts):
+        return None
+    return parts
+
+
+def _item(spec: str) -> Callable[[str], bool]:
+    if spec == "id":
+        return is_id
+    if spec == "tok":
+        return lambda part: bool(TOKEN_RE.match(part))
+    words = spec.split("|")
+    if all(TOKEN_RE.match(w) for w in words):
+        allowed = frozenset(words)
+        return lambda part: part in allowed
+    raise ValueError(f"unknown callback argument {spec!r}")
+
+
+@lru_cache(maxsize=512)
+def checker(prefix: str, args: str | None) -> Callable[[object], bool]:
+    """The check for one button's data (built once per declaration; a bad `args` raises ValueError)."""
+    if args is None:
+        return lambda data: parts_of(prefix, data) is not None
+    items = args.split(":")
+    rest = items[-1] == "*"
+    if rest:
+        items = items[:-1]
+    required = len(items)
+    checks = []
+    for i, item in enumerate(items):
+        if item.endswith("?"):
+            required = min(required, i)
+            item = item[:-1]
+        elif required < i:
+            raise ValueError(f"{args!r}: a required part after an optional one")
+        checks.append(_item(item))
+
+    def check(data: object) -> bool:
+        parts = parts_of(prefix, data)
+        if parts is None or len(parts) < required or (len(parts) > len(checks) and not rest):
+            return False
+        return all(ok(part) for ok, part in zip(checks, parts, strict=False))
+
+    return check
