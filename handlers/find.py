@@ -40,7 +40,7 @@ from directory import specialisms as spec_catalogue
 from directory.contact import dial_phone, reach_of, vcard
 from directory.search import Area, DirectoryIndex, Match, SleCandidate, sle_candidates
 from handlers.manifest import Button, Command, Inline, Location, Manifest
-from handlers.search_limits import check_search_allowed
+from handlers.search_limits import check_search_allowed, counted
 from storage.members import Role
 
 PER_PAGE = 8
@@ -212,8 +212,6 @@ async def person_button(update: Update, context: BotContext) -> None:
     if person_id is None or await not_in_private(update, context):
         await answer(update)
         return
-    if await _throttled(update, context):
-        return  # the user has been told (in the button's alert)
     await answer(update)
     await _send_person(update, context, person_id, back=bool(context.browsing.get(QUERY_KEY)))
 
@@ -241,8 +239,6 @@ async def school_button(update: Update, context: BotContext) -> None:
     page = _callback_int(update, 2)  # None: open the card; a number: turn its pages
     if school_id is None or await not_in_private(update, context):
         await answer(update)
-        return
-    if page is None and await _throttled(update, context):
         return
     await answer(update)
     await _send_school(
@@ -284,8 +280,6 @@ async def share_contact_button(update: Update, context: BotContext) -> None:
     person_id = _callback_int(update)
     if person_id is None or await not_in_private(update, context):
         await answer(update)
-        return
-    if await _throttled(update, context):
         return
     async with context.services.session() as session:
         person = await cards.load_person(session, person_id)
@@ -543,13 +537,14 @@ MANIFEST = Manifest(
             private=True,
         ),
     ),
+    # Every button that shows people or schools counts as a search (handlers/search_limits.counted).
     buttons=(
-        Button("fp", page_button, Role.MEMBER, private=True),
-        Button("pc", person_button, Role.MEMBER, private=True),
-        Button("sc", school_button, Role.MEMBER, private=True),
-        Button("ss", specialism_button, Role.MEMBER, private=True),
-        Button("ct", share_contact_button, Role.MEMBER, private=True),
-        Button("sp", sle_page_button, Role.MEMBER, private=True),
+        Button("fp", counted(page_button), Role.MEMBER, private=True, args="id"),
+        Button("pc", counted(person_button), Role.MEMBER, private=True, args="id"),
+        Button("sc", counted(school_button), Role.MEMBER, private=True, args="id:id?"),
+        Button("ss", counted(specialism_button), Role.MEMBER, private=True, args="id"),
+        Button("ct", counted(share_contact_button), Role.MEMBER, private=True, args="id"),
+        Button("sp", counted(sle_page_button), Role.MEMBER, private=True, args="id"),
     ),
     locations=(Location(location_shared, Role.MEMBER, private=True),),
     inline=(Inline(inline_query, Role.MEMBER),),

@@ -1,12 +1,16 @@
 """A member searching too fast: told to slow down, recorded, and the coordinators told once an hour.
 
 Search handlers call `await check_search_allowed(update, context)` first and stop when it is False
-(the user has already been told to slow down).
+(the user has already been told to slow down). A button that shows people or schools (a card, a card's
+next page, a page of results) is a search too: declare it with `counted(callback)`, so paging through a
+school's staff costs what typing their names would.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -62,3 +66,18 @@ async def check_search_allowed(update: Update, context: Any) -> bool:
             except TelegramError as exc:  # a coordinator who blocked the bot must not stop the others
                 log.warning("could not tell %s about throttled user %s: %s", chat_id, user.id, exc)
     return False
+
+
+def counted(
+    callback: Callable[[Update, Any], Coroutine[Any, Any, Any]],
+) -> Callable[[Update, Any], Coroutine[Any, Any, Any]]:
+    """`callback` counted against the search allowance before it runs; over it, the press is answered
+    "slow down" and the callback does not run (nothing is read)."""
+
+    @functools.wraps(callback)
+    async def within_limit(update: Update, context: Any) -> Any:
+        if not await check_search_allowed(update, context):
+            return None
+        return await callback(update, context)
+
+    return within_limit

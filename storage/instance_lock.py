@@ -7,8 +7,11 @@ jobs. `partnerbot run` takes this lock before it starts and holds it until it ex
   that connection is lost the lock is gone too: `check()` notices, and the bot stops (systemd or the
   container then restarts it, and it takes the lock again or waits).
 - SQLite: an exclusive `flock` on a file beside the database (`partnerbot.db.lock`), which holds the
-  holder's host, pid and start time as JSON. The kernel drops the lock when the process dies, so a
-  crashed bot never leaves a stale lock behind; the file itself is left in place (deleting it would race).
+  holder's host, pid and start time as JSON. "Beside the database" means beside the real file: the path in
+  the URL is resolved (relative to the working directory, `~`, `..`, every symlink) first, so
+  `sqlite:///./x.db`, `sqlite:////srv/bot/x.db` and a symlink to it all take the same lock. The kernel
+  drops the lock when the process dies, so a crashed bot never leaves a stale lock behind; the file itself
+  is left in place (deleting it would race).
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
@@ -70,14 +76,30 @@ def this_process() -> Holder:
     return Holder(socket.gethostname(), os.getpid(), clock.now())
 
 
+def database_file(database_url: str) -> Path | None:
+    """The real file a SQLite URL names, resolved as the driver will open it (None: in memory, not SQLite)."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
+    if not url.drivername.startswith("sqlite"):
+        return None
+    database = url.database or ""
+    if database.startswith("file:"):  # a URI filename (?uri=true): the path part of it
+        if url.query.get("mode") == "memory" or "mode=memory" in database:
+            return None
+        database = unquote(urlsplit(database).path)
+    if not database or database == ":memory:":
+        return None
+    return Path(database).expanduser().resolve()
+
+
 def lock_file_for(database_url: str) -> Path | None:
-    """The lock file beside a SQLite database (None for in-memory databases and PostgreSQL)."""
-    if not database_url.startswith("sqlite"):
+    """The lock file beside a SQLite database's real file (None for in-memory databases and PostgreSQL)."""
+    path = database_file(database_url)
+    if path is None:
         return None
-    path = database_url.split(":///", 1)[-1].split("?", 1)[0]
-    if not path or path == ":memory:":
-        return None
-    return Path(path).with_name(Path(path).name + ".lock")
+    return path.with_name(path.name + ".lock")
 
 
 class InstanceLock:
