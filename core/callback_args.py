@@ -1,15 +1,18 @@
 """Callback data is the client's to send: an old message's button, or anything a modified client forges.
 Every button's data is checked here before its callback runs (handlers/manifest.py wraps each one), so a
-forged id never reaches a query: SQLite and PostgreSQL keep ids in signed 64-bit integers, and a larger
-number raises in the driver ("Python int too large to convert to SQLite INTEGER", asyncpg's
-"value out of int64 range") instead of finding nothing.
+forged id never reaches a query. A number too large for its column raises in the driver instead of finding
+nothing: beyond 64 bits on SQLite ("Python int too large to convert to SQLite INTEGER") and on PostgreSQL
+BIGINT, beyond 32 bits on PostgreSQL INTEGER (most of our ids: `mapped_column(primary_key=True)`; the
+append-only tables use storage.base.BigId).
 
 The rule for every button: ASCII only, at most 64 bytes (Telegram's limit), at most MAX_PARTS parts after
 the prefix, each of letters, digits and `_ . -` only; a part that is a number is written plainly (ASCII
 digits, no `+`, `_` or leading zeros beyond "0") and lies within the 64-bit range. A button may declare
-more with `args`, one item per part, separated by ":":
+more with `args` (and should, where its data carries ids: only a declared `id` is held to its column's
+range), one item per part, separated by ":":
 
-    id        a non-negative id (0 … 2^63-1)
+    id        a row id or a small number (0 … 2^31-1: an INTEGER column on PostgreSQL)
+    bigid     a BigId row id or a Telegram id (0 … 2^63-1: BIGINT)
     a|d|x     one of these words
     tok       a short token (letters, digits, `_ . -`): codes, dates, upload tokens
     *         anything further that the rule above allows (only last)
@@ -24,7 +27,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
+MAX_BIGID = 2**63 - 1
 MIN_INT = -(2**63)
 MAX_PARTS = 8
 MAX_BYTES = 64
@@ -34,8 +38,8 @@ ID_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,48}$")
 
 
-def is_id(part: str) -> bool:
-    return bool(ID_RE.match(part)) and int(part) <= MAX_ID
+def is_id(part: str, most: int = MAX_ID) -> bool:
+    return bool(ID_RE.match(part)) and int(part) <= most
 
 
 def _plain(part: str) -> bool:
@@ -43,7 +47,7 @@ def _plain(part: str) -> bool:
     if not PART_RE.match(part):
         return False
     if NUMBER_RE.match(part):
-        return len(part) <= 20 and MIN_INT <= int(part) <= MAX_ID
+        return len(part) <= 20 and MIN_INT <= int(part) <= MAX_BIGID
     return True
 
 
@@ -63,6 +67,8 @@ def parts_of(prefix: str, data: object) -> list[str] | None:
 def _item(spec: str) -> Callable[[str], bool]:
     if spec == "id":
         return is_id
+    if spec == "bigid":
+        return lambda part: is_id(part, MAX_BIGID)
     if spec == "tok":
         return lambda part: bool(TOKEN_RE.match(part))
     words = spec.split("|")

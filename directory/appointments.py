@@ -371,11 +371,13 @@ async def request_buddy(
     appointment = await _appointment(session, appointment_id)
     if appointment.status != "open":
         raise MatchError(_("This new head already has a buddy."))
+    head = await newhead_for(session, appointment)
+    found = await candidates_for(session, today, [buddy_person_id])
+    # After reading the candidate, so a pairing asked a moment ago by another press is named as such
+    # (the unique index, below, is what decides).
     current = await active_match(session, appointment_id)
     if current is not None:
         raise MatchError(_("A buddy has already been asked for this new head; wait for their answer."))
-    head = await newhead_for(session, appointment)
-    found = await candidates_for(session, today, [buddy_person_id])
     if not found:
         raise MatchError(_("That person is not a head in the directory."))
     scored = score(head, found[0], rules)

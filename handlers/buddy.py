@@ -879,8 +879,8 @@ MANIFEST = Manifest(
         Button("bq", on_request_answer, Role.MEMBER, private=True, args="a|d:id"),
         Button("be", end_button, Role.MEMBER, private=True, args="id"),
         Button("bey", end_button, Role.MEMBER, private=True, args="id"),
-        Button("bk", on_checkin_answer, Role.MEMBER, private=True, args="id:g|m|s"),
-        Button("bkn", no_comment, Role.MEMBER, private=True, args="id"),
+        Button("bk", on_checkin_answer, Role.MEMBER, private=True, args="bigid:g|m|s"),
+        Button("bkn", no_comment, Role.MEMBER, private=True, args="bigid"),
     ),
     text_steps=(TextStep("buddy_comment", receive_comment, Role.MEMBER),),
     jobs=(

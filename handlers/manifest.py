@@ -417,6 +417,7 @@ class Features:
     manifests: tuple[Manifest, ...]
     commands: dict[str, Role] = field(default_factory=dict)
     buttons: dict[str, Role] = field(default_factory=dict)
+    button_args: dict[str, str | None] = field(default_factory=dict)  # what each prefix's data may carry
     steps: dict[str, TextStep] = field(default_factory=dict)
     help: list[tuple[str, Role, str]] = field(default_factory=list)
     in_menu: set[str] = field(default_factory=set)
@@ -473,6 +474,7 @@ class Features:
         if existing is not None and existing != button.role:
             raise ValueError(f"button {button.prefix!r} declared with two roles")
         checker(button.prefix, button.args)  # a malformed `args` fails at start-up, not on a press
+        self.button_args.setdefault(button.prefix, button.args)
         self.buttons[button.prefix] = button.role
 
     # what people see ----------------------------------------------------------------------------

@@ -577,6 +577,9 @@ async def start_correction(update: Update, context: BotContext) -> int:
         action = await session.get(Action, row.action_id)
         plan = await session.get(Plan, action.plan_id) if action else None
         assert action is not None and plan is not None
+        if not plan.active or action.archived_at is not None:  # Save would refuse: say so now
+            await answer(update, _refusal_plain("archived"), alert=True)
+            return END
         _new_draft(context, plan=plan.id, action=action.id, replaces=row.id)
     await answer(update)
     return await _ask_rating(update, context, plan, action)
@@ -611,7 +614,7 @@ MANIFEST = Manifest(
             "update",
             entry=(
                 Command("update", start_update, Role.MEMBER, N_("post progress on an action")),
-                Button("upc", start_correction, Role.MEMBER, args="id"),
+                Button("upc", start_correction, Role.MEMBER, args="bigid"),
                 Button("upq", quick_update, Role.MEMBER, args="id"),
             ),
             states={
@@ -635,5 +638,5 @@ MANIFEST = Manifest(
         ),
     ),
     # Withdraw works outside the conversation (a button on a saved update, valid for the window).
-    buttons=(Button("upw", withdraw, Role.MEMBER, args="id"),),
+    buttons=(Button("upw", withdraw, Role.MEMBER, args="bigid"),),
 )
