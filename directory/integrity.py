@@ -58,6 +58,8 @@ async def decide(
     change = await session.get(EntryChange, change_id)
     if change is None:
         raise ChangeError(_("That change is no longer waiting."))
+    if change.status == "erased":  # its subject's data was erased (storage/erasure.py): nothing to re-create
+        raise ChangeError(_("This person's data has been erased. Nothing was changed."))
     if change.status != "pending":
         raise ChangeError(_("That change has already been decided."))
     change.status = "confirmed" if confirm else "rejected"

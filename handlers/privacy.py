@@ -29,6 +29,7 @@ from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, fill, t
 from handlers.access import role_label
+from handlers.erase_memory import draft_conversations, forget_in_memory, tell_affected
 from handlers.manifest import Button, Command, Manifest
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
@@ -36,11 +37,12 @@ from storage import audit, erasure, subject_access
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Role, Throttle
+from storage.mentions import Place, pseudonym
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate
 
 log = logging.getLogger(__name__)
 
-FORMER_MEMBER = erasure.FORMER_MEMBER  # stored in ProgressUpdate.author_label / ActionOwner.name after erasure
+FORMER_MEMBER = erasure.FORMER_MEMBER  # an account erased without a directory entry; a person: pseudonym(id)
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
 
@@ -343,6 +345,25 @@ def summary_text(doc: dict[str, Any]) -> Html:
 
 # --- erasure -----------------------------------------------------------------------------------
 
+ERASE_DRAFT = "erase"  # the admin's choices between the preview and the confirm: ids and codes only
+MAX_PLACES_WITH_BUTTONS = 40  # two buttons a place within Telegram's 100; places beyond are redacted
+KEEP_REASONS = {code: N_(text) for code, text in erasure.KEEP_REASONS.items()}
+TABLE_WORDS = {
+    "plan_action": N_("plan action"),
+    "plan": N_("plan"),
+    "plan_section": N_("plan section"),
+    "plan_action_owner": N_("action owner"),
+    "progress_update": N_("progress comment"),
+    "person": N_("directory entry"),
+    "school": N_("school"),
+    "appointment": N_("new-head appointment"),
+    "buddy_match": N_("buddy pairing"),
+    "buddy_checkin": N_("buddy check-in"),
+    "access_request": N_("access request"),
+    "entry_change": N_("change waiting for a coordinator"),
+    "audit_log": N_("audit log entry"),
+}
+
 
 @dataclass
 class ErasePreview:
@@ -350,31 +371,51 @@ class ErasePreview:
     name: str
     telegram_ids: list[int]
     updates: int
+    places: list[Place]
 
 
-async def erase_preview(session: AsyncSession, person_id: int) -> ErasePreview | None:
-    person = await session.get(Person, person_id)
-    if person is None:
-        return None
-    ids = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    updates = (
-        await session.scalar(
-            select(func.count())
-            .select_from(ProgressUpdate)
-            .where(or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids)))
-        )
-        or 0
-    )
-    return ErasePreview(person_id, person.full_name, sorted(ids), updates)
+def place_label(place: Place) -> str:
+    what = _(TABLE_WORDS[place.table]) if place.table in TABLE_WORDS else place.table
+    return f"{what} {','.join(str(k) for k in place.key)}, {place.column.replace('_', ' ')}"
 
 
-async def erase_person(session: AsyncSession, person_id: int, actor_id: int | None) -> erasure.EraseResult | None:
+async def erase_preview(sessionmaker: Any, person_id: int) -> ErasePreview | None:
+    """Who would be erased and where they are mentioned in free text once everything keyed to them is
+    gone. The erasure by identity is run and rolled back, so the places shown are the ones that remain."""
+    async with sessionmaker() as session:
+        try:
+            person = await session.get(Person, person_id)
+            if person is None:
+                return None
+            name = person.full_name
+            ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
+            updates = (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(ProgressUpdate)
+                    .where(or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids)))
+                )
+                or 0
+            )
+            places = await erasure.preview(session, person_id, person, ids)
+        finally:
+            await session.rollback()
+    return ErasePreview(person_id, name, ids, updates, places)
+
+
+async def erase_person(
+    session: AsyncSession,
+    person_id: int,
+    actor_id: int | None,
+    keep: dict[str, str] | None = None,
+    conversations: dict[str, str] | None = None,
+) -> erasure.EraseResult | None:
     """Erase one person (and the members linked to them) within the caller's transaction."""
     person = await session.get(Person, person_id)
     if person is None:
         return None
     ids = sorted(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    return await erasure.erase_ids(session, person_id, person, ids, actor_id)
+    return await erasure.erase_ids(session, person_id, person, ids, actor_id, keep=keep, conversations=conversations)
 
 
 # --- audit log ----------------------------------------------------------------------------------
@@ -454,8 +495,9 @@ def _parse_id(value: str) -> int | None:
 
 
 async def erase_command(update: Update, context: BotContext) -> None:
-    """/erase NAME: the person is picked from the directory's search, then the erasure is confirmed.
-    (/erase PERSON_ID still works for the command line's numbers.)"""
+    """/erase NAME: the person is picked from the directory's search, then the places that mention them
+    are shown, the admin chooses what to keep, and confirms. (/erase PERSON_ID works for the command
+    line's numbers.)"""
     if not await _private_only(update, context):
         return
     args = context.args or []
@@ -488,15 +530,37 @@ async def erase_command(update: Update, context: BotContext) -> None:
             await reply(update, context, t("Whose personal data should be erased?"), keyboard(rows))
             return
         person_id = people[0].id
-    await _erase_preview(update, context, person_id)
+    await _erase_preview(update, context, person_id, fresh=True)
 
 
-async def _erase_preview(update: Update, context: BotContext, person_id: int) -> None:
+async def _gone(update: Update, context: BotContext, person_id: int) -> None:
     async with context.services.session() as session:
-        preview = await erase_preview(session, person_id)
-    if preview is None:
+        erased = await erasure.erased_person(session, person_id)
+    if erased:
+        await edit(update, context, t("This person's data has been erased. Nothing was changed."))
+    else:
         await edit(update, context, t("There is no such person in the directory any more. Nothing was changed."))
+
+
+def _choices(context: BotContext, person_id: int) -> dict[str, Any] | None:
+    draft = context.user_data.get(ERASE_DRAFT) if context.user_data is not None else None
+    if isinstance(draft, dict) and draft.get("p") == person_id:
+        return draft
+    return None
+
+
+async def _erase_preview(update: Update, context: BotContext, person_id: int, fresh: bool = False) -> None:
+    preview = await erase_preview(context.services.sessionmaker, person_id)
+    if preview is None:
+        await _gone(update, context, person_id)
         return
+    choices = None if fresh else _choices(context, person_id)
+    ids = [erasure.place_id(p) for p in preview.places]
+    if choices is None or choices.get("places") != ids:
+        choices = {"p": person_id, "places": ids, "keep": {}}
+        if context.user_data is not None:
+            context.user_data[ERASE_DRAFT] = choices
+    keep: dict[str, str] = choices["keep"]
     accounts = fill(
         ngettext("{n} member account", "{n} member accounts", len(preview.telegram_ids)), n=len(preview.telegram_ids)
     )
@@ -504,16 +568,60 @@ async def _erase_preview(update: Update, context: BotContext, person_id: int) ->
         ngettext("Their {n} progress update stays", "Their {n} progress updates stay", preview.updates),
         n=preview.updates,
     )
-    text = t(
-        "Erase <b>{name}</b>?\n\nThis removes their directory entry, contact details and {accounts}, their "
-        "appointments and buddy matches. {updates}, shown as by “former member”. This cannot be undone.",
-        name=preview.name or "—",
-        accounts=accounts,
-        updates=updates,
-    )
-    await edit(
-        update, context, text, keyboard([[(_("Erase"), f"er:{person_id}:y"), (_("Cancel"), f"er:{person_id}:n")]])
-    )
+    lines = [
+        t(
+            "Erase <b>{name}</b>?\n\nThis removes their directory entry, contact details and {accounts}, their "
+            "appointments and buddy matches, and their saved drafts. {updates}, shown as by “{pseudonym}”. "
+            "This cannot be undone.",
+            name=preview.name or "—",
+            accounts=accounts,
+            updates=updates,
+            pseudonym=pseudonym(person_id),
+        )
+    ]
+    rows: list[list[tuple[str, str]]] = []
+    if preview.places:
+        n = len(preview.places)
+        lines.append(
+            fill(
+                ngettext(
+                    "\nThey are mentioned in free text in {n} place. Each is redacted (replaced by the "
+                    "pseudonym) unless you keep it:",
+                    "\nThey are mentioned in free text in {n} places. Each is redacted (replaced by the "
+                    "pseudonym) unless you keep it:",
+                    n,
+                ),
+                n=n,
+            )
+        )
+        for i, place in enumerate(preview.places, 1):
+            code = keep.get(erasure.place_id(place))
+            state = t("keep: {reason}", reason=_(KEEP_REASONS[code])) if code in KEEP_REASONS else t("redact")
+            lines.append(
+                t(
+                    "{i}. {where}: “{excerpt}” — <b>{state}</b>",
+                    i=i,
+                    where=place_label(place),
+                    excerpt=place.excerpt[:120],
+                    state=state,
+                )
+            )
+            if i <= MAX_PLACES_WITH_BUTTONS:
+                button = (
+                    (_("{i}: redact instead").format(i=i), f"ex:{person_id}:{i}:r")
+                    if code in KEEP_REASONS
+                    else (_("{i}: keep…").format(i=i), f"ek:{person_id}:{i}")
+                )
+                if rows and len(rows[-1]) < 2:
+                    rows[-1].append(button)
+                else:
+                    rows.append([button])
+        if n > MAX_PLACES_WITH_BUTTONS:
+            lines.append(t("Places after {n} are redacted.", n=MAX_PLACES_WITH_BUTTONS))
+    else:
+        lines.append(t("\nThey are not mentioned in any free text."))
+    rows.append([(_("Erase"), f"er:{person_id}:y"), (_("Cancel"), f"er:{person_id}:n")])
+    await edit(update, context, Html("\n".join(lines)), keyboard(rows))
 
 
 async def erase_pick(update: Update, context: BotContext) -> None:
@@ -523,6 +631,51 @@ async def erase_pick(update: Update, context: BotContext) -> None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
     await answer(update)
+    await _erase_preview(update, context, person_id, fresh=True)
+
+
+def _place_button(update: Update, context: BotContext, size: int) -> tuple[int, int, dict[str, Any]] | None:
+    parts = (update.callback_query.data or "").split(":") if update.callback_query else []
+    if len(parts) != size:
+        return None
+    person_id, index = _parse_id(parts[1]), _parse_id(parts[2])
+    if person_id is None or index is None:
+        return None
+    choices = _choices(context, person_id)
+    if choices is None or not 1 <= index <= min(len(choices["places"]), MAX_PLACES_WITH_BUTTONS):
+        return None
+    return person_id, index, choices
+
+
+async def erase_keep_ask(update: Update, context: BotContext) -> None:
+    """ek:PERSON:N — why keep place N? The reasons are fixed (a button carries a code, never text)."""
+    found = _place_button(update, context, 3)
+    if found is None:
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    person_id, index, _choices_ = found
+    await answer(update)
+    rows = [[(_(text), f"ex:{person_id}:{index}:{code}")] for code, text in KEEP_REASONS.items()]
+    rows.append([(_("Back"), f"ex:{person_id}:{index}:b")])
+    await edit(
+        update, context, t("Why keep place {i}? The reason is recorded with the erasure.", i=index), keyboard(rows)
+    )
+
+
+async def erase_keep_set(update: Update, context: BotContext) -> None:
+    """ex:PERSON:N:CODE — keep place N for reason CODE, or r (redact it), or b (back, no change)."""
+    found = _place_button(update, context, 4)
+    code = (update.callback_query.data or "").split(":")[-1] if update.callback_query else ""
+    if found is None or code not in (*KEEP_REASONS, "r", "b"):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    person_id, index, choices = found
+    await answer(update)
+    place = choices["places"][index - 1]
+    if code == "r":
+        choices["keep"].pop(place, None)
+    elif code != "b":
+        choices["keep"][place] = code
     await _erase_preview(update, context, person_id)
 
 
@@ -534,30 +687,61 @@ async def erase_button(update: Update, context: BotContext) -> None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
     await answer(update)
+    choices = _choices(context, person_id)
+    if context.user_data is not None:
+        context.user_data.pop(ERASE_DRAFT, None)
     if parts[2] == "n":
         await edit(update, context, t("Cancelled. Nothing was changed."))
         return
+    keep = dict(choices["keep"]) if choices else {}
     actor = context.member.telegram_id if context.member else None
+    conversations = draft_conversations(context.application)
     async with context.services.session() as session:
-        result = await erase_person(session, person_id, actor)
+        result = await erase_person(session, person_id, actor, keep=keep, conversations=conversations)
     if result is None:
-        await edit(update, context, t("That person has already been erased."))
+        await _gone(update, context, person_id)
         return
-    for telegram_id in result.telegram_ids:
-        # Forget their chat state in memory too, or the next save would write it back.
-        context.application.drop_user_data(telegram_id)
-        context.application.drop_chat_data(telegram_id)
-        context.services.browsing.pop(telegram_id, None)
+    closed = await forget_in_memory(context.application, result, result.finder) if result.finder else []
     await context.services.refresh_directory()
+    await edit(update, context, receipt(result, len(closed)))
+    await tell_affected(context.application, result, closed)
+
+
+def receipt(result: erasure.EraseResult, drafts_closed: int) -> Html:
+    """What the admin is told, and can keep: what was removed, how many mentions were redacted, and each
+    place kept with its reason."""
     accounts = ngettext("{n} member account removed", "{n} member accounts removed", len(result.telegram_ids)).format(
         n=len(result.telegram_ids)
     )
     kept = ngettext(
-        "{n} progress update kept as by “former member”",
-        "{n} progress updates kept as by “former member”",
+        "{n} progress update kept as by “{pseudonym}”",
+        "{n} progress updates kept as by “{pseudonym}”",
         result.updates_kept,
-    ).format(n=result.updates_kept)
-    await edit(update, context, t("Erased: {accounts}, {kept}.", accounts=accounts, kept=kept))
+    ).format(n=result.updates_kept, pseudonym=result.pseudonym)
+    lines = [t("Erased: {accounts}, {kept}.", accounts=accounts, kept=kept)]
+    lines.append(
+        fill(
+            ngettext("{n} mention in free text redacted.", "{n} mentions in free text redacted.", len(result.redacted)),
+            n=len(result.redacted),
+        )
+    )
+    if drafts_closed:
+        lines.append(
+            fill(
+                ngettext(
+                    "{n} person's unfinished draft was closed; they were told.",
+                    "{n} people's unfinished drafts were closed; they were told.",
+                    drafts_closed,
+                ),
+                n=drafts_closed,
+            )
+        )
+    if result.kept:
+        lines.append(bold(_("Kept, at your choice:")))
+        for place, code in result.kept:
+            reason = _(KEEP_REASONS[code]) if code in KEEP_REASONS else code
+            lines.append(t("• {where} — {reason}", where=place_label(place), reason=reason))
+    return Html("\n".join(lines))
 
 
 async def audit_command(update: Update, context: BotContext) -> None:
@@ -588,5 +772,7 @@ MANIFEST = Manifest(
     buttons=(
         Button("er", once(erase_button), Role.ADMIN, private=True),
         Button("ep", erase_pick, Role.ADMIN, private=True),
+        Button("ek", erase_keep_ask, Role.ADMIN, private=True),
+        Button("ex", erase_keep_set, Role.ADMIN, private=True),
     ),
 )

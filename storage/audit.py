@@ -1,4 +1,11 @@
-"""The audit log: every change to data records who made it and when."""
+"""The audit log: every change to data records who made it and when.
+
+Details hold ids, codes, counts and dates, never names or what someone typed: a string is kept only under a
+key on `TEXT_KEYS` (codes such as a role, a field's name, a RAG rating, a term, a file name), or, for the
+entities on `ENTITY_TEXT`, the name of a school or the title of a plan (not personal data). Any other
+string is stored as `WITHHELD`. So a later erasure or retention run has nothing to chase in the log but
+ids (storage/erasure.py), and a caller cannot put a name in by accident. Numbers, booleans and None are
+kept as they are (ids, counts, flags)."""
 
 from __future__ import annotations
 
@@ -8,6 +15,45 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.members import AuditEntry
+
+WITHHELD = "(text not logged)"
+# Keys whose string values are codes, dates or file names, not what a person typed or is called.
+TEXT_KEYS = frozenset(
+    {
+        "action",
+        "answer",
+        "appointment_status",
+        "at",
+        "date",
+        "end",
+        "field",
+        "file",
+        "kind",
+        "left_on",
+        "made",
+        "on",
+        "privacy_agreed_at",
+        "privacy_notice",
+        "rag",
+        "ref",
+        "refs",
+        "relation",
+        "role",
+        "source",
+        "start",
+        "start_date",
+        "status",
+        "term",
+        "until",
+        "needs",
+        "before",
+        "accounts",
+        "kept",
+        "erased",
+        "label",
+    }
+)
+ENTITY_TEXT = {"school": frozenset({"name"}), "plan": frozenset({"title"}), "database": frozenset({"source"})}
 
 
 def record(
@@ -26,7 +72,7 @@ def record(
         action=action,
         entity=entity,
         entity_id=str(entity_id),
-        detail=_jsonable(detail),
+        detail=safe_detail(_jsonable(detail), entity),
     )
     session.add(entry)
     return entry
@@ -40,6 +86,24 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def safe_detail(detail: dict[str, Any], entity: str = "") -> dict[str, Any]:
+    """`detail` with every string not under an allowed key replaced by WITHHELD (nested values are judged
+    by the nearest key above them)."""
+    allowed = TEXT_KEYS | ENTITY_TEXT.get(entity, frozenset())
+
+    def walk(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key not in allowed:
+            return WITHHELD
+        return value
+
+    out = walk(detail, "")
+    return out if isinstance(out, dict) else {}
 
 
 def recent(limit: int = 20) -> Select[tuple[AuditEntry]]:

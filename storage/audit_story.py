@@ -28,7 +28,7 @@ SENTENCES = {
     "member.reminders": N_("{who} switched progress reminders {detail}"),
     "person.create": N_("{who} added {name} to the directory"),
     "person.update": N_("{who} changed the {detail} of {name}"),
-    "person.erase": N_("{who} erased the personal data of a person"),
+    "person.erase": N_("{who} erased the personal data of {name}"),
     "person.buddy_status": N_("{who} changed whether {name} takes buddies"),
     "school.create": N_("{who} added the school {name}"),
     "directory.import": N_("{who} imported the directory file {name}"),
@@ -188,13 +188,19 @@ async def _names(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict[t
 def _who(e: AuditEntry, names: dict[tuple[str, str], str]) -> str:
     if e.actor_id is None:
         return _("the command line") if e.actor_label in ("", "command line") else e.actor_label
-    if e.actor_label == "former member":
-        return _("a former member")
+    if e.actor_label.startswith("former member"):
+        return e.actor_label if "#" in e.actor_label else _("a former member")
     return names.get(("member", str(e.actor_id))) or e.actor_label or _("a member no longer in the bot")
 
 
 def _about(e: AuditEntry, names: dict[tuple[str, str], str]) -> str:
     detail = e.detail if isinstance(e.detail, dict) else {}
+    if isinstance(detail.get("erased"), str):  # about a person since erased: their pseudonym
+        return detail["erased"]
+    if e.action == "person.erase" and e.entity_id.isdigit():
+        from storage.mentions import pseudonym
+
+        return pseudonym(int(e.entity_id))
     if e.entity == "access_request" and isinstance(detail.get("applicant"), int) and e.action != "access.request":
         found = names.get(("access_request", e.entity_id))
         if found:
@@ -218,6 +224,8 @@ def _about(e: AuditEntry, names: dict[tuple[str, str], str]) -> str:
 def _detail(e: AuditEntry) -> str:
     detail = e.detail if isinstance(e.detail, dict) else {}
     if e.action == "member.role":
+        if not detail.get("role"):
+            return _("a new role")
         return _(ROLE_WORDS.get(str(detail.get("role")), str(detail.get("role", ""))))
     if e.action == "member.reminders":
         return _("on") if detail.get("on", detail.get("reminders")) else _("off")
@@ -245,6 +253,7 @@ def sentence(e: AuditEntry, names: dict[tuple[str, str], str], tz: dt.tzinfo | N
     else:
         text = _(template).format(who=who, name=_about(e, names), detail=_detail(e))
     when = format_datetime(e.at, tz)
+    text = " ".join(text.split())  # an empty detail leaves no stray space before the full stop
     text = text[:1].upper() + text[1:]
     return _("{when} — {text}.").format(when=when, text=text)
 

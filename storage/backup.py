@@ -444,8 +444,9 @@ async def restore(
     return Summary(len(manifest.tables), total, revision)
 
 
-async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int]]]:
-    """The erasures logged in the database about to be replaced: (person id, Telegram ids)."""
+async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int], list[str], dict[str, str]]]:
+    """The erasures logged in the database about to be replaced: (person id, Telegram ids of older
+    records, digests of the accounts, the places the admin kept with their reasons)."""
     from storage.erasure import ERASE_ACTION
     from storage.members import AuditEntry
 
@@ -453,39 +454,46 @@ async def _erasures(conn: AsyncConnection) -> list[tuple[int, list[int]]]:
     for entity_id, detail in (
         await conn.execute(select(AuditEntry.entity_id, AuditEntry.detail).where(AuditEntry.action == ERASE_ACTION))
     ).all():
-        ids = (detail or {}).get("telegram_ids", []) if isinstance(detail, dict) else []
+        detail = detail if isinstance(detail, dict) else {}
         try:
-            out.append((int(entity_id or 0), [int(i) for i in ids]))
+            ids = [int(i) for i in detail.get("telegram_ids", [])]
+            digests = [str(d) for d in detail.get("accounts", []) if isinstance(d, str)]
+            kept = {str(p): str(r) for p, r in detail.get("kept", []) if isinstance(p, str)}
+            out.append((int(entity_id or 0), ids, digests, kept))
         except (TypeError, ValueError):
             continue
     return out
 
 
-async def _reapply_erasures(conn: AsyncConnection, erasures: list[tuple[int, list[int]]]) -> None:
+async def _reapply_erasures(
+    conn: AsyncConnection, erasures: list[tuple[int, list[int], list[str], dict[str, str]]]
+) -> None:
     """An older backup still holds people erased since: erase them again, in the restore's transaction,
-    so a restore never brings back personal data the partnership was asked to erase."""
+    so a restore never brings back personal data the partnership was asked to erase (what the admin
+    chose to keep stays kept)."""
     if not erasures:
         return
     from storage.directory import Person
-    from storage.erasure import erase_ids  # the one erasure, shared with /erase
+    from storage.erasure import account_digest, erase_ids  # the one erasure, shared with /erase
     from storage.members import Member
 
     async with AsyncSession(bind=conn) as session:
-        for person_id, ids in erasures:
+        for person_id, ids, digests, kept in erasures:
             person = await session.get(Person, person_id) if person_id else None
             linked = (
                 list(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
                 if person is not None
                 else []
             )
-            held = (
-                list(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(ids))))
-                if ids
-                else []
-            )
+            wanted = set(digests)
+            held = [
+                telegram_id
+                for telegram_id in await session.scalars(select(Member.telegram_id))
+                if telegram_id in ids or account_digest(telegram_id) in wanted
+            ]
             if person is None and not held:
                 continue  # already erased in the backup too
-            await erase_ids(session, person_id, person, sorted(set(ids) | set(linked)), None)
+            await erase_ids(session, person_id, person, sorted(set(held) | set(linked)), None, keep=kept)
         await session.flush()
 
 

@@ -1,38 +1,49 @@
-"""Erasing a person: their own rows (`erase_ids`: the directory entry, member rows, requests, saved state,
-appointments and buddy matches; progress comments kept as "former member"), and every free-text field of
-every table that names them.
+"""Erasing a person, by identity, completely and finally.
 
-Owners cells in imported plans ("Mrs Draycott / JD"), an access request someone else typed, an audit
-entry's details, another person's notes, a saved chat draft: wherever the person's name, email or phone
-appears it is replaced by "former member". The tables and columns are read from the models
-(`Base.metadata`), so a new table's text is covered without a change here.
-
-Erasures are logged by id in the audit log ("person.erase", with the person id and Telegram ids and
-nothing else about them), so a restore of an older backup can re-apply them (storage/backup.py).
+1. **By identity.** Everything keyed to the person's ids is removed or replaced by a stable pseudonym
+   ("former member #41", storage.mentions.pseudonym): the directory entry (cascading to specialisms,
+   appointments, buddy matches and check-ins), the member rows linked to it, their access requests, saved
+   chat state, throttle, desk and button records, the Telegram ids wherever a column holds them
+   (`forget_accounts`, columns found from the models), progress comments kept as by the pseudonym, action
+   owner links, audit entries about them (the event stays, personal details become the pseudonym),
+   pending proposals about them (marked "erased", emptied: a Confirm can no longer re-create them), and
+   other users' saved drafts that hold their id or name. Nothing keyed to anyone else is touched, whatever
+   their name: identity columns of other rows are never read as mentions (storage.mentions.IDENTITY_COLUMNS).
+2. **Free text, shown first.** Every other text or JSON column of every table that mentions them (owners
+   cells, comments, milestones, notes, someone else's request, old audit details) is a *place*
+   (storage.mentions.find_places). `preview` lists the places as they would stand after step 1; the admin
+   chooses per place to redact (the default) or keep, with a reason; `erase_ids` redacts all but the kept
+   ones, and its result lists what was kept (the receipt).
+3. **Logged by digest.** The erasure's audit entry holds the person id, one-way digests of the Telegram ids
+   and the kept places (ids only), so a restore of an older backup erases them again (storage/backup.py),
+   keeping only what the admin kept.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, delete, or_, select, tuple_
+from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from storage import audit
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch
-from storage.directory import Person
+from storage.directory import EntryChange, Person
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Throttle
+from storage.mentions import FORMER_MEMBER, Finder, Identity, Place, find_places, pseudonym
 from storage.plans import ActionOwner, ProgressUpdate
 
-FORMER_MEMBER = "former member"
+__all__ = ["FORMER_MEMBER", "pseudonym"]
+
 ERASE_ACTION = "person.erase"
-MIN_TERM = 4  # shorter strings ("Jo") would hit other people's words
+ERASED = "erased"  # the status of a pending proposal whose subject was erased
+# Why a mention may be kept (the admin picks one; the code is what the audit and the receipt keep).
+KEEP_REASONS = {"h": "the plan's historic record", "l": "a legal obligation or claim", "o": "refers to someone else"}
 
 
 def rows(result: Any) -> int:
@@ -40,105 +51,16 @@ def rows(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _base(type_: TypeEngine[Any]) -> TypeEngine[Any]:
-    while isinstance(type_, TypeDecorator):
-        type_ = type_.impl_instance if hasattr(type_, "impl_instance") else type_.impl  # type: ignore[assignment]
-    return type_
-
-
-def name_variants(title: str | None, first: str, last: str) -> list[str]:
-    """The ways a plan or a message writes one person's name."""
-    title, first, last = (title or "").strip(), (first or "").strip(), (last or "").strip()
-    out = []
-    if first and last:
-        out += [f"{first} {last}", f"{last}, {first}"]
-        if title:
-            out.append(f"{title} {first} {last}")
-    if title and last:
-        out.append(f"{title} {last}")
-    if title and first:
-        out.append(f"{title} {first}")
-    return out
-
-
-def phone_pattern(phone: str) -> str | None:
-    """A phone number written with any spacing or punctuation, and +44 written as 0."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 7:
-        return None
-    variants = {digits}
-    if digits.startswith("44"):
-        variants.add("0" + digits[2:])
-    elif digits.startswith("0"):
-        variants.add("44" + digits[1:])
-    sep = r"[\s\-().]*"
-    return "|".join(
-        r"\+?" + sep.join(re.escape(d) for d in v) if v.startswith("44") else sep.join(v) for v in sorted(variants)
-    )
-
-
-def matcher(terms: Iterable[str], phones: Iterable[str] = ()) -> re.Pattern[str] | None:
-    """One case-insensitive pattern for all of a person's identifiers, longest first (so "Dr Zoë Smith"
-    is replaced whole, not as "Dr former member")."""
-    words = sorted({t.strip() for t in terms if t and len(t.strip()) >= MIN_TERM}, key=len, reverse=True)
-    parts = [r"\s+".join(re.escape(w) for w in word.split()) for word in words]
-    parts += [p for p in (phone_pattern(x) for x in phones if x) if p]
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
-
-
-def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(FORMER_MEMBER, value)
-    if isinstance(value, list):
-        return [_scrub(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {_scrub(k, pattern): _scrub(v, pattern) for k, v in value.items()}
-    return value
-
-
-def text_columns() -> dict[str, list[str]]:
-    """Every table's free-text and JSON columns that are not part of its key."""
-    out: dict[str, list[str]] = {}
-    for tbl in Base.metadata.sorted_tables:
-        cols = [c.name for c in tbl.columns if not c.primary_key and isinstance(_base(c.type), (String, Text, JSON))]
-        if cols:
-            out[tbl.name] = cols
-    return out
-
-
-async def scrub_everywhere(session: AsyncSession, pattern: re.Pattern[str]) -> dict[str, int]:
-    """Replace every match of `pattern` in every text column of every table; rows changed per table.
-    A table scan, in Python, because a name may sit inside JSON or be spelt with other spacing."""
-    changed: dict[str, int] = {}
-    await session.flush()
-    for name, cols in text_columns().items():
-        tbl = Base.metadata.tables[name]
-        keys = list(tbl.primary_key.columns)
-        if not keys:
-            continue
-        found = (await session.execute(select(*keys, *(tbl.c[c] for c in cols)))).all()
-        for row in found:
-            key, values = row[: len(keys)], row[len(keys) :]
-            new = {c: _scrub(v, pattern) for c, v in zip(cols, values) if v is not None}
-            new = {c: v for c, v in new.items() if v != values[cols.index(c)]}
-            if new:
-                await session.execute(
-                    sql_update(tbl).where(tuple_(*keys) == tuple(key)).values(**new)
-                    if len(keys) > 1
-                    else sql_update(tbl).where(keys[0] == key[0]).values(**new)
-                )
-                changed[name] = changed.get(name, 0) + 1
-    return changed
+def account_digest(telegram_id: int) -> str:
+    """A one-way stand-in for an erased Telegram id, kept in the erasure record so that a restore can
+    recognise the account again without the record holding the id itself."""
+    return hashlib.sha256(f"partnerbot-erased-account:{int(telegram_id)}".encode()).hexdigest()[:24]
 
 
 async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dict[str, int]:
     """Every other reference to the erased Telegram accounts, found from the models: rows that are the
     account's own (a `telegram_id` column, or a required "by" column) are deleted, optional "who did it"
     columns (updated_by, decided_by, responder_id, actor_id ...) are emptied."""
-    from sqlalchemy import delete
-
     from storage.subject_access import member_columns
 
     out: dict[str, int] = {}
@@ -158,21 +80,6 @@ async def forget_accounts(session: AsyncSession, telegram_ids: list[int]) -> dic
     return out
 
 
-# --- erasing a person -------------------------------------------------------------------------------
-# The one erasure: /erase (handlers/privacy.py), a restore that re-applies logged erasures (storage/backup.py)
-# and retention's removal of a departed account (storage/retention.py) all call `erase_ids`.
-
-ERASED_DETAIL = {"erased": True}
-
-
-@dataclass
-class EraseResult:
-    person_id: int
-    telegram_ids: list[int] = field(default_factory=list)
-    updates_kept: int = 0
-    rows_removed: dict[str, int] = field(default_factory=dict)
-
-
 def bot_state_of(telegram_id: int) -> Any:
     """bot_state rows for one user: their user data, private chat data and conversations they are in."""
     return or_(
@@ -181,81 +88,262 @@ def bot_state_of(telegram_id: int) -> Any:
     )
 
 
-async def erase_ids(
-    session: AsyncSession, person_id: int, person: Person | None, ids: list[int], actor_id: int | None
-) -> EraseResult:
-    """Erase a person (when still held) and the Telegram accounts `ids`; also used to re-apply a logged
-    erasure after a restore, when the person may already be gone from the restored data."""
-    labels = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
-    terms = [*(person_names(person) if person is not None else []), *(x for x in labels if len(x.split()) > 1)]
-    pattern = matcher(terms, [person.phone] if person is not None and person.phone else [])
-    result = EraseResult(person_id, ids)
-    authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
-    result.updates_kept = (  # type: ignore[attr-defined]
-        await session.execute(
-            sql_update(ProgressUpdate)
-            .where(authored)
-            .values(author_label=FORMER_MEMBER, author_id=None, author_person_id=None)
-        )
-    ).rowcount or 0
-    result.rows_removed["action_owner_links"] = (  # type: ignore[attr-defined]
-        await session.execute(
-            sql_update(ActionOwner).where(ActionOwner.person_id == person_id).values(name=FORMER_MEMBER, person_id=None)
-        )
-    ).rowcount or 0
+# --- who they are -------------------------------------------------------------------------------------
 
-    # audit details about them are scrubbed, the entries themselves kept
+
+async def identity_of(session: AsyncSession, person_id: int, person: Person | None, ids: list[int]) -> Identity:
+    names = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
+    if person is None:
+        return Identity(person_id, telegram_ids=tuple(ids), names=tuple(names))
+    return Identity(
+        person_id,
+        title=person.title or "",
+        first=person.first_name or "",
+        last=person.last_name or "",
+        email=person.email or "",
+        phones=(person.phone,) if person.phone else (),
+        telegram_ids=tuple(ids),
+        names=tuple([*names, person.full_name or ""]),
+    )
+
+
+# --- the erasure --------------------------------------------------------------------------------------
+
+
+@dataclass
+class EraseResult:
+    person_id: int
+    telegram_ids: list[int] = field(default_factory=list)
+    pseudonym: str = FORMER_MEMBER
+    updates_kept: int = 0
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    redacted: list[Place] = field(default_factory=list)
+    kept: list[tuple[Place, str]] = field(default_factory=list)  # (place, reason code)
+    drafts_closed: dict[int, list[str]] = field(default_factory=dict)  # user id -> draft keys dropped
+    to_tell: list[int] = field(default_factory=list)  # accounts of people whose pairing ended
+    finder: Finder | None = None  # what identified them (the running bot forgets its drafts with it)
+
+
+def _pseudonymise_detail(detail: Any, finder: Finder) -> dict[str, Any]:
+    """An audit entry about the erased person: the event's codes and counts stay, their ids and any text
+    about them become the pseudonym, and the entry says who it was about ("erased": pseudonym)."""
+    kept = audit.safe_detail(detail if isinstance(detail, dict) else {})
+    out = finder.redact(kept)
+    if not isinstance(out, dict):
+        out = {}
+    out["erased"] = finder.identity.pseudonym
+    return out
+
+
+def _drop_mentions(data: Any, finder: Finder) -> tuple[Any, list[str]]:
+    """A user's saved data without the top-level entries (drafts, picks) that hold the person's id or name."""
+    if not isinstance(data, dict):
+        return data, []
+    dropped = [k for k, v in data.items() if finder.mentions(v, k) or finder.mentions(k)]
+    return {k: v for k, v in data.items() if k not in dropped}, dropped
+
+
+async def _others_saved_state(
+    session: AsyncSession, finder: Finder, conversations: Mapping[str, str] | None, result: EraseResult
+) -> None:
+    """Other users' saved drafts about the person are dropped (with the conversation they belong to)."""
+    for state in list(await session.scalars(select(BotState).where(BotState.kind.in_(["user", "chat"])))):
+        data, dropped = _drop_mentions(state.data, finder)
+        if not dropped:
+            continue
+        if data:
+            await session.execute(
+                sql_update(BotState).where(BotState.kind == state.kind, BotState.key == state.key).values(data=data)
+            )
+        else:
+            await session.execute(delete(BotState).where(BotState.kind == state.kind, BotState.key == state.key))
+        if state.kind == "user" and state.key.lstrip("-").isdigit():
+            user = int(state.key)
+            result.drafts_closed.setdefault(user, []).extend(str(k) for k in dropped)
+            names = {(conversations or {}).get(str(k), str(k)) for k in dropped}
+            for name in names:
+                await session.execute(
+                    delete(BotState).where(
+                        BotState.kind == "conv",
+                        BotState.key.like(f'["{name}",%'),
+                        BotState.key.like(f"%,{user}]"),
+                    )
+                )
+
+
+async def _by_identity(
+    session: AsyncSession,
+    person_id: int,
+    person: Person | None,
+    ids: list[int],
+    finder: Finder,
+    result: EraseResult,
+    conversations: Mapping[str, str] | None,
+) -> None:
+    label = finder.identity.pseudonym
+    removed = result.rows_removed
+    authored = or_(ProgressUpdate.author_person_id == person_id, ProgressUpdate.author_id.in_(ids))
+    result.updates_kept = rows(
+        await session.execute(
+            sql_update(ProgressUpdate).where(authored).values(author_label=label, author_id=None, author_person_id=None)
+        )
+    )
+    if person_id:
+        removed["action_owner_links"] = rows(
+            await session.execute(
+                sql_update(ActionOwner).where(ActionOwner.person_id == person_id).values(name=label, person_id=None)
+            )
+        )
+        # Pending proposals about them can no longer be confirmed (a Confirm would re-create them).
+        removed["proposals"] = rows(
+            await session.execute(
+                sql_update(EntryChange)
+                .where(EntryChange.person_id == person_id)
+                .values(person_id=None, payload={}, summary=label, status=ERASED)
+            )
+        )
+        # Who is told: the other side of every pairing still running.
+        appointments = select(Appointment.id).where(Appointment.person_id == person_id)
+        other_people: set[int] = set()
+        for match in await session.scalars(
+            select(BuddyMatch).where(
+                BuddyMatch.ended_at.is_(None),
+                or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments)),
+            )
+        ):
+            if match.buddy_person_id != person_id:
+                other_people.add(match.buddy_person_id)
+            else:
+                head = await session.scalar(select(Appointment.person_id).where(Appointment.id == match.appointment_id))
+                if head is not None and head != person_id:
+                    other_people.add(head)
+        if other_people:
+            result.to_tell = sorted(
+                await session.scalars(
+                    select(Member.telegram_id).where(Member.person_id.in_(other_people), Member.active.is_(True))
+                )
+            )
+        removed["buddy_match"] = len(
+            list(
+                await session.scalars(
+                    select(BuddyMatch.id).where(
+                        or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
+                    )
+                )
+            )
+        )
+        removed["appointment"] = len(list(await session.scalars(appointments)))
+
+    # Audit entries about them keep the event; their details become the pseudonym.
     request_ids = (
         [str(i) for i in await session.scalars(select(AccessRequest.id).where(AccessRequest.telegram_id.in_(ids)))]
         if ids
         else []
     )
-    about: list[Any] = [
-        (AuditEntry.action != ERASE_ACTION) & (AuditEntry.entity == "person") & (AuditEntry.entity_id == str(person_id))
-    ]
+    about: list[Any] = []
+    if person_id:
+        about.append(
+            (AuditEntry.action != ERASE_ACTION)
+            & (AuditEntry.entity == "person")
+            & (AuditEntry.entity_id == str(person_id))
+        )
     if ids:
         about.append((AuditEntry.entity == "member") & AuditEntry.entity_id.in_([str(i) for i in ids]))
         about.append(AuditEntry.actor_id.in_(ids))
     if request_ids:
         about.append((AuditEntry.entity == "access_request") & AuditEntry.entity_id.in_(request_ids))
-    await session.execute(sql_update(AuditEntry).where(or_(*about)).values(detail=ERASED_DETAIL))
-    if ids:
-        await session.execute(
-            sql_update(AuditEntry).where(AuditEntry.actor_id.in_(ids)).values(actor_label=FORMER_MEMBER)
-        )
+    if about:
+        for entry in list(await session.scalars(select(AuditEntry).where(or_(*about)))):
+            entry.detail = _pseudonymise_detail(entry.detail, finder)
+            if entry.entity == "member" and entry.entity_id in {str(i) for i in ids}:
+                entry.entity_id = label[:40]
+            if entry.actor_id in ids:
+                entry.actor_label = label
+    await session.flush()
 
-    removed = result.rows_removed
     if ids:
-        removed["access_request"] = (  # type: ignore[attr-defined]
+        removed["access_request"] = rows(
             await session.execute(delete(AccessRequest).where(AccessRequest.telegram_id.in_(ids)))
-        ).rowcount or 0
+        )
         removed["bot_state"] = 0
         for telegram_id in ids:
-            removed["bot_state"] += (  # type: ignore[attr-defined]
-                await session.execute(delete(BotState).where(bot_state_of(telegram_id)))
-            ).rowcount or 0
-        removed["throttle"] = (  # type: ignore[attr-defined]
-            await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids)))
-        ).rowcount or 0
-        removed["member"] = (await session.execute(delete(Member).where(Member.telegram_id.in_(ids)))).rowcount or 0  # type: ignore[attr-defined]
-    appointments = list(await session.scalars(select(Appointment.id).where(Appointment.person_id == person_id)))
-    matches = list(
-        await session.scalars(
-            select(BuddyMatch.id).where(
-                or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
-            )
-        )
-    )
-    removed["buddy_match"] = len(matches)
-    removed["appointment"] = len(appointments)
+            removed["bot_state"] += rows(await session.execute(delete(BotState).where(bot_state_of(telegram_id))))
+        removed["throttle"] = rows(await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids))))
+        removed["member"] = rows(await session.execute(delete(Member).where(Member.telegram_id.in_(ids))))
     if person is not None:
         await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
     await session.flush()
     removed.update(await forget_accounts(session, ids))
-    if pattern is not None:  # owners cells, requests others typed, audit details, notes: by name, email, phone
-        removed["text_fields"] = sum((await scrub_everywhere(session, pattern)).values())
-        session.expire_all()
-    # Logged by id only, so a restore of an older backup can erase them again (storage/backup.py).
+    await _others_saved_state(session, finder, conversations, result)
+    await session.flush()
+
+
+async def preview(session: AsyncSession, person_id: int, person: Person, ids: list[int]) -> list[Place]:
+    """The free-text places that would still mention the person once everything keyed to them is gone.
+    Runs the erasure by identity in the caller's session: the caller ROLLS BACK afterwards."""
+    finder = Finder(await identity_of(session, person_id, person, ids))
+    result = EraseResult(person_id, ids, finder.identity.pseudonym)
+    await _by_identity(session, person_id, person, ids, finder, result, None)
+    return await find_places(session, finder)
+
+
+def _is_kept(place: Place, keep: Mapping[str, str] | None) -> str | None:
+    if not keep:
+        return None
+    return keep.get(place_id(place))
+
+
+def place_id(place: Place) -> str:
+    """A short, stable name for a place (ids only): what the admin's choices and the audit record use."""
+    return f"{place.table}.{place.column}:" + ",".join(str(k) for k in place.key)
+
+
+async def _redact(session: AsyncSession, place: Place, finder: Finder) -> None:
+    tbl = Base.metadata.tables[place.table]
+    keys = list(tbl.primary_key.columns)
+    where = tuple_(*keys) == tuple(place.key) if len(keys) > 1 else keys[0] == place.key[0]
+    value = await session.scalar(select(tbl.c[place.column]).where(where))
+    values: dict[str, Any] = {place.column: finder.redact(value)}
+    if place.table == "entry_change":
+        # a pending proposal naming them (a new head who is this person) is not confirmable any more
+        status, payload = (await session.execute(select(tbl.c.status, tbl.c.payload).where(where))).one()
+        named = (
+            " ".join(str(payload.get(k) or "") for k in ("title", "first_name", "last_name", "name"))
+            if isinstance(payload, dict)
+            else ""
+        )
+        if status == "pending" and finder.mentions(named):
+            values.update(status=ERASED, payload={}, summary=finder.identity.pseudonym, person_id=None)
+    await session.execute(sql_update(tbl).where(where).values(**values))
+
+
+async def erase_ids(
+    session: AsyncSession,
+    person_id: int,
+    person: Person | None,
+    ids: list[int],
+    actor_id: int | None,
+    keep: Mapping[str, str] | None = None,
+    conversations: Mapping[str, str] | None = None,
+) -> EraseResult:
+    """Erase a person (when still held) and the Telegram accounts `ids`, within the caller's transaction.
+    `keep` maps a place (`place_id`) the admin chose to keep to the reason's code; every other mention is
+    redacted. `conversations` maps a draft key in user data to its conversation's name (so a dropped
+    draft ends its conversation). Also used to re-apply a logged erasure after a restore."""
+    finder = Finder(await identity_of(session, person_id, person, ids))
+    result = EraseResult(person_id, list(ids), finder.identity.pseudonym, finder=finder)
+    await _by_identity(session, person_id, person, ids, finder, result, conversations)
+    for place in await find_places(session, finder):
+        reason = _is_kept(place, keep)
+        if reason is not None:
+            result.kept.append((place, reason))
+        else:
+            await _redact(session, place, finder)
+            result.redacted.append(place)
+    session.expire_all()
+    removed = dict(result.rows_removed)
+    removed["text_fields"] = len(result.redacted)
+    # Logged by id and digest only, so a restore of an older backup can erase them again (storage/backup.py).
     audit.record(
         session,
         actor_id,
@@ -263,18 +351,30 @@ async def erase_ids(
         "person",
         person_id,
         members=len(ids),
-        telegram_ids=ids,
+        accounts=[account_digest(i) for i in ids],
         updates_kept=result.updates_kept,
         removed=removed,
+        kept=[[place_id(p), reason] for p, reason in result.kept],
+        drafts_closed=len(result.drafts_closed),
     )
     return result
 
 
+async def erased_person(session: AsyncSession, person_id: int) -> bool:
+    """Was this person id erased? (An old button or a pending item that still names it answers so.)"""
+    return (
+        await session.scalar(
+            select(AuditEntry.id)
+            .where(AuditEntry.action == ERASE_ACTION, AuditEntry.entity == "person")
+            .where(AuditEntry.entity_id == str(person_id))
+            .limit(1)
+        )
+    ) is not None
+
+
 def person_names(person: Person) -> list[str]:
     """Name spellings and contact details that identify the person in free text."""
-    out = name_variants(person.title, person.first_name, person.last_name)
-    if person.full_name:
-        out.append(person.full_name)
+    out = [person.full_name] if person.full_name else []
     if person.email:
         out.append(person.email)
     return out

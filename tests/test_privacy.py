@@ -7,10 +7,11 @@ import json
 
 from sqlalchemy import select
 
-from handlers.privacy import FORMER_MEMBER, collect_my_data, erase_person
+from handlers.privacy import collect_my_data, erase_person
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.members import AuditEntry, BotState, Member
+from storage.mentions import pseudonym
 from storage.plans import ActionOwner, ProgressUpdate
 from tests.dbtools import UNICODE, populate, snapshot
 from tests.harness import ChatDriver, Users
@@ -54,14 +55,16 @@ async def test_erase_person_keeps_comments_as_former_member(sessionmaker):
         assert await session.get(Member, HEAD_TG) is None
         updates = list(await session.scalars(select(ProgressUpdate).order_by(ProgressUpdate.id)))
         assert [(u.id, u.comment, u.rag) for u in updates] == updates_before
-        assert {(u.author_label, u.author_id, u.author_person_id) for u in updates} == {(FORMER_MEMBER, None, None)}
+        label = pseudonym(ids["head"])
+        assert {(u.author_label, u.author_id, u.author_person_id) for u in updates} == {(label, None, None)}
         owner = (await session.scalars(select(ActionOwner))).one()
-        assert owner.name == FORMER_MEMBER and owner.person_id is None
+        assert owner.name == label and owner.person_id is None
         assert (await session.scalars(select(BuddyMatch))).all() == []
         assert (await session.scalars(select(CheckIn))).all() == []
         assert len((await session.scalars(select(Appointment))).all()) == 1  # the other head's appointment
         entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-        assert entries[0].action == "person.update" and entries[0].detail == {"erased": True}
+        assert entries[0].action == "person.update"
+        assert entries[0].detail == {"field": "phone", "old": None, "new": "(text not logged)", "erased": label}
         assert entries[-1].action == "person.erase" and entries[-1].actor_id == 1004
         assert entries[-1].entity_id == str(ids["head"]) and entries[-1].detail["updates_kept"] == 2
         assert (await session.get(Person, ids["newbie"])).email == "sam@example.org"
