@@ -231,7 +231,9 @@ async def cmd_admin_mydata(args: argparse.Namespace) -> int:
                 print(f"There is no person {args.person_id} in the directory.", file=sys.stderr)
                 return 1
             accounts = list(await session.scalars(select(Member.telegram_id).where(Member.person_id == args.person_id)))
-            doc = await collect_my_data(session, min(accounts) if accounts else 0, person_id=args.person_id)
+            doc = await collect_my_data(
+                session, min(accounts) if accounts else 0, person_id=args.person_id, for_admin=True
+            )
     finally:
         await engine.dispose()
     payload = json.dumps(doc, ensure_ascii=False, indent=2, default=str)

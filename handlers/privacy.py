@@ -59,12 +59,19 @@ def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
 # --- subject access ----------------------------------------------------------------------------
 
 
-async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: int | None = None) -> dict[str, Any]:
+async def collect_my_data(
+    session: AsyncSession, telegram_id: int, person_id: int | None = None, for_admin: bool = False
+) -> dict[str, Any]:
     """Everything held about one Telegram user (or, from the command line, one directory entry: pass
     `person_id` and the user's id, or 0 when they have no account), as a JSON-ready document.
 
     The readable parts come first; `held` then has every row of every table that refers to them,
-    tables found from the models (storage/subject_access.py), so nothing new is left out."""
+    tables found from the models (storage/subject_access.py), so nothing new is left out.
+
+    It is what is about them and what they wrote: other people's confidential words (a buddy's check-in
+    comment kept for the coordinator) and other accounts' Telegram ids are withheld
+    (`subject_access.withhold`); the document says how many. The admin's export (`for_admin`, the
+    command line's `admin mydata`) lists them under `for_dpo_review`, for the DPO to decide."""
     member = await session.get(Member, telegram_id) if telegram_id else None
     if person_id is None:
         person_id = member.person_id if member else None
@@ -248,7 +255,22 @@ async def collect_my_data(session: AsyncSession, telegram_id: int, person_id: in
     doc["search_throttle"] = (
         None if throttle is None else _row(throttle, ["window_start", "count", "flagged_at", "note"])
     )
-    doc["held"] = await subject_access.rows_about(session, person.id if person else None, accounts)
+    held = await subject_access.rows_about(session, person.id if person else None, accounts)
+    doc["held"], review = subject_access.withhold(held, accounts)
+    # the readable parts follow the same rule as `held`
+    for section, table in (("check_ins", "buddy_checkin"), ("pairings", "buddy_match")):
+        doc[section], more = subject_access.withhold({table: doc[section]}, accounts)
+        doc[section] = doc[section][table]
+        review += [r for r in more if r not in review]
+    if doc["member"] and doc["member"].get("approved_by") not in (None, *accounts):
+        doc["member"]["approved_by"] = subject_access.WITHHELD
+    for section in ("audit_entries_about_you",):
+        for entry in doc[section]:
+            if entry.get("actor_id") is not None and entry["actor_id"] not in accounts:
+                entry["actor_id"] = subject_access.WITHHELD
+    doc["withheld"] = len(review)
+    if for_admin:
+        doc["for_dpo_review"] = review
     return doc
 
 
@@ -339,6 +361,20 @@ def summary_text(doc: dict[str, Any]) -> Html:
             n=tables,
         )
     )
+    if doc.get("withheld"):
+        n = doc["withheld"]
+        lines.append(
+            fill(
+                ngettext(
+                    "{n} item is another person's information and is withheld; the data protection officer "
+                    "can review it on request.",
+                    "{n} items are other people's information and are withheld; the data protection officer "
+                    "can review them on request.",
+                    n,
+                ),
+                n=n,
+            )
+        )
     lines.append(t("Everything is in the attached file. To have your data erased, ask the partnership office."))
     return Html("\n".join(lines))
 

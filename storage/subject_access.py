@@ -110,3 +110,59 @@ async def rows_about(
                             follow.add(tbl.name)
                             changed = True
     return {name: list(rows.values()) for name, rows in sorted(found.items())}
+
+
+# --- what is withheld from the subject ----------------------------------------------------------------
+# Other people's words kept in confidence: (table, column) -> the column saying who wrote them. Withheld
+# from the subject's own copy when someone else wrote them (UK GDPR Art. 15(4), DPA 2018 Sch. 2 para 16:
+# third-party data), and flagged for the DPO in the admin's export, who decides whether to release them.
+CONFIDENTIAL_WORDS = {
+    ("buddy_checkin", "comment"): "responder_id",
+    ("buddy_match", "end_reason"): "ended_by",
+}
+WITHHELD = "(withheld: another person's information, reviewed by the data protection officer on request)"
+
+
+def withhold(
+    held: dict[str, list[dict[str, Any]]], telegram_ids: list[int]
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """`held` as the subject may see it, and what was withheld (table, row, column, value) for the DPO:
+    other people's confidential words, and every other account's Telegram id."""
+    mine = set(telegram_ids)
+    members = member_columns()
+    out: dict[str, list[dict[str, Any]]] = {}
+    review: list[dict[str, Any]] = []
+    for name, found in held.items():
+        tbl = Base.metadata.tables[name]
+        keys = [c.name for c in tbl.primary_key.columns]
+        rows_out = []
+        for row in found:
+            row = dict(row)
+            for (table, column), author in CONFIDENTIAL_WORDS.items():
+                if table == name and row.get(column) and row.get(author) not in mine:
+                    review.append(
+                        {
+                            "table": name,
+                            "key": [row.get(k) for k in keys],
+                            "column": column,
+                            "value": row[column],
+                            "why": "another person's words, kept in confidence",
+                        }
+                    )
+                    row[column] = WITHHELD
+            for column in members.get(name, []):
+                value = row.get(column)
+                if value is not None and value not in mine:
+                    review.append(
+                        {
+                            "table": name,
+                            "key": [row.get(k) for k in keys],
+                            "column": column,
+                            "value": value,
+                            "why": "another account's Telegram id",
+                        }
+                    )
+                    row[column] = WITHHELD
+            rows_out.append(row)
+        out[name] = rows_out
+    return out, review
