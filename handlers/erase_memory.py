@@ -51,20 +51,30 @@ def _end_conversations(application: Application, user_id: int, data: dict[Any, A
                 handler.end(key, data)
 
 
-async def forget_in_memory(application: Application, result: EraseResult, finder: Finder) -> list[int]:
-    """Forget the erased accounts and every in-memory draft that mentions the person; the users whose
-    draft was closed (to be told)."""
+async def forget_accounts_in_memory(application: Application, telegram_ids: list[int]) -> None:
+    """The accounts' in-memory data, conversations and command menu (retention and erasure)."""
     services = application.bot_data.get("services")
-    for telegram_id in result.telegram_ids:
+    for telegram_id in telegram_ids:
         _end_conversations(application, telegram_id, None, set())
-        application.drop_user_data(telegram_id)
-        application.drop_chat_data(telegram_id)
+        if telegram_id in application.user_data:
+            application.drop_user_data(telegram_id)
+        if telegram_id in application.chat_data:
+            application.drop_chat_data(telegram_id)
         if services is not None:
             services.browsing.pop(telegram_id, None)
         try:
             await features_of(application).set_menu(application.bot, telegram_id, Role.STRANGER)
         except KeyError:
             pass
+    if application.persistence is not None:
+        await application.update_persistence()
+
+
+async def forget_in_memory(application: Application, result: EraseResult, finder: Finder) -> list[int]:
+    """Forget the erased accounts and every in-memory draft that mentions the person; the users whose
+    draft was closed (to be told)."""
+    services = application.bot_data.get("services")
+    await forget_accounts_in_memory(application, result.telegram_ids)
     closed: set[int] = set(result.drafts_closed)
     for user_id, data in list(application.user_data.items()):
         if user_id in result.telegram_ids or not isinstance(data, dict):

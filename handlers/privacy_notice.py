@@ -18,11 +18,15 @@ from core.services import BotContext
 from core.text import Html, esc
 from handlers.manifest import Command, Manifest
 from storage.members import Role
+from storage.retention import Schedule
 
 log = logging.getLogger(__name__)
 
 
-def default_notice() -> str:
+def default_notice(schedule: Schedule | None = None) -> str:
+    """The built-in notice; its retention periods are the ones the daily job enforces (storage/retention.py
+    with the settings in force), so the notice cannot promise what the code does not do."""
+    schedule = schedule or Schedule()
     return _(
         "Privacy notice\n\n"
         "Who we are: the partnership (its local authority or trust) is the controller of the data this bot "
@@ -35,11 +39,18 @@ def default_notice() -> str:
         "access, buddies and plans; admins see the audit log.\n\n"
         "Telegram carries the messages: it is a separate company with its own privacy policy, so the bot sends "
         "only what each message needs.\n\n"
-        "How long: rejected access requests 90 days; former members' accounts a year after they leave; check-in "
-        "comments a year after a pairing ends; the audit log six years.\n\n"
+        "How long: a rejected access request, with every copy of it (its audit details, your saved chat state "
+        "and command menu), {rejected} days after the decision; a former member's account and its copies "
+        "{former} days after they leave; check-in comments {checkin} days after a pairing ends; the audit log "
+        "{audit} days. An erasure removes your data from every copy at once.\n\n"
         "Your rights: /mydata shows everything held about you; you may ask for corrections or erasure, and "
         "object. Contact the partnership office or its data protection officer; you may also complain to the "
         "Information Commissioner's Office (ico.org.uk)."
+    ).format(
+        rejected=schedule.rejected_request_days,
+        former=schedule.former_member_days,
+        checkin=schedule.checkin_comment_days,
+        audit=schedule.audit_days,
     )
 
 
@@ -52,7 +63,11 @@ def notice_text(settings: object) -> str:
                 return text[:3500]  # one Telegram message with room for the request's wording
         except (OSError, UnicodeDecodeError) as exc:
             log.warning("privacy notice file unreadable (%s); showing the built-in notice", type(exc).__name__)
-    return default_notice()
+    try:
+        schedule = Schedule.from_settings(settings)
+    except (AttributeError, TypeError, ValueError):
+        schedule = Schedule()
+    return default_notice(schedule)
 
 
 def notice_version(text: str) -> str:

@@ -73,7 +73,7 @@ FORMER_MEMBER = "former member"  # an account erased without a directory entry (
 
 def pseudonym(person_id: int) -> str:
     """The stable stand-in for an erased person: the same in every table, different for each person."""
-    return f"former member #{person_id}"
+    return f"former member #{person_id}" if person_id else FORMER_MEMBER
 
 
 def _words(text: str) -> str:

@@ -37,20 +37,51 @@ class Schedule:
         )
 
 
-async def apply_retention(session: AsyncSession, schedule: Schedule, now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete what has passed its time, within the caller's transaction; how many of each."""
+async def apply_retention(
+    session: AsyncSession, schedule: Schedule, now: dt.datetime | None = None, forgotten: list[int] | None = None
+) -> dict[str, int]:
+    """Delete what has passed its time, within the caller's transaction; how many of each. The Telegram
+    ids of applicants and former members forgotten entirely are added to `forgotten` (so the running bot
+    can drop their menus and in-memory state too)."""
     now = now or clock.now()
     done: dict[str, int] = {}
+    forgotten = forgotten if forgotten is not None else []
 
     before = now - dt.timedelta(days=schedule.rejected_request_days)
-    done["rejected_requests"] = rows(
-        await session.execute(
-            delete(AccessRequest).where(
-                AccessRequest.status == "rejected",
-                func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before,
+    expired = func.coalesce(AccessRequest.decided_at, AccessRequest.created_at) < before
+    old = list(
+        (
+            await session.execute(
+                select(AccessRequest.id, AccessRequest.telegram_id).where(AccessRequest.status == "rejected", expired)
             )
-        )
+        ).all()
     )
+    # Every copy of an old rejected request goes: its audit details (old entries may hold the typed name
+    # and school), and, for an applicant who is nobody else to the bot (no account, no later request), the
+    # whole account: saved chat state, throttle, audit details by them (the one erasure, by account).
+    await session.execute(
+        sql_update(AuditEntry)
+        .where(AuditEntry.entity == "access_request", AuditEntry.entity_id.in_([str(r.id) for r in old]))
+        .values(detail={"expired": True})
+    )
+    done["rejected_requests"] = (
+        rows(await session.execute(delete(AccessRequest).where(AccessRequest.id.in_([r.id for r in old]))))
+        if old
+        else 0
+    )
+    applicants = sorted({r.telegram_id for r in old})
+    if applicants:
+        from storage.erasure import erase_ids  # the one erasure, shared with /erase
+
+        members = set(await session.scalars(select(Member.telegram_id).where(Member.telegram_id.in_(applicants))))
+        waiting = set(
+            await session.scalars(select(AccessRequest.telegram_id).where(AccessRequest.telegram_id.in_(applicants)))
+        )
+        for telegram_id in applicants:
+            if telegram_id not in members and telegram_id not in waiting:
+                await erase_ids(session, 0, None, [telegram_id], None)
+                forgotten.append(telegram_id)
+    done["applicants_forgotten"] = len(forgotten)
 
     before = now - dt.timedelta(days=schedule.former_member_days)
     former = list(
@@ -61,6 +92,7 @@ async def apply_retention(session: AsyncSession, schedule: Schedule, now: dt.dat
 
         for telegram_id in former:  # their account and Telegram id; the directory entry is the office's
             await erase_ids(session, 0, None, [telegram_id], None)
+            forgotten.append(telegram_id)
     done["former_members"] = len(former)
 
     before = now - dt.timedelta(days=schedule.checkin_comment_days)

@@ -78,6 +78,7 @@ async def test_retention_schedule_with_a_frozen_clock(sessionmaker):
     assert start == {"requests": 2, "members": 2, "comments": 1, "audit": 2}
     assert await _apply(sessionmaker, 89) == {
         "rejected_requests": 0,
+        "applicants_forgotten": 0,
         "former_members": 0,
         "checkin_comments": 0,
         "audit_entries": 0,
