@@ -9,7 +9,8 @@ and their phone in any common format (07700 900123, +44 7700 900123, 0044 7700-9
 `find_places` reads every text and JSON column of every table (from `Base.metadata`, so a new table is
 covered without a change here) and returns each place (table, column, row key) that mentions them, with
 a short excerpt for the admin. Columns that *are* another row's identity (another person's name, another
-account's display name, the name a stranger typed into their own access request) are not free text:
+account's display name, the name a stranger typed into their own access request, an owner's or an author's
+name while the row links them to someone) are not free text:
 they are keyed to someone else and never offered for redaction, whatever they say (the namesake case).
 `redact` replaces the mentions in one value, strings inside JSON included, with the pseudonym.
 """
@@ -46,6 +47,13 @@ IDENTITY_COLUMNS = frozenset(
         ("access_request", "telegram_name"),
     }
 )
+# A name that is keyed to someone while the row says whose it is (an owner linked to a directory entry, an
+# update's author): identity then, free text only when the link is empty.
+KEYED_COLUMNS = {
+    ("plan_action_owner", "name"): ("person_id",),
+    ("progress_update", "author_label"): ("author_id", "author_person_id"),
+    ("audit_log", "actor_label"): ("actor_id",),
+}
 # Technical text that is never about people (ids, codes, hashes).
 SKIP_COLUMNS = frozenset({("bot_state", "kind"), ("bot_state", "key"), ("button_use", "data")})
 
@@ -264,6 +272,9 @@ async def find_places(session: AsyncSession, finder: Finder, skip: Any = None) -
                 continue
             for col in cols:
                 value = mapping[col]
+                keyed = KEYED_COLUMNS.get((name, col), ())
+                if any(mapping[k] is not None for k in keyed):
+                    continue  # keyed to someone else, whatever it says
                 if value is not None and finder.mentions(value):
                     key = tuple(mapping[k.name] for k in keys)
                     places.append(Place(name, col, key, finder.excerpt(value)))
