@@ -50,3 +50,54 @@ async def test_notice_from_the_settings_file(chat: ChatDriver, users: Users, tmp
     notice.unlink()  # unreadable later: the built-in notice, not an error
     sent = await chat.send("/privacy", user=users.stranger)
     assert "public task" in sent[0].text
+
+
+# The notice's retention sentence, read as a person would: each kind of data and its number of days.
+PERIODS = {
+    "rejected_request_days": r"rejected access request.*?(\d+) days",
+    "former_member_days": r"former member's account.*?(\d+) days",
+    "checkin_comment_days": r"check-in comments (\d+) days",
+    "audit_days": r"the audit log (\d+) days",
+}
+
+
+def _periods(text: str) -> dict[str, int]:
+    import re
+
+    found = {}
+    for name, pattern in PERIODS.items():
+        match = re.search(pattern, text, re.DOTALL)
+        assert match, f"the notice does not state the period for {name}"
+        found[name] = int(match.group(1))
+    return found
+
+
+async def test_the_notice_states_the_periods_the_code_enforces(chat: ChatDriver, users: Users) -> None:
+    """What /privacy promises is what storage/retention.py applies with the settings in force."""
+    from dataclasses import asdict
+
+    from core.settings import load_settings
+    from handlers.privacy_notice import notice_text
+    from storage.retention import Schedule
+
+    services = chat.app.bot_data["services"]
+    sent = await chat.send("/privacy", user=users.stranger)
+    assert _periods(sent[0].text) == asdict(Schedule.from_settings(services.settings))
+    # other settings, another notice: the two cannot drift apart
+    custom = load_settings(
+        retention_rejected_request_days=30,
+        retention_former_member_days=200,
+        retention_checkin_comment_days=100,
+        retention_audit_days=3000,
+        telegram_bot_token=None,
+    )
+    assert (
+        _periods(notice_text(custom))
+        == asdict(Schedule.from_settings(custom))
+        == {
+            "rejected_request_days": 30,
+            "former_member_days": 200,
+            "checkin_comment_days": 100,
+            "audit_days": 3000,
+        }
+    )

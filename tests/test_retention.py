@@ -4,6 +4,7 @@ erasure records outlive the audit period, and the daily job is scheduled and run
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import func, select
 from telegram.ext import Application
@@ -114,3 +115,48 @@ async def test_the_daily_job_is_scheduled_and_runs(app: Application, sessionmake
     assert counts["requests"] == 1 and counts["members"] == 1 and counts["comments"] == 0
     after = (await chat.send("/stats", user=users.admin))[0].text
     assert "Last run" in after and "items removed or cleared" in after  # /stats reports the run
+
+
+async def test_after_the_period_no_copy_of_a_rejected_applicant_is_left(app: Application, sessionmaker, chat):
+    """Name, school and phone: not in the request, the audit details, the saved state, the bot's memory."""
+    from storage.members import BotState
+    from tests.test_erasure_identity import every_column
+
+    rita = 9_100_000_001
+    with frozen_clock(T0):
+        async with sessionmaker.begin() as s:
+            request = AccessRequest(
+                telegram_id=rita, name="Rita Rejected", school="Secret School 07700 123456", status="rejected"
+            )
+            request.decided_at = T0
+            s.add(request)
+            await s.flush()
+            # an entry from before the log kept ids only, and one written now
+            s.add(
+                AuditEntry(
+                    actor_id=rita,
+                    action="access.request",
+                    entity="access_request",
+                    entity_id=str(request.id),
+                    detail={"name": "Rita Rejected", "school": "Secret School 07700 123456"},
+                )
+            )
+            audit.record(s, rita, "access.request", "access_request", request.id, name="Rita", school="Secret")
+            s.add(BotState(kind="user", key=str(rita), data={"request": {"name": "Rita Rejected"}}))
+            s.add(BotState(kind="chat", key=str(rita), data={"typed": "Secret School"}))
+    app.user_data[rita]["request"] = {"name": "Rita Rejected", "phone": "07700 123456"}
+    values = " ".join((await every_column(sessionmaker)).values())
+    assert "Rita Rejected" in values and "07700 123456" in values
+
+    clock.set_clock(lambda: T0 + dt.timedelta(days=91))
+    try:
+        await app.job_queue.get_jobs_by_name("retention")[0].run(app)
+    finally:
+        clock.set_clock(None)
+    values = " ".join((await every_column(sessionmaker)).values())
+    for trace in ("Rita", "Secret School", "07700 123456", "123456", str(rita)):
+        assert trace not in values, trace
+    assert rita not in app.user_data and "Rita" not in json.dumps(app.user_data, default=str)
+    # and the command menu of their chat is gone
+    calls = [c for c in app.bot.request.attempts if c.method == "deleteMyCommands"]
+    assert any(str(rita) in json.dumps(c.params, default=str) for c in calls), [c.params for c in calls]
