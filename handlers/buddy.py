@@ -30,6 +30,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from directory import appointments as ap
 from directory.matching import PHASE_LABELS, Scored, join_words, need_label
+from handlers.erase_memory import gone_text
 from handlers.manifest import Button, Command, Job, Manifest, TextStep
 from handlers.once import once
 from storage.buddies import Appointment, BuddyMatch, CheckIn
@@ -325,7 +326,7 @@ async def show_more(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
         appointment = await _load_appointment(session, ids[0])
         if appointment is None:
-            await answer(update, _("That appointment is no longer in the directory."), alert=True)
+            await answer(update, await gone_text(session, "appointment", ids[0]), alert=True)
             return
         suggestions = await ap.propose(session, ids[0], MORE, _rules(context), _today(context))
         text = Html(appointment_text(appointment) + "\n\n")
@@ -358,7 +359,7 @@ async def on_request_answer(update: Update, context: BotContext) -> None:
         async with context.services.session() as session:
             match = await ap.get_match(session, match_id)
             if match is None:
-                await answer(update, _("That request is no longer in the directory."), alert=True)
+                await answer(update, await gone_text(session, "buddy_match", match_id), alert=True)
                 return
             buddy_ids = await ap.telegram_ids(session, match.buddy_person_id)
             is_buddy = member is not None and member.person_id == match.buddy_person_id

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from core.i18n import N_, _
 from core.reply import send
 from core.text import t
 from handlers.manifest import features_of
-from storage.erasure import EraseResult
+from storage.erasure import EraseResult, erased_row
 from storage.members import Role
 from storage.mentions import Finder
 
@@ -133,3 +135,16 @@ async def _tell(application: Application, telegram_id: int, text: str) -> None:
         await send(application.bot, telegram_id, text)
     except TelegramError as exc:
         log.warning("could not tell an affected user about an erasure: %s", exc.__class__.__name__)
+
+
+GONE = {
+    "appointment": N_("That appointment is no longer in the directory."),
+    "buddy_match": N_("That request is no longer in the directory."),
+}
+
+
+async def gone_text(session: AsyncSession, table: str, row_id: int) -> str:
+    """What an old button on a row that is gone answers: "erased" when an erasure removed it."""
+    if await erased_row(session, table, row_id):
+        return _("This person's data has been erased. Nothing was changed.")
+    return _(GONE[table])

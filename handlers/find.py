@@ -41,6 +41,7 @@ from directory.contact import dial_phone, reach_of, vcard
 from directory.search import Area, DirectoryIndex, Match, SleCandidate, sle_candidates
 from handlers.manifest import Button, Command, Inline, Location, Manifest
 from handlers.search_limits import check_search_allowed, counted
+from storage import erasure
 from storage.members import Role
 
 PER_PAGE = 8
@@ -220,7 +221,12 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
     async with context.services.session() as session:
         person = await cards.load_person(session, person_id)
         if person is None:
-            await reply(update, context, t("That entry is no longer in the directory."))
+            erased = await erasure.erased_person(session, person_id)
+            await reply(
+                update,
+                context,
+                t("This person's data has been erased.") if erased else t("That entry is no longer in the directory."),
+            )
             return
         upcoming = await succession.upcoming_for_person(session, person.id, _today(context))
         text = cards.person_card(person, upcoming)

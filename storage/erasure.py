@@ -121,6 +121,7 @@ class EraseResult:
     kept: list[tuple[Place, str]] = field(default_factory=list)  # (place, reason code)
     drafts_closed: dict[int, list[str]] = field(default_factory=dict)  # user id -> draft keys dropped
     to_tell: list[int] = field(default_factory=list)  # accounts of people whose pairing ended
+    erased_rows: dict[str, list[int]] = field(default_factory=dict)  # table -> ids (old buttons answer "erased")
     finder: Finder | None = None  # what identified them (the running bot forgets its drafts with it)
 
 
@@ -223,16 +224,16 @@ async def _by_identity(
                     select(Member.telegram_id).where(Member.person_id.in_(other_people), Member.active.is_(True))
                 )
             )
-        removed["buddy_match"] = len(
-            list(
-                await session.scalars(
-                    select(BuddyMatch.id).where(
-                        or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
-                    )
+        result.erased_rows["buddy_match"] = sorted(
+            await session.scalars(
+                select(BuddyMatch.id).where(
+                    or_(BuddyMatch.buddy_person_id == person_id, BuddyMatch.appointment_id.in_(appointments))
                 )
             )
         )
-        removed["appointment"] = len(list(await session.scalars(appointments)))
+        result.erased_rows["appointment"] = sorted(await session.scalars(appointments))
+        removed["buddy_match"] = len(result.erased_rows["buddy_match"])
+        removed["appointment"] = len(result.erased_rows["appointment"])
 
     # Audit entries about them keep the event; their details become the pseudonym.
     request_ids = (
@@ -356,6 +357,7 @@ async def erase_ids(
         removed=removed,
         kept=[[place_id(p), reason] for p, reason in result.kept],
         drafts_closed=len(result.drafts_closed),
+        rows=result.erased_rows,
     )
     return result
 
@@ -372,9 +374,10 @@ async def erased_person(session: AsyncSession, person_id: int) -> bool:
     ) is not None
 
 
-def person_names(person: Person) -> list[str]:
-    """Name spellings and contact details that identify the person in free text."""
-    out = [person.full_name] if person.full_name else []
-    if person.email:
-        out.append(person.email)
-    return out
+async def erased_row(session: AsyncSession, table: str, row_id: int) -> bool:
+    """Was this appointment or buddy match removed by an erasure? (Its old buttons answer so.)"""
+    for detail in await session.scalars(select(AuditEntry.detail).where(AuditEntry.action == ERASE_ACTION)):
+        found = detail.get("rows", {}).get(table, []) if isinstance(detail, dict) else []
+        if isinstance(found, list) and row_id in found:
+            return True
+    return False

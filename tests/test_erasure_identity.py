@@ -254,6 +254,8 @@ async def seed(sessionmaker: Any, users: Users) -> dict[str, int]:
         "typed": typed.id,
         "action0": actions[0].id,
         "action1": actions[1].id,
+        "match": match.id,
+        "appointment": appointment.id,
     }
 
 
@@ -336,6 +338,12 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
     assert any("erased" in (s.params.get("text") or "") for s in sent)
     sent = await chat.send(f"/erase {ids['lesley']}", user=users.admin)
     assert "has been erased" in sent[-1].text
+    sent = await chat.press(f"pc:{ids['lesley']}", user=users.member)
+    assert "This person's data has been erased" in sent[-1].text
+    sent = await chat.press(f"bq:a:{ids['match']}", user=BUDDY_TG)
+    assert any("erased" in (s.params.get("text") or "") for s in sent)
+    sent = await chat.press(f"bm:{ids['appointment']}", user=users.coordinator)
+    assert any("erased" in (s.params.get("text") or "") for s in sent)
     async with sessionmaker() as s:
         assert (await s.scalars(select(Person).where(Person.last_name == "Draycott"))).all() == []
         assert (await s.scalars(select(Appointment))).all() == []
@@ -421,3 +429,39 @@ async def test_namesake_is_untouched_in_every_column(chat: ChatDriver, users: Us
     for key in before:
         if key[0] in ("person", "member") and key[2] in (str(stays_id), str(users.member)):
             assert before[key] == after[key], key
+
+
+async def test_new_audit_entries_keep_ids_and_codes_not_names_or_typed_text(sessionmaker):
+    async with sessionmaker.begin() as s:
+        audit.record(
+            s,
+            LESLEY_TG,
+            "access.request",
+            "access_request",
+            7,
+            name="Rita Rejected",
+            school="Secret School 07700 123456",
+            privacy_notice="abc123",
+            applicant=LESLEY_TG,
+        )
+        audit.record(
+            s,
+            1,
+            "appointment.update",
+            "appointment",
+            3,
+            changes={"notes": ["a", "Lesley"], "start_date": ["2026-09-01", "2026-09-02"]},
+        )
+        audit.record(s, 1, "school.create", "school", 4, name="Kimpton Primary")
+        audit.record(s, 1, "person.create", "person", 5, name="Lesley Draycott")
+    async with sessionmaker() as s:
+        details = [e.detail for e in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert details[0] == {
+        "name": audit.WITHHELD,
+        "school": audit.WITHHELD,
+        "privacy_notice": "abc123",
+        "applicant": LESLEY_TG,
+    }
+    assert details[1] == {"changes": {"notes": [audit.WITHHELD] * 2, "start_date": ["2026-09-01", "2026-09-02"]}}
+    assert details[2] == {"name": "Kimpton Primary"}  # a school's name is not personal data
+    assert details[3] == {"name": audit.WITHHELD}
