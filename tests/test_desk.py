@@ -54,7 +54,8 @@ def jargon(sent: list[Sent], ids: set[int]) -> list[str]:
             for telegram_id in ids:
                 if str(telegram_id) in piece:
                     problems.append(f"id {telegram_id}: {piece[:300]!r}")
-            if re.search(r"\(id \d+|#\d+|\bperson \d+|PERSON_ID|TELEGRAM_ID", piece):
+            # "former member #41" is an erased person's pseudonym (storage/mentions.py), not an internal id
+            if re.search(r"\(id \d+|(?<!former member )#\d+|\bperson \d+|PERSON_ID|TELEGRAM_ID", piece):
                 problems.append(f"id: {piece[:300]!r}")
     return problems
 
@@ -367,7 +368,7 @@ async def test_erase_by_name_and_audit_as_sentences(
             == 0
         )
     sent = await chat.send("/audit", user=users.admin)
-    assert "Admin erased the personal data of a person." in sent[0].text
+    assert re.search(r"Admin erased the personal data of former member #\d+\.", sent[0].text)
     for n in range(12):  # enough changes for a second page
         await chat.send(f"/reminders {'off' if n % 2 else 'on'}", user=users.member)
     sent = await chat.send("/audit", user=users.admin)
