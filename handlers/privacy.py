@@ -1,15 +1,13 @@
-"""Data protection: `/mydata` (what the bot holds about you), `/erase PERSON_ID` (admin, with a confirm
-button) and `/audit [N]` (admin: the latest changes, who made them and when).
+"""Data protection: `/mydata` (what the bot holds about you and what you wrote), `/erase NAME` (admin:
+who, where they are mentioned in free text, keep or redact each place, confirm) and `/audit [N]`.
 
 The data work is in plain functions over a session (`collect_my_data`, `erase_person`, `erase_preview`; the
 erasure itself is storage.erasure.erase_ids, which restores and retention use too), tested on their own;
-the handlers only format and send.
-
-Erasure removes the directory entry (name, contact details, school, specialisms, notes), the member
-row(s) linked to it, their access requests, saved conversation state, throttle record, appointments as a
-new head and buddy matches as a buddy. Their progress comments stay (the partnership's record of its
-work), with the author shown as "former member". Audit entries stay; their details about the person are
-replaced by a note that they were erased, and the erasure itself is audited.
+the handlers only format and send. The erasure works by identity and replaces the person by a stable
+pseudonym ("former member #41") where the partnership's record stays (storage/erasure.py says what goes
+and what stays); the places in free text that mention them are shown before the confirm
+(storage/mentions.py), each redacted unless the admin keeps it with a reason, and the receipt lists what
+was kept. After the commit the running bot forgets them too (handlers/erase_memory.py).
 """
 
 from __future__ import annotations

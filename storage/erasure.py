@@ -92,9 +92,12 @@ def bot_state_of(telegram_id: int) -> Any:
 
 
 async def identity_of(session: AsyncSession, person_id: int, person: Person | None, ids: list[int]) -> Identity:
-    names = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
     if person is None:
-        return Identity(person_id, telegram_ids=tuple(ids), names=tuple(names))
+        # An account alone (retention of a former member or an applicant): found by its ids only. Its
+        # display name is a claim, not an identity: redacting it from free text with nobody choosing
+        # would be guessing, and could hit a namesake.
+        return Identity(person_id, telegram_ids=tuple(ids))
+    names = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
     return Identity(
         person_id,
         title=person.title or "",
