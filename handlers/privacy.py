@@ -262,10 +262,29 @@ async def collect_my_data(
         review += [r for r in more if r not in review]
     if doc["member"] and doc["member"].get("approved_by") not in (None, *accounts):
         doc["member"]["approved_by"] = subject_access.WITHHELD
-    for section in ("audit_entries_about_you",):
+    # other accounts' ids inside audit details ("applicant", "to", ...): any Telegram id the bot knows
+    known = set(await session.scalars(select(Member.telegram_id))) | set(
+        await session.scalars(select(AccessRequest.telegram_id))
+    )
+    others = known - set(accounts)
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: hide(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [hide(v) for v in value]
+        if isinstance(value, int) and not isinstance(value, bool) and value in others:
+            review.append({"table": "audit_log", "value": value, "why": "another account's Telegram id"})
+            return subject_access.WITHHELD
+        return value
+
+    for section in ("audit_entries_about_you", "changes_you_made"):
         for entry in doc[section]:
             if entry.get("actor_id") is not None and entry["actor_id"] not in accounts:
                 entry["actor_id"] = subject_access.WITHHELD
+            entry["detail"] = hide(entry.get("detail"))
+    for row in doc["held"].get("audit_log", []):
+        row["detail"] = hide(row.get("detail"))
     doc["withheld"] = len(review)
     if for_admin:
         doc["for_dpo_review"] = review

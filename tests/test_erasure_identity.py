@@ -353,6 +353,7 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
     sent = await chat.send("/audit 50", user=users.admin)
     text = " ".join(s.text for s in sent)
     assert " ." not in text and not leaks(text)
+    assert f"Admin made {pseudonym(ids['lesley'])} an action lead." in text
 
 
 async def test_namesake_is_untouched_in_every_column(chat: ChatDriver, users: Users, sessionmaker):

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 from handlers.privacy import collect_my_data
+from storage import audit
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.members import Member
@@ -58,6 +59,8 @@ async def _pairing(sessionmaker) -> int:
                 ),
             ]
         )
+        # Helen, as a coordinator, once approved the buddy's request: her own change, the buddy's id in it
+        audit.record(s, HELEN_TG, "access.approve", "access_request", 1, applicant=BUDDY_TG)
         return helen.id
 
 
@@ -70,7 +73,8 @@ async def test_mydata_withholds_other_peoples_confidential_words(chat: ChatDrive
     assert "not coping" not in raw and str(BUDDY_TG) not in raw  # not anywhere in the file
     doc = json.loads(raw)
     assert "Feeling better, thanks Bea" in raw  # what she wrote is hers
-    assert doc["withheld"] >= 2 and "for_dpo_review" not in doc
+    assert doc["withheld"] >= 3 and "for_dpo_review" not in doc
+    assert doc["changes_you_made"][0]["detail"] == {"applicant": WITHHELD}
     assert [c["comment"] for c in doc["check_ins"]] == [WITHHELD, "Feeling better, thanks Bea"]
     assert {c["answer"] for c in doc["check_ins"]} == {"struggling", "good"}  # the answer is about her
 
