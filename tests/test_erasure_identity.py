@@ -24,11 +24,12 @@ from directory import integrity
 from storage import audit
 from storage.base import Base
 from storage.buddies import Appointment, BuddyMatch, CheckIn
-from storage.desk import ButtonUse, DeskState
-from storage.directory import EntryChange, Person, School
+from storage.desk import AccessRequestCopy, ButtonUse, DeskState
+from storage.directory import EntryChange, Person, School, Specialism
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Throttle
 from storage.mentions import pseudonym
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate, ReminderSent
+from storage.subject_access import member_columns, person_columns
 from tests.harness import ChatDriver, Users
 
 LESLEY_TG = 5_000_000_041
@@ -246,6 +247,48 @@ async def seed(sessionmaker: Any, users: Users) -> dict[str, int]:
                 BotState(kind="user", key="1002", data={"pick": {"person_id": lesley.id}, "keep": {"a": 1}}),
             ]
         )
+        # her ids in every other column that can hold them
+        olive_appointment = Appointment(
+            person_id=other.id, start_date=dt.date(2026, 9, 1), reported_by=LESLEY_TG, updated_by=LESLEY_TG
+        )
+        s.add(olive_appointment)
+        await s.flush()
+        ended = BuddyMatch(
+            appointment_id=olive_appointment.id, buddy_person_id=buddy.id, status="ended", ended_by=LESLEY_TG
+        )
+        s.add_all([ended, BuddyMatch(appointment_id=olive_appointment.id, buddy_person_id=lesley.id)])
+        await s.flush()
+        s.add(CheckIn(match_id=ended.id, kind="two_weeks", due_date=dt.date(2026, 9, 14), responder_id=LESLEY_TG))
+        maths = Specialism(name="mathematics")
+        s.add(maths)
+        await s.flush()
+        await s.refresh(lesley, ["specialisms"])
+        lesley.specialisms.append(maths)
+        school.updated_by = LESLEY_TG
+        plan.updated_by = plan.archived_by = LESLEY_TG
+        actions[5].updated_by = LESLEY_TG
+        buddy.updated_by = LESLEY_TG
+        bob = await s.get(Member, BUDDY_TG)
+        bob.approved_by = bob.updated_by = LESLEY_TG
+        claim = AccessRequest(
+            telegram_id=9002,
+            name="Pat Deputy",
+            school="Kimpton",
+            suggested_person_id=lesley.id,
+            decided_by=LESLEY_TG,
+            status="rejected",
+        )
+        s.add(claim)
+        await s.flush()
+        own_request = (await s.scalars(select(AccessRequest).where(AccessRequest.telegram_id == LESLEY_TG))).one()
+        s.add(AccessRequestCopy(request_id=own_request.id, chat_id=users.coordinator, message_id=77))
+        her_proposal = await integrity.propose_appointment(
+            s,
+            LESLEY_TG,
+            {"first_name": "Olive", "last_name": "Other", "person_id": other.id, "start_date": dt.date(2026, 9, 1)},
+            "Olive Other from 1 Sept 2026",
+        )
+        her_proposal.decided_by = LESLEY_TG
     return {
         "lesley": lesley.id,
         "buddy": buddy.id,
@@ -278,6 +321,16 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
     assert app.user_data[users.coordinator]["newhead"]["last"] == "Draycott"
     before = await every_column(sessionmaker)
     assert {x for v in before.values() for x in leaks(v)} == set(IDENTIFIERS)  # the scan can fail
+    # she is in every column that can hold her ids (the set is derived from the models)
+    for table, cols in person_columns().items():
+        for col in cols:
+            assert any(t == table and c == col and v == str(ids["lesley"]) for (t, c, _k), v in before.items()), col
+    for table, cols in member_columns().items():
+        for col in cols:
+            assert any(t == table and c == col and v == str(LESLEY_TG) for (t, c, _k), v in before.items()), (
+                table,
+                col,
+            )
 
     sent = await chat.send(f"/erase {ids['lesley']}", user=users.admin)
     preview = sent[-1].text
@@ -346,7 +399,7 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
     assert any("erased" in (s.params.get("text") or "") for s in sent)
     async with sessionmaker() as s:
         assert (await s.scalars(select(Person).where(Person.last_name == "Draycott"))).all() == []
-        assert (await s.scalars(select(Appointment))).all() == []
+        assert [a.person_id for a in await s.scalars(select(Appointment))] == [ids["other"]]
     assert {k for k, v in (await every_column(sessionmaker)).items() if leaks(v)} == left
 
     # the audit log reads as sentences, with the pseudonym, and keeps no names
