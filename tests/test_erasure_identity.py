@@ -519,3 +519,34 @@ async def test_new_audit_entries_keep_ids_and_codes_not_names_or_typed_text(sess
     assert details[1] == {"changes": {"notes": [audit.WITHHELD] * 2, "start_date": ["2026-09-01", "2026-09-02"]}}
     assert details[2] == {"name": "Kimpton Primary"}  # a school's name is not personal data
     assert details[3] == {"name": audit.WITHHELD}
+
+
+async def test_the_old_confirm_of_a_pending_proposal_recreates_nobody(chat: ChatDriver, users: Users, sessionmaker):
+    """Issue 22, scenario 2: erase Lesley, then the coordinator presses the old Confirm on the member's
+    pending proposal about her: it answers that her data has been erased, and the directory stays as it is."""
+    async with sessionmaker.begin() as s:
+        school = School(name="Kimpton Primary")
+        lesley = Person(title="Mrs", first_name="Lesley", last_name="Draycott")
+        s.add_all([school, lesley])
+        await s.flush()
+        values = {
+            "first_name": "Lesley",
+            "last_name": "Draycott",
+            "title": "Mrs",
+            "school_id": school.id,
+            "start_date": dt.date(2026, 9, 1),
+            "relation": "school",
+        }
+        linked = await integrity.propose_appointment(s, users.member, {**values, "person_id": lesley.id}, "Mrs L D")
+        typed = await integrity.propose_appointment(s, users.member, {**values, "person_id": None}, "Mrs L D")
+        lesley_id, proposals = lesley.id, (linked.id, typed.id)
+    await chat.send(f"/erase {lesley_id}", user=users.admin)
+    await chat.press(f"er:{lesley_id}:y", user=users.admin)
+    for change_id in proposals:
+        sent = await chat.press(f"ecd:y:{change_id}", user=users.coordinator)
+        assert any("This person's data has been erased" in (s.params.get("text") or "") for s in sent)
+    async with sessionmaker() as s:
+        assert (await s.scalars(select(Person))).all() == []
+        assert (await s.scalars(select(Appointment))).all() == []
+        assert {c.status for c in await s.scalars(select(EntryChange))} == {"erased"}
+        assert not leaks(json.dumps([c.payload for c in await s.scalars(select(EntryChange))]))
