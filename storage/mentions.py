@@ -127,19 +127,30 @@ class Finder:
 
     identity: Identity
     pattern: re.Pattern[str] | None = field(init=False)
+    needles: tuple[str, ...] = field(init=False)
     phones: frozenset[str] = field(init=False)
     ids: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.pattern = name_pattern(self.identity)
+        # Every name form contains the surname or the first name (or a whole other name): a cheap test
+        # before the pattern, which most text fails.
+        identity = self.identity
+        self.needles = tuple(
+            n.casefold()
+            for n in {identity.first.strip(), identity.last.strip(), identity.email.strip(), *identity.names}
+            if n and n.strip()
+        )
         self.phones = frozenset(p for p in (_e164(x) for x in self.identity.phones if x) if p)
         self.ids = tuple(str(i) for i in self.identity.telegram_ids)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         if self.pattern is not None:
-            found += [m.span() for m in self.pattern.finditer(text)]
-        if self.phones and any(ch.isdigit() for ch in text):
+            folded = text.casefold()
+            if any(n in folded for n in self.needles):
+                found += [m.span() for m in self.pattern.finditer(text)]
+        if self.phones and sum(ch.isdigit() for ch in text) >= 7:
             for match in phonenumbers.PhoneNumberMatcher(text, REGION, leniency=phonenumbers.Leniency.POSSIBLE):
                 if phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164) in self.phones:
                     found.append((match.start, match.end))
