@@ -264,6 +264,14 @@ async def _by_identity(
             if entry.actor_id in ids:
                 entry.actor_label = label
     await session.flush()
+    # Their ids inside any other entry's details ("owners_linked_to", "applicant", "person_id", ...) are
+    # keyed to them: replaced by the pseudonym without asking.
+    for entry_id, detail in (
+        await session.execute(select(AuditEntry.id, AuditEntry.detail).where(AuditEntry.action != ERASE_ACTION))
+    ).all():
+        new = finder.redact_ids(detail)
+        if new != detail:
+            await session.execute(sql_update(AuditEntry).where(AuditEntry.id == entry_id).values(detail=new))
 
     if ids:
         removed["access_request"] = rows(

@@ -197,6 +197,16 @@ class Finder:
             return {self.redact(k): self.redact(v, k) for k, v in value.items()}
         return value
 
+    def redact_ids(self, value: Any, key: Any = None) -> Any:
+        """`value` with only their ids (JSON numbers) replaced by the pseudonym: what is keyed to them."""
+        if self._id(key, value):
+            return self.identity.pseudonym
+        if isinstance(value, list):
+            return [self.redact_ids(v, key) for v in value]
+        if isinstance(value, dict):
+            return {k: self.redact_ids(v, k) for k, v in value.items()}
+        return value
+
     def excerpt(self, value: Any, width: int = 60) -> str:
         for text in strings(value):
             spans = self.spans(text)

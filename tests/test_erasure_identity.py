@@ -335,6 +335,7 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
     sent = await chat.send(f"/erase {ids['lesley']}", user=users.admin)
     preview = sent[-1].text
     assert "Mrs Lesley Draycott" in preview and "free text" in preview
+    assert "“”" not in preview  # ids are keyed to her, not free text: handled without asking
     for where in ("plan action", "progress comment", "directory entry", "audit log entry"):
         assert where in preview
     # keep the owners cell of action 1.1 as the plan's historic record
@@ -370,6 +371,8 @@ async def test_erasure_leaves_nothing_but_what_the_admin_kept(chat: ChatDriver, 
             pseudonym(ids["lesley"])
         }
         assert (await s.get(EntryChange, ids["about_her"])).status == "erased"
+        linked = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "demo.plan"))).one()
+        assert linked.detail == {"owners_linked_to": pseudonym(ids["lesley"])}
         assert (await s.get(EntryChange, ids["typed"])).status == "erased"
 
     # those affected are told, in neutral words
