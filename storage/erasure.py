@@ -97,7 +97,9 @@ async def identity_of(session: AsyncSession, person_id: int, person: Person | No
         # display name is a claim, not an identity: redacting it from free text with nobody choosing
         # would be guessing, and could hit a namesake.
         return Identity(person_id, telegram_ids=tuple(ids))
-    names = list(await session.scalars(select(Member.display_name).where(Member.telegram_id.in_(ids)))) if ids else []
+    accounts = list(await session.scalars(select(Member).where(Member.telegram_id.in_(ids)))) if ids else []
+    names = [m.display_name for m in accounts]
+    handles = tuple(h for h in (getattr(m, "username", None) for m in accounts) if isinstance(h, str) and h)
     return Identity(
         person_id,
         title=person.title or "",
@@ -107,6 +109,7 @@ async def identity_of(session: AsyncSession, person_id: int, person: Person | No
         phones=(person.phone,) if person.phone else (),
         telegram_ids=tuple(ids),
         names=tuple([*names, person.full_name or ""]),
+        handles=handles,
     )
 
 
@@ -283,11 +286,32 @@ async def _by_identity(
         removed["throttle"] = rows(await session.execute(delete(Throttle).where(Throttle.telegram_id.in_(ids))))
         removed["member"] = rows(await session.execute(delete(Member).where(Member.telegram_id.in_(ids))))
     if person is not None:
+        await _release_person(session, person_id)
         await session.delete(person)  # cascades: specialisms links, appointments, buddy matches, check-ins
     await session.flush()
     removed.update(await forget_accounts(session, ids))
     await _others_saved_state(session, finder, conversations, result)
     await session.flush()
+
+
+async def _release_person(session: AsyncSession, person_id: int) -> None:
+    """Every other column pointing at the person, found from the models (so a table added later is
+    covered): emptied when it may be, its rows deleted when it may not; the database's own ON DELETE
+    CASCADE is left to do its work."""
+    from storage.subject_access import person_columns
+
+    for name, cols in person_columns().items():
+        if name == "person":
+            continue
+        tbl = Base.metadata.tables[name]
+        for col in cols:
+            column = tbl.c[col]
+            if any((fk.ondelete or "").upper() == "CASCADE" for fk in column.foreign_keys):
+                continue
+            if column.nullable:
+                await session.execute(sql_update(tbl).where(column == person_id).values({col: None}))
+            else:
+                await session.execute(delete(tbl).where(column == person_id))
 
 
 async def preview(session: AsyncSession, person_id: int, person: Person, ids: list[int]) -> list[Place]:

@@ -45,6 +45,8 @@ IDENTITY_COLUMNS = frozenset(
         ("member", "display_name"),
         ("access_request", "name"),
         ("access_request", "telegram_name"),
+        ("access_request", "telegram_username"),
+        ("member", "username"),
     }
 )
 # A name that is keyed to someone while the row says whose it is (an owner linked to a directory entry, an
@@ -70,6 +72,7 @@ class Identity:
     phones: tuple[str, ...] = ()
     telegram_ids: tuple[int, ...] = ()
     names: tuple[str, ...] = ()  # other whole names they are known by (an account's display name)
+    handles: tuple[str, ...] = ()  # their accounts' @usernames
 
     @property
     def pseudonym(self) -> str:
@@ -105,6 +108,7 @@ def name_pattern(identity: Identity) -> re.Pattern[str] | None:
         forms.append(_words(last))
     if identity.email:
         forms.insert(0, re.escape(identity.email.strip()))
+    forms[:0] = [rf"@?{re.escape(h.lstrip('@'))}" for h in identity.handles if len(h.lstrip("@")) >= MIN_SURNAME]
     if not forms:
         return None
     titles = r"(?:" + "|".join(TITLES) + r")\.?\s+"
@@ -138,7 +142,13 @@ class Finder:
         identity = self.identity
         self.needles = tuple(
             n.casefold()
-            for n in {identity.first.strip(), identity.last.strip(), identity.email.strip(), *identity.names}
+            for n in {
+                identity.first.strip(),
+                identity.last.strip(),
+                identity.email.strip(),
+                *identity.names,
+                *(h.lstrip("@") for h in identity.handles),
+            }
             if n and n.strip()
         )
         self.phones = frozenset(p for p in (_e164(x) for x in self.identity.phones if x) if p)
