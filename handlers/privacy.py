@@ -823,9 +823,9 @@ MANIFEST = Manifest(
         Command("erase", erase_command, Role.ADMIN, N_("erase a person's personal data"), private=True),
     ),
     buttons=(
-        Button("er", once(erase_button), Role.ADMIN, private=True),
-        Button("ep", erase_pick, Role.ADMIN, private=True),
-        Button("ek", erase_keep_ask, Role.ADMIN, private=True),
-        Button("ex", erase_keep_set, Role.ADMIN, private=True),
+        Button("er", once(erase_button), Role.ADMIN, private=True, args="id:y|n"),
+        Button("ep", erase_pick, Role.ADMIN, private=True, args="id"),
+        Button("ek", erase_keep_ask, Role.ADMIN, private=True, args="id:id"),
+        Button("ex", erase_keep_set, Role.ADMIN, private=True, args="id:id:h|l|o|r|b"),
     ),
 )
