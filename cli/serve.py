@@ -70,10 +70,14 @@ def describe_getme_failure(settings: Settings, exc: BaseException) -> str:
 # --- the webhook server ---------------------------------------------------------------------------
 
 
-def make_web_app(application: Any, url_path: str, secret: str, health: Any) -> Any:
-    """A tornado app: POST /<url_path> takes Telegram's updates, GET /healthz answers the health report."""
+def make_web_app(application: Any, url_path: str | None, secret: str, health: Any) -> Any:
+    """The bot's one web server (tornado, already installed by python-telegram-bot[webhooks]): POST /<url_path>
+    takes Telegram's updates (webhook mode only: `url_path` None in polling mode), GET /healthz answers the
+    health report, /app/ is the Mini App (webapp/server.py)."""
     import tornado.web
     from telegram import Update
+
+    from webapp.server import routes as webapp_routes
 
     class WebhookHandler(tornado.web.RequestHandler):
         async def post(self) -> None:
@@ -108,10 +112,33 @@ def make_web_app(application: Any, url_path: str, secret: str, health: Any) -> A
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps(report))
 
-    return tornado.web.Application([(rf"/{url_path}", WebhookHandler), (HEALTH_PATH, HealthHandler)])
+    handlers: list[Any] = [(HEALTH_PATH, HealthHandler)]
+    if url_path is not None:
+        handlers.insert(0, (rf"/{url_path}", WebhookHandler))
+    handlers += webapp_routes(application, application.bot_data["services"])
+    # No per-request access log: tornado's would carry paths and addresses of every call; ours say outcomes.
+    return tornado.web.Application(handlers, log_function=lambda handler: None)
 
 
 # --- running ----------------------------------------------------------------------------------------
+
+
+async def set_menu_button(application: Any, settings: Settings) -> None:
+    """The chat's menu button opens the Mini App when WEBAPP_URL is set (for everyone: the page itself shows
+    a stranger nothing, the API refuses them); without it, the command list."""
+    from telegram import MenuButtonCommands, MenuButtonWebApp, WebAppInfo
+    from telegram.error import TelegramError
+
+    from core.i18n import _
+
+    try:
+        if settings.webapp_url:
+            button: Any = MenuButtonWebApp(_("Office"), WebAppInfo(settings.webapp_url))
+        else:
+            button = MenuButtonCommands()
+        await application.bot.set_chat_menu_button(menu_button=button)
+    except TelegramError as exc:  # a courtesy: the bot works without it
+        log.warning("could not set the menu button: %s", exc.__class__.__name__)
 
 
 async def serve(settings: Settings, wait: bool = False) -> int:
@@ -164,15 +191,18 @@ async def serve(settings: Settings, wait: bool = False) -> int:
             return await health_report(application, mode, lock)
 
         await application.start()
-        if settings.webhook_url:
-            from tornado.httpserver import HTTPServer
+        from tornado.httpserver import HTTPServer
 
-            url_path = urlparse(settings.webhook_url).path.strip("/")
-            # Without a secret anyone who finds the URL could post forged updates (any sender id, admins
-            # included); Telegram sends this one back with every update.
-            secret = settings.webhook_secret or secrets.token_urlsafe(32)
-            server = HTTPServer(make_web_app(application, url_path, secret, health), xheaders=True)
-            server.listen(settings.webhook_port, settings.webhook_listen)
+        # One web server in both modes: /healthz and the Mini App, and the webhook when there is one.
+        url_path = urlparse(settings.webhook_url).path.strip("/") if settings.webhook_url else None
+        # Without a secret anyone who finds the URL could post forged updates (any sender id, admins
+        # included); Telegram sends this one back with every update.
+        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        server = HTTPServer(make_web_app(application, url_path, secret, health), xheaders=True)
+        listen, port = settings.server_address
+        server.listen(port, listen)
+        await set_menu_button(application, settings)
+        if settings.webhook_url:
             await application.bot.set_webhook(
                 settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
             )

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = None
+    # The one web server in the bot's process (webhook, /healthz, the Mini App) listens here, in polling mode
+    # too; unset, WEBHOOK_LISTEN / WEBHOOK_PORT.
+    web_listen: str | None = None
+    web_port: int | None = None
+    # The Mini App's public https address (the proxy forwards it to /app/); unset: no menu button, no
+    # "Open" buttons. Telegram's signed init data older than WEBAPP_AUTH_MAX_AGE seconds is refused.
+    webapp_url: str | None = None
+    webapp_auth_max_age: int = 3600
     # Search throttling: a member may run this many searches a minute before being slowed.
     search_limit_per_minute: int = 30
     # RAG set: comma-separated codes, R/A/G by default; "B,R,A,G" adds Blue for complete.
@@ -62,7 +70,15 @@ class Settings(BaseSettings):
             raise ValueError("must be text or json")
         return value
 
-    @field_validator("telegram_bot_token", "telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_api_base_url",
+        "webhook_url",
+        "webhook_secret",
+        "webapp_url",
+        "web_listen",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -80,6 +96,24 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL (Telegram only calls https webhooks)")
         return value
 
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// URL (Telegram opens Mini Apps only over https)")
+        return value
+
+    @field_validator("webapp_auth_max_age")
+    @classmethod
+    def _max_age(cls, value: int) -> int:
+        if not 60 <= value <= 86400:
+            raise ValueError("must be from 60 to 86400 seconds")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: str | None) -> str | None:
@@ -87,10 +121,10 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters, only letters, digits, _ and -")
         return value
 
-    @field_validator("webhook_port")
+    @field_validator("webhook_port", "web_port")
     @classmethod
-    def _port(cls, value: int) -> int:
-        if not 0 < value < 65536:
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 < value < 65536:
             raise ValueError("must be a port number from 1 to 65535")
         return value
 
@@ -151,6 +185,11 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        """Where the one web server listens: WEB_LISTEN/WEB_PORT, else the webhook's."""
+        return self.web_listen or self.webhook_listen, self.web_port or self.webhook_port
 
     @property
     def is_sqlite(self) -> bool:

@@ -43,6 +43,8 @@ def _env(db_url: str, tmp_path: Path, api_base: str, **extra: str) -> dict[str, 
         "DATABASE_URL": db_url,
         "STATUS_FILE": str(tmp_path / "status.json"),
     }
+    if "WEBHOOK_PORT" not in extra:  # the one web server listens in polling mode too: never on a shared port
+        env["WEB_PORT"] = str(_free_port())
     env.update(extra)
     return env
 
@@ -148,6 +150,11 @@ async def test_polling_over_http_status_and_json_logs_without_text(db_url: str, 
             assert healthy.returncode == 0, healthy.stdout + healthy.stderr
             assert healthy.stdout.startswith("healthy") and "mode: polling" in healthy.stdout
             assert "database: ok" in healthy.stdout
+            # /healthz and the Mini App are served in polling mode too
+            status, body = _post(f"http://127.0.0.1:{env['WEB_PORT']}/healthz", None)
+            assert status == 200 and json.loads(body)["healthy"] is True
+            status, _page = _post(f"http://127.0.0.1:{env['WEB_PORT']}/app/api/me", None)
+            assert status == 401
         finally:
             code = bot.terminate()
         assert code == 0, bot.stderr

@@ -1,0 +1,223 @@
+"""The Mini App's API over plain HTTP (no browser): who may call what, what is refused, and that the board's
+writes are the chat's writes. The real web server and Application on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from core.offline import OFFLINE_TOKEN
+from storage.audit import AuditEntry
+from storage.members import AccessRequest, Member
+from storage.membership import revoke
+from storage.plans import ProgressUpdate
+from tests import webapp_harness
+from tests.harness import frozen_clock
+from tests.plan_seed import seed_plan
+from tests.webapp_harness import telegram_init_data
+
+office = webapp_harness.office  # the fixture
+
+NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def at_now() -> Iterator[None]:
+    with frozen_clock(NOW):
+        yield
+
+
+async def _count(sessionmaker, model) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def _pending_request(sessionmaker) -> int:
+    async with sessionmaker.begin() as session:
+        request = AccessRequest(telegram_id=9001, telegram_name="Sam", name="Sam Newton", school="Kimpton")
+        session.add(request)
+        await session.flush()
+        return request.id
+
+
+def _refused(response, status: int) -> None:
+    """Refused with `status` and nothing but a sentence: no data, never cached."""
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"error"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_page_headers_and_no_data_in_the_page(office, at_now):
+    async with office.client() as client:
+        page = await client.get("/app/")
+        assert page.status_code == 200
+        csp = page.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src 'self' https://telegram.org;" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert page.headers["Cache-Control"] == "no-store"
+        assert '<script src="https://telegram.org/js/telegram-web-app.js"></script>' in page.text
+        # the only other scripts are our own files
+        assert page.text.count("<script") == 2 and 'src="static/app.js"' in page.text
+        script = await client.get("/app/static/app.js")
+        assert script.status_code == 200 and script.headers["Cache-Control"] == "no-store"
+        assert (await client.get("/app/static/../server.py")).status_code in (403, 404)
+
+
+async def test_refusals_without_valid_init_data(office, users, sessionmaker, at_now):
+    seeded = await seed_plan(sessionmaker)
+    board = f"/app/api/board/{seeded.plan_id}"
+    async with office.client() as client:
+        # no init data
+        _refused(await client.get(board), 401)
+        # init data in the URL is not read (it would be in every access log)
+        _refused(await client.get(board + "?" + office.init_data(users.member)), 401)
+        # a forged hash: the member's init data with the user changed to the coordinator
+        good = office.init_data(users.member)
+        forged = good.replace("%22id%22%3A1001", "%22id%22%3A1003")
+        assert forged != good
+        _refused(await client.get(board, headers={"Authorization": "tma " + forged}), 401)
+        # signed with another bot's token
+        other = telegram_init_data(users.coordinator, "123456:another-bots-token")
+        _refused(await client.get(board, headers={"Authorization": "tma " + other}), 401)
+        # expired: older than WEBAPP_AUTH_MAX_AGE (an hour)
+        old = office.headers(users.member, auth_date=NOW - dt.timedelta(hours=2))
+        _refused(await client.get(board, headers=old), 401)
+        # signed "in the future"
+        future = office.headers(users.member, auth_date=NOW + dt.timedelta(hours=2))
+        _refused(await client.get(board, headers=future), 401)
+        # the wrong scheme, garbage
+        _refused(await client.get(board, headers={"Authorization": "Bearer " + good}), 401)
+        _refused(await client.get(board, headers={"Authorization": "tma %%%&&&hash="}), 401)
+        # a stranger's perfectly valid init data: who they are is known, what they may see is nothing
+        _refused(await client.get(board, headers=office.headers(users.stranger)), 403)
+        _refused(await client.get("/app/api/me", headers=office.headers(users.stranger)), 403)
+        # the same member, validly: the board
+        ok = await client.get(board, headers=office.headers(users.member))
+        assert ok.status_code == 200 and ok.json()["title"] == "Teaching School 2025-26"
+        assert ok.headers["Cache-Control"] == "no-store"
+
+
+async def test_member_cannot_use_coordinator_apis(office, users, sessionmaker, at_now):
+    request_id = await _pending_request(sessionmaker)
+    audits = await _count(sessionmaker, AuditEntry)
+    async with office.client() as client:
+        for user in (users.member, users.lead):
+            me = (await client.get("/app/api/me", headers=office.headers(user))).json()
+            assert me["board"] is True and me["desk"] is False
+            _refused(await client.get("/app/api/desk", headers=office.headers(user)), 403)
+            decide = {"request": request_id, "approve": True, "person": 0}
+            _refused(await client.post("/app/api/desk/decide", json=decide, headers=office.headers(user)), 403)
+    async with sessionmaker() as session:
+        assert (await session.get(AccessRequest, request_id)).status == "pending"
+        assert await session.get(Member, users.stranger) is None
+    assert await _count(sessionmaker, AuditEntry) == audits
+
+
+async def test_revoked_coordinator_with_an_open_page(office, users, sessionmaker, at_now):
+    request_id = await _pending_request(sessionmaker)
+    headers = office.headers(users.coordinator)  # the page keeps the init data it was opened with
+    async with office.client() as client:
+        desk = await client.get("/app/api/desk", headers=headers)
+        assert desk.status_code == 200 and [r["name"] for r in desk.json()["requests"]] == ["Sam Newton"]
+        async with sessionmaker.begin() as session:
+            assert await revoke(session, users.coordinator, users.admin) is not None
+        audits = await _count(sessionmaker, AuditEntry)
+        _refused(await client.get("/app/api/desk", headers=headers), 403)
+        decide = {"request": request_id, "approve": True, "person": 0}
+        _refused(await client.post("/app/api/desk/decide", json=decide, headers=headers), 403)
+        _refused(await client.get("/app/api/me", headers=headers), 403)
+    async with sessionmaker() as session:
+        assert (await session.get(AccessRequest, request_id)).status == "pending"
+    assert await _count(sessionmaker, AuditEntry) == audits
+
+
+async def test_board_update_rules_are_the_chats(office, chat, users, sessionmaker, at_now):
+    seeded = await seed_plan(sessionmaker)
+    a11, a12 = seeded.actions["1.1"], seeded.actions["1.2"]
+    async with office.client() as client:
+        board = (await client.get(f"/app/api/board/{seeded.plan_id}", headers=office.headers(users.lead))).json()
+        by_ref = {a["ref"]: a for a in board["actions"]}
+        # the lead (Lucy) owns 1.1 and 1.3, not 1.2
+        assert by_ref["1.1"]["mine"] and by_ref["1.1"]["can_update"] and not by_ref["1.2"]["can_update"]
+        assert [t["label"] for t in board["terms"]][:3] == ["Aut 25", "Spr 26", "Sum 26"]
+        # a member who owns nothing may not post; nor the lead on someone else's action
+        for user, action in ((users.member, a11), (users.lead, a12)):
+            response = await client.post(
+                "/app/api/update", json={"action": action, "rag": "G", "comment": "x"}, headers=office.headers(user)
+            )
+            _refused(response, 403)
+        # a rating the plan does not use
+        bad = await client.post(
+            "/app/api/update", json={"action": a11, "rag": "B", "comment": "x"}, headers=office.headers(users.lead)
+        )
+        _refused(bad, 400)
+        # nonsense bodies change nothing
+        for body in (b"[1]", b"{", b'{"action": "1"}', b'{"action": true}'):
+            response = await client.post("/app/api/update", content=body, headers=office.headers(users.lead))
+            _refused(response, 400)
+        assert await _count(sessionmaker, ProgressUpdate) == 0
+        # the owner posts: the chat's /plan shows it at once
+        saved = await client.post(
+            "/app/api/update",
+            json={"action": a11, "rag": "A", "comment": "Bid <b>delayed</b> & resubmitted"},
+            headers=office.headers(users.lead),
+        )
+        assert saved.status_code == 200 and saved.json()["term"] == "Autumn 2025"
+        text = "\n".join(s.text for s in await chat.send("/plan", user=users.member))
+        assert "Bid &lt;b&gt;delayed&lt;/b&gt; &amp; resubmitted" in text
+        # a chat update shows on the board at once
+        sent = await chat.send("/update 1.3 green Survey results in", user=users.lead)
+        await chat.press([d for label, d in sent[-1].buttons if label == "Save"][0], user=users.lead)
+        board = (await client.get(f"/app/api/board/{seeded.plan_id}", headers=office.headers(users.member))).json()
+        by_ref = {a["ref"]: a for a in board["actions"]}
+        assert by_ref["1.3"]["comment"] == "Survey results in"
+        assert list(by_ref["1.1"]["rag"].values()) == ["A"] and list(by_ref["1.3"]["rag"].values()) == ["G"]
+        # history, with the author's correction open for 48 hours, to the author only
+        history = (await client.get(f"/app/api/action/{a11}", headers=office.headers(users.lead))).json()
+        row = history["rows"][0]
+        assert row["correctable"] and row["rag"] == "A"
+        other = (await client.get(f"/app/api/action/{a11}", headers=office.headers(users.coordinator))).json()
+        assert not other["rows"][0]["correctable"]
+        # someone else cannot correct it (the chat's rule: only the author)
+        response = await client.post(
+            "/app/api/update",
+            json={"replaces": row["id"], "rag": "R", "comment": "no"},
+            headers=office.headers(users.coordinator),
+        )
+        _refused(response, 403)
+        corrected = await client.post(
+            "/app/api/update",
+            json={"replaces": row["id"], "rag": "G", "comment": "Bid accepted"},
+            headers=office.headers(users.lead),
+        )
+        assert corrected.status_code == 200 and corrected.json()["kind"] == "correction"
+        # after 48 hours it is closed
+        with frozen_clock(NOW + dt.timedelta(hours=49)):
+            later = office.headers(users.lead)
+            response = await client.post(
+                "/app/api/update", json={"replaces": corrected.json()["id"], "withdraw": True}, headers=later
+            )
+            _refused(response, 409)
+    text = "\n".join(s.text for s in await chat.send("/action 1.1", user=users.member))
+    assert "Bid accepted" in text
+
+
+async def test_desk_decision_is_made_once(office, users, sessionmaker, at_now):
+    request_id = await _pending_request(sessionmaker)
+    decide = {"request": request_id, "approve": False, "person": 0}
+    async with office.client() as client:
+        first = await client.post("/app/api/desk/decide", json=decide, headers=office.headers(users.coordinator))
+        assert first.status_code == 200 and first.json()["status"] == "rejected"
+        again = {"request": request_id, "approve": True, "person": 0}
+        _refused(await client.post("/app/api/desk/decide", json=again, headers=office.headers(users.admin)), 409)
+    async with sessionmaker() as session:
+        assert (await session.get(AccessRequest, request_id)).status == "rejected"
+        assert await session.get(Member, users.stranger) is None
+
+
+def test_offline_token_is_not_a_real_bots():
+    # The console signs its links with this token; a production bot checks with its own, so they never open it.
+    assert OFFLINE_TOKEN.split(":")[1] == "offline-console-token-not-real"

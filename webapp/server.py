@@ -1,0 +1,307 @@
+"""The Mini App's page and JSON API, as tornado routes in the bot's one web server (cli/serve.py).
+
+Tornado, not Starlette on uvicorn: python-telegram-bot[webhooks] already installs it and the webhook and
+/healthz already run on it, so the Mini App adds no web framework and no second server.
+
+Every API call: the init data checked (webapp/auth.py: 401 when missing, forged or expired), then the account
+read from the database (`Services.member`: the same load as the chat's access gate, so a revoked or
+deactivated account is a stranger at its next call) and its role compared with the role the chat's own
+manifest declares for the same work (403 below it). Responses carry `Cache-Control: no-store`; the page a
+strict Content-Security-Policy (our own files and Telegram's telegram-web-app.js only). Log lines name the
+route and the outcome, never the init data, a name or a body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import N_, _, current_locale
+from core.services import MemberInfo, Services
+from storage.members import Role
+from webapp import board, desk
+from webapp.auth import AuthError, from_header, verify
+
+log = logging.getLogger("partnerbot.webapp")
+
+STATIC = Path(__file__).parent / "static"
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+CSP = (
+    "default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors https://web.telegram.org"
+)
+MAX_BODY = 64 * 1024
+
+
+def _role_of(module: Any, name: str) -> Role:
+    """The role the chat's manifest declares for a command or an upload: the Mini App asks the same."""
+    manifest = module.MANIFEST
+    for command in manifest.commands:
+        if command.name == name:
+            return Role(command.role)
+    for conversation in getattr(manifest, "conversations", ()):
+        for step in conversation.entry:
+            if getattr(step, "name", None) == name:
+                return Role(step.role)
+    raise LookupError(name)
+
+
+def roles() -> dict[str, Role]:
+    """What each part of the Mini App needs, read from the chat's manifests (one table, not a copy)."""
+    from handlers import desk as desk_chat
+    from handlers import plan_view, progress_chat
+
+    return {
+        "board": _role_of(plan_view, "plan"),
+        "update": _role_of(progress_chat, "update"),
+        "desk": _role_of(desk_chat, "desk"),
+    }
+
+
+class _Base(tornado.web.RequestHandler):
+    def initialize(self, **kwargs: Any) -> None:
+        self.opts: dict[str, Any] = kwargs
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.clear_header("Server")
+
+    def log_exception(self, *args: Any) -> None:  # no traceback with a request in it
+        log.warning("webapp: error in %s", type(self).__name__)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish({"error": _("Sorry, something went wrong. Nothing was changed.")})
+
+
+class PageHandler(_Base):
+    """The page itself: the same HTML for everyone (it holds no data), with the strict CSP."""
+
+    def get(self) -> None:
+        self.set_header("Content-Security-Policy", CSP)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+        self.finish(html.replace("{{TELEGRAM_SCRIPT}}", self.opts["telegram_script"]))
+
+
+class StaticHandler(tornado.web.StaticFileHandler):
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
+Work = Callable[[AsyncSession, MemberInfo, "ApiHandler"], Awaitable[Any]]
+
+
+class ApiHandler(_Base):
+    """One JSON route: the check, then `work` in one session (a transaction, committed before the answer)."""
+
+    def initialize(self, **kwargs: Any) -> None:
+        self.opts = kwargs
+        self.ids: list[int] = []
+        self.services: Services = kwargs["services"]
+        self.token: str = kwargs["token"]
+        self.need: str = kwargs["need"]
+        self.work: Work = kwargs["work"]
+        self.write_method: bool = kwargs.get("write", False)
+        # What to do once the work is committed (tell people, edit messages): never before.
+        self.after: list[Callable[[], Awaitable[None]]] = []
+
+    def body(self) -> dict[str, Any]:
+        if len(self.request.body) > MAX_BODY:
+            raise board.BoardError(413, _("That is too much at once. Nothing was changed."))
+        try:
+            value = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise board.BoardError(400, _("That could not be done. Nothing was changed.")) from None
+        if not isinstance(value, dict):
+            raise board.BoardError(400, _("That could not be done. Nothing was changed."))
+        return value
+
+    async def _run(self, *args: str) -> None:
+        self.ids = [int(a) for a in args if a]
+        route = self.opts["name"]
+        try:
+            caller = verify(
+                from_header(self.request.headers.get("Authorization")),
+                self.token,
+                self.services.settings.webapp_auth_max_age,
+            )
+        except AuthError as exc:
+            log.info("webapp: %s refused (401, %s)", route, exc.reason)
+            self.set_status(401)
+            self.finish({"error": _("Please open this page from the bot in Telegram.")})
+            return
+        try:
+            member = await self.services.member(caller.telegram_id)  # the database, on every call
+            need = roles()[self.need]
+            allowed = member is not None and member.role >= need
+        except Exception:  # noqa: BLE001 - any doubt refuses
+            log.exception("webapp: access check failed")
+            member, allowed = None, False
+        if not allowed or member is None:
+            log.info("webapp: %s refused (403)", route)
+            self.set_status(403)
+            self.finish({"error": _("Sorry, this is not available to you.")})
+            return
+        current_locale.set(member.locale or None)
+        try:
+            async with self.services.session() as session:
+                result = await self.work(session, member, self)
+        except board.BoardError as exc:
+            log.info("webapp: %s refused (%s)", route, exc.status)
+            self.set_status(exc.status)
+            self.finish({"error": exc.message})
+            return
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(result))
+        for then in self.after:
+            try:
+                await then()
+            except Exception:  # noqa: BLE001 - courtesies after a committed decision: it stands
+                log.warning("webapp: a notice after %s failed", route, exc_info=True)
+
+    async def get(self, *args: str) -> None:
+        if self.write_method:
+            self.set_status(405)
+            self.finish({"error": "POST"})
+            return
+        await self._run(*args)
+
+    async def post(self, *args: str) -> None:
+        if not self.write_method:
+            self.set_status(405)
+            self.finish({"error": "GET"})
+            return
+        await self._run(*args)
+
+
+# Every word the page shows, translated here (the page has no catalog of its own). {…} are filled in by the page.
+STRINGS = {
+    "title": N_("Partnership office"),
+    "board": N_("Plan board"),
+    "desk": N_("Desk"),
+    "loading": N_("Loading…"),
+    "failed": N_("Sorry, something went wrong. Nothing was changed."),
+    "offline": N_("The bot cannot be reached. Please try again."),
+    "no_plans": N_("There is no action plan yet."),
+    "plan": N_("Plan"),
+    "this_term": N_("This term: {term}. Tap a reference for its history and to post an update."),
+    "filters": N_("Filters"),
+    "mine": N_("Mine"),
+    "red_amber": N_("Red or amber"),
+    "stale": N_("Not updated this term"),
+    "all_sections": N_("All sections"),
+    "all_owners": N_("All owners"),
+    "ref": N_("Ref"),
+    "action": N_("Action"),
+    "owners": N_("Owners"),
+    "latest": N_("Latest comment"),
+    "not_rated": N_("not rated"),
+    "none_match": N_("No action matches these filters."),
+    "open_action": N_("Action {ref}: history and update"),
+    "history": N_("History"),
+    "no_history": N_("No updates yet."),
+    "kind_correction": N_("correction"),
+    "kind_withdrawal": N_("withdrawn"),
+    "kind_import": N_("from the imported plan"),
+    "correct": N_("Correct"),
+    "withdraw": N_("Withdraw"),
+    "post_title": N_("Post an update"),
+    "correct_title": N_("Correct your update"),
+    "rating": N_("Rating for {term}"),
+    "no_rating": N_("No rating"),
+    "comment": N_("Comment"),
+    "save_update": N_("Save update"),
+    "save_correction": N_("Save correction"),
+    "window": N_("You can correct or withdraw an update for 48 hours."),
+    "saved": N_("Saved for {term}. The chat shows it too."),
+    "corrected": N_("Corrected."),
+    "withdrawn": N_("Withdrawn: it stays in the history, marked withdrawn."),
+    "close": N_("Close"),
+    "requests": N_("Access requests"),
+    "nobody_waiting": N_("Nobody is waiting for access."),
+    "on_telegram": N_("on Telegram: {name}"),
+    "asked": N_("asked {when}"),
+    "in_directory": N_("In the directory: {name}"),
+    "approve_link": N_("Approve and link"),
+    "approve": N_("Approve"),
+    "reject": N_("Reject"),
+    "approved": N_("Approved: {name}."),
+    "rejected": N_("Rejected: {name}."),
+    "elsewhere": N_("Also waiting"),
+    "new_heads": N_("new heads without a buddy"),
+    "pairings": N_("pairings to follow"),
+    "answers": N_("check-in answers to read"),
+    "not_updated": N_("owners not updated in {term}"),
+    "desk_chat": N_("New heads, pairings and check-ins are worked in the chat: send /desk."),
+}
+
+
+async def _me(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    need = roles()
+    return {
+        "strings": {key: _(text) for key, text in STRINGS.items()},
+        "lang": (member.locale or h.services.settings.default_locale).split("_")[0],
+        "name": member.display_name,
+        "board": member.role >= need["board"],
+        "desk": member.role >= need["desk"],
+        "plans": await board.plans(session),
+    }
+
+
+async def _board(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await board.board(session, member, h.ids[0])
+
+
+async def _history(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await board.history(session, member, h.ids[0])
+
+
+async def _post(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await board.post(session, member, h.body())
+
+
+async def _desk(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await desk.queues(session, member, h.services)
+
+
+async def _desk_decide(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.decide(session, member, h.body())
+    h.after.append(lambda: desk.after_decision(h.opts["bot_app"], h.services, result, member))
+    return result
+
+
+ID = r"([0-9]{1,18})"
+
+
+def routes(application: Any, services: Services, telegram_script: str = TELEGRAM_SCRIPT) -> list[Any]:
+    """The Mini App's routes for the bot's web server. `application` is the running python-telegram-bot
+    Application: its bot's token checks the init data (the console's offline token in the console)."""
+    token = application.bot.token
+    common = {"services": services, "token": token, "bot_app": application}
+
+    def api(path: str, name: str, need: str, work: Work, write: bool = False) -> Any:
+        return (path, ApiHandler, {**common, "name": name, "need": need, "work": work, "write": write})
+
+    return [
+        (r"/app/?", PageHandler, {"telegram_script": telegram_script}),
+        (r"/app/static/(.*)", StaticHandler, {"path": str(STATIC)}),
+        api(r"/app/api/me", "me", "board", _me),
+        api(rf"/app/api/board/{ID}", "board", "board", _board),
+        api(rf"/app/api/action/{ID}", "history", "board", _history),
+        api(r"/app/api/update", "update", "update", _post, write=True),
+        api(r"/app/api/desk", "desk", "desk", _desk),
+        api(r"/app/api/desk/decide", "desk-decide", "desk", _desk_decide, write=True),
+    ]
+
+
+SAFE_PATH = re.compile(r"^/app/")

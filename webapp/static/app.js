@@ -1,0 +1,325 @@
+/* PartnerBot's Mini App: the plan board and the desk. Plain JS, no build step, no third-party code besides
+   Telegram's telegram-web-app.js. Every call carries Telegram's signed init data in a header; the server
+   decides what it may see. Every text comes from the server, translated (S below), or from the data. */
+"use strict";
+(function () {
+  const tg = (window.Telegram && window.Telegram.WebApp) || null;
+  const initData = tg ? tg.initData || "" : "";
+  let S = {}; // strings, translated by the server
+  let me = null;
+  let board = null;
+  let sheetOpen = null; // what the sheet shows: {kind, id}
+  const state = { plan: null, tab: "board", filters: { mine: false, red: false, stale: false, section: "", owner: "" } };
+
+  const $ = (id) => document.getElementById(id);
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+  function say(text, error) {
+    const status = $("status");
+    status.textContent = text || "";
+    status.classList.toggle("error", !!error);
+    status.hidden = !text;
+  }
+  function haptic(kind) {
+    try { if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred(kind); } catch (e) { /* none */ }
+  }
+
+  function theme() {
+    const params = (tg && tg.themeParams) || {};
+    const root = document.documentElement;
+    for (const [key, value] of Object.entries(params)) {
+      if (typeof value === "string" && /^#[0-9a-fA-F]{3,8}$/.test(value)) root.style.setProperty("--tg-theme-" + key.replace(/_/g, "-"), value);
+    }
+    root.dataset.scheme = (tg && tg.colorScheme) || "light";
+    root.style.colorScheme = root.dataset.scheme;
+  }
+
+  async function api(path, body) {
+    const options = { headers: { Authorization: "tma " + initData }, cache: "no-store", credentials: "omit" };
+    if (body !== undefined) {
+      options.method = "POST";
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch("api/" + path, options);
+    } catch (e) {
+      throw new Error(S.offline || "The bot cannot be reached. Please try again.");
+    }
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      const error = new Error(data.error || S.failed || "Sorry, something went wrong.");
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  // --- the board -----------------------------------------------------------------------------------
+
+  function ragBadge(code, term) {
+    const known = board && board.rag_set.find((r) => r.code === code);
+    if (!code) return el("span", { class: "rag rag-none", title: S.not_rated, "aria-label": (term ? term + ": " : "") + S.not_rated }, "–");
+    const label = known ? known.label : code;
+    return el("span", { class: "rag rag-" + code, title: label, "aria-label": (term ? term + ": " : "") + label }, code);
+  }
+
+  function visible(action) {
+    const f = state.filters;
+    const now = board.term.code;
+    if (f.mine && !action.mine) return false;
+    if (f.red && !["R", "A"].includes(action.rag[now] || "")) return false;
+    if (f.stale && action.updated_this_term) return false;
+    if (f.section && action.section !== f.section) return false;
+    if (f.owner && !action.owner_list.includes(f.owner)) return false;
+    return true;
+  }
+
+  function filterBar() {
+    const f = state.filters;
+    const check = (key, label) => el("label", { class: "chip" },
+      el("input", { type: "checkbox", checked: f[key], onchange: (e) => { f[key] = e.target.checked; drawGrid(); } }), label);
+    const sections = [...new Set(board.actions.map((a) => a.section).filter(Boolean))];
+    const owners = [...new Set(board.actions.flatMap((a) => a.owner_list))].sort();
+    const select = (key, label, values) => el("label", {}, el("span", { class: "sr-only" }, label),
+      el("select", { "aria-label": label, onchange: (e) => { f[key] = e.target.value; drawGrid(); } },
+        el("option", { value: "" }, label),
+        values.map((v) => el("option", { value: v, selected: f[key] === v }, v))));
+    return el("div", { class: "filters", role: "group", "aria-label": S.filters },
+      check("mine", S.mine), check("red", S.red_amber), check("stale", S.stale),
+      sections.length ? select("section", S.all_sections, sections) : null,
+      owners.length ? select("owner", S.all_owners, owners) : null);
+  }
+
+  function drawGrid() {
+    const wrap = $("grid");
+    if (!wrap) return;
+    const terms = board.terms;
+    const head = el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col" }, S.owners),
+      terms.map((t) => el("th", { scope: "col", class: "term", title: t.long }, t.label)), el("th", { scope: "col" }, S.latest));
+    const rows = [];
+    let section = null;
+    let shown = 0;
+    for (const action of board.actions) {
+      if (!visible(action)) continue;
+      shown++;
+      if (action.section && action.section !== section) {
+        section = action.section;
+        rows.push(el("tr", { class: "section" }, el("th", { colspan: String(4 + terms.length), scope: "colgroup" }, section)));
+      }
+      rows.push(el("tr", { "data-action": String(action.id) },
+        el("td", { class: "ref" }, el("button", { type: "button", class: "linkish", "aria-label": S.open_action.replace("{ref}", action.ref), onclick: () => openAction(action.id) }, action.ref)),
+        el("td", { class: "action" }, action.text),
+        el("td", { class: "owner" }, action.owners),
+        terms.map((t) => el("td", { class: "term" }, ragBadge(action.rag[t.code] || "", t.long))),
+        el("td", { class: "comment" }, action.comment)));
+    }
+    const table = el("table", { class: "grid" }, el("caption", { class: "sr-only" }, board.title), el("thead", {}, head), el("tbody", {}, rows));
+    wrap.replaceChildren(table);
+    say(shown ? "" : S.none_match);
+  }
+
+  async function loadBoard() {
+    if (!state.plan) {
+      $("view").replaceChildren(el("p", {}, S.no_plans));
+      say("");
+      return;
+    }
+    say(S.loading);
+    board = await api("board/" + state.plan);
+    const plans = me.plans.length > 1 ? el("label", {}, el("span", { class: "sr-only" }, S.plan),
+      el("select", { "aria-label": S.plan, onchange: (e) => { state.plan = Number(e.target.value); loadBoard().catch(fail); } },
+        me.plans.map((p) => el("option", { value: String(p.id), selected: p.id === state.plan }, p.title)))) : null;
+    const legend = el("div", { class: "legend" }, board.rag_set.map((r) => el("span", {}, ragBadge(r.code), " ", r.label + " — " + r.meaning)),
+      el("span", {}, ragBadge(""), " ", S.not_rated));
+    $("view").replaceChildren(
+      el("h2", {}, board.title), plans,
+      el("p", { class: "status" }, S.this_term.replace("{term}", board.term.label)),
+      filterBar(), legend, el("div", { id: "grid", class: "grid-wrap", tabindex: "0", role: "region", "aria-label": board.title }));
+    drawGrid();
+  }
+
+  // --- an action: history and update ----------------------------------------------------------------
+
+  function openSheet(kind, id, nodes) {
+    sheetOpen = { kind, id };
+    $("sheet-content").replaceChildren(...nodes);
+    $("sheet").hidden = false;
+    if (tg && tg.BackButton) tg.BackButton.show();
+    const first = $("sheet-content").querySelector("h2");
+    if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
+  }
+  function closeSheet() {
+    $("sheet").hidden = true;
+    sheetOpen = null;
+    if (tg && tg.BackButton) tg.BackButton.hide();
+    if (tg && tg.MainButton) { tg.MainButton.hide(); tg.MainButton.offClick(saveFromMain); }
+  }
+  let saveFromMain = () => {};
+
+  async function openAction(id, replaces) {
+    let data;
+    try { data = await api("action/" + id); } catch (e) { fail(e); return; }
+    const nodes = [el("h2", { id: "sheet-title" }, data.ref + " " + data.text), el("p", { class: "status" }, data.plan)];
+    if (data.can_update) nodes.push(updateForm(data, replaces));
+    nodes.push(el("h2", {}, S.history));
+    if (!data.rows.length) nodes.push(el("p", { class: "status" }, S.no_history));
+    nodes.push(el("ul", { class: "history" }, data.rows.map((r) => el("li", { class: r.replaced || r.kind === "withdrawal" ? "old" : "" },
+      el("div", {}, r.rag ? ragBadge(r.rag, r.term) : null, " ", el("b", {}, r.term), r.kind !== "update" ? " · " + (S["kind_" + r.kind] || r.kind) : ""),
+      r.comment ? el("div", {}, r.comment) : null,
+      el("div", { class: "meta" }, [r.author, r.at].filter(Boolean).join(" · ")),
+      r.correctable ? el("div", { class: "row-actions" },
+        el("button", { type: "button", class: "btn secondary", onclick: () => openAction(id, r) }, S.correct),
+        el("button", { type: "button", class: "btn danger", onclick: () => withdraw(id, r.id) }, S.withdraw)) : null))));
+    openSheet("action", id, nodes);
+  }
+
+  function updateForm(data, replaces) {
+    const name = "rating-" + data.id;
+    const comment = el("textarea", { id: "comment", maxlength: "2000", "aria-label": S.comment }, replaces ? replaces.comment : "");
+    const choices = [...board.rag_set, { code: "", label: S.no_rating, meaning: "" }].map((r) => el("label", {},
+      el("input", { type: "radio", name, value: r.code, checked: replaces ? replaces.rag === r.code : false }),
+      r.code ? ragBadge(r.code) : null, r.label));
+    const save = async () => {
+      const picked = document.querySelector(`input[name="${name}"]:checked`);
+      const body = { rag: picked ? picked.value : "", comment: comment.value };
+      if (replaces) body.replaces = replaces.id; else body.action = data.id;
+      button.disabled = true;
+      try {
+        const result = await api("update", body);
+        haptic("success");
+        say((replaces ? S.corrected : S.saved).replace("{term}", result.term || ""));
+        closeSheet();
+        await loadBoard();
+        say((replaces ? S.corrected : S.saved).replace("{term}", result.term || ""));
+      } catch (e) {
+        button.disabled = false;
+        haptic("error");
+        formStatus.textContent = e.message;
+      }
+    };
+    const formStatus = el("p", { class: "status error", role: "alert" });
+    const button = el("button", { type: "submit", class: "btn" }, replaces ? S.save_correction : S.save_update);
+    saveFromMain = save;
+    if (tg && tg.MainButton) {
+      tg.MainButton.setText(replaces ? S.save_correction : S.save_update);
+      tg.MainButton.onClick(save);
+      tg.MainButton.show();
+    }
+    return el("form", { onsubmit: (e) => { e.preventDefault(); save(); } },
+      el("h2", {}, replaces ? S.correct_title : S.post_title),
+      el("fieldset", {}, el("legend", {}, S.rating.replace("{term}", board.term.label)), el("div", { class: "ratings" }, choices)),
+      el("label", { for: "comment" }, S.comment), comment, formStatus,
+      el("div", { class: "row-actions" }, button), el("p", { class: "status" }, S.window));
+  }
+
+  async function withdraw(actionId, updateId) {
+    try {
+      await api("update", { replaces: updateId, withdraw: true });
+      haptic("success");
+      closeSheet();
+      await loadBoard();
+      say(S.withdrawn);
+    } catch (e) { haptic("error"); fail(e); }
+  }
+
+  // --- the desk -------------------------------------------------------------------------------------
+
+  async function loadDesk() {
+    say(S.loading);
+    const desk = await api("desk");
+    const cards = desk.requests.map((r) => el("div", { class: "card", "data-request": String(r.id) },
+      el("div", {}, el("b", {}, r.name), r.school ? ", " + r.school : ""),
+      el("div", { class: "meta" }, [r.telegram_name ? S.on_telegram.replace("{name}", r.telegram_name) : "", S.asked.replace("{when}", r.asked)].filter(Boolean).join(" · ")),
+      r.person ? el("div", { class: "meta" }, S.in_directory.replace("{name}", r.person.name)) : null,
+      el("div", { class: "row-actions" },
+        r.person ? el("button", { type: "button", class: "btn", onclick: () => decide(r.id, true, r.person.id) }, S.approve_link) : null,
+        el("button", { type: "button", class: r.person ? "btn secondary" : "btn", onclick: () => decide(r.id, true, 0) }, S.approve),
+        el("button", { type: "button", class: "btn danger", onclick: () => decide(r.id, false, 0) }, S.reject))));
+    const c = desk.counts;
+    $("view").replaceChildren(
+      el("h2", {}, S.requests), desk.requests.length ? cards : el("p", {}, S.nobody_waiting),
+      el("h2", {}, S.elsewhere),
+      el("div", { class: "counts" },
+        el("div", {}, el("b", {}, String(c.new_heads)), S.new_heads),
+        el("div", {}, el("b", {}, String(c.pairings)), S.pairings),
+        el("div", {}, el("b", {}, String(c.answers)), S.answers),
+        el("div", {}, el("b", {}, String(c.not_updated)), S.not_updated.replace("{term}", desk.term))),
+      el("p", { class: "status" }, S.desk_chat));
+    say("");
+  }
+
+  async function decide(id, approve, person) {
+    try {
+      const result = await api("desk/decide", { request: id, approve, person });
+      haptic("success");
+      await loadDesk();
+      say((result.status === "approved" ? S.approved : S.rejected).replace("{name}", result.name));
+    } catch (e) {
+      haptic("error");
+      await loadDesk().catch(() => {});
+      fail(e);
+    }
+  }
+
+  // --- start ----------------------------------------------------------------------------------------
+
+  function fail(e) { say(e && e.message ? e.message : String(e), true); }
+
+  function tabs() {
+    const nav = $("tabs");
+    const items = [["board", S.board]];
+    if (me.desk) items.push(["desk", S.desk]);
+    nav.replaceChildren(...items.map(([key, label]) => el("button", {
+      type: "button", role: "tab", id: "tab-" + key, "aria-selected": state.tab === key ? "true" : "false",
+      onclick: () => { state.tab = key; tabs(); show(); },
+    }, label)));
+    nav.hidden = items.length < 2;
+  }
+  function show() {
+    closeSheet();
+    (state.tab === "desk" ? loadDesk() : loadBoard()).catch(fail);
+  }
+
+  async function start() {
+    theme();
+    if (tg) {
+      tg.ready();
+      if (tg.expand) tg.expand();
+      if (tg.onEvent) tg.onEvent("themeChanged", theme);
+      if (tg.BackButton) tg.BackButton.onClick(closeSheet);
+    }
+    $("sheet-close").addEventListener("click", closeSheet);
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && sheetOpen) closeSheet(); });
+    $("sheet").addEventListener("click", (e) => { if (e.target === $("sheet")) closeSheet(); });
+    if (!initData) { say("Please open this page from the bot in Telegram.", true); return; }
+    try {
+      me = await api("me");
+    } catch (e) { fail(e); return; }
+    S = me.strings;
+    document.documentElement.lang = me.lang || "en";
+    $("title").textContent = S.title;
+    $("sheet-close").setAttribute("aria-label", S.close);
+    const wanted = new URLSearchParams(location.hash.slice(1));
+    state.plan = Number(wanted.get("plan")) || (me.plans[0] && me.plans[0].id) || null;
+    if (wanted.get("tab") === "desk" && me.desk) state.tab = "desk";
+    tabs();
+    show();
+  }
+  document.addEventListener("DOMContentLoaded", start);
+})();
