@@ -79,6 +79,8 @@
     return el("span", { class: "rag rag-" + code, title: label, "aria-label": (term ? term + ": " : "") + label }, code);
   }
 
+  function decorative(node) { node.setAttribute("aria-hidden", "true"); node.removeAttribute("aria-label"); return node; }
+
   function visible(action) {
     const f = state.filters;
     const now = board.term.code;
@@ -110,7 +112,7 @@
     const wrap = $("grid");
     if (!wrap) return;
     const terms = board.terms;
-    const head = el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col" }, S.owners),
+    const head = el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col", class: "owner" }, S.owners),
       terms.map((t) => el("th", { scope: "col", class: "term", title: t.long }, t.label)), el("th", { scope: "col" }, S.latest));
     const rows = [];
     let section = null;
@@ -124,7 +126,7 @@
       }
       rows.push(el("tr", { "data-action": String(action.id) },
         el("td", { class: "ref" }, el("button", { type: "button", class: "linkish", "aria-label": S.open_action.replace("{ref}", action.ref), onclick: () => openAction(action.id) }, action.ref)),
-        el("td", { class: "action" }, action.text),
+        el("td", { class: "action" }, action.text, action.owners ? el("div", { class: "owner-inline" }, action.owners) : null),
         el("td", { class: "owner" }, action.owners),
         terms.map((t) => el("td", { class: "term" }, ragBadge(action.rag[t.code] || "", t.long))),
         el("td", { class: "comment" }, action.comment)));
@@ -145,12 +147,12 @@
     const plans = me.plans.length > 1 ? el("label", {}, el("span", { class: "sr-only" }, S.plan),
       el("select", { "aria-label": S.plan, onchange: (e) => { state.plan = Number(e.target.value); loadBoard().catch(fail); } },
         me.plans.map((p) => el("option", { value: String(p.id), selected: p.id === state.plan }, p.title)))) : null;
-    const legend = el("div", { class: "legend" }, board.rag_set.map((r) => el("span", {}, ragBadge(r.code), " ", r.label + " — " + r.meaning)),
-      el("span", {}, ragBadge(""), " ", S.not_rated));
-    $("view").replaceChildren(
+    const legend = el("div", { class: "legend" }, board.rag_set.map((r) => el("span", {}, decorative(ragBadge(r.code)), " ", r.label + " — " + r.meaning)),
+      el("span", {}, decorative(ragBadge("")), " ", S.not_rated));
+    $("view").replaceChildren(...[
       el("h2", {}, board.title), plans,
       el("p", { class: "status" }, S.this_term.replace("{term}", board.term.label)),
-      filterBar(), legend, el("div", { id: "grid", class: "grid-wrap", tabindex: "0", role: "region", "aria-label": board.title }));
+      filterBar(), legend, el("div", { id: "grid", class: "grid-wrap", tabindex: "0", role: "region", "aria-label": board.title })].filter(Boolean));
     drawGrid();
   }
 
@@ -194,7 +196,7 @@
     const comment = el("textarea", { id: "comment", maxlength: "2000", "aria-label": S.comment }, replaces ? replaces.comment : "");
     const choices = [...board.rag_set, { code: "", label: S.no_rating, meaning: "" }].map((r) => el("label", {},
       el("input", { type: "radio", name, value: r.code, checked: replaces ? replaces.rag === r.code : false }),
-      r.code ? ragBadge(r.code) : null, r.label));
+      r.code ? decorative(ragBadge(r.code)) : null, r.label));
     const save = async () => {
       const picked = document.querySelector(`input[name="${name}"]:checked`);
       const body = { rag: picked ? picked.value : "", comment: comment.value };
@@ -253,7 +255,7 @@
         el("button", { type: "button", class: "btn danger", onclick: () => decide(r.id, false, 0) }, S.reject))));
     const c = desk.counts;
     $("view").replaceChildren(
-      el("h2", {}, S.requests), desk.requests.length ? cards : el("p", {}, S.nobody_waiting),
+      el("h2", {}, S.requests), ...(desk.requests.length ? cards : [el("p", {}, S.nobody_waiting)]),
       el("h2", {}, S.elsewhere),
       el("div", { class: "counts" },
         el("div", {}, el("b", {}, String(c.new_heads)), S.new_heads),

@@ -1,0 +1,271 @@
+"""The Mini App in a real browser: Playwright driving Debian's chromium against the bot's real web server and
+Application (SQLite and PostgreSQL). Telegram's telegram-web-app.js is replaced by a local stub carrying init
+data signed with the test bot's token, as Telegram would hand it to the page.
+
+Screenshots (390×844 light and dark, 1280×800) are kept in tests/artifacts/webapp/ (not committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.audit import AuditEntry
+from storage.directory import Person
+from storage.members import AccessRequest, Member
+from tests import webapp_harness
+from tests.harness import frozen_clock
+from tests.shared import EXAMPLE_PLANS
+
+office = webapp_harness.office  # the fixture
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTEFACTS = Path(__file__).parent / "artifacts" / "webapp"
+NOW = dt.datetime(2014, 11, 10, 10, 0, tzinfo=dt.timezone.utc)  # Autumn 2014, inside the plan's year
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+THEMES = {
+    "light": {
+        "bg_color": "#ffffff",
+        "text_color": "#000000",
+        "hint_color": "#707579",
+        "link_color": "#3390ec",
+        "button_color": "#3390ec",
+        "button_text_color": "#ffffff",
+        "secondary_bg_color": "#f4f4f5",
+    },
+    "dark": {
+        "bg_color": "#212121",
+        "text_color": "#ffffff",
+        "hint_color": "#aaaaaa",
+        "link_color": "#8774e1",
+        "button_color": "#8774e1",
+        "button_text_color": "#ffffff",
+        "secondary_bg_color": "#181818",
+    },
+}
+
+pytestmark = pytest.mark.slow
+
+
+def telegram_stub(init_data: str, scheme: str) -> str:
+    """What telegram-web-app.js gives a page, recording what the page asks of Telegram in window.__tg."""
+    return f"""
+window.__tg = {{
+  haptics: [], main: {{ text: "", visible: false, cb: [] }}, back: {{ visible: false, cb: [] }}, ready: false,
+}};
+window.Telegram = {{ WebApp: {{
+  initData: {json.dumps(init_data)}, initDataUnsafe: {{}}, version: "8.0", platform: "tdesktop",
+  colorScheme: {json.dumps(scheme)}, themeParams: {json.dumps(THEMES[scheme])},
+  ready() {{ window.__tg.ready = true; }}, expand() {{}}, onEvent() {{}}, offEvent() {{}},
+  HapticFeedback: {{
+    notificationOccurred(kind) {{ window.__tg.haptics.push(kind); }}, impactOccurred() {{}}, selectionChanged() {{}},
+  }},
+  MainButton: {{
+    setText(text) {{ window.__tg.main.text = text; return this; }},
+    show() {{ window.__tg.main.visible = true; return this; }},
+    hide() {{ window.__tg.main.visible = false; return this; }},
+    onClick(f) {{ window.__tg.main.cb.push(f); return this; }},
+    offClick(f) {{ window.__tg.main.cb = window.__tg.main.cb.filter((g) => g !== f); return this; }},
+  }},
+  BackButton: {{
+    show() {{ window.__tg.back.visible = true; }}, hide() {{ window.__tg.back.visible = false; }},
+    onClick(f) {{ window.__tg.back.cb.push(f); }}, offClick() {{}},
+  }},
+}} }};
+"""
+
+
+@pytest.fixture
+def at_now() -> Iterator[None]:
+    with frozen_clock(NOW):
+        yield
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_page(browser: Any, office: Any, user: int, scheme: str = "light", width: int = 390, height: int = 844):
+    page = await browser.new_page(viewport={"width": width, "height": height})
+    stub = telegram_stub(office.init_data(user), scheme)
+    outside: list[str] = []
+
+    async def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url == TELEGRAM_SCRIPT:
+            await request_route.fulfill(status=200, content_type="application/javascript", body=stub)
+        elif url.startswith(office.base):
+            await request_route.continue_()
+        else:  # nothing else may be fetched: no CDN, no fonts, nothing
+            outside.append(url)
+            await request_route.abort()
+
+    await page.route("**/*", route)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    await page.goto(office.base + "/app/")
+    page.outside = outside  # type: ignore[attr-defined]
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+async def shot(page: Any, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=False)
+
+
+async def import_plan(chat: Any, users: Any, sessionmaker: Any) -> None:
+    """A real plan, imported as a coordinator does: sent to the bot, previewed, Import pressed. Karen Shilton
+    (an owner in the plan) is in the directory and linked to the lead's account."""
+    async with sessionmaker.begin() as session:
+        karen = Person(first_name="Karen", last_name="Shilton")
+        session.add(karen)
+        await session.flush()
+        lead = await session.get(Member, users.lead)
+        lead.person_id = karen.id
+        lead.display_name = "Karen Shilton"
+    await chat.app.bot_data["services"].refresh_directory()  # as a directory import does
+    data = (EXAMPLE_PLANS / "teaching-school-action-plan-2014-15.md").read_bytes()
+    sent = await chat.upload("teaching-school-action-plan-2014-15.md", data, user=users.coordinator, caption="plan")
+    await chat.press([d for label, d in sent[-1].buttons if label == "Import"][0], user=users.coordinator)
+
+
+async def test_board_owner_update_reaches_the_chat(browser, office, chat, users, sessionmaker, at_now, db_url):
+    await import_plan(chat, users, sessionmaker)
+    page = await open_page(browser, office, users.lead)
+    rows = page.locator("tr[data-action]")
+    await rows.first.wait_for()
+    assert await rows.count() == 22
+    assert (await page.locator("h2").first.inner_text()).startswith("Teaching School 2014/15")
+    # sections as rows, owners, one column per term (Autumn, Spring, Summer of 2014/15) with a letter rating
+    assert await page.locator("tr.section").count() >= 3
+    headers = await page.locator("th.term").all_inner_texts()
+    assert headers[:3] == ["Aut 14", "Spr 15", "Sum 15"]
+    assert await page.evaluate("window.__tg.ready") is True
+    if db_url.startswith("sqlite"):
+        await shot(page, "board-390-light")
+
+    # "Mine": Karen's actions only
+    await page.get_by_label("Mine").check()
+    mine = await rows.count()
+    assert 0 < mine < 22
+    for owners in await page.locator("tr[data-action] .owner-inline").all_inner_texts():
+        assert "Shilton" in owners
+
+    # an action: history and the update form; Telegram's back button is shown
+    row = page.locator("tr[data-action]", has_text="Professional studies")
+    await row.locator("button").click()
+    sheet = page.locator("#sheet")
+    await sheet.wait_for(state="visible")
+    assert await page.evaluate("window.__tg.back.visible") is True
+    assert await page.evaluate("window.__tg.main.text") == "Save update"
+    await sheet.get_by_role("radio", name="Green").check()
+    await sheet.get_by_label("Comment", exact=True).fill("Programme running; <b>12</b> trainees & 2 mentors")
+    if db_url.startswith("sqlite"):
+        await shot(page, "update-390-light")
+    # Saved with Telegram's main button, as a user would on a phone
+    await page.evaluate("window.__tg.main.cb.forEach((f) => f())")
+    await page.locator("#status", has_text="Saved for Autumn 2014").wait_for()
+    assert await page.evaluate("window.__tg.haptics") == ["success"]
+    assert await sheet.is_hidden()
+    cell = page.locator("tr[data-action]", has_text="Professional studies").locator("td.term").first
+    assert (await cell.inner_text()).strip() == "G"
+    assert await cell.locator(".rag-G").get_attribute("aria-label") == "Autumn 2014: Green"
+
+    # the chat shows it at once
+    text = "\n".join(s.text for s in await chat.send("/plan", user=users.member))
+    assert "Programme running; &lt;b&gt;12&lt;/b&gt; trainees &amp; 2 mentors" in text
+    # and a chat update shows on the board at its next load
+    assert not page.errors and not page.outside  # type: ignore[attr-defined]
+    await page.close()
+
+    if db_url.startswith("sqlite"):
+        dark = await open_page(browser, office, users.lead, "dark")
+        await dark.locator("tr[data-action]").first.wait_for()
+        background = await dark.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(33, 33, 33)"
+        await shot(dark, "board-390-dark")
+        await dark.close()
+        wide = await open_page(browser, office, users.coordinator, "light", 1280, 800)
+        await wide.locator("tr[data-action]").first.wait_for()
+        await shot(wide, "board-1280")
+        await wide.close()
+
+
+async def test_desk_decision_in_app_and_chat_at_once(browser, office, chat, users, sessionmaker, at_now, db_url):
+    sent = await chat.send("/start", user=users.stranger, first_name="Sam")
+    await chat.press([d for label, d in sent[-1].buttons if "access" in label.lower()][0], user=users.stranger)
+    await chat.send("Sam Newton, Kimpton Primary", user=users.stranger)
+    async with sessionmaker() as session:
+        request = (await session.scalars(select(AccessRequest))).one()
+    # the coordinator's desk in chat, at the access requests
+    await chat.send("/desk", user=users.coordinator)
+    sent = await chat.press("dk:ar", user=users.coordinator)
+    reject_in_chat = [d for label, d in sent[-1].buttons if label.startswith("Reject")][0]
+
+    page = await open_page(browser, office, users.coordinator)
+    await page.get_by_role("tab", name="Desk").click()
+    card = page.locator(f"[data-request='{request.id}']")
+    await card.wait_for()
+    assert "Sam Newton" in await card.inner_text()
+    if db_url.startswith("sqlite"):
+        await shot(page, "desk-390-light")
+    told_before = len(chat.to(users.stranger))
+
+    await asyncio.gather(
+        card.get_by_role("button", name="Approve", exact=True).click(),
+        chat.press(reject_in_chat, user=users.coordinator),
+    )
+    await page.locator("#status").filter(has_text="").wait_for()
+    await page.wait_for_function('!document.querySelector("[data-request]")')
+    async with sessionmaker() as session:
+        decided = await session.get(AccessRequest, request.id)
+        audits = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action.in_(["access.approve", "access.reject"]))
+        )
+        member = await session.get(Member, users.stranger)
+    assert decided.status in ("approved", "rejected")
+    assert audits == 1
+    assert (member is not None and member.active) == (decided.status == "approved")
+    news = [s.text for s in chat.to(users.stranger)[told_before:] if s.method == "sendMessage"]
+    assert len([t for t in news if "approved" in t]) == 1, news
+    await page.close()
+
+
+def teardown_module() -> None:
+    # keep the artefacts; remove only an empty folder
+    if ARTEFACTS.exists() and not any(ARTEFACTS.iterdir()):
+        shutil.rmtree(ARTEFACTS)
