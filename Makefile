@@ -42,12 +42,20 @@ lint: install
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
-test: install lint
+test: install lint browser
 	@if [ -f $(E2E_DIR)/package-lock.json ] && command -v npm >/dev/null 2>&1; then \
 		(cd $(E2E_DIR) && npm ci --silent --no-audit --no-fund >/dev/null); fi
 	@$(BIN)/python -m pytest
 
-bench: install
+# The Mini App's browser tests drive Debian's chromium through Playwright (a browser download cannot work here).
+.PHONY: browser
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: apt-get install chromium (the browser tests will skip)"; fi; fi
+
+bench: install browser
 	@$(BIN)/python -m benchmarks
 
 # Regenerate the lock files from pyproject.toml's ranges: new or changed requirements are resolved,

@@ -27,6 +27,7 @@ HELP = """Console commands (everything else is sent to the bot as a message):
   :as ID            talk as another user (demo: 1001 member, 1002 lead, 1003 coordinator, 1004 admin, 9001 stranger);
                     the messages the bot sent them meanwhile are shown, and their buttons can be pressed
   :inbox            the messages of yours that still have buttons (numbered, to press), and who has messages waiting
+  :app              a link that opens the office Mini App in a browser as you (served on 127.0.0.1)
   :later DAYS       move the clock on by DAYS days (to see check-ins and reminders fall due)
   :run JOB          run a scheduled job now: checkins, reminders, digest (or a job's full name)
   :file PATH [CAPTION]   send a file to the bot, as a user uploading a document
@@ -190,12 +191,18 @@ async def console_session(
 
     shift = dt.timedelta(0)
     real_now = clock.source()
+    office: Any = None
     try:  # the engine is closed however the session ends (Ctrl-C, an error)
         async with application:
             await start_services(application)
+            from webapp.console import start_local
+
+            office = await start_local(application)  # the Mini App, signed with the console's own key
             renderer.print(
                 f"PartnerBot console, offline. You are {describe(user_id)}. Type :help for console commands."
             )
+            if interactive:
+                renderer.print(f"  The office Mini App, as you: {office.link(user_id)}")
             loop = asyncio.get_running_loop()
             while True:
                 if interactive:
@@ -227,6 +234,9 @@ async def console_session(
                         continue
                     renderer.print(f"  You are now {describe(user_id)}.")
                     renderer.switch(user_id)
+                    continue
+                if line == ":app":
+                    renderer.print(f"  The office Mini App, as {user_id}: {office.link(user_id)}")
                     continue
                 if line == ":inbox":
                     renderer.inbox()
@@ -268,6 +278,8 @@ async def console_session(
     finally:
         if shift:
             clock.set_clock(real_now)
+        if office is not None:
+            await office.stop()
         await application.bot_data["services"].close()
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -221,3 +222,26 @@ async def test_desk_decision_is_made_once(office, users, sessionmaker, at_now):
 def test_offline_token_is_not_a_real_bots():
     # The console signs its links with this token; a production bot checks with its own, so they never open it.
     assert OFFLINE_TOKEN.split(":")[1] == "offline-console-token-not-real"
+
+
+async def test_console_link_opens_the_app_as_the_console_user(app, users, sessionmaker, at_now):
+    from urllib.parse import unquote
+
+    from webapp.auth import AuthError, verify
+    from webapp.console import start_local
+
+    local = await start_local(app)
+    try:
+        link = local.link(users.coordinator)
+        assert link.startswith("http://127.0.0.1:") and "/app/#tgWebAppData=" in link
+        init_data = unquote(link.split("#tgWebAppData=", 1)[1])
+        async with httpx.AsyncClient(base_url=local.base, timeout=30) as client:
+            page = await client.get("/app/")
+            assert '<script src="static/console-telegram.js"></script>' in page.text
+            me = await client.get("/app/api/me", headers={"Authorization": "tma " + init_data})
+            assert me.status_code == 200 and me.json()["desk"] is True
+        # a bot with a real token (production) does not accept the console's signature
+        with pytest.raises(AuthError):
+            verify(init_data, "7000000001:AAH-a-real-looking-production-token", 3600)
+    finally:
+        await local.stop()

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -247,8 +248,10 @@ async def test_desk_decision_in_app_and_chat_at_once(browser, office, chat, user
         card.get_by_role("button", name="Approve", exact=True).click(),
         chat.press(reject_in_chat, user=users.coordinator),
     )
-    await page.locator("#status").filter(has_text="").wait_for()
-    await page.wait_for_function('!document.querySelector("[data-request]")')
+    # the page says what happened to its own press: done, or already decided in the chat
+    outcome = page.locator("#status", has_text=re.compile("Approved: Sam Newton|already been decided"))
+    await outcome.wait_for()
+    await page.locator("[data-request]").first.wait_for(state="detached")
     async with sessionmaker() as session:
         decided = await session.get(AccessRequest, request.id)
         audits = await session.scalar(
