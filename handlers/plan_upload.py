@@ -176,8 +176,20 @@ async def _read_and_preview(update: Update, context: BotContext, data: bytes, pe
     context.user_data["plan_upload_seq"] = token
     pending.update(_snapshot(parsed), id=token, update_plan=summary.updates_plan)
     context.user_data[PENDING] = pending
-    await reply(update, context, preview_text(parsed, summary), keyboard(_main_rows(token, pending)))
+    await reply(update, context, preview_text(parsed, summary), _with_review(context, _main_rows(token, pending)))
     return True
+
+
+def _with_review(context: BotContext, rows: Rows) -> Any:
+    """The preview's buttons, and "Open review" (the Mini App's import review) when WEBAPP_URL is set."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+
+    markup = keyboard(rows)
+    url = context.services.settings.webapp_url
+    if not url:
+        return markup
+    button = InlineKeyboardButton(_("Open review"), web_app=WebAppInfo(url.rstrip("/") + "/?view=review"))
+    return InlineKeyboardMarkup([*markup.inline_keyboard, (button,)])
 
 
 async def offer_plan(update: Update, context: BotContext) -> bool:
@@ -223,7 +235,7 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     context.user_data["plan_upload_seq"] = token
     pending.update(_snapshot(parsed), id=token, update_plan=summary.updates_plan)
     context.user_data[PENDING] = pending
-    await reply(update, context, preview_text(parsed, summary), keyboard(_main_rows(token, pending)))
+    await reply(update, context, preview_text(parsed, summary), _with_review(context, _main_rows(token, pending)))
     return True
 
 

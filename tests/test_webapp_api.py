@@ -107,10 +107,13 @@ async def test_member_cannot_use_coordinator_apis(office, users, sessionmaker, a
     async with office.client() as client:
         for user in (users.member, users.lead):
             me = (await client.get("/app/api/me", headers=office.headers(user))).json()
-            assert me["board"] is True and me["desk"] is False
+            assert me["board"] is True and me["desk"] is False and me["review"] is False
             _refused(await client.get("/app/api/desk", headers=office.headers(user)), 403)
             decide = {"request": request_id, "approve": True, "person": 0}
             _refused(await client.post("/app/api/desk/decide", json=decide, headers=office.headers(user)), 403)
+            _refused(await client.get("/app/api/review", headers=office.headers(user)), 403)
+            for path in ("/app/api/review/read", "/app/api/review/import"):
+                _refused(await client.post(path, json={"token": 1, "columns": []}, headers=office.headers(user)), 403)
     async with sessionmaker() as session:
         assert (await session.get(AccessRequest, request_id)).status == "pending"
         assert await session.get(Member, users.stranger) is None

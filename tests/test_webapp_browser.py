@@ -272,3 +272,49 @@ def teardown_module() -> None:
     # keep the artefacts; remove only an empty folder
     if ARTEFACTS.exists() and not any(ARTEFACTS.iterdir()):
         shutil.rmtree(ARTEFACTS)
+
+
+async def test_import_review_fixes_a_column_then_imports(browser, office, chat, users, sessionmaker, at_now, db_url):
+    from storage.plans import ActionOwner, Plan
+
+    services = chat.app.bot_data["services"]
+    services.settings = services.settings.model_copy(update={"webapp_url": "https://office.example.org/app/"})
+    # The owners' column is headed "Champion": the reader cannot tell it holds owners and keeps it as extra detail.
+    text = (EXAMPLE_PLANS / "teaching-school-action-plan-2014-15.md").read_text(encoding="utf-8")
+    data = text.replace("| Lead |", "| Champion |").encode()
+    sent = await chat.upload("plan-with-champions.md", data, user=users.coordinator, caption="plan")
+    markup = sent[-1].params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    review_button = [b for row in markup["inline_keyboard"] for b in row if "web_app" in b]
+    assert review_button == [{"text": "Open review", "web_app": {"url": "https://office.example.org/app/?view=review"}}]
+
+    page = await open_page(browser, office, users.coordinator, width=1280, height=800)
+    await page.goto(office.base + "/app/?view=review")
+    champion = page.get_by_label("Field: Champion").first
+    await champion.wait_for()
+    assert await champion.input_value() == "extra"
+    assert "guessed" in await page.locator("tr[data-header='Champion']").first.inner_text()
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Plan)) == 0
+    await champion.select_option("owner")
+    # read again at once, with the chat's own reader: the owners are there, still nothing saved
+    await page.locator("tr[data-ref='1.4']", has_text="K Shilton").wait_for()
+    assert await page.get_by_label("Field: Champion").first.input_value() == "owner"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Plan)) == 0
+    if db_url.startswith("sqlite"):
+        await shot(page, "review-1280")
+    await page.locator("#do-import").click()
+    await page.locator("#status", has_text="Imported plan").wait_for()
+    await page.locator("tr[data-action]").first.wait_for()  # the board, showing the new plan
+    assert await page.locator("tr[data-action]").count() == 22
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Plan)) == 1
+        owners = await session.scalars(select(ActionOwner.name))
+        assert "K Shilton" in set(owners.all())
+    # the chat's preview buttons are spent: Import there imports nothing more
+    await chat.press([d for label, d in sent[-1].buttons if label == "Import"][0], user=users.coordinator)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Plan)) == 1
+    assert not page.errors and not page.outside  # type: ignore[attr-defined]
+    await page.close()

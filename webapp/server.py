@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.i18n import N_, _, current_locale
 from core.services import MemberInfo, Services
 from storage.members import Role
-from webapp import board, desk
+from webapp import board, desk, review
 from webapp.auth import AuthError, from_header, verify
 
 log = logging.getLogger("partnerbot.webapp")
@@ -46,6 +46,9 @@ def _role_of(module: Any, name: str) -> Role:
     for command in manifest.commands:
         if command.name == name:
             return Role(command.role)
+    for button in manifest.buttons:
+        if button.prefix == name:
+            return Role(button.role)
     for conversation in getattr(manifest, "conversations", ()):
         for step in conversation.entry:
             if getattr(step, "name", None) == name:
@@ -56,12 +59,13 @@ def _role_of(module: Any, name: str) -> Role:
 def roles() -> dict[str, Role]:
     """What each part of the Mini App needs, read from the chat's manifests (one table, not a copy)."""
     from handlers import desk as desk_chat
-    from handlers import plan_view, progress_chat
+    from handlers import plan_upload, plan_view, progress_chat
 
     return {
         "board": _role_of(plan_view, "plan"),
         "update": _role_of(progress_chat, "update"),
         "desk": _role_of(desk_chat, "desk"),
+        "review": _role_of(plan_upload, "pi"),  # the preview's Import button
     }
 
 
@@ -243,6 +247,25 @@ STRINGS = {
     "answers": N_("check-in answers to read"),
     "not_updated": N_("owners not updated in {term}"),
     "desk_chat": N_("New heads, pairings and check-ins are worked in the chat: send /desk."),
+    "review": N_("Import review"),
+    "review_intro": N_(
+        "The file as I read it. Change a column's field or a rating column's term: I read it again at once. "
+        "Nothing is saved until Import."
+    ),
+    "columns": N_("Columns"),
+    "column": N_("Column"),
+    "field": N_("Field"),
+    "term": N_("Term"),
+    "guessed": N_("guessed"),
+    "actions_read": N_("Actions as read"),
+    "not_read": N_("Not read"),
+    "nothing_left_out": N_("Everything in the file was read."),
+    "preview": N_("What Import will do"),
+    "import": N_("Import"),
+    "update_plan": N_("Update plan {n}"),
+    "imported": N_("Imported plan {n}: {title}. The board shows it."),
+    "table": N_("Table {n}"),
+    "no_term": N_("(term from the file)"),
 }
 
 
@@ -254,6 +277,7 @@ async def _me(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
         "name": member.display_name,
         "board": member.role >= need["board"],
         "desk": member.role >= need["desk"],
+        "review": member.role >= need["review"],
         "plans": await board.plans(session),
     }
 
@@ -280,6 +304,22 @@ async def _desk_decide(session: AsyncSession, member: MemberInfo, h: ApiHandler)
     return result
 
 
+async def _review(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await review.show(h.opts["bot_app"], h.services, member)
+
+
+async def _review_read(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await review.reread(h.opts["bot_app"], h.services, member, h.body())
+    h.after.append(h.opts["bot_app"].update_persistence)  # the chat's pending upload has the corrections too
+    return result
+
+
+async def _review_import(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await review.do_import(session, h.opts["bot_app"], h.services, member, h.body())
+    h.after.append(h.opts["bot_app"].update_persistence)
+    return result
+
+
 ID = r"([0-9]{1,18})"
 
 
@@ -300,6 +340,9 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         api(rf"/app/api/action/{ID}", "history", "board", _history),
         api(r"/app/api/update", "update", "update", _post, write=True),
         api(r"/app/api/desk", "desk", "desk", _desk),
+        api(r"/app/api/review", "review", "review", _review),
+        api(r"/app/api/review/read", "review-read", "review", _review_read, write=True),
+        api(r"/app/api/review/import", "review-import", "review", _review_import, write=True),
         api(r"/app/api/desk/decide", "desk-decide", "desk", _desk_decide, write=True),
     ]
 

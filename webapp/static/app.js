@@ -279,6 +279,93 @@
     }
   }
 
+  // --- the import review ----------------------------------------------------------------------------
+
+  let review = null;
+
+  async function loadReview() {
+    say(S.loading);
+    try {
+      review = await api("review");
+    } catch (e) {
+      $("view").replaceChildren(el("h2", {}, S.review), el("p", {}, e.message));
+      say("");
+      return;
+    }
+    drawReview();
+    say("");
+  }
+
+  async function change(column, header, field, term) {
+    say(S.loading);
+    try {
+      review = await api("review/read", { token: review.token, columns: [{ column, header, field, term }] });
+      drawReview();
+      haptic("success");
+      say("");
+    } catch (e) { haptic("error"); fail(e); }
+  }
+
+  function drawReview() {
+    const r = review;
+    const tables = r.tables.filter((t) => t.used).map((t) => el("div", { class: "grid-wrap review-table" },
+      el("table", { class: "grid" },
+        el("caption", {}, S.table.replace("{n}", String(t.index + 1)) + (t.where ? " · " + t.where : "") + (t.title ? " · " + t.title : "")),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, S.column), el("th", { scope: "col" }, S.field), el("th", { scope: "col" }, S.term))),
+        el("tbody", {}, t.columns.map((c) => {
+          const name = (c.header || "#" + (c.column + 1));
+          const field = el("select", { "aria-label": S.field + ": " + name, "data-column": String(c.column),
+            onchange: (e) => change(c.column, c.header, e.target.value, null) },
+            r.fields.map((f) => el("option", { value: f.code, selected: f.code === c.field }, f.label)));
+          const rated = c.field === "rag" || c.field === "comment";
+          const term = rated ? el("select", { "aria-label": S.term + ": " + name,
+            onchange: (e) => change(c.column, c.header, null, e.target.value) },
+            el("option", { value: "" }, c.term_label || S.no_term),
+            r.terms.map((o) => el("option", { value: o.code, selected: o.code === c.term }, o.label))) : "";
+          return el("tr", { "data-header": name },
+            el("th", { scope: "row" }, name, c.guessed ? el("div", { class: "note" }, S.guessed) : null),
+            el("td", {}, field), el("td", {}, term));
+        })))));
+    const actions = el("div", { class: "grid-wrap" }, el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col", class: "owner" }, S.owners))),
+      el("tbody", {}, r.actions.map((a) => el("tr", { "data-ref": a.ref }, el("td", { class: "ref" }, a.ref),
+        el("td", { class: "action" }, a.text, a.owners ? el("div", { class: "owner-inline" }, a.owners) : null),
+        el("td", { class: "owner" }, a.owners))))));
+    const preview = el("div", { class: "card" }, r.preview.map((line) =>
+      line.kind === "heading" ? el("b", { class: "preview-heading" }, line.text) : el("div", {}, line.kind === "item" ? "• " + line.text : line.text)));
+    const label = r.updates_plan ? S.update_plan.replace("{n}", String(r.updates_plan)) : S.import;
+    const button = el("button", { type: "button", class: "btn", id: "do-import", onclick: () => doImport() }, label);
+    if (tg && tg.MainButton) { tg.MainButton.offClick(saveFromMain); saveFromMain = doImport; tg.MainButton.setText(label); tg.MainButton.onClick(doImport); tg.MainButton.show(); }
+    $("view").replaceChildren(
+      el("h2", {}, S.review + ": " + r.name), el("p", { class: "status" }, S.review_intro),
+      el("h2", {}, S.columns), ...tables,
+      el("h2", {}, S.preview), preview,
+      el("h2", {}, S.actions_read + " (" + r.actions.length + ")"), actions,
+      el("h2", {}, S.not_read + " (" + r.not_read.length + ")"),
+      r.not_read.length ? el("ul", { class: "history" }, r.not_read.map((n) => el("li", {}, el("b", {}, n.where), " — " + n.reason, n.text ? el("div", { class: "meta" }, n.text) : null))) : el("p", {}, S.nothing_left_out),
+      el("div", { class: "row-actions" }, button));
+  }
+
+  async function doImport() {
+    const button = $("do-import");
+    if (button) button.disabled = true;
+    try {
+      const result = await api("review/import", { token: review.token });
+      haptic("success");
+      if (tg && tg.MainButton) tg.MainButton.hide();
+      me = await api("me");
+      state.plan = result.plan;
+      state.tab = "board";
+      tabs();
+      await loadBoard();
+      say(S.imported.replace("{n}", String(result.plan)).replace("{title}", result.title));
+    } catch (e) {
+      if (button) button.disabled = false;
+      haptic("error");
+      fail(e);
+    }
+  }
+
   // --- start ----------------------------------------------------------------------------------------
 
   function fail(e) { say(e && e.message ? e.message : String(e), true); }
@@ -286,6 +373,7 @@
   function tabs() {
     const nav = $("tabs");
     const items = [["board", S.board]];
+    if (me.review) items.push(["review", S.review]);
     if (me.desk) items.push(["desk", S.desk]);
     nav.replaceChildren(...items.map(([key, label]) => el("button", {
       type: "button", role: "tab", id: "tab-" + key, "aria-selected": state.tab === key ? "true" : "false",
@@ -295,7 +383,9 @@
   }
   function show() {
     closeSheet();
-    (state.tab === "desk" ? loadDesk() : loadBoard()).catch(fail);
+    if (tg && tg.MainButton) tg.MainButton.hide();
+    const load = { desk: loadDesk, review: loadReview }[state.tab] || loadBoard;
+    load().catch(fail);
   }
 
   async function start() {
@@ -319,7 +409,8 @@
     $("sheet-close").setAttribute("aria-label", S.close);
     const wanted = new URLSearchParams(location.hash.slice(1));
     state.plan = Number(wanted.get("plan")) || (me.plans[0] && me.plans[0].id) || null;
-    if (wanted.get("tab") === "desk" && me.desk) state.tab = "desk";
+    const view = new URLSearchParams(location.search).get("view") || wanted.get("tab");
+    if ((view === "desk" && me.desk) || (view === "review" && me.review)) state.tab = view;
     tabs();
     show();
   }

@@ -1,0 +1,191 @@
+"""The import review in the Mini App: the plan file a coordinator last sent to the bot, as the importer read it,
+with every column's field and every rating column's term changeable, re-read at once, then Import.
+
+It is the chat's pending upload (handlers/plan_upload.py keeps it in the coordinator's user_data: the file's
+id, its name, the corrections so far, the plan it updates) worked with the same code: `plans.importing.read_plan`
+(the sandboxed reader, with `PlanOverrides`), `plans.store.save_plan` (dry-run for the preview, for real on
+Import) and `plans.preview.preview_lines`. Nothing is saved before Import; a correction made here is also the
+chat's (a later "Import" in chat imports what the review shows), and Import ends the chat's pending upload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import _
+from core.sandbox import SandboxError
+from core.services import MemberInfo, Services
+from plans.importing import read_plan
+from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
+from plans.preview import preview_lines
+from plans.store import NoSuchPlan, PlanSummary, save_plan
+from plans.terms import Term, term_label
+from storage.import_lock import ImportBusy
+from webapp.board import BoardError
+
+PENDING = "plan_upload"  # handlers.plan_upload.PENDING
+TERMS = ("autumn", "spring", "summer")
+
+
+def _pending(application: Any, member: MemberInfo) -> dict[str, Any]:
+    pending = application.user_data.get(member.telegram_id, {}).get(PENDING)
+    if not isinstance(pending, dict) or "file_id" not in pending:
+        raise BoardError(404, _("No plan file is waiting for review: send the file to the bot first."))
+    return pending
+
+
+def _target_args(target: Any) -> dict[str, Any]:
+    from handlers.plan_upload import _target_args as chat_target_args  # the chat's own choice of plan
+
+    return chat_target_args(target)
+
+
+async def _read(application: Any, services: Services, pending: dict[str, Any], member: MemberInfo) -> Any:
+    overrides = PlanOverrides.from_dict(pending.get("overrides"))
+    try:
+        file = await application.bot.get_file(pending["file_id"])
+        data = bytes(await file.download_as_bytearray())
+        parsed = await read_plan(data, pending["name"], overrides or None)
+        async with services.sessionmaker() as session:  # a dry run, rolled back
+            summary = await save_plan(
+                session,
+                parsed,
+                member.telegram_id,
+                dry_run=True,
+                index=services.directory,
+                **_target_args(pending.get("target")),
+            )
+            await session.rollback()
+    except (PlanImportError, SandboxError, NoSuchPlan) as exc:
+        raise BoardError(
+            422, _("I could not read a plan from the file that way: {reason}").format(reason=exc)
+        ) from None
+    return parsed, summary
+
+
+def _term_label(term: tuple[int, str] | None) -> str:
+    return term_label(Term(term[0], term[1])) if term else ""
+
+
+def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) -> dict[str, Any]:
+    start = (parsed.year or "")[:4]
+    years = sorted({t[0] for t in parsed.terms} | ({int(start)} if start.isdigit() else set()))
+    term_options = [
+        {"code": f"{year}:{name}", "label": term_label(Term(year, name))} for year in years for name in TERMS
+    ]
+    return {
+        "token": pending.get("id"),
+        "name": pending.get("name", ""),
+        "title": parsed.title,
+        "fields": [{"code": code, "label": field_label(code)} for code in TARGETS],
+        "terms": term_options,
+        "tables": [
+            {
+                "index": table.index,
+                "where": table.where,
+                "title": table.title,
+                "used": table.used,
+                "columns": [
+                    {
+                        "column": c.column,
+                        "header": c.header,
+                        "field": c.field,
+                        "term": f"{c.term[0]}:{c.term[1]}" if c.term else "",
+                        "term_label": _term_label(c.term),
+                        "guessed": c.guessed,
+                        "how": c.how,
+                    }
+                    for c in table.columns
+                ],
+            }
+            for table in parsed.tables
+        ],
+        "counts": {
+            "actions": parsed.counts.actions,
+            "sections": parsed.counts.sections,
+            "continuations": parsed.counts.continuations,
+            "not_read": len(parsed.not_read),
+        },
+        "actions": [
+            {"ref": a.ref, "text": a.text, "owners": ", ".join(a.owners) or a.owners_text} for a in parsed.actions
+        ],
+        "not_read": [{"where": n.where, "reason": n.reason, "text": n.text} for n in parsed.not_read],
+        "rag_set": parsed.rag_set,
+        "preview": [{"kind": kind, "text": text} for kind, text in preview_lines(parsed, summary, max_items=None)],
+        "updates_plan": summary.updates_plan,
+    }
+
+
+async def show(application: Any, services: Services, member: MemberInfo) -> dict[str, Any]:
+    pending = _pending(application, member)
+    parsed, summary = await _read(application, services, pending, member)
+    return _shape(pending, parsed, summary)
+
+
+def _changes(pending: dict[str, Any], body: dict[str, Any]) -> PlanOverrides:
+    """The corrections the page sends, on top of those made so far (here or in chat): `columns` is a list of
+    {table, column, field, term}; a header names a column in every table, as the chat's corrections do."""
+    if body.get("token") != pending.get("id"):
+        raise BoardError(409, _("That file's review has changed in the chat: please reload the page."))
+    overrides = PlanOverrides.from_dict(pending.get("overrides"))
+    columns = body.get("columns")
+    if not isinstance(columns, list) or len(columns) > 200:
+        raise BoardError(400, _("That could not be done. Nothing was changed."))
+    for change in columns:
+        if not isinstance(change, dict):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        column, header, field, term = (
+            change.get("column"),
+            change.get("header"),
+            change.get("field"),
+            change.get("term"),
+        )
+        if not isinstance(column, int) or isinstance(column, bool) or not isinstance(header, str):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        key: str | int = header if header.strip() else column
+        if field is not None:
+            if field not in TARGETS:
+                raise BoardError(400, _("That could not be done. Nothing was changed."))
+            overrides.columns[key] = field
+        if term:
+            year, _sep, name = str(term).partition(":")
+            if not year.isdigit() or name not in TERMS:
+                raise BoardError(400, _("That could not be done. Nothing was changed."))
+            overrides.column_terms[key] = (int(year), name)
+    return overrides
+
+
+async def reread(application: Any, services: Services, member: MemberInfo, body: dict[str, Any]) -> dict[str, Any]:
+    pending = _pending(application, member)
+    trial = dict(pending, overrides=_changes(pending, body).to_dict())
+    parsed, summary = await _read(application, services, trial, member)
+    # the corrections stand (the chat's pending upload has them too); its old buttons expire as after a chat edit
+    pending["overrides"] = trial["overrides"]
+    pending["id"] = int(application.user_data[member.telegram_id].get("plan_upload_seq", 0)) + 1
+    application.user_data[member.telegram_id]["plan_upload_seq"] = pending["id"]
+    return _shape(pending, parsed, summary)
+
+
+async def do_import(
+    session: AsyncSession, application: Any, services: Services, member: MemberInfo, body: dict[str, Any]
+) -> dict[str, Any]:
+    pending = _pending(application, member)
+    if body.get("token") != pending.get("id"):
+        raise BoardError(409, _("That file's review has changed in the chat: please reload the page."))
+    parsed, _summary = await _read(application, services, pending, member)
+    application.user_data[member.telegram_id].pop(PENDING, None)  # one import, whoever presses first
+    try:
+        summary = await save_plan(
+            session, parsed, member.telegram_id, index=services.directory, **_target_args(pending.get("target"))
+        )
+    except (ImportBusy, NoSuchPlan) as exc:
+        application.user_data[member.telegram_id][PENDING] = pending
+        raise BoardError(409, _("Not imported: {reason}. Nothing was changed.").format(reason=exc)) from None
+    return {
+        "plan": summary.plan_id if summary.diff is None else summary.diff.plan_id,
+        "title": summary.title,
+        "actions": summary.actions,
+        "updates": summary.updates,
+    }
