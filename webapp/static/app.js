@@ -134,6 +134,7 @@
     const table = el("table", { class: "grid" }, el("caption", { class: "sr-only" }, board.title), el("thead", {}, head), el("tbody", {}, rows));
     wrap.replaceChildren(table);
     say(shown ? "" : S.none_match);
+    if (performance.mark && !performance.getEntriesByName("partnerbot:interactive").length) performance.mark("partnerbot:interactive");
   }
 
   async function loadBoard() {
