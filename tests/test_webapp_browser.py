@@ -146,6 +146,16 @@ async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=False)
 
 
+async def _api(office: Any, user: int, path: str, body: dict[str, Any] | None = None) -> Any:
+    async with office.client() as client:
+        if body is None:
+            response = await client.get(path, headers=office.headers(user))
+        else:
+            response = await client.post(path, json=body, headers=office.headers(user))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def import_plan(chat: Any, users: Any, sessionmaker: Any) -> None:
     """A real plan, imported as a coordinator does: sent to the bot, previewed, Import pressed. Karen Shilton
     (an owner in the plan) is in the directory and linked to the lead's account."""
@@ -212,6 +222,16 @@ async def test_board_owner_update_reaches_the_chat(browser, office, chat, users,
     await page.close()
 
     if db_url.startswith("sqlite"):
+        # a few more ratings from the coordinator, through the API, so the pictures show a plan in use
+        board = (await _api(office, users.coordinator, "/app/api/me"))["plans"][0]["id"]
+        grid = await _api(office, users.coordinator, f"/app/api/board/{board}")
+        for n, action in enumerate(grid["actions"][:9]):
+            body = {
+                "action": action["id"],
+                "rag": "RAGAGGRAG"[n],
+                "comment": f"Reviewed at the delivery group, item {n}",
+            }
+            await _api(office, users.coordinator, "/app/api/update", body)
         dark = await open_page(browser, office, users.lead, "dark")
         await dark.locator("tr[data-action]").first.wait_for()
         background = await dark.evaluate("getComputedStyle(document.body).backgroundColor")
