@@ -24,16 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.webapp_harness import CHROMIUM, LAUNCH_ARGS, telegram_init_data
+
 USERS = 20
 COORDINATOR = 5000
 
@@ -154,7 +146,7 @@ async def _time_to_interactive(base: str, init_data: str, rounds: int) -> tuple[
     board: list[float] = []
     empty: list[float] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for _ in range(rounds):
             for kind, into in (("empty", empty), ("board", board)):
                 context = await browser.new_context(viewport={"width": 390, "height": 844})
@@ -221,8 +213,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         asyncio.run(_serve(args.serve[0], int(args.serve[1]), args.actions))
         return 0
-    from tests.webapp_harness import telegram_init_data
-
     folder = tempfile.mkdtemp(prefix="pb-bench-webapp-")
     url = f"sqlite+aiosqlite:///{folder}/bench.db"
     port = _free_port()

@@ -26,22 +26,13 @@ from storage.members import AccessRequest, Member
 from tests import webapp_harness
 from tests.harness import frozen_clock
 from tests.shared import EXAMPLE_PLANS
+from tests.webapp_harness import CHROMIUM, LAUNCH_ARGS
 
 office = webapp_harness.office  # the fixture
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTEFACTS = Path(__file__).parent / "artifacts" / "webapp"
 NOW = dt.datetime(2014, 11, 10, 10, 0, tzinfo=dt.timezone.utc)  # Autumn 2014, inside the plan's year
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 THEMES = {
     "light": {
         "bg_color": "#ffffff",

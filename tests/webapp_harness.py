@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,19 @@ import pytest
 from telegram.ext import Application
 
 from core import clock
+
+# Debian's chromium (Playwright's own browser download cannot work here), as the browser tests and the benchmark
+# launch it.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def telegram_init_data(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -345,6 +344,3 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         api(r"/app/api/review/import", "review-import", "review", _review_import, write=True),
         api(r"/app/api/desk/decide", "desk-decide", "desk", _desk_decide, write=True),
     ]
-
-
-SAFE_PATH = re.compile(r"^/app/")
