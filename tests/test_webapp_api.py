@@ -65,6 +65,8 @@ async def test_page_headers_and_no_data_in_the_page(office, at_now):
         script = await client.get("/app/static/app.js")
         assert script.status_code == 200 and script.headers["Cache-Control"] == "no-store"
         assert (await client.get("/app/static/../server.py")).status_code in (403, 404)
+        moved = await client.get("/app?view=review")  # the page's files are relative to /app/
+        assert moved.status_code in (301, 302) and moved.headers["Location"] == "/app/?view=review"
 
 
 async def test_refusals_without_valid_init_data(office, users, sessionmaker, at_now):

@@ -310,6 +310,8 @@ async def test_import_review_fixes_a_column_then_imports(browser, office, chat, 
     await champion.select_option("owner")
     # read again at once, with the chat's own reader: the owners are there, still nothing saved
     await page.locator("tr[data-ref='1.4']", has_text="K Shilton").wait_for()
+    assert "Ratings read as: R = Red, A = Amber, G = Green" in await page.locator("#view").inner_text()
+    assert await page.locator("tr.section", has_text="2. CPD").count() == 1
     assert await page.get_by_label("Field: Champion").first.input_value() == "owner"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Plan)) == 0

@@ -20,6 +20,7 @@ from core.services import MemberInfo, Services
 from plans.importing import read_plan
 from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
 from plans.preview import preview_lines
+from plans.rag import parse_rag_set, rag_label
 from plans.store import NoSuchPlan, PlanSummary, save_plan
 from plans.terms import Term, term_label
 from storage.import_lock import ImportBusy
@@ -108,11 +109,22 @@ def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) ->
             "continuations": parsed.counts.continuations,
             "not_read": len(parsed.not_read),
         },
-        "actions": [
-            {"ref": a.ref, "text": a.text, "owners": ", ".join(a.owners) or a.owners_text} for a in parsed.actions
+        # the rows as read, in order: each section (its row or heading) and its actions
+        "sections": [
+            {
+                "title": section.title,
+                "where": _("line {n}").format(n=section.line) if section.line else "",
+                "actions": [
+                    {"ref": a.ref, "text": a.text, "owners": ", ".join(a.owners) or a.owners_text}
+                    for a in section.actions
+                ],
+            }
+            for section in parsed.sections
         ],
+        "actions": [{"ref": a.ref} for a in parsed.actions],
+        "warnings": [str(w) for w in parsed.warnings],
         "not_read": [{"where": n.where, "reason": n.reason, "text": n.text} for n in parsed.not_read],
-        "rag_set": parsed.rag_set,
+        "rag_set": [{"code": c, "label": rag_label(c)} for c in parse_rag_set(parsed.rag_set)],
         "preview": [{"kind": kind, "text": text} for kind, text in preview_lines(parsed, summary, max_items=None)],
         "updates_plan": summary.updates_plan,
     }

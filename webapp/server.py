@@ -95,6 +95,14 @@ class PageHandler(_Base):
         self.finish(html.replace("{{TELEGRAM_SCRIPT}}", self.opts["telegram_script"]))
 
 
+class SlashHandler(_Base):
+    """/app → /app/ (the page's own files are relative to it), the query kept (`?view=review`)."""
+
+    def get(self) -> None:
+        query = self.request.query
+        self.redirect("/app/" + (f"?{query}" if query else ""))
+
+
 class StaticHandler(tornado.web.StaticFileHandler):
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -265,6 +273,9 @@ STRINGS = {
     "imported": N_("Imported plan {n}: {title}. The board shows it."),
     "table": N_("Table {n}"),
     "no_term": N_("(term from the file)"),
+    "rating_key": N_("Ratings read as: {key}"),
+    "rows_read": N_("{actions} actions in {sections} sections; {continuations} rows continued the action above"),
+    "warnings": N_("Warnings"),
 }
 
 
@@ -332,7 +343,8 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         return (path, ApiHandler, {**common, "name": name, "need": need, "work": work, "write": write})
 
     return [
-        (r"/app/?", PageHandler, {"telegram_script": telegram_script}),
+        (r"/app", SlashHandler),
+        (r"/app/", PageHandler, {"telegram_script": telegram_script}),
         (r"/app/static/(.*)", StaticHandler, {"path": str(STATIC)}),
         api(r"/app/api/me", "me", "board", _me),
         api(rf"/app/api/board/{ID}", "board", "board", _board),

@@ -327,24 +327,35 @@
             el("th", { scope: "row" }, name, c.guessed ? el("div", { class: "note" }, S.guessed) : null),
             el("td", {}, field), el("td", {}, term));
         })))));
+    const rows = [];
+    for (const section of r.sections) {
+      if (section.title) rows.push(el("tr", { class: "section" }, el("th", { colspan: "3", scope: "colgroup" }, section.title, section.where ? el("span", { class: "note" }, " · " + section.where) : null)));
+      for (const a of section.actions) {
+        rows.push(el("tr", { "data-ref": a.ref }, el("td", { class: "ref" }, a.ref),
+          el("td", { class: "action" }, a.text, a.owners ? el("div", { class: "owner-inline" }, a.owners) : null),
+          el("td", { class: "owner" }, a.owners)));
+      }
+    }
     const actions = el("div", { class: "grid-wrap" }, el("table", { class: "grid" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col", class: "owner" }, S.owners))),
-      el("tbody", {}, r.actions.map((a) => el("tr", { "data-ref": a.ref }, el("td", { class: "ref" }, a.ref),
-        el("td", { class: "action" }, a.text, a.owners ? el("div", { class: "owner-inline" }, a.owners) : null),
-        el("td", { class: "owner" }, a.owners))))));
+      el("tbody", {}, rows)));
+    const counts = S.rows_read.replace("{actions}", String(r.counts.actions)).replace("{sections}", String(r.counts.sections)).replace("{continuations}", String(r.counts.continuations));
+    const key = S.rating_key.replace("{key}", r.rag_set.map((k) => k.code + " = " + k.label).join(", "));
     const preview = el("div", { class: "card" }, r.preview.map((line) =>
       line.kind === "heading" ? el("b", { class: "preview-heading" }, line.text) : el("div", {}, line.kind === "item" ? "• " + line.text : line.text)));
     const label = r.updates_plan ? S.update_plan.replace("{n}", String(r.updates_plan)) : S.import;
     const button = el("button", { type: "button", class: "btn", id: "do-import", onclick: () => doImport() }, label);
     if (tg && tg.MainButton) { tg.MainButton.offClick(saveFromMain); saveFromMain = doImport; tg.MainButton.setText(label); tg.MainButton.onClick(doImport); tg.MainButton.show(); }
-    $("view").replaceChildren(
+    $("view").replaceChildren(...[
       el("h2", {}, S.review + ": " + r.name), el("p", { class: "status" }, S.review_intro),
       el("h2", {}, S.columns), ...tables,
+      el("p", {}, key),
+      r.warnings.length ? el("div", { class: "card", role: "note" }, el("b", {}, S.warnings), el("ul", {}, r.warnings.map((w) => el("li", {}, w)))) : null,
       el("h2", {}, S.preview), preview,
-      el("h2", {}, S.actions_read + " (" + r.actions.length + ")"), actions,
+      el("h2", {}, S.actions_read + " (" + r.actions.length + ")"), el("p", { class: "status" }, counts), actions,
       el("h2", {}, S.not_read + " (" + r.not_read.length + ")"),
       r.not_read.length ? el("ul", { class: "history" }, r.not_read.map((n) => el("li", {}, el("b", {}, n.where), " — " + n.reason, n.text ? el("div", { class: "meta" }, n.text) : null))) : el("p", {}, S.nothing_left_out),
-      el("div", { class: "row-actions" }, button));
+      el("div", { class: "row-actions" }, button)].filter(Boolean));
   }
 
   async function doImport() {
