@@ -69,7 +69,7 @@ lock:
 # Extract every translatable string into locales/messages.pot and merge it into each catalog.
 locales: $(STAMP)
 	@$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k describe:3 -k ngettext:1,2 --sort-by-file \
-		--project=PartnerBot -o locales/messages.pot bot.py core handlers directory plans storage >/dev/null 2>&1
+		--project=PartnerBot -o locales/messages.pot bot.py core handlers directory plans storage webapp >/dev/null 2>&1
 	@$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages >/dev/null 2>&1
 
 clean:
