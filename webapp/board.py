@@ -168,6 +168,7 @@ _REFUSALS = {
     "window_closed": 409,
     "replaced": 409,
     "bad_rating": 400,
+    "archived": 409,
 }
 
 

@@ -1,8 +1,9 @@
 """The desk in the Mini App: the queues /desk shows (storage/office.py, storage/access_requests.py) and the
 access decision, made once whoever presses first.
 
-The decision is one conditional write (UPDATE … WHERE status = 'pending'): the app and a chat button pressed
-at the same moment end in one decision; the loser is told it was already decided and changes nothing.
+The decision is one conditional write (storage.decisions.decide: UPDATE … WHERE status = 'pending'): the app
+and a chat button pressed at the same moment end in one decision; the loser is told it was already decided
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -19,7 +19,7 @@ from core.services import MemberInfo, Services
 from core.text import t
 from plans.terms import current_term, term_label
 from storage import access_requests as requests
-from storage import audit, office
+from storage import audit, decisions, office
 from storage.directory import Person
 from storage.members import AccessRequest, Member
 from webapp.board import BoardError
@@ -68,17 +68,19 @@ async def decide(session: AsyncSession, member: MemberInfo, body: dict[str, Any]
     ):
         raise BoardError(400, _("That could not be done. Nothing was changed."))
     status = "approved" if approve else "rejected"
-    won = await session.scalar(
-        update(AccessRequest)
-        .where(AccessRequest.id == request_id, AccessRequest.status == "pending")
-        .values(status=status, decided_by=member.telegram_id, decided_at=clock.now())
-        .returning(AccessRequest.telegram_id)
+    won = await decisions.decide(
+        session,
+        AccessRequest,
+        request_id,
+        AccessRequest.status == "pending",
+        status=status,
+        decided_by=member.telegram_id,
+        decided_at=clock.now(),
     )
-    if won is None:
+    if not won:
         raise BoardError(409, _("That request has already been decided."))
     request = await session.get(AccessRequest, request_id)
     assert request is not None
-    await session.refresh(request)
     applicant = request.telegram_id
     if approve:
         person = await session.get(Person, person_id) if person_id else None
