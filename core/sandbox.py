@@ -38,6 +38,7 @@ T = TypeVar("T")
 # "__main__" so that children do not each import the main script again.
 PRELOAD = ["__main__", "plans.importer", "directory.importer", "directory.import_job", "directory.saving", "storage.db"]
 PRELOAD += ["storage.directory", "aiosqlite", "asyncpg", "openpyxl", "docx"]
+PRELOAD += ["core.ingest.read", "xlrd", "pdfplumber", "lxml.html"]  # the other formats' readers
 MAX_CHILDREN = 2  # the bot's host may have two cores; more parses queue rather than thrash
 MB = 1024 * 1024
 

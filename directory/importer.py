@@ -1,5 +1,5 @@
-"""Import the directory from a spreadsheet: CSV/TSV (any common encoding and delimiter), XLSX, the
-national register's (GIAS) extract and its list of schools.
+"""Import the directory from a spreadsheet: CSV/TSV (any common encoding and delimiter), XLSX, XLS, ODS, an
+HTML or PDF table (read whole through `core.ingest`), the national register's (GIAS) extract and its list of schools.
 
 Two steps, so the chat can show a preview before anything changes:
 
@@ -28,7 +28,8 @@ from typing import IO, Any
 from core import clock
 from core.i18n import _, format_date
 from core.ingest.model import IngestError
-from core.ingest.stream import Source, open_binary, text_rows, xlsx_rows
+from core.ingest.read import sniff
+from core.ingest.stream import SAMPLE_BYTES, Source, document_rows, open_binary, text_rows, xlsx_rows
 
 # The importer's parts, each in its module; their public names stay importable from here.
 from directory.cells import (  # noqa: F401
@@ -82,23 +83,28 @@ def parse_directory_file(source: Source, filename: str = "") -> ParsedDirectory:
     try:
         head = stream.read(8)
         stream.seek(0)
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise DirectoryImportError(
-                _("This is an old Excel (.xls) file; please save it as .xlsx or CSV and send it again.")
-            )
         if head.startswith(b"PK\x03\x04"):
             try:
-                zipfile.ZipFile(stream).getinfo("xl/workbook.xml")
-            except (zipfile.BadZipFile, KeyError):
+                names = zipfile.ZipFile(stream).namelist()
+            except zipfile.BadZipFile:
+                names = []
+            stream.seek(0)
+            if "xl/workbook.xml" in names:
+                kind, rows = "xlsx", xlsx_rows(stream)
+            elif "mimetype" in names:  # OpenDocument: read whole, as a plan is (it names what it is if not a sheet)
+                kind, rows = "ods", document_rows(stream.read(), filename)
+            else:
                 raise DirectoryImportError(
                     _("This file is a zip archive but not an Excel workbook; please send .xlsx or .csv.")
-                ) from None
-            stream.seek(0)
-            kind, rows = "xlsx", xlsx_rows(stream)
-        elif head.startswith(b"%PDF"):
-            raise DirectoryImportError(_("This is a PDF; please send the directory as a spreadsheet (.xlsx or .csv)."))
+                )
         else:
-            kind, rows, stream = text_rows(stream, filename)  # closing the text wrapper closes the file
+            sample = stream.read(SAMPLE_BYTES)
+            stream.seek(0)
+            found = sniff(sample, filename)
+            if found in ("xls", "html", "pdf") or found.startswith(("ole2", "rtf")):
+                kind, rows = found, document_rows(stream.read(), filename)
+            else:
+                kind, rows, stream = text_rows(stream, filename)  # closing the text wrapper closes the file
         return _parse_rows(rows, kind, filename)
     except IngestError as exc:  # unreadable, or over a size limit: the reason, translated
         raise DirectoryImportError(str(exc)) from None
@@ -119,8 +125,8 @@ def _parse_rows(rows: Iterator[tuple[int, list[Any]]], kind: str, filename: str)
         if parsed is None:
             scanned += 1
             if scanned > HEADER_SCAN_ROWS:
-                if kind == "xlsx":
-                    continue  # try the next worksheet
+                if kind in ("xlsx", "xls", "ods", "html", "pdf"):
+                    continue  # try the next worksheet or table
                 break
             found = _recognise(row)
             if found is None:

@@ -6,9 +6,10 @@ Which uploads are plans (handlers/uploads.py asks here first):
 - anything else: the file is read as a plan; if it has no action table, `offer_plan` says so and
   handlers/uploads.py gives it to the directory importer, which reads the headers.
 
-Supported: .md .txt .csv .tsv .xlsx .docx. The file is read in the sandbox (plans.importing: a child
-process with a time and memory limit), so a large or hostile file costs its sender one clear line and
-nobody else waits. Nothing is stored until Import is pressed.
+Supported: .md .txt .csv .tsv .xlsx .xls .ods .docx, HTML pages and PDFs with a text layer (a file whose
+name says nothing is looked at when Telegram's mime type names one of those). The file is read in the
+sandbox (plans.importing: a child process with a time and memory limit), so a large or hostile file costs
+its sender one clear line and nobody else waits. Nothing is stored until Import is pressed.
 
 The preview (plans.preview) shows the mapping (which column became which field), the counts, what was
 guessed, the "not read" list and, when the plan exists already (same title), the differences the import
@@ -54,7 +55,21 @@ from storage.members import Role
 
 log = logging.getLogger(__name__)
 
-PLAN_EXTENSIONS = {".md", ".markdown", ".txt", ".csv", ".tsv", ".xlsx", ".docx"}
+PLAN_EXTENSIONS = {".md", ".markdown", ".txt", ".csv", ".tsv", ".xlsx", ".xlsm", ".docx"}
+PLAN_EXTENSIONS |= {".xls", ".ods", ".htm", ".html", ".pdf"}
+# What Telegram says a file is, for a file sent without a name or with a name that says nothing.
+PLAN_MIME_TYPES = {
+    "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "text/html",
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/plain",
+    "text/markdown",
+}
 MAX_BYTES = 5 * 1024 * 1024
 PENDING = "plan_upload"
 MAX_GUESS_BUTTONS = 8
@@ -201,11 +216,17 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     document = message.document
     filename = document.file_name or "plan"
     explicit = wants_plan(message.caption) is True
-    if PurePath(filename).suffix.lower() not in PLAN_EXTENSIONS:
+    known = PurePath(filename).suffix.lower() in PLAN_EXTENSIONS or (document.mime_type or "") in PLAN_MIME_TYPES
+    if not known:
         if not explicit:
             return False
         await reply(
-            update, context, t("I can read plans from .md, .txt, .csv, .xlsx and .docx files. Nothing was changed.")
+            update,
+            context,
+            t(
+                "I can read plans from Excel (.xlsx, .xls), OpenDocument (.ods), Word (.docx), PDF, web page "
+                "(.html) and text (.md, .txt, .csv) files. Nothing was changed."
+            ),
         )
         return True
     data = await fetch_document(update, context, MAX_BYTES)

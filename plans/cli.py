@@ -46,7 +46,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
     parser = import_subparsers.add_parser(
-        "plan", help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, DOCX)"
+        "plan",
+        help="import an action plan from a table (Markdown, tab-separated text, CSV, XLSX, XLS, ODS, DOCX, HTML, PDF)",
     )
     parser.add_argument("file", type=Path, help="the plan file")
     parser.add_argument("--dry-run", action="store_true", help="read and report, save nothing")

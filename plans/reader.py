@@ -479,9 +479,9 @@ class _PlanReader:
         self.rag_seen: set[str] = set()
 
     def where(self, table: Table, line: int) -> str:
-        if self.doc.format in ("xlsx",):
+        if self.doc.workbook:
             return _("{sheet} row {n}").format(sheet=table.source, n=line)
-        if self.doc.format == "docx":
+        if self.doc.numbered_tables:
             return _("{table} row {n}").format(table=table.source, n=line)
         return _("line {n}").format(n=line)
 
@@ -926,7 +926,7 @@ class _PlanReader:
             )
 
         results: list[tuple[Table, _TableResult]] = []
-        several_sheets = len({t.source for _i, t, _h in headers}) > 1 and doc.format == "xlsx"
+        several_sheets = len({t.source for _i, t, _h in headers}) > 1 and doc.workbook
         for index, table, header in headers:
             self.counts.tables += 1
             above = [table.rows[i] for i in range(header.rows[0]) if not table.rows[i].blank]
@@ -1008,7 +1008,7 @@ class _PlanReader:
         first_table, first = results[0]
         titles = [t.title for t, _r in results]
         lead, section_titles = _split_common_prefix(titles) if len(results) > 1 else ("", titles)
-        head_lines = list(self.doc.preamble) if self.doc.format not in ("xlsx",) else []
+        head_lines = list(self.doc.preamble) if not self.doc.workbook else []
         own = first.title_rows
         candidates = head_lines + own
         labelled, consumed = _labelled_lines(candidates)
@@ -1055,7 +1055,7 @@ class _PlanReader:
             remaining = [x for x in result.title_rows if x not in consumed and x != title]
             if remaining:
                 name, notes = remaining[0], remaining[1:]
-            elif self.doc.format == "xlsx":
+            elif self.doc.workbook:
                 name, notes = (table.title if n > 0 and table.source != results[0][0].source else ""), []
             elif lead:
                 name, notes = section_title, []
@@ -1067,7 +1067,7 @@ class _PlanReader:
                 name = ""
             if notes and _KPI_HEADING.search(notes[0]) and len(notes) > 1 and len(notes[0]) < 120:
                 notes = notes[1:]
-            if n > 0 and self.doc.format not in ("xlsx",):
+            if n > 0 and not self.doc.workbook:
                 # Headings between two tables that look like section titles are sections with no rows.
                 previous = results[n - 1][0].title
                 for text in table.headings[:-1]:

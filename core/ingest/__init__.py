@@ -10,6 +10,7 @@ from core.ingest.model import (  # noqa: E402,F401 - the package's public names
     Document,
     IngestError,
     IngestLimits,
+    IngestRefusal,
     IngestTooLarge,
     NotRead,
     Row,

@@ -27,6 +27,12 @@ def refuse(limit: str, value: int, maximum: int) -> IngestTooLarge:
         "merges": _("The sheet has {value} merged ranges; I read sheets with up to {maximum}."),
         "tables": _("The file has {value} tables; I read files with up to {maximum}."),
         "nesting": _("Tables are nested {value} deep; I read tables nested at most {maximum} deep."),
+        "pages": _("The PDF has {value} pages; I read PDFs of up to {maximum} pages."),
+        "page_chars": _("A page of the PDF holds {value} characters; I read pages of up to {maximum}."),
+        "page_area": _(
+            "A page of the PDF is {value} square points, far bigger than any paper; I read pages of up to {maximum}."
+        ),
+        "depth": _("The page nests its elements {value} deep; I read pages nested at most {maximum} deep."),
         "line": _("A line of the file is {value} characters long; I read lines of up to {maximum} characters."),
     }
     return IngestTooLarge(texts[limit].format(value=f"{value:,}", maximum=f"{maximum:,}"), limit, value, maximum)

@@ -74,11 +74,25 @@ class NotRead:
 class Document:
     tables: list[Table] = field(default_factory=list)
     preamble: list[str] = field(default_factory=list)  # text before the first table (titles, year ...)
-    format: str = ""  # text | markdown | csv | tsv | pdf-text | xlsx | docx
+    format: str = ""  # text | markdown | csv | tsv | pdf-text | xlsx | xls | ods | docx | html | pdf
     encoding: str | None = None  # text files: the encoding they were decoded with
     delimiter: str | None = None  # delimited text: the delimiter found
     sheet: str | None = None  # XLSX: the sheet read
     not_read: list[NotRead] = field(default_factory=list)
+
+    @property
+    def workbook(self) -> bool:
+        """A spreadsheet file: one table per sheet, named by its sheet (xlsx, xls, ods)."""
+        return self.format in WORKBOOK_FORMATS
+
+    @property
+    def numbered_tables(self) -> bool:
+        """A document of numbered tables with text between them (docx, html, pdf): rows are "table N row M"."""
+        return self.format in NUMBERED_TABLE_FORMATS
+
+
+WORKBOOK_FORMATS = frozenset({"xlsx", "xls", "ods"})
+NUMBERED_TABLE_FORMATS = frozenset({"docx", "html", "pdf"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,10 @@ class IngestLimits:
     max_tables: int = 500
     max_nesting: int = 5  # DOCX tables inside tables
     max_line_chars: int = 200_000  # one line of text
+    max_pages: int = 100  # PDF pages (a plan is a few dozen at most; a dense page takes ~0.5 s to lay out)
+    max_page_chars: int = 60_000  # characters on one PDF page (a dense A3 page has ~15,000)
+    max_page_area: int = 4_000_000  # one PDF page in square points (A0 is ~4.9 million; A3 ~0.5 million)
+    max_html_depth: int = 200  # elements nested in an HTML page
 
 
 DEFAULT_LIMITS = IngestLimits()
@@ -104,6 +122,23 @@ DEFAULT_LIMITS = IngestLimits()
 class IngestError(Exception):
     """The file cannot be read (not what its name says, damaged, encrypted ...). The message is translated
     and fit to show a user."""
+
+
+def damaged(detail: object = None) -> IngestError:
+    """The reason for a file its library could not parse: damaged, or cut short in sending. The library's
+    own words (record names, byte offsets) go to the log, not to the user."""
+    import logging
+
+    from core.i18n import _
+
+    if detail is not None:
+        logging.getLogger("core.ingest").info("unreadable file: %s", detail)
+    return IngestError(_("it is damaged or incomplete; please save it again and send it"))
+
+
+class IngestRefusal(IngestError):
+    """A complete sentence that names the format and what to send instead (a password, a scanned PDF, an old
+    Word file); shown as it is."""
 
 
 class IngestTooLarge(IngestError):

@@ -154,3 +154,22 @@ def xlsx_rows(stream: IO[bytes], limits: IngestLimits = DEFAULT_LIMITS) -> Itera
             yield -1, []  # sheet boundary: the caller looks for a header again
     finally:
         workbook.close()
+
+
+def register_limits(limits: IngestLimits = DEFAULT_LIMITS) -> IngestLimits:
+    """A register's limits: four times a plan's rows and cells, the rest as for a plan."""
+    from dataclasses import replace
+
+    return replace(limits, max_rows=limits.max_rows * 4, max_cells=limits.max_cells * 4)
+
+
+def document_rows(data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a file read whole into the table model (.xls, .ods, HTML, PDF), as `xlsx_rows` gives them:
+    each table's rows in turn, with a (-1, []) between tables; a merged cell's value on its first cell."""
+    from core.ingest.read import read_document
+
+    document = read_document(data, filename, register_limits(limits))
+    for table in document.tables:
+        for row in table.rows:
+            yield row.line, [cell.text for cell in row.cells]
+        yield -1, []
