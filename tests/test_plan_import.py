@@ -496,7 +496,9 @@ def test_refusals_for_empty_and_unreadable_files() -> None:
         parse_plan(b"  \n", "plan.md")
     with pytest.raises(PlanImportError, match="Excel"):
         parse_plan(b"PK\x03\x04 not really a zip", "plan.xlsx")
-    with pytest.raises(PlanImportError, match=r"Excel 97-2003 workbook \(\.xls\): it is damaged or incomplete; please save it again"):
+    with pytest.raises(
+        PlanImportError, match=r"Excel 97-2003 workbook \(\.xls\): it is damaged or incomplete; please save it again"
+    ):
         parse_plan(b"\xd0\xcf\x11\xe0old excel", "plan.xls")
 
 
