@@ -78,10 +78,18 @@ class ChatDriver:
         return await self._process(self.factory.press(data, user, message, chat))
 
     async def upload(
-        self, filename: str, data: bytes, user: int, caption: str | None = None, chat: int | None = None
+        self,
+        filename: str,
+        data: bytes,
+        user: int,
+        caption: str | None = None,
+        chat: int | None = None,
+        mime_type: str | None = None,
     ) -> list[Sent]:
         file_id = self.request.add_file(data)
-        return await self._process(self.factory.document(file_id, filename, len(data), user, caption, chat))
+        return await self._process(
+            self.factory.document(file_id, filename, len(data), user, caption, chat, mime_type=mime_type)
+        )
 
     async def inline(self, query: str, user: int) -> list[Sent]:
         return await self._process(self.factory.inline_query(query, user))

@@ -111,7 +111,7 @@ class IngestLimits:
     max_nesting: int = 5  # DOCX tables inside tables
     max_line_chars: int = 200_000  # one line of text
     max_pages: int = 100  # PDF pages (a plan is a few dozen at most; a dense page takes ~0.5 s to lay out)
-    max_page_chars: int = 60_000  # characters on one PDF page (a dense A3 page has ~15,000)
+    max_page_chars: int = 30_000  # characters on one PDF page (a dense A3 page has ~15,000)
     max_page_area: int = 4_000_000  # one PDF page in square points (A0 is ~4.9 million; A3 ~0.5 million)
     max_html_depth: int = 200  # elements nested in an HTML page
 

@@ -50,13 +50,14 @@ def _hex(colour: Any) -> str | None:
 
 def _open(data: bytes) -> Any:
     import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
     try:
         return pdfplumber.open(io.BytesIO(data))
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise IngestRefusal(_("The PDF is protected with a password; please send it without one.")) from None
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a damaged file
+        # pdfplumber wraps pdfminer's exceptions; the password ones name themselves.
+        names = {type(exc).__name__, *(type(a).__name__ for a in getattr(exc, "args", ())), str(exc)}
+        if names & {"PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"}:
+            raise IngestRefusal(_("The PDF is protected with a password; please send it without one.")) from None
         raise damaged(exc) from None
 
 
