@@ -217,18 +217,10 @@ async def offer_plan(update: Update, context: BotContext) -> bool:
     filename = document.file_name or "plan"
     explicit = wants_plan(message.caption) is True
     known = PurePath(filename).suffix.lower() in PLAN_EXTENSIONS or (document.mime_type or "") in PLAN_MIME_TYPES
-    if not known:
-        if not explicit:
-            return False
-        await reply(
-            update,
-            context,
-            t(
-                "I can read plans from Excel (.xlsx, .xls), OpenDocument (.ods), Word (.docx), PDF, web page "
-                "(.html) and text (.md, .txt, .csv) files. Nothing was changed."
-            ),
-        )
-        return True
+    if not known and not explicit:
+        return False  # not a plan's kind of file: handlers/uploads.py offers it to the directory importer
+    # Captioned "plan": read whatever it is; the reader finds the format from the bytes and, when it cannot
+    # read it, names what it is and what to send instead.
     data = await fetch_document(update, context, MAX_BYTES)
     if data is None:
         return True

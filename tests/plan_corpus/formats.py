@@ -267,3 +267,53 @@ def write_as(spec: Spec, fmt: str, variant: str = "") -> tuple[bytes, str]:
     """The plan `spec` written as `fmt` (xls, ods, html, pdf), and its file name."""
     writer = {"xls": _xls, "ods": _ods, "html": _html, "pdf": _pdf}[fmt]
     return writer(spec, variant), f"{spec.name}.{fmt}"
+
+
+def write_rows(rows: list[list[str]], fmt: str) -> bytes:
+    """Plain rows (a directory, a register) as a one-sheet workbook, a page's table or a ruled PDF table."""
+    if fmt == "xls":
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("Sheet1")
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value:
+                    sheet.write(r, c, value)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+    if fmt == "ods":
+        from odf.opendocument import OpenDocumentSpreadsheet
+        from odf.table import Table, TableCell, TableRow
+        from odf.text import P
+
+        doc = OpenDocumentSpreadsheet()
+        table = Table(name="Sheet1")
+        for row in rows:
+            tr = TableRow()
+            for value in row:
+                tc = TableCell(valuetype="string")
+                if value:
+                    tc.addElement(P(text=value))
+                tr.addElement(tc)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+        out = io.BytesIO()
+        doc.write(out)
+        return out.getvalue()
+    if fmt == "html":
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>\n" for row in rows)
+        return f"<html><body><h2>Directory</h2><table>\n{body}</table></body></html>".encode()
+    if fmt == "pdf":
+        from reportlab.lib import colors
+        from reportlab.lib.pagesizes import A3, landscape
+        from reportlab.platypus import SimpleDocTemplate, TableStyle
+        from reportlab.platypus import Table as RLTable
+
+        out = io.BytesIO()
+        table = RLTable(rows, repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("FONTSIZE", (0, 0), (-1, -1), 6)]))
+        SimpleDocTemplate(out, pagesize=landscape(A3), leftMargin=10, rightMargin=10).build([table])
+        return out.getvalue()
+    raise ValueError(fmt)
