@@ -573,3 +573,26 @@ def test_a_damaged_file_never_shows_the_library_s_words() -> None:
     with pytest.raises(IngestError) as refused:
         read_document(broken, "plan.xls")
     assert "BOF" not in str(refused.value) and "record" not in str(refused.value)
+
+
+def test_a_pdf_table_without_rules_is_read_from_the_positions_of_its_words() -> None:
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+    from reportlab.platypus import Table as RLTable
+
+    from tests.plan_corpus.formats import _grid
+
+    spec = Spec("unruled", "xlsx", ratings="letters", year=2021, n_sections=2, per_section=20, seed=9)
+    rows = [cells for kind, cells, _f in _grid(spec) if kind in ("header", "action", "section")]
+    out = io.BytesIO()
+    heading = Paragraph(spec.title(), getSampleStyleSheet()["Heading1"])
+    SimpleDocTemplate(out, pagesize=landscape(A4)).build([heading, RLTable(rows, repeatRows=1)])
+    doc = read_document(out.getvalue(), "unruled.pdf")
+    assert doc.format == "pdf-text" and len(doc.tables) == 1  # both pages, one table
+    plan = parse_plan(out.getvalue(), "unruled.pdf")
+    expected = spec.expected()
+    assert [a.ref for a in plan.actions] == expected["refs"]
+    assert [a.text for a in plan.actions] == [expected["texts"][r] for r in expected["refs"]]
+    rated = sum(len(v) for v in expected["ratings"].values())
+    assert plan.counts.ratings >= 0.9 * rated  # an owner too long for its column runs into the next

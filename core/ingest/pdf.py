@@ -118,10 +118,7 @@ class _Reader:
         if found:
             self.page_texts = []  # a ruled table: the pages are read as tables, not as laid-out text
         elif not self.doc.tables:
-            try:
-                self.page_texts.append(page.extract_text(layout=True) or "")
-            except Exception:  # noqa: BLE001 - layout of a strange page: its plain text instead
-                self.page_texts.append(page.extract_text() or "")
+            self.page_texts.append(_positional_text(page))
         found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
         fills = [
             (r["x0"], r["top"], r["x1"], r["bottom"], _hex(r.get("non_stroking_color")))
@@ -324,6 +321,46 @@ def _lines(page: Any, bbox: tuple[float, float, float, float]) -> list[str]:
     except Exception:  # noqa: BLE001 - a region that cannot be cropped: no text from it
         return []
     return [line for line in (clean_title(x) for x in text.split("\n")) if line]
+
+
+def _positional_text(page: Any) -> str:
+    """The page as lines of text with its columns where they are: words closer than about half a letter's
+    height are one phrase; phrases further apart stand at their position, at least three spaces apart, so
+    `core.ingest.text` reads the columns as it reads text copied out of a PDF."""
+    try:
+        words = page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+    except Exception:  # noqa: BLE001 - a page whose words cannot be laid out: its plain text
+        return str(page.extract_text() or "")
+    if not words:
+        return ""
+    sizes = sorted(float(w.get("size") or 10) for w in words)
+    size = sizes[len(sizes) // 2]
+    step = max(size * 0.5, 1.0)  # one character's width, about
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(word["top"] - lines[-1][0]["top"]) <= size * 0.4:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    out: list[str] = []
+    previous_bottom = None
+    for line in lines:
+        line.sort(key=lambda w: w["x0"])
+        top = min(w["top"] for w in line)
+        if previous_bottom is not None and top - previous_bottom > size * 1.2:
+            out.append("")  # a gap between blocks, as a blank line
+        previous_bottom = max(w["bottom"] for w in line)
+        text = ""
+        end = None
+        for word in line:
+            if end is not None and word["x0"] - end < size * 0.6:
+                text += " " + word["text"]
+            else:
+                column = int(word["x0"] / step)
+                text += " " * max(column - len(text), 3 if text else column) + word["text"]
+            end = word["x1"]
+        out.append(text)
+    return "\n".join(out)
 
 
 def _page_furniture(line: str) -> bool:
