@@ -91,6 +91,26 @@ class Document:
         return self.format in NUMBERED_TABLE_FORMATS
 
 
+def merge(grid: list[list[Cell]], r: int, c: int, rows: int, cols: int) -> None:
+    """Mark grid[r][c] as the anchor of a merge `rows` high and `cols` wide; the cells it covers become empty
+    cells pointing at it (with its fill, as a merged coloured cell is coloured all over)."""
+    top = grid[r][c]
+    top.row_span, top.col_span = rows, cols
+    for rr in range(r, r + rows):
+        for cc in range(c, c + cols):
+            if (rr, cc) != (r, c):
+                grid[rr][cc] = Cell(fill=top.fill, covered_by=(r, c))
+
+
+def sheet_rows(grid: list[list[Cell]]) -> list[Row]:
+    """A sheet's grid as rows numbered from 1; a row with no text is a gap (no cells)."""
+    rows = [Row(line=i + 1, cells=cells) for i, cells in enumerate(grid)]
+    for row in rows:
+        if row.blank:
+            row.cells = []
+    return rows
+
+
 WORKBOOK_FORMATS = frozenset({"xlsx", "xls", "ods"})
 NUMBERED_TABLE_FORMATS = frozenset({"docx", "html", "pdf"})
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.i18n import _
 from core.ingest.limits import check_grid, check_zip, read_member, refuse
-from core.ingest.model import Cell, Document, IngestError, IngestLimits, NotRead, Row, Table, damaged
+from core.ingest.model import Cell, Document, IngestError, IngestLimits, NotRead, Table, damaged, merge, sheet_rows
 from core.ingest.text import clean_cell, unquote_formula
 
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
@@ -206,17 +206,8 @@ class _Sheet:
                     for c in range(c0, min(c0 + n, width)):
                         grid[r][c] = Cell(cell.text, cell.fill, cell.colour, bold=cell.bold)
         for r, c, rows, cols in merges:
-            top = grid[r][c]
-            top.row_span, top.col_span = rows, cols
-            for rr in range(r, r + rows):
-                for cc in range(c, c + cols):
-                    if (rr, cc) != (r, c):
-                        grid[rr][cc] = Cell(fill=top.fill, covered_by=(r, c))
-        out = [Row(line=i + 1, cells=row) for i, row in enumerate(grid)]
-        for row in out:
-            if row.blank:
-                row.cells = []  # as for .xlsx: a row with no text is a gap
-        return Table(rows=out, title=title, source=label)
+            merge(grid, r, c, rows, cols)
+        return Table(rows=sheet_rows(grid), title=title, source=label)
 
 
 def _rows(table: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.i18n import _
 from core.ingest.limits import check_bytes, check_grid, refuse
-from core.ingest.model import Cell, Document, IngestLimits, IngestRefusal, NotRead, Row, Table, damaged
+from core.ingest.model import Cell, Document, IngestLimits, IngestRefusal, NotRead, Table, damaged, merge, sheet_rows
 from core.ingest.text import clean_cell, unquote_formula
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -168,16 +168,8 @@ def _sheet(book: Any, sheet: Any, label: str, limits: IngestLimits) -> Table:
                 text=clean_cell(unquote_formula(_text(book, source))), fill=fill, colour=colour, bold=bold
             )
     for r1, r2, c1, c2 in merges:
-        top = grid[r1][c1]
-        top.row_span, top.col_span = r2 - r1, c2 - c1
-        for r in range(r1, r2):
-            for c in range(c1, c2):
-                if (r, c) != (r1, c1):
-                    grid[r][c] = Cell(fill=top.fill, covered_by=(r1, c1))
-    rows = [Row(line=i + 1, cells=row) for i, row in enumerate(grid)]
-    for row in rows:
-        if row.blank:
-            row.cells = []  # as for .xlsx: a row with no text is a gap
+        merge(grid, r1, c1, r2 - r1, c2 - c1)
+    rows = sheet_rows(grid)
     # Trailing rows that hold nothing at all are not part of the sheet.
     while rows and not rows[-1].cells:
         rows.pop()

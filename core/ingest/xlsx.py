@@ -14,7 +14,7 @@ import zipfile
 
 from core.i18n import _
 from core.ingest.limits import check_grid, check_zip, read_member, refuse
-from core.ingest.model import Cell, Document, IngestError, IngestLimits, Row, Table
+from core.ingest.model import Cell, Document, IngestError, IngestLimits, Table, merge, sheet_rows
 from core.ingest.text import clean_cell, unquote_formula
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\"")
@@ -131,18 +131,10 @@ def read_xlsx(data: bytes, limits: IngestLimits) -> Document:
                     bold=bool(source.font is not None and source.font.b),
                 )
             for merged in sheet.merged_cells.ranges:
-                top = grid[merged.min_row - 1][merged.min_col - 1]
-                top.row_span = merged.max_row - merged.min_row + 1
-                top.col_span = merged.max_col - merged.min_col + 1
-                for r in range(merged.min_row - 1, merged.max_row):
-                    for c in range(merged.min_col - 1, merged.max_col):
-                        if (r, c) != (merged.min_row - 1, merged.min_col - 1):
-                            grid[r][c] = Cell(fill=top.fill, covered_by=(merged.min_row - 1, merged.min_col - 1))
-            rows = [Row(line=i + 1, cells=row) for i, row in enumerate(grid)]
-            for row in rows:
-                if row.blank:
-                    row.cells = []
-            doc.tables.append(Table(rows=rows, title=sheet.title, source=label))
+                rows_high = merged.max_row - merged.min_row + 1
+                cols_wide = merged.max_col - merged.min_col + 1
+                merge(grid, merged.min_row - 1, merged.min_col - 1, rows_high, cols_wide)
+            doc.tables.append(Table(rows=sheet_rows(grid), title=sheet.title, source=label))
     finally:
         book.close()
     if len(doc.tables) > limits.max_tables:
