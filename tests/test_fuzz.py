@@ -291,7 +291,7 @@ def test_text_entry_points(bot: Bot, errors: Errors, entry: str, text: str, pick
 
 # --- files --------------------------------------------------------------------------------------
 
-SUFFIXES = [".csv", ".xlsx", ".docx", ".txt", ".md", ".tsv", ".xls", ".pdf", ".zip", ""]
+SUFFIXES = [".csv", ".xlsx", ".docx", ".txt", ".md", ".tsv", ".xls", ".pdf", ".zip", ".ods", ".html", ""]
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -321,6 +321,11 @@ FILE_BYTES = st.one_of(
     st.builds(lambda b: _zip({"xl/workbook.xml": b, "word/document.xml": b}), st.binary(max_size=200)),
     st.builds(lambda b: b"\xd0\xcf\x11\xe0" + b, st.binary(max_size=50)),
     st.builds(lambda b: b"%PDF-1.4" + b, st.binary(max_size=50)),
+    st.builds(
+        lambda b: _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b}),
+        st.binary(max_size=200),
+    ),
+    st.builds(lambda b: b"<table><tr><td rowspan=0 colspan=3>" + b, st.binary(max_size=200)),
     st.builds(lambda b: b"\xef\xbb\xbf" + b, st.binary(max_size=200)),
     st.builds(lambda b: b"\xff\xfe" + b, st.binary(max_size=200)),
 )

@@ -435,10 +435,14 @@ def test_the_format_is_found_from_the_bytes_not_the_name(fmt: str, wrong_name: s
     assert _summary(parse_plan(data, wrong_name)) == _from_xlsx(spec)
 
 
-def test_an_xlsx_named_ods_and_an_html_export_named_xls_are_read() -> None:
+def test_an_xlsx_named_ods_and_a_tab_separated_export_named_xls_are_read() -> None:
     spec = SPECS[2]
     data, _name = write(spec)
     assert _summary(parse_plan(data, "plan.ods")) == _from_xlsx(spec)
+    tsv = dataclasses.replace(spec, fmt="tsv", plan=[])
+    data, _name = write(tsv)
+    assert _summary(parse_plan(data, "export.xls")) == _summary(parse_plan(data, "export.txt"))
+    assert parse_plan(data, "export.xls").counts.actions == 9
 
 
 # --- hostile files: refused within bounds ----------------------------------------------------------------
@@ -491,7 +495,23 @@ def _html_deep(depth: int) -> bytes:
     return b"<table><tr><td>" + b"<div>" * depth + b"deep" + b"</div>" * depth + b"</td></tr></table>"
 
 
+def _xls_with(rows: int = 1, merge_rows: int = 0) -> bytes:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Plan")
+    for r in range(rows):
+        sheet.write(r, 0, "1.1")
+    if merge_rows:
+        sheet.write_merge(1, merge_rows, 1, 1, "owner")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 HOSTILE = [
+    ("xls-rows", lambda: _xls_with(rows=60_000), "p.xls", ("rows",)),
+    ("xls-span", lambda: _xls_with(merge_rows=2_000), "p.xls", ("span",)),
     (  # a zip bomb: a member of 300 MB that packs to a few hundred KB
         "ods-zip-bomb",
         lambda: _ods_with("", {"Pictures/fill.xml": b"<a>" + b" " * 300_000_000 + b"</a>"}),
