@@ -30,6 +30,7 @@ _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed",
 _BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "caption", "dt", "dd", "blockquote", "pre"}
 _CONTAINERS = {"div", "section", "article", "header", "footer", "main", "center", "td", "th", "body"}
 _LINE_BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dt", "dd"}
+_SPACES = re.compile(r"[ \t\r\n\f]+")
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _CSS_CLASS = re.compile(r"^\s*(?:[a-z][a-z0-9]*)?\.([A-Za-z_][\w-]*)\s*$")
 
@@ -147,19 +148,26 @@ class _Styles:
         return fill, colour, weight if weight is not None else bold
 
 
-def _text(element: Any, out: list[str]) -> None:
+def _words(text: str, pre: bool) -> str:
+    """A text node as a browser shows it: runs of white space (line breaks in the source included) are one
+    space, except inside <pre>."""
+    return text if pre else _SPACES.sub(" ", text)
+
+
+def _text(element: Any, out: list[str], pre: bool = False) -> None:
     """The element's text as a reader sees it, without nested tables and what is never shown."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIP or tag == "table":
         return
+    pre = pre or tag == "pre"
     if tag in _LINE_BREAKS:
         out.append("\n")
     if element.text and tag:
-        out.append(element.text)
+        out.append(_words(element.text, pre))
     for child in element:
-        _text(child, out)
+        _text(child, out, pre)
         if child.tail:
-            out.append(child.tail)
+            out.append(_words(child.tail, pre))
     if tag in _LINE_BREAKS and tag != "br":
         out.append("\n")
 
@@ -167,16 +175,15 @@ def _text(element: Any, out: list[str]) -> None:
 def cell_text(element: Any) -> str:
     parts: list[str] = []
     if element.text:
-        parts.append(element.text)
+        parts.append(_words(element.text, False))
     for child in element:
         _text(child, parts)
         if child.tail:
-            parts.append(child.tail)
-    return (
-        clean_cell("".join(parts).replace("<", "\u2039").replace(">", "\u203a"))
-        .replace("\u2039", "<")
-        .replace("\u203a", ">")
-    )
+            parts.append(_words(child.tail, False))
+    # clean_cell strips markup and entities from text that has them; here the parser has already read them,
+    # so what looks like markup now ("&lt;b&gt;" shown as "<b>") is the cell's text: kept as it is.
+    text = "".join(parts).replace("<", "\u2039").replace(">", "\u203a").replace("&", "\u2042")
+    return clean_cell(text).replace("\u2039", "<").replace("\u203a", ">").replace("\u2042", "&")
 
 
 def _font_colour(element: Any, styles: _Styles) -> str | None:

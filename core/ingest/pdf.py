@@ -296,7 +296,12 @@ def _cell_text(chars: list[dict], box: tuple) -> str:
             word_width = first_word[end - 1]["x1"] - first_word[0]["x0"] if end else 0
             space = float(first_word[0].get("size", 8)) * 0.28
             wrapped = right + space + word_width > limit - 0.5
-            out += (" " if wrapped and not out.endswith("-") else "" if wrapped else "\n") + text
+            # A word too long for its column may be broken without a hyphen ("attendan" / "ce"); that cannot be
+            # told from a line that ends with a whole word, so a wrapped line is always joined with a space.
+            if not wrapped:
+                out += "\n" + text
+            else:
+                out += ("" if out.endswith("-") else " ") + text
         else:
             out = text
     return clean_cell(out)
@@ -317,7 +322,7 @@ def _lines(page: Any, bbox: tuple[float, float, float, float]) -> list[str]:
     if bottom - top < 1:
         return []
     try:
-        text = page.crop((x0, top, x1, bottom), strict=False).extract_text() or ""
+        text = page.within_bbox((x0, top, x1, bottom), strict=False).extract_text() or ""  # wholly inside only
     except Exception:  # noqa: BLE001 - a region that cannot be cropped: no text from it
         return []
     return [line for line in (clean_title(x) for x in text.split("\n")) if line]
