@@ -44,10 +44,10 @@ def format_name(kind: str) -> str:
 
 
 def sniff(data: bytes, filename: str) -> str:
-    """The file's format from its bytes: xlsx, docx, ods, xls, pdf, html, text, or a refusal's kind
-    (zip, odf:<mimetype>, ole2-doc, ole2, rtf, pptx)."""
+    """The file's format from its bytes: xlsx, docx, odf (then its `mimetype` member decides), xls, pdf,
+    html, text, or a refusal's kind (zip, zip-damaged, pptx, ole2-doc, ole2-encrypted, ole2, rtf)."""
     name = filename.lower()
-    if data[:4] == b"PK\x03\x04" or data[:2] == b"PK":
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except (zipfile.BadZipFile, ValueError, OSError):
