@@ -668,3 +668,8 @@ def test_libreoffice_colours_survive_in_xls_ods_and_html() -> None:
             if cell.fill and cell.text
         }
         assert colours == want, ext
+
+
+def test_a_text_plan_that_begins_with_pk_is_not_taken_for_a_zip() -> None:
+    text = b"PKS Primary\tAction\tLead\n1.1\tRead more\tK Walsh\n1.2\tWrite more\tT Adeyemi\n"
+    assert [a.ref for a in parse_plan(text, "plan.txt").actions] == ["1.1", "1.2"]
