@@ -24,6 +24,14 @@ from core.ingest.text import clean_cell, clean_title, read_lines
 _WHITE = "FFFFFF"
 
 
+def _damaged(detail: object) -> IngestError:
+    """A PDF the library cannot parse: the reason, and the file to send instead."""
+    damaged(detail)  # logs the library's words
+    return IngestError(
+        _("it is damaged or incomplete; please send it again, or the Word or Excel file (.docx, .xlsx) it came from")
+    )
+
+
 def _hex(colour: Any) -> str | None:
     """'RRGGBB' of a PDF colour (grey, RGB or CMYK components from 0 to 1); None when it is not one."""
     if colour is None:
@@ -58,7 +66,7 @@ def _open(data: bytes) -> Any:
         names = {type(exc).__name__, *(type(a).__name__ for a in getattr(exc, "args", ())), str(exc)}
         if names & {"PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"}:
             raise IngestRefusal(_("The PDF is protected with a password; please send it without one.")) from None
-        raise damaged(exc) from None
+        raise _damaged(exc) from None
 
 
 def _check_page(page: Any, number: int, limits: IngestLimits) -> list[dict]:
@@ -79,7 +87,7 @@ def read_pdf(data: bytes, limits: IngestLimits) -> Document:
         try:
             pages = pdf.pages
         except Exception as exc:  # noqa: BLE001 - a broken page tree
-            raise damaged(exc) from None
+            raise _damaged(exc) from None
         if len(pages) > limits.max_pages:
             raise refuse("pages", len(pages), limits.max_pages)
         reader = _Reader(limits)
