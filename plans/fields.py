@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from directory.headers import match_headers, normalise_header
-from plans.rag import parse_term_label
+from plans.rag import numbered_terms, parse_term_label
 
 # Field → headers that mean it, preferred first. The action column is the one a table must have.
 PLAN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -237,6 +237,16 @@ PLAN_FIELDS: dict[str, tuple[str, ...]] = {
 
 # Words in a header that mark a term column as a comment, not a RAG, column.
 _COMMENT_WORDS = ("comment", "commentary", "progress update", "update", "note", "notes", "evidence", "narrative")
+# "Progress (Spring 2026)" is commentary; "RAG rated progress Aut 16" is a rating.
+_RATING_WORDS = ("rag", "rating", "rated", "status", "score", "bragg", "brag", "grade", "judgement")
+
+
+def is_comment_header(norm: str) -> bool:
+    """A term column's header (normalised) that holds commentary rather than ratings."""
+    words = norm.split()
+    if any(w in words or (" " in w and w in norm) for w in _COMMENT_WORDS):
+        return True
+    return "progress" in words and not any(w in words for w in _RATING_WORDS)
 
 # The word-level pass takes a header for a field when a synonym scores at least this (see `word_score`).
 WORD_PASS_THRESHOLD = 80.0
@@ -251,6 +261,8 @@ class PlanColumns:
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # (column, header) kept as extra
     how: dict[str, str] = field(default_factory=dict)  # field → header it was read from
     scores: dict[str, float] = field(default_factory=dict)  # field → how well its header matched (100 exact)
+    # Columns headed by a term's number (T1 … T6): column → (term, half-term, terms in the year).
+    numbered: dict[int, tuple[str, int | None, int]] = field(default_factory=dict)
 
     @property
     def has_action(self) -> bool:
@@ -300,11 +312,18 @@ def match_plan_headers(headers: Sequence[str], default_year: int | None = None) 
     raw = [h or "" for h in headers]
     result = PlanColumns(headers=list(raw))
     plain: list[str] = []
+    result.numbered = numbered_terms(raw)
     for col, header in enumerate(raw):
         norm = normalise_header(header)
         term = parse_term_label(header, default_year) if norm else None
+        if col in result.numbered:
+            name, _half, _count = result.numbered[col]
+            term = (default_year, name) if default_year is not None else None
+            if term is None:
+                plain.append("")  # dated by the reader from the plan's span
+                continue
         if term is not None:
-            if any(w in norm.split() or (" " in w and w in norm) for w in _COMMENT_WORDS):
+            if is_comment_header(norm):
                 result.comment_terms[col] = term
             else:
                 result.rag_terms[col] = term

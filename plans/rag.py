@@ -321,3 +321,39 @@ def parse_term_label(text: str | None, default_year: int | None = None) -> tuple
             return default_year, term
         return None
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numbered terms: six-term (T1 … T6) and five-term years, mapped to the three English terms
+# ---------------------------------------------------------------------------------------------------------
+
+_NUMBERED = re.compile(r"^\s*(?:t|term)\s*([1-6])(?![\d])", re.IGNORECASE)
+# term number → (term, half-term or None), by how many terms the year has.
+NUMBERED_TERMS: dict[int, dict[int, tuple[str, int | None]]] = {
+    6: {
+        1: ("autumn", 1),
+        2: ("autumn", 2),
+        3: ("spring", 1),
+        4: ("spring", 2),
+        5: ("summer", 1),
+        6: ("summer", 2),
+    },
+    5: {1: ("autumn", 1), 2: ("autumn", 2), 3: ("spring", None), 4: ("summer", 1), 5: ("summer", 2)},
+    3: {1: ("autumn", None), 2: ("spring", None), 3: ("summer", None)},
+}
+
+
+def numbered_terms(headers: Iterable[str]) -> dict[int, tuple[str, int | None, int]]:
+    """Columns headed by a term's number ("T1" … "T6", "Term 4 RAG"): column → (term, half-term, terms in
+    the year). The year has as many terms as its highest number says (four or more: six, unless five is
+    the highest); "Term 1/2/3" alone are the three English terms."""
+    found: dict[int, int] = {}
+    for col, header in enumerate(headers):
+        m = _NUMBERED.match(header or "")
+        if m and not parse_term_column(header):
+            found[col] = int(m.group(1))
+    if len(found) < 2:
+        return {}
+    top = max(found.values())
+    count = 5 if top == 5 else 6 if top > 3 else 3
+    return {col: (*NUMBERED_TERMS[count][n], count) for col, n in found.items()}

@@ -31,7 +31,7 @@ from core.ingest.model import Cell, Document, NotRead, Row, Table
 from core.names import split_names
 from core.uk_dates import MONTHS
 from directory.headers import normalise_header
-from plans.fields import PLAN_FIELDS, PlanColumns, match_plan_headers
+from plans.fields import PLAN_FIELDS, PlanColumns, is_comment_header, match_plan_headers
 from plans.parsed import (
     EXTRA,
     FIELDS,
@@ -50,11 +50,11 @@ from plans.parsed import (
     TermKey,
 )
 from plans.rag import _COMPLETE, _norm, parse_rag, parse_term_column, rag_from_fill, split_rag_prefix
+from plans.ratingkey import COMPLETE, RatingKey, key_entries, meaning_code, pair_entry
 from plans.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, term_for, term_label
 
 HEADER_SCAN_ROWS = 40  # the header is looked for among a table's first non-blank rows
 MAX_REF = 20
-COMPLETE = "C"  # a rating of "complete": Blue when the plan's set has Blue, else Green
 
 _REF = re.compile(
     r"^(?:[A-Za-z]{0,3}\s?\d{1,3}(?:[.\-]\d{1,3}){0,3}[a-z]?[.)]?|[a-zA-Z][.)]|\(?[a-zA-Z]\)"
@@ -68,7 +68,7 @@ _SECTION_HEADING = re.compile(
 _KPI_HEADING = re.compile(
     r"\b(kpis?|success criteria|what does better look like|measures? of success|targets?)\b", re.IGNORECASE
 )
-_YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\s*[/-]\s*((?:19|20)?\d\d)\b")
+_YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\s*[/\-–—]\s*((?:19|20)?\d\d)\b")
 _PARTNERSHIP = re.compile(
     r"\b(alliance|partnership|trust|network|federation|council|hub|collaborative|"
     r"consortium|teaching school|cluster|academies)\b",
@@ -202,8 +202,15 @@ def _mapping(
     for col, key in list(cols.rag_terms.items()) + list(cols.comment_terms.items()):
         name = "rag" if col in cols.rag_terms else "comment"
         found = parse_term_column(header.headers[col], year)
-        half = found[2] if found else None
+        half = found[2] if found else cols.numbered[col][1] if col in cols.numbered else None
         by_col[col] = ColumnMapping(col, header.headers[col], name, term=key, half_term=half)
+    # Numbered terms (T1 … T6) in a plan that names no year: dated below from the plan's span.
+    for col, (_term, half, _count) in cols.numbered.items():
+        if col not in by_col:
+            text = header.headers[col]
+            by_col[col] = ColumnMapping(
+                col, text, "comment" if is_comment_header(normalise_header(text)) else "rag", half_term=half
+            )
     # Half-termly columns with no year and a plan with none either ("Aut 1" in a plan with no dates).
     for col, text in enumerate(header.headers):
         if col in by_col or not text:
@@ -255,43 +262,57 @@ def _mapping(
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Key:
-    """The plan's own key of colours and words ("Key: Achieved | On track | Some concerns | Off track")."""
-
-    fills: dict[str, str] = field(default_factory=dict)  # RGB → code
-    words: dict[str, str] = field(default_factory=dict)  # normalised word → code
+_Key = RatingKey
+_LABEL = re.compile(r"^\s*(key|legend|rating|ratings|rag|status|symbol|score|code|meaning)\s*:?\s*$", re.IGNORECASE)
 
 
-def read_key(rows: list[Row]) -> tuple[_Key, set[int]]:
-    key = _Key()
+def read_key(rows: list[Row]) -> tuple[RatingKey, set[int]]:
+    """The key in some rows (above a table, a key table or sheet): coloured cells with their meaning, a
+    line that spells a key out, or a symbol and its meaning in two cells side by side. The indexes of the
+    rows that held it."""
+    key = RatingKey()
     used: set[int] = set()
     for index, row in enumerate(rows):
         found = 0
-        for cell in row.cells:
-            if not cell.text or not cell.fill:
+        filled = [(c, cell) for c, cell in enumerate(row.cells) if cell.text]
+        coloured = 0
+        for _c, cell in filled:
+            if not cell.fill or _LABEL.match(cell.text) or len(cell.text) > 40 or len(cell.text.split()) > 4:
                 continue
-            colour = rag_from_fill(cell.fill)
-            word = _norm(cell.text)
-            code = parse_rag(cell.text)
-            if colour is None and code is None:
-                continue
-            if word in _COMPLETE and colour == "B":
-                code = "B"
-            code = colour or code
+            code = meaning_code(cell.text, cell.fill)  # its words first ("Completed" in purple), else its colour
             if code:
-                key.fills[cell.fill] = code
-                key.words[word] = code
-                found += 1
-        if found >= 2:
+                key.add("", cell.text, code, cell.fill)
+                coloured += 1
+        found += coloured
+        texts = [" ".join(cell.text for _c, cell in filled)] + [cell.text for _c, cell in filled]
+        for text in texts:
+            entries = key_entries(text)
+            if entries:
+                for entry in entries:
+                    key.add(*entry)
+                found += len(entries)
+                break
+        pairs = 0
+        for (c1, left), (c2, right) in zip(filled, filled[1:]):
+            if c2 != c1 + 1 or len(left.text) > 12 or len(left.text.split()) > 2 or _LABEL.match(left.text):
+                continue
+            own = meaning_code(left.text)
+            if own is not None and own != meaning_code(right.text):
+                continue  # two meanings side by side ("Achieved | On track"): a coloured key line
+            entry = pair_entry(left.text, right.text, left.fill or right.fill)
+            if entry is not None:
+                key.add(*entry, fill=left.fill or right.fill)
+                pairs += 1
+        if found >= 2 or pairs or (coloured == 1 and len(filled) == 1 and len(rows) > 1):
             used.add(index)
     return key, used
 
 
-def _rating_word(text: str, key: _Key) -> tuple[str | None, str]:
+def _rating_word(text: str, key: RatingKey) -> tuple[str | None, str]:
+    code, rest = key.read(text)
+    if code is not None:
+        return code, rest
     word = _norm(text)
-    if word in key.words:
-        return key.words[word], ""
     if word in _COMPLETE:
         return COMPLETE, ""
     code = parse_rag(text)
@@ -303,13 +324,10 @@ def _rating_word(text: str, key: _Key) -> tuple[str | None, str]:
         if any(head.startswith(w) for w in _COMPLETE):
             code = COMPLETE
         return code, rest
-    for words, code in key.words.items():  # "Some concerns - data late"
-        if word.startswith(words + " "):
-            return code, text.strip()[len(words) :].lstrip(" -–:;,.").strip()
     return None, text.strip()
 
 
-def read_rating(cell: Cell, key: _Key) -> tuple[str | None, str, bool]:
+def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
     """(code, comment, from colour) of a rating cell."""
     if cell.text:
         code, comment = _rating_word(cell.text, key)
@@ -477,6 +495,8 @@ class _PlanReader:
         self.not_read: list[NotRead] = list(doc.not_read)
         self.warnings: list[PlanWarning] = []
         self.rag_seen: set[str] = set()
+        self.key = RatingKey()
+        self.table_keys: list[RatingKey] = []
 
     def where(self, table: Table, line: int) -> str:
         if self.doc.workbook:
@@ -527,10 +547,13 @@ class _PlanReader:
             comment_term = next((m.term for m in comment_cols if m.term is not None), None)
             dated = _dates_in([v[fields["date"]] for v in data_texts if "date" in fields and fields["date"] < len(v)])
             for m in unnamed:
-                if m.half_term is not None and m.term is None:
+                numbered = header.cols.numbered.get(m.column)
+                if (m.half_term is not None or numbered is not None) and m.term is None:
                     assumption = infer_term(m, comments, plan_year, None, dated, self.overrides, filename_year)
                     word = parse_term_column(m.header, assumption.term[0])
-                    if word is not None:
+                    if numbered is not None:
+                        m.term = (assumption.term[0], numbered[0])
+                    elif word is not None:
                         m.term = (assumption.term[0], word[1])
                     continue
                 if m.field == "rag" or not comment_cols or m.field == "comment" and not rag_cols:
@@ -654,6 +677,9 @@ class _PlanReader:
             if row.blank:
                 self.counts.blank += 1
                 gap = True
+                continue
+            if (index, row.line) in key.lines:
+                self.skip_rows(table, [row], _("the plan's rating key"))
                 continue
             values = self._row_values(rows, i, width, protected)
             if [normalise_header(v) for v in values] == header_norm or (
@@ -867,6 +893,50 @@ class _PlanReader:
         if not a.text:
             self.warnings.append(PlanWarning(a.where, _("action {ref} has no text").format(ref=a.ref or "—")))
 
+    # --- the plan's key ----------------------------------------------------------------------------
+
+    def _text_key(self, doc: Document) -> RatingKey:
+        """A key written out in the text before the tables or in their headings."""
+        key = RatingKey()
+        for text in list(doc.preamble) + [h for t in doc.tables for h in t.headings]:
+            entries = key_entries(text)
+            for entry in entries:
+                key.add(*entry)
+            if entries:
+                key.where.append(_("the text above the table"))
+        for n, item in enumerate(self.not_read):  # text after the table, as the reader of the file left it
+            entries = key_entries(item.text)
+            for entry in entries:
+                key.add(*entry)
+            if entries:
+                key.where.append(item.where)
+                self.not_read[n] = NotRead(item.where, _("the plan's rating key"), item.line, item.text)
+        return key
+
+    def _table_key(self, index: int, table: Table, header: _Header) -> RatingKey:
+        """A key inside a plan's table: in a heading ("RAG (1 = on track, 3 = off track)"), or on a row of
+        its own below or between the actions ("Key: ✓ = on track, ~ = some concerns")."""
+        key = RatingKey()
+        for text in header.headers:
+            inner = re.findall(r"\(([^)]*)\)", text) or [text.split(":", 1)[-1]]
+            for part in inner:
+                entries = key_entries(part)
+                for entry in entries:
+                    key.add(*entry)
+                if entries and _("in the heading {header}").format(header=repr(text)) not in key.where:
+                    key.where.append(_("in the heading {header}").format(header=repr(text)))
+        for row in table.rows[header.rows[-1] + 1 :]:
+            filled = [c.text for c in row.cells if c.text]
+            if not filled or len(filled) > 2:
+                continue
+            entries = key_entries(" ".join(filled))
+            if entries:
+                for entry in entries:
+                    key.add(*entry)
+                key.lines.add((index, row.line))
+                key.where.append(self.where(table, row.line))
+        return key
+
     # --- the whole file ----------------------------------------------------------------------------
 
     def read(self) -> ParsedPlan:
@@ -880,6 +950,8 @@ class _PlanReader:
         filename_year = None if not m else int("20" + m.group(1)) if not year else None
         headers: list[tuple[int, Table, _Header]] = []
         criteria: list[str] = []
+        key_tables: list[Table] = []
+        self.key = self._text_key(doc)
         for index, table in enumerate(doc.tables):
             forced = self.overrides.header_row
             header = None
@@ -889,6 +961,14 @@ class _PlanReader:
                 header = find_header(table, plan_year)
             if header is None:
                 self.counts.tables += 1
+                table_key, used = read_key([r for r in table.rows if not r.blank])
+                if len(table_key.entries) >= 2 and len(used) >= 2:
+                    # A key or legend of its own (a sheet, a table beside the plan): the plan's vocabulary.
+                    table_key.where.append(table.source or table.title or _("a table"))
+                    self.key.merge(table_key)
+                    key_tables.append(table)
+                    self.skip_rows(table, table.rows, _("the plan's rating key"))
+                    continue
                 heads = " ".join(table.rows[0].texts) if table.rows else ""
                 if table.rows and (_KPI_HEADING.search(heads) or _KPI_HEADING.search(table.title)):
                     lines = [" – ".join(x for x in r.texts if x) for r in table.rows if not r.blank]
@@ -910,6 +990,13 @@ class _PlanReader:
                 for t in doc.tables
                 if t.rows and not t.rows[0].blank
             )[:600]
+            if key_tables:
+                raise PlanImportError(
+                    _(
+                        "This file holds only a rating key ({where}), not a plan: there is no table of actions "
+                        "in it. Please send the plan itself."
+                    ).format(where=", ".join(t.source or t.title for t in key_tables)[:200])
+                )
             if not doc.tables:
                 raise PlanImportError(
                     _(
@@ -931,13 +1018,21 @@ class _PlanReader:
             self.counts.tables += 1
             above = [table.rows[i] for i in range(header.rows[0]) if not table.rows[i].blank]
             key, key_rows = read_key(above)
+            if key:
+                key.where.append(_("above the table"))
+                key.lines |= {(index, above[k].line) for k in key_rows}
+            key.merge(self.key)
+            key.merge(self._table_key(index, table, header))
+            self.table_keys.append(key)
             result = self.read_table(index, table, header, plan_year, filename_year, key)
             width = table.width
             for k, row in enumerate(above):
                 single = sum(1 for c in row.cells if c.text) == 1 or any(
                     c.col_span >= max(2, width // 2) for c in row.cells if c.text
                 )
-                if k not in key_rows and not single:
+                if k in key_rows:
+                    self.skip_rows(table, [row], _("the plan's rating key"))
+                elif not single:
                     reason = _("above the table's header row")
                     self.skip_rows(table, [row], f"{table.title}: {reason}" if table.title else reason)
             if several_sheets and result.sections and not result.sections[0].title and results:
@@ -951,7 +1046,11 @@ class _PlanReader:
         sections = [s for s in sections if s.actions or s.title]
         if not any(s.actions for s in sections):
             raise PlanImportError(_("The tables in this file have an action column but no actions in it."))
-        has_blue = "B" in self.rag_seen or any("B" in _key_codes(t) for t, _r in results)
+        has_blue = (
+            "B" in self.rag_seen
+            or any("B" in _key_codes(t) for t, _r in results)
+            or any(k.codes & {"B", COMPLETE} for k in self.table_keys)
+        )
         for s in sections:
             for a in s.actions:
                 for u in a.history:

@@ -68,12 +68,14 @@ def test_trust_plan_key_above_header_half_terms_in_words_and_fills_sections_as_m
     owners = {a.ref: a.owners for a in plan.actions}
     assert owners["1a"] == ["J. Osei (English lead)"] and owners["2b"] == ["D. Harris (DHT)"]
     assert plan.actions[0].history[-1].comment == "Books audited; two new staff trained in spring"
-    # The second sheet is listed as not read, row by row.
+    # The second sheet is listed as not read, row by row; the key above the header is listed as the key.
     assert [(n.where, n.line) for n in plan.not_read] == [
         ("sheet 'Budget' row 1", 1),
         ("sheet 'Budget' row 2", 2),
         ("sheet 'Budget' row 3", 3),
+        ("sheet 'SIP 23-24' row 2", 2),
     ]
+    assert plan.not_read[-1].reason == "the plan's rating key"
     assert plan.counts.actions == 8 and plan.counts.sections == 3 and plan.counts.ratings == 31
 
 
@@ -192,7 +194,9 @@ def test_generated_plan_reads_faithfully(spec: Spec) -> None:
         assumption = plan.tables[0].term_assumption
         assert assumption is not None and assumption.term == (spec.year, "summer") and assumption.source == "title"
     if spec.fmt == "xlsx":
-        assert [n.where.split(" row")[0] for n in plan.not_read] == ["sheet 'Budget'"] * 2
+        budget = [n.where.split(" row")[0] for n in plan.not_read if n.reason != "the plan's rating key"]
+        assert budget == ["sheet 'Budget'"] * 2
+        assert len(plan.not_read) - len(budget) == (1 if spec.legend else 0)  # the key row, listed as the key
 
 
 def test_the_corpus_varies_what_it_should() -> None:
