@@ -180,6 +180,7 @@ class Counts:
     sections: int = 0  # section / aim rows and tables
     ratings: int = 0  # RAG ratings read (words, letters, emoji or colour)
     ratings_from_colour: int = 0
+    ratings_in_comments: int = 0  # ratings that led an update in a comment column ("🟢 Survey done")
     generated_refs: int = 0  # actions numbered by the importer
     not_read: int = 0
     blank: int = 0

@@ -65,6 +65,7 @@ _SECTION_HEADING = re.compile(
     r"workstream|recommendation|outcome)\b\s*[\w.]*\s*[:.)\-–]?|\d{1,2}[.):]?\s+[A-Z(])",
     re.IGNORECASE,
 )
+_TYPED_REF = re.compile(r"^\s*((?:[A-Z]{1,2}\s?)?\d{1,2}(?:\.\d{1,2}){1,3}[a-z]?)[.):]?\s+(?=[^\d\s])")
 _KPI_HEADING = re.compile(
     r"\b(kpis?|success criteria|what does better look like|measures? of success|targets?)\b", re.IGNORECASE
 )
@@ -337,6 +338,43 @@ def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
         return colour, cell.text, colour is not None
     colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
     return colour, "", colour is not None
+
+
+_LEADING_WORD = re.compile(
+    r"^\s*(red|amber|green|blue|r|a|g|b|on[ -]track|off[ -]track|at[ -]risk|complete[d]?|achieved)\s*[–—\-:|/]\s*(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def _shaded_band(row: Row, width: int) -> bool:
+    """One fill across most of a row (a section's band, often pale): never a rating."""
+    fills = [c.fill for c in row.cells if c.fill]
+    if not fills or width < 3:
+        return False
+    common = max(set(fills), key=fills.count)
+    return fills.count(common) >= max(3, (width * 6 + 9) // 10)
+
+
+def leading_rating(cell: Cell, text: str, key: RatingKey) -> tuple[str | None, str, bool]:
+    """(code, the comment after it, from colour) of an update that leads with its rating: the key's own
+    symbols followed by a separator, an emoji or symbol, or a RAG word and a dash; else the cell's colour
+    when the plan's key names it. (None, text, False) when it does not."""
+    code, rest = key.read(text)
+    if code is not None:
+        return code, rest, False
+    stripped = text.strip()
+    if stripped[:1] and not stripped[:1].isalnum():
+        code, rest = split_rag_prefix(stripped)
+        if code is not None:
+            return code, rest, False
+    m = _LEADING_WORD.match(stripped)
+    if m is not None:
+        code = meaning_code(m.group(1))
+        if code is not None:
+            return code, stripped[m.end() :].strip(), False
+    if cell.fill and cell.fill in key.fills:
+        return key.fills[cell.fill], text, True
+    return None, text, False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -627,6 +665,12 @@ class _PlanReader:
             self.counts.rows += 1
             ref = values[fields["ref"]] if "ref" in fields else ""
             text = values[action_col] if action_col >= 0 else ""
+            if not ref and text:
+                typed = _TYPED_REF.match(text)
+                if typed is not None:  # "1.2 Recruit …": the reference typed at the start of the action
+                    ref, text = typed.group(1), text[typed.end() :].strip()
+                    values = list(values)
+                    values[action_col] = text
             aim = values[section_col] if section_col >= 0 else ""
             if aim and (aim_section is None or aim_section.title != aim):
                 if not section.actions and not section.title:
@@ -699,7 +743,8 @@ class _PlanReader:
                 if col == fields.get("ref") and not _REF.match(text) and len(words) >= 2 and len(text) <= 150:
                     heading = True  # words alone in the reference column: a heading, not a reference
                 spans = any(c.col_span >= max(2, width // 2) for c in row.cells if c.text)
-                if spans or heading or (row.cells[col].bold and col == 0 and len(text) <= 150):
+                band = _shaded_band(row, width) and len(text) <= 150
+                if spans or heading or band or (row.cells[col].bold and col == 0 and len(text) <= 150):
                     as_data()
                     pending = [(i, values)]
                     as_titles()
@@ -853,7 +898,18 @@ class _PlanReader:
                         draft.texts["comment"] = _append(draft.texts.get("comment", ""), value, wrapped)
                         continue
                 update = draft.updates.setdefault(slot, ParsedUpdate(slot[0], slot[1], None, "", slot[2] or None))
-                update.comment = _append(update.comment, value, wrapped)
+                if update.rag is None and not any(r.field == "rag" and r.term == m.term for r in mapping):
+                    # No rating column for this term: an update that leads with its rating ("🟢 Survey done",
+                    # "Amber – recruitment delayed") or a coloured cell carries it.
+                    code, rest, from_colour = leading_rating(cell, value, key)
+                    if code is not None:
+                        update.rag, update.from_colour, value = code, from_colour, rest
+                        self.counts.ratings += 1
+                        self.counts.ratings_from_colour += from_colour
+                        self.rag_seen.add(code)
+                        self.counts.ratings_in_comments += 1
+                if value:
+                    update.comment = _append(update.comment, value, wrapped)
                 continue
             if m.field == EXTRA:
                 name = m.header or _("column {n}").format(n=m.column + 1)

@@ -80,7 +80,7 @@ TERM_NAMES = {"autumn": "Autumn", "spring": "Spring", "summer": "Summer"}
 SHORT = {"autumn": "Aut", "spring": "Spr", "summer": "Sum"}
 SIX = [("autumn", 1), ("autumn", 2), ("spring", 1), ("spring", 2), ("summer", 1), ("summer", 2)]
 FIVE = [("autumn", 1), ("autumn", 2), ("spring", 0), ("summer", 1), ("summer", 2)]
-PALE = "DDEBF7"
+PALE = "BDD7EE"  # "Blue, Accent 1, lighter 60%": pale, though its hue is blue
 
 
 @dataclass
@@ -231,8 +231,11 @@ class Rated:
         rows: list[list[tuple[str, str | None, bool]]] = []
         rows.append([(h, None, False) for h, _k, _s in cols])
         for title, items in self.items:
-            if "pale" in self.extras:
-                rows.append([(title.split(": ", 1)[1], PALE, False)] + [("", PALE, False)] * (width - 1))
+            if "pale" in self.extras:  # the section's name in the action column; only a pale fill marks it
+                action_col = [k for _h, k, _s in cols].index("action")
+                band = [("", PALE, False)] * width
+                band[action_col] = (title.split(": ", 1)[1], PALE, False)
+                rows.append(band)
             else:
                 rows.append([(title, None, True)] + [("", None, False)] * (width - 1))
             for item in items:
