@@ -178,6 +178,84 @@ def find_header(table: Table, year: int | None, forced_line: int | None = None) 
     return best
 
 
+_HEADING_WORDS = {
+    "progress",
+    "comment",
+    "comments",
+    "rated",
+    "rating",
+    "rag",
+    "status",
+    "update",
+    "term",
+    "date",
+    "impact",
+    "and",
+}
+
+
+def _heading_fragment(text: str) -> bool:
+    t = text.strip()
+    if re.fullmatch(r"\d{2}|\d{4}|[A-Za-z]{1,2}", t):
+        return True
+    if parse_term_column(t, 2000) is not None and len(t) <= 12:
+        return True
+    return normalise_header(t) in _HEADING_WORDS
+
+
+def _rule_line(values: list[str]) -> bool:
+    """'--- | -- | ----': the table's ruling, copied as text."""
+    filled = [v for v in values if v]
+    return bool(filled) and all(re.fullmatch(r"[\-=_—–.~*+|:\s]+", v) for v in filled)
+
+
+def _absorb_heading_rows(table: Table, header: _Header) -> _Header:
+    """Rows just below the header that continue its heading ("progress | Comment", "Spr | Sum | Aut", "17"):
+    part of the header, not rows of the plan."""
+    rows = table.rows
+    extra: list[int] = []
+    i = header.rows[-1] + 1
+    while i < len(rows) and len(extra) < 4:
+        row = rows[i]
+        if row.blank:
+            i += 1
+            continue
+        texts = [c.text for c in row.cells if c.text]
+        if not texts or (row.cells and row.cells[0].text) or not all(_heading_fragment(t) for t in texts):
+            break
+        extra.append(i)
+        i += 1
+    if not extra:
+        return header
+    return _Header(header.rows + extra, header.headers, header.cols, header.candidates)
+
+
+def _header_lost_ref_column(table: Table, header: _Header) -> bool:
+    cols = header.cols.columns
+    if cols.get("action") != 0 or "ref" in cols or not header.headers or header.headers[-1]:
+        return False
+    starts = [r.cells[0].text for r in table.rows[header.rows[-1] + 1 :] if r.cells and r.cells[0].text]
+    bare = sum(1 for t in starts if _REF.match(t))
+    typed = sum(1 for t in starts if not _REF.match(t) and _TYPED_REF.match(t))
+    return bare >= 2 and bare + typed >= max(2, len(starts) * 7 // 10)
+
+
+def _comments_beside_empty_column(mapping: list[ColumnMapping], data_rows: list[list[str]]) -> None:
+    """A comment column empty in every row while the unheaded columns just left of it hold text (columns that
+    drifted in a copy out of a PDF): those columns are its comments."""
+    by_col = {m.column: m for m in mapping}
+    for m in [m for m in mapping if m.field == "comment"]:
+        if any(m.column < len(r) and r[m.column] for r in data_rows):
+            continue
+        col = m.column - 1
+        while col >= 0 and col in by_col and by_col[col].field == EXTRA and not by_col[col].header:
+            other = by_col[col]
+            if any(col < len(r) and len(r[col].split()) >= 3 for r in data_rows):
+                other.field, other.term, other.half_term = "comment", m.term, m.half_term
+                other.how, other.guessed, other.confidence = "content", True, 0.6
+            col -= 1
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The mapping
 # ---------------------------------------------------------------------------------------------------------
@@ -555,7 +633,15 @@ class _PlanReader:
         self, index: int, table: Table, header: _Header, plan_year: int | None, filename_year: int | None, key: _Key
     ) -> _TableResult:
         width = table.width
-        rows = table.rows
+        rows = list(table.rows)  # a row may be re-aligned below; the document itself is left as read
+        header = _absorb_heading_rows(table, header)
+        shifted = False
+        if _header_lost_ref_column(table, header):
+            # The header's first heading names the actions but the first column holds references (a plan
+            # copied out of a PDF loses the reference column's empty heading): headings sit one column left.
+            headers = [""] + header.headers[:-1]
+            header = _Header(header.rows, headers, _match(headers, plan_year), header.candidates)
+            shifted = True
         first = header.rows[-1] + 1
         reading = TableReading(
             index=index,
@@ -567,6 +653,7 @@ class _PlanReader:
         above = [rows[i] for i in range(header.rows[0]) if not rows[i].blank]
         data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
         mapping = _mapping(header, data_texts, plan_year, self.overrides)
+        _comments_beside_empty_column(mapping, data_texts)
         reading.columns = mapping
         fields = {m.field: m.column for m in mapping if m.field in FIELDS and m.field not in ("rag", "comment")}
         if not any(m.field == "rag" for m in mapping):
@@ -726,6 +813,13 @@ class _PlanReader:
                 self.skip_rows(table, [row], _("the plan's rating key"))
                 continue
             values = self._row_values(rows, i, width, protected)
+            if shifted and values and not _REF.match(values[0]) and _TYPED_REF.match(values[0]):
+                # This row kept its reference with its text: it lines up with the headings as written.
+                rows[i] = row = Row(row.line, [Cell()] + row.cells[: max(width - 1, 0)])
+                values = self._row_values(rows, i, width, protected)
+            if _rule_line(values):
+                self.skip_rows(table, [row], _("a ruled line"))
+                continue
             if [normalise_header(v) for v in values] == header_norm or (
                 len(header.rows) > 1
                 and [normalise_header(v) for v in _texts(row, width)]
@@ -1209,7 +1303,9 @@ class _PlanReader:
                 continue
             remaining = [x for x in result.title_rows if x not in consumed and x != title]
             if remaining:
-                name, notes = remaining[0], remaining[1:]
+                own = table.title if table.title and table.title not in consumed and table.title != title else ""
+                name = _heading_among(remaining + ([own] if own else []))
+                notes = [x for x in remaining if x != name]
             elif self.doc.workbook:
                 name, notes = (table.title if n > 0 and table.source != results[0][0].source else ""), []
             elif lead:
@@ -1237,6 +1333,31 @@ class _PlanReader:
             elif name and name != first_section.title:
                 result.sections.insert(0, ParsedSection(title=name, kpis="\n".join(notes)))
         return title, partnership
+
+
+_NOT_HEADING = re.compile(
+    r"^\s*(version|v\d|why|rationale|purpose|agreed|approved|updated|last updated|date|draft|signed|"
+    r"prepared|author|owner|review date|status|note|notes)\b",
+    re.IGNORECASE,
+)
+
+
+def _heading_among(lines: list[str]) -> str:
+    """The line above a table that names its section: a priority heading ("Priority 2: …", "Strategic
+    Priority …", "1. Quality of education"), else a short line that reads as a heading (not a sentence, a
+    version or a "Why: …" note); '' when none does."""
+    for line in lines:
+        if len(line) <= 150 and (_SECTION_HEADING.match(line) or re.search(r"\bpriorit(y|ies)\b", line, re.I)):
+            return line
+    for line in lines:
+        if (
+            len(line) <= 100
+            and not _NOT_HEADING.match(line)
+            and not line.rstrip().endswith((".", ":"))
+            and ". " not in line
+        ):
+            return line
+    return ""
 
 
 def _common_words(a: str, b: str) -> int:
