@@ -24,6 +24,8 @@ Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)  pu:TOKEN:OP[:ARGS] (correc
   pu:T:a                    every column                    pu:T:b                  back to the preview
   pu:T:h / pu:T:hr:LINE     header row                      pu:T:t / pu:T:tt:YEAR:X term of unnamed RAG
   pu:T:p / pu:T:u:PLAN      plan to update                  pu:T:n                  import as a new plan
+  pu:T:r / pu:T:rc:TABLE:COL  the column that holds ratings   pu:T:rs:TABLE:COL:YEAR:X  for that term ("0:-": none)
+  pu:T:k                    values no key matched           pu:T:kv:N:CODE          what value N means
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from plans.importing import read_plan
 from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
 from plans.preview import preview_lines
 from plans.progress import active_plans
+from plans.rag import rag_label
 from plans.store import NoSuchPlan, PlanSummary, save_plan
 from plans.terms import Term, term_label
 from storage.import_lock import ImportBusy
@@ -73,6 +76,8 @@ PLAN_MIME_TYPES = {
 MAX_BYTES = 5 * 1024 * 1024
 PENDING = "plan_upload"
 MAX_GUESS_BUTTONS = 8
+MAX_KEY_VALUES = 8  # values that matched no key, offered one per row with a button per rating
+_RATING_CODES = ("R", "A", "G", "B")
 MAX_BUTTONS = 100  # Telegram's limit for one keyboard
 _TERM_CODES = {"a": "autumn", "s": "spring", "u": "summer"}
 _CODE_OF_TERM = {name: code for code, name in _TERM_CODES.items()}
@@ -145,6 +150,8 @@ def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
         "columns": columns,
         "headers": headers[:20],
         "terms": terms,
+        "unknown": list(parsed.unknown_values)[:MAX_KEY_VALUES],
+        "alerts": bool(parsed.alerts),
         "year": int(parsed.year[:4]) if parsed.year and parsed.year[:4].isdigit() else None,
     }
 
@@ -162,6 +169,10 @@ def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
     if pending["terms"]:
         more.append((_("Term of ratings…"), f"pu:{token}:t"))
     rows.append(more)
+    ratings = [(_("Rating column…"), f"pu:{token}:r")]
+    if pending.get("unknown"):
+        ratings.append((_("Rating key…"), f"pu:{token}:k"))
+    rows.append(ratings)
     if updates:
         rows.append([(_("Import as a new plan"), f"pu:{token}:n"), (_("Another plan…"), f"pu:{token}:p")])
     else:
@@ -432,6 +443,34 @@ async def on_correction(update: Update, context: BotContext) -> None:
         rows = [choices[i : i + 3] for i in range(0, len(choices), 3)]
         await _set_buttons(update, [*rows, [_back(token)]])
         return
+    if op == "r":
+        await answer(update)
+        rows = [
+            [(f"{header or column + 1} → {field_label(field)}", f"pu:{token}:rc:{table}:{column}")]
+            for table, column, header, field, _g in pending["columns"]
+        ][: MAX_BUTTONS - 1]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
+    if op == "rc" and len(numbers) == 2 and _column(pending, numbers[0], numbers[1]) is not None:
+        await answer(update)
+        table, column = numbers
+        choices = [
+            (term_label(term), f"pu:{token}:rs:{table}:{column}:{term.academic_year}:{_CODE_OF_TERM[term.term]}")
+            for term in _term_choices(pending)
+        ]
+        rows = [choices[i : i + 3] for i in range(0, len(choices), 3)]
+        rows.append([(_("Ratings, term as the plan says"), f"pu:{token}:rs:{table}:{column}:0:-")])
+        await _set_buttons(update, [*rows[: MAX_BUTTONS - 1], [_back(token)]])
+        return
+    if op == "k" and pending.get("unknown"):
+        await answer(update)
+        rows = [
+            [(f"{value[:20]} →", f"pu:{token}:k")]
+            + [(rag_label(code), f"pu:{token}:kv:{n}:{code}") for code in _RATING_CODES]
+            for n, value in enumerate(pending["unknown"])
+        ]
+        await _set_buttons(update, [*rows, [_back(token)]])
+        return
     if op == "p":
         await answer(update)
         async with context.services.sessionmaker() as session:
@@ -457,6 +496,23 @@ async def on_correction(update: Update, context: BotContext) -> None:
     elif op == "tt" and len(args) == 2 and numbers and args[1] in _TERM_CODES:
         changes = PlanOverrides.from_dict(overrides)
         changes.term = (numbers[0], _TERM_CODES[args[1]])
+        overrides = changes.to_dict()
+    elif op == "rs" and len(args) == 4 and len(numbers) >= 3 and _column(pending, numbers[0], numbers[1]):
+        picked = _column(pending, numbers[0], numbers[1])
+        assert picked is not None
+        changes = PlanOverrides.from_dict(overrides)
+        term = (numbers[2], _TERM_CODES[args[3]]) if args[3] in _TERM_CODES and numbers[2] else None
+        changes.rate_column(picked[2] if picked[2] else picked[1], term)
+        overrides = changes.to_dict()
+    elif (
+        op == "kv"
+        and len(args) == 2
+        and numbers
+        and numbers[0] < len(pending.get("unknown") or [])
+        and args[1] in _RATING_CODES
+    ):
+        changes = PlanOverrides.from_dict(overrides)
+        changes.key[pending["unknown"][numbers[0]]] = args[1]
         overrides = changes.to_dict()
     elif op == "n":
         pending["target"] = "new"

@@ -61,6 +61,19 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--term", help='the term of RAG columns that name none, e.g. "Spring 2017"')
     parser.add_argument("--header-row", type=int, metavar="LINE", help="the line of the table's header row")
+    parser.add_argument(
+        "--rating-column",
+        action="append",
+        default=[],
+        metavar="HEADER=TERM",
+        help='a column that holds ratings, and for which term, e.g. --rating-column "Score=Autumn 2025" '
+        '("#5=Spr 17" for the fifth column; the term may be left out); repeatable',
+    )
+    parser.add_argument(
+        "--key",
+        metavar="KEY",
+        help='the rating key to apply, e.g. --key "1=R, 2=A, 3=G, 4=complete" (over any key the plan prints)',
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--plan", type=int, metavar="N", help="update plan N (default: the active plan with the same title, if any)"
@@ -109,6 +122,8 @@ def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
             columns=args.column,
             term=args.term,
             header_row=args.header_row,
+            rating_columns=args.rating_column,
+            key=args.key,
             plan=args.plan,
             new=args.new,
         )
@@ -255,12 +270,17 @@ async def run_import_plan(
     header_row: int | None = None,
     plan: int | None = None,
     new: bool = False,
+    rating_columns: list[str] | None = None,
+    key: str | None = None,
 ) -> int:
-    """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--plan N | --new]
-    [--dry-run]`: the chat's reading, preview and saving (plans.importing, plans.preview, save_plan)."""
+    """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--rating-column H=T ...]
+    [--key K] [--plan N | --new] [--dry-run]`: the chat's reading, preview and saving (plans.importing,
+    plans.preview, save_plan)."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        overrides = PlanOverrides.from_options(columns, term=term, header_row=header_row)
+        overrides = PlanOverrides.from_options(
+            columns, term=term, header_row=header_row, rating_columns=rating_columns, key=key
+        )
     except ValueError as exc:
         print(_("Not imported: {reason}").format(reason=exc), file=err)
         return 2

@@ -248,6 +248,7 @@ def is_comment_header(norm: str) -> bool:
         return True
     return "progress" in words and not any(w in words for w in _RATING_WORDS)
 
+
 # The word-level pass takes a header for a field when a synonym scores at least this (see `word_score`).
 WORD_PASS_THRESHOLD = 80.0
 

@@ -270,6 +270,13 @@ class ParsedPlan:
     counts: Counts = field(default_factory=Counts)
     not_read: list[NotRead] = field(default_factory=list)
     overrides: PlanOverrides | None = None  # what the caller asked for (None: nothing)
+    # The plan's rating key as read (symbol or "#RRGGBB", meaning, code R/A/G/B) and where it was found.
+    rating_key: list[tuple[str, str, str]] = field(default_factory=list)
+    rating_key_where: list[str] = field(default_factory=list)
+    unknown_values: dict[str, int] = field(default_factory=dict)  # rating-column values no key matched
+    # Where a faithful import would not happen (few ratings, comments with no rating, values no key
+    # matched): shown first in the preview, each with what the coordinator can do about it.
+    alerts: list[str] = field(default_factory=list)
 
     @property
     def actions(self) -> list[ParsedAction]:
@@ -317,15 +324,25 @@ class PlanOverrides:
     - `column_terms`: header or index → the term of that RAG/comment column.
     - `header_row`: the source line of the header row (the table containing that line uses it).
     - `term`: the term for RAG columns that name none.
+    - `key`: the rating key to apply, symbol → code ("3" → "G"), over the key the plan prints (if any).
     """
 
     columns: dict[str | int, str] = field(default_factory=dict)
     column_terms: dict[str | int, TermKey] = field(default_factory=dict)
     header_row: int | None = None
     term: TermKey | None = None
+    key: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.columns or self.column_terms or self.header_row is not None or self.term is not None)
+        return bool(
+            self.columns or self.column_terms or self.header_row is not None or self.term is not None or self.key
+        )
+
+    def rate_column(self, column: str | int, term: TermKey | None) -> None:
+        """The coordinator says: this column holds ratings (for this term)."""
+        self.columns[column] = "rag"
+        if term is not None:
+            self.column_terms[column] = term
 
     def target_for(self, column: int, header: str) -> str | None:
         if column in self.columns:
@@ -348,13 +365,38 @@ class PlanOverrides:
 
     @classmethod
     def from_options(
-        cls, columns: list[str] | None = None, term: str | None = None, header_row: int | None = None
+        cls,
+        columns: list[str] | None = None,
+        term: str | None = None,
+        header_row: int | None = None,
+        rating_columns: list[str] | None = None,
+        key: str | None = None,
     ) -> PlanOverrides:
         """The command line's `--column "By whom=owners"` (repeatable), `--term "Spring 2017"`,
-        `--header-row 4`. Raises ValueError with a translated message for anything it cannot read."""
+        `--header-row 4`, `--rating-column "Score=Autumn 2025"` (repeatable; the term may be left out) and
+        `--key "1=R, 2=A, 3=G, 4=B"`. Raises ValueError with a translated message for anything it cannot read."""
         from plans.rag import parse_term_label
+        from plans.ratingkey import parse_key_option
 
         out = cls(header_row=header_row)
+        for option in rating_columns or []:
+            header, sep, when = option.partition("=")
+            header = header.strip()
+            if not header:
+                raise ValueError(
+                    _('{option!r}: write a rating column as "Header=Term", for example "Score=Autumn 2025".').replace(
+                        "{option!r}", repr(option)
+                    )
+                )
+            found = parse_term_label(when) if sep and when.strip() else None
+            if sep and when.strip() and found is None:
+                raise ValueError(
+                    _('{term!r} is not a term; write it as "Spring 2017" or "Aut 16".').replace("{term!r}", repr(when))
+                )
+            ref: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
+            out.rate_column(ref, found)
+        if key:
+            out.key = parse_key_option(key)
         for option in columns or []:
             header, sep, target = option.rpartition("=")
             header = header.strip()
@@ -371,8 +413,8 @@ class PlanOverrides:
                     .replace("{field!r}", repr(target.strip()))
                     .format(fields=", ".join(TARGETS))
                 )
-            key: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
-            out.columns[key] = name
+            column: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
+            out.columns[column] = name
         if term:
             found = parse_term_label(term)
             if found is None:
@@ -387,6 +429,7 @@ class PlanOverrides:
         data["columns"] = [[k, v] for k, v in self.columns.items()]
         data["column_terms"] = [[k, list(v)] for k, v in self.column_terms.items()]
         data["term"] = list(self.term) if self.term else None
+        data["key"] = dict(self.key)
         return data
 
     @classmethod
@@ -398,6 +441,7 @@ class PlanOverrides:
             column_terms={k: (int(v[0]), str(v[1])) for k, v in data.get("column_terms", [])},
             header_row=data.get("header_row"),
             term=(int(term[0]), str(term[1])) if term else None,
+            key={str(k): str(v) for k, v in (data.get("key") or {}).items() if v in ("R", "A", "G", "B", "C")},
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core.i18n import _, ngettext
 from plans.parsed import ColumnMapping, ParsedPlan, TableReading
+from plans.rag import rag_label
 from plans.reimport import field_name
 from plans.store import PlanSummary
 from plans.terms import Term, term_label
@@ -25,7 +26,7 @@ def column_text(column: ColumnMapping) -> str:
     if column.term is not None and column.field in ("rag", "comment"):
         target = f"{target}, {term_label(Term(*column.term))}"
         if column.half_term:
-            target += f" ({column.half_term})"
+            target += " " + _("(half-term {n})").format(n=column.half_term)
     text = f"{header} → {target}"
     if column.guessed:
         text += " " + _("(guessed)")
@@ -106,6 +107,20 @@ def preview_lines(
             ),
         )
     )
+
+    if parsed.alerts:
+        out.append(("heading", _("Check before importing")))
+        capped(parsed.alerts)
+    if parsed.rating_key:
+        out.append(
+            (
+                "line",
+                _("Rating key ({where}): {key}").format(
+                    where="; ".join(parsed.rating_key_where[:3]) or _("read from the plan"),
+                    key=", ".join(f"{s} = {m} → {rag_label(c)}" for s, m, c in parsed.rating_key[:12]),
+                ),
+            )
+        )
 
     if parsed.sections:
         out.append(("heading", _("Sections")))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.i18n import _
 from plans.rag import _COMPLETE, _norm, parse_rag, rag_from_fill, split_rag_prefix
 
 COMPLETE = "C"
@@ -26,7 +27,8 @@ _LEAD = re.compile(
 )
 _PART = re.compile(r"^\s*(?P<sym>.{1,24}?)\s*(?:=|:|–|—|\s-\s|→)\s*(?P<meaning>[^=]{2,60}?)\s*$")
 _NUMBERED = re.compile(
-    r"(?P<sym>\b\d\b|[A-Z]\b)\s*[=:.)\-–—]?\s*(?P<meaning>[A-Za-z][A-Za-z /'’&-]*?)\s*(?=[,;]?\s*(?:\b\d\b|\b[A-Z]\b)\s*[=:.)\-–—]?\s*[A-Za-z]|[,;.]?\s*$)"
+    r"(?P<sym>\b\d\b|[A-Z]\b)\s*[=:.)\-–—]?\s*(?P<meaning>[A-Za-z][A-Za-z /'’&-]*?)\s*"
+    r"(?=[,;]?\s*(?:\b\d\b|\b[A-Z]\b)\s*[=:.)\-–—]?\s*[A-Za-z]|[,;.]?\s*$)"
 )
 _SEPARATORS = re.compile(r"\s*(?:[,;|\n]|\s{2,}|\t)\s*")
 
@@ -84,7 +86,12 @@ class RatingKey:
         for fill, code in other.fills.items():
             self.fills.setdefault(fill, code)
         for entry in other.entries:
-            if entry not in self.entries:
+            sym = entry[0]
+            if sym.startswith("#"):
+                clash = self.fills.get(sym[1:], entry[2]) != entry[2]
+            else:
+                clash = self.tokens.get(_symbol(sym), entry[2]) != entry[2]
+            if entry not in self.entries and not clash:
                 self.entries.append(entry)
         self.where += [w for w in other.where if w not in self.where]
         self.lines |= other.lines
@@ -160,3 +167,33 @@ def pair_entry(symbol: str, meaning: str, fill: str | None) -> tuple[str, str, s
     if code is None:
         return None
     return symbol, meaning, code
+
+
+def parse_key_option(text: str) -> dict[str, str]:
+    """The key a coordinator gives ("1=R, 2=A, 3=G, 4=B", "✓=green; ~=amber", "4=complete"): symbol → code.
+    Raises ValueError (translated) for a part it cannot read."""
+    out: dict[str, str] = {}
+    for part in re.split(r"[,;\n]", text):
+        if not part.strip():
+            continue
+        symbol, sep, meaning = part.partition("=")
+        code = meaning_code(meaning) if sep else None
+        if not symbol.strip() or code is None:
+            raise ValueError(
+                _('{part!r}: write the key as "symbol=rating", for example "1=R, 2=A, 3=G, 4=complete".').replace(
+                    "{part!r}", repr(part.strip())
+                )
+            )
+        out[symbol.strip()] = code
+    if not out:
+        raise ValueError(_('Write the key as "symbol=rating", for example "1=R, 2=A, 3=G, 4=complete".'))
+    return out
+
+
+def key_from_overrides(given: dict[str, str]) -> RatingKey:
+    key = RatingKey()
+    for symbol, code in given.items():
+        key.add(symbol, symbol, code)
+    if key:
+        key.where.append(_("as you gave it"))
+    return key

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePath
 
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.ingest.model import Cell, Document, NotRead, Row, Table
 from core.names import split_names
 from core.uk_dates import MONTHS
@@ -50,7 +50,7 @@ from plans.parsed import (
     TermKey,
 )
 from plans.rag import _COMPLETE, _norm, parse_rag, parse_term_column, rag_from_fill, split_rag_prefix
-from plans.ratingkey import COMPLETE, RatingKey, key_entries, meaning_code, pair_entry
+from plans.ratingkey import COMPLETE, RatingKey, key_entries, key_from_overrides, meaning_code, pair_entry
 from plans.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, term_for, term_label
 
 HEADER_SCAN_ROWS = 40  # the header is looked for among a table's first non-blank rows
@@ -378,9 +378,9 @@ def read_key(rows: list[Row]) -> tuple[RatingKey, set[int]]:
             own = meaning_code(left.text)
             if own is not None and own != meaning_code(right.text):
                 continue  # two meanings side by side ("Achieved | On track"): a coloured key line
-            entry = pair_entry(left.text, right.text, left.fill or right.fill)
-            if entry is not None:
-                key.add(*entry, fill=left.fill or right.fill)
+            pair = pair_entry(left.text, right.text, left.fill or right.fill)
+            if pair is not None:
+                key.add(*pair, fill=left.fill or right.fill)
                 pairs += 1
         if found >= 2 or pairs or (coloured == 1 and len(filled) == 1 and len(rows) > 1):
             used.add(index)
@@ -419,7 +419,8 @@ def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
 
 
 _LEADING_WORD = re.compile(
-    r"^\s*(red|amber|green|blue|r|a|g|b|on[ -]track|off[ -]track|at[ -]risk|complete[d]?|achieved)\s*[–—\-:|/]\s*(?=\S)",
+    r"^\s*(red|amber|green|blue|r|a|g|b|on[ -]track|off[ -]track|at[ -]risk|complete[d]?|achieved)"
+    r"\s*[–—\-:|/]\s*(?=\S)",
     re.IGNORECASE,
 )
 
@@ -613,6 +614,7 @@ class _PlanReader:
         self.rag_seen: set[str] = set()
         self.key = RatingKey()
         self.table_keys: list[RatingKey] = []
+        self.unknown: dict[str, int] = {}  # values in rating columns that matched no rating, with how often
 
     def where(self, table: Table, line: int) -> str:
         if self.doc.workbook:
@@ -966,6 +968,7 @@ class _PlanReader:
                     self.counts.ratings_from_colour += from_colour
                     self.rag_seen.add(code)
                 elif comment:
+                    self.unknown[comment[:40]] = self.unknown.get(comment[:40], 0) + 1
                     self.warnings.append(
                         PlanWarning(
                             self.where(table, row.line),
@@ -1167,10 +1170,12 @@ class _PlanReader:
         for index, table, header in headers:
             self.counts.tables += 1
             above = [table.rows[i] for i in range(header.rows[0]) if not table.rows[i].blank]
-            key, key_rows = read_key(above)
-            if key:
-                key.where.append(_("above the table"))
-                key.lines |= {(index, above[k].line) for k in key_rows}
+            above_key, key_rows = read_key(above)
+            if above_key:
+                above_key.where.append(_("above the table"))
+                above_key.lines |= {(index, above[k].line) for k in key_rows}
+            key = key_from_overrides(self.overrides.key)  # the coordinator's key wins over the plan's
+            key.merge(above_key)
             key.merge(self.key)
             key.merge(self._table_key(index, table, header))
             self.table_keys.append(key)
@@ -1234,6 +1239,11 @@ class _PlanReader:
         for item in self.not_read:
             self.warnings.append(PlanWarning(item.where, item.reason))
         year = year or find_year([title])
+        key = RatingKey()
+        for table_key in self.table_keys:
+            key.merge(table_key)
+        key.entries = [(s, m, ("B" if has_blue else "G") if c == COMPLETE else c) for s, m, c in key.entries]
+        alerts = self._alerts([r.reading for _t, r in results], sections, key)
         return ParsedPlan(
             title=title[:300],
             partnership=partnership,
@@ -1248,7 +1258,57 @@ class _PlanReader:
             counts=self.counts,
             not_read=self.not_read,
             overrides=self.overrides or None,
+            rating_key=key.entries,
+            rating_key_where=key.where,
+            unknown_values=dict(self.unknown),
+            alerts=alerts,
         )
+
+    def _alerts(self, readings: list[TableReading], sections: list[ParsedSection], key: RatingKey) -> list[str]:
+        """What a faithful import would not keep, said before anything is saved."""
+        out: list[str] = []
+        rag_columns = [c for r in readings for c in r.columns if c.field == "rag"]
+        comment_columns = [c for r in readings for c in r.columns if c.field == "comment"]
+        actions = sum(len(s.actions) for s in sections)
+        ratings = self.counts.ratings
+        comments = sum(1 for s in sections for a in s.actions for u in a.history if u.comment)
+        hint = _("say which column holds the ratings for which term, and which key applies")
+        if rag_columns and actions and ratings < max(1, actions // 4) and (self.unknown or comments):
+            out.append(
+                ngettext(
+                    "{n} rating column, but only {ratings} ratings read for {actions} actions: {hint}.",
+                    "{n} rating columns, but only {ratings} ratings read for {actions} actions: {hint}.",
+                    len(rag_columns),
+                ).format(n=len(rag_columns), ratings=ratings, actions=actions, hint=hint)
+            )
+        elif rag_columns and actions and ratings == 0:
+            out.append(
+                ngettext(
+                    "{n} rating column, but no rating read in it: {hint}.",
+                    "{n} rating columns, but no rating read in them: {hint}.",
+                    len(rag_columns),
+                ).format(n=len(rag_columns), hint=hint)
+            )
+        if not rag_columns and comment_columns and comments and not self.counts.ratings_in_comments:
+            out.append(
+                ngettext(
+                    "{n} action has a progress comment but no column holds ratings: {hint}.",
+                    "{n} actions have progress comments but no column holds ratings: {hint}.",
+                    comments,
+                ).format(n=comments, hint=hint)
+            )
+        if self.unknown:
+            values = ", ".join(repr(v) for v in sorted(self.unknown, key=lambda v: -self.unknown[v])[:8])
+            total = sum(self.unknown.values())
+            found = key.describe() if key else _("no key found in the plan")
+            out.append(
+                ngettext(
+                    "{n} value in the rating columns matched no rating ({values}); kept as a comment. Key: {key}.",
+                    "{n} values in the rating columns matched no rating ({values}); kept as comments. Key: {key}.",
+                    total,
+                ).format(n=total, values=values, key=found)
+            )
+        return out
 
     def _title(self, results: list[tuple[Table, _TableResult]], stem: str) -> tuple[str, str | None]:
         """The plan's title and partnership: the lead-in its section titles share, a line naming the plan
@@ -1303,8 +1363,8 @@ class _PlanReader:
                 continue
             remaining = [x for x in result.title_rows if x not in consumed and x != title]
             if remaining:
-                own = table.title if table.title and table.title not in consumed and table.title != title else ""
-                name = _heading_among(remaining + ([own] if own else []))
+                heading = table.title if table.title and table.title not in consumed and table.title != title else ""
+                name = _heading_among(remaining + ([heading] if heading else []))
                 notes = [x for x in remaining if x != name]
             elif self.doc.workbook:
                 name, notes = (table.title if n > 0 and table.source != results[0][0].source else ""), []
