@@ -203,6 +203,27 @@ def _heading_fragment(text: str) -> bool:
     return normalise_header(t) in _HEADING_WORDS
 
 
+_TOTALS = re.compile(r"^\s*(?:grand\s+|sub-?\s*)?totals?\b\s*:?\s*[\d\s.,%/]*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"^\s*(?:signed|signature|sign[- ]?off|approved by|agreed by|date agreed|date approved|date of approval|"
+    r"ratified|next review|review date)\b",
+    re.IGNORECASE,
+)
+
+
+def _not_an_action(values: list[str]) -> str | None:
+    """A totals row ("Total | | 3 | 5") or a sign-off line ("Signed: …", "Date agreed: …"): what it is."""
+    filled = [v.strip() for v in values if v.strip()]
+    if not filled:
+        return None
+    head, rest = filled[0], filled[1:]
+    if _TOTALS.match(head) and all(re.fullmatch(r"[\d\s.,%/£-]{1,12}", v) for v in rest):
+        return _("a totals row")
+    if _SIGN_OFF.match(head) and len(filled) <= 3 and all(len(v) <= 80 for v in filled):
+        return _("a sign-off line")
+    return None
+
+
 def _rule_line(values: list[str]) -> bool:
     """'--- | -- | ----': the table's ruling, copied as text."""
     filled = [v for v in values if v]
@@ -822,6 +843,11 @@ class _PlanReader:
             if _rule_line(values):
                 self.skip_rows(table, [row], _("a ruled line"))
                 continue
+            not_action = _not_an_action(values)
+            if not_action is not None:
+                self.skip_rows(table, [row], not_action)
+                gap = True  # what follows a sign-off or totals row is not the action above's continuation
+                continue
             if [normalise_header(v) for v in values] == header_norm or (
                 len(header.rows) > 1
                 and [normalise_header(v) for v in _texts(row, width)]
@@ -1128,6 +1154,11 @@ class _PlanReader:
                     criteria.append("\n".join(lines))
                     continue
                 label = table.title or table.source or _("a table")
+                if self.doc.format == "xlsx" and all(
+                    sum(1 for c in r.cells if c.text) <= 1 for r in table.rows if not r.blank
+                ):
+                    self.skip_rows(table, table.rows, _("{sheet}: a cover or notes sheet, no table").format(sheet=label))
+                    continue
                 self.skip_rows(
                     table,
                     table.rows,

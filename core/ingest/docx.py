@@ -153,4 +153,16 @@ def read_docx(data: bytes, limits: IngestLimits) -> Document:
         paragraphs = []
     if not reader.doc.tables:
         reader.doc.preamble = paragraphs
+    else:  # text after the last table (a key, a sign-off): listed, never silently dropped
+        from core.ingest.model import NotRead
+
+        for n, text in enumerate(paragraphs, start=1):
+            reader.doc.not_read.append(
+                NotRead(
+                    _("paragraph {n} after the last table").format(n=n),
+                    _("text after the last table"),
+                    None,
+                    text[:200],
+                )
+            )
     return reader.doc

@@ -489,8 +489,9 @@ def _norm(text: str) -> str:
 
 
 def faithful_actions(spec: Rated, plan: object) -> tuple[int, int, list[str]]:
-    """(actions read faithfully, actions in the plan, why each other one is not). Faithful: its reference,
-    its text, and for every term slot the rating and the comment; nothing rated that was not."""
+    """(actions read faithfully, actions judged, why each other one is not). Faithful: its reference, its
+    text, and for every term slot the rating and the comment; nothing rated that was not. Anything read as
+    an action that is not one (a totals row, a key, a section band) counts as one more unfaithful action."""
     expected = spec.expected()
     blue = spec.has_blue()
     got = {a.ref: a for a in getattr(plan, "actions", [])}
@@ -526,7 +527,9 @@ def faithful_actions(spec: Rated, plan: object) -> tuple[int, int, list[str]]:
             why.append(f"{ref}: {bad}")
         else:
             ok += 1
-    return ok, len(expected), why
+    extra = [ref for ref in got if ref not in expected]
+    why += [f"{ref}: not an action in the plan, read as one" for ref in extra]
+    return ok, len(expected) + len(extra), why
 
 
 # Every dimension, several values each; formats as the repository reads them.
@@ -562,6 +565,21 @@ RATED_CORPUS: list[Rated] = [
     Rated("cover-sheet-key-sheet", "xlsx", extras=("cover",), scale="num4", key_at="sheet", seed=29),
     Rated("reftext-paragraph-docx", "docx", extras=("reftext", "paragraph"), seed=30),
     Rated("reftext-paragraph-csv", "csv", extras=("reftext", "paragraph"), scale="words", year=2016, seed=31),
+    # Combinations, in other formats and years.
+    Rated("num4-key-below-docx", "docx", scale="num4", key_at="below", year=2015, seed=40),
+    Rated("num3-reversed-key-heading-csv", "csv", scale="num3-reversed", key_at="heading", year=2026, seed=41),
+    Rated("own-words-key-above-md", "md", scale="own-words", key_at="above", year=2014, seed=42),
+    Rated("symbols-key-sheet-xlsx", "xlsx", scale="symbols", key_at="sheet", year=2019, seed=43),
+    Rated("fill-own-key-beside-xlsx", "xlsx", scale="fill-own", key_at="beside", year=2020, seed=44),
+    Rated("emoji-leading-docx", "docx", scale="emoji", cells="leading", year=2023, seed=45),
+    Rated("emoji-combined-csv", "csv", scale="emoji", cells="combined", year=2022, seed=46),
+    Rated("six-terms-emoji-leading-md", "md", terms="six", scale="emoji", cells="leading", seed=47),
+    Rated("five-terms-key-sheet-xlsx", "xlsx", terms="five", scale="num3-reversed", key_at="sheet", seed=48),
+    Rated("noyear-combined-docx", "docx", terms="noyear", cells="combined", scale="words", year=2018, seed=49),
+    Rated("progress-header-docx", "docx", terms="progress", scale="letters", year=2024, seed=50),
+    Rated("totals-pale-docx", "docx", extras=("totals", "pale", "signoff"), scale="num4", key_at="above", seed=51),
+    Rated("six-terms-pale-xlsx", "xlsx", terms="six", extras=("pale", "totals"), scale="words", seed=52),
+    Rated("half-terms-combined-tsv", "tsv", terms="half", cells="combined", scale="letters", year=2017, seed=53),
     Rated(
         "everything-xlsx",
         "xlsx",
