@@ -30,6 +30,7 @@ _NUMBERED = re.compile(
     r"(?P<sym>\b\d\b|[A-Z]\b)\s*[=:.)\-–—]?\s*(?P<meaning>[A-Za-z][A-Za-z /'’&-]*?)\s*"
     r"(?=[,;]?\s*(?:\b\d\b|\b[A-Z]\b)\s*[=:.)\-–—]?\s*[A-Za-z]|[,;.]?\s*$)"
 )
+_BARE = re.compile(r"^\s*(?P<sym>[^\w\s]{1,3}|\d{1,2}|[A-Za-z])\s+(?P<meaning>[A-Za-z].{1,59}?)\s*$")  # "🟢 On track"
 _SEPARATORS = re.compile(r"\s*(?:[,;|\n]|\s{2,}|\t)\s*")
 
 
@@ -133,7 +134,7 @@ def key_entries(text: str) -> list[tuple[str, str, str]]:
     entries: list[tuple[str, str, str]] = []
     parts = [p for p in _SEPARATORS.split(body) if p.strip()]
     for part in parts:
-        m = _PART.match(part)
+        m = _PART.match(part) or _BARE.match(part)
         if m is None:
             continue
         sym, meaning = m.group("sym").strip(), m.group("meaning").strip()

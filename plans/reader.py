@@ -1157,7 +1157,9 @@ class _PlanReader:
                 if self.doc.format == "xlsx" and all(
                     sum(1 for c in r.cells if c.text) <= 1 for r in table.rows if not r.blank
                 ):
-                    self.skip_rows(table, table.rows, _("{sheet}: a cover or notes sheet, no table").format(sheet=label))
+                    self.skip_rows(
+                        table, table.rows, _("{sheet}: a cover or notes sheet, no table").format(sheet=label)
+                    )
                     continue
                 self.skip_rows(
                     table,
@@ -1232,11 +1234,7 @@ class _PlanReader:
         sections = [s for s in sections if s.actions or s.title]
         if not any(s.actions for s in sections):
             raise PlanImportError(_("The tables in this file have an action column but no actions in it."))
-        has_blue = (
-            "B" in self.rag_seen
-            or any("B" in _key_codes(t) for t, _r in results)
-            or any(k.codes & {"B", COMPLETE} for k in self.table_keys)
-        )
+        has_blue = "B" in self.rag_seen or any(k.codes & {"B", COMPLETE} for k in self.table_keys)
         for s in sections:
             for a in s.actions:
                 for u in a.history:
@@ -1502,15 +1500,6 @@ def _labelled_lines(lines: list[str]) -> tuple[dict[str, str], set[str]]:
                 out[name] = value.strip()
                 used.add(line)
     return out, used
-
-
-def _key_codes(table: Table) -> set[str]:
-    out: set[str] = set()
-    for row in table.rows[:HEADER_SCAN_ROWS]:
-        for cell in row.cells:
-            if cell.fill and cell.text and rag_from_fill(cell.fill) == "B":
-                out.add("B")
-    return out
 
 
 def _dates_in(texts: list[str]) -> list[dt.date]:
