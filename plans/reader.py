@@ -427,6 +427,9 @@ def _rating_word(text: str, key: RatingKey) -> tuple[str | None, str]:
     return None, text.strip()
 
 
+_MARK = re.compile(r"^\s*[^\w\s(\[\"'‘“]{1,3}\s*(?:[–—\-:]\s*)?(\S.*)?$", re.DOTALL)
+
+
 def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
     """(code, comment, from colour) of a rating cell."""
     if cell.text:
@@ -434,6 +437,11 @@ def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
         if code is not None:
             return code, comment, False
         colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
+        mark = _MARK.match(cell.text)
+        if colour is None and cell.colour and mark is not None:
+            # A mark ("●", "■", "✱") whose font colour is the rating, perhaps with its comment after it.
+            colour = key.fills.get(cell.colour) or rag_from_fill(cell.colour)
+            return colour, (mark.group(1) or "") if colour else cell.text, colour is not None
         return colour, cell.text, colour is not None
     colour = key.fills.get(cell.fill or "") or rag_from_fill(cell.fill)
     return colour, "", colour is not None
@@ -1326,6 +1334,16 @@ class _PlanReader:
                     comments,
                 ).format(n=comments, hint=hint)
             )
+        for reading in readings:
+            assumption = reading.term_assumption
+            if assumption is not None and assumption.source == "today":
+                # The clock never decides a plan's history: the coordinator is asked.
+                out.append(
+                    _(
+                        "The plan names no year, so the ratings in {header} are filed under the current term "
+                        "({term}) only until you choose their term."
+                    ).format(header=repr(assumption.header), term=term_label(Term(*assumption.term)))
+                )
         if self.unknown:
             values = ", ".join(repr(v) for v in sorted(self.unknown, key=lambda v: -self.unknown[v])[:8])
             total = sum(self.unknown.values())

@@ -391,3 +391,16 @@ async def test_chat_rating_key_and_rating_column_buttons(chat: ChatDriver, users
     async with sessionmaker() as session:
         rated = [r for (r,) in (await session.execute(select(ProgressUpdate.rag))).all() if r]
     assert rated and "G" in rated
+
+
+def test_a_plan_that_names_no_year_asks_for_the_term() -> None:
+    parsed = parse_plan(b"Ref,Action,RAG\n1.1,Networks,G\n", "plan.csv")
+    assert parsed.term_assumptions[0].source == "today"
+    assert any("names no year" in a and "until you choose" in a for a in parsed.alerts), parsed.alerts
+
+
+def test_a_mark_alone_in_a_cell_is_kept_for_its_colour() -> None:
+    from core.ingest.text import clean_cell
+
+    assert clean_cell("●") == "●"
+    assert clean_cell("● first\n● second") == "first\nsecond"  # bullets before text are still list marks

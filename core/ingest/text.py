@@ -73,7 +73,7 @@ def clean_cell(value: object) -> str:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").replace("\u200b", "")
     text = text.replace("\x00", "")
-    if any(b in text for b in "•▪◦●"):
+    if any(b in text for b in "•▪◦●") and text.strip() not in ("•", "▪", "◦", "●"):  # a mark alone is content
         text = _BULLETS.sub("\n", text)
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)

@@ -5,7 +5,8 @@ A `Rated` spec says what is in the plan (actions with a rating and a comment per
 written down:
 
 - `scale`: how a rating is written (RAG letters or words, 1-4 numbers, a reversed 1-3 scale, the plan's
-  own words, ticks and crosses, emoji, fill colours matched to the key's own colours);
+  own words, ticks and crosses, emoji, fill colours matched to the key's own colours, a mark whose font
+  colour is the rating);
 - `key_at`: where the key that translates the scale is (above the table, beside it, on another sheet or
   table, in the rating column's heading, below the table);
 - `cells`: a rating and comment column per term, the rating and its comment in one cell ("A – delayed"),
@@ -64,6 +65,12 @@ SCALES: dict[str, dict[str, tuple[str, str, str | None]]] = {
         "A": ("", "Some slippage", "FFD966"),
         "G": ("", "On target", "A9D08E"),
         "B": ("", "Completed", "7030A0"),
+    },
+    # A mark whose font colour is the rating (Excel); the key, when there is one, in coloured words.
+    "font-marks": {
+        "R": ("●", "Off track", "font:C00000"),
+        "A": ("●", "Some slippage", "font:FFC000"),
+        "G": ("●", "On target", "font:00B050"),
     },
 }
 COMMENTS = [
@@ -177,7 +184,7 @@ class Rated:
     def key_line(self) -> str:
         parts = []
         for symbol, meaning, _fill in self.key_entries():
-            parts.append(f"{symbol} = {meaning}" if symbol else meaning)
+            parts.append(f"{symbol} = {meaning}" if symbol and not self.scale.startswith("font") else meaning)
         return "Key: " + ", ".join(parts)
 
     def needs_key(self) -> bool:
@@ -385,10 +392,10 @@ def _xlsx(spec: Rated) -> bytes:
     width = len(spec.columns())
     r = 1
     for line in spec.above():
-        if line.startswith("Key: ") and spec.scale.startswith("fill"):
+        if line.startswith("Key: ") and spec.scale.startswith(("fill", "font")):
             sheet.cell(r, 1, "Key:")
             for c, (_s, meaning, colour) in enumerate(spec.key_entries(), start=2):
-                fill(sheet.cell(r, c, meaning), colour or "FFFFFF")
+                fill(sheet.cell(r, c, meaning), (colour or "FFFFFF").removeprefix("font:"))
         else:
             sheet.cell(r, 1, line)
             sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
@@ -405,7 +412,9 @@ def _xlsx(spec: Rated) -> bytes:
     for n, row in enumerate(rows):
         for c, (text, colour, merged) in enumerate(row, start=1):
             cell = sheet.cell(r, c, text or None)
-            if colour:
+            if colour and colour.startswith("font:"):
+                cell.font = Font(color="FF" + colour.removeprefix("font:"))
+            elif colour:
                 fill(cell, colour)
             if n == 0:
                 cell.font = Font(bold=True)
@@ -579,6 +588,8 @@ RATED_CORPUS: list[Rated] = [
     Rated("progress-header-docx", "docx", terms="progress", scale="letters", year=2024, seed=50),
     Rated("totals-pale-docx", "docx", extras=("totals", "pale", "signoff"), scale="num4", key_at="above", seed=51),
     Rated("six-terms-pale-xlsx", "xlsx", terms="six", extras=("pale", "totals"), scale="words", seed=52),
+    Rated("font-marks-xlsx", "xlsx", scale="font-marks", year=2021, seed=54),
+    Rated("font-marks-key-above-xlsx", "xlsx", scale="font-marks", key_at="above", cells="combined", seed=55),
     Rated("half-terms-combined-tsv", "tsv", terms="half", cells="combined", scale="letters", year=2017, seed=53),
     Rated(
         "everything-xlsx",
