@@ -117,7 +117,7 @@ class RatingKey:
                 continue
             rest = stripped[len(sym) :]
             alnum = sym[-1:].isalnum()
-            m = re.match(r"^\s*[–—\-:.)]\s*" if alnum else r"^\s*[–—\-:]?\s*", rest)
+            m = re.match(r"^(?:\s*[–—:)]|\s+-|\s*\.(?=\s))\s*" if alnum else r"^\s*[–—\-:]?\s*", rest)
             if m is None or (alnum and not m.group(0).strip()) or not rest[m.end() :].strip():
                 continue
             return self.tokens[sym], rest[m.end() :].strip()

@@ -219,7 +219,13 @@ def _not_an_action(values: list[str]) -> str | None:
     head, rest = filled[0], filled[1:]
     if _TOTALS.match(head) and all(re.fullmatch(r"[\d\s.,%/£-]{1,12}", v) for v in rest):
         return _("a totals row")
-    if _SIGN_OFF.match(head) and len(filled) <= 3 and all(len(v) <= 80 for v in filled):
+    signed = _SIGN_OFF.match(head)
+    if (
+        signed
+        and len(filled) <= 3
+        and all(len(v) <= 80 for v in filled)
+        and re.match(r"\s*(?:[:.]|_|$)", head[signed.end() :])
+    ):
         return _("a sign-off line")
     return None
 
@@ -449,7 +455,7 @@ def read_rating(cell: Cell, key: RatingKey) -> tuple[str | None, str, bool]:
 
 _LEADING_WORD = re.compile(
     r"^\s*(red|amber|green|blue|r|a|g|b|on[ -]track|off[ -]track|at[ -]risk|complete[d]?|achieved)"
-    r"\s*[–—\-:|/]\s*(?=\S)",
+    r"(?:\s*[–—:|]|\s+[-/])\s+(?=\S)",
     re.IGNORECASE,
 )
 

@@ -125,6 +125,17 @@ def test_a_rating_and_its_comment_in_one_cell_or_leading_an_update() -> None:
     assert leading_rating(Cell(), "Amber – recruitment delayed", empty)[:2] == ("A", "recruitment delayed")
     assert leading_rating(Cell(), "Green light given by the board", empty)[0] is None
     assert leading_rating(Cell(), "Awaiting data", empty)[0] is None
+    assert leading_rating(Cell(), "A-level results improved", empty)[0] is None
+    assert leading_rating(Cell(), "G - all schools trained", empty)[:2] == ("G", "all schools trained")
+    assert key.read("3-5 schools visited")[0] is None and key.read("3.5 days of training")[0] is None
+    assert key.read("4. Complete and signed off") == ("C", "Complete and signed off")
+
+
+def test_an_action_that_starts_like_a_sign_off_is_still_an_action() -> None:
+    plan = "Plan 2025-26\n\nAction,Lead,Autumn 2025 RAG\nSign off the attendance policy,K Walsh,G\nSigned: ______,,\n"
+    parsed = parse_plan(plan.encode(), "plan.csv")
+    assert [a.text for a in parsed.actions] == ["Sign off the attendance policy"]
+    assert any(n.reason == "a sign-off line" for n in parsed.not_read)
 
 
 def test_the_coordinators_key_option() -> None:
