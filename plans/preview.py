@@ -28,6 +28,8 @@ def column_text(column: ColumnMapping) -> str:
         if column.half_term:
             target += " " + _("(half-term {n})").format(n=column.half_term)
     text = f"{header} → {target}"
+    if column.how == "key":
+        text += " " + _("(the plan's rating key)")
     if column.guessed:
         text += " " + _("(guessed)")
     return text

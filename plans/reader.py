@@ -691,6 +691,7 @@ class _PlanReader:
         data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
         mapping = _mapping(header, data_texts, plan_year, self.overrides)
         _comments_beside_empty_column(mapping, data_texts)
+        self._key_alongside(table, header, mapping, key)
         reading.columns = mapping
         fields = {m.field: m.column for m in mapping if m.field in FIELDS and m.field not in ("rag", "comment")}
         if not any(m.field == "rag" for m in mapping):
@@ -700,7 +701,8 @@ class _PlanReader:
         rag_cols = [m for m in mapping if m.field == "rag"]
         comment_cols = [m for m in mapping if m.field == "comment"]
         protected = {fields[f] for f in ("ref", "action") if f in fields}
-        header_norm = [normalise_header(h) for h in header.headers]
+        key_cols = {m.column for m in mapping if m.how == "key"}  # a key beside the rows: no part of them
+        header_norm = [normalise_header(h) if c not in key_cols else "" for c, h in enumerate(header.headers)]
 
         # Terms for RAG columns that name none.
         unnamed = [m for m in rag_cols + comment_cols if m.term is None]
@@ -850,6 +852,8 @@ class _PlanReader:
                 self.skip_rows(table, [row], _("the plan's rating key"))
                 continue
             values = self._row_values(rows, i, width, protected)
+            for c in key_cols:
+                values[c] = ""
             if shifted and values and not _REF.match(values[0]) and _TYPED_REF.match(values[0]):
                 # This row kept its reference with its text: it lines up with the headings as written.
                 rows[i] = row = Row(row.line, [Cell()] + row.cells[: max(width - 1, 0)])
@@ -925,6 +929,45 @@ class _PlanReader:
             [self._single_text(r) for r in singles],
             [],
         )
+
+    def _key_alongside(self, table: Table, header: _Header, mapping: list[ColumnMapping], key: RatingKey) -> None:
+        """A key kept beside the table's own rows, past an empty column ("Rating | Meaning", "1 | Not started"):
+        the plan's key, and its two columns no part of any action."""
+        rows = table.rows[header.rows[0] :]
+        width = table.width
+
+        def empty(col: int) -> bool:
+            return all(col >= len(r.cells) or not r.cells[col].text for r in rows)
+
+        by_col = {m.column: m for m in mapping}
+        for col in range(2, width - 1):
+            if not empty(col - 1) or by_col.get(col) is None or by_col[col].how == "override":
+                continue
+            entries = []
+            other = 0
+            for r in rows:
+                left = r.cells[col] if col < len(r.cells) else Cell()
+                right = r.cells[col + 1] if col + 1 < len(r.cells) else Cell()
+                if not left.text and not right.text:
+                    continue
+                pair = pair_entry(left.text, right.text, left.fill or right.fill) if left.text else None
+                if pair is None and left.fill and right.text:
+                    pair = pair_entry("", right.text, left.fill)
+                if pair is not None and len(left.text) <= 12:
+                    entries.append((pair, left.fill or right.fill))
+                else:
+                    other += 1
+            if len(entries) < 2 or other > 1 or any(not empty(c) for c in range(col + 2, width)):
+                continue
+            for (symbol, meaning, code), fill in entries:
+                key.add(symbol, meaning, code, fill=fill)
+            key.where.append(
+                _("beside the table ({where})").format(where=self.where(table, table.rows[header.rows[0]].line))
+            )
+            for c in (col, col + 1):
+                if c in by_col:
+                    by_col[c].field, by_col[c].how, by_col[c].guessed = IGNORE, "key", False
+            return
 
     def _single_text(self, row: Row) -> str:
         return next((c.text for c in row.cells if c.text), "").replace("\n", " ").strip()

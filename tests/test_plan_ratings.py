@@ -55,7 +55,7 @@ def test_the_rated_corpus_varies_every_dimension() -> None:
         return {getattr(s, attr) for s in RATED_CORPUS}
 
     assert values("scale") == set(SCALES)
-    assert values("key_at") >= {"none", "above", "beside", "sheet", "heading", "below"}
+    assert values("key_at") >= {"none", "above", "beside", "alongside", "sheet", "heading", "below"}
     assert values("cells") == {"separate", "combined", "leading"}
     assert values("terms") >= {"named", "noyear", "six", "five", "half", "progress"}
     assert {e for s in RATED_CORPUS for e in s.extras} == {"totals", "signoff", "pale", "cover", "reftext", "paragraph"}

@@ -7,8 +7,8 @@ written down:
 - `scale`: how a rating is written (RAG letters or words, 1-4 numbers, a reversed 1-3 scale, the plan's
   own words, ticks and crosses, emoji, fill colours matched to the key's own colours, a mark whose font
   colour is the rating);
-- `key_at`: where the key that translates the scale is (above the table, beside it, on another sheet or
-  table, in the rating column's heading, below the table);
+- `key_at`: where the key that translates the scale is (above the table, beside the rows above it or
+  beside the table's own rows, on another sheet or table, in the rating column's heading, below the table);
 - `cells`: a rating and comment column per term, the rating and its comment in one cell ("A – delayed"),
   or one update column per term whose text leads with the rating ("🟢 Survey done");
 - `terms`: terms named with their year, without one ("Autumn RAG" in a plan titled 2025–26), six terms
@@ -104,7 +104,7 @@ class Rated:
     fmt: str  # csv | tsv | md | xlsx | docx
     year: int = 2025
     scale: str = "letters"
-    key_at: str = "none"  # none | above | beside | sheet | heading | below
+    key_at: str = "none"  # none | above | beside | alongside | sheet | heading | below
     cells: str = "separate"  # separate | combined | leading
     terms: str = "named"  # named | noyear | six | five | half | progress
     extras: tuple[str, ...] = ()  # totals | signoff | pale | cover | reftext | paragraph
@@ -408,6 +408,12 @@ def _xlsx(spec: Rated) -> bytes:
                     fill(cell, colour)
         r = max(r, len(spec.key_rows()) + 1)
     r += 1
+    if spec.key_at == "alongside" and spec.needs_key():  # the key beside the table's own rows
+        for n, krow in enumerate(spec.key_rows()):
+            for c, (text, colour) in enumerate(krow):
+                cell = sheet.cell(r + n, width + 2 + c, text or None)
+                if colour:
+                    fill(cell, colour)
     rows = spec.sheet()
     for n, row in enumerate(rows):
         for c, (text, colour, merged) in enumerate(row, start=1):
@@ -588,6 +594,8 @@ RATED_CORPUS: list[Rated] = [
     Rated("progress-header-docx", "docx", terms="progress", scale="letters", year=2024, seed=50),
     Rated("totals-pale-docx", "docx", extras=("totals", "pale", "signoff"), scale="num4", key_at="above", seed=51),
     Rated("six-terms-pale-xlsx", "xlsx", terms="six", extras=("pale", "totals"), scale="words", seed=52),
+    Rated("num4-key-alongside-xlsx", "xlsx", scale="num4", key_at="alongside", year=2023, seed=56),
+    Rated("own-words-key-alongside-xlsx", "xlsx", scale="own-words", key_at="alongside", seed=57),
     Rated("font-marks-xlsx", "xlsx", scale="font-marks", year=2021, seed=54),
     Rated("font-marks-key-above-xlsx", "xlsx", scale="font-marks", key_at="above", cells="combined", seed=55),
     Rated("half-terms-combined-tsv", "tsv", terms="half", cells="combined", scale="letters", year=2017, seed=53),
