@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from directory.headers import match_headers, normalise_header
-from plans.rag import numbered_terms, parse_term_label
+from plans.rag import month_term, numbered_terms, parse_term_label
 
 # Field → headers that mean it, preferred first. The action column is the one a table must have.
 PLAN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -241,6 +241,10 @@ _COMMENT_WORDS = ("comment", "commentary", "progress update", "update", "note", 
 _RATING_WORDS = ("rag", "rating", "rated", "status", "score", "bragg", "brag", "grade", "judgement")
 
 
+# A column named by a month is a review point only with one of these words ("Dec 2025 RAG", "March update").
+_REVIEW_WORDS = re.compile(r"\b(rag|rating|rated|status|review|progress|update|comment|commentary|brag)\b")
+
+
 def is_comment_header(norm: str) -> bool:
     """A term column's header (normalised) that holds commentary rather than ratings."""
     words = norm.split()
@@ -323,6 +327,8 @@ def match_plan_headers(headers: Sequence[str], default_year: int | None = None) 
             if term is None:
                 plain.append("")  # dated by the reader from the plan's span
                 continue
+        if term is None and norm and _REVIEW_WORDS.search(norm):
+            term = month_term(header, default_year)  # "Dec 2025 RAG", "March review"
         if term is not None:
             if is_comment_header(norm):
                 result.comment_terms[col] = term

@@ -327,7 +327,7 @@ def parse_term_label(text: str | None, default_year: int | None = None) -> tuple
 # Numbered terms: six-term (T1 … T6) and five-term years, mapped to the three English terms
 # ---------------------------------------------------------------------------------------------------------
 
-_NUMBERED = re.compile(r"^\s*(?:t|term)\s*([1-6])(?![\d])", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*(?:t|term|ht|half[- ]?term)\s*([1-6])(?![\d])", re.IGNORECASE)
 # term number → (term, half-term or None), by how many terms the year has.
 NUMBERED_TERMS: dict[int, dict[int, tuple[str, int | None]]] = {
     6: {
@@ -348,12 +348,47 @@ def numbered_terms(headers: Iterable[str]) -> dict[int, tuple[str, int | None, i
     the year). The year has as many terms as its highest number says (four or more: six, unless five is
     the highest); "Term 1/2/3" alone are the three English terms."""
     found: dict[int, int] = {}
-    for col, header in enumerate(headers):
+    headers_list = list(headers)
+    for col, header in enumerate(headers_list):
         m = _NUMBERED.match(header or "")
         if m and not parse_term_column(header):
             found[col] = int(m.group(1))
     if len(found) < 2:
         return {}
     top = max(found.values())
-    count = 5 if top == 5 else 6 if top > 3 else 3
+    half_terms = any(re.match(r"\s*(?:ht|half)", headers_list[c], re.IGNORECASE) for c in found)
+    count = 5 if top == 5 else 6 if top > 3 or half_terms else 3
     return {col: (*NUMBERED_TERMS[count][n], count) for col, n in found.items()}
+
+
+_MONTH_COLUMN = re.compile(
+    r"\b(jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|"
+    r"oct|october|nov|november|dec|december)\b\.?(?:\s*[-–—/]\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?)?"
+    r"(?:\s*'?(\d{4}|\d{2})(?!\d))?",
+    re.IGNORECASE,
+)
+
+
+def month_term(header: str, default_year: int | None) -> tuple[int, str] | None:
+    """A review column named by its month ("Dec 2025 RAG", "March review", "Sept–Dec"): the term that month
+    falls in (the last month of a range), in the plan's year when the header names none."""
+    import datetime as dt
+
+    from core.uk_dates import MONTHS
+    from plans.terms import term_for
+
+    found = list(_MONTH_COLUMN.finditer(header or ""))
+    if not found:
+        return None
+    m = found[-1]
+    text = m.group(0)
+    last = re.findall(r"[a-z]{3,9}", text.lower())[-1][:3]
+    month = MONTHS.get(last) or MONTHS[m.group(1).lower()[:3]]
+    if m.group(2):
+        year = _full_year(m.group(2))
+    elif default_year is not None:
+        year = default_year if month >= 8 else default_year + 1
+    else:
+        return None
+    term = term_for(dt.date(year, month, 15))
+    return term.academic_year, term.term

@@ -430,7 +430,17 @@ def _rating_word(text: str, key: RatingKey) -> tuple[str | None, str]:
         if any(head.startswith(w) for w in _COMPLETE):
             code = COMPLETE
         return code, rest
+    tail = _TRAILING.match(text.strip())
+    if tail is not None:  # "Survey done (Green)", "Survey done – 3"
+        said = tail.group(2) or tail.group(3)
+        code = key.read(said)[0] if key.read(said)[1] == "" else None
+        code = code or parse_rag(said) or (COMPLETE if _norm(said) in _COMPLETE else None)
+        if code is not None:
+            return code, tail.group(1).strip()
     return None, text.strip()
+
+
+_TRAILING = re.compile(r"^(.*\S)\s*(?:[(\[]\s*([^()\[\]]{1,20}?)\s*[)\]]|\s[–—-]\s+(\S{1,14}))\s*\.?$", re.DOTALL)
 
 
 _MARK = re.compile(r"^\s*[^\w\s(\[\"'‘“]{1,3}\s*(?:[–—\-:]\s*)?(\S.*)?$", re.DOTALL)

@@ -56,7 +56,7 @@ def test_the_rated_corpus_varies_every_dimension() -> None:
 
     assert values("scale") == set(SCALES)
     assert values("key_at") >= {"none", "above", "beside", "alongside", "sheet", "heading", "below"}
-    assert values("cells") == {"separate", "combined", "leading"}
+    assert values("cells") == {"separate", "combined", "trailing", "leading"}
     assert values("terms") >= {"named", "noyear", "six", "five", "half", "progress"}
     assert {e for s in RATED_CORPUS for e in s.extras} == {"totals", "signoff", "pale", "cover", "reftext", "paragraph"}
     assert values("fmt") >= {"csv", "tsv", "md", "xlsx", "docx"}
@@ -415,3 +415,16 @@ def test_a_mark_alone_in_a_cell_is_kept_for_its_colour() -> None:
 
     assert clean_cell("●") == "●"
     assert clean_cell("● first\n● second") == "first\nsecond"  # bullets before text are still list marks
+
+
+def test_review_columns_named_by_month_and_half_terms_by_number() -> None:
+    plan = (
+        "Plan 2025-26\n\nRef,Action,Dec 2025 RAG,Dec 2025 update,March review,Marketing review,HT1,HT2\n"
+        "1.1,Recruit,A,Advert out,G,Leaflets,R,Survey done (Green)\n"
+    )
+    parsed = parse_plan(plan.encode(), "plan.csv")
+    got = {(u.term, u.half_term): (u.rag, u.comment) for u in parsed.actions[0].history}
+    assert got[("autumn", None)] == ("A", "Advert out")
+    assert got[("spring", None)] == ("G", "")
+    assert got[("autumn", 1)] == ("R", "") and got[("autumn", 2)] == ("G", "Survey done")
+    assert parsed.actions[0].extra["Marketing review"] == "Leaflets"  # a word that starts like a month is not one

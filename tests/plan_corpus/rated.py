@@ -9,8 +9,8 @@ written down:
   colour is the rating);
 - `key_at`: where the key that translates the scale is (above the table, beside the rows above it or
   beside the table's own rows, on another sheet or table, in the rating column's heading, below the table);
-- `cells`: a rating and comment column per term, the rating and its comment in one cell ("A – delayed"),
-  or one update column per term whose text leads with the rating ("🟢 Survey done");
+- `cells`: a rating and comment column per term, the rating and its comment in one cell ("A – delayed",
+  or "Delayed (Amber)"), or one update column per term whose text leads with the rating ("🟢 Survey done");
 - `terms`: terms named with their year, without one ("Autumn RAG" in a plan titled 2025–26), six terms
   (T1…T6), five terms, half-terms, or one unnamed RAG column beside a "Progress (Spring 2026)" column
   whose comments mention other months;
@@ -105,7 +105,7 @@ class Rated:
     year: int = 2025
     scale: str = "letters"
     key_at: str = "none"  # none | above | beside | alongside | sheet | heading | below
-    cells: str = "separate"  # separate | combined | leading
+    cells: str = "separate"  # separate | combined | trailing | leading
     terms: str = "named"  # named | noyear | six | five | half | progress
     extras: tuple[str, ...] = ()  # totals | signoff | pale | cover | reftext | paragraph
     n_sections: int = 2
@@ -214,7 +214,7 @@ class Rated:
         for slot in self.slots():
             if self.cells == "leading":
                 cols.append((self.term_header(slot, "update"), "update", slot))
-            elif self.cells == "combined":
+            elif self.cells in ("combined", "trailing"):
                 cols.append((self.term_header(slot, "rag"), "rag", slot))
             elif self.terms in ("six", "five", "half"):
                 cols.append((self.term_header(slot, "rag"), "rag", slot))
@@ -264,7 +264,9 @@ class Rated:
                         if kind == "rag":
                             fill = colour
                             text = f"{symbol} – {comment}" if self.cells == "combined" and symbol else symbol
-                            if self.cells == "combined" and not symbol:
+                            if self.cells == "trailing":
+                                text = f"{comment} ({symbol})" if symbol else comment
+                            if self.cells in ("combined", "trailing") and not symbol:
                                 text = comment
                         elif kind == "comment":
                             text = comment
@@ -596,6 +598,8 @@ RATED_CORPUS: list[Rated] = [
     Rated("six-terms-pale-xlsx", "xlsx", terms="six", extras=("pale", "totals"), scale="words", seed=52),
     Rated("num4-key-alongside-xlsx", "xlsx", scale="num4", key_at="alongside", year=2023, seed=56),
     Rated("own-words-key-alongside-xlsx", "xlsx", scale="own-words", key_at="alongside", seed=57),
+    Rated("words-trailing-csv", "csv", scale="words", cells="trailing", year=2019, seed=58),
+    Rated("num4-trailing-key-above-docx", "docx", scale="num4", cells="trailing", key_at="above", seed=59),
     Rated("font-marks-xlsx", "xlsx", scale="font-marks", year=2021, seed=54),
     Rated("font-marks-key-above-xlsx", "xlsx", scale="font-marks", key_at="above", cells="combined", seed=55),
     Rated("half-terms-combined-tsv", "tsv", terms="half", cells="combined", scale="letters", year=2017, seed=53),
