@@ -1221,9 +1221,7 @@ class _PlanReader:
                     criteria.append("\n".join(lines))
                     continue
                 label = table.title or table.source or _("a table")
-                if self.doc.format == "xlsx" and all(
-                    sum(1 for c in r.cells if c.text) <= 1 for r in table.rows if not r.blank
-                ):
+                if self.doc.workbook and all(sum(1 for c in r.cells if c.text) <= 1 for r in table.rows if not r.blank):
                     self.skip_rows(
                         table, table.rows, _("{sheet}: a cover or notes sheet, no table").format(sheet=label)
                     )
