@@ -59,7 +59,7 @@ def test_the_rated_corpus_varies_every_dimension() -> None:
     assert values("cells") == {"separate", "combined", "trailing", "leading"}
     assert values("terms") >= {"named", "noyear", "six", "five", "half", "progress"}
     assert {e for s in RATED_CORPUS for e in s.extras} == {"totals", "signoff", "pale", "cover", "reftext", "paragraph"}
-    assert values("fmt") >= {"csv", "tsv", "md", "xlsx", "docx"}
+    assert values("fmt") >= {"csv", "tsv", "md", "xlsx", "docx", "xls", "ods", "html", "pdf"}
     assert len(values("year")) >= 8
 
 

@@ -493,6 +493,10 @@ def write_rated(spec: Rated) -> tuple[bytes, str]:
         return _xlsx(spec), f"{spec.name}.xlsx"
     if spec.fmt == "docx":
         return _docx(spec), f"{spec.name}.docx"
+    if spec.fmt in ("xls", "ods", "html", "pdf"):  # the formats' own writers, from the same rows (no colours)
+        from tests.plan_corpus.formats import write_rows
+
+        return write_rows(_text_grid(spec), spec.fmt), f"{spec.name}.{spec.fmt}"
     raise ValueError(spec.fmt)
 
 
@@ -600,6 +604,10 @@ RATED_CORPUS: list[Rated] = [
     Rated("own-words-key-alongside-xlsx", "xlsx", scale="own-words", key_at="alongside", seed=57),
     Rated("words-trailing-csv", "csv", scale="words", cells="trailing", year=2019, seed=58),
     Rated("num4-trailing-key-above-docx", "docx", scale="num4", cells="trailing", key_at="above", seed=59),
+    Rated("num4-key-above-xls", "xls", scale="num4", key_at="above", year=2022, seed=60),
+    Rated("six-terms-combined-ods", "ods", terms="six", cells="combined", scale="words", seed=61),
+    Rated("emoji-leading-html", "html", scale="emoji", cells="leading", year=2024, seed=62),
+    Rated("num3-reversed-key-below-pdf", "pdf", scale="num3-reversed", key_at="below", year=2016, seed=63),
     Rated("font-marks-xlsx", "xlsx", scale="font-marks", year=2021, seed=54),
     Rated("font-marks-key-above-xlsx", "xlsx", scale="font-marks", key_at="above", cells="combined", seed=55),
     Rated("half-terms-combined-tsv", "tsv", terms="half", cells="combined", scale="letters", year=2017, seed=53),
