@@ -280,7 +280,7 @@ async def accounts_part(context: BotContext, session: AsyncSession) -> tuple[Htm
         await session.scalars(
             select(Member)
             .where(Member.active.is_(True), Member.person_id.is_(None))
-            .order_by(Member.approved_at.desc(), Member.telegram_id)
+            .order_by(Member.approved_at.desc().nulls_last(), Member.telegram_id)
             .limit(MAX_ITEMS)
         )
     )
