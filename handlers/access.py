@@ -549,7 +549,7 @@ async def resolve_accounts(context: BotContext, session: AsyncSession, text: str
     or a name, which resolves only to active accounts already linked to a directory entry of that name.
     None: the text is neither."""
     text = text.strip()
-    if text.isascii() and text.isdigit():
+    if text.isdigit():  # any digits ("²" too): an id or nothing, never a name
         target = _telegram_id(text)
         return [target] if target is not None else None
     people = people_named(context, text)
