@@ -33,7 +33,7 @@ from core.i18n import N_, _, current_locale, format_date, format_datetime
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, t
-from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
+from handlers.manifest import Button, Command, Manifest, TextStep, Writes, features_of, guard
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.privacy_notice import notice_html, notice_text, notice_version
@@ -934,16 +934,23 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button("ar", request_access_button, Role.STRANGER),
-        Button("aa", decide_access, Role.COORDINATOR),
-        Button("aar", decide_access, Role.COORDINATOR),
-        Button("ax", decide_access, Role.COORDINATOR),
+        Button("aa", decide_access, Role.COORDINATOR, writes=Writes("decides an access request (approve, link)")),
+        Button("aar", decide_access, Role.COORDINATOR, writes=Writes("approves and moves a link to this account")),
+        Button("ax", decide_access, Role.COORDINATOR, writes=Writes("rejects an access request")),
         Button("gp", grant_pick, Role.ADMIN, private=True),
-        Button("gy", once(grant_confirm), Role.ADMIN, private=True),
-        Button("rv", once(revoke_confirm), Role.ADMIN, private=True),
-        Button("lk", link_button, Role.COORDINATOR, private=True),
-        Button("ul", once(unlink_button), Role.COORDINATOR, private=True),
+        Button("gy", once(grant_confirm), Role.ADMIN, private=True, writes=Writes("an account's role")),
+        Button("rv", once(revoke_confirm), Role.ADMIN, private=True, writes=Writes("ends access, role and link")),
+        Button("lk", link_button, Role.COORDINATOR, private=True, writes=Writes("links an account to a person")),
+        Button("ul", once(unlink_button), Role.COORDINATOR, private=True, writes=Writes("ends an account's link")),
     ),
-    text_steps=(TextStep("access_request", receive_access_request, Role.STRANGER),),
+    text_steps=(
+        TextStep(
+            "access_request",
+            receive_access_request,
+            Role.STRANGER,
+            writes=Writes("the sender's own access request", "self"),
+        ),
+    ),
 )
 
 

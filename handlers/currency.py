@@ -27,7 +27,7 @@ from core.reply import answer, edit, keyboard, send
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from directory import cards, currency, integrity, succession
-from handlers.manifest import Button, Job, Manifest
+from handlers.manifest import Button, Job, Manifest, Writes
 from plans.terms import term_for, term_label
 from storage.members import Role
 
@@ -233,7 +233,7 @@ MANIFEST = Manifest(
     "currency",
     buttons=(
         Button("dck", check_button, Role.MEMBER, private=True),
-        Button("ecd", change_button, Role.COORDINATOR),
+        Button("ecd", change_button, Role.COORDINATOR, writes=Writes("confirms or rejects a registration")),
     ),
     jobs=(
         Job("directory-watch", watch_job, every=WATCH_EVERY, first=WATCH_EVERY.total_seconds()),

@@ -34,7 +34,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
 from handlers import access, buddy
-from handlers.manifest import Button, Command, Job, Manifest
+from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from plans.terms import current_term, term_label
@@ -734,9 +734,11 @@ MANIFEST = Manifest(
         Command("stats", stats_command, Role.ADMIN, N_("the partnership in figures"), private=True),
     ),
     buttons=(
-        Button("dk", desk_button, Role.COORDINATOR, private=True),
-        Button("dka", desk_decide, Role.COORDINATOR, private=True),
-        Button("dkx", desk_decide, Role.COORDINATOR, private=True),
+        Button(
+            "dk", desk_button, Role.COORDINATOR, private=True, writes=Writes("the coordinator's desk settings", "self")
+        ),
+        Button("dka", desk_decide, Role.COORDINATOR, private=True, writes=Writes("approves an access request")),
+        Button("dkx", desk_decide, Role.COORDINATOR, private=True, writes=Writes("rejects an access request")),
         Button("dkr", once(ask_again), Role.COORDINATOR, private=True),
         Button("dke", end_pairing, Role.COORDINATOR, private=True),
         Button("dkey", once(end_pairing), Role.COORDINATOR, private=True),

@@ -33,7 +33,7 @@ from directory import appointments as ap
 from directory import integrity
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
-from handlers.manifest import Button, Command, Conversation, Manifest, Reply
+from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
 from plans.terms import previous_term, term_for
 from storage.directory import Person, School
 from storage.members import Role
@@ -613,7 +613,14 @@ MANIFEST = Manifest(
                 START: (Button("nhd", keep_date, Role.MEMBER), Reply(type_start)),
                 FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
                 NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
-                CONFIRM: (Button("nhc", confirm_button, Role.MEMBER),),
+                CONFIRM: (
+                    Button(
+                        "nhc",
+                        confirm_button,
+                        Role.MEMBER,
+                        writes=Writes("a registration: a member's waits for a coordinator, a coordinator's applies"),
+                    ),
+                ),
             },
             # nhc:x cancels from any step.
             fallbacks=(Command("cancel", cancel, Role.MEMBER), Button("nhc", cancel_button, Role.MEMBER)),
