@@ -275,7 +275,13 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         context,
         t("Thank you. A coordinator will look at your request soon; I will message you here when it is decided."),
     )
-    await edit_copies(context, stale, t("<b>Access request</b>: this request has changed; see the new one."))
+    await edit_copies(
+        context,
+        stale,
+        t("<b>Access request</b>: this request has changed; see the new one.")
+        if changed
+        else t("<b>Access request</b>: sent again; see the new message."),
+    )
     await notify_coordinators(context, request_id)
 
 
@@ -436,9 +442,26 @@ async def decide_request(
     (storage/access_requests.decide: one conditional write). Only the press that decided edits every
     coordinator's copy and tells the applicant; any other press is told what happened. Used by the request's
     own buttons and by /desk (`show=False`: the desk shows the outcome itself)."""
+    try:
+        decision, decided, copies, applicant_role, by = await _decide(
+            context, request_id, version, approve, person_id, replace
+        )
+    except (identity.LinkConflict, identity.IdentityError, IntegrityError):
+        # Linked to another account (or gone) between what was shown and the press: nothing was written.
+        await answer(update, _("That entry changed meanwhile. Nothing was changed: please look again."), alert=True)
+        return False
+    return await _show_decision(
+        update, context, decision, decided, copies, applicant_role, by, (version, approve, person_id), show=show
+    )
+
+
+async def _decide(
+    context: BotContext, request_id: int, version: int, approve: bool, person_id: int, replace: bool
+) -> tuple[requests.Decision, Html, list[requests.Copy], Role, str]:
     actor = context.member
     assert actor is not None
     tz = context.services.settings.tz
+    decided, copies, applicant_role, by = Html(""), [], Role.MEMBER, ""
     async with context.services.session() as session:
         decision = await requests.decide(session, request_id, version, actor.telegram_id, approve, person_id, replace)
         if decision.outcome == "decided":
@@ -451,12 +474,31 @@ async def decide_request(
                 tz,
             )
             copies = await requests.copies_of(session, request_id)
-            applicant_role = Role.MEMBER
             if approve:
                 row = await session.get(Member, decision.applicant)
                 applicant_role = row.role_enum if row is not None else Role.MEMBER
         elif decision.outcome == "decided-elsewhere":
             by = await requests.decider_name(session, decision.decided_by)
+    return decision, decided, copies, applicant_role, by
+
+
+async def _show_decision(
+    update: Update,
+    context: BotContext,
+    decision: requests.Decision,
+    decided: Html,
+    copies: list[requests.Copy],
+    applicant_role: Role,
+    by: str,
+    pressed: tuple[int, bool, int],
+    *,
+    show: bool,
+) -> bool:
+    """Tell the presser what their press did; only the deciding press tells the others and the applicant.
+    `pressed`: the version, approve or not, and the person of the button pressed."""
+    tz = context.services.settings.tz
+    request_id = decision.request_id
+    version, approve, person_id = pressed
     if decision.outcome == "missing":
         await answer(update, _("That request is no longer waiting."), alert=True)
         return False
