@@ -397,3 +397,80 @@ async def test_link_and_unlink_from_the_desk_and_by_command(
     # A member cannot link anything.
     sent = await chat.send(f"/link {users.member} Ashworth", user=users.member)
     assert (await member(sessionmaker, users.member)).person_id is None
+
+
+# --- the migration makes existing data fit the model ---------------------------------------------------------
+
+
+async def test_migration_keeps_one_active_link_per_person_and_ends_revoked_links(db_url: str, tmp_path) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine, upgrade_database
+    from tests.dbtools import empty_database
+
+    async with empty_database(db_url, tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            await upgrade_database(engine, "0004_desk")
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO person (id, first_name, last_name, is_head, designations, mentor_capacity, "
+                        "buddy_status, status, created_at, updated_at) VALUES (1, 'Lesley', 'Draycott', false, '', 0, "
+                        "'available', 'current', :at, :at)"
+                    ),
+                    {"at": NOW},
+                )
+                for telegram_id, active, role, approved in (
+                    (11, True, "lead", NOW - dt.timedelta(days=30)),
+                    (12, True, "member", NOW),
+                    (13, False, "coordinator", NOW - dt.timedelta(days=60)),
+                ):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO member (telegram_id, role, display_name, person_id, reminders, active, "
+                            "approved_at, created_at, updated_at) VALUES (:id, :role, 'x', 1, true, :active, "
+                            ":approved, :at, :at)"
+                        ),
+                        {"id": telegram_id, "role": role, "active": active, "approved": approved, "at": NOW},
+                    )
+            await upgrade_database(engine)
+            async with engine.connect() as conn:
+                rows = {
+                    r[0]: (r[1], r[2])
+                    for r in await conn.execute(text("SELECT telegram_id, person_id, role FROM member"))
+                }
+                unlinks = (
+                    await conn.execute(text("SELECT entity_id FROM audit_log WHERE action = 'member.unlink'"))
+                ).all()
+        finally:
+            await engine.dispose()
+    assert rows == {11: (1, "lead"), 12: (None, "member"), 13: (None, "member")}
+    assert [u[0] for u in unlinks] == ["12"]
+
+
+async def test_two_links_of_one_person_at_once_make_one_link(
+    chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    for attempt in range(20):
+        first, second = 60_000 + 2 * attempt, 60_001 + 2 * attempt
+        async with sessionmaker.begin() as session:
+            person = Person(first_name="Twice", last_name=f"Linked{attempt}")
+            session.add(person)
+            session.add_all(
+                [Member(telegram_id=first, role="member", display_name="A"), Member(telegram_id=second, role="member")]
+            )
+            await session.flush()
+            person_id = person.id
+        await asyncio.gather(
+            chat.press(f"lk:{first}:{person_id}:y", user=users.coordinator),
+            chat.press(f"lk:{second}:{person_id}:y", user=users.admin),
+        )
+        async with sessionmaker() as session:
+            linked = (await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id))).all()
+            audits = await session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "member.link", AuditEntry.detail["person_id"].as_integer() == person_id)
+            )
+        assert len(linked) == 1 and audits == 1, (attempt, linked, audits)
