@@ -151,8 +151,13 @@ async def test_registering_as_someone_links_nothing_and_changes_nothing(
     assert "1 new-head registration to confirm" in sent[0].text
     sent = await chat.press("dk:rg", user=users.coordinator)
     assert "Mrs Helen Ashworth" in sent[-1].text and "Pat Stranger" in sent[-1].text
-    await chat.press(data_for(sent[-1].buttons, "Confirm 1"), user=users.coordinator)
+    sent = await chat.press(data_for(sent[-1].buttons, "Confirm 1"), user=users.coordinator)
     assert (await member(sessionmaker, users.stranger)).person_id is None
+    # The coordinator is offered the link decision, which shows the conflict with Helen's own account.
+    sent = await chat.press(data_for(buttons_of(sent), "Link the registrant"), user=users.coordinator)
+    assert "Already linked to another account since" in sent[-1].text and "Replace" in sent[-1].text
+    assert (await member(sessionmaker, users.stranger)).person_id is None
+    assert (await member(sessionmaker, users.member)).person_id == people["helen"]
 
 
 # --- 2. a member cannot retire a school's head; odd dates are questioned ---------------------------------
