@@ -976,14 +976,49 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button("ar", request_access_button, Role.STRANGER),
-        Button("aa", decide_access, Role.COORDINATOR, writes=Writes("decides an access request (approve, link)")),
-        Button("aar", decide_access, Role.COORDINATOR, writes=Writes("approves and moves a link to this account")),
-        Button("ax", decide_access, Role.COORDINATOR, writes=Writes("rejects an access request")),
-        Button("gp", grant_pick, Role.ADMIN, private=True),
-        Button("gy", once(grant_confirm), Role.ADMIN, private=True, writes=Writes("an account's role")),
-        Button("rv", once(revoke_confirm), Role.ADMIN, private=True, writes=Writes("ends access, role and link")),
-        Button("lk", link_button, Role.COORDINATOR, private=True, writes=Writes("links an account to a person")),
-        Button("ul", once(unlink_button), Role.COORDINATOR, private=True, writes=Writes("ends an account's link")),
+        Button(
+            "aa",
+            decide_access,
+            Role.COORDINATOR,
+            args="bigid:id:id",
+            writes=Writes("decides an access request (approve, link)"),
+        ),
+        Button(
+            "aar",
+            decide_access,
+            Role.COORDINATOR,
+            args="bigid:id:id",
+            writes=Writes("approves and moves a link to this account"),
+        ),
+        Button("ax", decide_access, Role.COORDINATOR, args="bigid:id", writes=Writes("rejects an access request")),
+        Button("gp", grant_pick, Role.ADMIN, private=True, args="bigid:tok"),
+        Button(
+            "gy", once(grant_confirm), Role.ADMIN, private=True, args="bigid:tok", writes=Writes("an account's role")
+        ),
+        Button(
+            "rv",
+            once(revoke_confirm),
+            Role.ADMIN,
+            private=True,
+            args="bigid:y|x",
+            writes=Writes("ends access, role and link"),
+        ),
+        Button(
+            "lk",
+            link_button,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id:p|y|r|x",
+            writes=Writes("links an account to a person"),
+        ),
+        Button(
+            "ul",
+            once(unlink_button),
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:y|x",
+            writes=Writes("ends an account's link"),
+        ),
     ),
     text_steps=(
         TextStep(

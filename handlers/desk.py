@@ -737,8 +737,22 @@ MANIFEST = Manifest(
         Button(
             "dk", desk_button, Role.COORDINATOR, private=True, writes=Writes("the coordinator's desk settings", "self")
         ),
-        Button("dka", desk_decide, Role.COORDINATOR, private=True, writes=Writes("approves an access request")),
-        Button("dkx", desk_decide, Role.COORDINATOR, private=True, writes=Writes("rejects an access request")),
+        Button(
+            "dka",
+            desk_decide,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id:id",
+            writes=Writes("approves an access request"),
+        ),
+        Button(
+            "dkx",
+            desk_decide,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id",
+            writes=Writes("rejects an access request"),
+        ),
         Button("dkr", once(ask_again), Role.COORDINATOR, private=True),
         Button("dke", end_pairing, Role.COORDINATOR, private=True),
         Button("dkey", once(end_pairing), Role.COORDINATOR, private=True),

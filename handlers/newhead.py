@@ -610,7 +610,7 @@ MANIFEST = Manifest(
                 WHO: (Button("nhw", choose_who, Role.MEMBER),),
                 NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),
                 SCHOOL: (Button("nhs", choose_school, Role.MEMBER), Reply(type_school)),
-                START: (Button("nhd", keep_date, Role.MEMBER), Reply(type_start)),
+                START: (Button("nhd", keep_date, Role.MEMBER, args="y"), Reply(type_start)),
                 FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
                 NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
                 CONFIRM: (

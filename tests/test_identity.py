@@ -416,7 +416,7 @@ async def test_migration_keeps_one_active_link_per_person_and_ends_revoked_links
     async with empty_database(db_url, tmp_path) as url:
         engine = make_engine(url)
         try:
-            await upgrade_database(engine, "0004_desk")
+            await upgrade_database(engine, "0005_decisions")
             async with engine.begin() as conn:
                 await conn.execute(
                     text(

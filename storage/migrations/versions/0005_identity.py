@@ -1,7 +1,7 @@
 """identity: a person is linked to at most one active account; request versions; link dates; usernames
 
 Revision ID: 0005_identity
-Revises: 0004_desk
+Revises: 0005_decisions
 Create Date: 2026-12-07 19:40:00
 
 Before the unique index can hold, the data must: an account whose access was revoked keeps no link and no role
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_identity"
-down_revision = "0004_desk"
+down_revision = "0005_decisions"
 branch_labels = None
 depends_on = None
 
