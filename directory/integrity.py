@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -55,16 +56,24 @@ async def propose_appointment(
 async def decide(
     session: AsyncSession, change_id: int, actor_id: int | None, confirm: bool
 ) -> tuple[EntryChange, ap.Registration | None]:
-    change = await session.get(EntryChange, change_id)
+    """Confirm or reject a waiting change: one conditional write (UPDATE … WHERE status = 'pending' RETURNING),
+    so of two presses at once exactly one decides; the other is told it has already been decided."""
+    won = (
+        await session.execute(
+            update(EntryChange)
+            .where(EntryChange.id == change_id, EntryChange.status == "pending")
+            .values(status="confirmed" if confirm else "rejected", decided_by=actor_id, decided_at=clock.now())
+            .returning(EntryChange.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    change = await session.get(EntryChange, change_id, populate_existing=True)
     if change is None:
         raise ChangeError(_("That change is no longer waiting."))
-    if change.status == "erased":  # its subject's data was erased (storage/erasure.py): nothing to re-create
-        raise ChangeError(_("This person's data has been erased. Nothing was changed."))
-    if change.status != "pending":
+    if won is None:
+        if change.status == "erased":  # its subject's data was erased (storage/erasure.py): nothing to re-create
+            raise ChangeError(_("This person's data has been erased. Nothing was changed."))
         raise ChangeError(_("That change has already been decided."))
-    change.status = "confirmed" if confirm else "rejected"
-    change.decided_by = actor_id
-    change.decided_at = clock.now()
     registration = None
     if confirm and change.kind == "appointment":
         values = dict(change.payload)

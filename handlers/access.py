@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import logging
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from telegram import Message, MessageEntity, Update
@@ -29,19 +29,19 @@ from telegram.ext import (
 )
 
 from core import clock
-from core.i18n import N_, _, current_locale, format_datetime
+from core.i18n import N_, _, current_locale, format_date, format_datetime
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, t
-from handlers.manifest import Button, Command, Manifest, TextStep, features_of, guard
+from handlers.manifest import Button, Command, Manifest, TextStep, Writes, features_of, guard
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.privacy_notice import notice_html, notice_text, notice_version
 from storage import access_requests as requests
-from storage import audit
+from storage import audit, identity
 from storage.directory import Person
 from storage.members import AccessRequest, Member, Role, coordinator_ids
-from storage.membership import revoke, set_role
+from storage.membership import LastAdmin, revoke, set_role
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,8 @@ async def request_access_button(update: Update, context: BotContext) -> None:
 
 
 async def receive_access_request(update: Update, context: BotContext) -> None:
-    """A stranger's answer to 'name and school': store it and tell the coordinators."""
+    """A stranger's answer to 'name and school': store it and tell the coordinators. What they type is a
+    claim: it is shown to the coordinators, with the directory entry it resembles, and links nothing."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or not message.text:
@@ -214,46 +215,51 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         context.user_data["awaiting"] = "access_request"
         await reply(update, context, t("Please send your name and school, separated by a comma."))
         return
+    name, school = name.strip()[:200], school.strip()[:200]
     suggestion_id: int | None = None
     index = context.services.directory
     if index is not None:
-        hits = [m for m in index.search(name.strip(), limit=3) if m.kind == "person"]
+        hits = [m for m in index.search(name, limit=3) if m.kind == "person"]
         suggestion_id = hits[0].id if hits else None
+    stale: list[requests.Copy] = []
     async with context.services.session() as session:
-        pending = (
-            await session.scalars(
-                select(AccessRequest).where(AccessRequest.telegram_id == user.id, AccessRequest.status == "pending")
-            )
-        ).first()
-        # Asking again within the hour updates the request without telling the coordinators again,
-        # so pressing an old "Request access" button repeatedly cannot flood them.
-        already_told = pending is not None and clock.now() - pending.created_at < REQUEST_RENOTIFY
+        pending = await requests.pending_for(session, user.id)
+        changed = pending is not None and (pending.name, pending.school) != (name, school)
+        # Asking again unchanged within the hour updates nothing and tells nobody, so pressing an old
+        # "Request access" button repeatedly cannot flood the coordinators. A correction is news: the old
+        # copies say so (their buttons go) and the new version is sent, up to MAX_CORRECTIONS times.
+        already_told = (
+            pending is not None and not changed and clock.now() - pending.created_at < REQUEST_RENOTIFY
+        ) or (pending is not None and changed and pending.version > MAX_CORRECTIONS)
         if pending is None:
-            pending = AccessRequest(telegram_id=user.id, telegram_name=user.full_name[:200], name=name.strip()[:200])
+            pending = AccessRequest(telegram_id=user.id, telegram_name=user.full_name[:200], name=name, version=1)
             session.add(pending)
-        elif not already_told:
-            pending.created_at = clock.now()
-        pending.name = name.strip()[:200]
-        pending.school = school.strip()[:200]
+        else:
+            if changed:
+                pending.version += 1
+            if not already_told:
+                pending.created_at = clock.now()
+                stale = await requests.forget_copies(session, pending.id)
+        pending.telegram_name = user.full_name[:200]
+        pending.telegram_username = (user.username or None) and user.username[:64]
+        pending.name = name
+        pending.school = school
         pending.suggested_person_id = suggestion_id
         await session.flush()
         agreed = context.user_data.get("privacy_agreed") or {}
         audit.record(
             session,
             user.id,
-            "access.request",
+            "access.correct" if changed else "access.request",
             "access_request",
             pending.id,
             name=pending.name,
             school=pending.school,
+            version=pending.version,
             privacy_notice=agreed.get("notice"),
             privacy_agreed_at=agreed.get("at"),
         )
         request_id = pending.id
-        suggested = (
-            await session.get(Person, suggestion_id, options=[selectinload(Person.school)]) if suggestion_id else None
-        )
-        coordinators = await coordinator_ids(session, context.services.settings.admin_telegram_ids)
     if already_told:
         await reply(
             update,
@@ -269,21 +275,98 @@ async def receive_access_request(update: Update, context: BotContext) -> None:
         context,
         t("Thank you. A coordinator will look at your request soon; I will message you here when it is decided."),
     )
-    lines = [
-        t("<b>Access request</b> from {telegram}", telegram=user.full_name),
-        t("Name: {name}", name=pending.name),
-        t("School: {school}", school=pending.school or "—"),
+    await edit_copies(
+        context,
+        stale,
+        t("<b>Access request</b>: this request has changed; see the new one.")
+        if changed
+        else t("<b>Access request</b>: sent again; see the new message."),
+    )
+    await notify_coordinators(context, request_id)
+
+
+MAX_CORRECTIONS = 5
+
+
+def account_line(account: identity.Account | None, telegram_id: int) -> Html:
+    """An account as an admin or coordinator must see it before deciding: the name it gave, @username, the
+    directory entry it is linked to (or none), its role and whether its access was revoked."""
+    if account is None:
+        return t("Telegram id {id}: no account with me yet.", id=telegram_id)
+    who = account.display_name or _("no name given")
+    if account.username:
+        who = f"{who} (@{account.username})"
+    linked = (
+        t("linked to {person}, {school}", person=account.person_name, school=account.school_name or "—")
+        if account.person_id
+        else t("not linked to a directory entry")
+    )
+    state = role_label(account.role) if account.active else _("access revoked")
+    return t("{who}, Telegram id {id}: {linked}; {state}.", who=who, id=telegram_id, linked=linked, state=state)
+
+
+async def history_lines(session: AsyncSession, telegram_id: int, tz: dt.tzinfo | None) -> list[Html]:
+    """'This account was coordinator until 7 Dec 2026, revoked by …': what re-admitting it means."""
+    return [
+        t(
+            "This account was {role} until {when}, revoked by {who}.",
+            role=role_label(past.role),
+            when=format_date(past.until.astimezone(tz).date() if tz else past.until.date()),
+            who=past.by or _("a coordinator"),
+        )
+        for past in await identity.past_roles(session, telegram_id)
     ]
+
+
+async def request_message(
+    session: AsyncSession, context: BotContext, request: AccessRequest
+) -> tuple[Html, list[list[tuple[str, str]]]]:
+    """The access request as every coordinator is shown it, with buttons naming the version shown."""
+    tz = context.services.settings.tz
+    telegram = request.telegram_name + (f" (@{request.telegram_username})" if request.telegram_username else "")
+    lines = [
+        t("<b>Access request</b> from {telegram}", telegram=telegram),
+        t("Name: {name}", name=request.name),
+        t("School: {school}", school=request.school or "—"),
+    ]
+    if request.version > 1:
+        lines.append(t("(corrected by the applicant: version {n})", n=request.version))
+    lines += await history_lines(session, request.telegram_id, tz)
     rows: list[list[tuple[str, str]]] = []
+    ref = f"{request.id}:{request.version}"
+    suggested = (
+        await session.get(Person, request.suggested_person_id, options=[selectinload(Person.school)])
+        if request.suggested_person_id
+        else None
+    )
     if suggested is not None:
         school_name = suggested.school.name if suggested.school else ""
         lines.append(t("Directory match: {person}, {school}", person=suggested.full_name, school=school_name))
-        rows.append([(_("Approve and link"), f"aa:{request_id}:{suggested.id}")])
-    rows.append([(_("Approve without link"), f"aa:{request_id}:0"), (_("Reject"), f"ax:{request_id}")])
+        other = await identity.active_account_of(session, suggested.id, besides=request.telegram_id)
+        if other is not None:
+            lines.append(
+                t(
+                    "Already linked to another account since {when}: {account}",
+                    when=format_date(other.linked_at.date()) if other.linked_at else "—",
+                    account=account_line(other, other.telegram_id),
+                )
+            )
+        rows.append([(_("Approve and link"), f"aa:{ref}:{suggested.id}")])
+    rows.append([(_("Approve without link"), f"aa:{ref}:0"), (_("Reject"), f"ax:{ref}")])
+    return Html("\n".join(lines)), rows
+
+
+async def notify_coordinators(context: BotContext, request_id: int) -> None:
+    async with context.services.sessionmaker() as session:
+        request = await session.get(AccessRequest, request_id)
+        if request is None or request.status != "pending":
+            return
+        text, rows = await request_message(session, context, request)
+        coordinators = await coordinator_ids(session, context.services.settings.admin_telegram_ids)
     copies = []
     for coordinator in coordinators:
         try:
-            sent = await send(context.bot, coordinator, Html("\n".join(lines)), keyboard(rows))
+            sent = await send(context.bot, coordinator, text, keyboard(rows))
             copies.append(requests.Copy(coordinator, sent[-1].message_id))
         except TelegramError as exc:
             log.warning("could not notify coordinator %s: %s", coordinator, exc)
@@ -322,80 +405,160 @@ async def edit_copies(context: BotContext, copies: list[requests.Copy], text: st
             log.info("could not update a copy of an access request: %s", exc.__class__.__name__)
 
 
+def decision_args(data: str, size: int) -> list[int] | None:
+    """The ids after the prefix: exactly `size` of them, each a plain number in range."""
+    parts = data.split(":")[1:]
+    if len(parts) != size or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
 async def decide_access(update: Update, context: BotContext) -> None:
+    """aa:REQUEST:VERSION:PERSON (approve; 0 = without link), aar:… (approve and replace another account's
+    link, after being shown it), ax:REQUEST:VERSION (reject)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    approve = parts[0] == "aa"
-    try:
-        request_id = int(parts[1])
-        person_id = int(parts[2]) if approve and len(parts) > 2 else 0
-    except (IndexError, ValueError):
+    prefix = query.data.split(":", 1)[0]
+    approve = prefix in ("aa", "aar")
+    ids = decision_args(query.data, 3 if approve else 2)
+    if ids is None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
-    await decide_request(update, context, request_id, approve, person_id)
+    await decide_request(update, context, ids[0], ids[1], approve, ids[2] if approve else 0, replace=prefix == "aar")
 
 
 async def decide_request(
-    update: Update, context: BotContext, request_id: int, approve: bool, person_id: int, *, show: bool = True
+    update: Update,
+    context: BotContext,
+    request_id: int,
+    version: int,
+    approve: bool,
+    person_id: int,
+    *,
+    replace: bool = False,
+    show: bool = True,
 ) -> bool:
-    """Approve (linked to a directory entry, or not) or reject one request; every coordinator's copy of it is
-    edited to show who decided, and the applicant is told. Used by the request's own buttons and by /desk
-    (`show=False`: the desk shows the outcome itself)."""
+    """Approve (linked to a directory entry, or not) or reject the version of a request the coordinator saw
+    (storage/access_requests.decide: one conditional write). Only the press that decided edits every
+    coordinator's copy and tells the applicant; any other press is told what happened. Used by the request's
+    own buttons and by /desk (`show=False`: the desk shows the outcome itself)."""
+    try:
+        decision, decided, copies, applicant_role, by = await _decide(
+            context, request_id, version, approve, person_id, replace
+        )
+    except (identity.LinkConflict, identity.IdentityError, IntegrityError):
+        # Linked to another account (or gone) between what was shown and the press: nothing was written.
+        await answer(update, _("That entry changed meanwhile. Nothing was changed: please look again."), alert=True)
+        return False
+    return await _show_decision(
+        update, context, decision, decided, copies, applicant_role, by, (version, approve, person_id), show=show
+    )
+
+
+async def _decide(
+    context: BotContext, request_id: int, version: int, approve: bool, person_id: int, replace: bool
+) -> tuple[requests.Decision, Html, list[requests.Copy], Role, str]:
     actor = context.member
     assert actor is not None
+    tz = context.services.settings.tz
+    decided, copies, applicant_role, by = Html(""), [], Role.MEMBER, ""
     async with context.services.session() as session:
-        request = await session.get(AccessRequest, request_id)
-        if request is None or request.status != "pending":
-            await answer(update, _("That request has already been decided."), alert=True)
-            return False
-        requests.close(request, "approved" if approve else "rejected", actor.telegram_id)
-        applicant = request.telegram_id
-        if approve:
-            person = await session.get(Person, person_id) if person_id else None
-            member = await session.get(Member, applicant)
-            if member is None:
-                member = Member(telegram_id=applicant, role="member")
-                session.add(member)
-            member.active = True
-            member.display_name = request.name
-            member.person_id = person.id if person else None
-            member.approved_by = actor.telegram_id
-            member.approved_at = clock.now()
-            member.updated_by = actor.telegram_id
-            applicant_role = member.role_enum
-        audit.record(
-            session,
-            actor.telegram_id,
-            "access.approve" if approve else "access.reject",
-            "access_request",
-            request_id,
-            applicant=applicant,
-            person_id=person_id or None,
+        decision = await requests.decide(session, request_id, version, actor.telegram_id, approve, person_id, replace)
+        if decision.outcome == "decided":
+            decided = decision_text(
+                decision.name,
+                decision.school,
+                approve,
+                actor.display_name or await requests.decider_name(session, actor.telegram_id),
+                decision.decided_at or clock.now(),
+                tz,
+            )
+            copies = await requests.copies_of(session, request_id)
+            if approve:
+                row = await session.get(Member, decision.applicant)
+                applicant_role = row.role_enum if row is not None else Role.MEMBER
+        elif decision.outcome == "decided-elsewhere":
+            by = await requests.decider_name(session, decision.decided_by)
+    return decision, decided, copies, applicant_role, by
+
+
+async def _show_decision(
+    update: Update,
+    context: BotContext,
+    decision: requests.Decision,
+    decided: Html,
+    copies: list[requests.Copy],
+    applicant_role: Role,
+    by: str,
+    pressed: tuple[int, bool, int],
+    *,
+    show: bool,
+) -> bool:
+    """Tell the presser what their press did; only the deciding press tells the others and the applicant.
+    `pressed`: the version, approve or not, and the person of the button pressed."""
+    tz = context.services.settings.tz
+    request_id = decision.request_id
+    version, approve, person_id = pressed
+    if decision.outcome == "missing":
+        await answer(update, _("That request is no longer waiting."), alert=True)
+        return False
+    if decision.outcome == "changed":
+        await answer(update, _("This request has changed: see the new one."), alert=True)
+        return False
+    if decision.outcome == "decided-elsewhere":
+        verdict = _("approved") if decision.status == "approved" else _("rejected")
+        await answer(
+            update,
+            _("That request has already been decided: {verdict} by {who} on {when}.").format(
+                verdict=verdict,
+                who=by or _("a coordinator"),
+                when=format_datetime(decision.decided_at, tz) if decision.decided_at else "—",
+            ),
+            alert=True,
         )
-        applicant_name = request.name
-        decided = decision_text(
-            request.name,
-            request.school,
-            approve,
-            actor.display_name or await requests.decider_name(session, actor.telegram_id),
-            request.decided_at or clock.now(),
-            context.services.settings.tz,
+        return False
+    if decision.outcome == "conflict":
+        other = decision.other
+        assert other is not None
+        await answer(update)
+        ref = f"{request_id}:{version}"
+        await edit(
+            update,
+            context,
+            Html(
+                t(
+                    "{person} is already linked to another account since {when}: {account}",
+                    person=other.person_name,
+                    when=format_date(other.linked_at.date()) if other.linked_at else "—",
+                    account=account_line(other, other.telegram_id),
+                )
+                + "\n\n"
+                + t("Replace that link with the account asking now? The other account keeps its access, unlinked.")
+            ),
+            keyboard(
+                [
+                    [(_("Replace the link and approve"), f"aar:{ref}:{person_id}")],
+                    [(_("Approve without link"), f"aa:{ref}:0"), (_("Reject"), f"ax:{ref}")],
+                ]
+            ),
         )
-        copies = await requests.copies_of(session, request_id)
+        return False
+    applicant = decision.applicant
     if show:
         await answer(update)
     if approve:
         await tell_role_changed(context, applicant, applicant_role)
+        if decision.replaced is not None:
+            await tell_role_changed(context, decision.replaced.telegram_id, Role.parse(decision.replaced.role))
         if show:
-            await edit(update, context, t("Approved: {name}.", name=applicant_name))
+            await edit(update, context, t("Approved: {name}.", name=decision.name))
         news = t(
             "Good news: your access has been approved. Send /help to see what "
             "you can do, or just type a name to search."
         )
     else:
         if show:
-            await edit(update, context, t("Rejected: {name}.", name=applicant_name))
+            await edit(update, context, t("Rejected: {name}.", name=decision.name))
         news = t(
             "Sorry, your access request was not approved. If you think this is "
             "a mistake, please contact the partnership office."
@@ -417,63 +580,71 @@ def _other_copies(update: Update, copies: list[requests.Copy]) -> list[requests.
 
 
 def _telegram_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else None
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else None
+
+
+# --- /grant, /revoke, /link, /unlink: a name or an id, the exact account shown, then Confirm ---------
+
+
+async def resolve_accounts(context: BotContext, session: AsyncSession, text: str) -> list[int] | None:
+    """What an admin's or coordinator's typed target means: a Telegram id (that account, whatever its state),
+    or a name, which resolves only to active accounts already linked to a directory entry of that name.
+    None: the text is neither."""
+    text = text.strip()
+    if text.isdigit():  # any digits ("²" too): an id or nothing, never a name
+        target = _telegram_id(text)
+        return [target] if target is not None else None
+    people = people_named(context, text)
+    return [a.telegram_id for a in await identity.accounts_of_people(session, [p.id for p in people])]
+
+
+async def _cards(session: AsyncSession, ids: list[int]) -> list[tuple[int, identity.Account | None]]:
+    return [(tid, await identity.account(session, tid)) for tid in ids]
+
+
+def _nobody(name: str) -> Html:
+    return t(
+        "No active account is linked to anyone called “{name}”. A name finds only accounts a coordinator has "
+        "linked to a directory entry: use the Telegram id (shown on /desk, Accounts) or link the account first "
+        "with /link.",
+        name=name[:100],
+    )
+
+
+def _grant_usage() -> Html:
+    valid = ", ".join(role_label(r) for r in Role if r != Role.STRANGER)
+    return t(
+        "Usage: /grant NAME ROLE or /grant TELEGRAM_ID ROLE, for example <code>/grant Draycott lead</code> "
+        "(ROLE is one of {roles}).",
+        roles=valid,
+    )
 
 
 async def grant(update: Update, context: BotContext) -> None:
-    """/grant NAME ROLE — admins set roles: the person is picked from the directory, then confirmed.
-    (/grant TELEGRAM_ID ROLE still works, for an account not linked to the directory.)"""
+    """/grant NAME|ID ROLE — admins set roles, on the account shown, after Confirm."""
     args = context.args or []
-    valid = ", ".join(role_label(r) for r in Role if r != Role.STRANGER)
     role = _role_arg(args[-1]) if len(args) >= 2 else None
     if role is None:
-        await reply(
-            update,
-            context,
-            t(
-                "Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> (ROLE is one of {roles}).",
-                roles=valid,
-            ),
-        )
+        await reply(update, context, _grant_usage())
         return
-    target = _telegram_id(args[0]) if len(args) == 2 else None
-    if target is None and len(args) == 2 and args[0].isdigit():  # "²", or past Telegram's ids
-        await reply(
-            update,
-            context,
-            t(
-                "Usage: /grant NAME ROLE, for example <code>/grant Draycott lead</code> (ROLE is one of {roles}).",
-                roles=valid,
-            ),
-        )
-        return
-    if target is not None:
-        async with context.services.session() as session:
-            await _grant(context, session, [target], role)
-        await tell_role_changed(context, target, role)
-        await reply(update, context, t("{id} is now {role}.", id=target, role=role_label(role)))
-        return
-    name = " ".join(args[:-1])
+    target = " ".join(args[:-1])
     async with context.services.sessionmaker() as session:
-        people = [(p, await _accounts(session, p.id)) for p in people_named(context, name)]
-    people = [(p, ids) for p, ids in people if ids]
-    if not people:
-        await reply(
-            update,
-            context,
-            t(
-                "Nobody called “{name}” has an account with me yet. They can send /start "
-                "and press Request access; you will see their request on /desk.",
-                name=name[:100],
-            ),
-        )
+        ids = await resolve_accounts(context, session, target)
+        cards = await _cards(session, ids or [])
+    if ids is None:
+        await reply(update, context, _grant_usage())
+        return
+    if not ids:
+        await reply(update, context, _nobody(target))
         return
     code = role.name.lower()
-    if len(people) == 1:
-        await _confirm_grant(update, context, people[0][0].id, role)
+    if len(cards) == 1:
+        await _confirm_grant(update, context, cards[0][0], cards[0][1], role)
         return
-    rows = [[(person_label(p), f"gp:{p.id}:{code}")] for p, _ids in people]
-    await reply(update, context, t("Who should be {role}?", role=role_label(role)), keyboard(rows))
+    rows = [[(_("Telegram id {id}").format(id=tid)[:60], f"gp:{tid}:{code}")] for tid, _a in cards]
+    lines = [t("Which account should be {role}?", role=role_label(role))]
+    lines += [Html("• " + account_line(a, tid)) for tid, a in cards]
+    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
 
 
 def _role_arg(text: str) -> Role | None:
@@ -482,37 +653,21 @@ def _role_arg(text: str) -> Role | None:
     return Role[key] if key in Role.__members__ and key != "STRANGER" else None
 
 
-async def _accounts(session: AsyncSession, person_id: int) -> list[int]:
-    """The Telegram accounts of a person: members linked to them and pending requests that name them."""
-    linked = set(await session.scalars(select(Member.telegram_id).where(Member.person_id == person_id)))
-    linked |= set(
-        await session.scalars(
-            select(AccessRequest.telegram_id).where(
-                AccessRequest.status == "pending", AccessRequest.suggested_person_id == person_id
-            )
-        )
-    )
-    return sorted(linked)
-
-
-async def _confirm_grant(update: Update, context: BotContext, person_id: int, role: Role) -> None:
-    index = context.services.directory
-    entry = index.person(person_id) if index is not None else None
-    if entry is None:
-        await edit(update, context, t("That person is no longer in the directory. Nothing was changed."))
-        return
+async def _confirm_grant(
+    update: Update, context: BotContext, telegram_id: int, account: identity.Account | None, role: Role
+) -> None:
     code = role.name.lower()
     await edit(
         update,
         context,
-        t("Make {name} {role}?", name=person_label(entry), role=role_label(role)),
-        keyboard([[(_("Confirm"), f"gy:{person_id}:{code}"), (_("Cancel"), f"gy:{person_id}:x")]]),
+        Html(t("Make this account {role}?", role=role_label(role)) + "\n" + account_line(account, telegram_id)),
+        keyboard([[(_("Confirm"), f"gy:{telegram_id}:{code}"), (_("Cancel"), f"gy:{telegram_id}:x")]]),
     )
 
 
 def _grant_button_args(data: str | None) -> tuple[int, str] | None:
     parts = (data or "").split(":")
-    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or len(parts[1]) > 10:
+    if len(parts) != 3 or _telegram_id(parts[1]) is None:
         return None
     return int(parts[1]), parts[2]
 
@@ -524,7 +679,9 @@ async def grant_pick(update: Update, context: BotContext) -> None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
     await answer(update)
-    await _confirm_grant(update, context, parsed[0], role)
+    async with context.services.sessionmaker() as session:
+        account = await identity.account(session, parsed[0])
+    await _confirm_grant(update, context, parsed[0], account, role)
 
 
 async def grant_confirm(update: Update, context: BotContext) -> None:
@@ -532,7 +689,7 @@ async def grant_confirm(update: Update, context: BotContext) -> None:
     if parsed is None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
-    person_id, code = parsed
+    telegram_id, code = parsed
     await answer(update)
     if code == "x":
         await edit(update, context, t("Cancelled. Nothing was changed."))
@@ -541,56 +698,230 @@ async def grant_confirm(update: Update, context: BotContext) -> None:
     if role is None:
         await edit(update, context, t("That button has expired. Please start again."))
         return
-    async with context.services.session() as session:
-        person = await session.get(Person, person_id)
-        ids = await _accounts(session, person_id) if person is not None else []
-        if person is None or not ids:
-            await edit(update, context, t("That person has no account with me any more. Nothing was changed."))
-            return
-        name = person.full_name
-        await _grant(context, session, ids, role, person_id=person_id, display_name=name)
-    for telegram_id in ids:
-        await tell_role_changed(context, telegram_id, role)
-    await edit(update, context, t("Done: {name} is now {role}.", name=name, role=role_label(role)))
+    try:
+        async with context.services.session() as session:
+            await _grant(context, session, telegram_id, role)
+            account = await identity.account(session, telegram_id)
+    except LastAdmin:
+        await edit(update, context, t("This is the last admin: make someone else admin first. Nothing was changed."))
+        return
+    await tell_role_changed(context, telegram_id, role)
+    await edit(update, context, Html(t("Done:") + " " + account_line(account, telegram_id)))
 
 
-async def _grant(
-    context: BotContext,
-    session: AsyncSession,
-    ids: list[int],
-    role: Role,
-    person_id: int | None = None,
-    display_name: str = "",
-) -> None:
-    """Set the role of each account and close any access request it still had waiting (every coordinator's
-    copy of it then says who decided)."""
+async def _grant(context: BotContext, session: AsyncSession, telegram_id: int, role: Role) -> None:
+    """Set the account's role and close any access request it still had waiting (every coordinator's copy
+    of it then says who decided). Links nothing."""
     actor = context.member.telegram_id if context.member else None
     decider = context.member.display_name if context.member else ""
-    for telegram_id in ids:
-        member = await set_role(session, telegram_id, role, actor, display_name)
-        if person_id is not None and member.person_id is None:
-            member.person_id = person_id
-        for request in await requests.close_pending_of(session, telegram_id, actor):
-            if not member.display_name:
-                member.display_name = request.name
-            text = decision_text(request.name, request.school, True, decider, clock.now(), context.services.settings.tz)
-            await edit_copies(context, await requests.copies_of(session, request.id), text)
+    member = await set_role(
+        session, telegram_id, role, actor, settings_admins=context.services.settings.admin_telegram_ids
+    )
+    for request in await requests.close_pending_of(session, telegram_id, actor):
+        if not member.display_name:
+            member.display_name = request.name
+        if request.telegram_username and not member.username:
+            member.username = request.telegram_username
+        text = decision_text(request.name, request.school, True, decider, clock.now(), context.services.settings.tz)
+        await edit_copies(context, await requests.copies_of(session, request.id), text)
 
 
 async def revoke_command(update: Update, context: BotContext) -> None:
-    """/revoke TELEGRAM_ID — admins end someone's access."""
-    args = context.args or []
-    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or int(args[0]) >= 2**63:
-        await reply(update, context, t("Usage: /revoke TELEGRAM_ID"))
+    """/revoke NAME|ID — admins end someone's access (role and link), on the account shown, after Confirm."""
+    target = " ".join(context.args or [])
+    async with context.services.sessionmaker() as session:
+        ids = await resolve_accounts(context, session, target) if target.strip() else None
+        cards = [(tid, a) for tid, a in await _cards(session, ids or []) if a is not None and a.active]
+    if ids is None:
+        await reply(update, context, t("Usage: /revoke NAME or /revoke TELEGRAM_ID"))
         return
-    target = int(args[0])
-    async with context.services.session() as session:
-        member = await revoke(session, target, context.member.telegram_id if context.member else None)
+    if not cards:
+        if target.strip().isdigit():
+            await reply(update, context, t("{id} has no access to revoke. Nothing was changed.", id=ids[0]))
+        else:
+            await reply(update, context, _nobody(target))
+        return
+    lines = [t("End the access of this account? Its role and its link to the directory end.")]
+    rows = []
+    for tid, account in cards:
+        lines.append(Html("• " + account_line(account, tid)))
+        label = _("Revoke {id}").format(id=tid) if len(cards) > 1 else _("Confirm")
+        rows.append([(label, f"rv:{tid}:y")])
+    rows.append([(_("Cancel"), "rv:0:x")])
+    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
+
+
+async def revoke_confirm(update: Update, context: BotContext) -> None:
+    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    data = update.callback_query.data if update.callback_query else ""
+    if data == "rv:0:x" or (parsed is not None and parsed[1] == "x"):
+        await answer(update)
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return
+    if parsed is None or parsed[1] != "y":
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    target = parsed[0]
+    await answer(update)
+    try:
+        async with context.services.session() as session:
+            account = await identity.account(session, target)
+            member = await revoke(
+                session,
+                target,
+                context.member.telegram_id if context.member else None,
+                context.services.settings.admin_telegram_ids,
+            )
+    except LastAdmin:
+        await edit(update, context, t("This is the last admin: make someone else admin first. Nothing was changed."))
+        return
     if member is None:
-        await reply(update, context, t("{id} has no access to revoke. Nothing was changed.", id=target))
+        await edit(update, context, t("{id} has no access to revoke. Nothing was changed.", id=target))
         return
     await tell_role_changed(context, target, Role.STRANGER)
-    await reply(update, context, t("{id} no longer has access.", id=target))
+    await edit(
+        update,
+        context,
+        Html(
+            t("Access ended:") + " " + account_line(account, target) + "\n" + t("{id} no longer has access.", id=target)
+        ),
+    )
+
+
+async def link_command(update: Update, context: BotContext) -> None:
+    """/link TELEGRAM_ID NAME — a coordinator links an account to a directory entry, after seeing both and any
+    conflict. /unlink NAME|TELEGRAM_ID ends a link."""
+    args = context.args or []
+    account_id = _telegram_id(args[0]) if args else None
+    name = " ".join(args[1:])
+    if account_id is None or not name.strip():
+        await reply(
+            update,
+            context,
+            t(
+                "Usage: /link TELEGRAM_ID NAME, for example <code>/link 123456789 Draycott</code>. "
+                "The accounts waiting for a link, with their ids, are on /desk (Accounts)."
+            ),
+        )
+        return
+    people = people_named(context, name)
+    if not people:
+        await reply(update, context, t("Nobody called “{name}” is in the directory.", name=name[:100]))
+        return
+    if len(people) == 1:
+        await _confirm_link(update, context, account_id, people[0].id)
+        return
+    rows = [[(person_label(p)[:60], f"lk:{account_id}:{p.id}:p")] for p in people]
+    await reply(update, context, t("Which directory entry is it?"), keyboard(rows))
+
+
+async def _confirm_link(update: Update, context: BotContext, telegram_id: int, person_id: int) -> None:
+    async with context.services.sessionmaker() as session:
+        account = await identity.account(session, telegram_id)
+        person = await session.get(Person, person_id, options=[selectinload(Person.school)])
+        other = await identity.active_account_of(session, person_id, besides=telegram_id) if person else None
+    if account is None or not account.active:
+        await edit(update, context, t("Telegram id {id} is not an active member. Nothing was changed.", id=telegram_id))
+        return
+    if person is None:
+        await edit(update, context, t("That person is no longer in the directory. Nothing was changed."))
+        return
+    lines = [
+        t(
+            "Link this account to {person}, {school}?",
+            person=person.full_name,
+            school=person.school.name if person.school else "—",
+        ),
+        account_line(account, telegram_id),
+    ]
+    rows = [[(_("Confirm"), f"lk:{telegram_id}:{person_id}:y"), (_("Cancel"), f"lk:{telegram_id}:{person_id}:x")]]
+    if other is not None:
+        lines.append(
+            t(
+                "Already linked to another account since {when}: {account}",
+                when=format_date(other.linked_at.date()) if other.linked_at else "—",
+                account=account_line(other, other.telegram_id),
+            )
+        )
+        lines.append(t("Replace? The other account keeps its access, unlinked."))
+        rows = [[(_("Replace"), f"lk:{telegram_id}:{person_id}:r"), (_("Cancel"), f"lk:{telegram_id}:{person_id}:x")]]
+    await edit(update, context, Html("\n".join(lines)), keyboard(rows))
+
+
+async def link_button(update: Update, context: BotContext) -> None:
+    """lk:ACCOUNT:PERSON:p (picked: show the confirmation) | :y (link) | :r (replace the other link) | :x."""
+    parts = ((update.callback_query.data if update.callback_query else "") or "").split(":")
+    ids = decision_args(":".join(parts[:3]), 2) if len(parts) == 4 else None
+    if ids is None or parts[3] not in ("p", "y", "r", "x"):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    telegram_id, person_id = ids
+    await answer(update)
+    if parts[3] == "x":
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return
+    if parts[3] == "p":
+        await _confirm_link(update, context, telegram_id, person_id)
+        return
+    actor = context.member.telegram_id if context.member else None
+    try:
+        async with context.services.session() as session:
+            replaced = await identity.link(session, telegram_id, person_id, actor, replace=parts[3] == "r")
+            account = await identity.account(session, telegram_id)
+    except identity.LinkConflict:
+        await _confirm_link(update, context, telegram_id, person_id)  # linked elsewhere meanwhile: show it
+        return
+    except (identity.IdentityError, IntegrityError):
+        await edit(update, context, t("That link cannot be made now. Nothing was changed."))
+        return
+    lines = [t("Linked:") + " " + account_line(account, telegram_id)]
+    if replaced is not None:
+        lines.append(t("Unlinked: {account}", account=account_line(replaced, replaced.telegram_id)))
+    await edit(update, context, Html("\n".join(lines)))
+    await context.services.refresh_directory()
+
+
+async def unlink_command(update: Update, context: BotContext) -> None:
+    """/unlink NAME|TELEGRAM_ID — show the linked account, then Confirm."""
+    target = " ".join(context.args or [])
+    async with context.services.sessionmaker() as session:
+        ids = await resolve_accounts(context, session, target) if target.strip() else None
+        cards = [(tid, a) for tid, a in await _cards(session, ids or []) if a is not None and a.person_id]
+    if ids is None:
+        await reply(update, context, t("Usage: /unlink NAME or /unlink TELEGRAM_ID"))
+        return
+    if not cards:
+        await reply(update, context, t("No account linked to a directory entry was found. Nothing was changed."))
+        return
+    lines = [t("End the link of this account to its directory entry? Its access stays.")]
+    rows = []
+    for tid, account in cards:
+        lines.append(Html("• " + account_line(account, tid)))
+        rows.append([(_("Unlink {id}").format(id=tid), f"ul:{tid}:y")])
+    rows.append([(_("Cancel"), "ul:0:x")])
+    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
+
+
+async def unlink_button(update: Update, context: BotContext) -> None:
+    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    data = update.callback_query.data if update.callback_query else ""
+    if data == "ul:0:x":
+        await answer(update)
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return
+    if parsed is None or parsed[1] != "y":
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return
+    await answer(update)
+    async with context.services.session() as session:
+        account = await identity.account(session, parsed[0])
+        person_id = await identity.unlink(
+            session, parsed[0], context.member.telegram_id if context.member else None, reason="coordinator"
+        )
+    if person_id is None:
+        await edit(update, context, t("That account is not linked. Nothing was changed."))
+        return
+    await edit(update, context, Html(t("Unlinked:") + " " + account_line(account, parsed[0])))
 
 
 async def tell_role_changed(context: BotContext, telegram_id: int, role: Role) -> None:
@@ -640,15 +971,63 @@ MANIFEST = Manifest(
         Command("help", show_help, Role.STRANGER, N_("what I can do")),
         Command("grant", grant, Role.ADMIN, N_("set a member's role")),
         Command("revoke", revoke_command, Role.ADMIN, N_("end a member's access")),
+        Command("link", link_command, Role.COORDINATOR, N_("link an account to its directory entry")),
+        Command("unlink", unlink_command, Role.COORDINATOR, N_("end an account's link to the directory")),
     ),
     buttons=(
         Button("ar", request_access_button, Role.STRANGER),
-        Button("aa", decide_access, Role.COORDINATOR),
-        Button("ax", decide_access, Role.COORDINATOR),
-        Button("gp", grant_pick, Role.ADMIN, private=True),
-        Button("gy", once(grant_confirm), Role.ADMIN, private=True),
+        Button(
+            "aa",
+            decide_access,
+            Role.COORDINATOR,
+            args="bigid:id:id",
+            writes=Writes("decides an access request (approve, link)"),
+        ),
+        Button(
+            "aar",
+            decide_access,
+            Role.COORDINATOR,
+            args="bigid:id:id",
+            writes=Writes("approves and moves a link to this account"),
+        ),
+        Button("ax", decide_access, Role.COORDINATOR, args="bigid:id", writes=Writes("rejects an access request")),
+        Button("gp", grant_pick, Role.ADMIN, private=True, args="bigid:tok"),
+        Button(
+            "gy", once(grant_confirm), Role.ADMIN, private=True, args="bigid:tok", writes=Writes("an account's role")
+        ),
+        Button(
+            "rv",
+            once(revoke_confirm),
+            Role.ADMIN,
+            private=True,
+            args="bigid:y|x",
+            writes=Writes("ends access, role and link"),
+        ),
+        Button(
+            "lk",
+            link_button,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id:p|y|r|x",
+            writes=Writes("links an account to a person"),
+        ),
+        Button(
+            "ul",
+            once(unlink_button),
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:y|x",
+            writes=Writes("ends an account's link"),
+        ),
     ),
-    text_steps=(TextStep("access_request", receive_access_request, Role.STRANGER),),
+    text_steps=(
+        TextStep(
+            "access_request",
+            receive_access_request,
+            Role.STRANGER,
+            writes=Writes("the sender's own access request", "self"),
+        ),
+    ),
 )
 
 

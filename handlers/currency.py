@@ -27,7 +27,7 @@ from core.reply import answer, edit, keyboard, send
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from directory import cards, currency, integrity, succession
-from handlers.manifest import Button, Job, Manifest
+from handlers.manifest import Button, Job, Manifest, Writes
 from plans.terms import term_for, term_label
 from storage.members import Role
 
@@ -206,12 +206,19 @@ async def change_button(update: Update, context: BotContext) -> None:
             change, registration = await integrity.decide(session, parsed[1], actor, confirm)
             summary, proposer = change.summary, change.proposed_by
             appointment_id = registration.appointment.id if registration else None
+            # Registering never links an account; for a registrant who said "I am the new head" the coordinator
+            # is offered the link decision itself (storage/identity.py), which shows the account and any conflict.
+            offer_link = (
+                registration is not None and proposer is not None and (change.payload or {}).get("relation") == "self"
+            )
+            link_to = registration.person.id if registration is not None else None
     except (integrity.ChangeError, ValueError) as exc:
         await answer(update, str(exc), alert=True)
         return
     await answer(update, _("Confirmed") if confirm else _("Rejected"))
     verdict = t("Confirmed: the appointment is registered.") if confirm else t("Rejected: nothing was changed.")
-    await edit(update, context, Html(esc(summary) + "\n\n" + verdict))
+    rows = [[(_("Link the registrant's account to this entry…"), f"lk:{proposer}:{link_to}:p")]] if offer_link else None
+    await edit(update, context, Html(esc(summary) + "\n\n" + verdict), keyboard(rows) if rows else None)
     if proposer is not None:
         with contextlib.suppress(TelegramError):
             await send(
@@ -233,7 +240,7 @@ MANIFEST = Manifest(
     "currency",
     buttons=(
         Button("dck", check_button, Role.MEMBER, private=True),
-        Button("ecd", change_button, Role.COORDINATOR),
+        Button("ecd", change_button, Role.COORDINATOR, writes=Writes("confirms or rejects a registration")),
     ),
     jobs=(
         Job("directory-watch", watch_job, every=WATCH_EVERY, first=WATCH_EVERY.total_seconds()),

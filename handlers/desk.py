@@ -8,8 +8,11 @@ Every action reuses the feature's own function (handlers/access.py, handlers/bud
 handlers/reminders_chat.py): the buttons of a part are those features' own buttons where they exist.
 A coordinator can switch on a daily digest of the desk (the `desk-digest` job; sent only when something waits).
 
-Callback data: dk:h|ar|nh|pr|ck|pl|im|dg   (home, a part, switch the digest)
-               dka:REQUEST:PERSON (approve, 0 = without link)   dkx:REQUEST (reject)
+Callback data: dk:h|ar|rg|ac|nh|pr|ck|pl|im|dg   (home, a part, switch the digest)
+               dka:REQUEST:VERSION:PERSON (approve, 0 = without link)   dkx:REQUEST:VERSION (reject): the
+               version of the request the coordinator was shown (handlers/access.py, storage/access_requests.py)
+               Registrations waiting (rg) use the registration's own buttons (ecd:y|n:CHANGE, handlers/currency.py);
+               accounts without a link (ac) the access feature's link buttons (lk:ACCOUNT:PERSON:p).
                dkr:MATCH (ask the buddy again)   dke:MATCH / dkey:MATCH (end a pairing, confirmed)
 """
 
@@ -19,7 +22,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import TelegramError
@@ -31,12 +34,13 @@ from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
 from handlers import access, buddy
-from handlers.manifest import Button, Command, Job, Manifest
+from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
+from handlers.person_picker import people_named, person_label
 from plans.terms import current_term, term_label
-from storage import office
+from storage import identity, office
 from storage.desk import DeskState
-from storage.directory import Person
+from storage.directory import EntryChange, Person
 from storage.members import AccessRequest, Member, Role
 
 log = logging.getLogger(__name__)
@@ -87,13 +91,27 @@ def pairing_summary(pairings: list[office.Pairing]) -> str:
     return ", ".join(parts) if parts else _("none")
 
 
-def overview(desk: office.Desk, tz: dt.tzinfo) -> tuple[Html, Rows]:
-    """The desk's first message: one line and one button for each part."""
+def overview(desk: office.Desk, tz: dt.tzinfo, identity_counts: tuple[int, int] = (0, 0)) -> tuple[Html, Rows]:
+    """The desk's first message: one line and one button for each part. `identity_counts`: registrations
+    waiting for confirmation, active accounts without a directory link."""
     lines = [bold(_("Your desk")), ""]
     rows: Rows = []
     n = len(desk.requests)
     lines.append(Html("• " + _count("{n} access request waiting", "{n} access requests waiting", n)))
     rows.append([(fill(ngettext("Access request ({n})", "Access requests ({n})", n), n=n), "dk:ar")])
+    n, unlinked = identity_counts
+    lines.append(
+        Html("• " + _count("{n} new-head registration to confirm", "{n} new-head registrations to confirm", n))
+    )
+    lines.append(
+        Html("• " + _count("{n} account without a directory link", "{n} accounts without a directory link", unlinked))
+    )
+    rows.append(
+        [
+            (fill(ngettext("Registration ({n})", "Registrations ({n})", n), n=n), "dk:rg"),
+            (fill(ngettext("Account ({n})", "Accounts ({n})", unlinked), n=unlinked), "dk:ac"),
+        ]
+    )
     n = len(desk.unmatched)
     lines.append(Html("• " + _count("{n} new head without a buddy", "{n} new heads without a buddy", n)))
     rows.append([(fill(ngettext("New head ({n})", "New heads ({n})", n), n=n), "dk:nh")])
@@ -174,11 +192,26 @@ async def requests_part(context: BotContext, session: AsyncSession, note: str = 
         person = await session.get(Person, request.suggested_person_id) if request.suggested_person_id else None
         if person is not None:
             lines.append(Html("   " + t("In the directory: {person}", person=person.full_name)))
-            rows.append([(_("Approve and link {n}").format(n=number), f"dka:{request.id}:{person.id}")])
+            other = await identity.active_account_of(session, person.id, besides=request.telegram_id)
+            if other is not None:
+                lines.append(
+                    Html(
+                        "   "
+                        + t(
+                            "Already linked to another account since {when}: {account}",
+                            when=format_date(other.linked_at.date()) if other.linked_at else "—",
+                            account=access.account_line(other, other.telegram_id),
+                        )
+                    )
+                )
+            rows.append(
+                [(_("Approve and link {n}").format(n=number), f"dka:{request.id}:{request.version}:{person.id}")]
+            )
+        lines += [Html("   " + line) for line in await access.history_lines(session, request.telegram_id, tz)]
         rows.append(
             [
-                (_("Approve {n}").format(n=number), f"dka:{request.id}:0"),
-                (_("Reject {n}").format(n=number), f"dkx:{request.id}"),
+                (_("Approve {n}").format(n=number), f"dka:{request.id}:{request.version}:0"),
+                (_("Reject {n}").format(n=number), f"dkx:{request.id}:{request.version}"),
             ]
         )
     if len(waiting) > MAX_ITEMS:
@@ -187,6 +220,104 @@ async def requests_part(context: BotContext, session: AsyncSession, note: str = 
                 "… and {n} more: decide these first.", "… and {n} more: decide these first.", len(waiting) - MAX_ITEMS
             )
         )
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def identity_counts(session: AsyncSession) -> tuple[int, int]:
+    registrations = await session.scalar(
+        select(func.count()).select_from(EntryChange).where(EntryChange.status == "pending")
+    )
+    unlinked = await session.scalar(
+        select(func.count()).select_from(Member).where(Member.active.is_(True), Member.person_id.is_(None))
+    )
+    return int(registrations or 0), int(unlinked or 0)
+
+
+async def registrations_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    """Members' new-head registrations: notifications that change nothing until a coordinator confirms."""
+    tz = context.services.settings.tz
+    waiting = list(
+        await session.scalars(
+            select(EntryChange)
+            .where(EntryChange.status == "pending")
+            .order_by(EntryChange.created_at, EntryChange.id)
+            .limit(MAX_ITEMS + 1)
+        )
+    )
+    lines = [bold(_("New-head registrations to confirm"))]
+    rows: Rows = []
+    if not waiting:
+        lines.append(esc(_("No registration is waiting.")))
+    for number, change in enumerate(waiting[:MAX_ITEMS], 1):
+        proposer = await session.get(Member, change.proposed_by) if change.proposed_by else None
+        lines += [
+            Html(""),
+            t(
+                "{n}. Registered by {who} on {when}:",
+                n=number,
+                who=(proposer.display_name if proposer and proposer.display_name else str(change.proposed_by or "—")),
+                when=format_datetime(change.created_at, tz),
+            ),
+            esc(change.summary),
+        ]
+        rows.append(
+            [
+                (_("Confirm {n}").format(n=number), f"ecd:y:{change.id}"),
+                (_("Reject {n}").format(n=number), f"ecd:n:{change.id}"),
+            ]
+        )
+    if len(waiting) > MAX_ITEMS:
+        lines.append(esc(_("… and more: decide these first.")))
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def accounts_part(context: BotContext, session: AsyncSession) -> tuple[Html, Rows]:
+    """Active accounts without a directory link (each with the entries its given name resembles: a link is
+    made only after the confirmation that shows both and any conflict), and the latest links, to unlink."""
+    unlinked = list(
+        await session.scalars(
+            select(Member)
+            .where(Member.active.is_(True), Member.person_id.is_(None))
+            .order_by(Member.approved_at.desc().nulls_last(), Member.telegram_id)
+            .limit(MAX_ITEMS)
+        )
+    )
+    lines = [bold(_("Accounts without a directory link"))]
+    rows: Rows = []
+    if not unlinked:
+        lines.append(esc(_("Every account is linked.")))
+    for number, member in enumerate(unlinked, 1):
+        account = await identity.account(session, member.telegram_id)
+        lines.append(Html(f"{number}. " + access.account_line(account, member.telegram_id)))
+        for person in people_named(context, member.display_name, limit=2) if member.display_name else []:
+            rows.append(
+                [
+                    (
+                        _("Link {n} to {person}").format(n=number, person=person_label(person))[:60],
+                        f"lk:{member.telegram_id}:{person.id}:p",
+                    )
+                ]
+            )
+    linked = list(
+        await session.scalars(
+            select(Member)
+            .where(Member.active.is_(True), Member.person_id.is_not(None), Member.linked_at.is_not(None))
+            .order_by(Member.linked_at.desc())
+            .limit(3)
+        )
+    )
+    if linked:
+        lines += [Html(""), bold(_("Latest links"))]
+    for member in linked:
+        account = await identity.account(session, member.telegram_id)
+        lines.append(Html("• " + access.account_line(account, member.telegram_id)))
+        rows.append([(_("Unlink {id}").format(id=member.telegram_id), f"ul:{member.telegram_id}:y")])
+    lines += [
+        Html(""),
+        t("Another entry: <code>/link TELEGRAM_ID NAME</code>. End a link: <code>/unlink NAME</code>."),
+    ]
     rows.append(_home_button())
     return Html("\n".join(lines)), rows
 
@@ -335,6 +466,8 @@ async def imports_part(context: BotContext, session: AsyncSession) -> tuple[Html
 
 PARTS = {
     "ar": requests_part,
+    "rg": registrations_part,
+    "ac": accounts_part,
     "nh": newheads_part,
     "pr": pairings_part,
     "ck": checkins_part,
@@ -348,7 +481,9 @@ PARTS = {
 
 async def desk_command(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        text, rows = overview(await _load(context, session), context.services.settings.tz)
+        text, rows = overview(
+            await _load(context, session), context.services.settings.tz, await identity_counts(session)
+        )
     await reply(update, context, text, keyboard(rows))
 
 
@@ -371,7 +506,9 @@ async def desk_button(update: Update, context: BotContext) -> None:
         if part in PARTS:
             text, rows = await PARTS[part](context, session)
         else:
-            text, rows = overview(await _load(context, session), context.services.settings.tz)
+            text, rows = overview(
+                await _load(context, session), context.services.settings.tz, await identity_counts(session)
+            )
     await answer(update, note or None)
     await edit(update, context, text, keyboard(rows))
 
@@ -379,15 +516,15 @@ async def desk_button(update: Update, context: BotContext) -> None:
 async def desk_decide(update: Update, context: BotContext) -> None:
     """Approve or reject an access request from the desk, with the access feature's own decision."""
     data = (update.callback_query.data if update.callback_query else "") or ""
-    ids = _int_parts(data)
     approve = data.startswith("dka:")
-    if not ids or (approve and len(ids) != 2):
+    ids = access.decision_args(data, 3 if approve else 2)
+    if ids is None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
     async with context.services.sessionmaker() as session:
         request = await session.get(AccessRequest, ids[0])
         name = request.name if request is not None else ""
-    if not await access.decide_request(update, context, ids[0], approve, ids[1] if approve else 0, show=False):
+    if not await access.decide_request(update, context, ids[0], ids[1], approve, ids[2] if approve else 0, show=False):
         return
     note = (_("Approved: {name}.") if approve else _("Rejected: {name}.")).format(name=name)
     await answer(update, note)
@@ -471,9 +608,10 @@ async def send_digests(context: BotContext) -> int:
     for telegram_id in ids:
         async with services.session() as session:
             desk = await office.the_desk(session, telegram_id, today, current_term())
-        if not waiting_anything(desk):
+            counts = await identity_counts(session)
+        if not waiting_anything(desk) and not counts[0]:
             continue
-        text, rows = overview(desk, services.settings.tz)
+        text, rows = overview(desk, services.settings.tz, counts)
         try:
             await send(
                 context.bot,
@@ -596,9 +734,25 @@ MANIFEST = Manifest(
         Command("stats", stats_command, Role.ADMIN, N_("the partnership in figures"), private=True),
     ),
     buttons=(
-        Button("dk", desk_button, Role.COORDINATOR, private=True),
-        Button("dka", desk_decide, Role.COORDINATOR, private=True),
-        Button("dkx", desk_decide, Role.COORDINATOR, private=True),
+        Button(
+            "dk", desk_button, Role.COORDINATOR, private=True, writes=Writes("the coordinator's desk settings", "self")
+        ),
+        Button(
+            "dka",
+            desk_decide,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id:id",
+            writes=Writes("approves an access request"),
+        ),
+        Button(
+            "dkx",
+            desk_decide,
+            Role.COORDINATOR,
+            private=True,
+            args="bigid:id",
+            writes=Writes("rejects an access request"),
+        ),
         Button("dkr", once(ask_again), Role.COORDINATOR, private=True),
         Button("dke", end_pairing, Role.COORDINATOR, private=True),
         Button("dkey", once(end_pairing), Role.COORDINATOR, private=True),

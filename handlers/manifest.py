@@ -30,6 +30,8 @@ A feature module (handlers/find.py, handlers/progress_chat.py …) ends with one
 - `Location(callback, role, private=False)`: a location the user shares (a message with a map pin).
 
 `private=True` marks anything that shows personal data: refused in group chats.
+`writes=Writes(what, relation)` on a Command, Button or TextStep declares that it changes data and what it needs
+besides the role; handlers/authority.py folds these into the authority table.
 
 The role check runs where dispatch happens: `build` wraps every callback with its declared role, so the
 handler that runs is the handler that was checked, whatever the gate (handlers/access.py) thought the update
@@ -82,6 +84,17 @@ ACTIVITY_KEY = "_conversations"
 
 
 @dataclass(frozen=True)
+class Writes:
+    """What a write needs besides its declared role: the actor's relation to what it changes. One line of the
+    authority table (handlers/authority.py, docs/ARCHITECTURE.md). `relation`: "none" (the role is enough),
+    "self" (the actor's own account), "linked" (the actor's account must be linked to a directory entry and the
+    change is to that entry), "owner" (the actor owns the target, e.g. an action). `what`: what it changes."""
+
+    what: str
+    relation: str = "none"
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     callback: Callback
@@ -90,6 +103,7 @@ class Command:
     private: bool = False
     # Listed in the role's command menu (beside /help); False keeps it in /help only.
     menu: bool = True
+    writes: Writes | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class Button:
     role: Role
     private: bool = False
     args: str | None = None  # what follows "prefix:", checked before the callback (core/callback_args.py)
+    writes: Writes | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,7 @@ class TextStep:
     name: str
     callback: Callback
     role: Role
+    writes: Writes | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Who is registering (me / the school / the trust / the partnership office) → th
 (fuzzy pick from the directory, or a new school by name) → start date (UK formats) → which apply (toggle
 buttons, then Done) → support wanted (toggle specialisms or type them, then Done) → confirm → stored.
 The coordinators are told at once, with the top buddy suggestions (handlers.buddy.announce_appointment).
-A member's registration for anyone but themselves waits for a coordinator's confirm (directory/integrity.py);
+A member's registration (for themselves or anyone else) waits for a coordinator's confirm (directory/integrity.py,
+listed on /desk); a start date more than a term back or eighteen months ahead is questioned (nhd:y keeps it);
+Registering links no account (storage/identity.py).
 "nhr:PERSON" starts the flow filled in from a register import's head change (handlers/directory_upload.py).
 
 Callback data: nhw:self|school|trust|office  nhm:0 (use my entry)  nhs:SCHOOL_ID | nhs:new
@@ -17,7 +19,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import (
     ConversationHandler,
@@ -27,21 +28,25 @@ from core import clock
 from core.i18n import N_, _, format_date
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
-from core.text import Html, bold, t
+from core.text import Html, bold, esc, t
 from directory import appointments as ap
 from directory import integrity
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
-from handlers.manifest import Button, Command, Conversation, Manifest, Reply
-from storage import audit
+from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
+from plans.terms import previous_term, term_for
 from storage.directory import Person, School
-from storage.members import Member, Role
+from storage.members import Role
 
 WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)
 END = ConversationHandler.END
 DRAFT = "newhead"
 MAX_NAME = 200
 SCHOOL_CHOICES = 6
+# Start dates: beyond this they are not a date someone meant ("could not read"); within it, more than a term
+# back or more than LATEST_START ahead is questioned before it is kept.
+UNREADABLE_DAYS = 10 * 366
+LATEST_START = dt.timedelta(days=548)  # eighteen months
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "rev", "mx"}
 FLAGS_ORDER = ("new_to_headship", "new_to_area", "new_to_trust", "new_to_phase")
 FLAG_LABELS = {
@@ -256,14 +261,57 @@ async def choose_school(update: Update, context: BotContext) -> int:
     return START
 
 
+def date_doubt(start_date: dt.date, today: dt.date) -> str | None:
+    """Why a start date deserves a second look: more than a term back (before the previous term began) or more
+    than eighteen months ahead. None: it is plausible."""
+    if start_date < previous_term(term_for(today)).start:
+        return _("That is more than a term ago.")
+    if start_date > today + LATEST_START:
+        return _("That is more than eighteen months ahead.")
+    return None
+
+
 async def type_start(update: Update, context: BotContext) -> int:
     text = (update.effective_message.text or "") if update.effective_message else ""
     today = clock.now().astimezone(context.services.settings.tz).date()
     start_date = parse_uk_date(text, today)
-    if start_date is None or abs((start_date - today).days) > 2 * 366:
+    if start_date is None or abs((start_date - today).days) > UNREADABLE_DAYS:
         await reply(update, context, t("I could not read that as a date. Try 1/9/25, 1 September 2025 or September."))
         return START
     draft = _draft(context)
+    doubt = date_doubt(start_date, today)
+    if doubt is not None:
+        draft["start_doubted"] = start_date.isoformat()
+        await reply(
+            update,
+            context,
+            Html(
+                t("Starts {date}?", date=format_date(start_date))
+                + " "
+                + esc(doubt)
+                + "\n"
+                + t("Please check it: keep it, or type the right date.")
+            ),
+            keyboard([[(_("Yes, keep {date}").format(date=format_date(start_date))[:60], "nhd:y")]]),
+        )
+        return START
+    return await _ask_flags(update, context, start_date)
+
+
+async def keep_date(update: Update, context: BotContext) -> int:
+    """nhd:y — the registrar confirms a start date that was questioned."""
+    draft = _draft(context)
+    doubted = draft.pop("start_doubted", None)
+    if not isinstance(doubted, str):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return START
+    await answer(update)
+    return await _ask_flags(update, context, dt.date.fromisoformat(doubted))
+
+
+async def _ask_flags(update: Update, context: BotContext, start_date: dt.date) -> int:
+    draft = _draft(context)
+    draft.pop("start_doubted", None)
     draft["start"] = start_date.isoformat()
     await reply(
         update,
@@ -413,8 +461,6 @@ async def save(update: Update, context: BotContext) -> int:
                 session, actor_id=member.telegram_id if member else None, **values
             )
             appointment_id, created = registration.appointment.id, registration.created
-            if draft["who"] == "self" and member is not None and member.person_id is None:
-                await _link_self(session, member.telegram_id, registration.person.id)
     except ap.MatchError as exc:
         await answer(update, str(exc), alert=True)
         return CONFIRM
@@ -441,16 +487,12 @@ async def save(update: Update, context: BotContext) -> int:
 
 
 def _own_change(context: BotContext, draft: dict[str, Any]) -> bool:
-    """Coordinators' registrations, and a member's own (their entry, or themselves before they have one),
-    apply at once; a member's for anyone else waits for a coordinator (directory/integrity.py)."""
+    """Members notify; the office decides. A coordinator's registration applies at once; a member's, for
+    themselves or anyone else, waits for a coordinator (directory/integrity.py) and changes nothing in the
+    directory until then: no head retired, no school changed, no account linked. Registering never links an
+    account (storage/identity.py: only a coordinator's link decision does)."""
     member = context.member
-    if member is None:
-        return False
-    if member.role >= Role.COORDINATOR:
-        return True
-    if draft.get("person_id") is not None:
-        return draft["person_id"] == member.person_id
-    return draft.get("who") == "self" and member.person_id is None
+    return member is not None and member.role >= Role.COORDINATOR
 
 
 async def _propose(update: Update, context: BotContext, values: dict[str, Any], draft: dict[str, Any]) -> int:
@@ -471,7 +513,7 @@ async def _propose(update: Update, context: BotContext, values: dict[str, Any], 
             text
             + "\n\n"
             + t(
-                "Sent to the partnership office to confirm: an appointment for someone else waits for a coordinator. "
+                "Sent to the partnership office to confirm: a registration waits for a coordinator. "
                 "Nothing has changed in the directory yet."
             )
         ),
@@ -533,16 +575,6 @@ async def start_from_register(update: Update, context: BotContext) -> int:
     return START
 
 
-async def _link_self(session: AsyncSession, telegram_id: int, person_id: int) -> None:
-    """A member registering their own appointment is that new head: link their account to the entry, so that
-    their buddy's introduction and the check-ins reach them."""
-    row = await session.get(Member, telegram_id)
-    if row is not None and row.person_id is None:
-        row.person_id = person_id
-        row.updated_by = telegram_id
-        audit.record(session, telegram_id, "member.link", "member", telegram_id, person_id=person_id, source="newhead")
-
-
 async def cancel(update: Update, context: BotContext) -> int:
     context.user_data.pop(DRAFT, None)
     await answer(update)
@@ -578,10 +610,17 @@ MANIFEST = Manifest(
                 WHO: (Button("nhw", choose_who, Role.MEMBER),),
                 NAME: (Button("nhm", use_my_entry, Role.MEMBER), Reply(type_name)),
                 SCHOOL: (Button("nhs", choose_school, Role.MEMBER), Reply(type_school)),
-                START: (Reply(type_start),),
+                START: (Button("nhd", keep_date, Role.MEMBER, args="y"), Reply(type_start)),
                 FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
                 NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
-                CONFIRM: (Button("nhc", confirm_button, Role.MEMBER),),
+                CONFIRM: (
+                    Button(
+                        "nhc",
+                        confirm_button,
+                        Role.MEMBER,
+                        writes=Writes("a registration: a member's waits for a coordinator, a coordinator's applies"),
+                    ),
+                ),
             },
             # nhc:x cancels from any step.
             fallbacks=(Command("cancel", cancel, Role.MEMBER), Button("nhc", cancel_button, Role.MEMBER)),

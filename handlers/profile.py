@@ -14,7 +14,7 @@ from core.services import BotContext
 from core.text import t
 from directory.cards import load_person, person_card
 from directory.specialisms import canonical_many
-from handlers.manifest import Command, Manifest
+from handlers.manifest import Command, Manifest, Writes
 from storage import audit
 from storage.directory import Person, Specialism
 from storage.members import Role
@@ -127,6 +127,13 @@ MANIFEST = Manifest(
     "profile",
     commands=(
         Command("me", show_me, Role.MEMBER, N_("your own directory entry"), private=True),
-        Command("edit", edit, Role.MEMBER, N_("change a detail of your own entry"), private=True),
+        Command(
+            "edit",
+            edit,
+            Role.MEMBER,
+            N_("change a detail of your own entry"),
+            private=True,
+            writes=Writes("the member's own directory entry", "linked"),
+        ),
     ),
 )

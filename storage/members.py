@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,9 +30,22 @@ class Role(enum.IntEnum):
 
 
 class Member(Timestamps, Base):
-    """A Telegram user the partnership has approved (or an admin from settings)."""
+    """A Telegram user the partnership has approved (or an admin from settings).
+
+    Identity (storage/identity.py is the one place that changes `person_id`): an account is linked to at most
+    one person (one column) and a person to at most one active account (the partial unique index below, on
+    SQLite and PostgreSQL alike)."""
 
     __tablename__ = "member"
+    __table_args__ = (
+        Index(
+            "uq_member_person_active",
+            "person_id",
+            unique=True,
+            sqlite_where=text("active = 1 AND person_id IS NOT NULL"),
+            postgresql_where=text("active AND person_id IS NOT NULL"),
+        ),
+    )
 
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     role: Mapped[str] = mapped_column(String(20), default="member")  # Role name, lower case
@@ -43,6 +56,10 @@ class Member(Timestamps, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the current link to `person_id` was made (by a coordinator's decision, storage/identity.py).
+    linked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The account's @username as Telegram last showed it (shown to admins beside the name; may be None).
+    username: Mapped[str | None] = mapped_column(String(64))
 
     person: Mapped[Person | None] = relationship()
 
@@ -57,10 +74,13 @@ class AccessRequest(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
     telegram_name: Mapped[str] = mapped_column(String(200), default="")
+    telegram_username: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     school: Mapped[str] = mapped_column(String(200), default="")
     suggested_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
+    # Bumped whenever the applicant corrects the request: a decision names the version the coordinator saw.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -63,7 +63,11 @@ async def test_member_cannot_use_admin_command(chat: ChatDriver, users: Users, s
 
 async def test_admin_grants_role(chat: ChatDriver, users: Users, sessionmaker) -> None:
     sent = await chat.send("/grant 9001 lead", user=users.admin)
-    assert "9001 is now action lead" in sent[0].text
+    assert "Make this account action lead?" in sent[0].text and "9001" in sent[0].text
+    async with sessionmaker() as session:
+        assert await session.get(Member, users.stranger) is None  # nothing before Confirm
+    sent = await chat.press("gy:9001:lead", user=users.admin)
+    assert any("action lead" in s.text for s in sent)
     async with sessionmaker() as session:
         assert (await session.get(Member, users.stranger)).role == "lead"
 
@@ -79,12 +83,12 @@ async def test_unknown_command_and_stale_button(chat: ChatDriver, users: Users) 
 async def test_repeated_requests_within_the_hour_tell_the_coordinators_once(
     chat: ChatDriver, users: Users, sessionmaker
 ) -> None:
-    for attempt in range(3):
+    for _attempt in range(3):
         await chat.press("ar:req", user=users.stranger)
-        sent = await chat.send(f"Jane Smith {attempt}, Oakfield Primary", user=users.stranger)
+        sent = await chat.send("Jane Smith, Oakfield Primary", user=users.stranger)
         assert sent[0].chat_id == users.stranger
     told = [s for s in chat.to(users.coordinator) if "Access request" in s.text]
     assert len(told) == 1
     async with sessionmaker() as session:
         request = (await session.scalars(select(AccessRequest))).one()
-        assert request.name == "Jane Smith 2"  # the latest answer is kept
+        assert request.name == "Jane Smith" and request.version == 1  # unchanged: not a new version

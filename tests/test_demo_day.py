@@ -27,7 +27,10 @@ MILESTONES = [
     "approved by Ms Priya Shah",  # every copy of the request says who decided
     "Good news: your access has been approved.",
     "Saved: 1.1 🟢 Green",
-    "Saved. The partnership office has been told and will arrange a buddy.",
+    "Sent to the partnership office to confirm",  # a member's registration waits for the office
+    "Confirmed: the appointment is registered.",
+    "Link this account to Mr Sam Newton",
+    "Linked:",
     "• 1 new head without a buddy",
     "(pressed “Confirm Mrs Helen Ashworth”)",
     "I have asked Mrs Helen Ashworth to be the buddy.",

@@ -179,7 +179,14 @@ async def test_register_myself_at_a_new_school(
     await chat.press("nhf:done", user=users.member)
     sent = await chat.press("nhk:done", user=users.member)
     assert "(a new school)" in sent[-1].text and "&lt;Free&gt;" in sent[-1].text
-    await chat.press("nhc:save", user=users.member)
+    sent = await chat.press("nhc:save", user=users.member)
+    # Members notify; the office decides: even a member's own move waits for a coordinator.
+    assert any("waits for a coordinator" in s.text for s in sent)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
+        assert await session.scalar(select(func.count()).select_from(School).where(School.name.like("Zzyzx%"))) == 0
+    confirm = next(d for _l, d in chat.to(users.coordinator)[-1].buttons if d.startswith("ecd:y:"))
+    await chat.press(confirm, user=users.coordinator)
     async with sessionmaker() as session:
         appointment = (await session.scalars(select(Appointment))).one()
         assert appointment.person_id == deputy_id

@@ -136,6 +136,7 @@ async def test_erase_needs_admin_and_confirmation(chat: ChatDriver, users: Users
 
 async def test_audit_lists_latest_changes_for_admins_only(chat: ChatDriver, users: Users, sessionmaker):
     await chat.send("/grant 9001 member", user=users.admin)
+    await chat.press("gy:9001:member", user=users.admin)  # /grant acts after Confirm
     sent = await chat.send("/audit 5", user=users.admin)
     assert "Admin made an unnamed account a member." in sent[0].text and "member.role" not in sent[0].text
     sent = await chat.send("/audit", user=users.coordinator)

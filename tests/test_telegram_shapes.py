@@ -277,6 +277,7 @@ async def test_menus_follow_roles(chat: ChatDriver, users: Users, sessionmaker: 
 
     # /grant changes the member's menu at once
     await chat.send(f"/grant {users.member} coordinator", user=users.admin)
+    await chat.press(f"gy:{users.member}:coordinator", user=users.admin)  # after Confirm
     assert "report" in request.menu(_chat_scope(users.member))
     # approval gives a stranger the member's menu
     await chat.press("ar:req", user=users.stranger)
@@ -287,6 +288,7 @@ async def test_menus_follow_roles(chat: ChatDriver, users: Users, sessionmaker: 
     assert "find" in stranger_menu and "report" not in stranger_menu
     # revoking takes it away again
     await chat.send(f"/revoke {users.stranger}", user=users.admin)
+    await chat.press(f"rv:{users.stranger}:y", user=users.admin)  # after Confirm
     assert request.menu(_chat_scope(users.stranger)) == []
     assert request.menu() == ["start", "help", "privacy"]
 

@@ -19,9 +19,9 @@ from core.services import MemberInfo, Services
 from core.text import t
 from plans.terms import current_term, term_label
 from storage import access_requests as requests
-from storage import audit, decisions, office
+from storage import office
 from storage.directory import Person
-from storage.members import AccessRequest, Member
+from storage.members import AccessRequest
 from webapp.board import BoardError
 
 log = logging.getLogger("partnerbot.webapp")
@@ -42,6 +42,7 @@ async def queues(session: AsyncSession, member: MemberInfo, services: Services) 
                 "school": request.school or "",
                 "telegram_name": request.telegram_name if request.telegram_name != request.name else "",
                 "asked": format_datetime(request.created_at, tz),
+                "version": request.version,
                 "person": {"id": person.id, "name": person.full_name} if person is not None else None,
             }
         )
@@ -67,46 +68,30 @@ async def decide(session: AsyncSession, member: MemberInfo, body: dict[str, Any]
         or isinstance(person_id, bool)
     ):
         raise BoardError(400, _("That could not be done. Nothing was changed."))
-    status = "approved" if approve else "rejected"
-    won = await decisions.decide(
-        session,
-        AccessRequest,
-        request_id,
-        AccessRequest.status == "pending",
-        status=status,
-        decided_by=member.telegram_id,
-        decided_at=clock.now(),
-    )
-    if not won:
+    # The same decision as the chat's buttons (storage/access_requests.decide): one conditional write on the
+    # version shown, a link only through storage/identity.py (a conflict is refused here: the chat's /desk shows
+    # it and offers to replace), a revoked account back as a member. Without a version, the current one.
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        current = await session.get(AccessRequest, request_id)
+        version = current.version if current is not None else 0
+    if approve and person_id:
+        suggested = await session.get(AccessRequest, request_id)
+        if suggested is None or person_id != suggested.suggested_person_id:
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+    decision = await requests.decide(session, request_id, version, member.telegram_id, approve, person_id or None)
+    if decision.outcome == "conflict":
+        raise BoardError(
+            409, _("That person is already linked to another account: decide this request on /desk in the chat.")
+        )
+    if decision.outcome == "changed":
+        raise BoardError(409, _("This request has changed: see the new one."))
+    if decision.outcome != "decided":
         raise BoardError(409, _("That request has already been decided."))
+    status, applicant = decision.status, decision.applicant
+    await session.flush()
     request = await session.get(AccessRequest, request_id)
     assert request is not None
-    applicant = request.telegram_id
-    if approve:
-        person = await session.get(Person, person_id) if person_id else None
-        if person_id and (person is None or person_id != request.suggested_person_id):
-            raise BoardError(400, _("That could not be done. Nothing was changed."))
-        row = await session.get(Member, applicant)
-        if row is None:
-            row = Member(telegram_id=applicant, role="member")
-            session.add(row)
-        row.active = True
-        row.display_name = request.name
-        row.person_id = person.id if person else None
-        row.approved_by = member.telegram_id
-        row.approved_at = clock.now()
-        row.updated_by = member.telegram_id
-    audit.record(
-        session,
-        member.telegram_id,
-        "access.approve" if approve else "access.reject",
-        "access_request",
-        request_id,
-        applicant=applicant,
-        person_id=person_id or None,
-        via="miniapp",
-    )
-    await session.flush()
     return {"request": request_id, "status": status, "applicant": applicant, "name": request.name}
 
 
