@@ -30,7 +30,7 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
-from handlers import access, buddy
+from handlers import access, buddy, support
 from handlers.manifest import Button, Command, Job, Manifest
 from handlers.once import once
 from plans.terms import current_term, term_label
@@ -45,6 +45,7 @@ DIGEST_AT = dt.time(8, 30)
 MAX_ITEMS = 6
 SUGGESTIONS = 2
 Rows = list[list[tuple[str, str]]]
+Queue = tuple[Html, tuple[str, str], int]  # another feature's part: its line, its button, how many wait
 
 STATUS_LABELS = {
     "asked": N_("asked, waiting for an answer"),
@@ -70,6 +71,11 @@ def _int_parts(data: str | None) -> list[int]:
     return out
 
 
+async def queues(session: AsyncSession) -> tuple[Queue, ...]:
+    """Parts other features add to the desk (school-to-school support)."""
+    return (await support.desk_queue(session),)
+
+
 async def _load(context: BotContext, session: AsyncSession) -> office.Desk:
     return await office.the_desk(session, context.member.telegram_id, _today(context), current_term())  # type: ignore[union-attr]
 
@@ -87,8 +93,8 @@ def pairing_summary(pairings: list[office.Pairing]) -> str:
     return ", ".join(parts) if parts else _("none")
 
 
-def overview(desk: office.Desk, tz: dt.tzinfo) -> tuple[Html, Rows]:
-    """The desk's first message: one line and one button for each part."""
+def overview(desk: office.Desk, tz: dt.tzinfo, queues: tuple[Queue, ...] = ()) -> tuple[Html, Rows]:
+    """The desk's first message: one line and one button for each part (`queues`: other features' parts)."""
     lines = [bold(_("Your desk")), ""]
     rows: Rows = []
     n = len(desk.requests)
@@ -97,6 +103,9 @@ def overview(desk: office.Desk, tz: dt.tzinfo) -> tuple[Html, Rows]:
     n = len(desk.unmatched)
     lines.append(Html("• " + _count("{n} new head without a buddy", "{n} new heads without a buddy", n)))
     rows.append([(fill(ngettext("New head ({n})", "New heads ({n})", n), n=n), "dk:nh")])
+    for line, button, _n in queues:
+        lines.append(Html("• " + line))
+        rows.append([button])
     lines.append(Html("• " + t("Pairings: {summary}", summary=pairing_summary(desk.pairings))))
     n = len(desk.answers)
     struggling = sum(a.answer == "struggling" for a in desk.answers)
@@ -340,6 +349,7 @@ PARTS = {
     "ck": checkins_part,
     "pl": plans_part,
     "im": imports_part,
+    "su": support.desk_part,
 }
 
 
@@ -348,7 +358,7 @@ PARTS = {
 
 async def desk_command(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
-        text, rows = overview(await _load(context, session), context.services.settings.tz)
+        text, rows = overview(await _load(context, session), context.services.settings.tz, await queues(session))
     await reply(update, context, text, keyboard(rows))
 
 
@@ -371,7 +381,7 @@ async def desk_button(update: Update, context: BotContext) -> None:
         if part in PARTS:
             text, rows = await PARTS[part](context, session)
         else:
-            text, rows = overview(await _load(context, session), context.services.settings.tz)
+            text, rows = overview(await _load(context, session), context.services.settings.tz, await queues(session))
     await answer(update, note or None)
     await edit(update, context, text, keyboard(rows))
 
@@ -471,9 +481,10 @@ async def send_digests(context: BotContext) -> int:
     for telegram_id in ids:
         async with services.session() as session:
             desk = await office.the_desk(session, telegram_id, today, current_term())
-        if not waiting_anything(desk):
+            extra = await queues(session)
+        if not waiting_anything(desk) and not any(n for _line, _button, n in extra):
             continue
-        text, rows = overview(desk, services.settings.tz)
+        text, rows = overview(desk, services.settings.tz, extra)
         try:
             await send(
                 context.bot,
