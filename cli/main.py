@@ -24,6 +24,7 @@ COMMAND_MODULES: list[tuple[str, str, str | None]] = [
     ("plans.report_cli", "add_commands", None),
     ("directory.find_cli", "add_commands", None),
     ("directory.match_cli", "add_commands", None),
+    ("directory.support_cli", "add_commands", None),
     ("storage.backup_cli", "add_commands", None),
 ]
 

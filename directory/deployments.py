@@ -87,6 +87,12 @@ def parse_year(text: str) -> Year | None:
     return year_of(dt.date(first, 9, 1))
 
 
+def local_today() -> dt.date:
+    from directory.appointments import local_today as today
+
+    return today()
+
+
 def _day(moment: dt.datetime | None) -> dt.date | None:
     return moment.date() if moment is not None else None
 
