@@ -268,6 +268,10 @@ async def load_demo(settings: Settings) -> bool:
             await load_demo_directory(session)
         async with sessionmaker.begin() as session:
             await load_demo_plan(session)
+        async with sessionmaker.begin() as session:
+            from directory.support_demo import load_demo_support
+
+            await load_demo_support(session)
     finally:
         await engine.dispose()
     return True

@@ -103,9 +103,8 @@ def overview(desk: office.Desk, tz: dt.tzinfo, queues: tuple[Queue, ...] = ()) -
     n = len(desk.unmatched)
     lines.append(Html("• " + _count("{n} new head without a buddy", "{n} new heads without a buddy", n)))
     rows.append([(fill(ngettext("New head ({n})", "New heads ({n})", n), n=n), "dk:nh")])
-    for line, button, _n in queues:
+    for line, _button, _n in queues:
         lines.append(Html("• " + line))
-        rows.append([button])
     lines.append(Html("• " + t("Pairings: {summary}", summary=pairing_summary(desk.pairings))))
     n = len(desk.answers)
     struggling = sum(a.answer == "struggling" for a in desk.answers)
@@ -139,6 +138,7 @@ def overview(desk: office.Desk, tz: dt.tzinfo, queues: tuple[Queue, ...] = ()) -
     else:
         lines.append(Html("• " + esc(_("No imports yet"))))
     rows.append([(_("Plans"), "dk:pl"), (_("Imports"), "dk:im")])
+    rows += [[button] for _line, button, _n in queues]  # after the others: their buttons keep their places
     lines += [
         "",
         esc(_("The daily digest of your desk is on.") if desk.digest else _("The daily digest of your desk is off.")),

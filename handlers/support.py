@@ -33,6 +33,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
 from directory import deployments as dp
 from directory import specialisms as spec_catalogue
+from directory import support_report
 from directory.matching import PHASE_LABELS, join_words
 from directory.support_match import Suggestion, candidates, days_text, rank
 from handlers.manifest import Button, Command, Manifest, TextStep
@@ -701,8 +702,12 @@ async def days_command(update: Update, context: BotContext) -> None:
     await reply(
         update,
         context,
-        t(
-            "Logged {days} days on deployment {n}: {total} of {agreed} agreed days delivered.",
+        fill(
+            ngettext(
+                "Logged {days} day on deployment {n}: {total} of {agreed} agreed days delivered.",
+                "Logged {days} days on deployment {n}: {total} of {agreed} agreed days delivered.",
+                1 if days == 1 else 2,
+            ),
             days=days_text(days),
             n=deployment_id,
             total=days_text(total),
@@ -842,10 +847,29 @@ async def support_command(update: Update, context: BotContext) -> None:
             )
             for r in (await dp.waiting_requests(session))[:8]:
                 rows.append([(f"{r.id}. {_school(r)} · {_what(r)}"[:60], f"uo:{r.id}")])
+            year = dp.year_of(_today(context))
+            figures = await support_report.load(session, year)
             lines.append(
                 t(
-                    "The register and its report: <code>partnerbot support report --year {year}</code>.",
-                    year=dp.year_of(_today(context)).label,
+                    "This year ({year}): {n} requests — {met} met, {waiting} waiting, {declined} declined; "
+                    "{d} deployments, {days} days delivered; {cold} of {schools} schools have neither asked "
+                    "for nor given support.",
+                    year=year.label,
+                    n=figures.requests,
+                    met=figures.met,
+                    waiting=figures.waiting,
+                    declined=figures.declined,
+                    d=figures.deployments,
+                    days=days_text(figures.days_delivered),
+                    cold=len(figures.cold_schools),
+                    schools=figures.schools,
+                )
+            )
+            lines.append(
+                t(
+                    "The register and its report (Excel and Word): <code>partnerbot support report --year {year} "
+                    "-o DIR</code>.",
+                    year=year.label,
                 )
             )
         if member.person_id is None:
