@@ -361,3 +361,27 @@ async def test_two_presses_at_once_make_one_decision(
         assert status in ("accepted", "declined") and rows == 1
         assert len(intros) == (2 if status == "accepted" else 0)  # the head and Sam, once each
         assert request_status == ("agreed" if status == "accepted" else "waiting")
+
+
+async def test_erasure_removes_every_support_row_of_the_person(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Every support row is keyed by person ids: erasing the head (storage/erasure.py) takes their requests,
+    the deployments for them, the days logged and the impact answers; the system leader's offer stays."""
+    from storage.erasure import erase_ids
+
+    request_id = await ask_for_support(chat, users, "Hana Reed's fractions plan")
+    await chat.press(f"uc:{request_id}:{world.sam}", user=users.coordinator)
+    async with sessionmaker() as session:
+        deployment_id = (await session.scalars(select(SupportDeployment.id))).one()
+    await chat.press(f"uq:a:{deployment_id}", user=users.member)
+    await chat.send(f"/days {deployment_id} 1 with Hana Reed", user=users.member)
+    await chat.press(f"ue:{deployment_id}", user=users.member)
+    await chat.press(f"ui:{deployment_id}:1", user=users.lead)
+    async with sessionmaker.begin() as session:
+        head = await session.get(Person, world.head)
+        await erase_ids(session, world.head, head, [users.lead], users.admin)
+    async with sessionmaker() as session:
+        for model in (SupportRequest, SupportDeployment, SupportDay, SupportImpact):
+            assert (await session.scalar(select(func.count()).select_from(model))) == 0, model.__tablename__
+        assert await session.get(SupportLeader, world.sam) is not None
