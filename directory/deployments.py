@@ -426,7 +426,13 @@ async def accept(
         session,
         update(SupportDeployment)
         .where(SupportDeployment.id == deployment_id, SupportDeployment.status == "asked")
-        .values(status="accepted", decided_at=now, days_agreed=wanted, start_date=today)
+        .values(
+            status="accepted",
+            decided_at=now,
+            days_agreed=wanted,
+            start_date=today,
+            focus=deployment.request.context[:MAX_TEXT],  # the school's need, until the parties refine it
+        )
         .returning(SupportDeployment.id),
     )
     if not won:

@@ -40,7 +40,7 @@ from handlers.manifest import Button, Command, Manifest, TextStep
 from handlers.once import once
 from storage.directory import Person
 from storage.members import Role, coordinator_ids
-from storage.support import SupportDeployment, SupportLeader, SupportRequest
+from storage.support import SupportDay, SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 
 log = logging.getLogger(__name__)
 
@@ -366,6 +366,11 @@ async def open_request(update: Update, context: BotContext, request_id: int | No
                 )
         if request.status in ("waiting", "asked"):
             rows.append([(_("Decline the request"), f"ux:{request.id}")])
+        rows += [
+            [(_("Deployment {n}").format(n=d.id), f"uv:{d.id}")]
+            for d in request.deployments
+            if d.status in ("accepted", "closed")
+        ]
     if note:
         lines.insert(0, esc(note))
     await answer(update)
@@ -653,6 +658,38 @@ def deployment_text(d: SupportDeployment) -> Html:
     return Html("\n".join(lines))
 
 
+async def _record_lines(session: AsyncSession, deployment_id: int, office: bool) -> list[str]:
+    """Days logged (the parties and the office) and, for the office, the impact answers."""
+    from sqlalchemy import select
+
+    out = []
+    days = (
+        await session.scalars(
+            select(SupportDay).where(SupportDay.deployment_id == deployment_id).order_by(SupportDay.id).limit(30)
+        )
+    ).all()
+    for row in days:
+        out.append(
+            _("{date}: {days} days — {note}").format(
+                date=format_date(row.on_date), days=days_text(row.days), note=row.note
+            )
+        )
+    if office:
+        answers = (
+            await session.scalars(select(SupportImpact).where(SupportImpact.deployment_id == deployment_id))
+        ).all()
+        for answer_row in answers:
+            side = _("the school") if answer_row.side == "school" else _("the system leader")
+            out.append(
+                _("Impact, {side}: would recommend: {yes}; what changed: {text}").format(
+                    side=side,
+                    yes=_("yes") if answer_row.recommend else _("no"),
+                    text=answer_row.what_changed or "—",
+                )
+            )
+    return out
+
+
 async def view_button(update: Update, context: BotContext) -> None:
     ids = _ints(_data(update))
     async with context.services.session() as session:
@@ -661,6 +698,9 @@ async def view_button(update: Update, context: BotContext) -> None:
             await answer(update, _(NOT_FOUND), alert=True)
             return
         text = deployment_text(d)
+        extra = [esc(line) for line in await _record_lines(session, d.id, _is_office(context))]
+        if extra:
+            text = Html(text + "\n\n" + "\n".join(extra))
         rows = [[(_("Support finished"), f"ue:{d.id}")]] if d.status == "accepted" else []
     await answer(update)
     await reply(update, context, text, keyboard(rows) if rows else None)

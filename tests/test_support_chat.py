@@ -255,6 +255,12 @@ async def test_the_whole_journey(
         answers = {(i.side, i.recommend, i.what_changed) for i in (await session.scalars(select(SupportImpact))).all()}
         request = await session.get(SupportRequest, request_id)
     assert answers == {("school", True, "Teachers now plan fractions together"), ("leader", True, "A confident team")}
+    # The office reads the record, impact answers included; the head sees the days but not the answers.
+    sent = await chat.press(f"uv:{deployment.id}", user=users.coordinator)
+    assert "1.5 days — lesson study with Y5" in texts(sent)
+    assert "Impact, the school: would recommend: yes; what changed: Teachers now plan fractions together" in texts(sent)
+    sent = await chat.press(f"uv:{deployment.id}", user=users.lead)
+    assert "lesson study with Y5" in texts(sent) and "Impact" not in texts(sent)
     assert request is not None and request.status == "closed" and request.brokered_at is not None
 
 
