@@ -391,3 +391,53 @@ async def test_erasure_removes_every_support_row_of_the_person(
         for model in (SupportRequest, SupportDeployment, SupportDay, SupportImpact):
             assert (await session.scalar(select(func.count()).select_from(model))) == 0, model.__tablename__
         assert await session.get(SupportLeader, world.sam) is not None
+
+
+async def test_forged_buttons_and_hostile_input_change_nothing(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    request_id = await ask_for_support(chat, users, "<b>bold</b> & <script>x</script>")
+    async with sessionmaker() as session:
+        before = (await session.get(SupportRequest, request_id)).context  # type: ignore[union-attr]
+    assert before == "<b>bold</b> & <script>x</script>"  # kept as typed; every reply escapes it (harness checks HTML)
+    sent = await chat.press(f"uo:{request_id}", user=users.coordinator)
+    assert "Need: &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;" in texts(sent)
+    for data, who in (
+        ("uc:1", users.coordinator),
+        (f"uc:{request_id}:999999", users.coordinator),
+        ("uc:x:y", users.coordinator),
+        ("uq:z:1", users.member),
+        ("uq:a:999999", users.member),
+        ("uq:a", users.member),
+        ("ui:1:7", users.lead),
+        ("ui:999999:1", users.lead),
+        ("ue:999999", users.member),
+        ("uv:abc", users.member),
+        ("uu:q", users.lead),
+        ("uy:7", users.lead),
+        ("uy:2", users.lead),  # no draft any more
+        ("ux:999999", users.coordinator),
+        ("uw:999999", users.lead),
+        ("ua:999999", users.lead),
+    ):
+        sent = await chat.press(data, user=who)
+        assert sent and sent[0].method == "answerCallbackQuery", data
+        assert "Traceback" not in texts(sent)
+    for text in (
+        "/days 1 1e400",
+        "/days 1 nan",
+        "/days 1 -2",
+        "/days 99999999999999999999 1",
+        "/support capacity 1 nan",
+        f"/support capacity {world.sam} 1e999",
+        "/support capacity abc 3",
+    ):
+        for who in (users.member, users.coordinator):
+            sent = await chat.send(text, user=who)
+            assert sent and "Logged" not in texts(sent) and "Saved" not in texts(sent), (text, texts(sent))
+    async with sessionmaker() as session:
+        assert (await session.scalar(select(func.count()).select_from(SupportRequest))) == 1
+        assert (await session.scalar(select(func.count()).select_from(SupportDeployment))) == 0
+        assert (await session.scalar(select(func.count()).select_from(SupportDay))) == 0
+        assert (await session.get(SupportLeader, world.sam)).capacity_days == 5  # type: ignore[union-attr]
+        assert (await session.get(SupportRequest, request_id)).status == "waiting"  # type: ignore[union-attr]
