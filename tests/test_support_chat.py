@@ -441,3 +441,41 @@ async def test_forged_buttons_and_hostile_input_change_nothing(
         assert (await session.scalar(select(func.count()).select_from(SupportDay))) == 0
         assert (await session.get(SupportLeader, world.sam)).capacity_days == 5  # type: ignore[union-attr]
         assert (await session.get(SupportRequest, request_id)).status == "waiting"  # type: ignore[union-attr]
+
+
+async def test_two_coordinators_confirming_at_once_ask_one_leader(
+    chat: ChatDriver, users: Users, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker.begin() as session:
+        (await session.get(SupportLeader, world.sam)).capacity_days = 100  # type: ignore[union-attr]
+        head = await session.get(Person, world.head)
+        school_id = head.school_id  # type: ignore[union-attr]
+    for round_ in range(20):
+        async with sessionmaker.begin() as session:
+            request = await dp.create_request(
+                session,
+                requester_person_id=world.head,
+                school_id=school_id,
+                specialism="mathematics",
+                phase="primary",
+                context=f"round {round_}",
+                urgency="soon",
+                days_wanted=1,
+                actor_id=users.lead,
+            )
+            request_id = request.id
+        before = len(chat.sent)
+        await asyncio.gather(
+            chat.app.process_update(chat.factory.press(f"uc:{request_id}:{world.sam}", users.coordinator)),
+            chat.app.process_update(chat.factory.press(f"uc:{request_id}:{world.uma}", users.admin)),
+        )
+        answers = sorted(str(s.params.get("text", "")) for s in chat.sent[before:] if s.method == "answerCallbackQuery")
+        assert len(answers) == 2 and answers[0] == "Asked", answers
+        assert "no longer waiting" in answers[1] or "can no longer be suggested" in answers[1], answers
+        async with sessionmaker() as session:
+            asked = list(
+                await session.scalars(select(SupportDeployment).where(SupportDeployment.request_id == request_id))
+            )
+        assert len(asked) == 1 and asked[0].status == "asked"
+        async with sessionmaker.begin() as session:  # close the round: the office declines it
+            await dp.office_decline(session, request_id, users.coordinator)
