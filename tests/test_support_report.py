@@ -258,3 +258,22 @@ def test_years() -> None:
     for bad in ("2025-27", "twenty", "", "25-26", "1800-01"):
         assert dp.parse_year(bad) is None, bad
     assert dp.year_of(dt.date(2025, 8, 31)).label == "2024-25"
+
+
+async def test_command_line_sets_capacity_by_id(db_url: str, sessionmaker, monkeypatch, capsys) -> None:
+    import argparse
+
+    from directory.support_cli import cmd_capacity
+
+    async with sessionmaker.begin() as session:
+        person = Person(first_name="Sam", last_name="Okafor", designations="SLE")
+        session.add(person)
+        await session.flush()
+        person_id = person.id
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert await cmd_capacity(argparse.Namespace(person=person_id, days=12.0)) == 0
+    assert "Sam Okafor: 12 days a year" in capsys.readouterr().out
+    assert await cmd_capacity(argparse.Namespace(person=person_id, days=999.0)) == 2
+    assert await cmd_capacity(argparse.Namespace(person=person_id + 1000, days=3.0)) == 2
+    async with sessionmaker() as session:
+        assert (await session.get(SupportLeader, person_id)).capacity_days == 12  # type: ignore[union-attr]
