@@ -115,10 +115,7 @@ async def _with_database(url: str, index: DirectoryIndex, needs: list[Need]) -> 
         for need in needs:
             start = time.perf_counter()
             async with maker() as session:
-                pool = candidates(index, need)
-                offers = await dp.offers(session, [c.person.id for c in pool], TODAY)
-                trusts = await dp.trusts_of(session, [need.school_id] + [c.person.school_id for c in pool])
-                found = rank(pool, need, offers, trusts, "trust", 3)
+                found = await dp.suggestions(session, index, need, TODAY, "trust", 3)
             out.append(time.perf_counter() - start)
             found_total += bool(found)
     finally:

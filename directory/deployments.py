@@ -25,7 +25,8 @@ from sqlalchemy.orm import selectinload
 
 from core import clock
 from core.i18n import _
-from directory.support_match import Need, Offer
+from directory.search import DirectoryIndex
+from directory.support_match import Need, Offer, Suggestion, candidates, rank
 from storage import audit
 from storage.directory import Person, School
 from storage.support import (
@@ -263,6 +264,23 @@ async def get_deployment(session: AsyncSession, deployment_id: int) -> SupportDe
             )
         )
     ).first()
+
+
+async def suggestions(
+    session: AsyncSession,
+    index: DirectoryIndex,
+    need: Need,
+    today: dt.date,
+    rule: str = "trust",
+    limit: int = 3,
+    exclude: frozenset[int] = frozenset(),
+) -> list[Suggestion]:
+    """The office's suggestions for a need: /sle's nearest for it (directory.support_match.candidates), then
+    each one's days left, recent deployments and trust read here, and the pure ranking."""
+    found = candidates(index, need)
+    offered = await offers(session, [c.person.id for c in found], today)
+    trusts = await trusts_of(session, [need.school_id] + [c.person.school_id for c in found])
+    return rank(found, need, offered, trusts, rule, limit, exclude)
 
 
 def need_of(request: SupportRequest) -> Need:

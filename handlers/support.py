@@ -35,7 +35,7 @@ from directory import deployments as dp
 from directory import specialisms as spec_catalogue
 from directory import support_report
 from directory.matching import PHASE_LABELS, join_words
-from directory.support_match import Suggestion, candidates, days_text, rank
+from directory.support_match import Suggestion, days_text
 from handlers.manifest import Button, Command, Manifest, TextStep
 from handlers.once import once
 from storage.directory import Person
@@ -169,12 +169,8 @@ async def _suggestions(
     index = context.services.directory
     if index is None:
         return []
-    need = dp.need_of(request)
     exclude = await dp.asked_before(session, request.id)
-    found = candidates(index, need)
-    offers = await dp.offers(session, [c.person.id for c in found], _today(context))
-    trusts = await dp.trusts_of(session, [request.school_id] + [c.person.school_id for c in found])
-    return rank(found, need, offers, trusts, _rule(context), limit, exclude)
+    return await dp.suggestions(session, index, dp.need_of(request), _today(context), _rule(context), limit, exclude)
 
 
 def contact_lines(person: Person, offer: SupportLeader | None) -> Html:
@@ -875,6 +871,9 @@ async def support_command(update: Update, context: BotContext) -> None:
     if args and args[0].lower() == "capacity":
         await _office_capacity(update, context, args[1:])
         return
+    if args and args[0].lower() == "share":
+        await _share(update, context, [a.lower() for a in args[1:]])
+        return
     if member is None:
         return
     lines: list[str] = [bold(_("School-to-school support"))]
@@ -954,6 +953,34 @@ async def support_command(update: Update, context: BotContext) -> None:
                     if d.status == "accepted":
                         rows.append([(_("Support finished: deployment {n}").format(n=d.id), f"ue:{d.id}")])
     await reply(update, context, Html("\n".join(lines)), keyboard(rows[:20]) if rows else None)
+
+
+SHARE = {"email": (True, False), "phone": (False, True), "both": (True, True), "none": (False, False)}
+
+
+async def _share(update: Update, context: BotContext, args: list[str]) -> None:
+    """`/support share email|phone|both|none`: what a system leader's school is given when introduced."""
+    member = context.member
+    if member is None or member.person_id is None:
+        await reply(
+            update, context, t("Your account is not linked to a directory entry yet. Ask a coordinator to link it.")
+        )
+        return
+    if len(args) != 1 or args[0] not in SHARE:
+        await reply(update, context, t("Usage: <code>/support share email|phone|both|none</code>"))
+        return
+    email, phone = SHARE[args[0]]
+    async with context.services.session() as session:
+        row = await dp.leader_row(session, member.person_id)
+        row.share_email, row.share_phone, row.updated_by = email, phone, member.telegram_id
+        from storage import audit
+
+        audit.record(session, member.telegram_id, "support.share", "person", member.person_id, email=email, phone=phone)
+    if email or phone:
+        what = join_words([w for w, on in ((_("email"), email), (_("phone"), phone)) if on])
+        await reply(update, context, t("Saved: schools you support will be given your {what}.", what=what))
+    else:
+        await reply(update, context, t("Saved: schools you support will be given your school's phone number only."))
 
 
 async def _office_capacity(update: Update, context: BotContext, args: list[str]) -> None:

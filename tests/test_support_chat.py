@@ -304,6 +304,15 @@ async def test_in_turn_decline_and_capacity(
     sent = await chat.press(f"ux:{request_id}", user=users.admin)
     assert "no longer open" in alert(sent)
 
+    # Sam chooses what schools are given: her phone now, not her email.
+    sent = await chat.send("/support share phone", user=users.member)
+    assert "will be given your phone" in texts(sent)
+    sent = await chat.send("/support share everything", user=users.member)
+    assert "Usage" in texts(sent)
+    async with sessionmaker() as session:
+        offer = await session.get(SupportLeader, world.sam)
+        assert offer is not None and (offer.share_email, offer.share_phone) == (False, True)
+
     # Sam raises her days herself; the office sets Uma's by id.
     sent = await chat.send("/edit capacity 12 days", user=users.member)
     assert "you offer 12 days of support a year" in texts(sent)
