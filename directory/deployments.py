@@ -28,6 +28,7 @@ from core.i18n import _
 from directory.search import DirectoryIndex
 from directory.support_match import Need, Offer, Suggestion, candidates, rank
 from storage import audit
+from storage.decisions import decide
 from storage.directory import Person, School
 from storage.support import (
     COUNTED,
@@ -356,12 +357,6 @@ async def deployments_of(session: AsyncSession, leader_person_id: int) -> list[S
 # --------------------------------------------------------------------------------------------- decisions
 
 
-async def _claim(session: AsyncSession, statement: object) -> bool:
-    """Run one conditional UPDATE … RETURNING; True when this call made the change."""
-    result = await session.execute(statement.execution_options(synchronize_session=False))  # type: ignore[attr-defined]
-    return result.first() is not None
-
-
 async def ask(
     session: AsyncSession,
     request_id: int,
@@ -372,12 +367,14 @@ async def ask(
 ) -> SupportDeployment:
     """The office confirms a system leader (or lets the bot ask `queue` in turn after them): the request
     goes from waiting to asked in one conditional write, then the system leader is asked."""
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportRequest)
-        .where(SupportRequest.id == request_id, SupportRequest.status == "waiting")
-        .values(status="asked", decided_by=actor_id, decided_at=clock.now())
-        .returning(SupportRequest.id),
+        SupportRequest,
+        request_id,
+        SupportRequest.status == "waiting",
+        status="asked",
+        decided_by=actor_id,
+        decided_at=clock.now(),
     )
     if not won:
         raise SupportError(_("That request is no longer waiting: someone has already acted on it."))
@@ -440,18 +437,16 @@ async def accept(
             ).format(left=f"{left or 0:g}", n=f"{wanted:g}")
         )
     now = clock.now()
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportDeployment)
-        .where(SupportDeployment.id == deployment_id, SupportDeployment.status == "asked")
-        .values(
-            status="accepted",
-            decided_at=now,
-            days_agreed=wanted,
-            start_date=today,
-            focus=deployment.request.context[:MAX_TEXT],  # the school's need, until the parties refine it
-        )
-        .returning(SupportDeployment.id),
+        SupportDeployment,
+        deployment_id,
+        SupportDeployment.status == "asked",
+        status="accepted",
+        decided_at=now,
+        days_agreed=wanted,
+        start_date=today,
+        focus=deployment.request.context[:MAX_TEXT],  # the school's need, until the parties refine it
     )
     if not won:
         raise SupportError(_("This request has already been answered."))
@@ -474,12 +469,13 @@ async def decline(
     deployment = await get_deployment(session, deployment_id)
     if deployment is None or deployment.leader_person_id != leader_person_id:
         raise SupportError(_("Sorry, only the system leader who was asked can answer this."))
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportDeployment)
-        .where(SupportDeployment.id == deployment_id, SupportDeployment.status == "asked")
-        .values(status="declined", decided_at=clock.now())
-        .returning(SupportDeployment.id),
+        SupportDeployment,
+        deployment_id,
+        SupportDeployment.status == "asked",
+        status="declined",
+        decided_at=clock.now(),
     )
     if not won:
         raise SupportError(_("This request has already been answered."))
@@ -501,16 +497,15 @@ async def decline(
 
 async def withdraw(session: AsyncSession, request_id: int, requester_person_id: int, actor_id: int | None) -> bool:
     """The requester withdraws an open request (and any question still out to a system leader)."""
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportRequest)
-        .where(
-            SupportRequest.id == request_id,
-            SupportRequest.requester_person_id == requester_person_id,
-            SupportRequest.status.in_(REQUEST_OPEN),
-        )
-        .values(status="withdrawn", decided_at=clock.now(), decided_by=actor_id)
-        .returning(SupportRequest.id),
+        SupportRequest,
+        request_id,
+        SupportRequest.requester_person_id == requester_person_id,
+        SupportRequest.status.in_(REQUEST_OPEN),
+        status="withdrawn",
+        decided_at=clock.now(),
+        decided_by=actor_id,
     )
     if won:
         await _withdraw_asked(session, request_id)
@@ -520,12 +515,14 @@ async def withdraw(session: AsyncSession, request_id: int, requester_person_id: 
 
 async def office_decline(session: AsyncSession, request_id: int, actor_id: int | None) -> bool:
     """The office cannot meet a request: declined (counted in the report), open questions withdrawn."""
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportRequest)
-        .where(SupportRequest.id == request_id, SupportRequest.status.in_(REQUEST_OPEN))
-        .values(status="declined", decided_at=clock.now(), decided_by=actor_id)
-        .returning(SupportRequest.id),
+        SupportRequest,
+        request_id,
+        SupportRequest.status.in_(REQUEST_OPEN),
+        status="declined",
+        decided_at=clock.now(),
+        decided_by=actor_id,
     )
     if won:
         await _withdraw_asked(session, request_id)
@@ -544,12 +541,15 @@ async def _withdraw_asked(session: AsyncSession, request_id: int) -> None:
 
 async def close(session: AsyncSession, deployment_id: int, actor_id: int | None, today: dt.date) -> bool:
     """The support is over (the system leader or the office says so): closed once."""
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportDeployment)
-        .where(SupportDeployment.id == deployment_id, SupportDeployment.status == "accepted")
-        .values(status="closed", closed_at=clock.now(), closed_by=actor_id, end_date=today)
-        .returning(SupportDeployment.request_id),
+        SupportDeployment,
+        deployment_id,
+        SupportDeployment.status == "accepted",
+        status="closed",
+        closed_at=clock.now(),
+        closed_by=actor_id,
+        end_date=today,
     )
     if won:
         of_it = select(SupportDeployment.request_id).where(SupportDeployment.id == deployment_id).scalar_subquery()
@@ -591,16 +591,13 @@ async def log_days(
         leader_person_id, 0.0
     )
     allowed = max(deployment.days_agreed, capacity - others)
-    won = await _claim(
+    won = await decide(
         session,
-        update(SupportDeployment)
-        .where(
-            SupportDeployment.id == deployment_id,
-            SupportDeployment.status == "accepted",
-            SupportDeployment.days_delivered + days <= allowed + EPSILON,
-        )
-        .values(days_delivered=SupportDeployment.days_delivered + days)
-        .returning(SupportDeployment.id),
+        SupportDeployment,
+        deployment_id,
+        SupportDeployment.status == "accepted",
+        SupportDeployment.days_delivered + days <= allowed + EPSILON,
+        days_delivered=SupportDeployment.days_delivered + days,
     )
     if not won:
         await session.refresh(deployment)
@@ -660,14 +657,13 @@ async def record_impact(
 
 
 async def impact_comment(session: AsyncSession, impact_id: int, person_id: int, text: str) -> bool:
-    return await _claim(
+    return await decide(
         session,
-        update(SupportImpact)
-        .where(
-            SupportImpact.id == impact_id, SupportImpact.person_id == person_id, SupportImpact.what_changed.is_(None)
-        )
-        .values(what_changed=(text or "").strip()[:MAX_TEXT])
-        .returning(SupportImpact.id),
+        SupportImpact,
+        impact_id,
+        SupportImpact.person_id == person_id,
+        SupportImpact.what_changed.is_(None),
+        what_changed=(text or "").strip()[:MAX_TEXT],
     )
 
 

@@ -1,14 +1,14 @@
 """school-to-school support: system leaders' capacity, requests, deployments, days, impact
 
 Revision ID: 0007_support
-Revises: 0004_desk
+Revises: 0005_decisions
 Create Date: 2026-12-07 19:45:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_support'
-down_revision = '0004_desk'
+down_revision = '0005_decisions'
 branch_labels = None
 depends_on = None
 
