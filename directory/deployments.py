@@ -1,11 +1,11 @@
 """School-to-school support in the database: requests, brokering, deployments, days and the impact check.
 
-Query helpers take a session (they never open one). Every decision — confirm, accept, decline, withdraw,
-close, the office declining — is ONE conditional write (UPDATE … WHERE status=… RETURNING), so two presses at
-once make one decision; the loser gets a `SupportError` in plain words. Who may act is decided by the caller
-from the account's role and its linked person (handlers/support.py), never from a typed name; the functions
-here check the person again where a row names its parties (the system leader answers their own request, the
-requester withdraws their own).
+Query helpers take a session (they never open one). Every decision (confirm, accept, decline, withdraw,
+close, the office declining) is ONE conditional write (storage.decisions.decide: UPDATE … WHERE status=…
+RETURNING), so two presses at once make one decision; the loser gets a `SupportError` in plain words.
+Who may act is decided by the caller from the account's role and its linked person (handlers/support.py),
+never from a typed name; the functions here check the person again where a row names its parties (the
+system leader answers their own request, the requester withdraws their own).
 
 Capacity: a system leader offers days a year (support_leader.capacity_days). A deployment counts
 max(days agreed, days delivered) against the academic year it was agreed in (September to August).
