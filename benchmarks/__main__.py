@@ -32,11 +32,11 @@ from benchmarks.data import cache_dir
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-NAMES = ("lookup", "updates", "import", "startup", "matching", "load", "understanding")
+NAMES = ("lookup", "updates", "import", "startup", "matching", "load", "understanding", "support")
 
 
 def _runners() -> dict[str, Callable[[Env], Awaitable[Section]]]:
-    from benchmarks import imports, load, lookup, matching, understanding, updates
+    from benchmarks import imports, load, lookup, matching, support, understanding, updates
 
     return {
         "lookup": lookup.run,
@@ -46,6 +46,7 @@ def _runners() -> dict[str, Callable[[Env], Awaitable[Section]]]:
         "matching": matching.run,
         "load": load.run,
         "understanding": understanding.run,
+        "support": support.run,
     }
 
 

@@ -24,6 +24,7 @@ COMMAND_MODULES: list[tuple[str, str, str | None]] = [
     ("plans.report_cli", "add_commands", None),
     ("directory.find_cli", "add_commands", None),
     ("directory.match_cli", "add_commands", None),
+    ("directory.support_cli", "add_commands", None),
     ("storage.backup_cli", "add_commands", None),
 ]
 
@@ -267,6 +268,10 @@ async def load_demo(settings: Settings) -> bool:
             await load_demo_directory(session)
         async with sessionmaker.begin() as session:
             await load_demo_plan(session)
+        async with sessionmaker.begin() as session:
+            from directory.support_demo import load_demo_support
+
+            await load_demo_support(session)
     finally:
         await engine.dispose()
     return True

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     console_files_dir: str = "console-files"
     # Buddy matching: the years in headship an experienced head needs before being suggested.
     buddy_min_years: int = 3
+    # School-to-school support: who may not support whom. "trust" (no one from the requesting school or its
+    # trust) or "school" (no one from the requesting school; the same trust is allowed).
+    support_conflict: str = "trust"
     # Operations (deploy/RUNBOOK.md): log lines as text or JSON; where the running bot writes its health
     # for `partnerbot status` (a container healthcheck, systemd, an operator).
     log_format: str = "text"

@@ -29,6 +29,7 @@ FEATURES = (
     "handlers.newhead",
     "handlers.currency",
     "handlers.buddy",
+    "handlers.support",
     "handlers.desk",
     "handlers.plan_upload",
     "handlers.directory_upload",

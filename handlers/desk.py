@@ -33,7 +33,7 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
-from handlers import access, buddy
+from handlers import access, buddy, support
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
@@ -49,6 +49,7 @@ DIGEST_AT = dt.time(8, 30)
 MAX_ITEMS = 6
 SUGGESTIONS = 2
 Rows = list[list[tuple[str, str]]]
+Queue = tuple[Html, tuple[str, str], int]  # another feature's part: its line, its button, how many wait
 
 STATUS_LABELS = {
     "asked": N_("asked, waiting for an answer"),
@@ -74,6 +75,11 @@ def _int_parts(data: str | None) -> list[int]:
     return out
 
 
+async def queues(session: AsyncSession) -> tuple[Queue, ...]:
+    """Parts other features add to the desk (school-to-school support)."""
+    return (await support.desk_queue(session),)
+
+
 async def _load(context: BotContext, session: AsyncSession) -> office.Desk:
     return await office.the_desk(session, context.member.telegram_id, _today(context), current_term())  # type: ignore[union-attr]
 
@@ -91,9 +97,11 @@ def pairing_summary(pairings: list[office.Pairing]) -> str:
     return ", ".join(parts) if parts else _("none")
 
 
-def overview(desk: office.Desk, tz: dt.tzinfo, identity_counts: tuple[int, int] = (0, 0)) -> tuple[Html, Rows]:
+def overview(
+    desk: office.Desk, tz: dt.tzinfo, identity_counts: tuple[int, int] = (0, 0), queues: tuple[Queue, ...] = ()
+) -> tuple[Html, Rows]:
     """The desk's first message: one line and one button for each part. `identity_counts`: registrations
-    waiting for confirmation, active accounts without a directory link."""
+    waiting for confirmation, active accounts without a directory link; `queues`: other features' parts."""
     lines = [bold(_("Your desk")), ""]
     rows: Rows = []
     n = len(desk.requests)
@@ -115,6 +123,8 @@ def overview(desk: office.Desk, tz: dt.tzinfo, identity_counts: tuple[int, int] 
     n = len(desk.unmatched)
     lines.append(Html("• " + _count("{n} new head without a buddy", "{n} new heads without a buddy", n)))
     rows.append([(fill(ngettext("New head ({n})", "New heads ({n})", n), n=n), "dk:nh")])
+    for line, _button, _n in queues:
+        lines.append(Html("• " + line))
     lines.append(Html("• " + t("Pairings: {summary}", summary=pairing_summary(desk.pairings))))
     n = len(desk.answers)
     struggling = sum(a.answer == "struggling" for a in desk.answers)
@@ -148,6 +158,7 @@ def overview(desk: office.Desk, tz: dt.tzinfo, identity_counts: tuple[int, int] 
     else:
         lines.append(Html("• " + esc(_("No imports yet"))))
     rows.append([(_("Plans"), "dk:pl"), (_("Imports"), "dk:im")])
+    rows += [[button] for _line, button, _n in queues]  # after the others: their buttons keep their places
     lines += [
         "",
         esc(_("The daily digest of your desk is on.") if desk.digest else _("The daily digest of your desk is off.")),
@@ -473,6 +484,7 @@ PARTS = {
     "ck": checkins_part,
     "pl": plans_part,
     "im": imports_part,
+    "su": support.desk_part,
 }
 
 
@@ -482,7 +494,10 @@ PARTS = {
 async def desk_command(update: Update, context: BotContext) -> None:
     async with context.services.session() as session:
         text, rows = overview(
-            await _load(context, session), context.services.settings.tz, await identity_counts(session)
+            await _load(context, session),
+            context.services.settings.tz,
+            await identity_counts(session),
+            await queues(session),
         )
     await reply(update, context, text, keyboard(rows))
 
@@ -507,7 +522,10 @@ async def desk_button(update: Update, context: BotContext) -> None:
             text, rows = await PARTS[part](context, session)
         else:
             text, rows = overview(
-                await _load(context, session), context.services.settings.tz, await identity_counts(session)
+                await _load(context, session),
+                context.services.settings.tz,
+                await identity_counts(session),
+                await queues(session),
             )
     await answer(update, note or None)
     await edit(update, context, text, keyboard(rows))
@@ -609,9 +627,10 @@ async def send_digests(context: BotContext) -> int:
         async with services.session() as session:
             desk = await office.the_desk(session, telegram_id, today, current_term())
             counts = await identity_counts(session)
-        if not waiting_anything(desk) and not counts[0]:
+            extra = await queues(session)
+        if not waiting_anything(desk) and not counts[0] and not any(n for _line, _button, n in extra):
             continue
-        text, rows = overview(desk, services.settings.tz, counts)
+        text, rows = overview(desk, services.settings.tz, counts, extra)
         try:
             await send(
                 context.bot,

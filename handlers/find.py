@@ -235,6 +235,8 @@ async def _send_person(update: Update, context: BotContext, person_id: int, back
             rows.append([(_("📇 Share contact"), f"ct:{person.id}")])
         if person.school_id is not None and person.school is not None:
             rows.append([(_fit(_("🏫 {school}").format(school=person.school.name)), f"sc:{person.school_id}")])
+        if person.designations:  # a system leader: ask them for support (handlers/support.py)
+            rows.append([(_("🤝 Ask for support"), f"ua:{person.id}")])
     if back:
         rows.append([(_("‹ Back to results"), f"fp:{int(context.browsing.get('find_page', 0))}")])
     await reply(update, context, text, keyboard(rows) if rows else None)
@@ -405,7 +407,9 @@ def _sle_page(
     if pages > 1:
         lines.append(t("Page {page} of {pages}", page=page + 1, pages=pages))
     items = [(_fit(f"{i + 1}. {c.person.full_name}"), f"pc:{c.person.id}") for i, c in enumerate(found)]
-    return Html("\n".join(lines)), keyboard(paged_rows(items, page, PER_PAGE, "sp", per_row=2))
+    rows = paged_rows(items, page, PER_PAGE, "sp", per_row=2)
+    rows.append([(_("🤝 Ask for support"), "ua:0")])  # handlers/support.py: the need is this search's
+    return Html("\n".join(lines)), keyboard(rows)
 
 
 def _sle_usage() -> Html:

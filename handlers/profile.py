@@ -24,7 +24,7 @@ EDITABLE = {
     "email": N_("email address"),
     "job": N_("job title"),
     "specialisms": N_("specialisms (comma-separated)"),
-    "capacity": N_("buddy places you can offer (0 to 5)"),
+    "capacity": N_("buddy places you can offer (0 to 5), or support days a year: 10 days"),
 }
 PLURAL_FIELDS = {"specialisms", "capacity"}  # "your specialisms are now …"
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -69,6 +69,12 @@ async def edit(update: Update, context: BotContext) -> None:
         await reply(update, context, _usage())
         return
     field, value = args[0].lower(), " ".join(args[1:]).strip()[:200]
+    if field == "capacity" and "day" in value.lower() and context.member and context.member.person_id:
+        # "/edit capacity 10 days": a system leader's support days a year (handlers/support.py).
+        from handlers.support import set_own_capacity
+
+        await reply(update, context, await set_own_capacity(context, context.member.person_id, value))
+        return
     async with context.services.session() as session:
         person = await _linked_person(update, context, session)
         if person is None:

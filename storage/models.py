@@ -25,6 +25,7 @@ from storage.plans import (
     ReminderSent,
     Section,
 )
+from storage.support import SupportDay, SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 
 __all__ = [
     "AccessRequest",
@@ -55,6 +56,11 @@ __all__ = [
     "School",
     "Section",
     "Specialism",
+    "SupportDay",
+    "SupportDeployment",
+    "SupportImpact",
+    "SupportLeader",
+    "SupportRequest",
     "Throttle",
     "person_specialism",
 ]

@@ -15,6 +15,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.desk import DeskState
 from storage.members import AccessRequest, Member
 from storage.plans import ProgressUpdate
+from storage.support import SupportDeployment, SupportImpact
 
 SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "demo-day.txt"
 
@@ -42,6 +43,24 @@ MILESTONES = [
     "• 1 check-in answer since you last looked",
     "Mrs Helen Ashworth about Mr Sam Newton (two weeks in): Good",
     "Good first call; we meet again next week.",
+    # School-to-school support (issue 25): ask, broker, accept, days, impact, the register.
+    "(pressed “🤝 Ask for support”)",
+    "is with the partnership office",
+    "• 1 support request waiting",
+    "Suggested system leaders",
+    "SLE in mathematics, primary",
+    "(pressed “Confirm Mr Chris Gunton”)",
+    "Would you support a school?",
+    "Thank you for agreeing to support request",
+    "Support agreed: deployment 5",
+    "Logged 1.5 days on deployment 5",
+    "2.5 of 3 agreed days delivered",
+    "Deployment 5 is finished.",
+    "Would you recommend working with Mrs Helen Ashworth",
+    "Your answers are kept for the partnership office.",
+    "Would you recommend working with Mr Chris Gunton",
+    "Your answers are kept for the partnership office.",
+    "met, 0 waiting, 0 declined",
 ]
 
 
@@ -78,6 +97,10 @@ async def test_the_demo_day_plays_through(db_url: str, tmp_path: Path) -> None:
                 )
                 == 1
             )
+            deployment = await session.get(SupportDeployment, 5)
+            assert deployment is not None and deployment.status == "closed" and deployment.days_delivered == 2.5
+            impacts = (await session.scalars(select(SupportImpact).where(SupportImpact.deployment_id == 5))).all()
+            assert sorted((i.side, i.recommend) for i in impacts) == [("leader", True), ("school", True)]
             desk = await session.get(DeskState, 1003)
             assert desk is not None and desk.checkins_seen_at is not None
     finally:

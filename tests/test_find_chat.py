@@ -127,6 +127,7 @@ async def test_sle_nearest_to_own_school(chat: ChatDriver, users: Users, ids: di
         f"pc:{ids['heffernan']}",
         f"pc:{ids['awilliams']}",
         f"pc:{ids['bouette']}",
+        "ua:0",  # ask for support (handlers/support.py)
     ]
 
 
