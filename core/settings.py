@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # The privacy notice /privacy shows and strangers read before asking for access: a UTF-8 text file;
     # empty means the built-in notice (handlers/privacy_notice.py).
     privacy_notice_file: str = ""
+    # The partnership's name: the author of every Word document the bot makes (reports, exports).
+    partnership_name: str = ""
 
     @field_validator("log_format")
     @classmethod

@@ -26,6 +26,7 @@ Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)  pu:TOKEN:OP[:ARGS] (correc
   pu:T:p / pu:T:u:PLAN      plan to update                  pu:T:n                  import as a new plan
   pu:T:r / pu:T:rc:TABLE:COL  the column that holds ratings   pu:T:rs:TABLE:COL:YEAR:X  for that term ("0:-": none)
   pu:T:k                    values no key matched           pu:T:kv:N:CODE          what value N means
+  pu:T:ti                   the plan's title (the next message is the title: TextStep "plan_title")
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from core.sandbox import SandboxError
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from handlers.files import download, fetch_document
-from handlers.manifest import Button, Manifest
+from handlers.manifest import Button, Manifest, TextStep
+from plans.archive import TITLE_LIMIT, clean_title
 from plans.importing import read_plan
 from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
 from plans.preview import preview_lines
@@ -108,6 +110,15 @@ def _target_args(target: Any) -> dict[str, Any]:
     return {}
 
 
+async def _read(data: bytes, pending: dict[str, Any]) -> ParsedPlan:
+    """The file read with the pending corrections, and the title the coordinator gave (if any)."""
+    overrides = PlanOverrides.from_dict(pending.get("overrides"))
+    parsed = await read_plan(data, pending["name"], overrides or None)
+    if pending.get("title"):
+        parsed.title = str(pending["title"])
+    return parsed
+
+
 async def _dry_run(context: BotContext, parsed: ParsedPlan, target: Any) -> PlanSummary:
     actor = context.member.telegram_id if context.member else None
     async with context.services.sessionmaker() as session:  # read only: a dry run, rolled back
@@ -163,7 +174,7 @@ def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
     guessed = [c for c in pending["columns"] if c[4]][:MAX_GUESS_BUTTONS]
     for table, column, header, field, _guessed in guessed:
         rows.append([(f"✏️ {header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")])
-    more = [(_("Columns…"), f"pu:{token}:a")]
+    more = [(_("Title…"), f"pu:{token}:ti"), (_("Columns…"), f"pu:{token}:a")]
     if pending["headers"]:
         more.append((_("Header row…"), f"pu:{token}:h"))
     if pending["terms"]:
@@ -183,9 +194,8 @@ def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
 async def _read_and_preview(update: Update, context: BotContext, data: bytes, pending: dict[str, Any]) -> bool:
     """Parse with the pending corrections and send a new preview with its buttons (a new token: the old
     preview's buttons expire); False (after saying why) when the file cannot be read that way."""
-    overrides = PlanOverrides.from_dict(pending.get("overrides"))
     try:
-        parsed = await read_plan(data, pending["name"], overrides or None)
+        parsed = await _read(data, pending)
         summary = await _dry_run(context, parsed, pending.get("target"))
     except (PlanImportError, SandboxError, NoSuchPlan) as exc:
         await reply(
@@ -286,10 +296,9 @@ async def confirm_import(update: Update, context: BotContext) -> None:
         return
     context.user_data.pop(PENDING, None)
     await answer(update, _("Importing…"))
-    overrides = PlanOverrides.from_dict(pending.get("overrides"))
     try:
         data = await download(context, pending["file_id"])
-        parsed = await read_plan(data, pending["name"], overrides or None)
+        parsed = await _read(data, pending)
     except (TelegramError, PlanImportError, SandboxError) as exc:
         await edit(
             update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
@@ -471,6 +480,19 @@ async def on_correction(update: Update, context: BotContext) -> None:
         ]
         await _set_buttons(update, [*rows, [_back(token)]])
         return
+    if op == "ti":
+        await answer(update)
+        context.user_data["awaiting"] = "plan_title"
+        await reply(
+            update,
+            context,
+            t(
+                "Send the plan's title as a message (one line, up to {n} characters). It heads every report "
+                "and export; the preview comes again with it.",
+                n=TITLE_LIMIT,
+            ),
+        )
+        return
     if op == "p":
         await answer(update)
         async with context.services.sessionmaker() as session:
@@ -538,6 +560,34 @@ async def on_correction(update: Update, context: BotContext) -> None:
         await _set_buttons(update, _main_rows(token, before))
 
 
+async def receive_title(update: Update, context: BotContext) -> None:
+    """The title typed after "Title…": a new preview with it (Import saves it)."""
+    context.user_data.pop("awaiting", None)
+    message = update.effective_message
+    pending = context.user_data.get(PENDING)
+    if not isinstance(pending, dict):
+        await reply(update, context, t("That import has ended. Please send the file again."))
+        return
+    title = clean_title(message.text if message and message.text else "")
+    if title is None:
+        context.user_data["awaiting"] = "plan_title"
+        await reply(
+            update, context, t("A plan's title is one line of 1 to {n} characters. Send it again.", n=TITLE_LIMIT)
+        )
+        return
+    before = copy.deepcopy(pending)
+    pending["title"] = title
+    try:
+        content = await download(context, pending["file_id"])
+    except TelegramError as exc:
+        await reply(
+            update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
+        )
+        return
+    if not await _read_and_preview(update, context, content, pending):
+        context.user_data[PENDING] = before
+
+
 MANIFEST = Manifest(
     "plan_upload",
     buttons=(
@@ -545,4 +595,5 @@ MANIFEST = Manifest(
         Button("pix", cancel_import, Role.COORDINATOR),
         Button("pu", on_correction, Role.COORDINATOR),
     ),
+    text_steps=(TextStep("plan_title", receive_title, Role.COORDINATOR),),
 )

@@ -342,7 +342,7 @@ async def report(update: Update, context: BotContext) -> None:
             context,
             t(
                 "I could not read {text} as a term. Try <code>/report Spring 2026</code>, "
-                "or just /report for this term.",
+                "or just /report for the latest term with ratings.",
                 text=wanted,
             ),
         )
@@ -399,7 +399,9 @@ async def _send_report(update: Update, context: BotContext, plan_id: int, term: 
     try:
         # Read in a session of its own and built in the worker process: no transaction stays open
         # while the files are made, and the bot goes on answering others.
-        files = await make_report(context.services.sessionmaker, plan_id, term)
+        files = await make_report(
+            context.services.sessionmaker, plan_id, term, author=context.services.settings.partnership_name
+        )
     except TermNotInSpan as exc:
         await reply(
             update,
@@ -446,6 +448,10 @@ async def _send_report(update: Update, context: BotContext, plan_id: int, term: 
     )
     markup = keyboard(term_buttons(plan_id, files.span, files.term)) if len(files.span) > 1 else None
     photo_caption = Html(f"{caption}\n{esc(summary)}")
+    if files.chosen:
+        photo_caption = Html(
+            photo_caption + "\n" + t("{term} is the latest term with ratings.", term=term_label(files.term))
+        )
     if markup is not None:
         photo_caption = Html(photo_caption + "\n" + t("Another term:"))
     await context.bot.send_photo(

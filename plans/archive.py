@@ -1,4 +1,5 @@
-"""Archiving a plan takes it out of use without losing anything; restoring puts it back.
+"""Archiving a plan takes it out of use without losing anything; restoring puts it back; renaming gives
+it the title every report and export is headed with.
 
 An archived plan is not active (`Plan.active` is what every "Which plan?" keyboard, listing, reminder
 and digest filters on) and remembers when and by whom it was archived. Its sections, actions and
@@ -6,6 +7,8 @@ progress stay as they were.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,5 +43,30 @@ async def restore_plan(session: AsyncSession, plan_id: int, actor_id: int | None
         plan.archived_by = None
         plan.updated_by = actor_id
         audit.record(session, actor_id, "plan.restore", "plan", plan.id, title=plan.title)
+        await session.flush()
+    return plan
+
+
+TITLE_LIMIT = 300  # the column's size
+
+
+def clean_title(text: str) -> str | None:
+    """A plan title as typed: spaces and control characters tidied; None when nothing is left or it is too
+    long to head a page."""
+    title = re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f]", " ", text or "")).strip()
+    if not title or len(title) > TITLE_LIMIT:
+        return None
+    return title
+
+
+async def rename_plan(session: AsyncSession, plan_id: int, title: str, actor_id: int | None) -> Plan | None:
+    """Give plan `plan_id` the title `title` (already cleaned); None when there is no such plan."""
+    plan = await session.get(Plan, plan_id)
+    if plan is None:
+        return None
+    if plan.title != title:
+        audit.record(session, actor_id, "plan.rename", "plan", plan.id, before=plan.title, title=title)
+        plan.title = title
+        plan.updated_by = actor_id
         await session.flush()
     return plan

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.i18n import _, ngettext
-from plans.archive import archive_plan, restore_plan
+from plans.archive import TITLE_LIMIT, archive_plan, clean_title, rename_plan, restore_plan
 from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.importing import PlanReadErrors, read_plan
 from plans.parsed import PlanOverrides
@@ -42,6 +42,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     restore = subs.add_parser("restore", help="make an archived plan active again")
     restore.add_argument("plan", type=int, help="the plan's number (see `partnerbot plans --all`)")
     restore.set_defaults(func=_cmd_restore)
+    rename = subs.add_parser("rename", help="give a plan the title its reports and exports are headed with")
+    rename.add_argument("plan", type=int, help="the plan's number (see `partnerbot plans --all`)")
+    rename.add_argument("title", help="the new title")
+    rename.set_defaults(func=_cmd_rename)
 
 
 def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
@@ -74,6 +78,7 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY",
         help='the rating key to apply, e.g. --key "1=R, 2=A, 3=G, 4=complete" (over any key the plan prints)',
     )
+    parser.add_argument("--title", help="the plan's title (default: the file's own title row, else its name)")
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--plan", type=int, metavar="N", help="update plan N (default: the active plan with the same title, if any)"
@@ -126,7 +131,15 @@ def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
             key=args.key,
             plan=args.plan,
             new=args.new,
+            title=args.title,
         )
+
+    return run()
+
+
+def _cmd_rename(args: argparse.Namespace) -> Awaitable[int]:
+    async def run() -> int:
+        return await run_rename_plan(await _migrated_url(), args.plan, args.title)
 
     return run()
 
@@ -147,7 +160,10 @@ def _cmd_restore(args: argparse.Namespace) -> Awaitable[int]:
 
 def _cmd_export(args: argparse.Namespace) -> Awaitable[int]:
     async def run() -> int:
-        return await run_export_plan(await _migrated_url(), args.plan, args.format, args.output)
+        from core.settings import load_settings
+
+        url = await _migrated_url()
+        return await run_export_plan(url, args.plan, args.format, args.output, author=load_settings().partnership_name)
 
     return run()
 
@@ -204,6 +220,33 @@ async def run_archive_plan(
         ),
         file=out,
     )
+    return 0
+
+
+async def run_rename_plan(
+    database_url: str,
+    number: int,
+    title: str,
+    actor_id: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """`partnerbot plans rename N "Title"`."""
+    out, err = out or sys.stdout, err or sys.stderr
+    clean = clean_title(title)
+    if clean is None:
+        print(_("A plan's title is one line of 1 to {n} characters.").format(n=TITLE_LIMIT), file=err)
+        return 2
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            plan = await rename_plan(session, number, clean, actor_id)
+    finally:
+        await engine.dispose()
+    if plan is None:
+        print(_("There is no plan {number}. `partnerbot plans --all` lists them.").format(number=number), file=err)
+        return 1
+    print(_("Plan {number} is now called: {title}").format(number=number, title=clean), file=out)
     return 0
 
 
@@ -272,11 +315,16 @@ async def run_import_plan(
     new: bool = False,
     rating_columns: list[str] | None = None,
     key: str | None = None,
+    title: str | None = None,
 ) -> int:
     """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--rating-column H=T ...]
     [--key K] [--plan N | --new] [--dry-run]`: the chat's reading, preview and saving (plans.importing,
     plans.preview, save_plan)."""
     out, err = out or sys.stdout, err or sys.stderr
+    given_title = clean_title(title) if title is not None else None
+    if title is not None and given_title is None:
+        print(_("A plan's title is one line of 1 to {n} characters.").format(n=TITLE_LIMIT), file=err)
+        return 2
     try:
         overrides = PlanOverrides.from_options(
             columns, term=term, header_row=header_row, rating_columns=rating_columns, key=key
@@ -294,6 +342,8 @@ async def run_import_plan(
     except PlanReadErrors as exc:
         print(_("Not imported: {reason}").format(reason=exc), file=err)
         return 1
+    if given_title is not None:
+        parsed.title = given_title
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
@@ -316,7 +366,13 @@ def render(view: PlanView, fmt: str) -> bytes:
 
 
 async def run_export_plan(
-    database_url: str, key: str, fmt: str | None, output: Path, out: TextIO | None = None, err: TextIO | None = None
+    database_url: str,
+    key: str,
+    fmt: str | None,
+    output: Path,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    author: str = "",
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     output = Path(output)
@@ -337,6 +393,7 @@ async def run_export_plan(
             file=err,
         )
         return 1
+    view.author = author
     data = render(view, fmt)
     try:
         output.write_bytes(data)

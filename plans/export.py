@@ -94,6 +94,7 @@ class PlanView:
     sections: list[SectionView] = field(default_factory=list)
     actions: list[ActionView] = field(default_factory=list)
     generated_at: dt.datetime | None = None
+    author: str = ""  # the partnership that issues the document (settings: PARTNERSHIP_NAME)
 
     def counts(self, term: Term) -> dict[str, int]:
         """How many actions have each rating in `term` ('' = no rating)."""
@@ -123,9 +124,14 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def _docx_text(value: object) -> str:
-    """Text Word can hold: control characters (pasted into a comment) are dropped."""
-    return _illegal_characters().sub("", "" if value is None else str(value))
+def document_author(view: PlanView) -> str:
+    """Who a document is from: the partnership named in settings, else the one the plan names."""
+    return view.author or view.partnership or ""
+
+
+def document_header(view: PlanView, what: str) -> str:
+    """The line at the top of every page: the plan's title and what this is (its term, an export)."""
+    return f"{view.title} · {what}"
 
 
 def action_headings() -> list[str]:
@@ -175,9 +181,12 @@ def _subtitle(view: PlanView) -> list[str]:
         lines.append(_("Partnership: {name}").format(name=view.partnership))
     if view.year:
         lines.append(_("Year: {year}").format(year=view.year))
-    when = view.generated_at or dt.datetime.now(dt.timezone.utc)
-    lines.append(_("Exported {date}").format(date=format_date(when.date())))
+    lines.append(_("Exported {date}").format(date=format_date(_exported_on(view))))
     return lines
+
+
+def _exported_on(view: PlanView) -> dt.date:
+    return (view.generated_at or dt.datetime.now(dt.timezone.utc)).date()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -266,32 +275,21 @@ def export_csv(view: PlanView) -> bytes:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _shade(cell: object, colour: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    props = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), colour)
-    props.append(shading)
-
-
 def export_docx(view: PlanView) -> bytes:
-    import docx
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt, RGBColor
+    """The plan as a Word table on landscape A4, sections as full-width rows, RAG cells shaded."""
+    from docx.shared import Pt, RGBColor
 
-    document = docx.Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.5))
-    document.add_heading(_docx_text(view.title), level=1)
+    from core.word import header_row, new_document, save, shade_cell, word_text
+
+    what = _("Exported {date}").format(date=format_date(_exported_on(view)))
+    if view.terms:
+        what = _("{first} to {last}").format(
+            first=term_label(view.terms[0], short=True), last=term_label(view.terms[-1], short=True)
+        )
+    document = new_document(view.title, "landscape", document_header(view, what), author=document_author(view))
+    document.add_heading(word_text(view.title), level=1)
     for line in _subtitle(view):
-        document.add_paragraph(_docx_text(line))
+        document.add_paragraph(word_text(line))
 
     headers = (
         [_("Ref"), _("Action"), _("Owners"), _("Milestones"), _("Timeline")]
@@ -300,22 +298,17 @@ def export_docx(view: PlanView) -> bytes:
     )
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
-    for i, header in enumerate(headers):
-        cell = table.rows[0].cells[i]
-        cell.text = header
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-        _shade(cell, "DDDDDD")
+    header_row(table, headers, "DDDDDD")
     current_section: str | None = None
     for action in view.actions:
         if action.section and action.section != current_section:
             current_section = action.section
             row = table.add_row()
             merged = row.cells[0].merge(row.cells[len(headers) - 1])
-            merged.text = _docx_text(action.section)
+            merged.text = word_text(action.section)
             for run in merged.paragraphs[0].runs:
                 run.bold = True
-            _shade(merged, "EEEEEE")
+            shade_cell(merged, "EEEEEE")
         cells = table.add_row().cells
         values = (
             [action.ref, action.text, action.owners_display, action.milestones_text, action.when_text]
@@ -323,12 +316,12 @@ def export_docx(view: PlanView) -> bytes:
             + [action.latest_comment]
         )
         for i, value in enumerate(values):
-            cells[i].text = _docx_text(value)
+            cells[i].text = word_text(value)
         for i, term in enumerate(view.terms):
             code = action.rag.get(term)
             if code:
                 cell = cells[5 + i]
-                _shade(cell, RAG_COLOURS[code])
+                shade_cell(cell, RAG_COLOURS[code])
                 for run in cell.paragraphs[0].runs:
                     run.bold = True
                     run.font.color.rgb = RGBColor.from_string(RAG_TEXT_COLOURS[code])
@@ -340,9 +333,7 @@ def export_docx(view: PlanView) -> bytes:
     key = document.add_paragraph()
     key.add_run(_("Key: ")).bold = True
     key.add_run(", ".join(f"{code} = {rag_label(code)}" for code in view.rag_set))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return save(document)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ class ReportFiles:
     png: tuple[str, bytes]
     counts: dict[str, int]  # rating code → actions in the report's term ('' = no rating)
     rag_set: tuple[str, ...]
+    chosen: bool = False  # True: the term was not asked for; the latest term with ratings was taken
 
     @property
     def files(self) -> list[tuple[str, bytes]]:
@@ -100,14 +101,23 @@ class ReportFiles:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def default_term(span: list[Term], today: Term | None = None) -> Term:
-    """This term when the plan spans it; else the latest of the plan's terms before it (an old plan's
-    last term), else its first."""
+def default_term(span: list[Term], today: Term | None = None, rated: set[Term] | None = None) -> Term:
+    """The latest term up to today in which some action was rated (a report on an empty term helps no
+    one: a plan rated only in Spring 2020 reports Spring 2020); with no rating yet, this term when the
+    plan spans it, else the latest of the plan's terms before it, else its first."""
     today = today or current_term()
+    given = sorted(t for t in (rated or set()) if t in span and t <= today)
+    if given:
+        return given[-1]
     if today in span:
         return today
     earlier = [t for t in span if t < today]
     return earlier[-1] if earlier else span[0]
+
+
+def rated_terms(view: PlanView) -> set[Term]:
+    """The terms in which at least one action has a rating."""
+    return {term for action in view.actions for term, code in action.rag.items() if code}
 
 
 def previous_in_span(span: list[Term], term: Term) -> Term | None:
@@ -245,29 +255,36 @@ def render_report(view: PlanView, term: Term, locale: str | None = None) -> Repo
 # ---------------------------------------------------------------------------------------------------------
 
 
-async def load_view(sessionmaker: async_sessionmaker[AsyncSession], plan_id: int) -> PlanView | None:
-    """The plan as plain data, read in a session of its own that is closed before anything is built."""
+async def load_view(sessionmaker: async_sessionmaker[AsyncSession], plan_id: int, author: str = "") -> PlanView | None:
+    """The plan as plain data, read in a session of its own that is closed before anything is built;
+    `author` (the partnership's name from settings) signs the documents."""
     from plans.store import build_plan_view
 
     async with sessionmaker() as session:
-        return await build_plan_view(session, plan_id)
+        view = await build_plan_view(session, plan_id)
+    if view is not None:
+        view.author = author
+    return view
 
 
 async def make_report(
-    sessionmaker: async_sessionmaker[AsyncSession], plan_id: int, term: Term | None = None
+    sessionmaker: async_sessionmaker[AsyncSession], plan_id: int, term: Term | None = None, author: str = ""
 ) -> ReportFiles | None:
-    """The report on plan `plan_id` for `term` (default: `default_term` of its span); None when there is
-    no such plan; TermNotInSpan when `term` is not one of its terms. Built off the event loop."""
+    """The report on plan `plan_id` for `term` (default: `default_term`, the latest term with ratings up
+    to today); None when there is no such plan; TermNotInSpan when `term` is not one of its terms. Built
+    off the event loop."""
     from plans.report_worker import run_off_loop
 
-    view = await load_view(sessionmaker, plan_id)
+    view = await load_view(sessionmaker, plan_id, author)
     if view is None:
         return None
-    term = term or default_term(view.terms)
+    chosen = term is None
+    term = term or default_term(view.terms, rated=rated_terms(view))
     if term not in view.terms:
         raise TermNotInSpan(term, view.terms)
     files = await run_off_loop(render_report, view, term, active_locale())
     assert isinstance(files, ReportFiles)
+    files.chosen = chosen
     return files
 
 

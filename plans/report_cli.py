@@ -22,7 +22,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="the termly report on a plan: Word, Excel and the RAG picture")
     parser.add_argument("plan", help="the plan's number (see `partnerbot plans`) or its title")
     parser.add_argument(
-        "--term", default=None, help='the term reported on, e.g. "Spring 2026" or "Spr 26" (default: this term)'
+        "--term",
+        default=None,
+        help='the term reported on, e.g. "Spring 2026" or "Spr 26" (default: the latest term with ratings)',
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write the three files to")
     parser.set_defaults(func=_cmd_report)
@@ -30,9 +32,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> Awaitable[int]:
     async def run() -> int:
+        from core.settings import load_settings
         from plans.cli import _migrated_url
 
-        return await run_report(await _migrated_url(), args.plan, args.term, args.output)
+        url = await _migrated_url()
+        return await run_report(url, args.plan, args.term, args.output, author=load_settings().partnership_name)
 
     return run()
 
@@ -44,6 +48,7 @@ async def run_report(
     output: Path,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    author: str = "",
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     term = parse_term(term_text) if term_text else None
@@ -68,7 +73,7 @@ async def run_report(
             )
             return 1
         try:
-            files = await make_report(sessionmaker, plan_id, term)
+            files = await make_report(sessionmaker, plan_id, term, author=author)
         except TermNotInSpan as exc:
             print(
                 _("{term} is not one of this plan's terms: {terms}").format(
@@ -97,4 +102,11 @@ async def run_report(
     )
     for name, data in files.files:
         print(f"  {output / name} ({len(data) // 1024 + 1} KB)", file=out)
+    if files.chosen:
+        print(
+            _('{term} is the latest term with ratings; --term "Summer 2026" reports on another.').format(
+                term=term_label(files.term)
+            ),
+            file=out,
+        )
     return 0

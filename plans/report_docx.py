@@ -12,20 +12,28 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import docx
 from docx.document import Document
-from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
-from docx.table import Table, _Cell
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from core.i18n import _, format_date, ngettext
-from plans.export import ActionView, PlanView, _docx_text
+from core.word import (
+    add_section,
+    new_document,
+    repeat_header,
+    save,
+    set_widths,
+    shade_cell,
+    shade_run,
+    usable_height,
+    usable_width,
+)
+from core.word import word_text as _docx_text
+from plans.export import ActionView, PlanView, document_author, document_header
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label, rag_meaning
 from plans.report import (
     ReportSummary,
@@ -40,63 +48,6 @@ from plans.terms import term_label
 HEADER_FILL = "D9D9D9"
 SECTION_FILL = "EEEEEE"
 TABLE_FONT = Pt(8)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Low-level helpers (python-docx has no API for shading, repeated headers or grid widths)
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _emu(length: int | None) -> int:
-    """A section's size (python-docx types them Optional: a document may leave them to Word)."""
-    return int(length or 0)
-
-
-def shade_cell(cell: _Cell, colour: str) -> None:
-    props = cell._tc.get_or_add_tcPr()
-    for old in props.findall(qn("w:shd")):
-        props.remove(old)
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), colour)
-    props.append(shading)
-
-
-def shade_run(run: Run, colour: str) -> None:
-    props = run._r.get_or_add_rPr()
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), colour)
-    props.append(shading)
-
-
-def repeat_header(table: Table) -> None:
-    """Mark the first row as a header row, repeated at the top of every page the table runs onto."""
-    props = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    props.append(header)
-    cant_split = OxmlElement("w:cantSplit")
-    props.append(cant_split)
-
-
-def set_widths(table: Table, widths: Sequence[int]) -> None:
-    """Fixed column widths (EMU), written where Word reads them (each cell) and where LibreOffice reads
-    them (the grid)."""
-    table.autofit = False
-    grid = table._tbl.tblGrid
-    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(int(Emu(width).twips)))
-    for row in table.rows:
-        for i, cell in enumerate(row.cells):
-            if i < len(widths):
-                cell.width = Emu(widths[i])
-    props = table._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    props.append(layout)
 
 
 def rag_run(paragraph: Paragraph, code: str, size: Pt | None = None) -> Run:
@@ -179,8 +130,6 @@ def fit_widths(
 
 
 def _title(document: Document, view: PlanView, summary: ReportSummary) -> None:
-    document.core_properties.title = _docx_text(view.title)[:250]
-    document.core_properties.subject = _("Termly report: {term}").format(term=term_label(summary.term))
     if view.partnership:
         document.add_paragraph(_docx_text(view.partnership), style="Subtitle")
     document.add_heading(_docx_text(view.title), level=0)
@@ -350,10 +299,7 @@ def _exceptions(document: Document, view: PlanView, summary: ReportSummary) -> N
 
 
 def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> None:
-    section = document.add_section(WD_SECTION.NEW_PAGE)
-    section.orientation = WD_ORIENT.LANDSCAPE
-    if _emu(section.page_width) < _emu(section.page_height):
-        section.page_width, section.page_height = section.page_height, section.page_width
+    section = add_section(document, "landscape")
     document.add_heading(_("The full plan"), level=1)
     terms = view.terms
     comments = {a.id: latest_comment(a, summary.term) for a in view.actions}
@@ -368,7 +314,7 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
     # A column nobody filled in is left out rather than given a width (Ref and Action always stay).
     text_columns = [c for i, c in enumerate(text_columns) if i < 2 or any(v.strip() for v in c[1])]
     comment_values = [c.comment if c else "" for c in comments.values()]
-    usable = _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin)
+    usable = usable_width(section)
     ref_width = int(Cm(min(2.5, max(1.1, 0.2 * max((len(a.ref) for a in view.actions), default=3) + 0.5))))
     minimum = int(Cm(2.2))
     # The term columns share what the text columns leave at their narrowest; a span too long for the page
@@ -429,21 +375,16 @@ def _full_table(document: Document, view: PlanView, summary: ReportSummary) -> N
 
 
 def report_docx(view: PlanView, summary: ReportSummary, png: bytes) -> bytes:
-    document = docx.Document()
+    """Portrait A4 for the summary, landscape A4 for the grid; the plan's title and term at the top of
+    every page, page numbers at the foot, the partnership as author."""
+    subject = _("Termly report: {term}").format(term=term_label(summary.term))
+    document = new_document(
+        view.title, "portrait", document_header(view, subject), author=document_author(view), subject=subject
+    )
     section = document.sections[0]
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(2))
-    document.styles["Normal"].font.size = Pt(10)
     _title(document, view, summary)
     _summary(document, view, summary)
-    _picture(
-        document,
-        png,
-        _emu(section.page_width) - _emu(section.left_margin) - _emu(section.right_margin),
-        _emu(section.page_height) - _emu(section.top_margin) - _emu(section.bottom_margin),
-    )
+    _picture(document, png, usable_width(section), usable_height(section))
     _exceptions(document, view, summary)
     _full_table(document, view, summary)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return save(document)
