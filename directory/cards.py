@@ -87,7 +87,11 @@ def person_card(person: Person, upcoming: Appointment | None = None) -> Html:
     elif person.job_title:
         parts.append(esc(person.job_title))
     if person.school is not None:
-        parts.append(t("🏫 {school}", school=person.school.name))
+        town = person.school.locality or person.school.local_authority
+        if town and town.casefold() not in person.school.name.casefold():
+            parts.append(t("🏫 {school}, {town}", school=person.school.name, town=town))
+        else:
+            parts.append(t("🏫 {school}", school=person.school.name))
     if upcoming is not None:
         where = upcoming.school.name if upcoming.school is not None else _("a new school")
         parts.append(t("Headteacher of {school} from {date}", school=where, date=format_date(upcoming.start_date)))

@@ -1,5 +1,8 @@
 """`partnerbot find QUERY [--limit N] [--json]` and `partnerbot find --batch FILE` (`-` = standard input).
 
+The same understanding and ranking as the chat and the inline mode (directory/query.py: "head of St Mary's
+Stoneford", nicknames, a role at a school, schools in a town), so the command line answers as the chat does.
+
 One query prints a readable table (or, with --json, one JSON line); a batch prints one JSON line per
 non-empty input line: {"query": ..., "matches": [{"kind", "id", "label", "score", "exact", "near_miss",
 "detail"}, ...]}. Exit codes: 0 done (even with no matches), 2 bad arguments or an unreadable file.
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.i18n import _
+from directory import query as understood
 from directory.search import DirectoryIndex, Match
 
 MAX_LIMIT = 200
@@ -77,7 +81,7 @@ async def run_find(
         for text in batch_lines(index, lines, limit):
             print(text, file=out)
         return 0
-    matches = index.search(query, limit)
+    matches = understood.search(index, query, limit)
     if as_json:
         print(_json_line(query, matches), file=out)
     else:
@@ -127,7 +131,7 @@ def batch_lines(index: DirectoryIndex, queries: Iterable[str], limit: int = 10) 
     for line in queries:
         q = line.strip()
         if q:
-            yield _json_line(q, index.search(q, limit))
+            yield _json_line(q, understood.search(index, q, limit))
 
 
 def format_table(query: str, matches: list[Match]) -> str:

@@ -12,11 +12,20 @@ Kinds of query, tried in this order (the first that finds something answers):
 4. Names, as the index reads them, with nicknames widened: "Liz Jones" also asks for Elizabeth Jones
    (NICKNAMES: common English short forms), each match keeping the better of its two scores. A surname
    with a word of the school ("Smith Ashcombe") is the index's own context matching.
+
+A town, local authority or postcode district after a school's name narrows it ("head of St Mary's
+Stoneford", "St Mary's, Stoneford"), unless the whole text is a school's name already. A person whose
+school's name is shared by another school in the directory has the school's town in their details, so a
+button or a line of `partnerbot find` tells the two apart. The chat, the inline mode and the command line
+all call `search` here: one understanding, one ranking.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
+from collections import Counter
+from dataclasses import dataclass
 
 from directory.normalise import fold
 from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry
@@ -212,8 +221,96 @@ def _school_match(s: SchoolEntry, score: float = 100.0, exact: bool = False) -> 
     return Match("school", s.id, s.name, score, exact, False, detail)
 
 
+@dataclass(frozen=True)
+class _Names:
+    """What the directory's schools are called and where they are (folded), for one index."""
+
+    places: frozenset[str]  # localities and local authorities
+    school_names: Counter[str]  # school name -> how many schools have it
+
+
+_NAMES: weakref.WeakKeyDictionary[DirectoryIndex, _Names] = weakref.WeakKeyDictionary()
+_PLACE_JOINERS = {"in", "at", "of", "near", ","}
+NARROW_POOL = 200  # school matches a narrowed name is looked for among
+
+
+def _names(index: DirectoryIndex) -> _Names:
+    """Built once per index (an import builds a new index; a person's edit does not rename schools)."""
+    found = _NAMES.get(index)
+    if found is None:
+        schools = list(index.schools)
+        places = {fold(s.locality) for s in schools if s.locality} | {
+            fold(s.local_authority) for s in schools if s.local_authority
+        }
+        found = _Names(frozenset(places), Counter(fold(s.name) for s in schools))
+        _NAMES[index] = found
+    return found
+
+
+def split_place(index: DirectoryIndex, text: str) -> tuple[str, Area] | None:
+    """("St Mary's", Stoneford) for "St Mary's Stoneford" / "St Mary's, Stoneford" / "St Mary's in TS5":
+    a known town, local authority or postcode district at the end, with a name before it; else None."""
+    words = text.replace(",", " , ").split()
+    places = _names(index).places
+    for n in (3, 2, 1):
+        if len(words) <= n:
+            continue
+        tail = " ".join(words[-n:])
+        key = fold(tail)
+        if key not in places and not (n == 1 and _POSTCODE_DISTRICT.match(tail)):
+            continue
+        area = index.resolve_area(tail)
+        if area is None:
+            continue
+        rest = words[:-n]
+        while rest and rest[-1].lower() in _PLACE_JOINERS:
+            rest = rest[:-1]
+        if rest:
+            return " ".join(rest), area
+    return None
+
+
+def _narrowed_schools(index: DirectoryIndex, text: str, limit: int) -> list[Match]:
+    """The schools `text` names, narrowed by a place at its end; [] when it names no place or when the
+    whole text is a school's name already (a school called after its town stays found)."""
+    split = split_place(index, text)
+    if split is None:
+        return []
+    if fold(text) in _names(index).school_names:
+        return []
+    rest, area = split
+    inside = {s.id for s in _schools_in(index, area, None)}
+    if not inside:
+        return []
+    found = [m for m in index.search(rest, limit=NARROW_POOL) if m.kind == "school" and m.id in inside]
+    return found[:limit]
+
+
 def _schools_for(index: DirectoryIndex, text: str) -> list[Match]:
+    narrowed = _narrowed_schools(index, text, SCHOOL_LIMIT)
+    if narrowed:
+        return narrowed
     return [m for m in index.search(text, limit=SCHOOL_LIMIT * 4) if m.kind == "school"][:SCHOOL_LIMIT]
+
+
+def with_towns(index: DirectoryIndex, matches: list[Match]) -> list[Match]:
+    """People whose school shares its name with another school get the school's town in their details
+    ("Headteacher, St Mary's CofE Primary School, Stoneford")."""
+    counts = _names(index).school_names
+    out = []
+    for m in matches:
+        if m.kind == "person":
+            p = index.person(m.id)
+            if (
+                p is not None
+                and p.school_name
+                and p.locality
+                and counts.get(fold(p.school_name), 0) > 1
+                and fold(p.locality) not in fold(m.detail)
+            ):
+                m = m._replace(detail=", ".join(x for x in (m.detail, p.locality) if x))
+        out.append(m)
+    return out
 
 
 def heads_of(index: DirectoryIndex, place: str, limit: int) -> list[Match]:
@@ -319,6 +416,10 @@ def _nickname_variants(query: str) -> list[str]:
 
 def search(index: DirectoryIndex, query: str, limit: int = 10) -> list[Match]:
     """Ranked matches for what a member typed (see the module doc); [] for nothing useful."""
+    return with_towns(index, _search(index, query, limit))
+
+
+def _search(index: DirectoryIndex, query: str, limit: int) -> list[Match]:
     if not isinstance(query, str) or not query.strip() or limit <= 0:
         return []
     text = " ".join(query.split())[:200]
@@ -338,6 +439,12 @@ def search(index: DirectoryIndex, query: str, limit: int = 10) -> list[Match]:
         if schools:
             return [_school_match(s) for s in schools[:limit]]
     results = index.search(text, limit=limit)
+    if not results or (results[0].kind == "school" and not results[0].exact):
+        # A school's name and its town: the schools of that name there, first.
+        narrowed = _narrowed_schools(index, text, limit)
+        if narrowed:
+            results = narrowed + [m for m in results if (m.kind, m.id) not in {(n.kind, n.id) for n in narrowed}]
+            return results[:limit]
     variants = _nickname_variants(text)
     if variants:
         merged: dict[tuple[str, int], Match] = {}

@@ -69,9 +69,24 @@ def _fit(label: str, limit: int = 64) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip(" ,·") + "…"
 
 
+def _person_label(m: Match, limit: int = 64) -> str:
+    """ "👤 Name · Headteacher, School, Town": when too long, the school's name is shortened (then the job
+    title left out), not the town at the end: two heads of two St Mary's differ only there."""
+    label = f"👤 {m.label} · {m.detail}" if m.detail else f"👤 {m.label}"
+    parts = m.detail.split(", ")
+    if len(label) <= limit or len(parts) < 3:
+        return label
+    middle, tail = ", ".join(parts[1:-1]), f", {parts[-1]}"
+    for head in (f"👤 {m.label} · {parts[0]}, ", f"👤 {m.label} · "):
+        room = limit - len(head) - len(tail)
+        if room >= 8:
+            return head + middle[: room - 1].rstrip(" ,·") + "…" + tail
+    return label
+
+
 def _button_label(m: Match) -> str:
     if m.kind == "person":
-        return f"👤 {m.label} · {m.detail}" if m.detail else f"👤 {m.label}"
+        return _person_label(m)
     if m.kind == "school":
         return f"🏫 {m.label}"
     return _("🎓 {name}: system leaders").format(name=m.label)
