@@ -4,13 +4,21 @@ What the bot sends is shown readably (HTML as plain text, bold when the terminal
 inline keyboards as numbered buttons that the user presses by typing the number, and files are
 saved to a folder and named. Standard input that is not a terminal is read line by line, so a
 session can be scripted: printf '/start\\n/find smith\\n1\\n' | partnerbot console --as 1001
+
+It shows everything Telegram would: contacts the bot sends (📇 Share contact), keyboards it changes under a
+message (the import preview's "Columns…", "Header row…", "Term of ratings…"), and messages sent to other
+users, which wait for them (`:as ID`) and are kept across console runs in the console's own state file
+beside its database (`partnerbot.db` -> `partnerbot.db.console.json`), so a check-in sent today can be
+answered in tomorrow's session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import html
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -68,12 +76,26 @@ class Renderer:
         return html.unescape(text)
 
     def keep(self, sent: Sent) -> Kept | None:
-        """Keep a sent or edited message under its chat; an edit replaces the message it edits."""
+        """Keep a sent or edited message under its chat; an edit replaces the message it edits (a new
+        keyboard under the same text: the text kept, the buttons new)."""
         to = sent.chat_id
         if to is None or not isinstance(sent.result, dict) or "message_id" not in sent.result:
             return None
         messages = self.kept.setdefault(to, [])
         seen = to == self.user_id
+        if sent.method == "editMessageReplyMarkup":
+            for i, kept in enumerate(messages):
+                if kept.message.get("message_id") == sent.result["message_id"]:
+                    params = {k: v for k, v in kept.sent.params.items() if k != "reply_markup"}
+                    if sent.params.get("reply_markup"):
+                        params["reply_markup"] = sent.params["reply_markup"]
+                    message = {k: v for k, v in kept.message.items() if k != "reply_markup"}
+                    if "reply_markup" in sent.result:
+                        message["reply_markup"] = sent.result["reply_markup"]
+                    merged = Sent(kept.sent.method, params, kept.sent.files, message)
+                    messages[i] = Kept(merged, message, seen or kept.seen)
+                    return messages[i]
+            return None
         if sent.method == "editMessageText":
             for i, kept in enumerate(messages):
                 if kept.message.get("message_id") == sent.result["message_id"]:
@@ -88,14 +110,32 @@ class Renderer:
             if sent.params.get("text"):
                 self.print(f"  ⓘ {sent.params['text']}")
             return
-        if sent.method not in {"sendMessage", "editMessageText", "sendDocument", "sendPhoto"}:
+        if sent.method not in {
+            "sendMessage",
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "sendDocument",
+            "sendPhoto",
+            "sendContact",
+        }:
             return
         kept = self.keep(sent)
+        if sent.method == "editMessageReplyMarkup":
+            if kept is None or kept.sent.chat_id != self.user_id:
+                return  # an old message's keyboard taken away, or someone else's
+            sent = kept.sent
+            if sent.buttons:
+                self.buttons = []
+            self.render(sent, kept.message, "bot (buttons changed)>", text=False)
+            if not sent.buttons:
+                self.print("     (its buttons were taken away)")
+            return
         to = sent.chat_id
         if to is not None and to != self.user_id:
             who = self.names.get(to, str(to))
             mark = f" [{len(sent.buttons)} buttons: :as {to} to press them]" if sent.buttons else ""
-            self.print(f"  ↪ (to {who}) " + self.readable(sent.text).replace("\n", "\n    ") + mark)
+            shown = self.contact(sent) if sent.method == "sendContact" else self.readable(sent.text)
+            self.print(f"  ↪ (to {who}) " + shown.replace("\n", "\n    ") + mark)
             return
         if sent.buttons:  # a message without buttons leaves the last ones pressable
             self.buttons = []
@@ -103,8 +143,21 @@ class Renderer:
             sent, kept.message if kept else None, "bot (edited)>" if sent.method == "editMessageText" else "bot>"
         )
 
-    def render(self, sent: Sent, message: dict[str, Any] | None, prefix: str) -> None:
+    def contact(self, sent: Sent) -> str:
+        """A contact card as the chat shows it: name, phone, and the vCard's email and role."""
+        params = sent.params
+        name = " ".join(str(params.get(k) or "") for k in ("first_name", "last_name")).strip()
+        lines = [f"📇 {name}: {params.get('phone_number', '')}"]
+        for line in str(params.get("vcard") or "").splitlines():
+            key, _sep, value = line.partition(":")
+            if key.split(";")[0].upper() in {"EMAIL", "ORG", "TITLE"} and value:
+                lines.append(f"   {value.replace(';', ', ').strip(', ')}")
+        return "\n".join(lines)
+
+    def render(self, sent: Sent, message: dict[str, Any] | None, prefix: str, text: bool = True) -> None:
         """Print one message; its buttons are numbered after those already shown (self.buttons)."""
+        if sent.method == "sendContact":
+            self.print(f"{prefix} " + self.contact(sent).replace("\n", "\n     "))
         for key in ("document", "photo"):
             if key in sent.files:
                 filename, content = sent.files[key]
@@ -113,8 +166,10 @@ class Renderer:
                 path.write_bytes(content)
                 self.print(f"{prefix} 📎 {path.name} ({len(content):,} bytes) saved to {path}")
                 prefix = "    "
-        if sent.text:
+        if sent.text and text:
             self.print(f"{prefix} " + self.readable(sent.text).replace("\n", "\n     "))
+        elif sent.text:
+            self.print(f"{prefix} (under: {self.readable(sent.text).splitlines()[0][:60]}…)")
         for label, data in sent.buttons:
             self.buttons.append((label, data, message))
             self.print(f"     [{len(self.buttons)}] {label}")
@@ -153,6 +208,92 @@ class Renderer:
     def print(self, line: str) -> None:
         print(line, file=self.out, flush=True)
 
+    # --- kept across runs -------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What waits for whom, as JSON (files are kept by name only: they were saved when shown)."""
+        chats = {
+            str(uid): [
+                {
+                    "method": k.sent.method,
+                    "params": k.sent.params,
+                    "files": sorted(name for name, _c in k.sent.files.values()),
+                    "message": k.message,
+                    "seen": k.seen,
+                }
+                for k in kept
+            ]
+            for uid, kept in self.kept.items()
+        }
+        ids = [int(k.message.get("message_id", 0)) for kept in self.kept.values() for k in kept]
+        return {"version": 1, "last_message_id": max(ids, default=0), "chats": chats}
+
+    def restore(self, state: dict[str, Any]) -> int:
+        """Take back the messages of an earlier run; the last message id (new ones are numbered after it)."""
+        for uid, items in (state.get("chats") or {}).items():
+            kept = []
+            for item in items:
+                sent = Sent(str(item["method"]), dict(item["params"]), {}, dict(item["message"]))
+                kept.append(Kept(sent, dict(item["message"]), bool(item.get("seen"))))
+            self.kept[int(uid)] = kept
+        return int(state.get("last_message_id") or 0)
+
+
+KEEP_PER_CHAT = 200  # the latest messages kept per user across runs
+
+
+def state_path(settings: Settings) -> Path:
+    """The console's own state, beside its database (a SQLite file), else in its files folder."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(database.name + ".console.json")
+    return Path(settings.console_files_dir) / "console-state.json"
+
+
+def uploads_dir(path: Path) -> Path:
+    """Files sent to the bot with `:file`, kept beside the state: a preview's corrections read them again."""
+    return path.with_name(path.name.removesuffix(".json") + "-uploads")
+
+
+def upload(path: Path, request: OfflineRequest, data: bytes) -> str:
+    """A file the console user sends: named by its content, so a later run finds it under the same id."""
+    import hashlib
+
+    file_id = "console-" + hashlib.sha256(data).hexdigest()[:32]
+    request.files[file_id] = data
+    with contextlib.suppress(OSError):
+        folder = uploads_dir(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / file_id).write_bytes(data)
+    return file_id
+
+
+def load_state(path: Path, renderer: Renderer, request: OfflineRequest) -> None:
+    with contextlib.suppress(OSError):
+        for file in uploads_dir(path).glob("console-*"):
+            request.files[file.name] = file.read_bytes()
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        request.continue_after(renderer.restore(state))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        renderer.kept = {}
+        renderer.print(f"  (the console's saved messages in {path} could not be read: {exc}; starting afresh)")
+
+
+def save_state(path: Path, renderer: Renderer) -> None:
+    for uid in renderer.kept:
+        renderer.kept[uid] = renderer.kept[uid][-KEEP_PER_CHAT:]
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(renderer.state(), ensure_ascii=False, default=str), encoding="utf-8")
+        temporary.replace(path)
+
 
 def run_console(
     settings: Settings,
@@ -182,6 +323,8 @@ async def console_session(
     renderer = Renderer(stdout, Path(settings.console_files_dir), user_id, colour=interactive and stdout.isatty())
     renderer.names = {uid: f"{uid} {desc[0]}" for uid, desc in demo_users.items()}
     request = OfflineRequest(on_call=renderer.show)
+    saved = state_path(settings)
+    load_state(saved, renderer, request)
     application = build_application(settings, request, rate_limit=False)
     factory = UpdateFactory(application.bot)
 
@@ -203,6 +346,14 @@ async def console_session(
             )
             if interactive:
                 renderer.print(f"  The office Mini App, as you: {office.link(user_id)}")
+            renderer.switch(user_id)  # what waited for them since the last run
+            others = [
+                describe(uid)
+                for uid, kept in sorted(renderer.kept.items())
+                if uid != user_id and any(not k.seen for k in kept)
+            ]
+            if others:
+                renderer.print("  Messages waiting for: " + ", ".join(others))
             loop = asyncio.get_running_loop()
             while True:
                 if interactive:
@@ -265,7 +416,7 @@ async def console_session(
                     except OSError as exc:
                         renderer.print(f"  cannot read {path}: {exc.strerror or exc}")
                         continue
-                    file_id = request.add_file(data)
+                    file_id = upload(saved, request, data)
                     caption = parts[2] if len(parts) > 2 else None
                     update = factory.document(file_id, path.name, len(data), user_id, caption)
                 elif line.isdecimal() and renderer.buttons and 1 <= int(line) <= len(renderer.buttons):
@@ -275,7 +426,9 @@ async def console_session(
                 else:
                     update = factory.text(line, user_id)
                 await application.process_update(update)
+                save_state(saved, renderer)
     finally:
+        save_state(saved, renderer)
         if shift:
             clock.set_clock(real_now)
         if office is not None:

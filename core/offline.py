@@ -162,6 +162,10 @@ class OfflineRequest(BaseRequest):
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
 
+    def continue_after(self, message_id: int) -> None:
+        """Number new messages after `message_id` (a console that kept messages from an earlier run)."""
+        self._message_ids = itertools.count(max(1000, message_id + 1))
+
     @property
     def read_timeout(self) -> float | None:
         return 5.0
