@@ -67,3 +67,16 @@ def format_datetime(value: dt.datetime | None, tz: dt.tzinfo | None = None, form
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return _babel_format_datetime(value, format=format, tzinfo=tz, locale=active_locale())
+
+
+def format_period(days: int) -> str:
+    """A number of days as people say it: "6 years" (2192 days), "18 months", "3 weeks", "90 days"."""
+    years = round(days / 365.25)
+    if years >= 1 and abs(days - years * 365.25) <= 2:
+        return ngettext("{n} year", "{n} years", years).format(n=years)
+    months = round(days / 30.44)
+    if days > 180 and abs(days - months * 30.44) <= 2:
+        return ngettext("{n} month", "{n} months", months).format(n=months)
+    if days >= 14 and days % 7 == 0:
+        return ngettext("{n} week", "{n} weeks", days // 7).format(n=days // 7)
+    return ngettext("{n} day", "{n} days", days).format(n=days)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     privacy_notice_file: str = ""
     # The partnership's name: the author of every Word document the bot makes (reports, exports).
     partnership_name: str = ""
+    # How to reach the partnership office (an email address and/or a phone number), said wherever the bot
+    # sends someone to it: a rejected applicant, a search with no system leader, a buddy with no contact.
+    office_contact: str = ""
 
     @field_validator("log_format")
     @classmethod

@@ -475,9 +475,10 @@ def _reason(key: str, points: float, head: NewHead, cand: Candidate, rules: Rule
     if points <= 0:
         return ""
     if key == "phase":
-        return _("{phase} like you").format(phase=_(PHASE_LABELS.get(cand.phase or "", cand.phase or "")))
+        # Reasons are read by the coordinator and the buddy as well as the new head: no "you" in them.
+        return _("{phase}, the same phase").format(phase=_(PHASE_LABELS.get(cand.phase or "", cand.phase or "")))
     if key == "related_phase":
-        return _("{phase}, close to your phase").format(phase=_(PHASE_LABELS.get(cand.phase or "", cand.phase or "")))
+        return _("{phase}, a neighbouring phase").format(phase=_(PHASE_LABELS.get(cand.phase or "", cand.phase or "")))
     if key == "school_type":
         return _(TYPE_REASONS[type_group(cand.school_type, cand.phase) or ""])
     if key == "size":
@@ -502,7 +503,7 @@ def _reason(key: str, points: float, head: NewHead, cand: Candidate, rules: Rule
     if key == "needs":
         strengths = {_norm(s) for s in cand.strengths}
         met = [n for n in dict.fromkeys(_norm(n) for n in head.needs) if n in strengths]  # in the order asked
-        return _("{needs}, which you asked for").format(needs=join_words([need_label(m) for m in met]))
+        return _("{needs}, as the new head asked").format(needs=join_words([need_label(m) for m in met]))
     if key == "experience":
         years = int(cand.years_headship or 0)
         return ngettext("{n} year a head", "{n} years a head", years).format(n=years)

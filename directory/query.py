@@ -469,6 +469,11 @@ def _search(index: DirectoryIndex, query: str, limit: int) -> list[Match]:
 _NEAR = re.compile(r"^(?:near|in|around|by|close\s+to)\s+", re.IGNORECASE)
 
 
+def without_near(text: str | None) -> str:
+    """The place in "near Nowhereville" (what to call it back)."""
+    return _NEAR.sub("", (text or "").strip())
+
+
 def resolve_place(index: DirectoryIndex, text: str | None) -> Area | None:
     """Where "near PLACE" means: a town, local authority or postcode district, else the school PLACE names
     (its grid point and town)."""

@@ -30,6 +30,7 @@ from telegram.ext import (
 
 from core import clock
 from core.i18n import N_, _, current_locale, format_date, format_datetime
+from core.office import ask_the_office
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, t
@@ -37,6 +38,7 @@ from handlers.manifest import Button, Command, Manifest, TextStep, Writes, featu
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.privacy_notice import notice_html, notice_text, notice_version
+from handlers.two_taps import two_taps
 from storage import access_requests as requests
 from storage import audit, identity
 from storage.directory import Person
@@ -145,18 +147,21 @@ async def start(update: Update, context: BotContext) -> None:
                 update, context, pending_text(waiting, context), keyboard([[(_("Correct my request"), "ar:req")]])
             )
             return
-        # The notice comes first: asking for access is agreeing to it (recorded with the request).
+        # The notice is in the message (asking for access is agreeing to it, recorded with the request),
+        # folded: a few lines, then the button, not 1,500 characters first; a tap opens it.
         await reply(
             update,
             context,
             Html(
-                notice_html(context.services.settings)
-                + "\n\n"
-                + t(
+                t(
                     "Hello! I am the partnership's assistant: I help its schools find support, track the action "
                     "plan and welcome new headteachers.\n\nThe directory is for members only. If you work in one of "
-                    "our schools, ask for access and a coordinator will approve you."
+                    "our schools, ask for access and a coordinator will approve you. Asking means you agree to the "
+                    "privacy notice below (tap it to read it all; /privacy shows it again)."
                 )
+                + "\n\n<blockquote expandable>"
+                + notice_html(context.services.settings)
+                + "</blockquote>"
             ),
             keyboard([[(_("Agree and request access"), "ar:req")]]),
         )
@@ -559,9 +564,10 @@ async def _show_decision(
     else:
         if show:
             await edit(update, context, t("Rejected: {name}.", name=decision.name))
-        news = t(
-            "Sorry, your access request was not approved. If you think this is "
-            "a mistake, please contact the partnership office."
+        news = Html(
+            t("Sorry, your access request was not approved. If you think this is a mistake:")
+            + " "
+            + ask_the_office(context.services.settings)
         )
     await edit_copies(context, _other_copies(update, copies), decided)
     try:
@@ -990,7 +996,13 @@ MANIFEST = Manifest(
             args="bigid:id:id",
             writes=Writes("approves and moves a link to this account"),
         ),
-        Button("ax", decide_access, Role.COORDINATOR, args="bigid:id", writes=Writes("rejects an access request")),
+        Button(
+            "ax",
+            two_taps(decide_access, N_("Reject this request?"), N_("Yes, reject")),
+            Role.COORDINATOR,
+            args="bigid:id:ok|no?",
+            writes=Writes("rejects an access request"),
+        ),
         Button("gp", grant_pick, Role.ADMIN, private=True, args="bigid:tok"),
         Button(
             "gy", once(grant_confirm), Role.ADMIN, private=True, args="bigid:tok", writes=Writes("an account's role")

@@ -710,15 +710,25 @@ async def on_checkin_answer(update: Update, context: BotContext) -> None:
         keyboard([[(_("No comment"), f"bkn:{row_id}")]]),
     )
     if answer_code == "struggling":
-        await tell_coordinators(
-            context,
-            t(
+        # Named once: the one who says so is one of the two (the new head or the buddy).
+        if me is not None and me.id == match.buddy_person_id:
+            said = t(
+                "{buddy}, the buddy, says the pairing with {head} is struggling.", buddy=buddy_name, head=head_name
+            )
+        elif me is not None and me.id == match.appointment.person_id:
+            said = t(
+                "{head}, the new head, says the pairing with their buddy {buddy} is struggling.",
+                head=head_name,
+                buddy=buddy_name,
+            )
+        else:
+            said = t(
                 "{who} says the buddy pairing of {head} and {buddy} is struggling.",
                 who=me.full_name if me else "?",
                 head=head_name,
                 buddy=buddy_name,
-            ),
-        )
+            )
+        await tell_coordinators(context, said)
 
 
 async def no_comment(update: Update, context: BotContext) -> None:

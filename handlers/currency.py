@@ -22,12 +22,13 @@ from sqlalchemy import String
 from telegram import Update
 from telegram.error import TelegramError
 
-from core.i18n import _, format_date
+from core.i18n import N_, _, format_date
 from core.reply import answer, edit, keyboard, send
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from directory import cards, currency, integrity, succession
 from handlers.manifest import Button, Job, Manifest, Writes
+from handlers.two_taps import two_taps
 from plans.terms import term_for, term_label
 from storage.members import Role
 
@@ -240,7 +241,12 @@ MANIFEST = Manifest(
     "currency",
     buttons=(
         Button("dck", check_button, Role.MEMBER, private=True),
-        Button("ecd", change_button, Role.COORDINATOR, writes=Writes("confirms or rejects a registration")),
+        Button(
+            "ecd",
+            two_taps(change_button, N_("Reject this change?"), N_("Yes, reject"), only="ecd:n:"),
+            Role.COORDINATOR,
+            writes=Writes("confirms or rejects a registration"),
+        ),
     ),
     jobs=(
         Job("directory-watch", watch_job, every=WATCH_EVERY, first=WATCH_EVERY.total_seconds()),

@@ -28,7 +28,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from core import clock
-from core.i18n import N_, _, format_date, format_datetime, ngettext
+from core.i18n import N_, _, format_date, format_datetime, format_period, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
@@ -37,6 +37,7 @@ from handlers import access, buddy, support
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
+from handlers.two_taps import two_taps
 from plans.terms import current_term, term_label
 from storage import identity, office
 from storage.desk import DeskState
@@ -54,8 +55,15 @@ Queue = tuple[Html, tuple[str, str], int]  # another feature's part: its line, i
 STATUS_LABELS = {
     "asked": N_("asked, waiting for an answer"),
     "active": N_("active"),
-    "paused": N_("buddy paused"),
+    "paused": N_("paused by the buddy"),
     "ending": N_("ending"),
+}
+# The same, as a line of /stats of its own.
+STATS_LABELS = {
+    "asked": N_("Pairings waiting for the buddy's answer"),
+    "active": N_("Active pairings"),
+    "paused": N_("Pairings paused by the buddy"),
+    "ending": N_("Pairings ending"),
 }
 
 
@@ -658,31 +666,22 @@ async def retention_lines(session: AsyncSession, settings: Any, tz: Any) -> list
 
     schedule = Schedule.from_settings(settings)
     lines = [
+        Html("• " + t("Rejected access requests: kept {period}", period=format_period(schedule.rejected_request_days))),
         Html(
             "• "
-            + _count(
-                "Rejected access requests: kept {n} day",
-                "Rejected access requests: kept {n} days",
-                schedule.rejected_request_days,
+            + t(
+                "Former members' accounts: kept {period} after they leave",
+                period=format_period(schedule.former_member_days),
             )
         ),
         Html(
             "• "
-            + _count(
-                "Former members' accounts: kept {n} day after they leave",
-                "Former members' accounts: kept {n} days after they leave",
-                schedule.former_member_days,
+            + t(
+                "Check-in comments: kept {period} after the pairing ends",
+                period=format_period(schedule.checkin_comment_days),
             )
         ),
-        Html(
-            "• "
-            + _count(
-                "Check-in comments: kept {n} day after the pairing ends",
-                "Check-in comments: kept {n} days after the pairing ends",
-                schedule.checkin_comment_days,
-            )
-        ),
-        Html("• " + _count("Audit log: kept {n} day", "Audit log: kept {n} days", schedule.audit_days)),
+        Html("• " + t("Audit log: kept {period}", period=format_period(schedule.audit_days))),
     ]
     last = (
         await session.scalars(
@@ -726,10 +725,8 @@ async def stats_command(update: Update, context: BotContext) -> None:
             + _count("{n} appointment without a buddy", "{n} appointments without a buddy", figures.open_appointments)
         ),
     ]
-    for status, label in STATUS_LABELS.items():
-        lines.append(
-            Html("• " + t("Pairings {status}: {n}", status=_(label), n=figures.pairings_by_status.get(status, 0)))
-        )
+    for status, label in STATS_LABELS.items():
+        lines.append(Html("• " + t("{label}: {n}", label=_(label), n=figures.pairings_by_status.get(status, 0))))
     lines += ["", bold(_("Last imports"))]
     for item in figures.imports:
         lines.append(Html("• " + t("{when}: {what}", when=format_datetime(item.at, tz), what=_import_what(item))))
@@ -766,10 +763,10 @@ MANIFEST = Manifest(
         ),
         Button(
             "dkx",
-            desk_decide,
+            two_taps(desk_decide, N_("Reject this request?"), N_("Yes, reject")),
             Role.COORDINATOR,
             private=True,
-            args="bigid:id",
+            args="bigid:id:ok|no?",
             writes=Writes("rejects an access request"),
         ),
         Button("dkr", once(ask_again), Role.COORDINATOR, private=True),

@@ -18,11 +18,13 @@ Contact cards are sent only in private chats.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import Update
 
 from core.i18n import N_, _, ngettext
+from core.office import ask_the_office
 from core.reply import (
     answer,
     edit,
@@ -132,7 +134,8 @@ def _results_page(query: str, matches: list[Match], page: int) -> tuple[Html, An
 def _no_match_text(query: str) -> Html:
     return t(
         "I found no one, no school and no specialism matching “{query}”.\n"
-        "Try a surname, part of a school's name or its URN, or a specialism such as “maths”.",
+        "Try a surname, part of a school's name or its URN, or a specialism such as “maths”; /help shows "
+        "what else I can do.",
         query=query,
     )
 
@@ -188,7 +191,28 @@ async def search_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or not message.text or not is_private(update):
         return
+    if not_a_search(message.text):
+        await reply(update, context, _help_pointer())
+        return
     await run_search(update, context, message.text)
+
+
+# Words that make a message conversation, not a search: a greeting, thanks, a question about the bot.
+_CHAT = re.compile(
+    r"^\W*(?:hello|hi|hiya|hey|hallo|good\s+(?:morning|afternoon|evening)|morning|thanks?(?:\s+you)?|"
+    r"thank\s+you|cheers|ok(?:ay)?|yes|no|help|start|menu|what\s+can\s+you\s+do|how\s+does\s+this\s+work|"
+    r"who\s+are\s+you)\b[\W\s]*(?:there|bot|all|again|very\s+much|so\s+much)?[\W\s]*$",
+    re.IGNORECASE,
+)
+
+
+def not_a_search(text: str) -> bool:
+    """A greeting, thanks or a question about the bot ("hello", "thanks!", "what can you do?")."""
+    return bool(_CHAT.match(" ".join(text.split())[:80]))
+
+
+def _help_pointer() -> Html:
+    return t("Send /help to see what I can do, or type a name, a school or a specialism to search the directory.")
 
 
 async def page_button(update: Update, context: BotContext) -> None:
@@ -403,7 +427,7 @@ def _sle_page(
     if phase:
         what = f"{what}, {cards.phase_label(phase).lower()}"
     if not found:
-        return t("No system leaders in the directory for {what} yet.", what=what), None
+        return _no_sle(index, context, spec, phase, place or area, what), None
     pages = max(1, (len(found) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
     resolved = place if (area or point) else index.area_of_school(origin)
@@ -411,8 +435,8 @@ def _sle_page(
         head = t("System leaders for {what}, nearest {place} first:", what=what, place=resolved.label)
     elif area:
         head = t(
-            "I don't know the area “{area}”, so these are in no particular order. System leaders for {what}:",
-            area=area,
+            "I don't know a place called “{area}”, so these are in no particular order. System leaders for {what}:",
+            area=understood.without_near(area),
             what=what,
         )
     else:
@@ -425,6 +449,42 @@ def _sle_page(
     rows = paged_rows(items, page, PER_PAGE, "sp", per_row=2)
     rows.append([(_("🤝 Ask for support"), "ua:0")])  # handlers/support.py: the need is this search's
     return Html("\n".join(lines)), keyboard(rows)
+
+
+SLE_SUGGESTIONS = 6
+
+
+def _no_sle(
+    index: DirectoryIndex, context: BotContext, spec: str, phase: str | None, area: Area | str | None, what: str
+) -> Html:
+    """No system leader for that: the next steps (the same specialism in any phase, the specialisms that
+    have leaders, the office)."""
+    lines = [t("No system leaders in the directory for {what} yet.", what=what)]
+    name = spec_catalogue.label(spec)
+    if phase:
+        other = len(sle_candidates(index, spec, area=area, limit=SLE_MAX))
+        if other:
+            lines.append(
+                fill(
+                    ngettext(
+                        "There is {n} for {spec} in other phases: <code>/sle {command}</code>",
+                        "There are {n} for {spec} in other phases: <code>/sle {command}</code>",
+                        other,
+                    ),
+                    n=other,
+                    spec=name,
+                    command=name.lower(),
+                )
+            )
+    offered = [
+        spec_catalogue.label(other)
+        for other in spec_catalogue.CATALOGUE
+        if other != spec and sle_candidates(index, other, phase=phase, limit=1)
+    ][:SLE_SUGGESTIONS]
+    if offered:
+        lines.append(t("System leaders can help with: {list}.", list=", ".join(offered)))
+    lines.append(ask_the_office(context.services.settings))
+    return Html("\n".join(lines))
 
 
 def _sle_usage() -> Html:

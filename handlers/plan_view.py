@@ -232,6 +232,18 @@ async def show_action(update: Update, context: BotContext) -> None:
             else:
                 await reply(update, context, t("There is no action {ref}. /plan lists the actions.", ref=token))
             return
+        person_id = context.member.person_id if context.member else None
+        if len(found) > 1 and person_id is not None:
+            # The one they own, when they own it in only one plan: theirs is the one they mean.
+            owned = set(
+                await session.scalars(
+                    select(ActionOwner.action_id).where(
+                        ActionOwner.person_id == person_id, ActionOwner.action_id.in_([a.id for a in found])
+                    )
+                )
+            )
+            if len(owned) == 1:
+                found = [a for a in found if a.id in owned]
         if len(found) > 1:
             rows = []
             for action in found[:PICK_AT_MOST]:

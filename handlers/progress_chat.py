@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import (
@@ -35,8 +36,10 @@ from plans.labels import action_label, rag_text
 from plans.oneline import (
     OneLineError,
     ParsedUpdate,
+    actions_named,
     match_ref,
     parse_update_line,
+    split_named_line,
     split_ref,
     suggest_refs,
 )
@@ -158,6 +161,37 @@ async def _start_one_line(
             keyboard(plan_buttons(candidates, "upp")),
         )
         return PLAN
+    if not candidates:
+        # "/update Recruit School Direct amber …": the action named by its words, not its reference.
+        named = split_named_line(line)
+        if named is not None:
+            rows = (
+                await session.execute(
+                    select(Action.id, Action.ref, Action.text, Action.plan_id).where(
+                        Action.plan_id.in_([p.id for p in plans]), Action.archived_at.is_(None)
+                    )
+                )
+            ).all()
+            plan_of = {r.id: r.plan_id for r in rows}
+            found = actions_named(named[0], [(r.id, r.ref, r.text) for r in rows])
+            if len(found) == 1:
+                its_plan = next(p for p in plans if p.id == plan_of[found[0][0]])
+                draft["plan"] = its_plan.id
+                return await _apply_line(update, context, session, its_plan, draft, f"{found[0][1]} {named[1]}")
+            if found:
+                await reply(
+                    update,
+                    context,
+                    t(
+                        "“{name}” could be {options}. Send the update again with the action's number, for "
+                        "example <code>/update {ref} {rest}</code>. Nothing was saved.",
+                        name=named[0],
+                        options="; ".join(f"{ref} {text[:50]}" for _id, ref, text in found),
+                        ref=found[0][1],
+                        rest=named[1][:60],
+                    ),
+                )
+                return _clear(context)
     plan = candidates[0] if candidates else (plans[0] if len(plans) == 1 else None)
     if plan is None:
         # Not in any plan: suggest from every plan's references.

@@ -33,6 +33,7 @@ from core.text import Html, bold, esc, fill, italic, t
 from handlers.manifest import Button, Command, Job, Manifest
 from handlers.once import once
 from handlers.plan_picker import only_plan_or_ask, plan_buttons
+from handlers.two_taps import two_taps
 from plans import progress
 from plans import reminders as rem
 from plans.labels import action_label, rag_text
@@ -184,7 +185,8 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
+async def chase_text(session: AsyncSession, plan: Plan, sent: int | None = None) -> tuple[Html, Any]:
+    """Who hasn't updated, with "Send reminders"; after sending (`sent`), the same list and how many went."""
     term = current_term()
     gaps = await progress.who_hasnt_updated(session, plan.id, term)
     lines = [bold(plan.title), t("Who hasn't updated for {term}:", term=term_label(term)), Html("")]
@@ -205,7 +207,10 @@ async def chase_text(session: AsyncSession, plan: Plan) -> tuple[Html, Any]:
             note = _("not matched to the directory")
         lines.append(Html(f"• <b>{esc(gap.name)}</b>: {esc(refs)} — {italic(note)}"))
     markup = None
-    if reachable:
+    if sent is not None:
+        lines.append(Html(""))
+        lines.append(fill(ngettext("Sent {n} reminder.", "Sent {n} reminders.", sent), n=sent))
+    elif reachable:
         lines.append(Html(""))
         lines.append(
             fill(ngettext("I can remind {n} of them here.", "I can remind {n} of them here.", reachable), n=reachable)
@@ -249,17 +254,18 @@ async def send_chase(update: Update, context: BotContext) -> None:
         due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None, include_sent=True)
         for reminder in due:
             await rem.claim(session, reminder, actor_id=actor, manual=True)
-        title = plan.title
     delivered = 0
     async with services.sessionmaker() as session:
         for reminder in due:
             delivered += await _deliver(context.bot, session, reminder)
     await answer(update, _("Sent"))
-    await edit(
-        update,
-        context,
-        Html(f"{bold(title)}\n" + fill(ngettext("Sent {n} reminder.", "Sent {n} reminders.", delivered), n=delivered)),
-    )
+    # The list stays (who was chased), with how many reminders went: the coordinator can act on the rest.
+    async with services.sessionmaker() as session:
+        plan = await session.get(Plan, plan_id)
+        if plan is None:
+            return
+        text, _markup = await chase_text(session, plan, sent=delivered)
+    await edit(update, context, text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -642,7 +648,7 @@ MANIFEST = Manifest(
         Button("chs", chase_plan, Role.COORDINATOR),
         Button("chr", once(send_chase), Role.COORDINATOR),
         Button("mtp", once(add_past_meeting), Role.COORDINATOR),
-        Button("mtr", remove_meeting, Role.COORDINATOR),
+        Button("mtr", two_taps(remove_meeting, N_("Remove this meeting?"), N_("Yes, remove")), Role.COORDINATOR),
         Button("hdr", remove_holiday, Role.COORDINATOR),
         Button("dg", digest_plan, Role.COORDINATOR),
         Button("dgh", digest_plan, Role.COORDINATOR),

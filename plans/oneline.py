@@ -133,3 +133,42 @@ def parse_update_line(
     if any_rag is not None and any_rag not in codes and parse_rag(first) is not None:
         return OneLineError("bad_rating", ref=ref, rating=first)
     return ParsedUpdate(ref=ref, rag=None, comment=rest, rating_given=False)
+
+
+def split_named_line(text: str, rag_set: str | Iterable[str] | None = None) -> tuple[str, str] | None:
+    """("Recruit School Direct", "amber 12 places") for "Recruit School Direct amber 12 places": an action
+    named by its words instead of its reference, then a rating (or "no change"); None when no rating
+    follows a name of at least one word."""
+    words = (text or "").split()
+    codes = parse_rag_set(rag_set)
+    for i in range(1, min(len(words), 12)):
+        rest = " ".join(words[i:])
+        if split_rag_prefix(rest, codes)[0] is not None or _no_change(rest)[0]:
+            return " ".join(words[:i]), rest
+    return None
+
+
+def actions_named(name: str, actions: Sequence[tuple[int, str, str]], limit: int = 3) -> list[tuple[int, str, str]]:
+    """The actions (id, ref, text) whose text `name` stands for, best first: all of its words in the text
+    (typos forgiven), the clear winner alone when one scores well above the rest."""
+    if len(name.strip()) < 4 or not actions:
+        return []
+    scored = sorted(
+        (
+            (fuzz.token_set_ratio(name, text, processor=_fold), fuzz.partial_ratio(name.lower(), text.lower()), a)
+            for a in actions
+            for text in (a[2],)
+        ),
+        key=lambda x: (x[0], x[1]),
+        reverse=True,
+    )
+    good = [x for x in scored if x[0] >= 85 or x[1] >= 90]
+    if not good:
+        return []
+    if len(good) > 1 and good[0][:2] > good[1][:2] and good[0][0] - good[1][0] >= 10:
+        return [good[0][2]]
+    return [x[2] for x in good[:limit]]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^\w\s]", " ", text.lower())

@@ -1320,16 +1320,8 @@ class _PlanReader:
                             ),
                         )
                     )
-            if result.reading.term_assumption is not None:
-                ta = result.reading.term_assumption
-                self.warnings.append(
-                    PlanWarning(
-                        result.reading.where,
-                        _("RAG column {header} names no term; its ratings are recorded for {term} ({reason})").format(
-                            header=repr(ta.header), term=term_label(Term(*ta.term)), reason=ta.reason
-                        ),
-                    )
-                )
+            # A RAG column's assumed term is not a warning as well: the preview says it once, from
+            # `term_assumptions`, beside the button that changes it.
         for item in self.not_read:
             self.warnings.append(PlanWarning(item.where, item.reason))
         year = year or find_year([title])

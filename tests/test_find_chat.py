@@ -139,7 +139,7 @@ async def test_sle_phase_and_area(chat: ChatDriver, users: Users, ids: dict[str,
     text = texts(await chat.send("/sle SEN", user=users.member))
     assert "Zoë Ó Briain" in text
     text = texts(await chat.send("/sle maths Atlantis", user=users.member))
-    assert "I don't know the area “Atlantis”" in text and "Heffernan" in text
+    assert "I don't know a place called “Atlantis”" in text and "Heffernan" in text
 
 
 async def test_sle_usage_and_unknown(chat: ChatDriver, users: Users, ids: dict[str, int]) -> None:

@@ -87,8 +87,8 @@ def test_reasons_in_plain_words() -> None:
     scored = score(new, buddy)
     assert scored.eligible
     assert scored.reason_text == (
-        "primary like you; an academy too; a similar size (400 pupils); same area; "
-        "2 km away; SEND and pupil premium, which you asked for; 9 years a head; "
+        "primary, the same phase; an academy too; a similar size (400 pupils); same area; "
+        "2 km away; SEND and pupil premium, as the new head asked; 9 years a head; "
         "1 of 2 places free"
     )
     assert scored.total == pytest.approx(sum(p.points for p in scored.parts))
@@ -111,7 +111,7 @@ def test_each_part_and_its_reason() -> None:
     scored = score(new, far)
     keys = {p.key for p in scored.parts if p.points > 0}
     assert keys == {"related_phase", "experience", "capacity"}
-    assert scored.reasons == ("all-through, close to your phase", "4 years a head", "1 of 1 place free")
+    assert scored.reasons == ("all-through, a neighbouring phase", "4 years a head", "1 of 1 place free")
     # Same local authority but another town, 10 km away: LA and distance, not "same area".
     near = cand(3, locality="Canterbury", easting=610000.0)
     parts = {p.key: p for p in score(new, near).parts}
@@ -214,7 +214,7 @@ def test_reasons_match_scores_across_a_realistic_directory(directory: synthetic.
             assert (parts["phase"].points > 0) == same_phase
             if same_phase:
                 phase_name = "alternative provision" if c.phase == "pru" else c.phase.replace("16-plus", "16 plus")
-                assert parts["phase"].reason.startswith(f"{phase_name} like you")
+                assert parts["phase"].reason.startswith(f"{phase_name}, the same phase")
             assert (parts["locality"].points > 0) == (new.locality == c.locality)
             assert (parts["local_authority"].points > 0) == (
                 new.locality != c.locality and new.local_authority == c.local_authority
