@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.reply import not_in_private, reply
 from core.services import BotContext
-from core.text import t
+from core.text import fill, t
 from directory.cards import load_person, person_card
 from directory.specialisms import canonical_many
 from handlers.manifest import Command, Manifest, Writes
@@ -123,7 +123,23 @@ async def edit(update: Update, context: BotContext) -> None:
         person_id = person.id
     await context.services.refresh_person(person_id)  # this one entry, in place
     label = _(EDITABLE[field]).split(" (")[0]
-    if field in PLURAL_FIELDS:
+    if field == "capacity":
+        places = int(value)
+        await reply(
+            update,
+            context,
+            fill(
+                ngettext(
+                    "Saved: you now offer {n} buddy place.",
+                    "Saved: you now offer {n} buddy places.",
+                    places,
+                ),
+                n=places,
+            )
+            if places
+            else t("Saved: you offer no buddy places for now."),
+        )
+    elif field in PLURAL_FIELDS:
         await reply(update, context, t("Saved: your {field} are now {value}.", field=label, value=value))
     else:
         await reply(update, context, t("Saved: your {field} is now {value}.", field=label, value=value))

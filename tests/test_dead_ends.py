@@ -135,3 +135,26 @@ async def test_removing_a_meeting_takes_two_taps(chat: ChatDriver, users: Users,
             assert (await session.scalars(select(PlanMeeting))).all() == []
     finally:
         clock.set_clock(None)
+
+
+async def test_buddy_places_said_plainly(chat: ChatDriver, users: Users, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_profile import link_member
+
+    await link_member(sessionmaker, users.member)
+    assert "Saved: you now offer 2 buddy places." in texts(await chat.send("/edit capacity 2", user=users.member))
+    assert "Saved: you now offer 1 buddy place." in texts(await chat.send("/edit capacity 1", user=users.member))
+    assert "no buddy places" in texts(await chat.send("/edit capacity 0", user=users.member))
+
+
+def test_periods_said_as_people_say_them() -> None:
+    from core.i18n import format_period
+
+    assert [format_period(d) for d in (2192, 365, 730, 548, 90, 14, 1)] == [
+        "6 years",
+        "1 year",
+        "2 years",
+        "18 months",
+        "90 days",
+        "2 weeks",
+        "1 day",
+    ]

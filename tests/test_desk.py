@@ -272,7 +272,7 @@ async def test_stats_for_admins(chat: ChatDriver, users: Users, office: dict[str
         "• action lead: 1",
         "• member: 1",
         "• 1 appointment without a buddy",
-        "• Pairings active: 1",
+        "• Active pairings: 1",
         "• 0 progress updates",
     ):
         assert line in text, line
