@@ -4,6 +4,7 @@ vCard a shared Telegram contact carries. Pure: ORM rows in, strings out."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -42,6 +43,36 @@ def dial_phone(raw: str | None) -> str | None:
     """The number as a phone dials it everywhere (E.164, '+441642554129'); None when it is no number."""
     number = _parse(raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+@dataclass(frozen=True)
+class GivenContact:
+    """What someone typed as "reach me on": a phone number (formatted) and/or an email address."""
+
+    phone: str | None
+    email: str | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.phone or self.email)
+
+
+def read_contact(text: str | None) -> GivenContact:
+    """The first phone number (UK by default, read by libphonenumber) and the first email address in `text`;
+    either may be missing ("07700 900123, j.smith@school.org.uk", "ring me on +44 7700 900123")."""
+    text = (text or "")[:500]
+    found = _EMAIL.search(text)
+    email = found.group(0).strip(".'").lower() if found else None
+    rest = text.replace(found.group(0), " ") if found else text
+    phone = None
+    for match in phonenumbers.PhoneNumberMatcher(rest, REGION, leniency=phonenumbers.Leniency.POSSIBLE):
+        if phonenumbers.is_possible_number(match.number):
+            phone = format_phone(match.raw_string)
+            break
+    return GivenContact(phone, email)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from telegram.error import TelegramError
 
 from core import clock
 from core.i18n import N_, _, format_date, ngettext
+from core.office import ask_the_office
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, t
@@ -33,6 +34,7 @@ from directory.matching import PHASE_LABELS, Scored, join_words, need_label
 from handlers.erase_memory import gone_text
 from handlers.manifest import Button, Command, Job, Manifest, TextStep
 from handlers.once import once
+from storage import audit
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.directory import Person, School
 from storage.members import Role
@@ -118,7 +120,8 @@ def school_text(school: School | None) -> str:
     return f"{school.name} ({school.locality})" if school.locality else school.name
 
 
-def contact_lines(person: Person) -> Html:
+def contact_lines(person: Person, none: Html | None = None) -> Html:
+    """Name, role, school and how to reach them; `none` says what to do when the directory has no way."""
     parts = [bold(person.full_name)]
     if person.job_title:
         parts.append(esc(person.job_title))
@@ -131,7 +134,7 @@ def contact_lines(person: Person) -> Html:
     elif person.school is not None and person.school.phone:
         parts.append(t("School phone: {phone}", phone=person.school.phone))
     if not (person.email or person.phone or (person.school is not None and person.school.phone)):
-        parts.append(t("(no contact details in the directory: ask the partnership office)"))
+        parts.append(none or t("(no contact details in the directory: ask the partnership office)"))
     return Html("\n".join(parts))
 
 
@@ -434,10 +437,21 @@ async def introduce(context: BotContext, match_id: int) -> None:
         buddy_ids = await ap.telegram_ids(session, buddy.id)
         meet_by = format_date(ap.half_term_end(appointment.start_date))
         starts = format_date(appointment.start_date)
+        # No phone or email of the new head's own: the buddy writes to them through the bot (when they
+        # are on it), else the office puts them in touch.
+        relay = head_ids and not (head.phone or head.email)
+        head_none = (
+            t("(no phone or email given: press the button below to send them a message here)")
+            if relay
+            else Html("(" + ask_the_office(context.services.settings) + ")")
+        )
+        buddy_markup = (
+            keyboard([[(_("✉️ Message {name}").format(name=head.full_name), f"bw:{match_id}")]]) if relay else None
+        )
         to_buddy = Html(
             bold(_("Meet your new head"))
             + "\n"
-            + contact_lines(head)
+            + contact_lines(head, head_none)
             + "\n\n"
             + t("Starts {date}.", date=starts)
             + "\n"
@@ -459,10 +473,10 @@ async def introduce(context: BotContext, match_id: int) -> None:
             )
         )
         missing = []
-        for ids, text, person in ((buddy_ids, to_buddy, buddy), (head_ids, to_head, head)):
+        for ids, text, person, markup in ((buddy_ids, to_buddy, buddy, buddy_markup), (head_ids, to_head, head, None)):
             delivered = False
             for chat_id in ids:
-                delivered |= await _send(context, chat_id, text)
+                delivered |= await _send(context, chat_id, text, markup)
             if not delivered:
                 missing.append(person)
         if missing:
@@ -864,6 +878,83 @@ async def send_plan_button(update: Update, context: BotContext) -> None:
 # --------------------------------------------------------------------------------------------- registration
 
 
+# --------------------------------------------------------------------------------------------- messages
+
+RELAY = "buddy_message"
+MAX_RELAY = 1500
+
+
+async def write_button(update: Update, context: BotContext) -> None:
+    """bw:MATCH — one of the two heads of an active pairing writes to the other through the bot (for a new
+    head who gave no phone or email); the next message is passed on with the writer's name."""
+    ids = _ints(update.callback_query.data if update.callback_query else None)
+    async with context.services.session() as session:
+        match = await _party(session, context, ids[0]) if ids else None
+        if match is None or match.status != "accepted":
+            await answer(update, _("Sorry, only the two heads of an active pairing can write here."), alert=True)
+            return
+        mine = match.buddy_person_id == context.member.person_id  # type: ignore[union-attr]
+        other = match.appointment.person if mine else match.buddy
+        other_name = other.full_name
+    await answer(update)
+    context.user_data["awaiting"] = RELAY
+    context.user_data[RELAY] = ids[0]
+    await reply(
+        update,
+        context,
+        t(
+            "Type your message to {name}: I will pass it on with your name, and they can answer the same way.",
+            name=other_name,
+        ),
+    )
+
+
+async def receive_message(update: Update, context: BotContext) -> None:
+    context.user_data.pop("awaiting", None)
+    match_id = context.user_data.pop(RELAY, None)
+    message = update.effective_message
+    text = ((message.text if message else "") or "")[:MAX_RELAY].strip()
+    if not isinstance(match_id, int) or not text:
+        await reply(update, context, t("Nothing was sent."))
+        return
+    async with context.services.session() as session:
+        match = await _party(session, context, match_id)
+        if match is None or match.status != "accepted":
+            await reply(update, context, t("That pairing is no longer active. Nothing was sent."))
+            return
+        mine = match.buddy_person_id == context.member.person_id  # type: ignore[union-attr]
+        me = match.buddy if mine else match.appointment.person
+        other = match.appointment.person if mine else match.buddy
+        me_name, other_name = me.full_name, other.full_name
+        to_ids = await ap.telegram_ids(session, other.id)
+        audit.record(session, context.member.telegram_id, "buddy.message", "buddy_match", match_id)  # type: ignore[union-attr]
+    heading = (
+        t("A message from your buddy, {name}:", name=me_name)
+        if mine
+        else t("A message from {name}, the new head you are buddying:", name=me_name)
+    )
+    sent = 0
+    for chat_id in to_ids:
+        sent += await _send(
+            context,
+            chat_id,
+            Html(bold(heading) + "\n" + esc(text)),
+            keyboard([[(_("Reply to {name}").format(name=me_name), f"bw:{match_id}")]]),
+        )
+    if sent:
+        await reply(update, context, t("Sent to {name}.", name=other_name))
+    else:
+        await reply(
+            update,
+            context,
+            Html(
+                t("I could not reach {name} here. Nothing was sent.", name=other_name)
+                + " "
+                + ask_the_office(context.services.settings)
+            ),
+        )
+
+
 MANIFEST = Manifest(
     "buddy",
     commands=(
@@ -892,8 +983,12 @@ MANIFEST = Manifest(
         Button("bey", end_button, Role.MEMBER, private=True, args="id"),
         Button("bk", on_checkin_answer, Role.MEMBER, private=True, args="bigid:g|m|s"),
         Button("bkn", no_comment, Role.MEMBER, private=True, args="bigid"),
+        Button("bw", write_button, Role.MEMBER, private=True, args="id"),
     ),
-    text_steps=(TextStep("buddy_comment", receive_comment, Role.MEMBER),),
+    text_steps=(
+        TextStep("buddy_comment", receive_comment, Role.MEMBER),
+        TextStep(RELAY, receive_message, Role.MEMBER),
+    ),
     jobs=(
         Job("buddy-checkins", checkin_job, daily=dt.time(9, 0)),
         # Requests recorded with `partnerbot match --term --send` go out within a quarter of an hour.

@@ -2,7 +2,9 @@
 
 Who is registering (me / the school / the trust / the partnership office) → the new head's name → school
 (fuzzy pick from the directory, or a new school by name) → start date (UK formats) → which apply (toggle
-buttons, then Done) → support wanted (toggle specialisms or type them, then Done) → confirm → stored.
+buttons, then Done) → support wanted (toggle specialisms or type them, then Done) → how the new head would
+like to be reached (a phone and/or an email, optional: kept on their directory entry, seen by members as
+any entry is, and given to their buddy in the introduction) → confirm → stored.
 The coordinators are told at once, with the top buddy suggestions (handlers.buddy.announce_appointment).
 A member's registration (for themselves or anyone else) waits for a coordinator's confirm (directory/integrity.py,
 listed on /desk); a start date more than a term back or eighteen months ahead is questioned (nhd:y keeps it);
@@ -10,7 +12,7 @@ Registering links no account (storage/identity.py).
 "nhr:PERSON" starts the flow filled in from a register import's head change (handlers/directory_upload.py).
 
 Callback data: nhw:self|school|trust|office  nhm:0 (use my entry)  nhs:SCHOOL_ID | nhs:new
-               nhf:0-3 | nhf:done  nhk:INDEX | nhk:done  nhc:save | nhc:x
+               nhf:0-3 | nhf:done  nhk:INDEX | nhk:done  nhp:skip  nhc:save | nhc:x
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from core.services import BotContext
 from core.text import Html, bold, esc, t
 from directory import appointments as ap
 from directory import integrity
+from directory.contact import read_contact
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
@@ -38,7 +41,7 @@ from plans.terms import previous_term, term_for
 from storage.directory import Person, School
 from storage.members import Role
 
-WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM = range(7)
+WHO, NAME, SCHOOL, START, FLAGS, NEEDS, CONFIRM, CONTACT = range(8)
 END = ConversationHandler.END
 DRAFT = "newhead"
 MAX_NAME = 200
@@ -365,7 +368,7 @@ async def toggle_need(update: Update, context: BotContext) -> int:
     names = specialism_names()
     if value == "done":
         await answer(update)
-        return await _confirm(update, context)
+        return await _ask_contact(update, context)
     if value.isdigit() and int(value) < len(names):
         name = names[int(value)]
         if name in needs:
@@ -402,7 +405,57 @@ async def type_needs(update: Update, context: BotContext) -> int:
     return NEEDS
 
 
-def summary(draft: dict[str, Any]) -> Html:
+async def _ask_contact(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    if draft.get("who") == "self":
+        question = t(
+            "How would you like your buddy to reach you? Send a phone number and/or an email address in one "
+            "message, or press Skip. It is kept on your directory entry, which only members see."
+        )
+    else:
+        question = t(
+            "How would {name} like their buddy to reach them? Send a phone number and/or an email address in "
+            "one message, or press Skip. It is kept on their directory entry, which only members see.",
+            name=draft.get("name", ""),
+        )
+    await reply(
+        update,
+        context,
+        question,
+        keyboard([[(_("Skip"), "nhp:skip")]]),
+    )
+    return CONTACT
+
+
+async def type_contact(update: Update, context: BotContext) -> int:
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    given = read_contact(text)
+    if not given.any:
+        await reply(
+            update,
+            context,
+            t(
+                "I could not read a phone number or an email address there. Send one, for example "
+                "<code>07700 900123, j.smith@school.org.uk</code>, or press Skip."
+            ),
+            keyboard([[(_("Skip"), "nhp:skip")]]),
+        )
+        return CONTACT
+    draft = _draft(context)
+    draft["phone"], draft["email"] = given.phone, given.email
+    return await _confirm(update, context)
+
+
+async def skip_contact(update: Update, context: BotContext) -> int:
+    await answer(update)
+    draft = _draft(context)
+    draft.pop("phone", None)
+    draft.pop("email", None)
+    return await _confirm(update, context)
+
+
+def summary(draft: dict[str, Any], registered_by: str | None = None) -> Html:
+    """The draft to check; `registered_by` (the member's name, for the coordinators) joins the who line."""
     flags = draft.get("flags", {})
     applies = "; ".join(_(FLAG_LABELS[k]) for k in FLAGS_ORDER if flags.get(k)) or _("none of these")
     needs = join_words([need_label(n) for n in draft.get("needs", [])]) or _("none named")
@@ -419,7 +472,17 @@ def summary(draft: dict[str, Any]) -> Html:
                 t("Starts: {date}", date=format_date(start)),
                 t("Applies: {flags}", flags=applies),
                 t("Support wanted: {needs}", needs=needs),
-                t("Registered by: {who}", who=_(WHO_LABELS.get(draft.get("who", "office"), ""))),
+                t(
+                    "Reach them on: {contact}",
+                    contact=" · ".join(x for x in (draft.get("phone"), draft.get("email")) if x) or _("not given"),
+                ),
+                t("Registered by: {who}", who=_(WHO_LABELS.get(draft.get("who", "office"), "")))
+                if registered_by is None
+                else t(
+                    "Registered by {name}: {who}",
+                    name=registered_by,
+                    who=_(WHO_LABELS.get(draft.get("who", "office"), "")),
+                ),
             ]
         )
     )
@@ -451,6 +514,8 @@ async def save(update: Update, context: BotContext) -> int:
         person_id=draft.get("person_id"),
         needs=draft.get("needs", []),
         relation=draft["who"],
+        phone=draft.get("phone"),
+        email=draft.get("email"),
         **{k: bool(flags.get(k)) for k in FLAGS_ORDER},
     )
     if not _own_change(context, draft):
@@ -521,9 +586,7 @@ async def _propose(update: Update, context: BotContext, values: dict[str, Any], 
     who = member.display_name if member and member.display_name else str(actor)
     await tell_coordinators(
         context,
-        Html(
-            bold(_("Please confirm a new-head registration")) + "\n" + t("Registered by {who}:", who=who) + "\n" + text
-        ),
+        Html(bold(_("Please confirm a new-head registration")) + "\n" + summary(draft, registered_by=who)),
         keyboard([[(_("Confirm"), f"ecd:y:{change_id}"), (_("Reject"), f"ecd:n:{change_id}")]]),
     )
     return END
@@ -613,6 +676,7 @@ MANIFEST = Manifest(
                 START: (Button("nhd", keep_date, Role.MEMBER, args="y"), Reply(type_start)),
                 FLAGS: (Button("nhf", toggle_flag, Role.MEMBER),),
                 NEEDS: (Button("nhk", toggle_need, Role.MEMBER), Reply(type_needs)),
+                CONTACT: (Button("nhp", skip_contact, Role.MEMBER), Reply(type_contact)),
                 CONFIRM: (
                     Button(
                         "nhc",

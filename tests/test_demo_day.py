@@ -13,6 +13,7 @@ from core.settings import load_settings
 from storage.buddies import BuddyMatch, CheckIn
 from storage.db import make_engine, make_sessionmaker
 from storage.desk import DeskState
+from storage.directory import Person
 from storage.members import AccessRequest, Member
 from storage.plans import ProgressUpdate
 from storage.support import SupportDeployment, SupportImpact
@@ -28,6 +29,8 @@ MILESTONES = [
     "approved by Ms Priya Shah",  # every copy of the request says who decided
     "Good news: your access has been approved.",
     "Saved: 1.1 🟢 Green",
+    "How would you like your buddy to reach you?",
+    "Reach them on: 07700 900123 · sam.newton@kimpton.sch.example",
     "Sent to the partnership office to confirm",  # a member's registration waits for the office
     "Confirmed: the appointment is registered.",
     "Link this account to Mr Sam Newton",
@@ -37,6 +40,8 @@ MILESTONES = [
     "I have asked Mrs Helen Ashworth to be the buddy.",
     "Would you be a buddy to a new headteacher?",
     "Thank you for agreeing to be Mr Sam Newton's buddy.",
+    "Meet your new head",  # the buddy has the phone the new head gave
+    "Phone: 07700 900123",
     "Meet your buddy",  # the new head is on Telegram now: introduced directly
     "Buddy check-in, two weeks in",
     "Thank you. Your comment is kept for the coordinator.",
@@ -88,6 +93,8 @@ async def test_the_demo_day_plays_through(db_url: str, tmp_path: Path) -> None:
             member = await session.get(Member, 9001)
             assert member is not None and member.active and member.person_id is not None
             match = (await session.scalars(select(BuddyMatch))).one()
+            head = await session.get(Person, member.person_id)
+            assert head is not None and head.phone == "07700 900123" and head.email == "sam.newton@kimpton.sch.example"
             assert match.status == "accepted"
             answered = (await session.scalars(select(CheckIn).where(CheckIn.answered_at.is_not(None)))).one()
             assert answered.answer == "good" and answered.comment == "Good first call; we meet again next week."

@@ -110,7 +110,13 @@ async def test_register_on_behalf_of_a_school(
     sent = await chat.send("pupil premium, basket weaving", user=users.member)
     assert "Added: pupil premium" in sent[-1].text and "basket weaving" in sent[-1].text
     sent = await chat.press("nhk:done", user=users.member)
+    # How the new head would like to be reached: optional, read from what is typed.
+    assert "How would Ms Priya Okafor like their buddy to reach them?" in sent[-1].text
+    sent = await chat.send("no idea yet", user=users.member)
+    assert "could not read a phone number or an email address" in sent[-1].text
+    sent = await chat.send("email Priya.Okafor@oak.example or ring 07700 900456", user=users.member)
     summary = sent[-1].text
+    assert "Reach them on: 07700 900456 · priya.okafor@oak.example" in summary
     for part in (
         "Ms Priya Okafor",
         "1 Sept 2025",
@@ -137,6 +143,7 @@ async def test_register_on_behalf_of_a_school(
         person = await session.get(Person, appointment.person_id)
         # Head from 1 September, not before (directory/succession.py).
         assert (person.title, person.first_name, person.last_name, person.is_head) == ("Ms", "Priya", "Okafor", False)
+        assert (person.phone, person.email) == ("07700 900456", "priya.okafor@oak.example")  # on their entry
         assert appointment.took_effect is None
         assert (
             await session.scalar(
@@ -177,7 +184,9 @@ async def test_register_myself_at_a_new_school(
     sent = await chat.press("nhs:new", user=users.member)
     sent = await chat.send("September", user=users.member)
     await chat.press("nhf:done", user=users.member)
-    sent = await chat.press("nhk:done", user=users.member)
+    await chat.press("nhk:done", user=users.member)
+    sent = await chat.press("nhp:skip", user=users.member)
+    assert "Reach them on: not given" in sent[-1].text
     assert "(a new school)" in sent[-1].text and "&lt;Free&gt;" in sent[-1].text
     sent = await chat.press("nhc:save", user=users.member)
     # Members notify; the office decides: even a member's own move waits for a coordinator.
