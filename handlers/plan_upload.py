@@ -545,19 +545,28 @@ async def on_correction(update: Update, context: BotContext) -> None:
         return
     await answer(update, _("Reading the file again…"))
     pending["overrides"] = overrides
+    read = await _read_again(update, context, pending)
+    if read is None:
+        return
+    if read:
+        await _retire_buttons(update)  # the new preview has the buttons now
+    else:
+        # That reading failed (said why): the previous preview and its buttons stay as they were.
+        context.user_data[PENDING] = before
+        await _set_buttons(update, _main_rows(token, before))
+
+
+async def _read_again(update: Update, context: BotContext, pending: dict[str, Any]) -> bool | None:
+    """The file downloaded again and previewed with the pending corrections: True when a new preview was
+    sent, False when it could not be read that way, None when it could not be downloaded (both said)."""
     try:
         content = await download(context, pending["file_id"])
     except TelegramError as exc:
         await reply(
             update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
         )
-        return
-    if await _read_and_preview(update, context, content, pending):
-        await _retire_buttons(update)  # the new preview has the buttons now
-    else:
-        # That reading failed (said why): the previous preview and its buttons stay as they were.
-        context.user_data[PENDING] = before
-        await _set_buttons(update, _main_rows(token, before))
+        return None
+    return await _read_and_preview(update, context, content, pending)
 
 
 async def receive_title(update: Update, context: BotContext) -> None:
@@ -577,15 +586,8 @@ async def receive_title(update: Update, context: BotContext) -> None:
         return
     before = copy.deepcopy(pending)
     pending["title"] = title
-    try:
-        content = await download(context, pending["file_id"])
-    except TelegramError as exc:
-        await reply(
-            update, context, t("I could not read the file again ({error}). Nothing was changed.", error=str(exc))
-        )
-        return
-    if not await _read_and_preview(update, context, content, pending):
-        context.user_data[PENDING] = before
+    if not await _read_again(update, context, pending):
+        context.user_data[PENDING] = before  # not read (said why): the previous preview stands
 
 
 MANIFEST = Manifest(
