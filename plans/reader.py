@@ -1451,7 +1451,7 @@ class _PlanReader:
                 partnership = head.strip()
         if not title:
             line = next((x for x in candidates if x not in consumed and len(x) <= 200), "")
-            title = line or stem.replace("-", " ").strip() or _("Action plan")
+            title = line or _title_from_stem(stem) or _("Action plan")
             consumed.add(line)
         # What is left above each table names its first section (and its notes); else the table's title.
         for n, ((table, result), section_title) in enumerate(zip(results, section_titles)):
@@ -1523,6 +1523,14 @@ def _common_words(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+def _title_from_stem(stem: str) -> str:
+    """A title from a file's name when the file has none of its own: "la-monitoring-2019-20" ->
+    "La monitoring 2019-20" (a year range keeps its hyphen; the coordinator can rename it in the preview)."""
+    text = re.sub(r"(?<=\d)[-_](?=\d)", "\x00", stem)
+    text = " ".join(re.sub(r"[-_]+", " ", text).split()).replace("\x00", "-")
+    return text[:1].upper() + text[1:]
 
 
 def _split_common_prefix(titles: list[str]) -> tuple[str, list[str]]:

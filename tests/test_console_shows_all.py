@@ -42,7 +42,7 @@ async def test_import_preview_corrections_work_in_the_console(db_url: str, tmp_p
     output = await run_script(db_url, 1003, [number_of(output, "Milestones")], tmp_path)
     assert "Responsible officer → Milestones" in output  # the new preview, read again with the correction
     output = await run_script(db_url, 1003, [number_of(output, "Import")], tmp_path)
-    assert re.search(r"Imported plan \d+: la monitoring", output)
+    assert re.search(r"Imported plan \d+: La monitoring 2019-20", output)
 
 
 async def test_messages_for_others_wait_across_runs(db_url: str, tmp_path: Path) -> None:
