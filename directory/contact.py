@@ -63,7 +63,7 @@ class GivenContact:
 def read_contact(text: str | None) -> GivenContact:
     """The first phone number (UK by default, read by libphonenumber) and the first email address in `text`;
     either may be missing ("07700 900123, j.smith@school.org.uk", "ring me on +44 7700 900123")."""
-    text = (text or "")[:500]
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", (text or "")[:500])  # pasted control characters are spaces
     found = _EMAIL.search(text)
     email = found.group(0).strip(".'").lower() if found else None
     rest = text.replace(found.group(0), " ") if found else text

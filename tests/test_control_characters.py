@@ -149,8 +149,9 @@ async def test_newhead_answers(chat: ChatDriver, users: Users, sessionmaker: Any
         await chat.press("nhf:done", user=users.coordinator)
         sent = await chat.send("pupil\x00 premium, basket\x07 weaving", user=users.coordinator)
         assert "Added: pupil premium" in sent[-1].text
-        sent = await chat.press("nhk:done", user=users.coordinator)
-        assert "Ms Priya Okafor" in sent[-1].text
+        await chat.press("nhk:done", user=users.coordinator)
+        sent = await chat.send("07700\x00900123, priya.okafor@oak.example\x07", user=users.coordinator)
+        assert "Ms Priya Okafor" in sent[-1].text and "07700 900123 · priya.okafor@oak.example" in sent[-1].text
         sent = await chat.press("nhc:save", user=users.coordinator)
         assert any("Saved" in s.text for s in sent) and ERROR_REPLY not in texts(sent).lower()
     async with sessionmaker() as session:
