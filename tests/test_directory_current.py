@@ -146,6 +146,7 @@ async def register_via_chat(
     await chat.send(start, user=user)
     await chat.press("nhf:done", user=user)
     await chat.press("nhk:done", user=user)
+    await chat.press("nhp:skip", user=user)  # how to be reached: optional
     return await chat.press("nhc:save", user=user)
 
 
