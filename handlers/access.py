@@ -38,7 +38,7 @@ from handlers.manifest import Button, Command, Manifest, TextStep, Writes, featu
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.privacy_notice import notice_html, notice_text, notice_version
-from handlers.two_taps import two_taps
+from handlers.two_taps import YES, two_taps
 from storage import access_requests as requests
 from storage import audit, identity
 from storage.directory import Person
@@ -411,8 +411,11 @@ async def edit_copies(context: BotContext, copies: list[requests.Copy], text: st
 
 
 def decision_args(data: str, size: int) -> list[int] | None:
-    """The ids after the prefix: exactly `size` of them, each a plain number in range."""
+    """The ids after the prefix: exactly `size` of them, each a plain number in range (a reject's second tap
+    carries the word "ok" after them: handlers/two_taps.py)."""
     parts = data.split(":")[1:]
+    if parts and parts[-1] == YES:
+        parts = parts[:-1]
     if len(parts) != size or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
         return None
     return [int(p) for p in parts]
