@@ -17,6 +17,7 @@ from core.services import BotContext, Services
 from core.settings import Settings
 from core.update_order import UserOrderedProcessor
 from storage.db import make_engine, make_sessionmaker
+from storage.members import member_row
 
 log = logging.getLogger("partnerbot")
 
@@ -33,7 +34,7 @@ def build_application(
     # post_init runs. post_shutdown disposes of it.
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
-    services = Services(settings, engine, sessionmaker)
+    services = Services(settings, engine, sessionmaker, member_row)
 
     builder = (
         Application.builder()
@@ -95,9 +96,12 @@ async def _post_shutdown(application: Application) -> None:
 
 
 def main() -> None:
-    from cli.main import main as cli_main
+    """`python bot.py` = `partnerbot run`: the command line (cli/, which builds on this module) run as a
+    module, so that this module never imports it."""
+    import runpy
 
-    cli_main(["run", *sys.argv[1:]])
+    sys.argv[1:1] = ["run"]
+    runpy.run_module("cli", run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":

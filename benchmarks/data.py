@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from directory.normalise import GENERIC, fold, normalise_school
+from core.normalise import GENERIC, fold, normalise_school
 from directory.synthetic import Directory, _data_file, make_directory
 
 CACHE = Path(__file__).resolve().parent / ".cache"

@@ -84,7 +84,8 @@ async def _member(
 def sendable_extract(extract: bytes) -> bytes:
     """The register's extract with only the columns the importer reads, every row kept: the whole extract
     (133 columns) is over the 20 MB a bot may download from Telegram, so a coordinator exports these."""
-    from directory.headers import DIRECTORY_FIELDS, match_headers
+    from core.headers import match_headers
+    from directory.fields import DIRECTORY_FIELDS
 
     rows = csv.reader(io.StringIO(extract.decode("latin-1")))  # as the register writes it
     header = next(rows)

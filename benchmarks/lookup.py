@@ -27,7 +27,7 @@ from benchmarks.common import (
     verdict_upper,
 )
 from benchmarks.data import CACHE_VERSION, Query, bench_directory, make_queries
-from directory.normalise import fold, normalise_school
+from core.normalise import fold, normalise_school
 from directory.search import DirectoryIndex, PersonEntry, SchoolEntry
 from directory.synthetic import Directory
 

@@ -19,8 +19,8 @@ from collections import defaultdict
 from benchmarks.common import Env, Row, Section
 from benchmarks.data import bench_directory, typo
 from benchmarks.lookup import entries
+from core.normalise import GENERIC, fold, school_tokens
 from directory import query as understood
-from directory.normalise import GENERIC, fold, school_tokens
 from directory.search import DirectoryIndex, Match
 
 KINDS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from core.roles import Role
 from core.settings import Settings
 from core.throttle import SearchCounter
-from storage.members import Member, Role
 
 if TYPE_CHECKING:
     from directory.search import DirectoryIndex
@@ -36,7 +37,8 @@ class MemberInfo:
     reminders: bool = True
 
     @classmethod
-    def from_row(cls, row: Member, admin_ids: tuple[int, ...] = ()) -> MemberInfo:
+    def from_row(cls, row: Any, admin_ids: tuple[int, ...] = ()) -> MemberInfo:
+        """From a `storage.members.Member` row."""
         role = Role.ADMIN if row.telegram_id in admin_ids else row.role_enum
         return cls(row.telegram_id, role, row.person_id, row.display_name, row.locale, row.reminders)
 
@@ -44,8 +46,16 @@ class MemberInfo:
 class Services:
     """What every handler needs besides Telegram: settings, the database and the search index."""
 
-    def __init__(self, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        member_row: Callable[[AsyncSession, int], Awaitable[Any]],
+    ):
         self.settings = settings
+        # storage.members.member_row, handed in by bot.py: core does not reach up into storage.
+        self._member_row = member_row
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.directory: DirectoryIndex | None = None
@@ -116,7 +126,7 @@ class Services:
 
     async def member(self, telegram_id: int) -> MemberInfo | None:
         async with self.sessionmaker() as session:
-            row = await session.get(Member, telegram_id)
+            row = await self._member_row(session, telegram_id)
         if row is not None and row.active:
             return MemberInfo.from_row(row, self.settings.admin_telegram_ids)
         if telegram_id in self.settings.admin_telegram_ids:

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from directory.normalise import TITLES, fold
+from core.normalise import TITLES, fold
 from directory.records import MAX_LEN
 from directory.specialisms import canonical_phase
 from storage.directory import DESIGNATIONS, PHASES

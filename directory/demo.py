@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.data import data_file
 from core.i18n import N_
+from core.normalise import GENERIC, fold, school_tokens
 from directory.importer import normalise_phase, split_full_name
-from directory.normalise import GENERIC, fold, school_tokens
 from directory.specialisms import CATALOGUE
 from storage import audit
 from storage.directory import Person, School, Specialism

@@ -4,7 +4,7 @@ HTML or PDF table (read whole through `core.ingest`), the national register's (G
 Two steps, so the chat can show a preview before anything changes:
 
 - `parse_directory_file(path_or_bytes, filename) -> ParsedDirectory` is pure: it reads the file,
-  matches its headers by meaning (`directory.headers`), turns rows into school and person records,
+  matches its headers by meaning (`core.headers`), turns rows into school and person records,
   and keeps every row it rejected or skipped with its line number and reason. A file that cannot be
   read at all raises `DirectoryImportError` with a reason a coordinator can act on.
 - `apply_directory(session, parsed, actor_id, dry_run) -> ImportSummary` upserts the records in the
@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from core import clock
+from core.headers import normalise_header
 from core.i18n import _, format_date
 from core.ingest.model import IngestError
 from core.ingest.read import sniff
 from core.ingest.stream import SAMPLE_BYTES, Source, document_rows, open_binary, text_rows, xlsx_rows
+from core.normalise import fold
 
 # The importer's parts, each in its module; their public names stay importable from here.
 from directory.cells import (  # noqa: F401
@@ -53,8 +55,6 @@ from directory.cells import (  # noqa: F401
     school_key,
     split_full_name,
 )
-from directory.headers import normalise_header
-from directory.normalise import fold
 from directory.recognise import _recognise
 from directory.records import (  # noqa: F401
     HEADER_SCAN_ROWS,

@@ -27,7 +27,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
-from directory.normalise import fold
+from core.normalise import fold
 from directory.search import Area, DirectoryIndex, Match, PersonEntry, SchoolEntry
 
 # Short forms and nicknames -> the full first names they stand for (common English ones).

@@ -1,12 +1,13 @@
 """Which row of a directory file is its header, and what kind of file it is (a register extract, its
-list of schools, or our own columns), matched by meaning through `directory.headers`."""
+list of schools, or our own columns), matched by meaning through `core.headers`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from core.headers import HeaderMap, match_headers, normalise_header
 from directory.cells import cell_text
-from directory.headers import DIRECTORY_FIELDS, NAME_FIELDS, HeaderMap, match_headers, normalise_header
+from directory.fields import DIRECTORY_FIELDS, NAME_FIELDS
 
 # The register's list of schools (its own column names).
 SCHOOLS_LIST_FIELDS: dict[str, tuple[str, ...]] = {

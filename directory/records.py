@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 
-from directory.headers import HeaderMap
+from core.headers import HeaderMap
 
 HEADER_SCAN_ROWS = 30  # a header row is looked for among the first rows (title rows come first)
 MAX_LEN = {

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from core import clock
 from core.i18n import _, ngettext
+from core.normalise import fold, normalise_person
 from directory.cells import school_key
-from directory.normalise import fold, normalise_person
 from directory.records import (
     PERSON_FIELDS,
     SCHOOL_FIELDS,

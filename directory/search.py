@@ -4,7 +4,7 @@ Pure: plain dataclasses in, `Match` out; no database, no Telegram.
 
 How a query is matched (everything per entry is vectorised; nothing loops over entries in Python):
 1. The query is cut into words twice: as a person's name (folded, titles dropped) and as a school
-   name (school abbreviations collapsed, see `directory.normalise`).
+   name (school abbreviations collapsed, see `core.normalise`).
 2. Each query word is matched against the *vocabulary* (every distinct word of every name): exact,
    prefix (a contiguous slice of the sorted vocabulary) and typo. Typo candidates come from a
    symmetric-deletion index (directory.search_space): the query word's one-letter deletions find every
@@ -39,9 +39,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from core.normalise import GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key
 from directory import specialisms as spec_catalogue
 from directory.entry_tables import EntryView, Interner, PersonTable, SchoolTable
-from directory.normalise import GENERIC, TITLES, fold, person_tokens, school_tokens, strip_titles, title_key
 from directory.search_space import (  # noqa: F401 - re-exported: the constants and slip model live there
     CONTEXT_SCALE,
     EXACT_SIM,

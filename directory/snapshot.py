@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 # Directories smaller than this are built in the process (tens of milliseconds) and not snapshotted.
 SNAPSHOT_MIN_ENTRIES = 5_000
-_SOURCES = ("search.py", "search_space.py", "entry_tables.py", "normalise.py", "specialisms.py", "loader.py")
+_SOURCES = ("search.py", "search_space.py", "entry_tables.py", "../core/normalise.py", "specialisms.py", "loader.py")
 
 
 def _code_key() -> str:

@@ -1,7 +1,7 @@
 """The catalogue of specialisms (what system leaders can help with), with the words people use for them.
 
 `canonical("mathmatics") == "mathematics"`, `canonical_many("SEND and pupil premium, maths")
-== ["send", "pupil premium", "mathematics"]`. Matching is on folded text (see directory.normalise)
+== ["send", "pupil premium", "mathematics"]`. Matching is on folded text (see core.normalise)
 and forgives typos in words of four letters or more; very short aliases ("pe", "re", "pp") must be
 typed exactly.
 """
@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from core.i18n import N_
-from directory.normalise import fold
+from core.normalise import fold
 
 # canonical name -> aliases (all folded: lower case, no punctuation). The canonical name is an alias too.
 CATALOGUE: dict[str, tuple[str, ...]] = {

@@ -33,13 +33,14 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
+from directory import office
 from handlers import access, buddy, support
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.two_taps import two_taps
 from plans.terms import current_term, term_label
-from storage import identity, office
+from storage import identity
 from storage.desk import DeskState
 from storage.directory import EntryChange, Person
 from storage.members import AccessRequest, Member, Role

@@ -1,6 +1,6 @@
 """Which column of a plan's table holds which field, by meaning (pure).
 
-Known headers are matched by `directory.headers.match_headers` (the generic matcher, tolerant of case,
+Known headers are matched by `core.headers.match_headers` (the generic matcher, tolerant of case,
 punctuation and misspellings) against `PLAN_FIELDS`. Headers it leaves unplaced get a second, word-level
 pass here: a header that contains a synonym's words ("Person responsible" ⊃ "responsible", "Target
 completion date" ⊃ "date") is taken for that field, the most specific synonym first. Columns labelled
@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from directory.headers import match_headers, normalise_header
+from core.headers import match_headers, normalise_header
 from plans.rag import month_term, numbered_terms, parse_term_label
 
 # Field → headers that mean it, preferred first. The action column is the one a table must have.

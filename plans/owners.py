@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from directory.normalise import person_tokens
+from core.normalise import person_tokens
 
 if TYPE_CHECKING:
     from directory.search import DirectoryIndex

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePath
 
+from core.headers import normalise_header
 from core.i18n import _, ngettext
 from core.ingest.model import Cell, Document, NotRead, Row, Table
 from core.names import split_names
 from core.uk_dates import MONTHS
-from directory.headers import normalise_header
 from plans.fields import PLAN_FIELDS, PlanColumns, is_comment_header, match_plan_headers
 from plans.parsed import (
     EXTRA,

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.i18n import _
-from directory.normalise import person_tokens
+from core.normalise import person_tokens
 from plans.export import ActionView, PlanView, SectionView, UpdateView
 from plans.owners import NAME_THRESHOLD, OwnerMatcher, best_of, matcher_for, name_score, split_owner_name
 from plans.parsed import ParsedPlan, PlanWarning

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Sequence
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, select, text
@@ -11,22 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
+from core.roles import Role  # noqa: F401  (re-exported: the handlers' manifests import it from here)
 from storage.base import Base, BigId, Timestamps, UTCDateTime
 from storage.directory import Person
-
-
-class Role(enum.IntEnum):
-    """Ordered: a higher role can do everything a lower one can."""
-
-    STRANGER = 0
-    MEMBER = 10
-    LEAD = 20
-    COORDINATOR = 30
-    ADMIN = 40
-
-    @classmethod
-    def parse(cls, value: str) -> Role:
-        return cls[value.strip().upper()]
 
 
 class Member(Timestamps, Base):
@@ -132,3 +118,8 @@ async def coordinator_ids(session: AsyncSession, admin_ids: Sequence[int] = ()) 
         )
     )
     return sorted(ids | set(admin_ids))
+
+
+async def member_row(session: AsyncSession, telegram_id: int) -> Member | None:
+    """The member row for `telegram_id` (what `core.services.Services.member` reads, handed it by bot.py)."""
+    return await session.get(Member, telegram_id)

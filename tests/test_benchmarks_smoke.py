@@ -19,7 +19,7 @@ from benchmarks.data import (
     typo,
     write_gias_extract,
 )
-from directory.normalise import fold, normalise_school
+from core.normalise import fold, normalise_school
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL") or None
 SIZES = Sizes.tiny()

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from core.headers import match_headers
 from directory.demo import DEMO_USERS, load_demo
-from directory.headers import DIRECTORY_FIELDS, match_headers
+from directory.fields import DIRECTORY_FIELDS
 from directory.import_cli import import_directory
 from directory.importer import (
     DirectoryImportError,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from core.normalise import GENERIC, fold, school_tokens
 from core.offline import Sent
 from directory import query as understood
 from directory.find_cli import run_find
-from directory.normalise import GENERIC, fold, school_tokens
 from directory.search import DirectoryIndex
 from directory.synthetic import Directory, insert_directory, make_directory
 from handlers.find import _labels

@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import pytest
 
+from core.normalise import fold, normalise, normalise_school, person_tokens
 from directory import specialisms as sp
-from directory.normalise import fold, normalise, normalise_school, person_tokens
 from directory.search import (
     Area,
     DirectoryIndex,

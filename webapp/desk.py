@@ -1,4 +1,4 @@
-"""The desk in the Mini App: the queues /desk shows (storage/office.py, storage/access_requests.py) and the
+"""The desk in the Mini App: the queues /desk shows (directory/office.py, storage/access_requests.py) and the
 access decision, made once whoever presses first.
 
 The decision is one conditional write (storage.decisions.decide: UPDATE … WHERE status = 'pending'): the app
@@ -17,9 +17,9 @@ from core import clock
 from core.i18n import _, format_datetime
 from core.services import MemberInfo, Services
 from core.text import t
+from directory import office
 from plans.terms import current_term, term_label
 from storage import access_requests as requests
-from storage import office
 from storage.directory import Person
 from storage.members import AccessRequest
 from webapp.board import BoardError
