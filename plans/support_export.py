@@ -12,8 +12,6 @@ import io
 from collections.abc import Sequence
 from typing import cast
 
-import docx
-from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -177,21 +175,15 @@ def _docx_table(document: object, headings: Sequence[str], rows: Sequence[Sequen
 
 
 def support_docx(report: SupportReport) -> bytes:
-    document = docx.Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = A4_HEIGHT, A4_WIDTH
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, MARGIN)
-    document.styles["Normal"].font.size = Pt(10)
-    document.core_properties.title = title(report)
+    """Landscape A4 from core.word (the one place documents are made: page numbers, header, author)."""
+    from core.word import new_document, save, usable_width
+
+    document = new_document(title(report), "landscape", title(report))
+    width = usable_width(document.sections[0])
     document.add_heading(title(report), level=0)
-    width = int(A4_HEIGHT) - 2 * int(MARGIN)
     _docx_table(document, [_("Figure"), _("This year")], summary_rows(report), width)
     document.add_heading(_("System leaders"), level=1)
     _docx_table(document, leader_headings(), leader_cells(report), width)
     document.add_heading(_("Cold spots: schools that neither asked for nor gave support"), level=1)
     _docx_table(document, [_("School"), _("Area")], [[s.name, s.area] for s in report.cold_schools], width)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return save(document)
