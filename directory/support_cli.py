@@ -27,7 +27,7 @@ async def write_report(database_url: str, year_text: str | None, folder: Path) -
     from core.settings import load_settings
     from directory import deployments as dp
     from directory import support_report
-    from plans.support_export import support_docx, support_xlsx
+    from directory.support_export import support_docx, support_xlsx
     from storage.db import make_engine, make_sessionmaker
 
     settings = load_settings(database_url=database_url)
@@ -52,11 +52,11 @@ async def write_report(database_url: str, year_text: str | None, folder: Path) -
 async def cmd_report(args: argparse.Namespace) -> int:
     import sys
 
-    from cli.main import settings_from_env
-    from plans.support_export import summary_rows
+    from core.settings import load_settings
+    from directory.support_export import summary_rows
 
     try:
-        paths, report = await write_report(settings_from_env().database_url, args.year, Path(args.output))
+        paths, report = await write_report(load_settings().database_url, args.year, Path(args.output))
     except ValueError as exc:
         print(f"partnerbot: {exc}", file=sys.stderr)
         return 2
@@ -70,12 +70,12 @@ async def cmd_report(args: argparse.Namespace) -> int:
 async def cmd_capacity(args: argparse.Namespace) -> int:
     import sys
 
-    from cli.main import settings_from_env
+    from core.settings import load_settings
     from directory import deployments as dp
     from storage.db import make_engine, make_sessionmaker
     from storage.directory import Person
 
-    engine = make_engine(settings_from_env().database_url)
+    engine = make_engine(load_settings().database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
             person = await session.get(Person, args.person)

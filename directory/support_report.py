@@ -2,7 +2,7 @@
 deployed; requests met, waiting and declined; time to broker; cold spots).
 
 `build(...)` is pure (plain rows in, a `SupportReport` out); `load(session, year)` reads the rows from the
-database. plans/support_export.py writes the report as Excel and Word; `partnerbot support report` and
+database. directory/support_export.py writes the report as Excel and Word; `partnerbot support report` and
 the office's /support call both.
 
 Definitions (written once, here):

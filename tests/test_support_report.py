@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from directory import deployments as dp
 from directory import support_report
 from directory.support_cli import write_report
-from plans.support_export import support_docx, support_xlsx
+from directory.support_export import support_docx, support_xlsx
 from storage.directory import Person, School, Specialism
 from storage.support import SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 
