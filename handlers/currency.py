@@ -220,6 +220,12 @@ async def change_button(update: Update, context: BotContext) -> None:
     verdict = t("Confirmed: the appointment is registered.") if confirm else t("Rejected: nothing was changed.")
     rows = [[(_("Link the registrant's account to this entry…"), f"lk:{proposer}:{link_to}:p")]] if offer_link else None
     await edit(update, context, Html(esc(summary) + "\n\n" + verdict), keyboard(rows) if rows else None)
+    await after_change(context, proposer, confirm, appointment_id)
+
+
+async def after_change(context: BotContext, proposer: int | None, confirm: bool, appointment_id: int | None) -> None:
+    """After a registration is decided and committed (here or in the Mini App's desk): the registrant is told,
+    and a new appointment refreshes the directory and is announced to the coordinators."""
     if proposer is not None:
         with contextlib.suppress(TelegramError):
             await send(

@@ -250,3 +250,169 @@ async def test_console_link_opens_the_app_as_the_console_user(app, users, sessio
             verify(init_data, "7000000001:AAH-a-real-looking-production-token", 3600)
     finally:
         await local.stop()
+
+
+# --- the desk's queues and decisions: the chat's own functions, made once -----------------------------------
+
+
+async def _pending_registration(sessionmaker, proposer: int, last_name: str = "Newhead") -> int:
+    """A member's new-head registration waiting on the desk, as /newhead leaves it (directory/integrity.py)."""
+    from directory import integrity
+    from storage.directory import School
+
+    async with sessionmaker.begin() as session:
+        school = (await session.scalars(select(School).where(School.urn == "100002"))).first()
+        if school is None:
+            school = School(name="Kimpton Primary", phase="primary", urn="100002")
+            session.add(school)
+            await session.flush()
+        values = {
+            "first_name": "Nadia",
+            "last_name": last_name,
+            "title": "Ms",
+            "start_date": dt.date(2026, 1, 5),
+            "school_id": school.id,
+            "relation": "school",
+        }
+        change = await integrity.propose_appointment(
+            session, proposer, values, f"Ms Nadia {last_name}, head of Kimpton Primary from 5 Jan 2026"
+        )
+        return change.id
+
+
+async def _decisions(sessionmaker, change_id: int) -> int:
+    async with sessionmaker() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.action.in_(["change.confirm", "change.reject"]),
+                    AuditEntry.entity_id == str(change_id),
+                )
+            )
+            or 0
+        )
+
+
+async def test_registration_confirmed_in_the_app_once(office, chat, users, sessionmaker, at_now):
+    from storage.buddies import Appointment
+    from storage.directory import EntryChange
+
+    change_id = await _pending_registration(sessionmaker, users.member)
+    async with office.client() as client:
+        desk = (await client.get("/app/api/desk", headers=office.headers(users.coordinator))).json()
+        [shown] = desk["registrations"]
+        assert shown["id"] == change_id and "Nadia Newhead" in shown["summary"]
+        assert {"accounts", "new_heads", "pairings", "not_updated"} <= set(desk)
+        # nonsense bodies change nothing
+        for body in ({"change": str(change_id), "confirm": True}, {"change": change_id, "confirm": 1}, {}):
+            _refused(
+                await client.post("/app/api/desk/registration", json=body, headers=office.headers(users.coordinator)),
+                400,
+            )
+        assert await _decisions(sessionmaker, change_id) == 0
+        told = len(chat.to(users.member))
+        done = await client.post(
+            "/app/api/desk/registration",
+            json={"change": change_id, "confirm": True},
+            headers=office.headers(users.coordinator),
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "confirmed" and done.json()["appointment"]
+        # the admin's press, a moment late: 409, saying who decided
+        late = await client.post(
+            "/app/api/desk/registration",
+            json={"change": change_id, "confirm": False},
+            headers=office.headers(users.admin),
+        )
+        _refused(late, 409)
+        assert "already been decided" in late.json()["error"] and "Already confirmed by" in late.json()["error"]
+        desk = (await client.get("/app/api/desk", headers=office.headers(users.coordinator))).json()
+        assert desk["registrations"] == []
+        # the new head now waits for a buddy, listed read-only
+        assert [h["name"] for h in desk["new_heads"]] == ["Ms Nadia Newhead"]
+    async with sessionmaker() as session:
+        assert (await session.get(EntryChange, change_id)).status == "confirmed"
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 1
+    assert await _decisions(sessionmaker, change_id) == 1
+    # what the chat's button does afterwards: the registrant is told, once
+    news = [s.text for s in chat.to(users.member)[told:] if "has confirmed the appointment" in s.text]
+    assert len(news) == 1
+
+
+async def test_registration_refused_to_members_and_revoked_coordinators(office, users, sessionmaker, at_now):
+    from storage.directory import EntryChange
+
+    change_id = await _pending_registration(sessionmaker, users.member)
+    headers = office.headers(users.coordinator)  # a page opened before the revocation
+    audits = await _count(sessionmaker, AuditEntry)
+    async with office.client() as client:
+        body = {"change": change_id, "confirm": True}
+        for user in (users.member, users.lead):
+            _refused(await client.post("/app/api/desk/registration", json=body, headers=office.headers(user)), 403)
+        async with sessionmaker.begin() as session:
+            assert await revoke(session, users.coordinator, users.admin) is not None
+        audits = await _count(sessionmaker, AuditEntry)
+        _refused(await client.post("/app/api/desk/registration", json=body, headers=headers), 403)
+    async with sessionmaker() as session:
+        assert (await session.get(EntryChange, change_id)).status == "pending"
+    assert await _count(sessionmaker, AuditEntry) == audits
+
+
+async def test_registration_in_app_and_chat_at_once_is_one_decision(office, chat, users, sessionmaker, at_now):
+    import asyncio
+
+    from storage.directory import EntryChange
+
+    async with office.client() as client:
+        for attempt in range(6):
+            change_id = await _pending_registration(sessionmaker, users.member, f"Newhead{chr(65 + attempt)}")
+            app_confirms = attempt % 2 == 0
+            response, _sent = await asyncio.gather(
+                client.post(
+                    "/app/api/desk/registration",
+                    json={"change": change_id, "confirm": app_confirms},
+                    headers=office.headers(users.coordinator),
+                ),
+                chat.press(f"ecd:{'n' if app_confirms else 'y'}:{change_id}", user=users.admin),
+            )
+            assert response.status_code in (200, 409), response.text
+            async with sessionmaker() as session:
+                status = (await session.get(EntryChange, change_id)).status
+            assert await _decisions(sessionmaker, change_id) == 1, attempt
+            app_won = response.status_code == 200
+            assert status == ("confirmed" if app_confirms == app_won else "rejected"), (attempt, status)
+            if not app_won:
+                assert "already been decided" in response.json()["error"]
+
+
+async def test_access_request_stale_version_is_refused_then_the_new_one_decided(office, users, sessionmaker, at_now):
+    from sqlalchemy import update
+
+    request_id = await _pending_request(sessionmaker)
+    async with office.client() as client:
+        desk = (await client.get("/app/api/desk", headers=office.headers(users.coordinator))).json()
+        shown = desk["requests"][0]["version"]
+        # the applicant corrects the request after the page showed it
+        async with sessionmaker.begin() as session:
+            await session.execute(
+                update(AccessRequest).where(AccessRequest.id == request_id).values(version=AccessRequest.version + 1)
+            )
+        stale = {"request": request_id, "version": shown, "approve": True, "person": 0}
+        refused = await client.post("/app/api/desk/decide", json=stale, headers=office.headers(users.coordinator))
+        _refused(refused, 409)
+        assert refused.json()["error"] == "This request has changed: see the new one."
+        async with sessionmaker() as session:
+            assert (await session.get(AccessRequest, request_id)).status == "pending"
+            assert await session.get(Member, users.stranger) is None
+        # the page reloads the card: the new version, decided
+        desk = (await client.get("/app/api/desk", headers=office.headers(users.coordinator))).json()
+        assert desk["requests"][0]["version"] == shown + 1
+        fresh = {**stale, "version": shown + 1, "approve": False}
+        done = await client.post("/app/api/desk/decide", json=fresh, headers=office.headers(users.coordinator))
+        assert done.status_code == 200 and done.json()["status"] == "rejected"
+        # and a second press elsewhere is told who decided
+        late = await client.post("/app/api/desk/decide", json=fresh, headers=office.headers(users.admin))
+        _refused(late, 409)
+        assert "Already rejected by" in late.json()["error"]

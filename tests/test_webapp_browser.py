@@ -331,3 +331,101 @@ async def test_import_review_fixes_a_column_then_imports(browser, office, chat, 
         assert await session.scalar(select(func.count()).select_from(Plan)) == 1
     assert not page.errors and not page.outside  # type: ignore[attr-defined]
     await page.close()
+
+
+async def test_registration_confirmed_in_the_app(browser, office, chat, users, sessionmaker, at_now, db_url):
+    from directory import integrity
+    from storage.buddies import Appointment
+    from storage.directory import EntryChange, School
+
+    # a member's new-head registration waiting on the desk (what /newhead stores), and an access request
+    async with sessionmaker.begin() as session:
+        school = School(name="Kimpton Primary", phase="primary", urn="100002")
+        session.add(school)
+        await session.flush()
+        values = {
+            "first_name": "Nadia",
+            "last_name": "Newhead",
+            "title": "Ms",
+            "start_date": dt.date(2015, 1, 5),
+            "school_id": school.id,
+            "relation": "school",
+        }
+        change = await integrity.propose_appointment(
+            session, users.member, values, "Ms Nadia Newhead, headteacher of Kimpton Primary from 5 Jan 2015"
+        )
+        session.add(AccessRequest(telegram_id=9001, telegram_name="Sam", name="Sam Newton", school="Kimpton"))
+    page = await open_page(browser, office, users.coordinator)
+    await page.get_by_role("tab", name="Desk").click()
+    card = page.locator(f"[data-change='{change.id}']")
+    await card.wait_for()
+    assert "Nadia Newhead" in await card.inner_text()
+    if db_url.startswith("sqlite"):
+        await shot(page, "desk-registrations-390-light")
+        await page.screenshot(path=str(ARTEFACTS / "desk-registrations-390-light-full.png"), full_page=True)
+        dark = await open_page(browser, office, users.coordinator, "dark")
+        await dark.get_by_role("tab", name="Desk").click()
+        await dark.locator(f"[data-change='{change.id}']").wait_for()
+        await shot(dark, "desk-registrations-390-dark")
+        await dark.screenshot(path=str(ARTEFACTS / "desk-registrations-390-dark-full.png"), full_page=True)
+        await dark.close()
+    told = len(chat.to(users.member))
+    await card.get_by_role("button", name="Confirm", exact=True).click()
+    await page.locator("#status", has_text="Confirmed: the appointment is registered.").wait_for()
+    await card.wait_for(state="detached")
+    assert await page.evaluate("window.__tg.haptics") == ["success"]
+    # the new head now waits for a buddy: listed, to be matched in the chat
+    await page.locator(".readonly li", has_text="Ms Nadia Newhead").wait_for()
+    if db_url.startswith("sqlite"):
+        await page.screenshot(path=str(ARTEFACTS / "desk-confirmed-390-light-full.png"), full_page=True)
+    async with sessionmaker() as session:
+        assert (await session.get(EntryChange, change.id)).status == "confirmed"
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 1
+        confirms = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "change.confirm")
+        )
+    assert confirms == 1
+    assert len([s for s in chat.to(users.member)[told:] if "has confirmed the appointment" in s.text]) == 1
+    # the chat's Confirm button for it, pressed late, changes nothing
+    sent = await chat.press(f"ecd:y:{change.id}", user=users.admin)
+    assert any("already been decided" in s.text for s in sent)
+    assert not page.errors and not page.outside  # type: ignore[attr-defined]
+    await page.close()
+
+
+async def test_a_changed_access_request_is_reloaded_not_decided(browser, office, users, sessionmaker, at_now):
+    from sqlalchemy import update
+
+    async with sessionmaker.begin() as session:
+        request = AccessRequest(telegram_id=9001, telegram_name="Sam", name="Sam Newton", school="Kimpton")
+        session.add(request)
+    page = await open_page(browser, office, users.coordinator)
+    await page.get_by_role("tab", name="Desk").click()
+    card = page.locator(f"[data-request='{request.id}']")
+    await card.wait_for()
+    shown = int(await card.get_attribute("data-version") or 0)
+    # the applicant corrects the request while the page shows the old one
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(AccessRequest)
+            .where(AccessRequest.id == request.id)
+            .values(version=shown + 1, name="Samuel Newton", school="Kimpton Primary")
+        )
+    await card.get_by_role("button", name="Approve", exact=True).click()
+    await page.locator("#status", has_text="This request has changed: see the new one.").wait_for()
+    # the card is shown again as it is now, marked, and nothing was decided
+    again = page.locator(f"[data-request='{request.id}'].changed")
+    await again.wait_for()
+    assert await again.get_attribute("data-version") == str(shown + 1)
+    assert "Samuel Newton" in await again.inner_text()
+    assert await page.evaluate("window.__tg.haptics") == ["error"]
+    async with sessionmaker() as session:
+        assert (await session.get(AccessRequest, request.id)).status == "pending"
+        assert await session.get(Member, users.stranger) is None
+    # the new version, approved
+    await again.get_by_role("button", name="Approve", exact=True).click()
+    await page.locator("#status", has_text="Approved: Samuel Newton.").wait_for()
+    async with sessionmaker() as session:
+        assert (await session.get(AccessRequest, request.id)).status == "approved"
+    assert not page.outside  # type: ignore[attr-defined]
+    await page.close()

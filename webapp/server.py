@@ -57,14 +57,15 @@ def _role_of(module: Any, name: str) -> Role:
 
 def roles() -> dict[str, Role]:
     """What each part of the Mini App needs, read from the chat's manifests (one table, not a copy)."""
+    from handlers import currency, plan_upload, plan_view, progress_chat
     from handlers import desk as desk_chat
-    from handlers import plan_upload, plan_view, progress_chat
 
     return {
         "board": _role_of(plan_view, "plan"),
         "update": _role_of(progress_chat, "update"),
         "desk": _role_of(desk_chat, "desk"),
         "review": _role_of(plan_upload, "pi"),  # the preview's Import button
+        "registrations": _role_of(currency, "ecd"),  # a registration's Confirm / Reject
     }
 
 
@@ -248,12 +249,26 @@ STRINGS = {
     "reject": N_("Reject"),
     "approved": N_("Approved: {name}."),
     "rejected": N_("Rejected: {name}."),
-    "elsewhere": N_("Also waiting"),
-    "new_heads": N_("new heads without a buddy"),
-    "pairings": N_("pairings to follow"),
-    "answers": N_("check-in answers to read"),
-    "not_updated": N_("owners not updated in {term}"),
-    "desk_chat": N_("New heads, pairings and check-ins are worked in the chat: send /desk."),
+    "registrations": N_("New-head registrations to confirm"),
+    "no_registrations": N_("No registration is waiting."),
+    "registered_by": N_("Registered by {who} on {when}"),
+    "confirm": N_("Confirm"),
+    "confirmed": N_("Confirmed: the appointment is registered."),
+    "rejected_registration": N_("Rejected: nothing was changed."),
+    "link_in_chat": N_("To link the registrant's account to this entry, use Accounts on /desk in the chat."),
+    "changed_reloaded": N_("This request has changed: see the new one."),
+    "accounts": N_("Accounts without a directory link"),
+    "every_linked": N_("Every account is linked."),
+    "new_heads_title": N_("New heads without a buddy"),
+    "no_new_heads": N_("Every new head has a buddy or has one asked."),
+    "starts": N_("{school}, starts {date}"),
+    "pairings_title": N_("Buddy pairings"),
+    "no_pairings": N_("No pairings yet."),
+    "not_updated_title": N_("Not updated this term ({term})"),
+    "everyone_updated": N_("Everyone has updated."),
+    "in_chat_title": N_("Worked in the chat"),
+    "checkins_title": N_("Check-in answers"),
+    "in_chat": N_("Open in chat: send /desk to link accounts, match new heads, follow pairings and chase updates."),
     "review": N_("Import review"),
     "review_intro": N_(
         "The file as I read it. Change a column's field or a rating column's term: I read it again at once. "
@@ -309,8 +324,14 @@ async def _desk(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any
 
 
 async def _desk_decide(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
-    result = await desk.decide(session, member, h.body())
+    result = await desk.decide(session, member, h.body(), h.services)
     h.after.append(lambda: desk.after_decision(h.opts["bot_app"], h.services, result, member))
+    return result
+
+
+async def _desk_registration(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.decide_registration(session, member, h.body(), h.services)
+    h.after.append(lambda: desk.after_registration(h.opts["bot_app"], result))
     return result
 
 
@@ -355,4 +376,5 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         api(r"/app/api/review/read", "review-read", "review", _review_read, write=True),
         api(r"/app/api/review/import", "review-import", "review", _review_import, write=True),
         api(r"/app/api/desk/decide", "desk-decide", "desk", _desk_decide, write=True),
+        api(r"/app/api/desk/registration", "desk-registration", "registrations", _desk_registration, write=True),
     ]

@@ -246,33 +246,68 @@
   async function loadDesk() {
     say(S.loading);
     const desk = await api("desk");
-    const cards = desk.requests.map((r) => el("div", { class: "card", "data-request": String(r.id) },
+    const cards = desk.requests.map((r) => el("div", { class: "card", "data-request": String(r.id), "data-version": String(r.version) },
       el("div", {}, el("b", {}, r.name), r.school ? ", " + r.school : ""),
       el("div", { class: "meta" }, [r.telegram_name ? S.on_telegram.replace("{name}", r.telegram_name) : "", S.asked.replace("{when}", r.asked)].filter(Boolean).join(" · ")),
       r.person ? el("div", { class: "meta" }, S.in_directory.replace("{name}", r.person.name)) : null,
       el("div", { class: "row-actions" },
-        r.person ? el("button", { type: "button", class: "btn", onclick: () => decide(r.id, true, r.person.id) }, S.approve_link) : null,
-        el("button", { type: "button", class: r.person ? "btn secondary" : "btn", onclick: () => decide(r.id, true, 0) }, S.approve),
-        el("button", { type: "button", class: "btn danger", onclick: () => decide(r.id, false, 0) }, S.reject))));
-    const c = desk.counts;
+        r.person ? el("button", { type: "button", class: "btn", onclick: () => decide(r, true, r.person.id) }, S.approve_link) : null,
+        el("button", { type: "button", class: r.person ? "btn secondary" : "btn", onclick: () => decide(r, true, 0) }, S.approve),
+        el("button", { type: "button", class: "btn danger", onclick: () => decide(r, false, 0) }, S.reject))));
+    const registrations = desk.registrations.map((g) => el("div", { class: "card", "data-change": String(g.id) },
+      el("div", { class: "meta" }, S.registered_by.replace("{who}", g.by).replace("{when}", g.when)),
+      el("div", { class: "summary" }, g.summary),
+      el("div", { class: "row-actions" },
+        el("button", { type: "button", class: "btn", onclick: () => register(g, true) }, S.confirm),
+        el("button", { type: "button", class: "btn danger", onclick: () => register(g, false) }, S.reject))));
+    // Read-only here: their actions are the chat's (/desk), said once under each list.
+    const list = (items, line) => el("ul", { class: "plain" }, items.map((item) => el("li", {}, line(item))));
+    const part = (title, items, empty, line) => [
+      el("h2", {}, title),
+      items.length ? list(items, line) : el("p", { class: "status" }, empty),
+    ];
     $("view").replaceChildren(
-      el("h2", {}, S.requests), ...(desk.requests.length ? cards : [el("p", {}, S.nobody_waiting)]),
-      el("h2", {}, S.elsewhere),
-      el("div", { class: "counts" },
-        el("div", {}, el("b", {}, String(c.new_heads)), S.new_heads),
-        el("div", {}, el("b", {}, String(c.pairings)), S.pairings),
-        el("div", {}, el("b", {}, String(c.answers)), S.answers),
-        el("div", {}, el("b", {}, String(c.not_updated)), S.not_updated.replace("{term}", desk.term))),
-      el("p", { class: "status" }, S.desk_chat));
+      el("h2", {}, S.requests), ...(desk.requests.length ? cards : [el("p", { class: "status" }, S.nobody_waiting)]),
+      el("h2", {}, S.registrations), ...(registrations.length ? registrations : [el("p", { class: "status" }, S.no_registrations)]),
+      el("section", { class: "readonly", "aria-labelledby": "in-chat" },
+        el("h2", { id: "in-chat", class: "divider" }, S.in_chat_title),
+        el("p", { class: "hint" }, S.in_chat),
+        ...part(S.accounts, desk.accounts, S.every_linked, (a) => [el("b", {}, a.name), a.username ? " @" + a.username : ""]),
+        ...part(S.new_heads_title, desk.new_heads, S.no_new_heads, (h) => [el("b", {}, h.name), " — ", S.starts.replace("{school}", h.school).replace("{date}", h.starts)]),
+        ...part(S.pairings_title, desk.pairings, S.no_pairings, (p) => [p.head, " + ", p.buddy, " — ", el("span", { class: "meta" }, p.status)]),
+        ...part(S.not_updated_title.replace("{term}", desk.term), desk.not_updated, desk.plans ? S.everyone_updated : S.no_plans, (g) => [el("b", {}, g.plan), ": ", g.names.join(", ")]),
+        el("h2", {}, S.checkins_title),
+        el("p", { class: "status" }, desk.answers_line)));
     say("");
   }
 
-  async function decide(id, approve, person) {
+  function busy(card, on) { if (card) card.querySelectorAll("button").forEach((b) => { b.disabled = on; }); }
+
+  async function decide(r, approve, person) {
+    const card = document.querySelector(`[data-request="${r.id}"]`);
+    busy(card, true);
     try {
-      const result = await api("desk/decide", { request: id, approve, person });
+      // the version shown: if the applicant corrected the request since, the server answers 409
+      const result = await api("desk/decide", { request: r.id, version: r.version, approve, person });
       haptic("success");
       await loadDesk();
       say((result.status === "approved" ? S.approved : S.rejected).replace("{name}", result.name));
+    } catch (e) {
+      haptic("error");
+      await loadDesk().catch(() => {}); // the card as it is now: changed, or gone once decided elsewhere
+      const again = document.querySelector(`[data-request="${r.id}"]`);
+      if (again) { again.classList.add("changed"); again.setAttribute("tabindex", "-1"); again.focus(); }
+      fail(e);
+    }
+  }
+
+  async function register(g, confirm) {
+    busy(document.querySelector(`[data-change="${g.id}"]`), true);
+    try {
+      const result = await api("desk/registration", { change: g.id, confirm });
+      haptic("success");
+      await loadDesk();
+      say([confirm ? S.confirmed : S.rejected_registration, result.link_in_chat ? S.link_in_chat : ""].filter(Boolean).join(" "));
     } catch (e) {
       haptic("error");
       await loadDesk().catch(() => {});
