@@ -416,3 +416,53 @@ async def test_access_request_stale_version_is_refused_then_the_new_one_decided(
         late = await client.post("/app/api/desk/decide", json=fresh, headers=office.headers(users.admin))
         _refused(late, 409)
         assert "Already rejected by" in late.json()["error"]
+
+
+PLAN_WITH_PREAMBLE = b"""Kimpton Partnership action plan 2025-26
+Prepared by,Office,,,
+Priority,Aim,,,
+Ref,Action,Lead,Autumn RAG,Comment
+1.1,Run the reading survey,Jo Bloggs,G,Done
+1.2,Train the mentors,Ann Lee,A,Half way
+2.1,Write the bid,Jo Bloggs,R,Late
+"""
+
+
+async def test_review_header_row_is_the_chats_choice(office, chat, users, sessionmaker, at_now):
+    from storage.plans import Plan
+
+    await chat.upload("kimpton-plan.csv", PLAN_WITH_PREAMBLE, user=users.coordinator, caption="plan")
+    headers = office.headers(users.coordinator)
+    async with office.client() as client:
+        review = (await client.get("/app/api/review", headers=headers)).json()
+        assert review["header"]["lines"] == [4] and review["header"]["chosen"] is None
+        choices = [c["line"] for c in review["header"]["choices"]]
+        assert 3 in choices and 4 not in choices
+        assert review["counts"]["actions"] == 3
+        # a line the chat does not offer, or not a number: refused, nothing changed
+        for line in (1, 99, "3", True):
+            body = {"token": review["token"], "columns": [], "header_row": line}
+            _refused(await client.post("/app/api/review/read", json=body, headers=headers), 400)
+        again = (await client.get("/app/api/review", headers=headers)).json()
+        assert again["header"]["chosen"] is None and again["token"] == review["token"]
+        # line 3 as the header: read again at once with it, nothing saved
+        body = {"token": review["token"], "columns": [], "header_row": 3}
+        moved = await client.post("/app/api/review/read", json=body, headers=headers)
+        assert moved.status_code == 200, moved.text
+        moved = moved.json()
+        assert moved["header"]["lines"] == [3] and moved["header"]["chosen"] == 3
+        assert [c["header"] for c in moved["tables"][0]["columns"]][1:3] == ["Priority", "Aim"]
+        # and back to line 4, offered now as another choice
+        assert 4 in [c["line"] for c in moved["header"]["choices"]]
+        body = {"token": moved["token"], "columns": [], "header_row": 4}
+        back = (await client.post("/app/api/review/read", json=body, headers=headers)).json()
+        assert back["header"]["lines"] == [4] and back["counts"]["actions"] == 3
+        # a stale token (the page before the last re-read) is refused
+        stale = {"token": moved["token"], "columns": [], "header_row": 3}
+        _refused(await client.post("/app/api/review/read", json=stale, headers=headers), 409)
+        # a member may not
+        _refused(await client.post("/app/api/review/read", json=body, headers=office.headers(users.member)), 403)
+    assert await _count(sessionmaker, Plan) == 0
+    # the chat's pending upload holds the choice: its own reading uses it
+    pending = chat.app.user_data[users.coordinator]["plan_upload"]
+    assert pending["overrides"]["header_row"] == 4

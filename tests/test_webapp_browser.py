@@ -313,6 +313,8 @@ async def test_import_review_fixes_a_column_then_imports(browser, office, chat, 
     assert "Ratings read as: R = Red, A = Amber, G = Green" in await page.locator("#view").inner_text()
     assert await page.locator("tr.section", has_text="2. CPD").count() == 1
     assert await page.get_by_label("Field: Champion").first.input_value() == "owner"
+    # the header row as read, with the chat's other choices beside it
+    assert await page.locator("#header-row option").first.inner_text() == "line 5 (as read)"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Plan)) == 0
     if db_url.startswith("sqlite"):

@@ -70,7 +70,29 @@ def _term_label(term: tuple[int, str] | None) -> str:
     return term_label(Term(term[0], term[1])) if term else ""
 
 
+def _snapshot(pending: dict[str, Any], parsed: ParsedPlan) -> None:
+    """What the chat keeps of this reading (its header-row choices, its columns): the chat's own function, so
+    the review offers the chat's choices and checks a choice against them."""
+    from handlers.plan_upload import _snapshot as chat_snapshot
+
+    pending.update(chat_snapshot(parsed))
+
+
+def _header(pending: dict[str, Any], parsed: ParsedPlan) -> dict[str, Any]:
+    first = next((table for table in parsed.tables if table.used and table.header_lines), None)
+    lines = list(first.header_lines) if first is not None else []
+    return {
+        "lines": lines,
+        "label": ", ".join(_("line {n}").format(n=n) for n in lines),
+        "choices": [
+            {"line": n, "label": _("line {n}").format(n=n)} for n in pending.get("headers", []) if n not in lines
+        ],
+        "chosen": PlanOverrides.from_dict(pending.get("overrides")).header_row,
+    }
+
+
 def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) -> dict[str, Any]:
+    _snapshot(pending, parsed)
     start = (parsed.year or "")[:4]
     years = sorted({t[0] for t in parsed.terms} | ({int(start)} if start.isdigit() else set()))
     term_options = [
@@ -82,6 +104,7 @@ def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) ->
         "title": parsed.title,
         "fields": [{"code": code, "label": field_label(code)} for code in TARGETS],
         "terms": term_options,
+        "header": _header(pending, parsed),
         "tables": [
             {
                 "index": table.index,
@@ -145,6 +168,16 @@ def _changes(pending: dict[str, Any], body: dict[str, Any]) -> PlanOverrides:
     columns = body.get("columns")
     if not isinstance(columns, list) or len(columns) > 200:
         raise BoardError(400, _("That could not be done. Nothing was changed."))
+    header_row = body.get("header_row")
+    if header_row is not None:
+        # one of the lines the chat offers for this reading ("Header row…"), nothing else
+        if (
+            not isinstance(header_row, int)
+            or isinstance(header_row, bool)
+            or header_row not in pending.get("headers", [])
+        ):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        overrides.header_row = header_row
     for change in columns:
         if not isinstance(change, dict):
             raise BoardError(400, _("That could not be done. Nothing was changed."))

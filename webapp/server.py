@@ -291,6 +291,9 @@ STRINGS = {
     "rating_key": N_("Ratings read as: {key}"),
     "rows_read": N_("{actions} actions in {sections} sections; {continuations} rows continued the action above"),
     "warnings": N_("Warnings"),
+    "header_row": N_("Header row"),
+    "header_as_read": N_("{lines} (as read)"),
+    "header_hint": N_("If the columns below look wrong, the header may be on another line: choose it."),
 }
 
 

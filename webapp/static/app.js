@@ -342,6 +342,16 @@
     } catch (e) { haptic("error"); fail(e); }
   }
 
+  async function changeHeader(line) {
+    if (!line) return;
+    say(S.loading);
+    try {
+      review = await api("review/read", { token: review.token, columns: [], header_row: line });
+      drawReview();
+      say("");
+    } catch (e) { haptic("error"); fail(e); }
+  }
+
   function drawReview() {
     const r = review;
     const tables = r.tables.filter((t) => t.used).map((t) => el("div", { class: "grid-wrap review-table" },
@@ -362,6 +372,12 @@
             el("th", { scope: "row" }, name, c.guessed ? el("div", { class: "note" }, S.guessed) : null),
             el("td", {}, field), el("td", {}, term));
         })))));
+    // The header row: as read, or one of the lines the chat offers; choosing one reads the file again.
+    const header = r.header.choices.length ? el("label", { class: "header-row" }, el("span", {}, S.header_row),
+      el("select", { id: "header-row", onchange: (e) => changeHeader(Number(e.target.value)) },
+        el("option", { value: "" }, S.header_as_read.replace("{lines}", r.header.label)),
+        r.header.choices.map((c) => el("option", { value: String(c.line), selected: c.line === r.header.chosen }, c.label))),
+      el("span", { class: "note" }, S.header_hint)) : null;
     const rows = [];
     for (const section of r.sections) {
       if (section.title) rows.push(el("tr", { class: "section" }, el("th", { colspan: "3", scope: "colgroup" }, section.title, section.where ? el("span", { class: "note" }, " · " + section.where) : null)));
@@ -383,7 +399,7 @@
     if (tg && tg.MainButton) { tg.MainButton.offClick(saveFromMain); saveFromMain = doImport; tg.MainButton.setText(label); tg.MainButton.onClick(doImport); tg.MainButton.show(); }
     $("view").replaceChildren(...[
       el("h2", {}, S.review + ": " + r.name), el("p", { class: "status" }, S.review_intro),
-      el("h2", {}, S.columns), ...tables,
+      el("h2", {}, S.columns), header, ...tables,
       el("p", {}, key),
       r.warnings.length ? el("div", { class: "card", role: "note" }, el("b", {}, S.warnings), el("ul", {}, r.warnings.map((w) => el("li", {}, w)))) : null,
       el("h2", {}, S.preview), preview,
