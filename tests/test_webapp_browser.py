@@ -395,7 +395,7 @@ async def test_registration_confirmed_in_the_app(browser, office, chat, users, s
     await page.close()
 
 
-async def test_a_changed_access_request_is_reloaded_not_decided(browser, office, users, sessionmaker, at_now):
+async def test_a_changed_access_request_is_reloaded_not_decided(browser, office, users, sessionmaker, at_now, db_url):
     from sqlalchemy import update
 
     async with sessionmaker.begin() as session:
@@ -420,6 +420,8 @@ async def test_a_changed_access_request_is_reloaded_not_decided(browser, office,
     await again.wait_for()
     assert await again.get_attribute("data-version") == str(shown + 1)
     assert "Samuel Newton" in await again.inner_text()
+    if db_url.startswith("sqlite"):
+        await shot(page, "desk-changed-390-light")
     assert await page.evaluate("window.__tg.haptics") == ["error"]
     async with sessionmaker() as session:
         assert (await session.get(AccessRequest, request.id)).status == "pending"
