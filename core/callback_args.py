@@ -15,10 +15,15 @@ range), one item per part, separated by ":":
     bigid     a BigId row id or a Telegram id (0 … 2^63-1: BIGINT)
     a|d|x     one of these words
     tok       a short token (letters, digits, `_ . -`): codes, dates, upload tokens
+    part      a token, where a number is held to the id range (mixed words and ids: "c:3:7", "u:12")
     *         anything further that the rule above allows (only last)
+    ITEM*     anything further, each part held to ITEM (only last): "id:tok:part*"
     ?         after an item: it and everything after it may be missing
 
 e.g. `"a|d:id"` (bq:a:17), `"id:id?"` (sc:5 or sc:5:2), `"id:g|m|s"` (bk:9:g).
+
+Every button declares its `args` (handlers/manifest.py refuses one without at start-up): an undeclared
+number would only be held to 64 bits and could still reach an INTEGER column and raise.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ def _item(spec: str) -> Callable[[str], bool]:
         return lambda part: is_id(part, MAX_BIGID)
     if spec == "tok":
         return lambda part: bool(TOKEN_RE.match(part))
+    if spec == "part":
+        return lambda part: bool(TOKEN_RE.match(part)) and (not NUMBER_RE.match(part) or is_id(part))
     words = spec.split("|")
     if all(TOKEN_RE.match(w) for w in words):
         allowed = frozenset(words)
@@ -84,8 +91,11 @@ def checker(prefix: str, args: str | None) -> Callable[[object], bool]:
     if args is None:
         return lambda data: parts_of(prefix, data) is not None
     items = args.split(":")
-    rest = items[-1] == "*"
+    rest = items[-1].endswith("*")
+    more: Callable[[str], bool] = lambda part: True  # noqa: E731 - the plain rule is checked by parts_of
     if rest:
+        if items[-1] != "*":
+            more = _item(items[-1][:-1])
         items = items[:-1]
     required = len(items)
     checks = []
@@ -101,6 +111,8 @@ def checker(prefix: str, args: str | None) -> Callable[[object], bool]:
         parts = parts_of(prefix, data)
         if parts is None or len(parts) < required or (len(parts) > len(checks) and not rest):
             return False
-        return all(ok(part) for ok, part in zip(checks, parts, strict=False))
+        return all(ok(part) for ok, part in zip(checks, parts, strict=False)) and all(
+            more(part) for part in parts[len(checks) :]
+        )
 
     return check

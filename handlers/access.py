@@ -984,7 +984,7 @@ MANIFEST = Manifest(
         Command("unlink", unlink_command, Role.COORDINATOR, N_("end an account's link to the directory")),
     ),
     buttons=(
-        Button("ar", request_access_button, Role.STRANGER),
+        Button("ar", request_access_button, Role.STRANGER, args="req"),
         Button(
             "aa",
             decide_access,

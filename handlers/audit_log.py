@@ -125,5 +125,5 @@ async def audit_page(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "audit_log",
     commands=(Command("audit", audit_command, Role.ADMIN, N_("the latest changes: who, what, when"), private=True),),
-    buttons=(Button("au", audit_page, Role.ADMIN, private=True),),
+    buttons=(Button("au", audit_page, Role.ADMIN, private=True, args="id"),),
 )

@@ -246,12 +246,13 @@ async def after_change(context: BotContext, proposer: int | None, confirm: bool,
 MANIFEST = Manifest(
     "currency",
     buttons=(
-        Button("dck", check_button, Role.MEMBER, private=True),
+        Button("dck", check_button, Role.MEMBER, private=True, args="ok|ed:id"),
         Button(
             "ecd",
             two_taps(change_button, N_("Reject this change?"), N_("Yes, reject"), only="ecd:n:"),
             Role.COORDINATOR,
             writes=Writes("confirms or rejects a registration"),
+            args="y|n:bigid:ok|no?",
         ),
     ),
     jobs=(

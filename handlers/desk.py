@@ -752,7 +752,12 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button(
-            "dk", desk_button, Role.COORDINATOR, private=True, writes=Writes("the coordinator's desk settings", "self")
+            "dk",
+            desk_button,
+            Role.COORDINATOR,
+            private=True,
+            writes=Writes("the coordinator's desk settings", "self"),
+            args="tok",
         ),
         Button(
             "dka",
@@ -770,9 +775,9 @@ MANIFEST = Manifest(
             args="bigid:id:ok|no?",
             writes=Writes("rejects an access request"),
         ),
-        Button("dkr", once(ask_again), Role.COORDINATOR, private=True),
-        Button("dke", end_pairing, Role.COORDINATOR, private=True),
-        Button("dkey", once(end_pairing), Role.COORDINATOR, private=True),
+        Button("dkr", once(ask_again), Role.COORDINATOR, private=True, args="id"),
+        Button("dke", end_pairing, Role.COORDINATOR, private=True, args="id"),
+        Button("dkey", once(end_pairing), Role.COORDINATOR, private=True, args="id"),
     ),
     jobs=(Job("desk-digest", digest_job, daily=DIGEST_AT),),
 )

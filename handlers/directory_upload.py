@@ -144,4 +144,4 @@ async def announce_head_changes(context: BotContext, summary: ImportSummary) -> 
         await announce(context)
 
 
-MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR),))
+MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR, args="ok|no:tok"),))

@@ -14,9 +14,9 @@ A feature module (handlers/find.py, handlers/progress_chat.py …) ends with one
   and in the role's command menu; without it the command works but is not advertised.
 - `Button(prefix, callback, role, private=False, args=None)`: callback data `prefix:…` (a short prefix, ids
   after it, never user text). Callback data comes from the client, so it may be old or forged: before the
-  callback runs, the guard checks it against `args` (core/callback_args.py: `"id:a|d"`, `"id:id?"` …;
-  None: any short ASCII parts), and every number in it is a 64-bit database id or less. Data that fails
-  is answered "that button has expired" and reaches no query.
+  callback runs, the guard checks it against `args` (core/callback_args.py: `"id:a|d"`, `"id:id?"` …),
+  which every button must declare (a start-up error otherwise). Data that fails is answered "that button
+  has expired" and reaches no query.
 - `TextStep(name, callback, role)`: the answer to a one-off question: a handler sets
   `context.user_data["awaiting"] = name` and the next plain message goes to `callback`.
 - `Conversation(name, entry, states, fallbacks, role, draft=...)`: a persistent guided flow whose steps are
@@ -489,6 +489,9 @@ class Features:
         existing = self.buttons.get(button.prefix)
         if existing is not None and existing != button.role:
             raise ValueError(f"button {button.prefix!r} declared with two roles")
+        if button.args is None:
+            # Undeclared data would only be held to 64 bits: an id past 2^31 would reach an INTEGER column.
+            raise ValueError(f"button {button.prefix!r} declares no args (core/callback_args.py)")
         checker(button.prefix, button.args)  # a malformed `args` fails at start-up, not on a press
         self.button_args.setdefault(button.prefix, button.args)
         self.buttons[button.prefix] = button.role

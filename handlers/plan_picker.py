@@ -57,4 +57,4 @@ async def page_button(update: Update, context: BotContext) -> None:
     await edit(update, context, t("Which plan?"), keyboard(plan_buttons(plans, prefix, page)))
 
 
-MANIFEST = Manifest("plan_picker", buttons=(Button("pk", page_button, Role.MEMBER),))
+MANIFEST = Manifest("plan_picker", buttons=(Button("pk", page_button, Role.MEMBER, args="tok:id"),))

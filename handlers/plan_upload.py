@@ -593,9 +593,9 @@ async def receive_title(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "plan_upload",
     buttons=(
-        Button("pi", confirm_import, Role.COORDINATOR),
-        Button("pix", cancel_import, Role.COORDINATOR),
-        Button("pu", on_correction, Role.COORDINATOR),
+        Button("pi", confirm_import, Role.COORDINATOR, args="id"),
+        Button("pix", cancel_import, Role.COORDINATOR, args="id"),
+        Button("pu", on_correction, Role.COORDINATOR, args="id:tok:part*"),
     ),
     text_steps=(TextStep("plan_title", receive_title, Role.COORDINATOR),),
 )

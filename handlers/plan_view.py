@@ -480,9 +480,9 @@ MANIFEST = Manifest(
         Command("report", report, Role.COORDINATOR, N_("the termly report: Word, Excel and the RAG picture")),
     ),
     buttons=(
-        Button("pv", choose_plan, Role.MEMBER),
-        Button("rp", report_plan, Role.COORDINATOR),
-        Button("rt", report_term, Role.COORDINATOR),
-        Button("pa", choose_action, Role.MEMBER),
+        Button("pv", choose_plan, Role.MEMBER, args="id"),
+        Button("rp", report_plan, Role.COORDINATOR, args="id"),
+        Button("rt", report_term, Role.COORDINATOR, args="id:id"),
+        Button("pa", choose_action, Role.MEMBER, args="id"),
     ),
 )

@@ -125,6 +125,6 @@ async def receive_title(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "plans_admin",
     commands=(Command("plans", show_plans, Role.COORDINATOR, N_("every plan: rename, archive or restore")),),
-    buttons=(Button("pl", on_button, Role.COORDINATOR),),
+    buttons=(Button("pl", on_button, Role.COORDINATOR, args="id:a|r|n"),),
     text_steps=(TextStep(RENAMING, receive_title, Role.COORDINATOR),),
 )

@@ -275,3 +275,68 @@ async def test_buttons_on_gone_people_revoked_accounts_and_decided_requests(
         (await session.get(Member, users.member)).active = True  # type: ignore[union-attr]
     assert await snapshot(engine, skip=(*BOOKKEEPING, "member")) == {k: v for k, v in before.items() if k != "member"}
     assert errors.seen == []
+
+
+# --- ids just above 2^31 on every button ------------------------------------------------------------
+
+ABOVE_INT = [2**31, 2**31 + 1, 2**32 + 7]
+
+
+def _sample(item: str) -> list[str]:
+    """Well-formed values for one declared item (core/callback_args.py)."""
+    item = item.rstrip("?")
+    if item in ("id", "bigid", "part"):
+        return ["1"]
+    if item in ("tok", "*"):
+        return ["1", "a"]
+    return item.split("|")
+
+
+def above_int(prefix: str, args: str) -> list[str]:
+    """Data shaped as `prefix`'s declaration, with a number just above 2^31 in each place in turn (and in
+    all at once): ids an INTEGER column on PostgreSQL cannot hold, yet within 64 bits."""
+    items = args.split(":")
+    if items[-1].endswith("*"):
+        items = [*items[:-1], items[-1][:-1] or "*"]
+    base = [_sample(item)[0] for item in items]
+    out = set()
+    for word in {w for item in items for w in _sample(item)}:
+        for i in range(len(items)):
+            if word in _sample(items[i]):
+                out.add(f"{prefix}:" + ":".join([*base[:i], word, *base[i + 1 :]]))
+    for big in ABOVE_INT:
+        for i in range(len(items)):
+            out.add(f"{prefix}:" + ":".join([*base[:i], str(big), *base[i + 1 :]]))
+        out.add(f"{prefix}:" + ":".join([str(big)] * len(items)))
+    return sorted(d for d in out if len(d) <= 64)
+
+
+def test_every_button_declares_its_args() -> None:
+    from handlers import fold_features
+    from handlers.manifest import Button, Features, Manifest
+
+    features = fold_features()
+    assert all(args is not None for args in features.button_args.values())
+    with pytest.raises(ValueError, match="declares no args"):
+        Features((Manifest("x", buttons=(Button("zz", features_of.__call__, features.buttons["pc"]),)),))
+
+
+async def test_ids_just_above_32_bits_on_every_button_never_raise(
+    chat: ChatDriver, users: Users, errors: Errors, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Every prefix, every place its declaration allows a number, 2^31 … 2^32+7: refused or answered as
+    "not there", never an error (on PostgreSQL an INTEGER column raises for these)."""
+    await populate(sessionmaker)
+    await seed_plan(sessionmaker, link_lead=False)
+    features = features_of(chat.app)
+    pressed = 0
+    for prefix in sorted(features.buttons):
+        args = features.button_args[prefix]
+        assert args is not None, prefix
+        for data in above_int(prefix, args):
+            for who in (users.member, users.coordinator, users.admin):
+                sent = await chat.press(data, user=who)
+                pressed += 1
+                assert not any(SORRY in s.text for s in sent), (data, who, errors.seen[-1:])
+                assert errors.seen == [], (data, who, errors.seen[:1])
+    assert pressed > 500
