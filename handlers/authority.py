@@ -10,7 +10,88 @@ from dataclasses import dataclass
 from handlers.manifest import Button, Command, Features, Manifest, TextStep, Writes
 from storage.members import Role
 
-RELATIONS = ("none", "self", "linked", "owner")
+RELATIONS = ("none", "self", "linked", "owner", "owner or office", "linked or office")
+
+# Entries that change no data (they show, or keep a step of a flow in the chat's own state), as
+# "feature key" (Row.ident). Every Command, Button and TextStep is either here or declares `writes=`:
+# tests/test_authority.py fails on one that is neither, so a new handler's author must decide. Kept
+# here rather than on each declaration so that it merges with others' changes to those lines.
+READ_ONLY = frozenset(
+    {
+        "access /start",
+        "access /help",
+        "access /grant",
+        "access /revoke",
+        "access /link",
+        "access /unlink",
+        "access ar:",
+        "access gp:",
+        "audit_log /audit",
+        "audit_log au:",
+        "buddy bm:",
+        "buddy bw:",
+        "newhead nhp:",
+        "plan_upload plan_title",
+        "support ua:",
+        "support uu:",
+        "support uo:",
+        "support uv:",
+        "support support_need",
+        "buddy bkn:",
+        "buddy /matchterm",
+        "privacy ex:",
+        "buddy be:",
+        "desk /desk",
+        "desk /stats",
+        "desk dke:",
+        "find /find",
+        "find /sle",
+        "find fp:",
+        "find pc:",
+        "find sc:",
+        "find ss:",
+        "find ct:",
+        "find sp:",
+        "newhead /newhead",
+        "newhead nhr:",
+        "newhead nhw:",
+        "newhead nhm:",
+        "newhead nhs:",
+        "newhead nhd:",
+        "newhead nhf:",
+        "newhead nhk:",
+        "plan_picker pk:",
+        "plan_upload pix:",
+        "plan_upload pu:",
+        "plan_view /plan",
+        "plan_view /action",
+        "plan_view /mine",
+        "plan_view /report",
+        "plan_view pv:",
+        "plan_view rp:",
+        "plan_view rt:",
+        "plan_view pa:",
+        "plans_admin /plans",
+        "privacy /mydata",
+        "privacy /erase",
+        "privacy ep:",
+        "privacy ek:",
+        "privacy_notice /privacy",
+        "profile /me",
+        "progress /update",
+        "progress upc:",
+        "progress upq:",
+        "progress upp:",
+        "progress upa:",
+        "progress upn:",
+        "progress upr:",
+        "progress upk:",
+        "progress upx:",
+        "reminders /chase",
+        "reminders /digest",
+        "reminders chs:",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +129,22 @@ def _row(feature: str, entry: Command | Button | TextStep, writes: Writes) -> Ro
     return Row(feature, kind, key, entry.role, writes.relation, writes.what)
 
 
+def idents(features: Features) -> set[str]:
+    """Every Command, Button and TextStep of every feature, as "feature key"."""
+    out = set()
+    for manifest in features.manifests:
+        for entry in _entries(manifest):
+            if isinstance(entry, Command) and entry.name == "cancel":
+                continue  # ends a flow, changes nothing
+            if isinstance(entry, Command):
+                out.add(f"{manifest.name} /{entry.name}")
+            elif isinstance(entry, Button):
+                out.add(f"{manifest.name} {entry.prefix}:")
+            else:
+                out.add(f"{manifest.name} {entry.name}")
+    return out
+
+
 def authority_table(features: Features) -> list[Row]:
     rows: dict[str, Row] = {}
     for manifest in features.manifests:
@@ -66,6 +163,10 @@ def allowed(row: Row, role: Role, linked: bool, owner: bool) -> bool:
         return linked  # the change is to the actor's linked entry: an unlinked account has none
     if row.relation == "owner":
         return owner
+    if row.relation == "linked or office":
+        return linked or role >= Role.COORDINATOR  # e.g. a coordinator answers for a buddy not on Telegram
+    if row.relation == "owner or office":
+        return owner or role >= Role.COORDINATOR  # e.g. progress: the action's owners, coordinators, admins
     return True  # "none", and "self": the handler can only ever reach the actor's own record
 
 

@@ -32,7 +32,7 @@ from core.text import Html, bold, esc, fill, t
 from directory import appointments as ap
 from directory.matching import PHASE_LABELS, Scored, join_words, need_label
 from handlers.erase_memory import gone_text
-from handlers.manifest import Button, Command, Job, Manifest, TextStep
+from handlers.manifest import Button, Command, Job, Manifest, TextStep, Writes
 from handlers.once import once
 from storage import audit
 from storage.buddies import Appointment, BuddyMatch, CheckIn
@@ -964,6 +964,7 @@ MANIFEST = Manifest(
             Role.MEMBER,
             N_("your buddy pairings; /buddy pause, optout, resume, end"),
             private=True,
+            writes=Writes("the actor's own pairings: pause, opt out, resume, end", "linked"),
         ),
         Command(
             "matchterm",
@@ -974,20 +975,75 @@ MANIFEST = Manifest(
         ),
     ),
     buttons=(
-        Button("bc", once(confirm_suggestion), Role.COORDINATOR, private=True, args="id:id"),
-        Button("ba", once(let_bot_ask), Role.COORDINATOR, private=True, args="id"),
+        Button(
+            "bc",
+            once(confirm_suggestion),
+            Role.COORDINATOR,
+            private=True,
+            args="id:id",
+            writes=Writes("confirms a suggested buddy"),
+        ),
+        Button(
+            "ba",
+            once(let_bot_ask),
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("asks the suggested buddy"),
+        ),
         Button("bm", show_more, Role.COORDINATOR, private=True, args="id"),
-        Button("bs", once(send_plan_button), Role.COORDINATOR, private=True, args="id"),
-        Button("bq", on_request_answer, Role.MEMBER, private=True, args="a|d:id"),
+        Button(
+            "bs",
+            once(send_plan_button),
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("sends the plan to both heads"),
+        ),
+        Button(
+            "bq",
+            on_request_answer,
+            Role.MEMBER,
+            private=True,
+            args="a|d:id",
+            writes=Writes(
+                "accepts or declines a request to the actor's entry (or for a buddy not on Telegram)",
+                "linked or office",
+            ),
+        ),
         Button("be", end_button, Role.MEMBER, private=True, args="id"),
-        Button("bey", end_button, Role.MEMBER, private=True, args="id"),
-        Button("bk", on_checkin_answer, Role.MEMBER, private=True, args="bigid:g|m|s"),
+        Button(
+            "bey",
+            end_button,
+            Role.MEMBER,
+            private=True,
+            args="id",
+            writes=Writes("ends a pairing of the actor's entry", "linked"),
+        ),
+        Button(
+            "bk",
+            on_checkin_answer,
+            Role.MEMBER,
+            private=True,
+            args="bigid:g|m|s",
+            writes=Writes("answers a check-in of the actor's pairing", "linked"),
+        ),
         Button("bkn", no_comment, Role.MEMBER, private=True, args="bigid"),
         Button("bw", write_button, Role.MEMBER, private=True, args="id"),
     ),
     text_steps=(
-        TextStep("buddy_comment", receive_comment, Role.MEMBER),
-        TextStep(RELAY, receive_message, Role.MEMBER),
+        TextStep(
+            "buddy_comment",
+            receive_comment,
+            Role.MEMBER,
+            writes=Writes("a comment on the actor's check-in answer", "linked"),
+        ),
+        TextStep(
+            RELAY,
+            receive_message,
+            Role.MEMBER,
+            writes=Writes("a message to the buddy of the actor's pairing (audited)", "linked"),
+        ),
     ),
     jobs=(
         Job("buddy-checkins", checkin_job, daily=dt.time(9, 0)),

@@ -246,7 +246,14 @@ async def after_change(context: BotContext, proposer: int | None, confirm: bool,
 MANIFEST = Manifest(
     "currency",
     buttons=(
-        Button("dck", check_button, Role.MEMBER, private=True, args="ok|ed:id"),
+        Button(
+            "dck",
+            check_button,
+            Role.MEMBER,
+            private=True,
+            args="ok|ed:id",
+            writes=Writes("confirms the actor's own entry is current", "linked"),
+        ),
         Button(
             "ecd",
             two_taps(change_button, N_("Reject this change?"), N_("Yes, reject"), only="ecd:n:"),

@@ -775,9 +775,9 @@ MANIFEST = Manifest(
             args="bigid:id:ok|no?",
             writes=Writes("rejects an access request"),
         ),
-        Button("dkr", once(ask_again), Role.COORDINATOR, private=True, args="id"),
+        Button("dkr", once(ask_again), Role.COORDINATOR, private=True, args="id", writes=Writes("asks a buddy again")),
         Button("dke", end_pairing, Role.COORDINATOR, private=True, args="id"),
-        Button("dkey", once(end_pairing), Role.COORDINATOR, private=True, args="id"),
+        Button("dkey", once(end_pairing), Role.COORDINATOR, private=True, args="id", writes=Writes("ends a pairing")),
     ),
     jobs=(Job("desk-digest", digest_job, daily=DIGEST_AT),),
 )

@@ -32,7 +32,7 @@ from core.text import Html, bold, esc, t
 from directory.import_job import import_directory_file
 from directory.importer import DirectoryImportError, ImportSummary, summary_lines
 from handlers.files import download, fetch_document
-from handlers.manifest import Button, Manifest
+from handlers.manifest import Button, Manifest, Writes
 from storage.import_lock import ImportBusy
 from storage.members import Role
 
@@ -144,4 +144,7 @@ async def announce_head_changes(context: BotContext, summary: ImportSummary) -> 
         await announce(context)
 
 
-MANIFEST = Manifest("directory_upload", buttons=(Button(PREFIX, on_button, Role.COORDINATOR, args="ok|no:tok"),))
+MANIFEST = Manifest(
+    "directory_upload",
+    buttons=(Button(PREFIX, on_button, Role.COORDINATOR, args="ok|no:tok", writes=Writes("imports the directory")),),
+)

@@ -46,7 +46,7 @@ from core.sandbox import SandboxError
 from core.services import BotContext
 from core.text import Html, bold, esc, t
 from handlers.files import download, fetch_document
-from handlers.manifest import Button, Manifest, TextStep
+from handlers.manifest import Button, Manifest, TextStep, Writes
 from plans.archive import TITLE_LIMIT, clean_title
 from plans.importing import read_plan
 from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
@@ -593,7 +593,7 @@ async def receive_title(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "plan_upload",
     buttons=(
-        Button("pi", confirm_import, Role.COORDINATOR, args="id"),
+        Button("pi", confirm_import, Role.COORDINATOR, args="id", writes=Writes("imports a plan (new, or an update)")),
         Button("pix", cancel_import, Role.COORDINATOR, args="id"),
         Button("pu", on_correction, Role.COORDINATOR, args="id:tok:part*"),
     ),

@@ -15,7 +15,7 @@ from core.i18n import N_, _, format_date
 from core.reply import Rows, answer, edit, keyboard, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, t
-from handlers.manifest import Button, Command, Manifest, TextStep
+from handlers.manifest import Button, Command, Manifest, TextStep, Writes
 from plans.archive import TITLE_LIMIT, archive_plan, clean_title, rename_plan, restore_plan
 from plans.store import action_counts, plans_list
 from storage.members import Role
@@ -125,6 +125,6 @@ async def receive_title(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "plans_admin",
     commands=(Command("plans", show_plans, Role.COORDINATOR, N_("every plan: rename, archive or restore")),),
-    buttons=(Button("pl", on_button, Role.COORDINATOR, args="id:a|r|n"),),
-    text_steps=(TextStep(RENAMING, receive_title, Role.COORDINATOR),),
+    buttons=(Button("pl", on_button, Role.COORDINATOR, args="id:a|r|n", writes=Writes("archives or restores a plan")),),
+    text_steps=(TextStep(RENAMING, receive_title, Role.COORDINATOR, writes=Writes("renames a plan")),),
 )

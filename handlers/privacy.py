@@ -28,7 +28,7 @@ from core.services import BotContext
 from core.text import Html, bold, fill, t
 from handlers.access import role_label
 from handlers.erase_memory import draft_conversations, forget_in_memory, tell_affected
-from handlers.manifest import Button, Command, Manifest
+from handlers.manifest import Button, Command, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from storage import audit, erasure, subject_access
@@ -823,7 +823,14 @@ MANIFEST = Manifest(
         Command("erase", erase_command, Role.ADMIN, N_("erase a person's personal data"), private=True),
     ),
     buttons=(
-        Button("er", once(erase_button), Role.ADMIN, private=True, args="id:y|n"),
+        Button(
+            "er",
+            once(erase_button),
+            Role.ADMIN,
+            private=True,
+            args="id:y|n",
+            writes=Writes("erases a person's personal data"),
+        ),
         Button("ep", erase_pick, Role.ADMIN, private=True, args="id"),
         Button("ek", erase_keep_ask, Role.ADMIN, private=True, args="id:id"),
         Button("ex", erase_keep_set, Role.ADMIN, private=True, args="id:id:h|l|o|r|b"),

@@ -29,7 +29,7 @@ from core.i18n import N_, _
 from core.reply import answer, edit, keyboard, paged_rows, reply
 from core.services import BotContext
 from core.text import Html, bold, esc, t
-from handlers.manifest import Button, Command, Conversation, Manifest, Reply
+from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
 from handlers.plan_picker import plan_buttons
 from plans import progress
 from plans.labels import action_label, rag_text
@@ -660,7 +660,15 @@ MANIFEST = Manifest(
                 ),
                 RATING: (Button("upr", choose_rating, Role.MEMBER, args="tok"), Reply(type_rating)),
                 COMMENT: (Button("upk", skip_comment, Role.MEMBER, args="id"), Reply(type_comment)),
-                CONFIRM: (Button("ups", save, Role.MEMBER, args="id"),),
+                CONFIRM: (
+                    Button(
+                        "ups",
+                        save,
+                        Role.MEMBER,
+                        args="id",
+                        writes=Writes("an update on an action; a correction of one's own", "owner or office"),
+                    ),
+                ),
             },
             fallbacks=(
                 Command("cancel", cancel_command, Role.MEMBER),
@@ -672,5 +680,9 @@ MANIFEST = Manifest(
         ),
     ),
     # Withdraw works outside the conversation (a button on a saved update, valid for the window).
-    buttons=(Button("upw", withdraw, Role.MEMBER, args="bigid"),),
+    buttons=(
+        Button(
+            "upw", withdraw, Role.MEMBER, args="bigid", writes=Writes("withdraws an update (its author only)", "owner")
+        ),
+    ),
 )

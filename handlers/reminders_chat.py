@@ -30,7 +30,7 @@ from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
-from handlers.manifest import Button, Command, Job, Manifest
+from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.plan_picker import only_plan_or_ask, plan_buttons
 from handlers.two_taps import two_taps
@@ -638,25 +638,48 @@ async def remove_holiday(update: Update, context: BotContext) -> None:
 MANIFEST = Manifest(
     "reminders",
     commands=(
-        Command("reminders", reminders_command, Role.MEMBER, N_("switch progress reminders on or off")),
+        Command(
+            "reminders",
+            reminders_command,
+            Role.MEMBER,
+            N_("switch progress reminders on or off"),
+            writes=Writes("the actor's own reminder setting", "self"),
+        ),
         Command("chase", chase, Role.COORDINATOR, N_("who hasn't updated the plan")),
         Command("digest", digest, Role.COORDINATOR, N_("post the term's progress to the group")),
-        Command("meetings", meetings, Role.COORDINATOR, N_("delivery-group meeting dates")),
-        Command("holidays", holidays_command, Role.COORDINATOR, N_("school holidays (no reminders)")),
+        Command(
+            "meetings",
+            meetings,
+            Role.COORDINATOR,
+            N_("delivery-group meeting dates"),
+            writes=Writes("a plan's meeting dates"),
+        ),
+        Command(
+            "holidays",
+            holidays_command,
+            Role.COORDINATOR,
+            N_("school holidays (no reminders)"),
+            writes=Writes("school holidays"),
+        ),
     ),
     buttons=(
         Button("chs", chase_plan, Role.COORDINATOR, args="id"),
-        Button("chr", once(send_chase), Role.COORDINATOR, args="id"),
-        Button("mtp", once(add_past_meeting), Role.COORDINATOR, args="id:tok"),
+        Button(
+            "chr", once(send_chase), Role.COORDINATOR, args="id", writes=Writes("records the reminders a chase sends")
+        ),
+        Button(
+            "mtp", once(add_past_meeting), Role.COORDINATOR, args="id:tok", writes=Writes("adds a past meeting date")
+        ),
         Button(
             "mtr",
             two_taps(remove_meeting, N_("Remove this meeting?"), N_("Yes, remove")),
             Role.COORDINATOR,
             args="id:ok|no?",
+            writes=Writes("removes a meeting date"),
         ),
-        Button("hdr", remove_holiday, Role.COORDINATOR, args="id"),
-        Button("dg", digest_plan, Role.COORDINATOR, args="id"),
-        Button("dgh", digest_plan, Role.COORDINATOR, args="id"),
+        Button("hdr", remove_holiday, Role.COORDINATOR, args="id", writes=Writes("removes a holiday")),
+        Button("dg", digest_plan, Role.COORDINATOR, args="id", writes=Writes("the plan's digest chat")),
+        Button("dgh", digest_plan, Role.COORDINATOR, args="id", writes=Writes("the plan's digest chat")),
     ),
     jobs=(Job("plan-reminders", daily_job, daily=DAILY_AT),),
 )

@@ -36,7 +36,7 @@ from directory import specialisms as spec_catalogue
 from directory import support_report
 from directory.matching import PHASE_LABELS, join_words
 from directory.support_match import Suggestion, days_text
-from handlers.manifest import Button, Command, Manifest, TextStep
+from handlers.manifest import Button, Command, Manifest, TextStep, Writes
 from handlers.once import once
 from storage.directory import Person
 from storage.members import Role, coordinator_ids
@@ -1084,25 +1084,97 @@ MANIFEST = Manifest(
             Role.MEMBER,
             N_("school-to-school support: your requests and deployments"),
             private=True,
+            writes=Writes("a system leader's days offered: one's own, or anyone's by the office", "linked or office"),
         ),
-        Command("days", days_command, Role.MEMBER, N_("log support days: /days 12 1.5 what you did"), private=True),
+        Command(
+            "days",
+            days_command,
+            Role.MEMBER,
+            N_("log support days: /days 12 1.5 what you did"),
+            private=True,
+            writes=Writes("days delivered on the actor's own deployment", "linked"),
+        ),
     ),
     buttons=(
         Button("ua", ask_button, Role.MEMBER, private=True, args="id"),
         Button("uu", urgency_button, Role.MEMBER, private=True, args="s|t|n"),
-        Button("uy", days_button, Role.MEMBER, private=True, args="0.5|1|2|3|5|10"),
+        Button(
+            "uy",
+            days_button,
+            Role.MEMBER,
+            private=True,
+            args="0.5|1|2|3|5|10",
+            writes=Writes("a support request for the actor's own entry and school", "linked"),
+        ),
         Button("uo", open_request, Role.COORDINATOR, private=True, args="id"),
-        Button("uc", once(confirm_button), Role.COORDINATOR, private=True, args="id:id"),
-        Button("ut", once(in_turn_button), Role.COORDINATOR, private=True, args="id"),
-        Button("ux", office_decline_button, Role.COORDINATOR, private=True, args="id"),
-        Button("uw", withdraw_button, Role.MEMBER, private=True, args="id"),
-        Button("uq", answer_button, Role.MEMBER, private=True, args="a|d:id"),
+        Button(
+            "uc",
+            once(confirm_button),
+            Role.COORDINATOR,
+            private=True,
+            args="id:id",
+            writes=Writes("asks a system leader (brokers a request)"),
+        ),
+        Button(
+            "ut",
+            once(in_turn_button),
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("asks system leaders in turn"),
+        ),
+        Button(
+            "ux",
+            office_decline_button,
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("declines a support request"),
+        ),
+        Button(
+            "uw",
+            withdraw_button,
+            Role.MEMBER,
+            private=True,
+            args="id",
+            writes=Writes("withdraws a support request (its requester only)", "owner"),
+        ),
+        Button(
+            "uq",
+            answer_button,
+            Role.MEMBER,
+            private=True,
+            args="a|d:id",
+            writes=Writes(
+                "accepts or declines a deployment of the actor's entry (the office: one not on Telegram)",
+                "linked or office",
+            ),
+        ),
         Button("uv", view_button, Role.MEMBER, private=True, args="id"),
-        Button("ue", close_button, Role.MEMBER, private=True, args="id"),
-        Button("ui", impact_button, Role.MEMBER, private=True, args="id:0|1"),
+        Button(
+            "ue",
+            close_button,
+            Role.MEMBER,
+            private=True,
+            args="id",
+            writes=Writes("ends a deployment (its system leader, or the office)", "linked or office"),
+        ),
+        Button(
+            "ui",
+            impact_button,
+            Role.MEMBER,
+            private=True,
+            args="id:0|1",
+            writes=Writes("the impact answer of a party to the deployment", "linked"),
+        ),
     ),
     text_steps=(
         TextStep("support_need", need_text, Role.MEMBER),
-        TextStep("support_impact", impact_text, Role.MEMBER),
+        TextStep(
+            "support_impact",
+            impact_text,
+            Role.MEMBER,
+            writes=Writes("a comment on the actor's impact answer", "linked"),
+        ),
     ),
 )
