@@ -314,11 +314,15 @@ def above_int(prefix: str, args: str) -> list[str]:
 def test_every_button_declares_its_args() -> None:
     from handlers import fold_features
     from handlers.manifest import Button, Features, Manifest
+    from storage.members import Role
 
-    features = fold_features()
-    assert all(args is not None for args in features.button_args.values())
+    async def nothing(*_args: Any) -> None:
+        return None
+
+    assert all(args is not None for args in fold_features().button_args.values())
     with pytest.raises(ValueError, match="declares no args"):
-        Features((Manifest("x", buttons=(Button("zz", features_of.__call__, features.buttons["pc"]),)),))
+        Features((Manifest("x", buttons=(Button("zz", nothing, Role.MEMBER),)),))
+    Features((Manifest("x", buttons=(Button("zz", nothing, Role.MEMBER, args="id:part*"),)),))
 
 
 async def test_ids_just_above_32_bits_on_every_button_never_raise(
