@@ -127,6 +127,9 @@ async def test_two_coordinators_confirm_different_buddies_at_once(
         appointment_id, _head = await new_appointment(sessionmaker, heads, i)
         async with sessionmaker() as session:
             first, second = [s.person_id for s in await ap.propose(session, appointment_id, 2, today=NOW.date())]
+        # One active account per person: both links are let go before either is made again.
+        await link(sessionmaker, users.member, None)
+        await link(sessionmaker, users.lead, None)
         await link(sessionmaker, users.member, first)
         await link(sessionmaker, users.lead, second)
         other = f"bc:{appointment_id}:{second}" if i % 2 == 0 else f"ba:{appointment_id}"
