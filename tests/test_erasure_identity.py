@@ -30,6 +30,7 @@ from storage.members import AccessRequest, AuditEntry, BotState, Member, Throttl
 from storage.mentions import pseudonym
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate, ReminderSent
 from storage.subject_access import member_columns, person_columns
+from storage.support import SupportDay, SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 from tests.harness import ChatDriver, Users
 
 LESLEY_TG = 5_000_000_041
@@ -168,6 +169,46 @@ async def seed(sessionmaker: Any, users: Users) -> dict[str, int]:
         )
         s.add(appointment)
         await s.flush()
+        # school-to-school support: she offers days, asks for support and gives it, logs days and answers
+        s.add(SupportLeader(person_id=lesley.id, capacity_days=10, updated_by=LESLEY_TG))
+        support = SupportRequest(
+            requester_person_id=lesley.id,
+            school_id=school.id,
+            preferred_person_id=lesley.id,
+            specialism="maths",
+            context="Help with fractions",
+            created_by=LESLEY_TG,
+            decided_by=LESLEY_TG,
+        )
+        s.add(support)
+        await s.flush()
+        deployment = SupportDeployment(
+            request_id=support.id,
+            leader_person_id=lesley.id,
+            status="accepted",
+            asked_by=LESLEY_TG,
+            closed_by=LESLEY_TG,
+        )
+        s.add(deployment)
+        await s.flush()
+        s.add_all(
+            [
+                SupportDay(
+                    deployment_id=deployment.id,
+                    person_id=lesley.id,
+                    days=1,
+                    on_date=dt.date(2026, 10, 1),
+                    logged_by=LESLEY_TG,
+                ),
+                SupportImpact(
+                    deployment_id=deployment.id,
+                    person_id=lesley.id,
+                    side="leader",
+                    recommend=True,
+                    answered_by=LESLEY_TG,
+                ),
+            ]
+        )
         match = BuddyMatch(appointment_id=appointment.id, buddy_person_id=buddy.id, status="accepted")
         s.add(match)
         await s.flush()
