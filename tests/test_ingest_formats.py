@@ -64,11 +64,18 @@ def _from_xlsx(spec: Spec) -> list[tuple]:
     return _XLSX[spec.name]
 
 
-@pytest.mark.parametrize("fmt,variant", VARIANTS, ids=[f"{f}-{v}" if v else f for f, v in VARIANTS])
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+# Every plan in every format, but emoji ratings in a PDF: the PDF writer's built-in fonts have no emoji glyphs,
+# so such a file cannot be made here (the combination is left out, not skipped).
+SAME_PLAN_CASES = [
+    pytest.param(spec, fmt, variant, id=f"{spec.name}-{fmt}-{variant}" if variant else f"{spec.name}-{fmt}")
+    for spec in SPECS
+    for fmt, variant in VARIANTS
+    if not (fmt == "pdf" and spec.ratings in ("emoji", "mixed"))
+]
+
+
+@pytest.mark.parametrize("spec,fmt,variant", SAME_PLAN_CASES)
 def test_the_same_plan_reads_the_same_from_every_format(spec: Spec, fmt: str, variant: str) -> None:
-    if fmt == "pdf" and spec.ratings in ("emoji", "mixed"):
-        pytest.skip("the PDF writer's built-in fonts have no emoji glyphs")
     data, name = write_as(spec, fmt, variant)
     plan = parse_plan(data, name)
     assert _summary(plan) == _from_xlsx(spec)
