@@ -33,6 +33,7 @@ from core.i18n import N_, _, current_locale, format_date, format_datetime
 from core.office import ask_the_office
 from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
+from core.settings import Settings
 from core.text import Html, t
 from handlers.manifest import Button, Command, Manifest, TextStep, Writes, features_of, guard
 from handlers.once import once
@@ -379,6 +380,20 @@ async def notify_coordinators(context: BotContext, request_id: int) -> None:
         await requests.keep_copies(session, request_id, copies)
 
 
+def applicant_news(approved: bool, settings: Settings) -> Html:
+    """What the applicant is told of the decision, in the chat and from the Mini App's desk alike."""
+    if approved:
+        return t(
+            "Good news: your access has been approved. Send /help to see what "
+            "you can do, or just type a name to search."
+        )
+    return Html(
+        t("Sorry, your access request was not approved. If you think this is a mistake:")
+        + " "
+        + ask_the_office(settings)
+    )
+
+
 def decision_text(
     name: str, school: str, approved: bool, decider: str, when: dt.datetime, tz: dt.tzinfo | None
 ) -> Html:
@@ -560,18 +575,9 @@ async def _show_decision(
             await tell_role_changed(context, decision.replaced.telegram_id, Role.parse(decision.replaced.role))
         if show:
             await edit(update, context, t("Approved: {name}.", name=decision.name))
-        news = t(
-            "Good news: your access has been approved. Send /help to see what "
-            "you can do, or just type a name to search."
-        )
-    else:
-        if show:
-            await edit(update, context, t("Rejected: {name}.", name=decision.name))
-        news = Html(
-            t("Sorry, your access request was not approved. If you think this is a mistake:")
-            + " "
-            + ask_the_office(context.services.settings)
-        )
+    elif show:
+        await edit(update, context, t("Rejected: {name}.", name=decision.name))
+    news = applicant_news(approve, context.services.settings)
     await edit_copies(context, _other_copies(update, copies), decided)
     try:
         await send(context.bot, applicant, news)

@@ -181,7 +181,7 @@ async def after_decision(application: Any, services: Services, result: dict[str,
     from telegram.error import TelegramError
 
     from core.reply import send
-    from handlers.access import decision_text
+    from handlers.access import applicant_news, decision_text
 
     async with services.session() as session:
         request = await session.get(AccessRequest, result["request"])
@@ -203,16 +203,7 @@ async def after_decision(application: Any, services: Services, result: dict[str,
             )
         except TelegramError as exc:
             log.info("could not update a copy of an access request: %s", exc.__class__.__name__)
-    if result["status"] == "approved":
-        news = t(
-            "Good news: your access has been approved. Send /help to see what "
-            "you can do, or just type a name to search."
-        )
-    else:
-        news = t(
-            "Sorry, your access request was not approved. If you think this is "
-            "a mistake, please contact the partnership office."
-        )
+    news = applicant_news(result["status"] == "approved", services.settings)
     try:
         await send(application.bot, result["applicant"], news)
     except TelegramError as exc:
