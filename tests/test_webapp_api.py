@@ -247,7 +247,7 @@ async def test_console_link_opens_the_app_as_the_console_user(app, users, sessio
             assert me.status_code == 200 and me.json()["desk"] is True
         # a bot with a real token (production) does not accept the console's signature
         with pytest.raises(AuthError):
-            verify(init_data, "7000000001:AAH-a-real-looking-production-token", 3600)
+            verify(init_data, "7000000001:AAH-another-bots-token", 3600)
     finally:
         await local.stop()
 
