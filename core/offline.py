@@ -340,7 +340,9 @@ class UpdateFactory:
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
 
-    def _base_message(self, user_id: int, chat_id: int | None, first_name: str) -> dict[str, Any]:
+    def _base_message(
+        self, user_id: int, chat_id: int | None, first_name: str, username: str | None = None
+    ) -> dict[str, Any]:
         chat_id = user_id if chat_id is None else chat_id
         chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
         if chat_id > 0:
@@ -351,11 +353,15 @@ class UpdateFactory:
             "message_id": next(self._message_ids),
             "date": int(dt.datetime.now(dt.timezone.utc).timestamp()),
             "chat": chat,
-            "from": _user(user_id, first_name),
+            "from": _user(user_id, first_name, username),
         }
 
-    def text(self, text: str, user_id: int, chat_id: int | None = None, first_name: str = "") -> Update:
-        message = self._base_message(user_id, chat_id, first_name)
+    def text(
+        self, text: str, user_id: int, chat_id: int | None = None, first_name: str = "", username: str | None = None
+    ) -> Update:
+        message = self._base_message(user_id, chat_id, first_name, username)
+        if username and chat_id is None:
+            message["chat"]["username"] = username
         message["text"] = text
         found = text_entities(text)
         if found:

@@ -35,12 +35,16 @@ class MemberInfo:
     display_name: str = ""
     locale: str | None = None
     reminders: bool = True
+    # The @username stored for the account (None: none known), compared with what Telegram sends now.
+    username: str | None = None
+    account: bool = False  # a member row exists (an admin named only in the settings has none)
 
     @classmethod
     def from_row(cls, row: Any, admin_ids: tuple[int, ...] = ()) -> MemberInfo:
         """From a `storage.members.Member` row."""
         role = Role.ADMIN if row.telegram_id in admin_ids else row.role_enum
-        return cls(row.telegram_id, role, row.person_id, row.display_name, row.locale, row.reminders)
+        username = row.username or None
+        return cls(row.telegram_id, role, row.person_id, row.display_name, row.locale, row.reminders, username, True)
 
 
 class Services:

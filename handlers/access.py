@@ -8,11 +8,12 @@ so the check runs where dispatch happens.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from telegram import Message, MessageEntity, Update
@@ -43,7 +44,7 @@ from handlers.two_taps import YES, two_taps
 from storage import access_requests as requests
 from storage import audit, identity
 from storage.directory import Person
-from storage.members import AccessRequest, Member, Role, coordinator_ids
+from storage.members import AccessRequest, Member, Role, coordinator_ids, refresh_username
 from storage.membership import LastAdmin, revoke, set_role
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,14 @@ async def _admit(update: Update, context: BotContext) -> bool:
     chat = update.effective_chat
     if member is None and chat is not None and chat.type != ChatType.PRIVATE:
         return False  # silence towards non-members in groups
+    if member is not None and member.account and member.username != (user.username or None):
+        # A renamed account: its cards and the desk show the @username Telegram shows now.
+        try:
+            async with context.services.session() as session:
+                await refresh_username(session, user.id, user.username)
+            member = dataclasses.replace(member, username=user.username or None)
+        except SQLAlchemyError as exc:  # cosmetic: the request itself goes on
+            log.warning("could not refresh an account's @username: %s", exc.__class__.__name__)
     context.member = member
     context.admitted = True
     current_locale.set(member.locale if member and member.locale else None)

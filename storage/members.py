@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,3 +123,21 @@ async def coordinator_ids(session: AsyncSession, admin_ids: Sequence[int] = ()) 
 async def member_row(session: AsyncSession, telegram_id: int) -> Member | None:
     """The member row for `telegram_id` (what `core.services.Services.member` reads, handed it by bot.py)."""
     return await session.get(Member, telegram_id)
+
+
+async def refresh_username(session: AsyncSession, telegram_id: int, username: str | None) -> bool:
+    """Keep the @username shown on account cards as Telegram shows it now: Telegram vouches for it on every
+    update the account itself sends, so this is the account's own act (never a name someone typed). One
+    conditional write, a no-op when another update got there first; True when it changed."""
+    username = (username or "")[:64] or None
+    result = await session.execute(
+        update(Member)
+        .where(
+            Member.telegram_id == telegram_id,
+            Member.active.is_(True),
+            Member.username.is_distinct_from(username),
+        )
+        .values(username=username)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

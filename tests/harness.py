@@ -64,8 +64,10 @@ class ChatDriver:
         await self.app.process_update(update)
         return self.request.calls[before:]
 
-    async def send(self, text: str, user: int, chat: int | None = None, first_name: str = "") -> list[Sent]:
-        return await self._process(self.factory.text(text, user, chat, first_name))
+    async def send(
+        self, text: str, user: int, chat: int | None = None, first_name: str = "", username: str | None = None
+    ) -> list[Sent]:
+        return await self._process(self.factory.text(text, user, chat, first_name, username))
 
     async def press(self, data: str, user: int, chat: int | None = None) -> list[Sent]:
         """Press a button: the callback comes from the last message the bot sent to that chat."""

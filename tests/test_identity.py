@@ -483,3 +483,35 @@ async def test_two_links_of_one_person_at_once_make_one_link(
                 .where(AuditEntry.action == "member.link", AuditEntry.detail["person_id"].as_integer() == person_id)
             )
         assert len(linked) == 1 and audits == 1, (attempt, linked, audits)
+
+
+# --- @username: what Telegram shows now, never what someone typed ---------------------------------------
+
+
+async def test_a_renamed_account_shows_its_new_username_on_the_account_card(
+    chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker.begin() as session:
+        (await session.get(Member, users.member)).username = "helen_old"  # type: ignore[union-attr]
+    await chat.send("/help", user=users.member, username="helen_new")
+    assert (await member(sessionmaker, users.member)).username == "helen_new"  # type: ignore[union-attr]
+    sent = await chat.send("/grant Ashworth coordinator", user=users.admin)
+    assert "@helen_new" in sent[0].text and "helen_old" not in sent[0].text
+    # A message without a username (the user removed theirs) clears it; one from an admin changes only theirs.
+    await chat.send("/help", user=users.member)
+    assert (await member(sessionmaker, users.member)).username is None  # type: ignore[union-attr]
+    async with sessionmaker() as session:
+        usernames = dict((await session.execute(select(Member.telegram_id, Member.username))).tuples().all())
+    assert usernames[users.lead] is None and usernames[users.coordinator] is None
+
+
+async def test_a_username_in_the_text_changes_no_account(
+    chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        before = dict((await session.execute(select(Member.telegram_id, Member.username))).tuples().all())
+    await chat.send("I am @helen_new, please update me", user=users.member)
+    await chat.send("@helen_new", user=users.stranger, username="helen_new")
+    async with sessionmaker() as session:
+        after = dict((await session.execute(select(Member.telegram_id, Member.username))).tuples().all())
+    assert after == before  # the member sent no username; the stranger has no account to refresh
