@@ -1,6 +1,6 @@
 """Command line for action plans: `partnerbot plans [--all]`, `partnerbot plans archive|restore N`,
-`partnerbot import plan FILE [--column "Header=field" ...] [--term T] [--header-row LINE] [--plan N | --new]
-[--dry-run]` and `partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
+`partnerbot import plan FILE [--column "Header=field" ...] [--term T] [--header-row LINE] [--row "12=section" ...]
+[--plan N | --new] [--dry-run]` and `partnerbot export plan PLAN --format xlsx|docx|csv|png -o FILE`.
 
 Importing reads the file in the sandbox and saves it exactly as the chat does (plans.importing,
 plans.preview, plans.store.save_plan): a plan with the same title is updated action by action.
@@ -78,6 +78,14 @@ def add_import_plan(import_subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY",
         help='the rating key to apply, e.g. --key "1=R, 2=A, 3=G, 4=complete" (over any key the plan prints)',
     )
+    parser.add_argument(
+        "--row",
+        action="append",
+        default=[],
+        metavar="LINE=KIND",
+        help="read a row of the table as an action, a section heading, a continuation of the action above, or "
+        'skip it: --row "12=section" ("2:12=action" for line 12 of the second table); repeatable',
+    )
     parser.add_argument("--title", help="the plan's title (default: the file's own title row, else its name)")
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
@@ -129,6 +137,7 @@ def _cmd_import(args: argparse.Namespace) -> Awaitable[int]:
             header_row=args.header_row,
             rating_columns=args.rating_column,
             key=args.key,
+            rows=args.row,
             plan=args.plan,
             new=args.new,
             title=args.title,
@@ -316,10 +325,11 @@ async def run_import_plan(
     rating_columns: list[str] | None = None,
     key: str | None = None,
     title: str | None = None,
+    rows: list[str] | None = None,
 ) -> int:
     """`partnerbot import plan FILE [--column H=F ...] [--term T] [--header-row N] [--rating-column H=T ...]
-    [--key K] [--plan N | --new] [--dry-run]`: the chat's reading, preview and saving (plans.importing,
-    plans.preview, save_plan)."""
+    [--key K] [--row LINE=KIND ...] [--plan N | --new] [--dry-run]`: the chat's reading, preview and saving
+    (plans.importing, plans.preview, save_plan)."""
     out, err = out or sys.stdout, err or sys.stderr
     given_title = clean_title(title) if title is not None else None
     if title is not None and given_title is None:
@@ -327,7 +337,7 @@ async def run_import_plan(
         return 2
     try:
         overrides = PlanOverrides.from_options(
-            columns, term=term, header_row=header_row, rating_columns=rating_columns, key=key
+            columns, term=term, header_row=header_row, rating_columns=rating_columns, key=key, rows=rows
         )
     except ValueError as exc:
         print(_("Not imported: {reason}").format(reason=exc), file=err)

@@ -255,6 +255,50 @@ class ParsedSection:
     line: int | None = None  # the section row or heading's line, when it had one
 
 
+# What a row of the file was read as (`RowReading.kind`). The first four are what a coordinator may make a row
+# of the table below its header (`PlanOverrides.rows`); "skip" is shown as "not read".
+ROW_KINDS: tuple[str, ...] = ("action", "section", "continuation", "skip")
+ROW_KIND_LABELS: dict[str, str] = {
+    "action": N_("Action"),
+    "section": N_("Section heading"),
+    "continuation": N_("Continues the action above"),
+    "skip": N_("Not read"),
+    "header": N_("Header row"),
+    "title": N_("Title or note"),
+    "note": N_("Note"),
+    "key": N_("Rating key"),
+}
+MAX_ROW_OVERRIDES = 2000  # corrections of rows one file may carry (a plan's rows, with room)
+
+
+def row_kind_label(kind: str) -> str:
+    return _(ROW_KIND_LABELS.get(kind, ROW_KIND_LABELS["skip"]))
+
+
+@dataclass
+class RowReading:
+    """One non-blank row of the file and what the reader made of it, in the file's order: nothing is used or
+    dropped without being listed here."""
+
+    table: int  # the table's index among the file's tables (0-based)
+    line: int  # its source line (sheet row, table row)
+    where: str  # "line 12", "sheet 'Plan' row 5"
+    kind: str  # action | continuation | section | note | title | header | key | skip (not read)
+    reason: str  # translated: why the reader read it so
+    text: str  # a short text of the row ("1.2 | Recruit mentors | AB")
+    ref: str = ""  # for an action its reference; for a continuation the reference of the action it continues
+    of_line: int | None = None  # a continuation: the line of the action it continues
+    editable: bool = False  # a row of the table below its header: the coordinator may change its kind
+    forced: bool = False  # read as the coordinator said
+
+    @property
+    def choice(self) -> str:
+        """The kind as the review's select shows it (one of ROW_KINDS)."""
+        if self.kind in ("action", "continuation", "section"):
+            return self.kind
+        return "section" if self.kind == "note" else "skip"
+
+
 @dataclass
 class ParsedPlan:
     title: str
@@ -277,6 +321,7 @@ class ParsedPlan:
     # Where a faithful import would not happen (few ratings, comments with no rating, values no key
     # matched): shown first in the preview, each with what the coordinator can do about it.
     alerts: list[str] = field(default_factory=list)
+    rows: list[RowReading] = field(default_factory=list)  # every non-blank row of every table, in order
 
     @property
     def actions(self) -> list[ParsedAction]:
@@ -325,6 +370,8 @@ class PlanOverrides:
     - `header_row`: the source line of the header row (the table containing that line uses it).
     - `term`: the term for RAG columns that name none.
     - `key`: the rating key to apply, symbol → code ("3" → "G"), over the key the plan prints (if any).
+    - `rows`: (table index or None for any table, source line) → one of ROW_KINDS: read that row of a table
+      (below its header) as an action, a section heading, a continuation of the action above, or not at all.
     """
 
     columns: dict[str | int, str] = field(default_factory=dict)
@@ -332,11 +379,24 @@ class PlanOverrides:
     header_row: int | None = None
     term: TermKey | None = None
     key: dict[str, str] = field(default_factory=dict)
+    rows: dict[tuple[int | None, int], str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
-            self.columns or self.column_terms or self.header_row is not None or self.term is not None or self.key
+            self.columns
+            or self.column_terms
+            or self.header_row is not None
+            or self.term is not None
+            or self.key
+            or self.rows
         )
+
+    def row_kind(self, table: int, line: int) -> tuple[tuple[int | None, int], str] | None:
+        """The kind the caller gave the row at `line` of table `table` (a table-qualified one first)."""
+        for where in ((table, line), (None, line)):
+            if where in self.rows:
+                return where, self.rows[where]
+        return None
 
     def rate_column(self, column: str | int, term: TermKey | None) -> None:
         """The coordinator says: this column holds ratings (for this term)."""
@@ -371,10 +431,13 @@ class PlanOverrides:
         header_row: int | None = None,
         rating_columns: list[str] | None = None,
         key: str | None = None,
+        rows: list[str] | None = None,
     ) -> PlanOverrides:
         """The command line's `--column "By whom=owners"` (repeatable), `--term "Spring 2017"`,
         `--header-row 4`, `--rating-column "Score=Autumn 2025"` (repeatable; the term may be left out) and
-        `--key "1=R, 2=A, 3=G, 4=B"`. Raises ValueError with a translated message for anything it cannot read."""
+        `--key "1=R, 2=A, 3=G, 4=B"`, `--row "12=section"` or `--row "2:12=action"` (table 2's line 12; the
+        kinds: action, section, continuation, skip). Raises ValueError with a translated message for anything it
+        cannot read."""
         from plans.rag import parse_term_label
         from plans.ratingkey import parse_key_option
 
@@ -415,6 +478,9 @@ class PlanOverrides:
                 )
             column: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
             out.columns[column] = name
+        for option in rows or []:
+            where, table, kind = _row_option(option)
+            out.rows[(table, where)] = kind
         if term:
             found = parse_term_label(term)
             if found is None:
@@ -430,6 +496,7 @@ class PlanOverrides:
         data["column_terms"] = [[k, list(v)] for k, v in self.column_terms.items()]
         data["term"] = list(self.term) if self.term else None
         data["key"] = dict(self.key)
+        data["rows"] = [[t, line, kind] for (t, line), kind in self.rows.items()]
         return data
 
     @classmethod
@@ -442,7 +509,37 @@ class PlanOverrides:
             header_row=data.get("header_row"),
             term=(int(term[0]), str(term[1])) if term else None,
             key={str(k): str(v) for k, v in (data.get("key") or {}).items() if v in ("R", "A", "G", "B", "C")},
+            rows={
+                (t if isinstance(t, int) else None, int(line)): str(kind)
+                for t, line, kind in (data.get("rows") or [])[:MAX_ROW_OVERRIDES]
+                if isinstance(line, int) and kind in ROW_KINDS
+            },
         )
+
+
+_ROW_ALIASES = {"not read": "skip", "ignore": "skip", "none": "skip", "heading": "section", "continue": "continuation"}
+
+
+def _row_option(option: str) -> tuple[int, int | None, str]:
+    """'12=section' → (12, None, 'section'); '2:12=action' → (12, 1, 'action') (tables are numbered from 1)."""
+    where, sep, kind = option.rpartition("=")
+    table_text, colon, line_text = where.strip().rpartition(":")
+    name = " ".join(kind.strip().lower().split())
+    name = _ROW_ALIASES.get(name, name)
+    numbers_ok = line_text.strip().isdigit() and (not colon or table_text.strip().isdigit())
+    if not sep or not numbers_ok or name not in ROW_KINDS:
+        raise ValueError(
+            _(
+                '{option!r}: write a row as "line=kind" or "table:line=kind", for example "12=section"; '
+                "the kinds: {kinds}."
+            )
+            .replace("{option!r}", repr(option))
+            .format(kinds=", ".join(ROW_KINDS))
+        )
+    table = int(table_text) - 1 if colon else None
+    if table is not None and table < 0:
+        raise ValueError(_("Tables are numbered from 1."))
+    return int(line_text), table, name
 
 
 def _header_key(text: str) -> str:

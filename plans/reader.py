@@ -45,6 +45,7 @@ from plans.parsed import (
     PlanImportError,
     PlanOverrides,
     PlanWarning,
+    RowReading,
     TableReading,
     TermAssumption,
     TermKey,
@@ -660,6 +661,10 @@ class _PlanReader:
         self.key = RatingKey()
         self.table_keys: list[RatingKey] = []
         self.unknown: dict[str, int] = {}  # values in rating columns that matched no rating, with how often
+        self.rows: list[RowReading] = []  # every non-blank row's reading, in the file's order
+        self.row_actions: list[tuple[RowReading, ParsedAction]] = []  # filled with the final references
+        self.table_index = {id(t): i for i, t in enumerate(doc.tables)}
+        self.forced_used: set[tuple[int | None, int]] = set()  # the coordinator's row kinds that applied
 
     def where(self, table: Table, line: int) -> str:
         if self.doc.workbook:
@@ -668,11 +673,40 @@ class _PlanReader:
             return _("{table} row {n}").format(table=table.source, n=line)
         return _("line {n}").format(n=line)
 
-    def skip_rows(self, table: Table, rows: list[Row], reason: str) -> None:
+    def mark(
+        self,
+        table: Table,
+        row: Row,
+        kind: str,
+        reason: str,
+        values: list[str] | None = None,
+        editable: bool = False,
+        action: ParsedAction | None = None,
+        forced: bool = False,
+    ) -> RowReading:
+        """List a row with what it was read as and why (every non-blank row is listed once)."""
+        texts = values if values is not None else row.texts
+        reading = RowReading(
+            table=self.table_index.get(id(table), -1),
+            line=row.line,
+            where=self.where(table, row.line),
+            kind=kind,
+            reason=reason,
+            text=" | ".join(" ".join(t.split()) for t in texts if t.strip())[:160],
+            editable=editable,
+            forced=forced,
+        )
+        self.rows.append(reading)
+        if action is not None:
+            self.row_actions.append((reading, action))
+        return reading
+
+    def skip_rows(self, table: Table, rows: list[Row], reason: str, kind: str = "skip", editable: bool = False) -> None:
         for row in rows:
             if not row.blank:
                 text = " | ".join(t for t in row.texts if t)
                 self.not_read.append(NotRead(self.where(table, row.line), reason, row.line, text[:80]))
+                self.mark(table, row, kind, reason, editable=editable)
 
     # --- one table ---------------------------------------------------------------------------------
 
@@ -697,6 +731,15 @@ class _PlanReader:
             header_lines=[rows[i].line for i in header.rows],
         )
         reading.header_candidates = list(header.candidates)
+        for n, i in enumerate(header.rows):
+            self.mark(
+                table,
+                rows[i],
+                "header",
+                _("the header row: its headings name the plan's columns")
+                if n == 0
+                else _("part of the header: its headings continue the row above"),
+            )
         above = [rows[i] for i in range(header.rows[0]) if not rows[i].blank]
         data_texts = [self._row_values(rows, i, width, set()) for i in range(first, len(rows))]
         mapping = _mapping(header, data_texts, plan_year, self.overrides)
@@ -777,12 +820,17 @@ class _PlanReader:
             draft = None
             self.counts.sections += 1
 
-        def as_titles() -> None:
+        def as_titles(reason: str, forced: bool = False) -> None:
             nonlocal pending
             if not pending:
                 return
             (_i, head), *rest = pending
             start_section(next(v for v in head if v).replace("\n", " "), rows[_i].line)
+            self.mark(table, rows[_i], "section", reason, head, editable=True, forced=forced)
+            for _k, values in rest:
+                self.mark(
+                    table, rows[_k], "note", _("a line under the section heading: kept as its notes"), values, True
+                )
             notes = [next(v for v in values if v) for _k, values in rest]
             if notes and _KPI_HEADING.search(notes[0]) and len(notes[0]) < 120 and len(notes) > 1:
                 notes = notes[1:]
@@ -795,10 +843,17 @@ class _PlanReader:
             for k, values in rows_now:
                 data_row(k, values)
 
-        def data_row(i: int, values: list[str]) -> None:
+        def data_row(i: int, values: list[str], force: str = "") -> None:
             nonlocal draft, section, aim_section
             row = rows[i]
+            shown = values
             self.counts.rows += 1
+            if force == "continuation" and draft is not None:
+                self.counts.continuations += 1
+                self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
+                draft.action.lines.append(row.line)
+                self.mark(table, row, "continuation", _("as you said"), shown, True, draft.action, forced=True)
+                return
             ref = values[fields["ref"]] if "ref" in fields else ""
             text = values[action_col] if action_col >= 0 else ""
             if not ref and text:
@@ -808,7 +863,9 @@ class _PlanReader:
                     values = list(values)
                     values[action_col] = text
             aim = values[section_col] if section_col >= 0 else ""
+            new_aim = False
             if aim and (aim_section is None or aim_section.title != aim):
+                new_aim = True
                 if not section.actions and not section.title:
                     section.title, section.line = aim, row.line
                 else:
@@ -817,22 +874,29 @@ class _PlanReader:
                 aim_section = section
                 self.counts.sections += 1
                 draft = None
-            new_action = bool(ref) or (bool(text) and (not refs_used or draft is None))
+            new_action = force == "action" or bool(ref) or (bool(text) and (not refs_used or draft is None))
             if not new_action:
                 if draft is None:
                     self.counts.rows -= 1
+                    if new_aim:  # the row names the next aim and nothing else: its section's heading
+                        self.mark(table, row, "section", _("a new value in the section column"), shown, True)
+                        return
+                    reason = _("a row with no action and nothing above it to continue")
                     self.not_read.append(
-                        NotRead(
-                            self.where(table, row.line),
-                            _("a row with no action and nothing above it to continue"),
-                            row.line,
-                            " | ".join(v for v in values if v)[:80],
-                        )
+                        NotRead(self.where(table, row.line), reason, row.line, " | ".join(v for v in values if v)[:80])
                     )
+                    self.mark(table, row, "skip", reason, shown, True)
                     return
                 self.counts.continuations += 1
                 self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
                 draft.action.lines.append(row.line)
+                if text and refs_used:
+                    why = _("no reference of its own in a plan with references: continues the action above")
+                elif text:
+                    why = _("continues the action above")
+                else:
+                    why = _("no action text of its own: continues the action above")
+                self.mark(table, row, "continuation", why, shown, True, draft.action)
                 return
             action = ParsedAction(
                 ref=ref[:MAX_REF],
@@ -851,6 +915,15 @@ class _PlanReader:
             section.actions.append(action)
             self.counts.actions += 1
             self._add_cells(draft, table, row, values, mapping, wrapped, key, default_term)
+            if force == "action":
+                why = _("as you said")
+            elif ref and ref != (values[fields["ref"]] if "ref" in fields else ""):
+                why = _("its reference is typed at the start of its text")
+            elif ref:
+                why = _("it has its own reference")
+            else:
+                why = _("it has its own action text")
+            self.mark(table, row, "action", why, shown, True, action, forced=force == "action")
 
         for i in range(first, len(rows)):
             row = rows[i]
@@ -858,8 +931,25 @@ class _PlanReader:
                 self.counts.blank += 1
                 gap = True
                 continue
+            given = self.overrides.row_kind(index, row.line)
+            if given is not None:
+                values = self._row_values(rows, i, width, protected)
+                if self._forced_row(given, table, row, values, draft):
+                    kind = given[1]
+                    if kind == "skip":
+                        self.skip_rows(table, [row], _("left out by you"), editable=True)
+                        self.rows[-1].forced = True
+                    elif kind == "section":
+                        as_data()
+                        pending = [(i, [" ".join(v for v in values if v)])]  # the whole row names it
+                        as_titles(_("as you said"), forced=True)
+                    else:
+                        as_data()
+                        data_row(i, values, force=kind)
+                    gap = False
+                    continue
             if (index, row.line) in key.lines:
-                self.skip_rows(table, [row], _("the plan's rating key"))
+                self.skip_rows(table, [row], _("the plan's rating key"), "key", editable=True)
                 continue
             values = self._row_values(rows, i, width, protected)
             for c in key_cols:
@@ -869,11 +959,11 @@ class _PlanReader:
                 rows[i] = row = Row(row.line, [Cell()] + row.cells[: max(width - 1, 0)])
                 values = self._row_values(rows, i, width, protected)
             if _rule_line(values):
-                self.skip_rows(table, [row], _("a ruled line"))
+                self.skip_rows(table, [row], _("a ruled line"), editable=True)
                 continue
             not_action = _not_an_action(values)
             if not_action is not None:
-                self.skip_rows(table, [row], not_action)
+                self.skip_rows(table, [row], not_action, editable=True)
                 gap = True  # what follows a sign-off or totals row is not the action above's continuation
                 continue
             if [normalise_header(v) for v in values] == header_norm or (
@@ -881,7 +971,9 @@ class _PlanReader:
                 and [normalise_header(v) for v in _texts(row, width)]
                 == [normalise_header(v) for v in _texts(rows[header.rows[0]], width)]
             ):
-                as_titles()  # the header again: the one-value rows just before it were the next part's title
+                # the header again: the one-value rows just before it were the next part's title
+                as_titles(_("the line before the header repeated: the next part's title"))
+                self.mark(table, row, "header", _("the header row again: a new part of the plan starts"), values)
                 gap = False
                 continue
             filled = [c for c, v in enumerate(values) if v]
@@ -897,7 +989,15 @@ class _PlanReader:
                 if spans or heading or band or (row.cells[col].bold and col == 0 and len(text) <= 150):
                     as_data()
                     pending = [(i, values)]
-                    as_titles()
+                    if spans:
+                        why = _("one value across the row")
+                    elif heading:
+                        why = _("it reads as a heading")
+                    elif band:
+                        why = _("one value on a shaded band")
+                    else:
+                        why = _("one value in bold in the first column")
+                    as_titles(why)
                 elif col == section_col:
                     as_data()
                     data_row(i, values)
@@ -921,6 +1021,7 @@ class _PlanReader:
                             next(v for v in values if v)[:80],
                         )
                     )
+                    self.mark(table, rows[k], "skip", _("text after the table"), values, True)
                 pending = []
             else:
                 as_data()
@@ -978,6 +1079,24 @@ class _PlanReader:
                 if c in by_col:
                     by_col[c].field, by_col[c].how, by_col[c].guessed = IGNORE, "key", False
             return
+
+    def _forced_row(
+        self, given: tuple[tuple[int | None, int], str], table: Table, row: Row, values: list[str], draft: _Draft | None
+    ) -> bool:
+        """Whether the kind the coordinator gave this row can be obeyed; when it cannot, a warning says why and
+        the reader's own reading stands."""
+        where, kind = given
+        self.forced_used.add(where)
+        if kind == "continuation" and draft is None:
+            self.warnings.append(
+                PlanWarning(
+                    self.where(table, row.line),
+                    _("there is no action above this row for it to continue: read as before"),
+                )
+            )
+            return False
+        # a row left empty by the key columns: nothing to read
+        return not (kind in ("action", "section") and not any(values))
 
     def _single_text(self, row: Row) -> str:
         return next((c.text for c in row.cells if c.text), "").replace("\n", " ").strip()
@@ -1213,12 +1332,15 @@ class _PlanReader:
                     table_key.where.append(table.source or table.title or _("a table"))
                     self.key.merge(table_key)
                     key_tables.append(table)
-                    self.skip_rows(table, table.rows, _("the plan's rating key"))
+                    self.skip_rows(table, table.rows, _("the plan's rating key"), "key")
                     continue
                 heads = " ".join(table.rows[0].texts) if table.rows else ""
                 if table.rows and (_KPI_HEADING.search(heads) or _KPI_HEADING.search(table.title)):
                     lines = [" – ".join(x for x in r.texts if x) for r in table.rows if not r.blank]
                     criteria.append("\n".join(lines))
+                    for r in table.rows:
+                        if not r.blank:
+                            self.mark(table, r, "note", _("a table of success criteria: kept with the plan"))
                     continue
                 label = table.title or table.source or _("a table")
                 if self.doc.workbook and all(sum(1 for c in r.cells if c.text) <= 1 for r in table.rows if not r.blank):
@@ -1284,10 +1406,12 @@ class _PlanReader:
                     c.col_span >= max(2, width // 2) for c in row.cells if c.text
                 )
                 if k in key_rows:
-                    self.skip_rows(table, [row], _("the plan's rating key"))
+                    self.skip_rows(table, [row], _("the plan's rating key"), "key")
                 elif not single:
                     reason = _("above the table's header row")
                     self.skip_rows(table, [row], f"{table.title}: {reason}" if table.title else reason)
+                else:
+                    self.mark(table, row, "title", _("one value above the header row: a title or a note"))
             if several_sheets and result.sections and not result.sections[0].title and results:
                 result.sections[0].title = table.title
             results.append((table, result))
@@ -1306,6 +1430,25 @@ class _PlanReader:
                     if u.rag == COMPLETE:
                         u.rag = "B" if has_blue else "G"
         _assign_refs(sections, self.warnings)
+        for reading, action in self.row_actions:  # the references as they will be saved
+            reading.ref = action.ref
+            if reading.kind == "continuation":
+                reading.of_line = action.line
+        for (table_at, line), kind in self.overrides.rows.items():
+            if (table_at, line) not in self.forced_used:
+                where = (
+                    _("line {n}").format(n=line)
+                    if table_at is None
+                    else _("table {t} line {n}").format(t=table_at + 1, n=line)
+                )
+                self.warnings.append(
+                    PlanWarning(
+                        where,
+                        _("no row of a table's actions is there: your {kind!r} was not used").replace(
+                            "{kind!r}", repr(kind)
+                        ),
+                    )
+                )
         self.counts.sections = sum(1 for s in sections if s.title)
         self.counts.generated_refs = sum(1 for s in sections for a in s.actions if not a.own_ref)
         self.counts.not_read = len(self.not_read)
@@ -1348,6 +1491,7 @@ class _PlanReader:
             rating_key_where=key.where,
             unknown_values=dict(self.unknown),
             alerts=alerts,
+            rows=sorted(self.rows, key=lambda r: (r.table, r.line)),
         )
 
     def _alerts(self, readings: list[TableReading], sections: list[ParsedSection], key: RatingKey) -> list[str]:

@@ -1,5 +1,6 @@
 """The import review in the Mini App: the plan file a coordinator last sent to the bot, as the importer read it,
-with every column's field and every rating column's term changeable, re-read at once, then Import.
+with every column's field, every rating column's term, every row's reading (action, section heading,
+continuation of the action above, not read) and the rating key changeable, re-read at once, then Import.
 
 It is the chat's pending upload (handlers/plan_upload.py keeps it in the coordinator's user_data: the file's
 id, its name, the corrections so far, the plan it updates) worked with the same code: `plans.importing.read_plan`
@@ -14,11 +15,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import _
+from core.i18n import N_, _
 from core.sandbox import SandboxError
 from core.services import MemberInfo, Services
 from plans.importing import read_plan
-from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
+from plans.parsed import (
+    ROW_KINDS,
+    TARGETS,
+    ParsedPlan,
+    PlanImportError,
+    PlanOverrides,
+    RowReading,
+    field_label,
+    row_kind_label,
+)
 from plans.preview import preview_lines
 from plans.rag import parse_rag_set, rag_label
 from plans.store import NoSuchPlan, PlanSummary, save_plan
@@ -28,6 +38,36 @@ from webapp.board import BoardError
 
 PENDING = "plan_upload"  # handlers.plan_upload.PENDING
 TERMS = ("autumn", "spring", "summer")
+KEY_CODES = ("G", "A", "R", "B")  # what a symbol of the key may mean (plans.ratingkey: "C" is read as B or G)
+MAX_ROW_CHANGES = 500  # row corrections in one request (a page sends one at a time)
+MAX_KEY_CHANGES = 50
+MAX_SYMBOL = 40
+ROWS_SEEN = "rows_seen"  # in the pending upload: the rows of the last reading the coordinator may change
+
+# The row list's and the key's words (kept here, beside the review's code, so the page's other strings
+# in webapp/server.py stay as they are).
+STRINGS: dict[str, str] = {
+    "rows_title": N_("Rows as read"),
+    "rows_intro": N_(
+        "Every row of the file, and what I made of it. If a row is read wrongly, say what it is: "
+        "I read the file again at once."
+    ),
+    "row_line": N_("Line {n}"),
+    "row_kind": N_("Line {n} is"),
+    "row_as_read": N_("(as I read it)"),
+    "row_continues": N_("continues {ref} (line {n})"),
+    "row_changed": N_("changed by you"),
+    "blank_rows": N_("{n} blank rows not listed"),
+    "key_title": N_("Rating key"),
+    "key_none": N_("No rating key found in the file."),
+    "key_where": N_("Found: {where}"),
+    "key_means": N_("{symbol} means"),
+    "key_unknown": N_("Values no key matched"),
+    "key_remove": N_("(not a rating)"),
+    "key_add": N_("Add to the key"),
+    "key_symbol": N_("Symbol or word"),
+    "key_rating": N_("Rating"),
+}
 
 
 def _pending(application: Any, member: MemberInfo) -> dict[str, Any]:
@@ -76,6 +116,49 @@ def _snapshot(pending: dict[str, Any], parsed: ParsedPlan) -> None:
     from handlers.plan_upload import _snapshot as chat_snapshot
 
     pending.update(chat_snapshot(parsed))
+    # the rows a correction may name: those of the tables' actions, as this reading found them
+    pending[ROWS_SEEN] = [[r.table, r.line] for r in parsed.rows if r.editable]
+
+
+def _row(row: RowReading) -> dict[str, Any]:
+    return {
+        "table": row.table,
+        "line": row.line,
+        "where": row.where,
+        "kind": row.kind,
+        "kind_label": row_kind_label(row.kind),
+        "choice": row.choice if row.editable else "",
+        "reason": row.reason,
+        "text": row.text,
+        "ref": row.ref,
+        "of_line": row.of_line,
+        "editable": row.editable,
+        "forced": row.forced,
+    }
+
+
+def _key(parsed: ParsedPlan, overrides: PlanOverrides) -> dict[str, Any]:
+    """The rating key as read (symbol → meaning → rating), which symbols the coordinator changed, and the values
+    in rating columns that no key matched (each may be given a meaning)."""
+    return {
+        "entries": [
+            {
+                "symbol": symbol,
+                "meaning": meaning,
+                "code": code,
+                # a colour ("#FF0000") is matched by its fill, not by a symbol that can be typed
+                "editable": bool(symbol) and not symbol.startswith("#"),
+                "given": symbol in overrides.key,
+            }
+            for symbol, meaning, code in parsed.rating_key
+        ],
+        "where": list(parsed.rating_key_where),
+        "unknown": [
+            {"value": value, "count": count}
+            for value, count in sorted(parsed.unknown_values.items(), key=lambda kv: -kv[1])[:20]
+        ],
+        "codes": [{"code": code, "label": rag_label(code)} for code in KEY_CODES],
+    }
 
 
 def _header(pending: dict[str, Any], parsed: ParsedPlan) -> dict[str, Any]:
@@ -146,6 +229,11 @@ def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) ->
         ],
         "actions": [{"ref": a.ref} for a in parsed.actions],
         "warnings": [str(w) for w in parsed.warnings],
+        "rows": [_row(r) for r in parsed.rows],
+        "blank_rows": parsed.counts.blank,
+        "row_kinds": [{"code": code, "label": row_kind_label(code)} for code in ROW_KINDS],
+        "key": _key(parsed, PlanOverrides.from_dict(pending.get("overrides"))),
+        "strings": {name: _(text) for name, text in STRINGS.items()},
         "not_read": [{"where": n.where, "reason": n.reason, "text": n.text} for n in parsed.not_read],
         "rag_set": [{"code": c, "label": rag_label(c)} for c in parse_rag_set(parsed.rag_set)],
         "preview": [{"kind": kind, "text": text} for kind, text in preview_lines(parsed, summary, max_items=None)],
@@ -165,7 +253,7 @@ def _changes(pending: dict[str, Any], body: dict[str, Any]) -> PlanOverrides:
     if body.get("token") != pending.get("id"):
         raise BoardError(409, _("That file's review has changed in the chat: please reload the page."))
     overrides = PlanOverrides.from_dict(pending.get("overrides"))
-    columns = body.get("columns")
+    columns = body.get("columns", [])
     if not isinstance(columns, list) or len(columns) > 200:
         raise BoardError(400, _("That could not be done. Nothing was changed."))
     header_row = body.get("header_row")
@@ -199,7 +287,65 @@ def _changes(pending: dict[str, Any], body: dict[str, Any]) -> PlanOverrides:
             if not year.isdigit() or name not in TERMS:
                 raise BoardError(400, _("That could not be done. Nothing was changed."))
             overrides.column_terms[key] = (int(year), name)
+    _row_changes(pending, body.get("rows"), overrides)
+    _key_changes(body.get("key"), overrides)
     return overrides
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _row_changes(pending: dict[str, Any], rows: Any, overrides: PlanOverrides) -> None:
+    """`rows`: [{table, line, kind}], kind one of ROW_KINDS or "" (back to the reader's own reading), for rows
+    of the last reading's tables only. All checked before any is applied."""
+    if rows is None:
+        return
+    if not isinstance(rows, list) or len(rows) > MAX_ROW_CHANGES:
+        raise BoardError(400, _("That could not be done. Nothing was changed."))
+    seen = {(t, line) for t, line in pending.get(ROWS_SEEN, [])}
+    changes: list[tuple[int, int, str]] = []
+    for change in rows:
+        if not isinstance(change, dict) or set(change) != {"table", "line", "kind"}:
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        table, line, kind = change["table"], change["line"], change["kind"]
+        if not _whole(table) or not _whole(line) or (table, line) not in seen:
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        if not isinstance(kind, str) or (kind and kind not in ROW_KINDS):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        changes.append((table, line, kind))
+    for table, line, kind in changes:
+        overrides.rows.pop((None, line), None)  # a line given on the command line's way: this table's now
+        if kind:
+            overrides.rows[(table, line)] = kind
+        else:
+            overrides.rows.pop((table, line), None)
+
+
+def _key_changes(key: Any, overrides: PlanOverrides) -> None:
+    """`key`: [{symbol, code}]: the symbol (as the file writes it) means that rating; code "" takes the
+    coordinator's meaning away again (the file's own key, if any, applies)."""
+    if key is None:
+        return
+    if not isinstance(key, list) or len(key) > MAX_KEY_CHANGES:
+        raise BoardError(400, _("That could not be done. Nothing was changed."))
+    changes: list[tuple[str, str]] = []
+    for change in key:
+        if not isinstance(change, dict) or set(change) != {"symbol", "code"}:
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        symbol, code = change["symbol"], change["code"]
+        if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > MAX_SYMBOL:
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        if not isinstance(code, str) or (code and code not in KEY_CODES):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        if any(ord(ch) < 32 for ch in symbol):
+            raise BoardError(400, _("That could not be done. Nothing was changed."))
+        changes.append((symbol.strip(), code))
+    for symbol, code in changes:
+        if code:
+            overrides.key[symbol] = code
+        else:
+            overrides.key.pop(symbol, None)
 
 
 async def reread(application: Any, services: Services, member: MemberInfo, body: dict[str, Any]) -> dict[str, Any]:

@@ -352,6 +352,79 @@
     } catch (e) { haptic("error"); fail(e); }
   }
 
+  // A row's reading or a symbol of the key changed: read again at once; the focus stays on what was changed.
+  async function reread(body, focus) {
+    say(S.loading);
+    try {
+      review = await api("review/read", Object.assign({ token: review.token, columns: [] }, body));
+      drawReview();
+      haptic("success");
+      say("");
+      const again = focus ? document.querySelector(focus) : null;
+      if (again) again.focus();
+    } catch (e) { haptic("error"); fail(e); }
+  }
+
+  function reviewKey(r) {
+    const T = r.strings, k = r.key;
+    const codes = (current, blank, label, symbol) => el("select", { "aria-label": label, "data-key": symbol,
+      onchange: (e) => reread({ key: [{ symbol, code: e.target.value }] }, "select[data-key=\"" + CSS.escape(symbol) + "\"]") },
+      blank ? el("option", { value: "", selected: !current }, blank) : null,
+      k.codes.map((c) => el("option", { value: c.code, selected: c.code === current }, c.label)));
+    const entries = k.entries.map((e) => el("li", { class: "key-entry" },
+      e.symbol.startsWith("#") ? el("span", { class: "rag rag-" + e.code, title: e.symbol }, e.code) : el("b", {}, e.symbol),
+      el("span", { class: "meaning" }, e.meaning && e.meaning !== e.symbol ? e.meaning : ""),
+      e.editable ? codes(e.code, e.given ? T.row_as_read : null, T.key_means.replace("{symbol}", e.symbol), e.symbol)
+        : el("span", {}, (k.codes.find((c) => c.code === e.code) || { label: e.code }).label)));
+    const unknown = k.unknown.length ? [el("h3", {}, T.key_unknown), el("ul", { class: "key-list" }, k.unknown.map((u) =>
+      el("li", { class: "key-entry" }, el("b", {}, u.value), el("span", { class: "meaning" }, "×" + u.count),
+        codes("", T.key_remove, T.key_means.replace("{symbol}", u.value), u.value))))] : [];
+    const symbol = el("input", { type: "text", id: "key-symbol", maxlength: "40", "aria-label": T.key_symbol, placeholder: T.key_symbol });
+    const rating = el("select", { id: "key-rating", "aria-label": T.key_rating }, k.codes.map((c) => el("option", { value: c.code }, c.label)));
+    const add = el("form", { class: "key-add", onsubmit: (e) => {
+      e.preventDefault();
+      if (symbol.value.trim()) reread({ key: [{ symbol: symbol.value.trim(), code: rating.value }] }, "#key-symbol");
+    } }, symbol, rating, el("button", { type: "submit", class: "btn secondary" }, T.key_add));
+    return el("section", { class: "review-key", "aria-labelledby": "key-title" },
+      el("h2", { id: "key-title" }, T.key_title),
+      k.entries.length ? el("ul", { class: "key-list" }, entries) : el("p", {}, T.key_none),
+      k.where.length ? el("p", { class: "note" }, T.key_where.replace("{where}", k.where.join("; "))) : null,
+      ...unknown, add);
+  }
+
+  function reviewRows(r) {
+    const T = r.strings;
+    const byTable = new Map();
+    for (const row of r.rows) {
+      if (!byTable.has(row.table)) byTable.set(row.table, []);
+      byTable.get(row.table).push(row);
+    }
+    const parts = [];
+    for (const [index, rows] of byTable) {
+      const t = r.tables.find((x) => x.index === index);
+      parts.push(el("h3", {}, S.table.replace("{n}", String(index + 1)) + (t && t.title ? " · " + t.title : "")));
+      parts.push(el("ol", { class: "rows-list" }, rows.map((row) => {
+        const id = "row-" + row.table + "-" + row.line;
+        let reason = row.reason;
+        if (row.kind === "continuation" && row.ref && row.of_line) reason += " (" + T.row_continues.replace("{ref}", row.ref).replace("{n}", String(row.of_line)) + ")";
+        else if (row.kind === "action" && row.ref) reason = row.ref + ": " + reason;
+        const kind = row.editable ? el("select", { "aria-label": T.row_kind.replace("{n}", String(row.line)), "aria-describedby": id + "-why",
+          "data-row": row.table + ":" + row.line,
+          onchange: (e) => reread({ rows: [{ table: row.table, line: row.line, kind: e.target.value }] }, "select[data-row=\"" + row.table + ":" + row.line + "\"]") },
+          row.forced ? el("option", { value: "" }, T.row_as_read) : null,
+          r.row_kinds.map((k) => el("option", { value: k.code, selected: k.code === row.choice }, k.label)))
+          : el("span", { class: "kind" }, row.kind_label);
+        return el("li", { class: "row-reading kind-" + row.kind + (row.forced ? " forced" : ""), "data-table": String(row.table), "data-line": String(row.line) },
+          el("div", { class: "row-head" }, el("span", { class: "line" }, row.where), kind),
+          el("div", { class: "why", id: id + "-why" }, reason, row.forced ? el("span", { class: "note" }, " · " + T.row_changed) : null),
+          row.text ? el("div", { class: "row-text" }, row.text) : null);
+      })));
+    }
+    return el("section", { class: "review-rows", "aria-labelledby": "rows-title" },
+      el("h2", { id: "rows-title" }, T.rows_title + " (" + r.rows.length + ")"), el("p", { class: "status" }, T.rows_intro),
+      ...parts, r.blank_rows ? el("p", { class: "note" }, T.blank_rows.replace("{n}", String(r.blank_rows))) : null);
+  }
+
   function drawReview() {
     const r = review;
     const tables = r.tables.filter((t) => t.used).map((t) => el("div", { class: "grid-wrap review-table" },
@@ -400,10 +473,11 @@
     $("view").replaceChildren(...[
       el("h2", {}, S.review + ": " + r.name), el("p", { class: "status" }, S.review_intro),
       el("h2", {}, S.columns), header, ...tables,
-      el("p", {}, key),
+      el("p", {}, key), reviewKey(r),
       r.warnings.length ? el("div", { class: "card", role: "note" }, el("b", {}, S.warnings), el("ul", {}, r.warnings.map((w) => el("li", {}, w)))) : null,
       el("h2", {}, S.preview), preview,
       el("h2", {}, S.actions_read + " (" + r.actions.length + ")"), el("p", { class: "status" }, counts), actions,
+      reviewRows(r),
       el("h2", {}, S.not_read + " (" + r.not_read.length + ")"),
       r.not_read.length ? el("ul", { class: "history" }, r.not_read.map((n) => el("li", {}, el("b", {}, n.where), " — " + n.reason, n.text ? el("div", { class: "meta" }, n.text) : null))) : el("p", {}, S.nothing_left_out),
       el("div", { class: "row-actions" }, button)].filter(Boolean));
