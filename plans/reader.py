@@ -1028,11 +1028,14 @@ class _PlanReader:
         for d in drafts:
             self._finish(d)
         reading.refs_generated = any(not d.action.own_ref for d in drafts)
-        singles = [
+        singles = [  # the title and notes above the header; the plan's key there is its key, not a title
             r
             for r in above
-            if sum(1 for c in r.cells if c.text) == 1
-            or any(c.col_span >= max(2, width // 2) for c in r.cells if c.text)
+            if (
+                sum(1 for c in r.cells if c.text) == 1
+                or any(c.col_span >= max(2, width // 2) for c in r.cells if c.text)
+            )
+            and (index, r.line) not in key.lines
         ]
         return _TableResult(
             reading,

@@ -55,7 +55,7 @@ STRINGS: dict[str, str] = {
     "row_line": N_("Line {n}"),
     "row_kind": N_("Line {n} is"),
     "row_as_read": N_("(as I read it)"),
-    "row_continues": N_("continues {ref} (line {n})"),
+    "row_continues": N_("action {ref}, line {n}"),
     "row_changed": N_("changed by you"),
     "blank_rows": N_("{n} blank rows not listed"),
     "key_title": N_("Rating key"),

@@ -373,7 +373,7 @@
       k.codes.map((c) => el("option", { value: c.code, selected: c.code === current }, c.label)));
     const entries = k.entries.map((e) => el("li", { class: "key-entry" },
       e.symbol.startsWith("#") ? el("span", { class: "rag rag-" + e.code, title: e.symbol }, e.code) : el("b", {}, e.symbol),
-      el("span", { class: "meaning" }, e.meaning && e.meaning !== e.symbol ? e.meaning : ""),
+      el("span", { class: "meaning" }, e.meaning && e.meaning !== e.symbol ? e.meaning : e.given ? T.row_changed : ""),
       e.editable ? codes(e.code, e.given ? T.row_as_read : null, T.key_means.replace("{symbol}", e.symbol), e.symbol)
         : el("span", {}, (k.codes.find((c) => c.code === e.code) || { label: e.code }).label)));
     const unknown = k.unknown.length ? [el("h3", {}, T.key_unknown), el("ul", { class: "key-list" }, k.unknown.map((u) =>
