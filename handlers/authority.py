@@ -32,6 +32,7 @@ READ_ONLY = frozenset(
         "buddy bw:",
         "newhead nhp:",
         "plan_upload plan_title",
+        "plan_upload plan_row",
         "support ua:",
         "support uu:",
         "support uo:",

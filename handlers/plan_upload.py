@@ -27,6 +27,7 @@ Callback data: pi:TOKEN (import)  pix:TOKEN (cancel)  pu:TOKEN:OP[:ARGS] (correc
   pu:T:r / pu:T:rc:TABLE:COL  the column that holds ratings   pu:T:rs:TABLE:COL:YEAR:X  for that term ("0:-": none)
   pu:T:k                    values no key matched           pu:T:kv:N:CODE          what value N means
   pu:T:ti                   the plan's title (the next message is the title: TextStep "plan_title")
+  pu:T:w                    a row's reading (the next message says it, "12=section": TextStep "plan_row")
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ from handlers.files import download, fetch_document
 from handlers.manifest import Button, Manifest, TextStep, Writes
 from plans.archive import TITLE_LIMIT, clean_title
 from plans.importing import read_plan
-from plans.parsed import TARGETS, ParsedPlan, PlanImportError, PlanOverrides, field_label
+from plans.parsed import (
+    ROW_KINDS,
+    TARGETS,
+    ParsedPlan,
+    PlanImportError,
+    PlanOverrides,
+    field_label,
+    parse_row_option,
+    row_kind_label,
+)
 from plans.preview import preview_lines
 from plans.progress import active_plans
 from plans.rag import rag_label
@@ -79,6 +89,7 @@ MAX_BYTES = 5 * 1024 * 1024
 PENDING = "plan_upload"
 MAX_GUESS_BUTTONS = 8
 MAX_KEY_VALUES = 8  # values that matched no key, offered one per row with a button per rating
+MAX_ROWS_SHOWN = 40  # rows listed with "Row…" (the rows of a table's actions; the Mini App lists them all)
 _RATING_CODES = ("R", "A", "G", "B")
 MAX_BUTTONS = 100  # Telegram's limit for one keyboard
 _TERM_CODES = {"a": "autumn", "s": "spring", "u": "summer"}
@@ -157,7 +168,12 @@ def _snapshot(parsed: ParsedPlan) -> dict[str, Any]:
             top, bottom = min(first.header_lines), max(first.header_lines)
             headers = [n for n in range(max(1, top - 3), bottom + 4) if n not in first.header_lines]
     terms = [list(a.term) for a in parsed.term_assumptions]
+    editable = [r for r in parsed.rows if r.editable]
+    # "Row…" lists the rows read as something other than an action first: those are the likely misreadings
+    shown = sorted(editable, key=lambda r: (r.kind == "action", r.table, r.line))[:MAX_ROWS_SHOWN]
     return {
+        "rows_seen": [[r.table, r.line] for r in editable],
+        "rows_shown": [[r.table, r.line, r.kind, r.text[:40]] for r in sorted(shown, key=lambda r: (r.table, r.line))],
         "columns": columns,
         "headers": headers[:20],
         "terms": terms,
@@ -175,6 +191,8 @@ def _main_rows(token: int, pending: dict[str, Any]) -> Rows:
     for table, column, header, field, _guessed in guessed:
         rows.append([(f"✏️ {header or column + 1} → {field_label(field)}", f"pu:{token}:c:{table}:{column}")])
     more = [(_("Title…"), f"pu:{token}:ti"), (_("Columns…"), f"pu:{token}:a")]
+    if pending.get("rows_seen"):
+        more.append((_("Row…"), f"pu:{token}:w"))
     if pending["headers"]:
         more.append((_("Header row…"), f"pu:{token}:h"))
     if pending["terms"]:
@@ -493,6 +511,11 @@ async def on_correction(update: Update, context: BotContext) -> None:
             ),
         )
         return
+    if op == "w" and pending.get("rows_seen"):
+        await answer(update)
+        context.user_data["awaiting"] = "plan_row"
+        await reply(update, context, _row_prompt(pending))
+        return
     if op == "p":
         await answer(update)
         async with context.services.sessionmaker() as session:
@@ -590,6 +613,73 @@ async def receive_title(update: Update, context: BotContext) -> None:
         context.user_data[PENDING] = before  # not read (said why): the previous preview stands
 
 
+def _row_prompt(pending: dict[str, Any]) -> Html:
+    several = len({table for table, _line in pending.get("rows_seen", [])}) > 1
+    lines = [
+        t(
+            "Which row is read wrongly, and what is it? Send its line and what it is, for example "
+            "<code>12=section</code>{tables}. What a row can be: {kinds}.",
+            tables=Html(_(" (or <code>2:12=section</code> for table 2)")) if several else "",
+            kinds=", ".join(f"{code} ({row_kind_label(code)})" for code in ROW_KINDS),
+        )
+    ]
+    shown = pending.get("rows_shown") or []
+    if shown:
+        lines.append(bold(_("Rows as read:")))
+    for table, line, kind, text in shown:
+        where = f"{table + 1}:{line}" if several else str(line)
+        lines.append(Html(f"{esc(where)} · {esc(row_kind_label(kind))} — {esc(text)}"))
+    hidden = len(pending.get("rows_seen", [])) - len(shown)
+    if hidden > 0:
+        lines.append(
+            esc(
+                ngettext("…and {n} more row read as an action.", "…and {n} more rows read as actions.", hidden).format(
+                    n=hidden
+                )
+            )
+        )
+    return Html("\n".join(lines))
+
+
+def _row_change(pending: dict[str, Any], text: str) -> tuple[tuple[int, int], str] | str:
+    """The row and kind a message names ("12=section", "2:12=action"), or why it names none (translated)."""
+    try:
+        line, table, kind = parse_row_option(text.strip())
+    except ValueError as exc:
+        return str(exc)
+    seen = [(tb, ln) for tb, ln in pending.get("rows_seen", []) if ln == line and (table is None or tb == table)]
+    if not seen:
+        return _("Line {n} is not a row of the plan's tables (the header and what is above it are not).").format(n=line)
+    if len(seen) > 1:
+        return _("Several tables have a line {n}: write it as table:line, for example {example}.").format(
+            n=line, example=f"{seen[1][0] + 1}:{line}={kind}"
+        )
+    return seen[0], kind
+
+
+async def receive_row(update: Update, context: BotContext) -> None:
+    """The row named after "Row…": a new preview with it read that way (Import saves it)."""
+    context.user_data.pop("awaiting", None)
+    message = update.effective_message
+    pending = context.user_data.get(PENDING)
+    if not isinstance(pending, dict):
+        await reply(update, context, t("That import has ended. Please send the file again."))
+        return
+    found = _row_change(pending, message.text if message and message.text else "")
+    if isinstance(found, str):
+        context.user_data["awaiting"] = "plan_row"
+        await reply(update, context, t("{reason} Send it again, or /cancel.", reason=found))
+        return
+    (table, line), kind = found
+    before = copy.deepcopy(pending)
+    changes = PlanOverrides.from_dict(pending.get("overrides"))
+    changes.rows.pop((None, line), None)
+    changes.rows[(table, line)] = kind
+    pending["overrides"] = changes.to_dict()
+    if not await _read_again(update, context, pending):
+        context.user_data[PENDING] = before  # not read (said why): the previous preview stands
+
+
 MANIFEST = Manifest(
     "plan_upload",
     buttons=(
@@ -597,5 +687,8 @@ MANIFEST = Manifest(
         Button("pix", cancel_import, Role.COORDINATOR, args="id"),
         Button("pu", on_correction, Role.COORDINATOR, args="id:tok:part*"),
     ),
-    text_steps=(TextStep("plan_title", receive_title, Role.COORDINATOR),),
+    text_steps=(
+        TextStep("plan_title", receive_title, Role.COORDINATOR),
+        TextStep("plan_row", receive_row, Role.COORDINATOR),
+    ),
 )

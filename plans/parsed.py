@@ -479,7 +479,7 @@ class PlanOverrides:
             column: str | int = int(header[1:]) - 1 if header[:1] == "#" and header[1:].isdigit() else header
             out.columns[column] = name
         for option in rows or []:
-            where, table, kind = _row_option(option)
+            where, table, kind = parse_row_option(option)
             out.rows[(table, where)] = kind
         if term:
             found = parse_term_label(term)
@@ -520,7 +520,7 @@ class PlanOverrides:
 _ROW_ALIASES = {"not read": "skip", "ignore": "skip", "none": "skip", "heading": "section", "continue": "continuation"}
 
 
-def _row_option(option: str) -> tuple[int, int | None, str]:
+def parse_row_option(option: str) -> tuple[int, int | None, str]:
     """'12=section' → (12, None, 'section'); '2:12=action' → (12, 1, 'action') (tables are numbered from 1)."""
     where, sep, kind = option.rpartition("=")
     table_text, colon, line_text = where.strip().rpartition(":")

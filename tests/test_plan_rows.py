@@ -273,3 +273,40 @@ async def test_run_import_plan_row_on_a_real_plan(db_url) -> None:  # type: igno
     assert "7 actions, 0 continuation rows" in outputs[0]
     assert "6 actions, 1 continuation row," in outputs[1]
     assert "Raise attainment of disadvantaged pupils — 2" in outputs[1]
+
+
+async def test_chat_row_correction_then_import(chat, users, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_plan_upload_control import buttons, check_messages, texts
+
+    sent = await chat.upload("kimpton.csv", PLAN, user=users.coordinator, caption="plan")
+    assert "Leadership and governance — " not in texts(sent)
+    asked = await chat.press(buttons(sent)["Row…"], user=users.coordinator)
+    check_messages(asked)
+    prompt = texts(asked)
+    assert "<code>12=section</code>" in prompt and "2:12" not in prompt  # one table: no table numbers
+    # the rows read as something other than an action come first; here every row fits
+    for shown in (
+        "3 · Section heading — 1. Reading",
+        "5 · Continues the action above — and share it",
+        "6 · Action — 2 | Leadership and governance",
+        "10 · Not read — Total | 2",
+    ):
+        assert shown in prompt, shown
+    # what is not a row of the actions, or not a kind, is asked again; nothing changes
+    for bad, said in (("2=section", "Line 2 is not a row"), ("6=paragraph", "line=kind"), ("six", "line=kind")):
+        again = await chat.send(bad, user=users.coordinator)
+        assert said in texts(again) and "Send it again" in texts(again), bad
+        check_messages(again)
+    assert not chat.app.user_data[users.coordinator]["plan_upload"]["overrides"]
+    fixed = await chat.send("6=section", user=users.coordinator)
+    check_messages(fixed)
+    assert "2 Leadership and governance — 1" in texts(fixed)
+    assert chat.app.user_data[users.coordinator]["plan_upload"]["overrides"]["rows"] == [[0, 6, "section"]]
+    # the next message is no longer a row: the step ended with the new preview
+    assert "awaiting" not in chat.app.user_data[users.coordinator]
+    done = await chat.press(buttons(fixed)["Import"], user=users.coordinator)
+    assert "Imported plan 1" in texts(done)
+    async with sessionmaker() as session:
+        sections = {s.id: s.title for s in await session.scalars(select(Section))}
+        actions = {a.ref: sections.get(a.section_id) for a in await session.scalars(select(Action))}
+    assert actions == {"1.1": "1. Reading", "2.1": "2 Leadership and governance"}

@@ -42,7 +42,7 @@ KEY_CODES = ("G", "A", "R", "B")  # what a symbol of the key may mean (plans.rat
 MAX_ROW_CHANGES = 500  # row corrections in one request (a page sends one at a time)
 MAX_KEY_CHANGES = 50
 MAX_SYMBOL = 40
-ROWS_SEEN = "rows_seen"  # in the pending upload: the rows of the last reading the coordinator may change
+ROWS_SEEN = "rows_seen"  # in the pending upload (the chat's snapshot): the rows a correction may name
 
 # The row list's and the key's words (kept here, beside the review's code, so the page's other strings
 # in webapp/server.py stay as they are).
@@ -115,9 +115,7 @@ def _snapshot(pending: dict[str, Any], parsed: ParsedPlan) -> None:
     the review offers the chat's choices and checks a choice against them."""
     from handlers.plan_upload import _snapshot as chat_snapshot
 
-    pending.update(chat_snapshot(parsed))
-    # the rows a correction may name: those of the tables' actions, as this reading found them
-    pending[ROWS_SEEN] = [[r.table, r.line] for r in parsed.rows if r.editable]
+    pending.update(chat_snapshot(parsed))  # with "rows_seen": the rows a correction may name
 
 
 def _row(row: RowReading) -> dict[str, Any]:
