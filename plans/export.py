@@ -48,6 +48,7 @@ class ActionView:
     section: str = ""
     owners: list[str] = field(default_factory=list)  # owner names (linked to people or not)
     owners_text: str = ""  # the owner cell as the plan wrote it (shown when no owner could be read: "TBC")
+    owner_person_ids: list[int] = field(default_factory=list)  # the owners linked to directory people
     milestones: list[dict] = field(default_factory=list)
     timeline: str = ""
     impact: str = ""
@@ -95,6 +96,7 @@ class PlanView:
     actions: list[ActionView] = field(default_factory=list)
     generated_at: dt.datetime | None = None
     author: str = ""  # the partnership that issues the document (settings: PARTNERSHIP_NAME)
+    active: bool = True  # False: the plan is archived (the Mini App's board refuses it)
 
     def counts(self, term: Term) -> dict[str, int]:
         """How many actions have each rating in `term` ('' = no rating)."""

@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +62,21 @@ class ProgressError(Exception):
 # --------------------------------------------------------------------------------------------------
 
 
-def effective_updates(rows: Iterable[ProgressUpdate]) -> list[ProgressUpdate]:
+class UpdateLike(Protocol):
+    """What the rule below reads of a progress row: an ORM row, or the plain columns plans.store reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def replaces_id(self) -> int | None: ...
+
+
+U = TypeVar("U", bound=UpdateLike)
+
+
+def effective_updates(rows: Iterable[U]) -> list[U]:
     """The rows that count, in the order their originals were posted: a row replaced by a later
     correction or withdrawal drops out, withdrawals themselves never count, and a correction takes the
     place (order) of the update it corrects."""
@@ -70,7 +84,7 @@ def effective_updates(rows: Iterable[ProgressUpdate]) -> list[ProgressUpdate]:
     by_id = {r.id: r for r in rows}
     replaced = {r.replaces_id for r in rows if r.replaces_id is not None}
 
-    def root_id(row: ProgressUpdate) -> int:
+    def root_id(row: U) -> int:
         seen = set()
         while row.replaces_id is not None and row.replaces_id in by_id and row.id not in seen:
             seen.add(row.id)

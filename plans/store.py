@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rapidfuzz import fuzz, utils
 from sqlalchemy import Select, func, select
@@ -328,73 +328,157 @@ def actions_of_plan(plan_id: int) -> Select[tuple[Action]]:
     )
 
 
-def updates_of_plan(plan_id: int) -> Select[tuple[ProgressUpdate]]:
-    return (
-        select(ProgressUpdate)
-        .join(Action, ProgressUpdate.action_id == Action.id)
-        .where(Action.plan_id == plan_id)
-        .order_by(ProgressUpdate.id)
-    )
-
-
-def latest_rag_per_term(plan_id: int) -> Select[tuple[ProgressUpdate]]:
-    """The latest rating given for each action in each term (rows with a rating, not withdrawn, not
-    replaced by a correction). One row per (action, academic_year, term)."""
-    replaced = select(ProgressUpdate.replaces_id).where(ProgressUpdate.replaces_id.is_not(None))
-    latest = (
-        select(func.max(ProgressUpdate.id).label("id"))
-        .join(Action, ProgressUpdate.action_id == Action.id)
-        .where(
-            Action.plan_id == plan_id,
-            ProgressUpdate.rag.is_not(None),
-            ProgressUpdate.kind != "withdrawal",
-            ProgressUpdate.id.not_in(replaced),
-        )
-        .group_by(ProgressUpdate.action_id, ProgressUpdate.academic_year, ProgressUpdate.term)
-    ).subquery()
-    return (
-        select(ProgressUpdate)
-        .where(ProgressUpdate.id.in_(select(latest.c.id)))
-        .order_by(ProgressUpdate.action_id, ProgressUpdate.academic_year, ProgressUpdate.term)
-    )
-
-
-def _plan_terms(plan: Plan, seen: set[Term]) -> list[Term]:
+def _plan_terms(year: str | None, created_at: dt.datetime | None, seen: set[Term]) -> list[Term]:
     """The plan's span (plans.terms.plan_span): its academic year(s) plus every term with an update."""
-    made = term_for(plan.created_at) if plan.created_at else None
-    return plan_span(plan.year, seen, fallback=made)
+    made = term_for(created_at) if created_at else None
+    return plan_span(year, seen, fallback=made)
+
+
+class UpdateRow(NamedTuple):
+    """The columns of a progress row that a plan view reads: a plain tuple, not an ORM object per row."""
+
+    id: int
+    action_id: int
+    rag: str | None
+    comment: str | None
+    academic_year: int
+    term: str
+    kind: str | None
+    replaces_id: int | None
+    author_label: str | None
+    created_at: dt.datetime | None
+
+
+def update_rows_of_plan(plan_id: int) -> Select[Any]:
+    """The `UpdateRow` columns of every progress row of the plan's live actions (archived actions are in no
+    view), oldest first."""
+    u = ProgressUpdate
+    return (
+        select(
+            u.id,
+            u.action_id,
+            u.rag,
+            u.comment,
+            u.academic_year,
+            u.term,
+            u.kind,
+            u.replaces_id,
+            u.author_label,
+            u.created_at,
+        )
+        .join(Action, u.action_id == Action.id)
+        .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+        .order_by(u.id)
+    )
+
+
+class TermCache(dict[tuple[int, str], Term]):
+    """One `Term` per (academic year, term) for a whole plan: a plan's rows name a handful of terms."""
+
+    def __missing__(self, key: tuple[int, str]) -> Term:
+        term = self[key] = Term(*key)
+        return term
+
+
+def fold_updates(view: ActionView, rows: Sequence[UpdateRow], terms: TermCache, seen: set[Term]) -> None:
+    """Pure: an action's progress rows (oldest first) into its view. Every row goes into the history; from the
+    effective ones (plans.progress.effective_updates) come the rating and comment of each term (the latest
+    given that term) and the latest comment of all. The one place this is worked out for every reader of a
+    plan (exports, the report, the Mini App's board). The terms of effective rows are added to `seen`."""
+    effective = effective_updates(rows)
+    counting = {row.id for row in effective}
+    view.history = [
+        UpdateView(
+            term=terms[row.academic_year, row.term],
+            rag=row.rag or "",
+            comment=row.comment or "",
+            author=row.author_label or "",
+            at=row.created_at,
+            kind=row.kind or "update",
+            counts=row.id in counting,
+        )
+        for row in rows
+    ]
+    for row in effective:
+        term = terms[row.academic_year, row.term]
+        seen.add(term)
+        if row.rag:
+            view.rag[term] = row.rag
+        if row.comment:
+            view.comments[term] = row.comment
+            latest = view.latest_comment_term
+            if latest is None or term >= latest:
+                view.latest_comment = row.comment
+                view.latest_comment_term = term
+                view.latest_comment_by = row.author_label or ""
+                view.latest_comment_at = row.created_at
 
 
 async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | None:
-    """Everything an export or the RAG picture shows, as plain data; None when there is no such plan."""
-    plan = await session.get(Plan, plan_id)
+    """Everything an export, the report or the Mini App's board shows, as plain data; None when there is no
+    such plan.
+
+    Five column-level SELECTs (the plan, its sections, its live actions, their owners, their progress rows),
+    never ORM objects: the board reads this on the bot's event loop at every load, and loading an object per
+    row with its identity-map bookkeeping was most of its cost (docs in benchmarks/WEBAPP.md)."""
+    plan = (
+        await session.execute(
+            select(Plan.id, Plan.title, Plan.partnership, Plan.year, Plan.rag_set, Plan.created_at, Plan.active).where(
+                Plan.id == plan_id
+            )
+        )
+    ).first()
     if plan is None:
         return None
-    sections = list(
-        (
-            await session.scalars(
-                select(Section).where(Section.plan_id == plan_id).order_by(Section.position, Section.id)
-            )
-        ).all()
-    )
+    sections = (
+        await session.execute(
+            select(Section.id, Section.title, Section.kpis)
+            .where(Section.plan_id == plan_id)
+            .order_by(Section.position, Section.id)
+        )
+    ).all()
     section_titles = {s.id: s.title for s in sections}
-    actions = list((await session.scalars(actions_of_plan(plan_id))).all())
+    actions = (
+        await session.execute(
+            select(
+                Action.id,
+                Action.ref,
+                Action.text,
+                Action.section_id,
+                Action.owners_text,
+                Action.milestones,
+                Action.timeline,
+                Action.impact,
+                Action.kpis,
+                Action.funding,
+                Action.reporting,
+                Action.due_date,
+            )
+            .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
+            .order_by(Action.position, Action.id)
+        )
+    ).all()
     owner_rows = (
         await session.execute(
-            select(ActionOwner.action_id, ActionOwner.name)
+            select(ActionOwner.action_id, ActionOwner.name, ActionOwner.person_id)
             .join(Action, ActionOwner.action_id == Action.id)
             .where(Action.plan_id == plan_id)
             .order_by(ActionOwner.id)
         )
     ).all()
     owners: dict[int, list[str]] = defaultdict(list)
-    for action_id, name in owner_rows:
+    owner_people: dict[int, list[int]] = defaultdict(list)
+    for action_id, name, person_id in owner_rows:
         owners[action_id].append(name)
-    rows_by_action: dict[int, list[ProgressUpdate]] = defaultdict(list)
-    for row in (await session.scalars(updates_of_plan(plan_id))).all():
-        rows_by_action[row.action_id].append(row)
+        if person_id is not None:
+            owner_people[action_id].append(person_id)
+    rows_by_action: dict[int, list[UpdateRow]] = defaultdict(list)
+    for row in (await session.execute(update_rows_of_plan(plan_id))).tuples():
+        update = UpdateRow._make(row)
+        rows_by_action[update.action_id].append(update)
 
     views: list[ActionView] = []
+    terms = TermCache()
     seen_terms: set[Term] = set()
     for action in actions:
         view = ActionView(
@@ -404,6 +488,7 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
             section=section_titles.get(action.section_id or -1, ""),
             owners=owners.get(action.id, []),
             owners_text=action.owners_text or "",
+            owner_person_ids=owner_people.get(action.id, []),
             milestones=list(action.milestones or []),
             timeline=action.timeline or "",
             impact=action.impact or "",
@@ -412,34 +497,7 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
             reporting=action.reporting or "",
             due_date=action.due_date,
         )
-        rows = rows_by_action.get(action.id, [])
-        effective = effective_updates(rows)
-        counting = {row.id for row in effective}
-        view.history = [
-            UpdateView(
-                term=Term(row.academic_year, row.term),
-                rag=row.rag or "",
-                comment=row.comment or "",
-                author=row.author_label or "",
-                at=row.created_at,
-                kind=row.kind or "update",
-                counts=row.id in counting,
-            )
-            for row in rows
-        ]
-        for row in effective:
-            term = Term(row.academic_year, row.term)
-            seen_terms.add(term)
-            if row.rag:
-                view.rag[term] = row.rag
-            if row.comment:
-                view.comments[term] = row.comment
-                latest = view.latest_comment_term
-                if latest is None or term >= latest:
-                    view.latest_comment = row.comment
-                    view.latest_comment_term = term
-                    view.latest_comment_by = row.author_label or ""
-                    view.latest_comment_at = row.created_at
+        fold_updates(view, rows_by_action.get(action.id, []), terms, seen_terms)
         views.append(view)
     try:
         rag_set = parse_rag_set(plan.rag_set)
@@ -451,8 +509,9 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
         partnership=plan.partnership,
         year=plan.year,
         rag_set=rag_set,
-        terms=_plan_terms(plan, seen_terms),
+        terms=_plan_terms(plan.year, plan.created_at, seen_terms),
         sections=[SectionView(s.title, s.kpis or "") for s in sections],
         actions=views,
         generated_at=clock.now(),
+        active=bool(plan.active),
     )
