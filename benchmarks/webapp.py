@@ -6,7 +6,9 @@ run, and the board API's latency at 20 concurrent users, beside /healthz (loopba
 A 150-action, 3-term plan (every action rated and commented in every term) in a fresh SQLite file; the bot's
 real web server in a child process (the client's load does not share its event loop). The board is interactive
 when app.js marks `partnerbot:interactive` (the grid drawn from the API's answer); the empty page marks the same
-at DOMContentLoaded. Needs Debian's chromium (/usr/bin/chromium). Not a test: figures, never assertions.
+at DOMContentLoaded. Also one user alone (one request at a time) beside /healthz alone, and how long the server's
+event loop was blocked under each load (a ticker in the server: how late a 5 ms sleep wakes, the longest).
+Needs Debian's chromium (/usr/bin/chromium). Not a test: figures, never assertions.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import tornado.web
 
 from tests.webapp_harness import CHROMIUM, LAUNCH_ARGS, telegram_init_data
 
@@ -115,12 +119,43 @@ async def _serve(url: str, port: int, actions: int) -> None:
     async def health() -> dict[str, Any]:
         return {"healthy": True}
 
+    lag = _LoopLag()
+
     async with application:
         await start_services(application)
-        server = HTTPServer(make_web_app(application, None, "unused", health))
+        web = make_web_app(application, None, "unused", health)
+        web.add_handlers(r".*", [(r"/bench-lag", _LagHandler, {"lag": lag})])
+        ticker = asyncio.create_task(lag.run())
+        server = HTTPServer(web)
         server.listen(port, "127.0.0.1")
         print(json.dumps({"plan": plan_id, "token": application.bot.token}), flush=True)
         await asyncio.Event().wait()
+        ticker.cancel()
+
+
+class _LoopLag:
+    """How late a 5 ms sleep wakes on the server's loop: the longest since the last reset is the longest the
+    loop was blocked (by one request's synchronous work, or several queued)."""
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+
+    async def run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(self.TICK)
+            self.longest = max(self.longest, time.perf_counter() - started - self.TICK)
+
+
+class _LagHandler(tornado.web.RequestHandler):
+    def initialize(self, lag: _LoopLag) -> None:
+        self.lag = lag
+
+    def get(self) -> None:  # the longest since the last call, then start again
+        self.finish({"longest_ms": self.lag.longest * 1000, "cpu_s": time.process_time()})
+        self.lag.longest = 0.0
 
 
 # --- the parent: the browser and the load ----------------------------------------------------------------
@@ -178,7 +213,18 @@ async def _time_to_interactive(base: str, init_data: str, rounds: int) -> tuple[
     return board, empty
 
 
+async def _server_state(base: str) -> tuple[float, float]:
+    """(the longest the server's loop was blocked since the last call, the server process's CPU time so far), in
+    seconds: CPU time per request holds on a shared machine where latencies move with the neighbours' load."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        state = (await client.get("/bench-lag")).json()
+    return float(state["longest_ms"]) / 1000, float(state["cpu_s"])
+
+
 async def _load(base: str, headers: list[dict[str, str]], path: str, requests: int) -> list[float]:
+    """Each of `headers` is a user sending `requests` requests one after another, all users at once."""
     import httpx
 
     latencies: list[float] = []
@@ -230,8 +276,16 @@ def main(argv: list[str] | None = None) -> int:
             _time_to_interactive(base, telegram_init_data(COORDINATOR, token), args.rounds)
         )
         headers = [{"Authorization": "tma " + telegram_init_data(COORDINATOR + 1 + i, token)} for i in range(USERS)]
-        api = asyncio.run(_load(base, headers, f"/app/api/board/{plan}", args.requests))
+        board_path = f"/app/api/board/{plan}"
+        alone = asyncio.run(_load(base, headers[:1], board_path, args.requests))
+        health_alone = asyncio.run(_load(base, headers[:1], "/healthz", args.requests))
+        _, cpu_start = asyncio.run(_server_state(base))  # from here
+        api = asyncio.run(_load(base, headers, board_path, args.requests))
+        block_board, cpu_board = asyncio.run(_server_state(base))
         health = asyncio.run(_load(base, headers, "/healthz", args.requests))
+        block_health, cpu_health = asyncio.run(_server_state(base))
+        cpu_per_board = (cpu_board - cpu_start) / (len(api) + 1)  # the warm-up request too
+        cpu_per_health = (cpu_health - cpu_board) / (len(health) + 1)
     finally:
         child.terminate()
         child.wait(30)
@@ -250,6 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         f" | /healthz {_p(health, 0.5) * 1000:.1f} ms | {_p(api, 0.5) / _p(health, 0.5):.1f}× |",
         f"| board API p99, {USERS} concurrent users × {args.requests} | {_p(api, 0.99) * 1000:.1f} ms"
         f" | /healthz {_p(health, 0.99) * 1000:.1f} ms | {_p(api, 0.99) / _p(health, 0.99):.1f}× |",
+        f"| board API alone (one user, one request at a time), median of {args.requests}"
+        f" | {_p(alone, 0.5) * 1000:.1f} ms | /healthz alone {_p(health_alone, 0.5) * 1000:.1f} ms"
+        f" | {_p(alone, 0.5) / _p(health_alone, 0.5):.1f}× |",
+        f"| server CPU time per request, under the {USERS}-user load | {cpu_per_board * 1000:.1f} ms"
+        f" | /healthz {cpu_per_health * 1000:.2f} ms | {cpu_per_board / cpu_per_health:.0f}× |",
+        f"| longest the server's event loop was blocked, {USERS} users loading the board"
+        f" | {block_board * 1000:.1f} ms | {USERS} users on /healthz {block_health * 1000:.1f} ms | |",
         "",
     ]
     text = "\n".join(lines)

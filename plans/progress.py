@@ -81,8 +81,10 @@ def effective_updates(rows: Iterable[U]) -> list[U]:
     correction or withdrawal drops out, withdrawals themselves never count, and a correction takes the
     place (order) of the update it corrects."""
     rows = sorted(rows, key=lambda r: r.id)
-    by_id = {r.id: r for r in rows}
     replaced = {r.replaces_id for r in rows if r.replaces_id is not None}
+    if not replaced and all(r.kind != "withdrawal" for r in rows):
+        return rows  # nothing corrected or withdrawn (most actions): every row counts, in order
+    by_id = {r.id: r for r in rows}
 
     def root_id(row: U) -> int:
         seen = set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rapidfuzz import fuzz, utils
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -335,7 +335,8 @@ def _plan_terms(year: str | None, created_at: dt.datetime | None, seen: set[Term
 
 
 class UpdateRow(NamedTuple):
-    """The columns of a progress row that a plan view reads: a plain tuple, not an ORM object per row."""
+    """The columns of a progress row that a plan view reads: a plain tuple, not an ORM object per row.
+    `author_label` and `created_at` are read for the documents only (None in the board's read)."""
 
     id: int
     action_id: int
@@ -345,27 +346,19 @@ class UpdateRow(NamedTuple):
     term: str
     kind: str | None
     replaces_id: int | None
-    author_label: str | None
-    created_at: dt.datetime | None
+    author_label: str | None = None
+    created_at: dt.datetime | None = None
 
 
-def update_rows_of_plan(plan_id: int) -> Select[Any]:
+def update_rows_of_plan(plan_id: int, details: bool = True) -> Select[Any]:
     """The `UpdateRow` columns of every progress row of the plan's live actions (archived actions are in no
     view), oldest first."""
     u = ProgressUpdate
+    columns: list[Any] = [u.id, u.action_id, u.rag, u.comment, u.academic_year, u.term, u.kind, u.replaces_id]
+    if details:
+        columns += [u.author_label, u.created_at]
     return (
-        select(
-            u.id,
-            u.action_id,
-            u.rag,
-            u.comment,
-            u.academic_year,
-            u.term,
-            u.kind,
-            u.replaces_id,
-            u.author_label,
-            u.created_at,
-        )
+        select(*columns)
         .join(Action, u.action_id == Action.id)
         .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
         .order_by(u.id)
@@ -414,15 +407,33 @@ def fold_updates(view: ActionView, rows: Sequence[UpdateRow], terms: TermCache, 
                 view.latest_comment_at = row.created_at
 
 
-async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | None:
-    """Everything an export, the report or the Mini App's board shows, as plain data; None when there is no
-    such plan.
+_ACTION_COLUMNS = (Action.id, Action.ref, Action.text, Action.section_id, Action.owners_text)
+# What only the documents print: the board leaves these out (`details=False`).
+_ACTION_DETAILS = (
+    Action.milestones,
+    Action.timeline,
+    Action.impact,
+    Action.kpis,
+    Action.funding,
+    Action.reporting,
+    Action.due_date,
+)
 
-    Five column-level SELECTs (the plan, its sections, its live actions, their owners, their progress rows),
-    never ORM objects: the board reads this on the bot's event loop at every load, and loading an object per
-    row with its identity-map bookkeeping was most of its cost (docs in benchmarks/WEBAPP.md)."""
+
+async def build_plan_view(session: AsyncSession, plan_id: int, *, details: bool = True) -> PlanView | None:
+    """Everything an export, the report or the Mini App's board shows, as plain data; None when there is no
+    such plan. With `details=False` (the board), what only the documents print is left empty: each action's
+    milestones, timeline, impact, KPIs, funding, reporting and due date, each section's KPIs, and each
+    progress row's author and time (so `latest_comment_by`/`_at` too). Ratings, comments, history rows and
+    the span are the same either way.
+
+    Five column-level SELECTs on the session's connection (the plan, its sections, its live actions, their
+    owners, their progress rows), never ORM objects: the board reads this on the bot's event loop at every
+    load, and an ORM object per row, with its identity-map bookkeeping, was most of its cost
+    (benchmarks/WEBAPP.md)."""
+    connection = await session.connection()
     plan = (
-        await session.execute(
+        await connection.execute(
             select(Plan.id, Plan.title, Plan.partnership, Plan.year, Plan.rag_set, Plan.created_at, Plan.active).where(
                 Plan.id == plan_id
             )
@@ -431,35 +442,22 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
     if plan is None:
         return None
     sections = (
-        await session.execute(
-            select(Section.id, Section.title, Section.kpis)
+        await connection.execute(
+            select(Section.id, Section.title, Section.kpis if details else null())
             .where(Section.plan_id == plan_id)
             .order_by(Section.position, Section.id)
         )
     ).all()
-    section_titles = {s.id: s.title for s in sections}
+    section_titles = {s_id: title for s_id, title, _kpis in sections}
     actions = (
-        await session.execute(
-            select(
-                Action.id,
-                Action.ref,
-                Action.text,
-                Action.section_id,
-                Action.owners_text,
-                Action.milestones,
-                Action.timeline,
-                Action.impact,
-                Action.kpis,
-                Action.funding,
-                Action.reporting,
-                Action.due_date,
-            )
+        await connection.execute(
+            select(*_ACTION_COLUMNS, *(_ACTION_DETAILS if details else ()))
             .where(Action.plan_id == plan_id, Action.archived_at.is_(None))
             .order_by(Action.position, Action.id)
         )
     ).all()
     owner_rows = (
-        await session.execute(
+        await connection.execute(
             select(ActionOwner.action_id, ActionOwner.name, ActionOwner.person_id)
             .join(Action, ActionOwner.action_id == Action.id)
             .where(Action.plan_id == plan_id)
@@ -473,8 +471,8 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
         if person_id is not None:
             owner_people[action_id].append(person_id)
     rows_by_action: dict[int, list[UpdateRow]] = defaultdict(list)
-    for row in (await session.execute(update_rows_of_plan(plan_id))).tuples():
-        update = UpdateRow._make(row)
+    for row in (await connection.execute(update_rows_of_plan(plan_id, details))).all():
+        update = UpdateRow(*row)
         rows_by_action[update.action_id].append(update)
 
     views: list[ActionView] = []
@@ -489,14 +487,15 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
             owners=owners.get(action.id, []),
             owners_text=action.owners_text or "",
             owner_person_ids=owner_people.get(action.id, []),
-            milestones=list(action.milestones or []),
-            timeline=action.timeline or "",
-            impact=action.impact or "",
-            kpis=action.kpis or "",
-            funding=action.funding or "",
-            reporting=action.reporting or "",
-            due_date=action.due_date,
         )
+        if details:
+            view.milestones = list(action.milestones or [])
+            view.timeline = action.timeline or ""
+            view.impact = action.impact or ""
+            view.kpis = action.kpis or ""
+            view.funding = action.funding or ""
+            view.reporting = action.reporting or ""
+            view.due_date = action.due_date
         fold_updates(view, rows_by_action.get(action.id, []), terms, seen_terms)
         views.append(view)
     try:
@@ -510,7 +509,7 @@ async def build_plan_view(session: AsyncSession, plan_id: int) -> PlanView | Non
         year=plan.year,
         rag_set=rag_set,
         terms=_plan_terms(plan.year, plan.created_at, seen_terms),
-        sections=[SectionView(s.title, s.kpis or "") for s in sections],
+        sections=[SectionView(title, kpis or "") for _s_id, title, kpis in sections],
         actions=views,
         generated_at=clock.now(),
         active=bool(plan.active),

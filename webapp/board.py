@@ -49,7 +49,7 @@ async def board(session: AsyncSession, member: MemberInfo, plan_id: int) -> dict
     """The grid: `plans.store.build_plan_view` (what the exports and the report read: column-level SELECTs,
     no ORM objects), plus, for a member below coordinator, whether they coordinate this plan. Two to six
     queries in all; the rest is one pass over the actions."""
-    view = await build_plan_view(session, plan_id)
+    view = await build_plan_view(session, plan_id, details=False)
     if view is None or not view.active:
         raise BoardError(404, _("That plan is no longer available."))
     everything = member.role >= Role.COORDINATOR or await progress.is_plan_coordinator(session, member, plan_id)
@@ -57,6 +57,7 @@ async def board(session: AsyncSession, member: MemberInfo, plan_id: int) -> dict
     now_term = current_term()
     terms = [{"code": tm.code, "label": term_label(tm, short=True), "long": term_label(tm)} for tm in view.terms]
     long_labels = {tm: term_label(tm) for tm in view.terms}
+    codes = {tm: tm.code for tm in view.terms}
     actions = []
     for action in view.actions:  # archived actions are not in the view (nor on the board)
         mine = person is not None and person in action.owner_person_ids
@@ -69,7 +70,7 @@ async def board(session: AsyncSession, member: MemberInfo, plan_id: int) -> dict
                 "section": action.section,
                 "owners": action.owners_display,
                 "owner_list": action.owners or ([action.owners_text] if action.owners_text else []),
-                "rag": {term.code: code for term, code in action.rag.items()},
+                "rag": {codes[term]: code for term, code in action.rag.items()},
                 "comment": action.latest_comment,
                 "comment_term": (long_labels.get(comment_term) or term_label(comment_term)) if comment_term else "",
                 "mine": mine,
