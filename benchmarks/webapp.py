@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -135,12 +136,24 @@ async def _serve(url: str, port: int, actions: int) -> None:
 
 class _LoopLag:
     """How late a 5 ms sleep wakes on the server's loop: the longest since the last reset is the longest the
-    loop was blocked (by one request's synchronous work, or several queued)."""
+    loop was blocked (by one request's synchronous work, or several queued). Beside it, the garbage collector's
+    full passes and the longest of its pauses: a pass over every object the process holds stops the loop too."""
 
     TICK = 0.005
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.gc_longest = 0.0
+        self.full_passes = 0
+        self._gc_started = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        self.gc_longest = max(self.gc_longest, time.perf_counter() - self._gc_started)
+        self.full_passes += info["generation"] == 2
 
     async def run(self) -> None:
         while True:
@@ -148,14 +161,25 @@ class _LoopLag:
             await asyncio.sleep(self.TICK)
             self.longest = max(self.longest, time.perf_counter() - started - self.TICK)
 
+    def take(self) -> dict[str, float]:
+        """The figures since the last call, then start again."""
+        state = {
+            "longest_ms": self.longest * 1000,
+            "gc_longest_ms": self.gc_longest * 1000,
+            "gc_full_passes": self.full_passes,
+            "cpu_s": time.process_time(),
+        }
+        self.longest = self.gc_longest = 0.0
+        self.full_passes = 0
+        return state
+
 
 class _LagHandler(tornado.web.RequestHandler):
     def initialize(self, lag: _LoopLag) -> None:
         self.lag = lag
 
-    def get(self) -> None:  # the longest since the last call, then start again
-        self.finish({"longest_ms": self.lag.longest * 1000, "cpu_s": time.process_time()})
-        self.lag.longest = 0.0
+    def get(self) -> None:
+        self.finish(self.lag.take())
 
 
 # --- the parent: the browser and the load ----------------------------------------------------------------
@@ -213,14 +237,13 @@ async def _time_to_interactive(base: str, init_data: str, rounds: int) -> tuple[
     return board, empty
 
 
-async def _server_state(base: str) -> tuple[float, float]:
-    """(the longest the server's loop was blocked since the last call, the server process's CPU time so far), in
-    seconds: CPU time per request holds on a shared machine where latencies move with the neighbours' load."""
+async def _server_state(base: str) -> dict[str, float]:
+    """The server's figures since the last call (webapp._LoopLag.take) and its process's CPU time so far: CPU time
+    per request holds on a shared machine where latencies move with the neighbours' load."""
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        state = (await client.get("/bench-lag")).json()
-    return float(state["longest_ms"]) / 1000, float(state["cpu_s"])
+        return {key: float(value) for key, value in (await client.get("/bench-lag")).json().items()}
 
 
 async def _load(base: str, headers: list[dict[str, str]], path: str, requests: int) -> list[float]:
@@ -279,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         board_path = f"/app/api/board/{plan}"
         alone = asyncio.run(_load(base, headers[:1], board_path, args.requests))
         health_alone = asyncio.run(_load(base, headers[:1], "/healthz", args.requests))
-        _, cpu_start = asyncio.run(_server_state(base))  # from here
+        start = asyncio.run(_server_state(base))  # from here
         api = asyncio.run(_load(base, headers, board_path, args.requests))
-        block_board, cpu_board = asyncio.run(_server_state(base))
+        under_board = asyncio.run(_server_state(base))
         health = asyncio.run(_load(base, headers, "/healthz", args.requests))
-        block_health, cpu_health = asyncio.run(_server_state(base))
-        cpu_per_board = (cpu_board - cpu_start) / (len(api) + 1)  # the warm-up request too
-        cpu_per_health = (cpu_health - cpu_board) / (len(health) + 1)
+        under_health = asyncio.run(_server_state(base))
+        cpu_per_board = (under_board["cpu_s"] - start["cpu_s"]) / (len(api) + 1)  # the warm-up request too
+        cpu_per_health = (under_health["cpu_s"] - under_board["cpu_s"]) / (len(health) + 1)
     finally:
         child.terminate()
         child.wait(30)
@@ -310,7 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         f"| server CPU time per request, under the {USERS}-user load | {cpu_per_board * 1000:.1f} ms"
         f" | /healthz {cpu_per_health * 1000:.2f} ms | {cpu_per_board / cpu_per_health:.0f}× |",
         f"| longest the server's event loop was blocked, {USERS} users loading the board"
-        f" | {block_board * 1000:.1f} ms | {USERS} users on /healthz {block_health * 1000:.1f} ms | |",
+        f" | {under_board['longest_ms']:.1f} ms | {USERS} users on /healthz {under_health['longest_ms']:.1f} ms | |",
+        f"| the garbage collector under that load: full passes, longest pause"
+        f" | {under_board['gc_full_passes']:.0f}, {under_board['gc_longest_ms']:.1f} ms"
+        f" | /healthz {under_health['gc_full_passes']:.0f}, {under_health['gc_longest_ms']:.1f} ms | |",
         "",
     ]
     text = "\n".join(lines)
