@@ -431,6 +431,7 @@ async def build_plan_view(session: AsyncSession, plan_id: int, *, details: bool 
     owners, their progress rows), never ORM objects: the board reads this on the bot's event loop at every
     load, and an ORM object per row, with its identity-map bookkeeping, was most of its cost
     (benchmarks/WEBAPP.md)."""
+    await session.flush()  # what the session holds unsaved is read too, as an ORM query would (autoflush)
     connection = await session.connection()
     plan = (
         await connection.execute(

@@ -46,9 +46,9 @@ def _updated_in(history: list[UpdateView], term: Term) -> bool:
 
 
 async def board(session: AsyncSession, member: MemberInfo, plan_id: int) -> dict[str, Any]:
-    """The grid: `plans.store.build_plan_view` (what the exports and the report read: column-level SELECTs,
-    no ORM objects), plus, for a member below coordinator, whether they coordinate this plan. Two to six
-    queries in all; the rest is one pass over the actions."""
+    """The grid: `plans.store.build_plan_view` (what the exports and the report read: five column-level
+    SELECTs, no ORM objects), plus, for a member below coordinator, whether they coordinate this plan (a
+    sixth); the rest is one pass over the actions, which never awaits."""
     view = await build_plan_view(session, plan_id, details=False)
     if view is None or not view.active:
         raise BoardError(404, _("That plan is no longer available."))
