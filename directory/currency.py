@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.reminders import holidays
@@ -99,3 +100,66 @@ async def overdue(session: AsyncSession, today: dt.date) -> list[Person] | None:
     audit.record(session, None, "directory.check_overdue", "term", term.code, people=[p.id for p in people])
     await session.flush()
     return people
+
+
+@dataclass(frozen=True)
+class Stale:
+    """An entry asked this term and not confirmed: the desk's "stale entries" queue."""
+
+    person_id: int
+    name: str
+    telegram_id: int | None  # the active account linked to it (who is asked again); None: nobody to ask
+    reminded_on: dt.date | None
+
+
+def _unconfirmed(term: Term) -> ColumnElement[bool]:
+    return and_(Person.check_asked == term.code, or_(Person.checked_on.is_(None), Person.checked_on < term.start))
+
+
+async def stale(session: AsyncSession, today: dt.date, limit: int = 50) -> list[Stale]:
+    """The entries asked this term and not confirmed yet, oldest reminder first (never reminded first)."""
+    term = term_for(today)
+    rows = (
+        await session.execute(
+            select(Person, Member.telegram_id)
+            .outerjoin(Member, and_(Member.person_id == Person.id, Member.active.is_(True)))
+            .where(_unconfirmed(term), Person.status == "current")
+            .order_by(Person.check_reminded_on.is_not(None), Person.check_reminded_on, Person.last_name, Person.id)
+            .limit(limit)
+        )
+    ).all()
+    return [Stale(p.id, p.full_name, telegram_id, p.check_reminded_on) for p, telegram_id in rows]
+
+
+class RemindError(Exception):
+    pass
+
+
+async def remind(session: AsyncSession, person_id: int, actor_id: int | None, today: dt.date) -> int:
+    """Ask the member again to confirm their entry: at most once a day per entry, whoever presses (the desk in
+    the chat or in the Mini App), as one conditional write on `check_reminded_on`. Returns the account to send
+    the card to. Raises RemindError (nothing written) when it is confirmed, not asked this term, has nobody to
+    ask, or was asked again today already."""
+    from storage.decisions import decide
+
+    term = term_for(today)
+    account = await session.scalar(
+        select(Member.telegram_id).where(Member.person_id == person_id, Member.active.is_(True))
+    )
+    if account is None:
+        raise RemindError("no-account")
+    done = await decide(
+        session,
+        Person,
+        person_id,
+        _unconfirmed(term),
+        or_(Person.check_reminded_on.is_(None), Person.check_reminded_on < today),
+        check_reminded_on=today,
+    )
+    if not done:
+        person = await session.get(Person, person_id)
+        if person is not None and person.check_reminded_on == today:
+            raise RemindError("today")
+        raise RemindError("not-waiting")
+    audit.record(session, actor_id, "person.check_reminded", "person", person_id, on=today)
+    return int(account)

@@ -271,3 +271,23 @@ async def stats(session: AsyncSession, term: Term, today: dt.date) -> Stats:
         await recent_imports(session, 3),
         int(people),
     )
+
+
+async def mark_checkins_seen(session: AsyncSession, telegram_id: int, upto: dt.datetime) -> bool:
+    """A coordinator has read the check-in answers up to `upto` (the chat's part: now; the Mini App: the newest
+    answer its page showed, so an answer given since stays new). One conditional write that only moves the mark
+    forward; False when it was already there (another device marked them)."""
+    from sqlalchemy import or_, update
+
+    await desk_state(session, telegram_id)
+    done = await session.execute(
+        update(DeskState)
+        .where(
+            DeskState.telegram_id == telegram_id,
+            or_(DeskState.checkins_seen_at.is_(None), DeskState.checkins_seen_at < upto),
+        )
+        .values(checkins_seen_at=upto)
+        .returning(DeskState.telegram_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return done.first() is not None

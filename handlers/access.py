@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import html
 import logging
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -890,10 +891,16 @@ async def link_button(update: Update, context: BotContext) -> None:
     actor = context.member.telegram_id if context.member else None
     try:
         async with context.services.session() as session:
-            replaced = await identity.link(session, telegram_id, person_id, actor, replace=parts[3] == "r")
+            replaced = await identity.link(
+                session, telegram_id, person_id, actor, replace=parts[3] == "r", already_ok=False
+            )
             account = await identity.account(session, telegram_id)
     except identity.LinkConflict:
         await _confirm_link(update, context, telegram_id, person_id)  # linked elsewhere meanwhile: show it
+        return
+    except identity.LinkChanged as exc:  # another press (the desk in the Mini App, say) decided first
+        async with context.services.sessionmaker() as session:
+            await edit(update, context, await link_changed_text(session, exc, context.services.settings.tz))
         return
     except (identity.IdentityError, IntegrityError):
         await edit(update, context, t("That link cannot be made now. Nothing was changed."))
@@ -903,6 +910,25 @@ async def link_button(update: Update, context: BotContext) -> None:
         lines.append(t("Unlinked: {account}", account=account_line(replaced, replaced.telegram_id)))
     await edit(update, context, Html("\n".join(lines)))
     await context.services.refresh_directory()
+
+
+async def link_changed_text(session: AsyncSession, exc: identity.LinkChanged, tz: Any) -> Html:
+    """What the loser of a link decision is told (the chat and the Mini App alike): the account as it is now,
+    who linked or unlinked it and when; nothing was changed."""
+    who = ""
+    if exc.by is not None:
+        actor = await session.get(Member, exc.by)
+        who = (actor.display_name if actor is not None else "") or str(exc.by)
+    lines = [
+        t(
+            "Already decided by {who} on {when}. Nothing was changed.",
+            who=who or "—",
+            when=format_datetime(exc.at, tz) if exc.at is not None else "—",
+        )
+    ]
+    if exc.account is not None:
+        lines.append(account_line(exc.account, exc.account.telegram_id))
+    return Html("\n".join(lines))
 
 
 async def unlink_command(update: Update, context: BotContext) -> None:

@@ -273,6 +273,33 @@ def asked_text(name: str, delivered: bool, next_if_declined: bool = False) -> Ht
     return t("I have asked {name} to be the buddy. I will tell you their answer.", name=name)
 
 
+async def confirm_buddy(
+    session: AsyncSession, appointment_id: int, person_id: int, actor_id: int, rules: Any, today: dt.date
+) -> tuple[int, str]:
+    """A coordinator confirms a suggested buddy (the chat's Confirm button and the Mini App's desk alike): the
+    pairing is asked, one write the unique index decides (uq_buddy_match_active), so two presses at once ask
+    once and the other raises MatchError. (match id, the buddy's name); the caller then `deliver_request`s it
+    after its commit."""
+    match = await ap.request_buddy(session, appointment_id, person_id, actor_id, rules, today)
+    person = await session.get(Person, person_id)
+    return match.id, person.full_name if person is not None else ""
+
+
+async def ask_next(
+    session: AsyncSession, appointment_id: int, actor_id: int, rules: Any, today: dt.date
+) -> tuple[int | None, str]:
+    """ "Let the bot ask": the best suggestion is asked (as `confirm_buddy`); (None, "") when nobody suitable is
+    free. MatchError when the new head has a buddy or one was asked meanwhile."""
+    match = await ap.request_next(session, appointment_id, actor_id, rules, today)
+    if match is None:
+        appointment = await session.get(Appointment, appointment_id)
+        if appointment is None or appointment.status != "open" or await ap.active_match(session, appointment_id):
+            raise ap.MatchError(_("This new head already has a buddy, or one has been asked."))
+        return None, ""
+    person = await session.get(Person, match.buddy_person_id)
+    return match.id, person.full_name if person is not None else ""
+
+
 async def confirm_suggestion(update: Update, context: BotContext) -> None:
     ids = _ints(update.callback_query.data if update.callback_query else None)
     if len(ids) != 2:
@@ -282,11 +309,9 @@ async def confirm_suggestion(update: Update, context: BotContext) -> None:
     try:
         async with context.services.session() as session:
             assert context.member is not None  # the button is for members (its guard checked)
-            match = await ap.request_buddy(
+            match_id, name = await confirm_buddy(
                 session, appointment_id, person_id, context.member.telegram_id, _rules(context), _today(context)
             )
-            match_id = match.id
-            name = (await session.get(Person, person_id)).full_name  # type: ignore[union-attr]
     except ap.MatchError as exc:
         await answer(update, str(exc), alert=True)
         return
@@ -303,13 +328,9 @@ async def let_bot_ask(update: Update, context: BotContext) -> None:
     try:
         async with context.services.session() as session:
             assert context.member is not None  # the button is for coordinators (its guard checked)
-            match = await ap.request_next(session, ids[0], context.member.telegram_id, _rules(context), _today(context))
-            if match is None:
-                appointment = await session.get(Appointment, ids[0])
-                if appointment is None or appointment.status != "open" or await ap.active_match(session, ids[0]):
-                    raise ap.MatchError(_("This new head already has a buddy, or one has been asked."))
-            match_id = match.id if match else None
-            name = (await session.get(Person, match.buddy_person_id)).full_name if match else ""  # type: ignore[union-attr]
+            match_id, name = await ask_next(
+                session, ids[0], context.member.telegram_id, _rules(context), _today(context)
+            )
     except ap.MatchError as exc:
         await answer(update, str(exc), alert=True)
         return

@@ -123,7 +123,7 @@ async def run_successions(context: BotContext) -> int:
     return len(handovers)
 
 
-def _check_markup(person_id: int) -> object:
+def check_markup(person_id: int) -> object:
     return keyboard([[(_("✅ All correct"), f"dck:ok:{person_id}"), (_("✏️ Edit"), f"dck:ed:{person_id}")]])
 
 
@@ -140,7 +140,7 @@ async def send_termly_checks(context: BotContext) -> int:
     for telegram_id, person_id, card in messages:
         text = Html(t("It is the start of {term}: is your directory entry still right?", term=term) + "\n\n" + card)
         try:
-            await send(context.bot, telegram_id, text, _check_markup(person_id))  # type: ignore[arg-type]
+            await send(context.bot, telegram_id, text, check_markup(person_id))  # type: ignore[arg-type]
             sent += 1
         except TelegramError as exc:  # blocked the bot, say: asked again next term
             log.warning("termly check not delivered: %s", exc.__class__.__name__)

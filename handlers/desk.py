@@ -33,7 +33,7 @@ from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
-from directory import office
+from directory import currency, office
 from handlers import access, buddy, support
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
@@ -85,8 +85,14 @@ def _int_parts(data: str | None) -> list[int]:
 
 
 async def queues(session: AsyncSession) -> tuple[Queue, ...]:
-    """Parts other features add to the desk (school-to-school support)."""
-    return (await support.desk_queue(session),)
+    """Parts other features add to the desk (school-to-school support, entries not confirmed this term)."""
+    return (await support.desk_queue(session), await stale_queue(session))
+
+
+async def stale_queue(session: AsyncSession) -> Queue:
+    n = len(await currency.stale(session, ap.local_today(), 1000))
+    line = _count("{n} entry not confirmed this term", "{n} entries not confirmed this term", n)
+    return line, (fill(ngettext("Entry to confirm ({n})", "Entries to confirm ({n})", n), n=n), "dk:st"), n
 
 
 async def _load(context: BotContext, session: AsyncSession) -> office.Desk:
@@ -441,7 +447,7 @@ async def checkins_part(context: BotContext, session: AsyncSession) -> tuple[Htm
         lines.append(Html(line + " " + esc(format_datetime(item.answered_at, tz, "d MMM"))))
     if len(answers) > 30:
         lines.append(_count("… and {n} more.", "… and {n} more.", len(answers) - 30))
-    state.checkins_seen_at = clock.now()
+    await office.mark_checkins_seen(session, state.telegram_id, clock.now())
     return Html("\n".join(lines)), [_home_button()]
 
 
@@ -560,11 +566,16 @@ async def desk_decide(update: Update, context: BotContext) -> None:
     await edit(update, context, text, keyboard(rows))
 
 
+async def ask_again_check(session: AsyncSession, match_id: int) -> bool:
+    """May the buddy be asked again? Only while the request is unanswered (the chat's and the Mini App's check)."""
+    match = await ap.get_match(session, match_id)
+    return match is not None and match.status == "requested"
+
+
 async def ask_again(update: Update, context: BotContext) -> None:
     ids = _int_parts(update.callback_query.data if update.callback_query else None)
     async with context.services.sessionmaker() as session:
-        match = await ap.get_match(session, ids[0]) if ids else None
-        waiting = match is not None and match.status == "requested"
+        waiting = bool(ids) and await ask_again_check(session, ids[0])
     if not waiting:
         await answer(update, _("That request has already been answered."), alert=True)
         return
@@ -572,37 +583,28 @@ async def ask_again(update: Update, context: BotContext) -> None:
     await answer(update, _("Asked again") if delivered else _("Not on Telegram: the details are in your chat"))
 
 
-async def end_pairing(update: Update, context: BotContext) -> None:
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    ids = _int_parts(data)
-    confirmed = data.startswith("dkey:")
-    async with context.services.session() as session:
-        match = await ap.get_match(session, ids[0]) if ids else None
-        if match is None or match.status != "accepted":
-            await answer(update, _("That pairing is not active."), alert=True)
-            return
-        head, buddy_name = match.appointment.person.full_name, match.buddy.full_name
-        if not confirmed:
-            await answer(update)
-            await edit(
-                update,
-                context,
-                t("End the pairing of {head} and {buddy}? They will both be told.", head=head, buddy=buddy_name),
-                keyboard([[(_("Yes, end it"), f"dkey:{match.id}")], _home_button()]),
-            )
-            return
-        try:  # one conditional write: a head (or another coordinator) may have ended it a moment ago
-            await ap.end_pairing(session, match.id, context.member.telegram_id, today=_today(context))  # type: ignore[union-attr]
-        except ap.MatchError as exc:
-            await answer(update, str(exc), alert=True)
-            return
-        parties = await ap.telegram_ids(session, match.buddy_person_id) + await ap.telegram_ids(
-            session, match.appointment.person_id
-        )
+async def end_pairing_core(
+    session: AsyncSession, match_id: int, actor_id: int, today: dt.date
+) -> tuple[str, str, list[int]]:
+    """End a pairing from the desk (the chat's "Yes, end it" and the Mini App alike): one conditional write
+    (directory.appointments.end_pairing), MatchError for the loser. (head, buddy, the chats to tell)."""
+    match = await ap.get_match(session, match_id)
+    if match is None or match.status != "accepted":
+        raise ap.MatchError(_("That pairing is not active."))
+    head, buddy_name = match.appointment.person.full_name, match.buddy.full_name
+    await ap.end_pairing(session, match.id, actor_id, today=today)
+    parties = await ap.telegram_ids(session, match.buddy_person_id) + await ap.telegram_ids(
+        session, match.appointment.person_id
+    )
+    return head, buddy_name, parties
+
+
+async def tell_pairing_ended(bot: Any, parties: list[int], head: str, buddy_name: str) -> None:
+    """After the commit: both heads told, the same words whoever ended it."""
     for chat_id in parties:
         try:
             await send(
-                context.bot,
+                bot,
                 chat_id,
                 t(
                     "The partnership office has ended the buddy pairing of {head} and "
@@ -613,10 +615,133 @@ async def end_pairing(update: Update, context: BotContext) -> None:
             )
         except TelegramError as exc:
             log.info("could not tell %s about the end of a pairing: %s", chat_id, exc.__class__.__name__)
+
+
+async def end_pairing(update: Update, context: BotContext) -> None:
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    ids = _int_parts(data)
+    confirmed = data.startswith("dkey:")
+    if not confirmed:
+        async with context.services.sessionmaker() as session:
+            match = await ap.get_match(session, ids[0]) if ids else None
+            if match is None or match.status != "accepted":
+                await answer(update, _("That pairing is not active."), alert=True)
+                return
+            head, buddy_name = match.appointment.person.full_name, match.buddy.full_name
+        await answer(update)
+        await edit(
+            update,
+            context,
+            t("End the pairing of {head} and {buddy}? They will both be told.", head=head, buddy=buddy_name),
+            keyboard([[(_("Yes, end it"), f"dkey:{ids[0]}")], _home_button()]),
+        )
+        return
+    try:  # one conditional write: a head (or another coordinator, or the Mini App) may have ended it a moment ago
+        async with context.services.session() as session:
+            head, buddy_name, parties = await end_pairing_core(
+                session,
+                ids[0] if ids else 0,
+                context.member.telegram_id,  # type: ignore[union-attr]
+                _today(context),
+            )
+    except ap.MatchError as exc:
+        await answer(update, str(exc), alert=True)
+        return
+    await tell_pairing_ended(context.bot, parties, head, buddy_name)
     await answer(update, _("Ended"))
     async with context.services.session() as session:
         text, rows = await pairings_part(context, session, t("Ended: {head} and {buddy}.", head=head, buddy=buddy_name))
     await edit(update, context, text, keyboard(rows))
+
+
+# --- stale entries: asked this term to confirm their entry, not confirmed yet ---------------------------------
+
+
+def reminded_text(reminded_on: dt.date | None) -> str:
+    return _("asked again on {date}").format(date=format_date(reminded_on)) if reminded_on else ""
+
+
+async def stale_part(context: BotContext, session: AsyncSession, note: str = "") -> tuple[Html, Rows]:
+    """Members' entries asked this term and not confirmed (directory/currency.py): "Ask again" sends the member
+    the termly check once more, at most once a day per entry."""
+    entries = await currency.stale(session, _today(context), MAX_ITEMS + 1)
+    lines = [bold(_("Entries not confirmed this term"))] + ([esc(note), ""] if note else [])
+    rows: Rows = []
+    if not entries:
+        lines.append(esc(_("Every entry asked this term has been confirmed.")))
+    for number, entry in enumerate(entries[:MAX_ITEMS], 1):
+        line = Html(f"{number}. " + esc(entry.name))
+        if entry.reminded_on:
+            line = Html(line + " — " + esc(reminded_text(entry.reminded_on)))
+        if entry.telegram_id is None:
+            line = Html(line + " — " + esc(_("no account linked: nobody to ask")))
+        lines.append(line)
+        if entry.telegram_id is not None and entry.reminded_on != _today(context):
+            rows.append([(_("Ask {name} again").format(name=entry.name)[:60], f"dks:{entry.person_id}")])
+    if len(entries) > MAX_ITEMS:
+        lines.append(esc(_("… and more: ask these first.")))
+    rows.append(_home_button())
+    return Html("\n".join(lines)), rows
+
+
+async def ask_to_confirm(session: AsyncSession, person_id: int, actor_id: int, today: dt.date) -> tuple[int, Html]:
+    """Ask a member again to confirm their entry (the chat's dks: and the Mini App): one conditional write on the
+    entry's reminded-on day (directory.currency.remind), then the card to send after the commit. RemindError
+    for the loser of two presses at once, or an entry confirmed meanwhile."""
+    from directory import cards
+
+    telegram_id = await currency.remind(session, person_id, actor_id, today)
+    loaded = await cards.load_person(session, person_id)
+    card = cards.person_card(loaded) if loaded is not None else Html("")
+    term = term_label(current_term())
+    return telegram_id, Html(
+        t("Please confirm your directory entry for {term}: is it still right?", term=term) + "\n\n" + card
+    )
+
+
+def remind_error_text(exc: currency.RemindError) -> str:
+    if str(exc) == "today":
+        return _("This member has already been asked again today. Nothing was changed.")
+    if str(exc) == "no-account":
+        return _("No account is linked to this entry: there is nobody to ask. Nothing was changed.")
+    return _("This entry has been confirmed or is no longer waiting. Nothing was changed.")
+
+
+async def send_check(bot: Any, telegram_id: int, person_id: int, text: Html) -> bool:
+    """After the commit: the member gets their card with the termly check's own buttons (handlers/currency.py)."""
+    from handlers.currency import check_markup
+
+    try:
+        await send(bot, telegram_id, text, check_markup(person_id))  # type: ignore[arg-type]
+        return True
+    except TelegramError as exc:
+        log.info("could not ask %s again to confirm: %s", telegram_id, exc.__class__.__name__)
+        return False
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """dks:PERSON — ask the member linked to this entry again to confirm it."""
+    ids = _int_parts(update.callback_query.data if update.callback_query else None)
+    try:
+        async with context.services.session() as session:
+            telegram_id, text = await ask_to_confirm(
+                session,
+                ids[0] if ids else 0,
+                context.member.telegram_id,  # type: ignore[union-attr]
+                _today(context),
+            )
+    except currency.RemindError as exc:
+        await answer(update, remind_error_text(exc), alert=True)
+        return
+    delivered = await send_check(context.bot, telegram_id, ids[0], text)
+    note = _("Asked again.") if delivered else _("Could not reach them on Telegram.")
+    await answer(update, note)
+    async with context.services.session() as session:
+        text, rows = await stale_part(context, session, note)
+    await edit(update, context, text, keyboard(rows))
+
+
+PARTS["st"] = stale_part  # beside its action, above
 
 
 async def send_digests(context: BotContext) -> int:
@@ -778,6 +903,14 @@ MANIFEST = Manifest(
         Button("dkr", once(ask_again), Role.COORDINATOR, private=True, args="id", writes=Writes("asks a buddy again")),
         Button("dke", end_pairing, Role.COORDINATOR, private=True, args="id"),
         Button("dkey", once(end_pairing), Role.COORDINATOR, private=True, args="id", writes=Writes("ends a pairing")),
+        Button(
+            "dks",
+            once(stale_button),
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("asks a member again to confirm their entry (once a day)"),
+        ),
     ),
     jobs=(Job("desk-digest", digest_job, daily=DIGEST_AT),),
 )

@@ -4,6 +4,8 @@ Nobody is chosen by a number the admin would have to know."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.services import BotContext
 from directory.search import PersonEntry
 
@@ -12,7 +14,11 @@ MAX_PICKS = 6
 
 def people_named(context: BotContext, text: str, limit: int = MAX_PICKS) -> list[PersonEntry]:
     """The people whose name matches `text`, best first (schools and specialisms are left out)."""
-    index = context.services.directory
+    return people_in(context.services.directory, text, limit)
+
+
+def people_in(index: Any, text: str, limit: int = MAX_PICKS) -> list[PersonEntry]:
+    """`people_named` on a given index (the Mini App has the services, not a chat's context)."""
     if index is None or not text.strip():
         return []
     people = []

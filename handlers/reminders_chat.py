@@ -239,25 +239,40 @@ async def chase_plan(update: Update, context: BotContext) -> None:
     await edit(update, context, text, markup)
 
 
+async def chase_claim(session: AsyncSession, plan_id: int, actor: int | None) -> list[rem.Reminder] | None:
+    """A coordinator's "Send reminders" (the chat's chr: and the Mini App's desk): everyone on the bot with
+    reminders on, whatever was sent before, each recorded (plans.reminders.claim). None when the plan is gone.
+    The caller sends them with `chase_deliver` after its commit."""
+    plan = await session.get(Plan, plan_id)
+    if plan is None:
+        return None
+    term = current_term()
+    meeting = await rem.next_meeting(session, plan.id, to_local_date(clock.now(), LONDON), within_days=366)
+    due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None, include_sent=True)
+    for reminder in due:
+        await rem.claim(session, reminder, actor_id=actor, manual=True)
+    return due
+
+
+async def chase_deliver(bot: Any, services: Any, due: list[rem.Reminder]) -> int:
+    delivered = 0
+    async with services.sessionmaker() as session:
+        for reminder in due:
+            delivered += await _deliver(bot, session, reminder)
+    return delivered
+
+
 async def send_chase(update: Update, context: BotContext) -> None:
     """A coordinator's "Send reminders": everyone on the bot with reminders on, whatever was sent before."""
     actor = context.member.telegram_id if context.member else None
     plan_id = _int(update.callback_query.data if update.callback_query else None) or 0
     services = context.services
     async with services.session() as session:
-        plan = await session.get(Plan, plan_id)
-        if plan is None:
-            await answer(update, _("That plan is no longer available."), alert=True)
-            return
-        term = current_term()
-        meeting = await rem.next_meeting(session, plan.id, to_local_date(clock.now(), LONDON), within_days=366)
-        due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None, include_sent=True)
-        for reminder in due:
-            await rem.claim(session, reminder, actor_id=actor, manual=True)
-    delivered = 0
-    async with services.sessionmaker() as session:
-        for reminder in due:
-            delivered += await _deliver(context.bot, session, reminder)
+        due = await chase_claim(session, plan_id, actor)
+    if due is None:
+        await answer(update, _("That plan is no longer available."), alert=True)
+        return
+    delivered = await chase_deliver(context.bot, services, due)
     await answer(update, _("Sent"))
     # The list stays (who was chased), with how many reminders went: the coordinator can act on the rest.
     async with services.sessionmaker() as session:

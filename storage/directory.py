@@ -92,6 +92,9 @@ class Person(Timestamps, Base):
     # (code, "2026-autumn") they were last asked in.
     checked_on: Mapped[dt.date | None] = mapped_column(Date)
     check_asked: Mapped[str | None] = mapped_column(String(20))
+    # The day a coordinator last had the member asked again from the desk (at most once a day: a conditional
+    # write on this stamp, directory/currency.py `remind`).
+    check_reminded_on: Mapped[dt.date | None] = mapped_column(Date)
 
     school: Mapped[School | None] = relationship(back_populates="people")
     specialisms: Mapped[list[Specialism]] = relationship(secondary=person_specialism)

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -110,30 +110,95 @@ async def accounts_of_people(session: AsyncSession, person_ids: Iterable[int]) -
     return sorted((_account(m) for m in members), key=lambda a: order.get(a.person_id or 0, 0))
 
 
+SEEN = object()  # `expect` not given: the link the account has when the decision is read (see `link`)
+
+
+class LinkChanged(Exception):
+    """The account's link is no longer what the decider was shown (another press decided first): nothing was
+    changed. `account` is the account as it is now; `by`/`at` who last linked or unlinked it, and when."""
+
+    def __init__(self, account: Account | None, by: int | None, at: dt.datetime | None):
+        super().__init__("changed")
+        self.account, self.by, self.at = account, by, at
+
+
+async def last_change(session: AsyncSession, telegram_id: int) -> tuple[int | None, dt.datetime | None]:
+    """Who last linked or unlinked this account, and when (its audit entry)."""
+    entry = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.action.in_(("member.link", "member.unlink")),
+                AuditEntry.entity == "member",
+                AuditEntry.entity_id == str(telegram_id),
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (entry.actor_id, entry.at) if entry is not None else (None, None)
+
+
+async def _changed(session: AsyncSession, telegram_id: int) -> LinkChanged:
+    by, at = await last_change(session, telegram_id)
+    return LinkChanged(await account(session, telegram_id), by, at)
+
+
+def _still(expected: int | None) -> ColumnElement[bool]:
+    return Member.person_id.is_(None) if expected is None else Member.person_id == expected
+
+
 async def link(
-    session: AsyncSession, telegram_id: int, person_id: int, actor_id: int | None, *, replace: bool = False
+    session: AsyncSession,
+    telegram_id: int,
+    person_id: int,
+    actor_id: int | None,
+    *,
+    replace: bool = False,
+    expect: object = SEEN,
+    already_ok: bool = True,
 ) -> Account | None:
-    """Link an active account to a person: a coordinator's decision. Raises LinkConflict when the person is
-    already linked to another active account and `replace` is False; with `replace`, that account is unlinked
-    first (audited). Returns the account that lost the link, if any. The unique index stops a racing decision."""
+    """Link an active account to a person: a coordinator's decision, one conditional write
+    (`UPDATE member … WHERE active AND person_id IS <what the decider saw>`), so two presses at once (the desk in
+    the chat and in the Mini App) make one link and the other raises LinkChanged, changing nothing.
+
+    `expect`: the person the account was linked to when the decider was shown it (None: unlinked), as the Mini
+    App's page carries it; without it, the link read here (the chat's confirmation, which shows the account as it
+    is). `already_ok=False`: an account already linked to this person is LinkChanged too (a button's second press
+    is told who linked it), not a silent success. Raises LinkConflict when the person is already linked to another
+    active account and `replace` is False; with `replace`, that account is unlinked first (audited). Returns the
+    account that lost the link, if any.
+    The unique index stops a racing decision that links another account to the same person."""
     member = await session.get(Member, telegram_id)
     if member is None or not member.active:
         raise IdentityError("no-account")
     person = await session.get(Person, person_id)
     if person is None:
         raise IdentityError("no-person")
+    expected = member.person_id if expect is SEEN else expect
+    if member.person_id != expected or (member.person_id == person_id and not already_ok):
+        raise await _changed(session, telegram_id)
     if member.person_id == person_id:
         return None
     other = await active_account_of(session, person_id, besides=telegram_id)
     if other is not None and not replace:
         raise LinkConflict(other)
     if other is not None:
-        await unlink(session, other.telegram_id, actor_id, reason="replaced")
+        if await unlink(session, other.telegram_id, actor_id, reason="replaced", expect=person_id) is None:
+            raise LinkConflict(other)  # unlinked a moment ago by someone else: show the decider again
         await session.flush()
-    previous = member.person_id
-    member.person_id = person_id
-    member.linked_at = clock.now()
-    member.updated_by = actor_id
+    now = clock.now()
+    done = (
+        await session.execute(
+            update(Member)
+            .where(Member.telegram_id == telegram_id, Member.active.is_(True), _still(expected))
+            .values(person_id=person_id, linked_at=now, updated_by=actor_id)
+            .returning(Member.telegram_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    ).first()
+    if done is None:
+        raise await _changed(session, telegram_id)
     audit.record(
         session,
         actor_id,
@@ -141,22 +206,35 @@ async def link(
         "member",
         telegram_id,
         person_id=person_id,
-        previous_person_id=previous,
+        previous_person_id=expected,
         replaced_account=other.telegram_id if other else None,
     )
     await session.flush()
     return other
 
 
-async def unlink(session: AsyncSession, telegram_id: int, actor_id: int | None, reason: str = "") -> int | None:
-    """End an account's link; the person it was linked to, or None if there was none."""
+async def unlink(
+    session: AsyncSession, telegram_id: int, actor_id: int | None, reason: str = "", *, expect: object = SEEN
+) -> int | None:
+    """End an account's link, as one conditional write (`… WHERE person_id = <the link the decider saw>`): the
+    person it was linked to, or None when there was none or it changed meanwhile (another press decided)."""
     member = await session.get(Member, telegram_id)
     if member is None or member.person_id is None:
         return None
-    person_id = member.person_id
-    member.person_id = None
-    member.linked_at = None
-    member.updated_by = actor_id
+    person_id = member.person_id if expect is SEEN else expect
+    if not isinstance(person_id, int) or member.person_id != person_id:
+        return None
+    done = (
+        await session.execute(
+            update(Member)
+            .where(Member.telegram_id == telegram_id, Member.person_id == person_id)
+            .values(person_id=None, linked_at=None, updated_by=actor_id)
+            .returning(Member.telegram_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    ).first()
+    if done is None:
+        return None
     audit.record(session, actor_id, "member.unlink", "member", telegram_id, person_id=person_id, reason=reason or None)
     return person_id
 

@@ -57,7 +57,7 @@ def _role_of(module: Any, name: str) -> Role:
 
 def roles() -> dict[str, Role]:
     """What each part of the Mini App needs, read from the chat's manifests (one table, not a copy)."""
-    from handlers import currency, plan_upload, plan_view, progress_chat
+    from handlers import access, buddy, currency, plan_upload, plan_view, progress_chat, reminders_chat
     from handlers import desk as desk_chat
 
     return {
@@ -66,6 +66,16 @@ def roles() -> dict[str, Role]:
         "desk": _role_of(desk_chat, "desk"),
         "review": _role_of(plan_upload, "pi"),  # the preview's Import button
         "registrations": _role_of(currency, "ecd"),  # a registration's Confirm / Reject
+        # the desk's actions: the role of the chat's button that does the same (handlers/authority.py's table)
+        "buddy": _role_of(buddy, "bc"),
+        "buddy-ask": _role_of(buddy, "ba"),
+        "ask-again": _role_of(desk_chat, "dkr"),
+        "end-pairing": _role_of(desk_chat, "dkey"),
+        "checkins": _role_of(desk_chat, "dk"),
+        "chase": _role_of(reminders_chat, "chr"),
+        "stale": _role_of(desk_chat, "dks"),
+        "link": _role_of(access, "lk"),
+        "unlink": _role_of(access, "ul"),
     }
 
 
@@ -170,8 +180,15 @@ class ApiHandler(_Base):
                 result = await self.work(session, member, self)
         except board.BoardError as exc:
             log.info("webapp: %s refused (%s)", route, exc.status)
+            message = exc.message
+            if isinstance(exc, desk.Lost):  # who decided, read once the losing transaction has ended
+                try:
+                    async with self.services.sessionmaker() as session:
+                        message = await exc.explain(session)
+                except Exception:  # noqa: BLE001 - the refusal stands with its plain sentence
+                    log.warning("webapp: could not say who decided", exc_info=True)
             self.set_status(exc.status)
-            self.finish({"error": exc.message})
+            self.finish({"error": message})
             return
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(result))
@@ -338,6 +355,62 @@ async def _desk_registration(session: AsyncSession, member: MemberInfo, h: ApiHa
     return result
 
 
+async def _desk_buddy(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    body = h.body()
+    if body.get("person") is None:
+        raise board.BoardError(400, _("That could not be done. Nothing was changed."))
+    result = await desk.confirm_buddy(session, member, body, h.services)
+    h.after.append(lambda: desk.after_buddy(h.opts["bot_app"], result))
+    return result
+
+
+async def _desk_buddy_ask(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    body = {**h.body(), "person": None}  # "Let the bot ask": the best suggestion, as the chat's ba:
+    result = await desk.confirm_buddy(session, member, body, h.services)
+    h.after.append(lambda: desk.after_buddy(h.opts["bot_app"], result))
+    return result
+
+
+async def _desk_ask_again(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.ask_again(session, member, h.body(), h.services)
+    h.after.append(lambda: desk.after_ask_again(h.opts["bot_app"], result))
+    return result
+
+
+async def _desk_end(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.end_pairing(session, member, h.body(), h.services)
+    h.after.append(lambda: desk.after_end(h.opts["bot_app"], result))
+    return {"match": result["match"], "head": result["head"], "buddy": result["buddy"]}
+
+
+async def _desk_seen(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await desk.checkins_seen(session, member, h.body(), h.services)
+
+
+async def _desk_chase(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.chase(session, member, h.body(), h.services)
+    due = result.pop("due")
+    h.after.append(lambda: desk.after_chase(h.opts["bot_app"], h.services, {"due": due}))
+    return result
+
+
+async def _desk_stale(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.ask_to_confirm(session, member, h.body(), h.services)
+    send = {"telegram_id": result.pop("telegram_id"), "card": result.pop("card"), "person": result["person"]}
+    h.after.append(lambda: desk.after_confirm_ask(h.opts["bot_app"], send))
+    return result
+
+
+async def _desk_link(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.link(session, member, h.body(), h.services)
+    h.after.append(h.services.refresh_directory)  # as the chat's link button: cards show the link
+    return result
+
+
+async def _desk_unlink(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    return await desk.unlink(session, member, h.body(), h.services)
+
+
 async def _review(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
     return await review.show(h.opts["bot_app"], h.services, member)
 
@@ -380,4 +453,13 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         api(r"/app/api/review/import", "review-import", "review", _review_import, write=True),
         api(r"/app/api/desk/decide", "desk-decide", "desk", _desk_decide, write=True),
         api(r"/app/api/desk/registration", "desk-registration", "registrations", _desk_registration, write=True),
+        api(r"/app/api/desk/buddy", "desk-buddy", "buddy", _desk_buddy, write=True),
+        api(r"/app/api/desk/buddy-ask", "desk-buddy-ask", "buddy-ask", _desk_buddy_ask, write=True),
+        api(r"/app/api/desk/ask-again", "desk-ask-again", "ask-again", _desk_ask_again, write=True),
+        api(r"/app/api/desk/end", "desk-end", "end-pairing", _desk_end, write=True),
+        api(r"/app/api/desk/seen", "desk-seen", "checkins", _desk_seen, write=True),
+        api(r"/app/api/desk/chase", "desk-chase", "chase", _desk_chase, write=True),
+        api(r"/app/api/desk/stale", "desk-stale", "stale", _desk_stale, write=True),
+        api(r"/app/api/desk/link", "desk-link", "link", _desk_link, write=True),
+        api(r"/app/api/desk/unlink", "desk-unlink", "unlink", _desk_unlink, write=True),
     ]
