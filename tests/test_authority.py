@@ -467,6 +467,16 @@ async def play_dkr(world: World, actor: Actor) -> Callable[[], Awaitable[Any]]:
     return lambda: press(f"dkr:{match}")(world, actor)
 
 
+async def play_dks(world: World, actor: Actor) -> Callable[[], Awaitable[Any]]:
+    from plans.terms import term_for
+
+    person = await world.person("Stale")
+    await world.account(person)  # someone to ask
+    async with world.sessionmaker.begin() as session:
+        (await session.get(Person, person)).check_asked = term_for(NOW.date()).code  # type: ignore[union-attr]
+    return lambda: press(f"dks:{person}")(world, actor)
+
+
 async def play_bq(world: World, actor: Actor) -> Callable[[], Awaitable[Any]]:
     match = await world.match(world.entry_of(actor))
     return lambda: press(f"bq:a:{match}")(world, actor)
@@ -647,6 +657,7 @@ PLAYS: dict[str, Play] = {
     "currency dck:": play_dck,
     "desk dkey:": play_dkey,
     "desk dkr:": play_dkr,
+    "desk dks:": play_dks,
     "buddy bq:": play_bq,
     "buddy bey:": play_bey,
     "buddy bk:": play_bk,

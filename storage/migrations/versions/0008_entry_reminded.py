@@ -14,10 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('person') as batch:
-        batch.add_column(sa.Column('check_reminded_on', sa.Date(), nullable=True))
+    op.add_column('person', sa.Column('check_reminded_on', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('person') as batch:
-        batch.drop_column('check_reminded_on')
+    # not batch mode: on SQLite that copies the table, and dropping the old copy cascades to person_specialism
+    op.drop_column('person', 'check_reminded_on')
