@@ -376,8 +376,8 @@ async def test_registration_confirmed_in_the_app(browser, office, chat, users, s
     await page.locator("#status", has_text="Confirmed: the appointment is registered.").wait_for()
     await card.wait_for(state="detached")
     assert await page.evaluate("window.__tg.haptics") == ["success"]
-    # the new head now waits for a buddy: listed, to be matched in the chat
-    await page.locator(".readonly li", has_text="Ms Nadia Newhead").wait_for()
+    # the new head now waits for a buddy: listed with its suggestions
+    await page.locator("[data-appointment]", has_text="Ms Nadia Newhead").wait_for()
     if db_url.startswith("sqlite"):
         await page.screenshot(path=str(ARTEFACTS / "desk-confirmed-390-light-full.png"), full_page=True)
     async with sessionmaker() as session:

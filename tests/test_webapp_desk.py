@@ -281,7 +281,7 @@ async def test_chase_sends_the_chats_reminders(office, chat, users, sessionmaker
             "/app/api/desk/chase", json={"plan": desk.plan}, headers=office.headers(users.coordinator)
         )
         assert done.status_code == 200, done.text
-        assert done.json() == {"plan": desk.plan, "reminders": 1}
+        assert done.json() == {"plan": desk.plan, "reminders": 1, "text": "Reminding 1 person on the bot."}
         _refused(
             await client.post("/app/api/desk/chase", json={"plan": 999999}, headers=office.headers(users.coordinator)),
             404,

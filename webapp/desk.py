@@ -564,7 +564,8 @@ async def chase(session: AsyncSession, member: MemberInfo, body: dict[str, Any],
     due = await chase_claim(session, plan_id, member.telegram_id)
     if due is None:
         raise BoardError(404, _("That plan is no longer available."))
-    return {"plan": plan_id, "reminders": len(due), "due": due}
+    text = ngettext("Reminding {n} person on the bot.", "Reminding {n} people on the bot.", len(due)).format(n=len(due))
+    return {"plan": plan_id, "reminders": len(due), "text": text, "due": due}
 
 
 async def after_chase(application: Any, services: Services, result: dict[str, Any]) -> None:

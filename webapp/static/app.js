@@ -260,25 +260,105 @@
       el("div", { class: "row-actions" },
         el("button", { type: "button", class: "btn", onclick: () => register(g, true) }, S.confirm),
         el("button", { type: "button", class: "btn danger", onclick: () => register(g, false) }, S.reject))));
-    // Read-only here: their actions are the chat's (/desk), said once under each list.
-    const list = (items, line) => el("ul", { class: "plain" }, items.map((item) => el("li", {}, line(item))));
-    const part = (title, items, empty, line) => [
-      el("h2", {}, title),
-      items.length ? list(items, line) : el("p", { class: "status" }, empty),
-    ];
-    $("view").replaceChildren(
-      el("h2", {}, S.requests), ...(desk.requests.length ? cards : [el("p", { class: "status" }, S.nobody_waiting)]),
-      el("h2", {}, S.registrations), ...(registrations.length ? registrations : [el("p", { class: "status" }, S.no_registrations)]),
-      el("section", { class: "readonly", "aria-labelledby": "in-chat" },
-        el("h2", { id: "in-chat", class: "divider" }, S.in_chat_title),
-        el("p", { class: "hint" }, S.in_chat),
-        ...part(S.accounts, desk.accounts, S.every_linked, (a) => [el("b", {}, a.name), a.username ? " @" + a.username : ""]),
-        ...part(S.new_heads_title, desk.new_heads, S.no_new_heads, (h) => [el("b", {}, h.name), " — ", S.starts.replace("{school}", h.school).replace("{date}", h.starts)]),
-        ...part(S.pairings_title, desk.pairings, S.no_pairings, (p) => [p.head, " + ", p.buddy, " — ", el("span", { class: "meta" }, p.status)]),
-        ...part(S.not_updated_title.replace("{term}", desk.term), desk.not_updated, desk.plans ? S.everyone_updated : S.no_plans, (g) => [el("b", {}, g.plan), ": ", g.names.join(", ")]),
-        el("h2", {}, S.checkins_title),
-        el("p", { class: "status" }, desk.answers_line)));
+    const section = (key, title, count, items, empty) => el("section", { class: "desk-part", id: "part-" + key, "aria-labelledby": "h-" + key },
+      el("h2", { id: "h-" + key }, title, count ? el("span", { class: "count" }, " (" + count + ")") : null),
+      ...(items.length ? items : [el("p", { class: "status" }, empty)]));
+    const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.split("{" + k + "}").join(String(v)), text || "");
+    const button = (label, onclick, kind) => el("button", { type: "button", class: "btn" + (kind ? " " + kind : ""), onclick }, label);
+
+    const heads = desk.new_heads.map((h) => el("div", { class: "card", "data-appointment": String(h.id) },
+      el("div", {}, el("b", {}, h.name), " — ", fill(S.starts, { school: h.school, date: h.starts })),
+      h.suggestions.length ? el("div", { class: "meta" }, S.suggested) : el("p", { class: "status" }, S.no_buddy_free),
+      el("ul", { class: "plain suggestions" }, h.suggestions.map((x) => el("li", {},
+        el("b", {}, x.name), el("div", { class: "meta" }, x.reasons),
+        el("div", { class: "row-actions" }, button(fill(S.confirm_buddy, { name: x.name }), (e) => act(e.currentTarget, "desk/buddy", { appointment: h.id, person: x.person })))))),
+      h.suggestions.length ? el("div", { class: "row-actions" }, button(S.let_bot_ask, (e) => act(e.currentTarget, "desk/buddy-ask", { appointment: h.id }), "secondary")) : null));
+
+    const pairings = desk.pairings.map((p) => el("div", { class: "card", "data-match": String(p.id) },
+      el("div", {}, el("b", {}, p.head), " + ", el("b", {}, p.buddy)),
+      el("div", { class: "meta" }, p.status, p.state === "ending" ? " " + fill(S.first_100, { date: p.ends }) : ""),
+      p.state === "asked" ? el("div", { class: "row-actions" }, button(fill(S.ask_again, { name: p.buddy }), (e) => act(e.currentTarget, "desk/ask-again", { match: p.id }), "secondary")) : null,
+      p.state !== "asked" ? el("div", { class: "row-actions" }, button(fill(S.end_pairing, { head: p.head, buddy: p.buddy }), (e) =>
+        confirmStep(e.currentTarget, fill(S.end_question, { head: p.head, buddy: p.buddy }), S.yes_end,
+          (yesButton) => act(yesButton, "desk/end", { match: p.id }, fill(S.ended, { head: p.head, buddy: p.buddy }))), "danger")) : null));
+
+    const answers = desk.answers.length ? [el("ul", { class: "plain answers" }, desk.answers.map((x) => el("li", { class: "answer-" + x.answer },
+      x.answer === "struggling" ? el("b", {}, fill(S.answer_line, { who: x.who, other: x.about, when: x.when, answer: x.answer_label }))
+        : fill(S.answer_line, { who: x.who, other: x.about, when: x.when, answer: x.answer_label }),
+      x.comment ? el("blockquote", {}, "“" + x.comment + "”") : null,
+      el("div", { class: "meta" }, x.answered)))),
+      el("div", { class: "row-actions" }, button(S.mark_seen, (e) => act(e.currentTarget, "desk/seen", { upto: desk.answers_upto }, S.seen), "secondary"))] : [];
+
+    const plans = desk.not_updated.map((g) => el("div", { class: "card", "data-plan": String(g.id) },
+      el("b", {}, g.plan), el("div", {}, g.names.join(", ")),
+      el("div", { class: "row-actions" }, button(S.send_reminders, (e) => act(e.currentTarget, "desk/chase", { plan: g.id }), "secondary"))));
+
+    const accounts = desk.accounts.map((a) => el("div", { class: "card", "data-account": String(a.id) },
+      el("div", {}, el("b", {}, a.name), a.username ? " @" + a.username : ""),
+      a.suggestions.length ? null : el("p", { class: "status" }, S.no_suggestion_link),
+      a.suggestions.map((x) => el("div", { class: "suggestion" },
+        x.linked_to ? el("div", { class: "meta warn" }, fill(S.linked_elsewhere, { account: x.linked_to })) : null,
+        el("div", { class: "row-actions" }, x.linked_to
+          ? button(fill(S.replace_link, { person: x.label }), (e) => confirmStep(e.currentTarget, S.replace_question, S.yes_replace,
+            (yesButton) => act(yesButton, "desk/link", { account: a.id, person: x.person, expect: null, replace: true })), "danger")
+          : button(fill(S.link_to, { person: x.label }), (e) => act(e.currentTarget, "desk/link", { account: a.id, person: x.person, expect: null })))))));
+    const links = desk.links.map((l) => el("li", { "data-link": String(l.id) },
+      el("b", {}, l.name), " — ", fill(S.linked_since, { person: l.person_name, date: l.since }),
+      el("div", { class: "row-actions" }, button(S.unlink, (e) => confirmStep(e.currentTarget, fill(S.unlink_question, { name: l.name, person: l.person_name }), S.yes_unlink,
+        (yesButton) => act(yesButton, "desk/unlink", { account: l.id, person: l.person })), "danger"))));
+
+    const stale = desk.stale.map((x) => el("li", { "data-entry": String(x.person) },
+      el("b", {}, x.name), x.reminded ? el("span", { class: "meta" }, " — " + x.reminded) : null,
+      x.no_account ? el("span", { class: "meta" }, " — " + S.nobody_to_ask) : null,
+      x.can_ask ? el("div", { class: "row-actions" }, button(S.ask_to_confirm, (e) => act(e.currentTarget, "desk/stale", { person: x.person }), "secondary")) : null));
+
+    const support = desk.support.length ? [el("ul", { class: "plain" }, desk.support.map((r) => el("li", {},
+      el("b", {}, r.school), ": " + r.what, el("div", { class: "meta" }, [r.urgency, r.created].join(" · "))))),
+      el("p", { class: "hint" }, S.support_in_chat)] : [];
+
+    $("view").replaceChildren(...[
+      section("requests", S.requests, desk.requests.length, cards, S.nobody_waiting),
+      section("registrations", S.registrations, registrations.length, registrations, S.no_registrations),
+      section("heads", S.new_heads_title, desk.counts.new_heads, heads, S.no_new_heads),
+      section("answers", S.checkins_title, desk.counts.answers, answers, S.no_answers),
+      section("pairings", S.pairings_title, desk.counts.pairings, pairings, S.no_pairings),
+      section("plans", fill(S.not_updated_title, { term: desk.term }), desk.counts.not_updated, plans, desk.plans ? S.everyone_updated : S.no_plans),
+      section("accounts", S.accounts, desk.accounts.length, accounts, S.every_linked),
+      desk.links.length ? el("section", { class: "desk-part", "aria-labelledby": "h-links" }, el("h3", { id: "h-links" }, S.latest_links), el("ul", { class: "plain" }, links)) : null,
+      section("stale", S.stale_title, desk.counts.stale, stale.length ? [el("ul", { class: "plain" }, stale)] : [], S.no_stale),
+      section("support", S.support_title, desk.support.length, support, S.no_support)].filter(Boolean));
     say("");
+  }
+
+  // A destructive action asks first, in place: the question, then [Yes …] [Cancel]; Cancel puts the buttons back.
+  function confirmStep(target, question, yes, onYes) {
+    const row = target.closest(".row-actions");
+    if (!row) return;
+    const before = [...row.childNodes];
+    haptic("warning");
+    const ask = el("div", { class: "confirm", role: "group", "aria-label": question },
+      el("p", { class: "question", tabindex: "-1" }, question),
+      el("div", { class: "row-actions" },
+        el("button", { type: "button", class: "btn danger", onclick: (ev) => onYes(ev.currentTarget) }, yes),
+        el("button", { type: "button", class: "btn secondary", onclick: () => { row.replaceChildren(...before); target.focus(); } }, S.cancel)));
+    row.replaceChildren(ask);
+    ask.querySelector(".question").focus();
+  }
+
+  // One desk action: the card's buttons off, the server's decision, the desk reloaded, what happened said (aria-live).
+  async function act(target, path, body, done) {
+    const card = target.closest("[data-appointment], [data-match], [data-plan], [data-account], [data-link], [data-entry], .desk-part");
+    busy(card, true);
+    try {
+      const result = await api(path, body);
+      haptic("success");
+      await loadDesk();
+      say(done || result.text || "");
+    } catch (e) {
+      haptic("error");
+      await loadDesk().catch(() => {}); // as it is now: decided elsewhere, or changed
+      fail(e);
+    }
   }
 
   function busy(card, on) { if (card) card.querySelectorAll("button").forEach((b) => { b.disabled = on; }); }
