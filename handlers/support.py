@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -166,11 +167,21 @@ def suggestion_lines(suggestions: list[Suggestion]) -> Html:
 async def _suggestions(
     context: BotContext, session: AsyncSession, request: SupportRequest, limit: int
 ) -> list[Suggestion]:
-    index = context.services.directory
+    return await suggestions_for(context.services, session, request, limit)
+
+
+async def suggestions_for(
+    services: Any, session: AsyncSession, request: SupportRequest, limit: int
+) -> list[Suggestion]:
+    """The system leaders to suggest for a request (the chat's request view and the Mini App's desk)."""
+    index = services.directory
     if index is None:
         return []
     exclude = await dp.asked_before(session, request.id)
-    return await dp.suggestions(session, index, dp.need_of(request), _today(context), _rule(context), limit, exclude)
+    today = clock.now().astimezone(services.settings.tz).date()
+    rule = getattr(services.settings, "support_conflict", "trust")
+    rule = rule if rule in ("school", "trust") else "trust"
+    return await dp.suggestions(session, index, dp.need_of(request), today, rule, limit, exclude)
 
 
 def contact_lines(person: Person, offer: SupportLeader | None) -> Html:
@@ -426,63 +437,78 @@ async def in_turn_button(update: Update, context: BotContext) -> None:
     await _broker(update, context, ids[0], None)
 
 
+async def broker(
+    services: Any, session: AsyncSession, request_id: int, person_id: int | None, actor_id: int | None
+) -> tuple[int, str]:
+    """Confirm one system leader, or (person_id None) the best suggestion with the next ones queued: one
+    conditional write (directory.deployments.ask: still waiting), for the chat's uc:/ut: and the Mini App's desk.
+    (deployment, the leader's name); SupportError (nothing written) when it cannot be done. The caller then
+    `deliver_ask`s after its commit."""
+    request = await dp.get_request(session, request_id)
+    if request is None:
+        raise dp.SupportError(_("That request is no longer there."))
+    suggestions = await suggestions_for(services, session, request, IN_TURN)
+    if person_id is None:
+        chosen = suggestions[0] if suggestions else None
+        queue = [s.person_id for s in suggestions[1:]]
+    else:
+        chosen = next((s for s in suggestions if s.person_id == person_id), None)
+        queue = []
+    if chosen is None:
+        if request.status != "waiting":
+            raise dp.SupportError(_("That request is no longer waiting: someone has already acted on it."))
+        raise dp.SupportError(_("That system leader can no longer be suggested (days, conflict or already asked)."))
+    deployment = await dp.ask(session, request_id, chosen.person_id, actor_id, chosen.reasons, queue)
+    return deployment.id, chosen.name
+
+
 async def _broker(update: Update, context: BotContext, request_id: int, person_id: int | None) -> None:
-    """Confirm one system leader, or (person_id None) the best suggestion with the next ones queued."""
     member = context.member
-    async with context.services.session() as session:
-        request = await dp.get_request(session, request_id)
-        if request is None:
-            await answer(update, _("That request is no longer there."), alert=True)
-            return
-        suggestions = await _suggestions(context, session, request, IN_TURN)
-        if person_id is None:
-            chosen = suggestions[0] if suggestions else None
-            queue = [s.person_id for s in suggestions[1:]]
-        else:
-            chosen = next((s for s in suggestions if s.person_id == person_id), None)
-            queue = []
-        if chosen is None:
-            await answer(
-                update, _("That system leader can no longer be suggested (days, conflict or already asked)."), True
+    try:
+        async with context.services.session() as session:
+            deployment_id, name = await broker(
+                context.services, session, request_id, person_id, member.telegram_id if member else None
             )
-            return
-        try:
-            deployment = await dp.ask(
-                session, request_id, chosen.person_id, member.telegram_id if member else None, chosen.reasons, queue
-            )
-        except dp.SupportError as exc:
-            await answer(update, str(exc), alert=True)
-            return
-        deployment_id, name = deployment.id, chosen.name
+    except dp.SupportError as exc:
+        await answer(update, str(exc), alert=True)
+        return
     await answer(update, _("Asked"))
     await edit(update, context, t("I have asked {name} to support request {n}.", name=name, n=request_id))
     await deliver_ask(context, deployment_id)
 
 
-async def office_decline_button(update: Update, context: BotContext) -> None:
-    ids = _ints(_data(update))
-    member = context.member
-    async with context.services.session() as session:
-        request = await dp.get_request(session, ids[0]) if ids else None
-        won = request is not None and await dp.office_decline(
-            session, request.id, member.telegram_id if member else None
-        )
-        requester = request.requester_person_id if request is not None else None
-        targets = await _telegram_ids(session, requester) if won and requester else []
-    if not won:
-        await answer(update, _("That request is no longer open: someone has already acted on it."), alert=True)
-        return
-    await answer(update, _("Declined"))
-    await edit(update, context, t("Request {n} declined. The school has been told.", n=ids[0]))
+async def decline_request(session: AsyncSession, request_id: int, actor_id: int | None) -> list[int] | None:
+    """The office declines a request (the chat's ux: and the Mini App): one conditional write
+    (directory.deployments.office_decline); the requester's chats to tell after the commit, None for the loser."""
+    request = await dp.get_request(session, request_id)
+    if request is None or not await dp.office_decline(session, request.id, actor_id):
+        return None
+    return await _telegram_ids(session, request.requester_person_id) if request.requester_person_id else []
+
+
+async def tell_declined(context: BotContext, targets: list[int], request_id: int) -> None:
     for chat_id in targets:
         await _send(
             context,
             chat_id,
             t(
                 "The partnership office cannot arrange support for your request {n} this time. They will be in touch.",
-                n=ids[0],
+                n=request_id,
             ),
         )
+
+
+async def office_decline_button(update: Update, context: BotContext) -> None:
+    ids = _ints(_data(update))
+    member = context.member
+    async with context.services.session() as session:
+        targets = await decline_request(session, ids[0], member.telegram_id if member else None) if ids else None
+    if targets is None:
+        await answer(update, _("That request is no longer open: someone has already acted on it."), alert=True)
+        return
+    await answer(update, _("Declined"))
+    await edit(update, context, t("Request {n} declined. The school has been told.", n=ids[0]))
+    await tell_declined(context, targets, ids[0])
 
 
 async def withdraw_button(update: Update, context: BotContext) -> None:

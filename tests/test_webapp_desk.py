@@ -378,6 +378,94 @@ async def test_link_conflict_replace_and_unlink(office, chat, users, sessionmake
     assert await _audits(sessionmaker, "member.unlink") == 2  # replaced, then unlinked
 
 
+async def _support_world(app, sessionmaker) -> dict[str, int]:
+    """A maths system leader on Telegram (5040) and two waiting requests from a head on Telegram (5041)."""
+    from storage.directory import School, Specialism
+    from storage.support import SupportLeader, SupportRequest
+
+    async with sessionmaker.begin() as session:
+        maths = (await session.scalars(select(Specialism).where(Specialism.name == "mathematics"))).first()
+        if maths is None:
+            maths = Specialism(name="mathematics", aliases="maths")
+            session.add(maths)
+        schools = [School(name=f"Support School {n}", phase="primary", urn=f"99000{n}") for n in (1, 2)]
+        session.add_all(schools)
+        await session.flush()
+        leader = Person(
+            first_name="Sally",
+            last_name="Leader",
+            school_id=schools[0].id,
+            designations="SLE",
+            job_title="Maths lead",
+            specialisms=[maths],
+        )
+        requester = Person(first_name="Rita", last_name="Requester", school_id=schools[1].id)
+        session.add_all([leader, requester])
+        await session.flush()
+        session.add(SupportLeader(person_id=leader.id, capacity_days=10))
+        await _account(session, 5040, leader.id, "Sally")
+        await _account(session, 5041, requester.id, "Rita")
+        requests = [
+            SupportRequest(
+                requester_person_id=requester.id,
+                school_id=schools[1].id,
+                specialism="mathematics",
+                phase="primary",
+                context="Year 5 fractions",
+            )
+            for _n in (1, 2)
+        ]
+        session.add_all(requests)
+        await session.flush()
+        ids = {"leader": leader.id, "first": requests[0].id, "second": requests[1].id}
+    await app.bot_data["services"].refresh_directory()
+    return ids
+
+
+async def test_support_requests_brokered_and_declined(office, app, chat, users, sessionmaker, desk):
+    from storage.support import SupportDeployment, SupportRequest
+
+    world = await _support_world(app, sessionmaker)
+    headers = office.headers(users.coordinator)
+    async with office.client() as client:
+        shown = (await client.get("/app/api/desk", headers=headers)).json()["support"]
+        first = next(r for r in shown if r["id"] == world["first"])
+        assert [x["person"] for x in first["suggestions"]] == [world["leader"]] and first["suggestions"][0]["reasons"]
+        done = await client.post(
+            "/app/api/desk/support", json={"request": world["first"], "person": world["leader"]}, headers=headers
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["text"] == f"I have asked Sally Leader to support request {world['first']}."
+        await _until(lambda: any("Would you support a school?" in t for t in _texts(chat, 5040)))
+        late = await client.post(
+            "/app/api/desk/support",
+            json={"request": world["first"], "person": world["leader"]},
+            headers=office.headers(users.admin),
+        )
+        _refused(late, 409)
+        assert "Already decided by Coordinator on 3 Nov 2025" in late.json()["error"]
+
+        declined = await client.post(
+            "/app/api/desk/support-decline", json={"request": world["second"]}, headers=headers
+        )
+        assert declined.status_code == 200, declined.text
+        await _until(lambda: any("cannot arrange support" in t for t in _texts(chat, 5041)))
+        again = await client.post(
+            "/app/api/desk/support-decline", json={"request": world["second"]}, headers=office.headers(users.admin)
+        )
+        _refused(again, 409)
+        assert "no longer open" in again.json()["error"] and "by Coordinator" in again.json()["error"]
+        # the chat's button for the declined one, late: no longer open, nothing sent
+        sent = await chat.press(f"ux:{world['second']}", user=users.admin)
+        assert "no longer open" in sent[0].params["text"]
+    async with sessionmaker() as session:
+        assert (await session.get(SupportRequest, world["first"])).status == "asked"
+        assert (await session.get(SupportRequest, world["second"])).status == "declined"
+        assert await session.scalar(select(func.count()).select_from(SupportDeployment)) == 1
+    assert len([t for t in _texts(chat, 5041) if "cannot arrange support" in t]) == 1
+    assert await _audits(sessionmaker, "support.office_decline") == 1
+
+
 # --- who may: the chat's table, read on every call ---------------------------------------------------------------
 
 
@@ -392,12 +480,17 @@ def _actions(desk: Desk) -> list[tuple[str, dict[str, Any]]]:
         ("/app/api/desk/stale", {"person": desk.buddy}),
         ("/app/api/desk/link", {"account": 5020, "person": desk.target, "expect": None}),
         ("/app/api/desk/unlink", {"account": BUDDY_ACCOUNT, "person": desk.buddy}),
+        ("/app/api/desk/support", {"request": desk.support, "person": desk.leader}),
+        ("/app/api/desk/support-in-turn", {"request": desk.support}),
+        ("/app/api/desk/support-decline", {"request": desk.support}),
     ]
 
 
 async def test_members_and_revoked_coordinators_are_refused_and_nothing_changes(
-    office, chat, users, sessionmaker, desk
+    office, app, chat, users, sessionmaker, desk
 ):
+    support = await _support_world(app, sessionmaker)
+    desk.support, desk.leader = support["first"], support["leader"]
     headers = office.headers(users.coordinator)  # a page opened before the revocation
     before = await dump(sessionmaker)
     sent = len(chat.sent)
@@ -415,7 +508,9 @@ async def test_members_and_revoked_coordinators_are_refused_and_nothing_changes(
     assert len(chat.sent) == sent  # nobody was told anything
 
 
-async def test_forged_and_old_ids_change_nothing(office, chat, users, sessionmaker, desk):
+async def test_forged_and_old_ids_change_nothing(office, app, chat, users, sessionmaker, desk):
+    support = await _support_world(app, sessionmaker)
+    desk.support, desk.leader = support["first"], support["leader"]
     headers = office.headers(users.coordinator)
     bad: list[tuple[str, dict[str, Any], int]] = []
     for path, body in _actions(desk):
@@ -439,6 +534,9 @@ async def test_forged_and_old_ids_change_nothing(office, chat, users, sessionmak
         ("/app/api/desk/link", {"account": 5020, "person": desk.target, "expect": None, "replace": "yes"}, 400),
         ("/app/api/desk/unlink", {"account": BUDDY_ACCOUNT, "person": desk.target}, 409),  # not that link
         ("/app/api/desk/unlink", {"account": 999999, "person": desk.target}, 409),
+        ("/app/api/desk/support", {"request": 999999, "person": desk.leader}, 409),
+        ("/app/api/desk/support", {"request": desk.support, "person": desk.target}, 409),  # not suggested
+        ("/app/api/desk/support-decline", {"request": 999999}, 409),
     ]
     before = await dump(sessionmaker)
     sent = len(chat.sent)

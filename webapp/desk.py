@@ -20,8 +20,8 @@ Queue: action (the chat's button) → the shared function (its condition):
 - plans not updated: send reminders (chs → chr) → handlers.reminders_chat.chase_claim, chase_deliver
 - entries not confirmed this term: ask the member again, once a day per entry (dks) → handlers.desk.ask_to_confirm
   (directory.currency.remind: a conditional write on person.check_reminded_on)
-- support requests: listed; their office actions are the chat's /support flow (uo:REQUEST), several steps with no
-  one decision to mirror, so the page points there.
+- support requests: confirm a suggested system leader / let the bot ask in turn / decline (uc, ut, ux; the chat's
+  request view, uo:) → handlers.support.broker, decline_request (directory.deployments: still waiting / open)
 
 Each route's role is the role the chat's manifest declares for that button (webapp/server.py `roles`), read
 from the same table handlers/authority.py walks.
@@ -211,7 +211,7 @@ async def queues(session: AsyncSession, member: MemberInfo, services: Services) 
             }
             for e in stale[:MAX_ITEMS]
         ],
-        "support": await _support(session),
+        "support": await _support(session, services),
         "counts": {
             "new_heads": len(the_desk.unmatched),
             "pairings": len(the_desk.pairings),
@@ -222,22 +222,27 @@ async def queues(session: AsyncSession, member: MemberInfo, services: Services) 
     }
 
 
-async def _support(session: AsyncSession) -> list[dict[str, Any]]:
-    """The support queue as the chat's desk part lists it (handlers/support.py desk_part); its office actions
-    are the chat's /support flow (uo:REQUEST), which has no single decision to mirror here."""
+async def _support(session: AsyncSession, services: Services) -> list[dict[str, Any]]:
+    """The support queue as the chat's desk part lists it (handlers/support.py desk_part), each waiting request
+    with the suggestions the chat's request view (uo:) offers to confirm."""
     from directory import deployments as dp
-    from handlers.support import URGENCY_LABELS, _school, _what
+    from handlers.support import SUGGESTIONS as SUPPORT_SUGGESTIONS
+    from handlers.support import URGENCY_LABELS, _school, _what, suggestions_for
 
-    return [
-        {
-            "id": r.id,
-            "school": _school(r),
-            "what": _what(r),
-            "urgency": _(URGENCY_LABELS.get(r.urgency, r.urgency)),
-            "created": format_date(r.created_at.date()),
-        }
-        for r in (await dp.waiting_requests(session))[:MAX_ITEMS]
-    ]
+    out = []
+    for r in (await dp.waiting_requests(session))[:MAX_ITEMS]:
+        suggestions = await suggestions_for(services, session, r, SUPPORT_SUGGESTIONS)
+        out.append(
+            {
+                "id": r.id,
+                "school": _school(r),
+                "what": _what(r),
+                "urgency": _(URGENCY_LABELS.get(r.urgency, r.urgency)),
+                "created": format_date(r.created_at.date()),
+                "suggestions": [{"person": x.person_id, "name": x.name, "reasons": x.reason_text} for x in suggestions],
+            }
+        )
+    return out
 
 
 def _account_label(account: identity.Account) -> str:
@@ -663,3 +668,69 @@ async def unlink(session: AsyncSession, member: MemberInfo, body: dict[str, Any]
         "account": account_id,
         "text": _("Unlinked: {name}.").format(name=account.display_name if account else str(account_id)),
     }
+
+
+async def support_broker(
+    session: AsyncSession, member: MemberInfo, body: dict[str, Any], services: Services
+) -> dict[str, Any]:
+    """The chat's uc:REQUEST:PERSON (a system leader confirmed) or, without `person`, ut:REQUEST (in turn)."""
+    from directory import deployments as dp
+    from handlers.support import broker
+
+    (request_id,) = _ids(body, "request")
+    person_id = None
+    if body.get("person") is not None:
+        (person_id,) = _ids(body, "person")
+    try:
+        deployment_id, name = await broker(services, session, request_id, person_id, member.telegram_id)
+    except dp.SupportError as exc:
+        raise BoardError(409, str(exc) + " " + await _support_decided(session, request_id, services)) from None
+    return {
+        "deployment": deployment_id,
+        "text": _("I have asked {name} to support request {n}.").format(name=name, n=request_id),
+    }
+
+
+async def _support_decided(session: AsyncSession, request_id: int, services: Services) -> str:
+    from storage.support import SupportRequest
+
+    request = await session.get(SupportRequest, request_id)
+    if request is None or request.decided_by is None:
+        return _("Nothing was changed.")
+    return _already(_("decided"), await _name_of(session, request.decided_by), request.decided_at, services.settings.tz)
+
+
+async def after_support_broker(application: Any, result: dict[str, Any]) -> None:
+    from core.services import BotContext
+    from handlers.support import deliver_ask
+
+    await deliver_ask(BotContext(application), result["deployment"])
+
+
+async def support_decline(
+    session: AsyncSession, member: MemberInfo, body: dict[str, Any], services: Services
+) -> dict[str, Any]:
+    """The chat's ux:REQUEST (after the page's confirm step): handlers.support.decline_request."""
+    from handlers.support import decline_request
+
+    (request_id,) = _ids(body, "request")
+    targets = await decline_request(session, request_id, member.telegram_id)
+    if targets is None:
+        raise BoardError(
+            409,
+            _("That request is no longer open: someone has already acted on it.")
+            + " "
+            + await _support_decided(session, request_id, services),
+        )
+    return {
+        "request": request_id,
+        "targets": targets,
+        "text": _("Request {n} declined. The school has been told.").format(n=request_id),
+    }
+
+
+async def after_support_decline(application: Any, request_id: int, targets: list[int]) -> None:
+    from core.services import BotContext
+    from handlers.support import tell_declined
+
+    await tell_declined(BotContext(application), targets, request_id)

@@ -57,7 +57,7 @@ def _role_of(module: Any, name: str) -> Role:
 
 def roles() -> dict[str, Role]:
     """What each part of the Mini App needs, read from the chat's manifests (one table, not a copy)."""
-    from handlers import access, buddy, currency, plan_upload, plan_view, progress_chat, reminders_chat
+    from handlers import access, buddy, currency, plan_upload, plan_view, progress_chat, reminders_chat, support
     from handlers import desk as desk_chat
 
     return {
@@ -76,6 +76,9 @@ def roles() -> dict[str, Role]:
         "stale": _role_of(desk_chat, "dks"),
         "link": _role_of(access, "lk"),
         "unlink": _role_of(access, "ul"),
+        "support-confirm": _role_of(support, "uc"),
+        "support-in-turn": _role_of(support, "ut"),
+        "support-decline": _role_of(support, "ux"),
     }
 
 
@@ -317,7 +320,12 @@ STRINGS = {
     "nobody_to_ask": N_("no account linked: nobody to ask"),
     "support_title": N_("Support requests waiting"),
     "no_support": N_("None."),
-    "support_in_chat": N_("Brokering a request takes several steps: open it with /support in the chat."),
+    "suggested_leaders": N_("Suggested system leaders"),
+    "in_turn": N_("Let the bot ask in turn"),
+    "no_leader": N_("No system leader with days left and no conflict of interest is in the directory for this."),
+    "decline_request": N_("Decline the request"),
+    "decline_question": N_("Decline request {n}? The school will be told the office cannot arrange support this time."),
+    "yes_decline": N_("Yes, decline"),
     "review": N_("Import review"),
     "review_intro": N_(
         "The file as I read it. Change a column's field or a rating column's term: I read it again at once. "
@@ -443,6 +451,28 @@ async def _desk_unlink(session: AsyncSession, member: MemberInfo, h: ApiHandler)
     return await desk.unlink(session, member, h.body(), h.services)
 
 
+async def _desk_support_confirm(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    body = h.body()
+    if body.get("person") is None:
+        raise board.BoardError(400, _("That could not be done. Nothing was changed."))
+    result = await desk.support_broker(session, member, body, h.services)
+    h.after.append(lambda: desk.after_support_broker(h.opts["bot_app"], result))
+    return result
+
+
+async def _desk_support_in_turn(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.support_broker(session, member, {**h.body(), "person": None}, h.services)
+    h.after.append(lambda: desk.after_support_broker(h.opts["bot_app"], result))
+    return result
+
+
+async def _desk_support_decline(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
+    result = await desk.support_decline(session, member, h.body(), h.services)
+    targets = result.pop("targets")
+    h.after.append(lambda: desk.after_support_decline(h.opts["bot_app"], result["request"], targets))
+    return result
+
+
 async def _review(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
     return await review.show(h.opts["bot_app"], h.services, member)
 
@@ -494,4 +524,7 @@ def routes(application: Any, services: Services, telegram_script: str = TELEGRAM
         api(r"/app/api/desk/stale", "desk-stale", "stale", _desk_stale, write=True),
         api(r"/app/api/desk/link", "desk-link", "link", _desk_link, write=True),
         api(r"/app/api/desk/unlink", "desk-unlink", "unlink", _desk_unlink, write=True),
+        api(r"/app/api/desk/support", "desk-support", "support-confirm", _desk_support_confirm, write=True),
+        api(r"/app/api/desk/support-in-turn", "desk-support-in-turn", "support-in-turn", _desk_support_in_turn, True),
+        api(r"/app/api/desk/support-decline", "desk-support-decline", "support-decline", _desk_support_decline, True),
     ]

@@ -312,9 +312,16 @@
       x.no_account ? el("span", { class: "meta" }, " — " + S.nobody_to_ask) : null,
       x.can_ask ? el("div", { class: "row-actions" }, button(S.ask_to_confirm, (e) => act(e.currentTarget, "desk/stale", { person: x.person }), "secondary")) : null));
 
-    const support = desk.support.length ? [el("ul", { class: "plain" }, desk.support.map((r) => el("li", {},
-      el("b", {}, r.school), ": " + r.what, el("div", { class: "meta" }, [r.urgency, r.created].join(" · "))))),
-      el("p", { class: "hint" }, S.support_in_chat)] : [];
+    const support = desk.support.map((r) => el("div", { class: "card", "data-support": String(r.id) },
+      el("div", {}, el("b", {}, r.school), ": " + r.what), el("div", { class: "meta" }, [r.urgency, r.created].join(" · ")),
+      r.suggestions.length ? el("div", { class: "meta" }, S.suggested_leaders) : el("p", { class: "status" }, S.no_leader),
+      el("ul", { class: "plain suggestions" }, r.suggestions.map((x) => el("li", {},
+        el("b", {}, x.name), el("div", { class: "meta" }, x.reasons),
+        el("div", { class: "row-actions" }, button(fill(S.confirm_buddy, { name: x.name }), (e) => act(e.currentTarget, "desk/support", { request: r.id, person: x.person })))))),
+      el("div", { class: "row-actions" },
+        r.suggestions.length ? button(S.in_turn, (e) => act(e.currentTarget, "desk/support-in-turn", { request: r.id }), "secondary") : null,
+        button(S.decline_request, (e) => confirmStep(e.currentTarget, fill(S.decline_question, { n: r.id }), S.yes_decline,
+          (yesButton) => act(yesButton, "desk/support-decline", { request: r.id })), "danger"))));
 
     $("view").replaceChildren(...[
       section("requests", S.requests, desk.requests.length, cards, S.nobody_waiting),
@@ -347,7 +354,7 @@
 
   // One desk action: the card's buttons off, the server's decision, the desk reloaded, what happened said (aria-live).
   async function act(target, path, body, done) {
-    const card = target.closest("[data-appointment], [data-match], [data-plan], [data-account], [data-link], [data-entry], .desk-part");
+    const card = target.closest("[data-appointment], [data-match], [data-plan], [data-account], [data-link], [data-entry], [data-support], .desk-part");
     busy(card, true);
     try {
       const result = await api(path, body);
