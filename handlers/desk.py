@@ -3,17 +3,22 @@
 
 Parts: access requests (approve, linked to their directory entry or not, or reject), new heads without a buddy
 (confirm a suggestion, or let the bot ask), pairings (asked, active, paused, ending), check-in answers since the
-coordinator last looked (opening them reads them), plans and who has not updated (chase them), recent imports.
+coordinator last looked (opening them reads them), plans and who has not updated (chase them), recent imports,
+support requests, and members' entries not confirmed this term (ask them again).
 Every action reuses the feature's own function (handlers/access.py, handlers/buddy.py,
 handlers/reminders_chat.py): the buttons of a part are those features' own buttons where they exist.
 A coordinator can switch on a daily digest of the desk (the `desk-digest` job; sent only when something waits).
 
-Callback data: dk:h|ar|rg|ac|nh|pr|ck|pl|im|dg   (home, a part, switch the digest)
+Callback data: dk:h|ar|rg|ac|nh|pr|ck|pl|im|su|st|dg   (home, a part, switch the digest)
                dka:REQUEST:VERSION:PERSON (approve, 0 = without link)   dkx:REQUEST:VERSION (reject): the
                version of the request the coordinator was shown (handlers/access.py, storage/access_requests.py)
                Registrations waiting (rg) use the registration's own buttons (ecd:y|n:CHANGE, handlers/currency.py);
                accounts without a link (ac) the access feature's link buttons (lk:ACCOUNT:PERSON:p).
                dkr:MATCH (ask the buddy again)   dke:MATCH / dkey:MATCH (end a pairing, confirmed)
+               dks:PERSON (ask the member again to confirm their entry: entries not confirmed this term, `st`;
+               at most once a day per entry, a conditional write on person.check_reminded_on)
+The Mini App's desk (webapp/desk.py) calls the same functions (ask_again_check, end_pairing_core, ask_to_confirm
+and the other features' own), so a press there and here at once make one decision.
 """
 
 from __future__ import annotations

@@ -18,9 +18,11 @@ from storage.audit import AuditEntry
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person
 from storage.members import Member
+from storage.support import SupportRequest
 from tests import test_webapp_browser as pages
 from tests import webapp_harness
 from tests.harness import frozen_clock
+from tests.plan_seed import seed_plan
 from tests.test_webapp_browser import ARTEFACTS, open_page, shot
 
 office = webapp_harness.office  # the fixtures
@@ -86,6 +88,13 @@ async def _world(app: Any, sessionmaker: Any, users: Any) -> dict[str, Any]:
         session.add(Member(telegram_id=5020, role="member", display_name=target.full_name))
         (await session.get(Person, buddy.person_id)).check_asked = term_for(NOW.date()).code
         ids = {"waiting": waiting.appointment.id, "best": best.person_id, "best_name": best.name, "match": match.id}
+    await seed_plan(sessionmaker)
+    async with sessionmaker.begin() as session:  # a support request waiting on the office
+        session.add(
+            SupportRequest(
+                requester_person_id=target.id, school_id=target.school_id, specialism="mathematics", phase="primary"
+            )
+        )
     await app.bot_data["services"].refresh_directory()
     return ids
 

@@ -355,16 +355,24 @@
   // One desk action: the card's buttons off, the server's decision, the desk reloaded, what happened said (aria-live).
   async function act(target, path, body, done) {
     const card = target.closest("[data-appointment], [data-match], [data-plan], [data-account], [data-link], [data-entry], [data-support], .desk-part");
+    const part = target.closest(".desk-part");
     busy(card, true);
+    // the list is drawn again: keyboard and screen-reader users land back on the heading of the part they were in
+    const back = () => {
+      const heading = part && $(part.getAttribute("aria-labelledby") || "");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    };
     try {
       const result = await api(path, body);
       haptic("success");
       await loadDesk();
       say(done || result.text || "");
+      back();
     } catch (e) {
       haptic("error");
       await loadDesk().catch(() => {}); // as it is now: decided elsewhere, or changed
       fail(e);
+      back();
     }
   }
 
