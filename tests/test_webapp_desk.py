@@ -469,6 +469,24 @@ async def test_support_requests_brokered_and_declined(office, app, chat, users, 
 # --- who may: the chat's table, read on every call ---------------------------------------------------------------
 
 
+def test_every_desk_action_needs_its_chat_buttons_row_of_the_authority_table(app) -> None:
+    """Each write route of the desk names the chat button it mirrors; that row exists, and the route asks the
+    role the row declares (read from the manifests, never copied)."""
+    from webapp.server import WRITES, authority_rows, roles, routes
+
+    writes = [
+        r[2]
+        for r in routes(app, app.bot_data["services"])
+        if len(r) == 3 and isinstance(r[2], dict) and r[2].get("write")
+    ]
+    desk_actions = [w for w in writes if w["name"].startswith("desk-") and w["name"] != "desk-decide"]
+    assert len(desk_actions) == 13
+    for route in desk_actions:
+        row = authority_rows()[WRITES[route["need"]]]
+        assert row.role == roles()[route["need"]], route["name"]
+        assert row.relation in ("none", "self"), route["name"]  # office work: no relation to a target needed
+
+
 def _actions(desk: Desk) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("/app/api/desk/buddy", {"appointment": desk.waiting, "person": desk.suggested[0]}),

@@ -13,6 +13,7 @@ route and the outcome, never the init data, a name or a body.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -80,6 +81,48 @@ def roles() -> dict[str, Role]:
         "support-in-turn": _role_of(support, "ut"),
         "support-decline": _role_of(support, "ux"),
     }
+
+
+# The desk's write routes and the chat's button each mirrors ("feature prefix:", as handlers/authority.py names
+# its rows): the route needs what that row of the authority table needs, role and relation, checked with the
+# table's own `allowed` on every call.
+WRITES = {
+    "registrations": "currency ecd:",
+    "buddy": "buddy bc:",
+    "buddy-ask": "buddy ba:",
+    "ask-again": "desk dkr:",
+    "end-pairing": "desk dkey:",
+    "checkins": "desk dk:",
+    "chase": "reminders chr:",
+    "stale": "desk dks:",
+    "link": "access lk:",
+    "unlink": "access ul:",
+    "support-confirm": "support uc:",
+    "support-in-turn": "support ut:",
+    "support-decline": "support ux:",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def authority_rows() -> dict[str, Any]:
+    from handlers import fold_features
+    from handlers.authority import authority_table
+
+    return {row.ident: row for row in authority_table(fold_features())}
+
+
+def may(member: MemberInfo, need: str) -> bool:
+    """The chat's rule for the work a route does: the manifest's role, and the authority row's relation (an
+    office route's rows need no relation; were one to need the actor's own entry, an office call would fail)."""
+    from handlers.authority import allowed
+
+    if member.role < roles()[need]:
+        return False
+    ident = WRITES.get(need)
+    if ident is None:
+        return True  # reads: the role is all
+    row = authority_rows()[ident]  # a route without its row refuses (KeyError, below)
+    return allowed(row, member.role, linked=member.person_id is not None, owner=False)
 
 
 class _Base(tornado.web.RequestHandler):
@@ -167,8 +210,7 @@ class ApiHandler(_Base):
             return
         try:
             member = await self.services.member(caller.telegram_id)  # the database, on every call
-            need = roles()[self.need]
-            allowed = member is not None and member.role >= need
+            allowed = member is not None and may(member, self.need)
         except Exception:  # noqa: BLE001 - any doubt refuses
             log.exception("webapp: access check failed")
             member, allowed = None, False
