@@ -88,5 +88,8 @@ async def office(app: Application) -> AsyncIterator[Office]:
     try:
         yield Office(f"http://127.0.0.1:{port}", app.bot.token)
     finally:
+        from webapp.server import settled
+
+        await settled()  # no notice still writing while the Application and its database close
         server.stop()
         await server.close_all_connections()

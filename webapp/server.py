@@ -13,6 +13,7 @@ route and the outcome, never the init data, a name or a body.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -169,6 +170,16 @@ class StaticHandler(tornado.web.StaticFileHandler):
 Work = Callable[[AsyncSession, MemberInfo, "ApiHandler"], Awaitable[Any]]
 
 
+# The notices still going out after answered calls (each call's `after`, run once its answer is sent).
+_notices: set[asyncio.Future[None]] = set()
+
+
+async def settled() -> None:
+    """Wait until every notice of the calls answered so far has gone (a test's check; a clean shutdown)."""
+    while _notices:
+        await asyncio.gather(*list(_notices), return_exceptions=True)
+
+
 class ApiHandler(_Base):
     """One JSON route: the check, then `work` in one session (a transaction, committed before the answer)."""
 
@@ -237,6 +248,12 @@ class ApiHandler(_Base):
             return
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(result))
+        notices = asyncio.ensure_future(self._notices(route))
+        _notices.add(notices)
+        notices.add_done_callback(_notices.discard)
+        await notices
+
+    async def _notices(self, route: str) -> None:
         for then in self.after:
             try:
                 await then()
