@@ -607,13 +607,17 @@ async def test_confirm_a_buddy_in_the_app_and_the_chat_at_once(office, chat, use
     async with office.client() as client:
         for i in range(20):
             appointment, person = await _new_head(sessionmaker, users, i)
+            app_delay, chat_delay = _stagger(i)
             response, _sent = await asyncio.gather(
-                client.post(
-                    "/app/api/desk/buddy",
-                    json={"appointment": appointment, "person": person},
-                    headers=office.headers(users.coordinator),
+                _after(
+                    app_delay,
+                    client.post(
+                        "/app/api/desk/buddy",
+                        json={"appointment": appointment, "person": person},
+                        headers=office.headers(users.coordinator),
+                    ),
                 ),
-                chat.press(f"bc:{appointment}:{person}", user=users.admin),
+                _after(chat_delay, chat.press(f"bc:{appointment}:{person}", user=users.admin)),
             )
             assert response.status_code in (200, 409), response.text
             async with sessionmaker() as session:
@@ -635,6 +639,17 @@ async def test_confirm_a_buddy_in_the_app_and_the_chat_at_once(office, chat, use
                 assert any("already been asked" in a or "just been asked" in a for a in _alerts(_sent)), _sent
 
 
+async def _after(delay: float, work: Any) -> Any:
+    await asyncio.sleep(delay)
+    return await work
+
+
+def _stagger(i: int) -> tuple[float, float]:
+    """Who starts first, and by how much, changes from round to round: the app, the chat, or both at once."""
+    lead = (0.0, 0.001, 0.003, 0.008, 0.02)[i % 5]
+    return (lead, 0.0) if i % 2 else (0.0, lead)
+
+
 def _alerts(sent: list[Any]) -> list[str]:
     return [str(s.params.get("text", "")) for s in sent if s.method == "answerCallbackQuery"]
 
@@ -649,9 +664,15 @@ async def test_end_a_pairing_in_the_app_and_the_chat_at_once(office, chat, users
                 head = (await session.get(Appointment, appointment)).person_id
                 await _account(session, 7000 + i, head, "Head")
             told = {who: len(chat.to(who)) for who in (6000 + i, 7000 + i)}
+            app_delay, chat_delay = _stagger(i)
             response, sent = await asyncio.gather(
-                client.post("/app/api/desk/end", json={"match": match.id}, headers=office.headers(users.coordinator)),
-                chat.press(f"dkey:{match.id}", user=users.admin),
+                _after(
+                    app_delay,
+                    client.post(
+                        "/app/api/desk/end", json={"match": match.id}, headers=office.headers(users.coordinator)
+                    ),
+                ),
+                _after(chat_delay, chat.press(f"dkey:{match.id}", user=users.admin)),
             )
             assert response.status_code in (200, 409), response.text
             assert await _audits(sessionmaker, "buddy.end", match.id) == 1, i
@@ -675,13 +696,17 @@ async def test_link_an_account_in_the_app_and_the_chat_at_once(office, chat, use
                 await session.flush()
                 await _account(session, 8000 + i, None, f"Linky Person{i}")
                 person_id = person.id
+            app_delay, chat_delay = _stagger(i)
             response, sent = await asyncio.gather(
-                client.post(
-                    "/app/api/desk/link",
-                    json={"account": 8000 + i, "person": person_id, "expect": None},
-                    headers=office.headers(users.coordinator),
+                _after(
+                    app_delay,
+                    client.post(
+                        "/app/api/desk/link",
+                        json={"account": 8000 + i, "person": person_id, "expect": None},
+                        headers=office.headers(users.coordinator),
+                    ),
                 ),
-                chat.press(f"lk:{8000 + i}:{person_id}:y", user=users.admin),
+                _after(chat_delay, chat.press(f"lk:{8000 + i}:{person_id}:y", user=users.admin)),
             )
             assert response.status_code in (200, 409), response.text
             async with sessionmaker() as session:

@@ -121,6 +121,13 @@ async def test_confirm_a_buddy_and_end_a_pairing_on_the_page(
             assert not phone.errors and not phone.outside  # type: ignore[attr-defined]
             await phone.close()
 
+    # the narrowest phone: nothing wider than the screen (long names and buttons wrap)
+    narrow = await open_page(browser, office, users.coordinator, width=360, height=740)
+    await narrow.get_by_role("tab", name="Desk").click()
+    await narrow.locator(f"[data-appointment='{world['waiting']}']").wait_for()
+    assert await narrow.evaluate("document.documentElement.scrollWidth") <= 360
+    await narrow.close()
+
     # confirm the suggested buddy: the chat's own request reaches them
     await head.get_by_role("button", name=f"Confirm {world['best_name']}").click()
     await page.locator("#status", has_text=f"I have asked {world['best_name']}").wait_for()
