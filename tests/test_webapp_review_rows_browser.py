@@ -108,6 +108,9 @@ async def test_a_misread_heading_is_fixed_in_the_row_list_then_imported(
                 await fresh.screenshot(path=str(ARTEFACTS / f"review-{part}-390-{scheme}.png"))
             assert not fresh.errors and not fresh.outside  # type: ignore[attr-defined]
             await fresh.close()
+    # A change and Import pressed at once (a thumb on a phone): Import waits for that reading and imports it,
+    # instead of meeting "the review has changed" (the reading moved the review's token on).
+    await page.get_by_label("4 means", exact=True).select_option("G")
     await page.locator("#do-import").click()
     await page.locator("#status", has_text="Imported plan").wait_for()
     async with sessionmaker() as session:

@@ -427,10 +427,23 @@
     say("");
   }
 
+  // Readings and Import go one after another, each with the token of the reading before it: a second change made
+  // while the file is read again, or Import pressed then, waits for that reading (it would otherwise meet a 409).
+  let reviewQueue = Promise.resolve();
+  function inTurn(work) {
+    const next = reviewQueue.then(work, work);
+    reviewQueue = next.catch(() => {});
+    return next;
+  }
+  // One reading: the page's review replaced inside the turn, so the next turn sends this reading's token.
+  function readAgain(body) {
+    return inTurn(async () => { review = await api("review/read", Object.assign({ token: review.token, columns: [] }, body)); });
+  }
+
   async function change(column, header, field, term) {
     say(S.loading);
     try {
-      review = await api("review/read", { token: review.token, columns: [{ column, header, field, term }] });
+      await readAgain({ columns: [{ column, header, field, term }] });
       drawReview();
       haptic("success");
       say("");
@@ -441,7 +454,7 @@
     if (!line) return;
     say(S.loading);
     try {
-      review = await api("review/read", { token: review.token, columns: [], header_row: line });
+      await readAgain({ header_row: line });
       drawReview();
       say("");
     } catch (e) { haptic("error"); fail(e); }
@@ -451,7 +464,7 @@
   async function reread(body, focus) {
     say(S.loading);
     try {
-      review = await api("review/read", Object.assign({ token: review.token, columns: [] }, body));
+      await readAgain(body);
       drawReview();
       haptic("success");
       say("");
@@ -582,7 +595,7 @@
     const button = $("do-import");
     if (button) button.disabled = true;
     try {
-      const result = await api("review/import", { token: review.token });
+      const result = await inTurn(() => api("review/import", { token: review.token }));
       haptic("success");
       if (tg && tg.MainButton) tg.MainButton.hide();
       me = await api("me");
