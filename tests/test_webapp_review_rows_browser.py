@@ -88,7 +88,7 @@ async def test_a_misread_heading_is_fixed_in_the_row_list_then_imported(
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     overflowing = await page.evaluate(
-        "[...document.querySelectorAll('ol.rows-list li, ul.key-list li')]"
+        "[...document.querySelectorAll('ol.rows-list li, ul.key-list li, .review-table tr, .review-table select')]"
         ".filter((li) => li.getBoundingClientRect().right > window.innerWidth + 1).length"
     )
     assert overflowing == 0
@@ -103,8 +103,8 @@ async def test_a_misread_heading_is_fixed_in_the_row_list_then_imported(
             fresh = await open_page(browser, office, users.coordinator, scheme=scheme)
             await fresh.goto(office.base + "/app/?view=review")
             await fresh.locator("li.row-reading.forced[data-line='7']").wait_for()
-            for part in ("rows", "key"):
-                await fresh.locator(f"#{part}-title").scroll_into_view_if_needed()
+            for part, where in (("columns", ".review-table"), ("rows", "#rows-title"), ("key", "#key-title")):
+                await fresh.locator(where).first.scroll_into_view_if_needed()
                 await fresh.screenshot(path=str(ARTEFACTS / f"review-{part}-390-{scheme}.png"))
             assert not fresh.errors and not fresh.outside  # type: ignore[attr-defined]
             await fresh.close()
