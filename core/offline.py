@@ -101,14 +101,18 @@ QUIET_METHODS = frozenset(
 
 @dataclass
 class Failure:
-    """Make calls fail: `kind` (one of FAILURE_KINDS), for `methods` (None: every method)."""
+    """Make calls fail: `kind` (one of FAILURE_KINDS), for `methods` (None: every method) and `chats` (None: every
+    chat; otherwise only calls to these chat ids, as one user who blocked the bot)."""
 
     kind: str
     methods: frozenset[str] | None = None
     message: str = ""
     retry_after: int = 5
+    chats: frozenset[int] | None = None
 
-    def applies(self, method: str) -> bool:
+    def applies(self, method: str, chat_id: Any = None) -> bool:
+        if self.chats is not None and (chat_id is None or int(chat_id) not in self.chats):
+            return False
         return self.methods is None or method in self.methods
 
     def answer(self) -> tuple[int, bytes]:
@@ -183,11 +187,23 @@ class OfflineRequest(BaseRequest):
         return file_id
 
     # failures ------------------------------------------------------------------------------
-    def fail(self, kind: str, methods: set[str] | frozenset[str] | None = None, message: str = "") -> Failure:
-        """From now on, calls (of `methods`, or all) fail with `kind`; returns the failure for `stop`."""
+    def fail(
+        self,
+        kind: str,
+        methods: set[str] | frozenset[str] | None = None,
+        message: str = "",
+        chats: set[int] | frozenset[int] | None = None,
+    ) -> Failure:
+        """From now on, calls (of `methods`, or all; to `chats`, or any) fail with `kind`; returns the failure for
+        `stop`."""
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure kind {kind!r}; one of {FAILURE_KINDS}")
-        failure = Failure(kind, frozenset(methods) if methods is not None else None, message)
+        failure = Failure(
+            kind,
+            frozenset(methods) if methods is not None else None,
+            message,
+            chats=frozenset(chats) if chats is not None else None,
+        )
         self.failures.append(failure)
         return failure
 
@@ -233,7 +249,7 @@ class OfflineRequest(BaseRequest):
                         key = pname
                 files[key] = (filename or name, bytes(content))
         sent = Sent(api_method, params, files)
-        failure = next((f for f in reversed(self.failures) if f.applies(api_method)), None)
+        failure = next((f for f in reversed(self.failures) if f.applies(api_method, params.get("chat_id"))), None)
         problem = None if failure is not None else refusal(api_method, params, self.check_html)
         if problem is not None:
             failure = Failure("bad_request", message=problem)

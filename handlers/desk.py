@@ -14,10 +14,11 @@ Callback data: dk:h|ar|rg|ac|nh|pr|ck|pl|im|su|st|dg   (home, a part, switch the
                version of the request the coordinator was shown (handlers/access.py, storage/access_requests.py)
                Registrations waiting (rg) use the registration's own buttons (ecd:y|n:CHANGE, handlers/currency.py);
                accounts without a link (ac) the access feature's link buttons (lk:ACCOUNT:PERSON:p).
-               dkr:MATCH (ask the buddy again)   dke:MATCH / dkey:MATCH (end a pairing, confirmed)
+               dkr:MATCH (ask the buddy again: once a day per pairing, storage/sends.py)
+               dke:MATCH / dkey:MATCH (end a pairing, confirmed)
                dks:PERSON (ask the member again to confirm their entry: entries not confirmed this term, `st`;
                at most once a day per entry, a conditional write on person.check_reminded_on)
-The Mini App's desk (webapp/desk.py) calls the same functions (ask_again_check, end_pairing_core, ask_to_confirm
+The Mini App's desk (webapp/desk.py) calls the same functions (ask_again_claim, end_pairing_core, ask_to_confirm
 and the other features' own), so a press there and here at once make one decision.
 """
 
@@ -40,12 +41,13 @@ from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
 from directory import currency, office
 from handlers import access, buddy, support
+from handlers import sends as sent_once
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.two_taps import two_taps
 from plans.terms import current_term, term_label
-from storage import identity
+from storage import audit, identity, sends
 from storage.desk import DeskState
 from storage.directory import EntryChange, Person
 from storage.members import AccessRequest, Member, Role
@@ -571,21 +573,58 @@ async def desk_decide(update: Update, context: BotContext) -> None:
     await edit(update, context, text, keyboard(rows))
 
 
-async def ask_again_check(session: AsyncSession, match_id: int) -> bool:
-    """May the buddy be asked again? Only while the request is unanswered (the chat's and the Mini App's check)."""
+async def ask_again_claim(session: AsyncSession, match_id: int, actor_id: int | None, tz: dt.tzinfo) -> bool:
+    """Ask the buddy again (the chat's dkr: and the Mini App): the request must still be unanswered, then ONE
+    conditional write claims the send for today (storage.sends, once per pairing per local day), audited.
+    False when the request is answered or gone; AlreadySent (who asked, when) for a second press. The caller
+    sends with `ask_again_deliver` after its commit. Returns whether the buddy has an account to be asked on."""
     match = await ap.get_match(session, match_id)
-    return match is not None and match.status == "requested"
+    if match is None or match.status != "requested":
+        return False
+    await sent_once.claim_or_raise(session, sends.ASK_AGAIN, match_id, actor_id, tz)
+    audit.record(session, actor_id, "buddy.ask_again", "buddy_match", match_id)
+    return True
+
+
+async def ask_again_deliver(context: BotContext, match_id: int, actor_id: int | None) -> str:
+    """After the commit: the request to the buddy (or, not on Telegram, to the coordinators with the contact
+    details: handlers.buddy.deliver_request). If the buddy has an account and Telegram refused it, the office has
+    been told by that same fallback, and the claim is given back so the office can try again today; a buddy
+    without an account keeps the claim (the coordinators have the details: a second press would only repeat
+    them). "asked", "not-on-telegram" or "failed"."""
+    async with context.services.sessionmaker() as session:
+        match = await ap.get_match(session, match_id)
+        on_telegram = match is not None and bool(await ap.telegram_ids(session, match.buddy_person_id))
+    delivered = await buddy.deliver_request(context, match_id)
+    if not delivered and on_telegram:
+        async with context.services.session() as session:
+            await sends.release(session, sends.ASK_AGAIN, match_id, actor_id)
+            audit.record(session, actor_id, "buddy.ask_again_failed", "buddy_match", match_id)
+        return "failed"
+    return "asked" if delivered else "not-on-telegram"
+
+
+def asked_again_text(outcome: str) -> str:
+    if outcome == "asked":
+        return _("Asked again")
+    if outcome == "failed":
+        return _("Could not reach them on Telegram: their details are in your chat. You can ask again.")
+    return _("Not on Telegram: the details are in your chat")
 
 
 async def ask_again(update: Update, context: BotContext) -> None:
     ids = _int_parts(update.callback_query.data if update.callback_query else None)
-    async with context.services.sessionmaker() as session:
-        waiting = bool(ids) and await ask_again_check(session, ids[0])
+    actor = context.member.telegram_id if context.member else None
+    try:
+        async with context.services.session() as session:
+            waiting = bool(ids) and await ask_again_claim(session, ids[0], actor, context.services.settings.tz)
+    except sent_once.AlreadySent as exc:
+        await answer(update, exc.text, alert=True)
+        return
     if not waiting:
         await answer(update, _("That request has already been answered."), alert=True)
         return
-    delivered = await buddy.deliver_request(context, ids[0])
-    await answer(update, _("Asked again") if delivered else _("Not on Telegram: the details are in your chat"))
+    await answer(update, asked_again_text(await ask_again_deliver(context, ids[0], actor)))
 
 
 async def end_pairing_core(
@@ -905,7 +944,16 @@ MANIFEST = Manifest(
             args="bigid:id:ok|no?",
             writes=Writes("rejects an access request"),
         ),
-        Button("dkr", once(ask_again), Role.COORDINATOR, private=True, args="id", writes=Writes("asks a buddy again")),
+        # not `once`: the claim (storage/sends.py) already makes any second press, from this message or any other, send
+        # nothing; and after a send that reached nobody the same button can try again
+        Button(
+            "dkr",
+            ask_again,
+            Role.COORDINATOR,
+            private=True,
+            args="id",
+            writes=Writes("asks a buddy again (once a day per pairing)"),
+        ),
         Button("dke", end_pairing, Role.COORDINATOR, private=True, args="id"),
         Button("dkey", once(end_pairing), Role.COORDINATOR, private=True, args="id", writes=Writes("ends a pairing")),
         Button(

@@ -8,7 +8,8 @@
   group makes that group the plan's digest chat), `/meetings` and `/holidays` (coordinators: the
   dates reminders work from).
 
-Callback data: chs:PLAN (chase: choose plan)  chr:PLAN (send reminders)  dg:PLAN (post digest)
+Callback data: chs:PLAN (chase: choose plan)  chr:PLAN (send reminders: once a day per plan, storage/sends.py)
+               dg:PLAN (post digest: once an hour per plan, storage/sends.py)
                dgh:PLAN (this group gets the digest)
 """
 
@@ -30,6 +31,7 @@ from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
 from core.text import Html, bold, esc, fill, italic, t
+from handlers import sends as sent_once
 from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.plan_picker import only_plan_or_ask, plan_buttons
@@ -38,7 +40,7 @@ from plans import progress
 from plans import reminders as rem
 from plans.labels import action_label, rag_text
 from plans.terms import LONDON, current_term, term_label, to_local_date
-from storage import audit
+from storage import audit, sends
 from storage.members import Role
 from storage.plans import Action, Holiday, Plan, PlanMeeting
 
@@ -239,9 +241,14 @@ async def chase_plan(update: Update, context: BotContext) -> None:
     await edit(update, context, text, markup)
 
 
-async def chase_claim(session: AsyncSession, plan_id: int, actor: int | None) -> list[rem.Reminder] | None:
+async def chase_claim(
+    session: AsyncSession, plan_id: int, actor: int | None, tz: dt.tzinfo = LONDON
+) -> list[rem.Reminder] | None:
     """A coordinator's "Send reminders" (the chat's chr: and the Mini App's desk): everyone on the bot with
-    reminders on, whatever was sent before, each recorded (plans.reminders.claim). None when the plan is gone.
+    reminders on, whatever the daily job sent before, each recorded (plans.reminders.claim). First ONE conditional
+    write claims the chase of this plan for today (storage.sends: once per plan per local day, whoever presses,
+    in the chat or the app); a second press raises handlers.sends.AlreadySent (who sent, when) and nothing is
+    written or sent. None when the plan is gone; [] (nothing claimed) when nobody is left to remind.
     The caller sends them with `chase_deliver` after its commit."""
     plan = await session.get(Plan, plan_id)
     if plan is None:
@@ -249,37 +256,63 @@ async def chase_claim(session: AsyncSession, plan_id: int, actor: int | None) ->
     term = current_term()
     meeting = await rem.next_meeting(session, plan.id, to_local_date(clock.now(), LONDON), within_days=366)
     due = await rem.reminders_for_plan(session, plan, term, meeting.date if meeting else None, include_sent=True)
+    if not due:
+        return []
+    await sent_once.claim_or_raise(session, sends.CHASE, plan.id, actor, tz)
+    audit.record(session, actor, "plan.chase", "plan", plan.id, reminders=len(due))
     for reminder in due:
         await rem.claim(session, reminder, actor_id=actor, manual=True)
     return due
 
 
-async def chase_deliver(bot: Any, services: Any, due: list[rem.Reminder]) -> int:
-    delivered = 0
+async def chase_deliver(bot: Any, services: Any, due: list[rem.Reminder], actor: int | None) -> list[rem.Reminder]:
+    """After the commit: the reminders; returns those Telegram refused (blocked, deleted account, network). When
+    none got through, the chase is given back (storage.sends.release) so the office can try again today; when
+    some did, it stands (they must not be reminded twice) and the presser is told who was not reached."""
+    unreached = []
     async with services.sessionmaker() as session:
         for reminder in due:
-            delivered += await _deliver(bot, session, reminder)
-    return delivered
+            if not await _deliver(bot, session, reminder):
+                unreached.append(reminder)
+    if due and len(unreached) == len(due):
+        async with services.session() as session:
+            await sends.release(session, sends.CHASE, due[0].plan_id, actor)
+            audit.record(session, actor, "plan.chase_failed", "plan", due[0].plan_id)
+    return unreached
+
+
+def unreached_text(due: list[rem.Reminder], unreached: list[rem.Reminder]) -> Html:
+    """For the presser: who was not reached, and whether the chase can be tried again today."""
+    names = ", ".join(r.name for r in unreached)
+    if len(unreached) == len(due):
+        return t("Nobody could be reached on Telegram ({names}). Nothing counted: you can send again.", names=names)
+    return t("Not reached on Telegram: {names}. Please contact them another way.", names=names)
 
 
 async def send_chase(update: Update, context: BotContext) -> None:
-    """A coordinator's "Send reminders": everyone on the bot with reminders on, whatever was sent before."""
+    """A coordinator's "Send reminders": everyone on the bot with reminders on, once a day per plan."""
     actor = context.member.telegram_id if context.member else None
     plan_id = _int(update.callback_query.data if update.callback_query else None) or 0
     services = context.services
-    async with services.session() as session:
-        due = await chase_claim(session, plan_id, actor)
+    try:
+        async with services.session() as session:
+            due = await chase_claim(session, plan_id, actor, services.settings.tz)
+    except sent_once.AlreadySent as exc:
+        await answer(update, exc.text, alert=True)
+        return
     if due is None:
         await answer(update, _("That plan is no longer available."), alert=True)
         return
-    delivered = await chase_deliver(context.bot, services, due)
+    unreached = await chase_deliver(context.bot, services, due, actor)
     await answer(update, _("Sent"))
     # The list stays (who was chased), with how many reminders went: the coordinator can act on the rest.
     async with services.sessionmaker() as session:
         plan = await session.get(Plan, plan_id)
         if plan is None:
             return
-        text, _markup = await chase_text(session, plan, sent=delivered)
+        text, _markup = await chase_text(session, plan, sent=len(due) - len(unreached))
+    if unreached:
+        text = Html(text + "\n\n" + unreached_text(due, unreached))
     await edit(update, context, text)
 
 
@@ -356,21 +389,24 @@ async def _set_digest_chat(update: Update, context: BotContext, plan_id: int) ->
 
 
 async def _post_digest(update: Update, context: BotContext, plan_id: int) -> None:
-    async with context.services.session() as session:
-        plan = await session.get(Plan, plan_id)
-        if plan is None:
-            await reply(update, context, t("That plan is no longer available."))
-            return
-        text = await digest_text(session, plan)
-        target = plan.digest_chat_id
-        audit.record(
-            session,
-            context.member.telegram_id if context.member else None,
-            "plan.digest",
-            "plan",
-            plan.id,
-            chat_id=target,
-        )
+    """Post the plan's digest to its group: at most once an hour per plan, whoever asks (storage/sends.py: ONE
+    conditional write before the post; a second /digest or dg: within the hour is told who posted it and when,
+    and the group gets nothing twice). A post Telegram refuses gives the claim back, so it can be tried again."""
+    actor = context.member.telegram_id if context.member else None
+    try:
+        async with context.services.session() as session:
+            plan = await session.get(Plan, plan_id)
+            if plan is None:
+                await reply(update, context, t("That plan is no longer available."))
+                return
+            text = await digest_text(session, plan)
+            target = plan.digest_chat_id
+            if target is not None:
+                await sent_once.claim_or_raise(session, sends.DIGEST, plan.id, actor, context.services.settings.tz)
+            audit.record(session, actor, "plan.digest", "plan", plan.id, chat_id=target)
+    except sent_once.AlreadySent as exc:
+        await reply(update, context, esc(exc.text))
+        return
     if target is None:
         await reply(
             update,
@@ -381,6 +417,8 @@ async def _post_digest(update: Update, context: BotContext, plan_id: int) -> Non
     try:
         await send(context.bot, target, text)
     except TelegramError as exc:
+        async with context.services.session() as session:
+            await sends.release(session, sends.DIGEST, plan_id, actor)
         await reply(
             update,
             context,
@@ -679,8 +717,14 @@ MANIFEST = Manifest(
     ),
     buttons=(
         Button("chs", chase_plan, Role.COORDINATOR, args="id"),
+        # not `once`: the claim (storage/sends.py) makes any second press send nothing, and a chase that
+        # reached nobody can be sent again from the same message
         Button(
-            "chr", once(send_chase), Role.COORDINATOR, args="id", writes=Writes("records the reminders a chase sends")
+            "chr",
+            send_chase,
+            Role.COORDINATOR,
+            args="id",
+            writes=Writes("records the reminders a chase sends (once a day per plan)"),
         ),
         Button(
             "mtp", once(add_past_meeting), Role.COORDINATOR, args="id:tok", writes=Writes("adds a past meeting date")
@@ -693,7 +737,13 @@ MANIFEST = Manifest(
             writes=Writes("removes a meeting date"),
         ),
         Button("hdr", remove_holiday, Role.COORDINATOR, args="id", writes=Writes("removes a holiday")),
-        Button("dg", digest_plan, Role.COORDINATOR, args="id", writes=Writes("the plan's digest chat")),
+        Button(
+            "dg",
+            digest_plan,
+            Role.COORDINATOR,
+            args="id",
+            writes=Writes("posts the plan's digest to its group (once an hour per plan)"),
+        ),
         Button("dgh", digest_plan, Role.COORDINATOR, args="id", writes=Writes("the plan's digest chat")),
     ),
     jobs=(Job("plan-reminders", daily_job, daily=DAILY_AT),),

@@ -25,6 +25,7 @@ from storage.plans import (
     ReminderSent,
     Section,
 )
+from storage.sends import SendClaim
 from storage.support import SupportDay, SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "Role",
     "School",
     "Section",
+    "SendClaim",
     "Specialism",
     "SupportDay",
     "SupportDeployment",

@@ -13,11 +13,12 @@ Queue: action (the chat's button) → the shared function (its condition):
 - latest links: unlink (ul) → storage.identity.unlink (`expect`: the person shown)
 - new heads without a buddy: confirm a suggestion / let the bot ask (bc, ba) → handlers.buddy.confirm_buddy,
   ask_next (the unique index uq_buddy_match_active)
-- pairings: ask the buddy again / end, after the page's confirm step (dkr, dkey) → handlers.desk.ask_again_check,
-  end_pairing_core (still accepted)
+- pairings: ask the buddy again / end, after the page's confirm step (dkr, dkey) → handlers.desk.ask_again_claim
+  (once a day per pairing, storage/sends.py), end_pairing_core (still accepted)
 - check-in answers, struggling first: mark as seen up to the newest shown (dk:ck) → directory.office.
   mark_checkins_seen (the mark only moves forward)
-- plans not updated: send reminders (chs → chr) → handlers.reminders_chat.chase_claim, chase_deliver
+- plans not updated: send reminders (chs → chr) → handlers.reminders_chat.chase_claim (once a day per plan,
+  storage/sends.py), chase_deliver
 - entries not confirmed this term: ask the member again, once a day per entry (dks) → handlers.desk.ask_to_confirm
   (directory.currency.remind: a conditional write on person.check_reminded_on)
 - support requests: confirm a suggested system leader / let the bot ask in turn / decline (uc, ut, ux; the chat's
@@ -36,11 +37,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.error import TelegramError
 
 from core import clock
 from core.i18n import _, format_date, format_datetime, ngettext
+from core.reply import send
 from core.services import MemberInfo, Services
-from core.text import t
+from core.text import Html, esc, t
 from directory import appointments as ap
 from directory import currency, integrity, office
 from handlers.person_picker import people_in, person_label
@@ -500,20 +503,38 @@ async def after_buddy(application: Any, result: dict[str, Any]) -> None:
 async def ask_again(
     session: AsyncSession, member: MemberInfo, body: dict[str, Any], services: Services
 ) -> dict[str, Any]:
-    """The chat's dkr:MATCH: the buddy asked again while the request is unanswered."""
-    from handlers.desk import ask_again_check
+    """The chat's dkr:MATCH: handlers.desk.ask_again_claim (still unanswered; once a day per pairing, whoever
+    presses, in the app or the chat); the loser gets 409 naming who asked and when, and nothing is sent."""
+    from handlers.desk import ask_again_claim
+    from handlers.sends import AlreadySent
 
     (match_id,) = _ids(body, "match")
-    if not await ask_again_check(session, match_id):
+    try:
+        waiting = await ask_again_claim(session, match_id, member.telegram_id, services.settings.tz)
+    except AlreadySent as exc:
+        raise BoardError(409, exc.text) from None
+    if not waiting:
         raise BoardError(409, _("That request has already been answered."))
     return {"match": match_id, "text": _("Asked again")}
 
 
-async def after_ask_again(application: Any, result: dict[str, Any]) -> None:
+async def after_ask_again(application: Any, result: dict[str, Any], actor_id: int) -> None:
+    """After the commit, as the chat: the buddy asked. Not reached: the office has the details (the fallback of
+    handlers.buddy.deliver_request), the claim is given back, and the presser is told in their chat."""
     from core.services import BotContext
-    from handlers.buddy import deliver_request
+    from handlers.desk import ask_again_deliver, asked_again_text
 
-    await deliver_request(BotContext(application), result["match"])
+    outcome = await ask_again_deliver(BotContext(application), result["match"], actor_id)
+    if outcome == "failed":
+        await _tell(application.bot, actor_id, esc(asked_again_text(outcome)))
+
+
+async def _tell(bot: Any, chat_id: int, text: Html) -> None:
+    """A courtesy after the page has answered: the presser told in their chat what the send could not do."""
+    try:
+        await send(bot, chat_id, text)
+    except TelegramError:
+        log.info("webapp: could not tell %s the outcome of a send", chat_id)
 
 
 async def end_pairing(
@@ -562,21 +583,31 @@ async def checkins_seen(
 
 
 async def chase(session: AsyncSession, member: MemberInfo, body: dict[str, Any], services: Services) -> dict[str, Any]:
-    """The chat's Chase → Send reminders (chr:PLAN): handlers.reminders_chat.chase_claim, sent after commit."""
+    """The chat's Chase → Send reminders (chr:PLAN): handlers.reminders_chat.chase_claim (once a day per plan,
+    whoever presses, in the app or the chat; the loser gets 409 naming who sent and when), sent after commit."""
     from handlers.reminders_chat import chase_claim
+    from handlers.sends import AlreadySent
 
     (plan_id,) = _ids(body, "plan")
-    due = await chase_claim(session, plan_id, member.telegram_id)
+    try:
+        due = await chase_claim(session, plan_id, member.telegram_id, services.settings.tz)
+    except AlreadySent as exc:
+        raise BoardError(409, exc.text) from None
     if due is None:
         raise BoardError(404, _("That plan is no longer available."))
     text = ngettext("Reminding {n} person on the bot.", "Reminding {n} people on the bot.", len(due)).format(n=len(due))
     return {"plan": plan_id, "reminders": len(due), "text": text, "due": due}
 
 
-async def after_chase(application: Any, services: Services, result: dict[str, Any]) -> None:
-    from handlers.reminders_chat import chase_deliver
+async def after_chase(application: Any, services: Services, result: dict[str, Any], actor_id: int) -> None:
+    """After the commit, as the chat; the presser is told in their chat who was not reached (the page has
+    already answered)."""
+    from handlers.reminders_chat import chase_deliver, unreached_text
 
-    await chase_deliver(application.bot, services, result.pop("due"))
+    due = result.pop("due")
+    unreached = await chase_deliver(application.bot, services, due, actor_id)
+    if unreached:
+        await _tell(application.bot, actor_id, unreached_text(due, unreached))
 
 
 async def ask_to_confirm(

@@ -472,7 +472,7 @@ async def _desk_buddy_ask(session: AsyncSession, member: MemberInfo, h: ApiHandl
 
 async def _desk_ask_again(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
     result = await desk.ask_again(session, member, h.body(), h.services)
-    h.after.append(lambda: desk.after_ask_again(h.opts["bot_app"], result))
+    h.after.append(lambda: desk.after_ask_again(h.opts["bot_app"], result, member.telegram_id))
     return result
 
 
@@ -489,7 +489,7 @@ async def _desk_seen(session: AsyncSession, member: MemberInfo, h: ApiHandler) -
 async def _desk_chase(session: AsyncSession, member: MemberInfo, h: ApiHandler) -> Any:
     result = await desk.chase(session, member, h.body(), h.services)
     due = result.pop("due")
-    h.after.append(lambda: desk.after_chase(h.opts["bot_app"], h.services, {"due": due}))
+    h.after.append(lambda: desk.after_chase(h.opts["bot_app"], h.services, {"due": due}, member.telegram_id))
     return result
 
 
