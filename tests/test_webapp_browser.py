@@ -235,6 +235,55 @@ async def test_board_owner_update_reaches_the_chat(browser, office, chat, users,
         await wide.close()
 
 
+async def test_the_main_button_saves_once(browser, office, chat, users, sessionmaker, at_now, db_url):
+    """Telegram's main button pressed twice, and "Correct" opened over an open form: one update, one correction
+    (the form's save is the only one on the button, and a save in flight is not started again)."""
+    from storage.plans import Action, ProgressUpdate
+
+    await import_plan(chat, users, sessionmaker)
+    page = await open_page(browser, office, users.lead)
+    row = page.locator("tr[data-action]", has_text="Professional studies")
+    await row.locator("button").click()
+    sheet = page.locator("#sheet")
+    await sheet.wait_for(state="visible")
+    await sheet.get_by_role("radio", name="Green").check()
+    await page.evaluate("window.__tg.main.cb.forEach((f) => f()); window.__tg.main.cb.forEach((f) => f())")
+    await page.locator("#status", has_text="Saved for Autumn 2014").wait_for()
+    async with sessionmaker() as session:
+        action_id = (
+            await session.scalars(select(Action.id).where(Action.text.contains("Professional studies")))
+        ).first()
+        kinds = (
+            await session.scalars(
+                select(ProgressUpdate.kind).where(
+                    ProgressUpdate.action_id == action_id, ProgressUpdate.author_id == users.lead
+                )
+            )
+        ).all()
+    assert kinds == ["update"]
+
+    await row.locator("button").click()
+    await sheet.wait_for(state="visible")
+    await sheet.get_by_role("button", name="Correct").click()
+    await sheet.get_by_role("heading", name="Correct your update").wait_for()
+    assert await page.evaluate("window.__tg.main.cb.length") == 1
+    assert await page.evaluate("window.__tg.main.text") == "Save correction"
+    await sheet.get_by_role("radio", name="Amber").check()
+    await page.evaluate("window.__tg.main.cb.forEach((f) => f()); window.__tg.main.cb.forEach((f) => f())")
+    await page.locator("#status", has_text="Corrected").wait_for()
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(ProgressUpdate.kind, ProgressUpdate.rag)
+                .where(ProgressUpdate.action_id == action_id, ProgressUpdate.author_id == users.lead)
+                .order_by(ProgressUpdate.id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("update", "G"), ("correction", "A")]
+    assert not page.errors and not page.outside  # type: ignore[attr-defined]
+    await page.close()
+
+
 async def test_desk_decision_in_app_and_chat_at_once(browser, office, chat, users, sessionmaker, at_now, db_url):
     sent = await chat.send("/start", user=users.stranger, first_name="Sam")
     await chat.press([d for label, d in sent[-1].buttons if "access" in label.lower()][0], user=users.stranger)

@@ -198,7 +198,10 @@
     const choices = [...board.rag_set, { code: "", label: S.no_rating, meaning: "" }].map((r) => el("label", {},
       el("input", { type: "radio", name, value: r.code, checked: replaces ? replaces.rag === r.code : false }),
       r.code ? decorative(ragBadge(r.code)) : null, r.label));
+    let saving = false;
     const save = async () => {
+      if (saving) return; // the form's button and Telegram's main button, pressed twice: one save
+      saving = true;
       const picked = document.querySelector(`input[name="${name}"]:checked`);
       const body = { rag: picked ? picked.value : "", comment: comment.value };
       if (replaces) body.replaces = replaces.id; else body.action = data.id;
@@ -211,6 +214,7 @@
         await loadBoard();
         say((replaces ? S.corrected : S.saved).replace("{term}", result.term || ""));
       } catch (e) {
+        saving = false;
         button.disabled = false;
         haptic("error");
         formStatus.textContent = e.message;
@@ -218,6 +222,8 @@
     };
     const formStatus = el("p", { class: "status error", role: "alert" });
     const button = el("button", { type: "submit", class: "btn" }, replaces ? S.save_correction : S.save_update);
+    // One save on the main button: "Correct" opens a new form over the open one, whose save must go.
+    if (tg && tg.MainButton) tg.MainButton.offClick(saveFromMain);
     saveFromMain = save;
     if (tg && tg.MainButton) {
       tg.MainButton.setText(replaces ? S.save_correction : S.save_update);
@@ -591,7 +597,10 @@
       el("div", { class: "row-actions" }, button)].filter(Boolean));
   }
 
+  let importing = false;
   async function doImport() {
+    if (importing) return; // the page's button and Telegram's main button: one Import
+    importing = true;
     const button = $("do-import");
     if (button) button.disabled = true;
     try {
@@ -608,6 +617,8 @@
       if (button) button.disabled = false;
       haptic("error");
       fail(e);
+    } finally {
+      importing = false;
     }
   }
 
