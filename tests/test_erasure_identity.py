@@ -29,6 +29,7 @@ from storage.directory import EntryChange, Person, School, Specialism
 from storage.members import AccessRequest, AuditEntry, BotState, Member, Throttle
 from storage.mentions import pseudonym
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate, ReminderSent
+from storage.sends import SendClaim
 from storage.subject_access import member_columns, person_columns
 from storage.support import SupportDay, SupportDeployment, SupportImpact, SupportLeader, SupportRequest
 from tests.harness import ChatDriver, Users
@@ -113,6 +114,9 @@ async def seed(sessionmaker: Any, users: Users) -> dict[str, int]:
                 Throttle(telegram_id=LESLEY_TG, window_start=dt.datetime.now(dt.timezone.utc), count=3),
                 DeskState(telegram_id=LESLEY_TG),
                 ButtonUse(chat_id=LESLEY_TG, message_id=5, data="dck:y:1", used_by=LESLEY_TG),
+                SendClaim(
+                    kind="chase", subject_id=1, claimed_at=dt.datetime.now(dt.timezone.utc), claimed_by=LESLEY_TG
+                ),
             ]
         )
         plan = Plan(title="Kimpton partnership plan")
