@@ -109,7 +109,7 @@ async def _serve(url: str, port: int, actions: int) -> None:
     from tornado.httpserver import HTTPServer
 
     from bot import build_application, start_services
-    from cli.serve import make_web_app
+    from cli.serve import freeze_startup_heap, make_web_app
     from core.offline import OfflineRequest
     from core.settings import load_settings
 
@@ -129,6 +129,7 @@ async def _serve(url: str, port: int, actions: int) -> None:
         ticker = asyncio.create_task(lag.run())
         server = HTTPServer(web)
         server.listen(port, "127.0.0.1")
+        freeze_startup_heap()  # as `partnerbot run` does once it is up
         print(json.dumps({"plan": plan_id, "token": application.bot.token}), flush=True)
         await asyncio.Event().wait()
         ticker.cancel()

@@ -153,7 +153,7 @@ async def action_card(session: AsyncSession, action: Action) -> Html:
         t(
             "Now ({term}): {rating}",
             term=term_label(term),
-            rating=f"{rag_emoji(status.rag)} {rag_label(status.rag) or _('not rated')}",
+            rating=rag_emoji(status.rag) + " " + (rag_label(status.rag) or _("not rated")),
         )
     )
     if action.impact:

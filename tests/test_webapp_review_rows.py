@@ -66,6 +66,7 @@ async def test_rows_and_key_are_listed_changed_and_imported(office, chat, users,
         assert [k["code"] for k in review["row_kinds"]] == ["action", "section", "continuation", "skip"]
         assert review["key"]["unknown"] == [{"value": "4", "count": 1}]
         assert review["strings"]["rows_title"] == "Rows as read"
+        assert review["counts_line"] == "4 actions in 0 sections; 0 rows continued the action above"
         token = review["token"]
 
         # a heading read as an action: made a section, read again at once, nothing saved
@@ -73,6 +74,7 @@ async def test_rows_and_key_are_listed_changed_and_imported(office, chat, users,
         fixed = await client.post("/app/api/review/read", json=body, headers=headers)
         assert fixed.status_code == 200, fixed.text
         fixed = fixed.json()
+        assert fixed["counts_line"] == "3 actions in 1 section; 0 rows continued the action above"
         row = _row(fixed, 5)
         assert (row["kind"], row["choice"], row["forced"], row["reason"]) == ("section", "section", True, "as you said")
         assert [(s["title"], [a["ref"] for a in s["actions"]]) for s in fixed["sections"]] == [

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.sandbox import SandboxError
 from core.services import MemberInfo, Services
 from plans.importing import read_plan
@@ -172,6 +172,18 @@ def _header(pending: dict[str, Any], parsed: ParsedPlan) -> dict[str, Any]:
     }
 
 
+def _counts_line(parsed: ParsedPlan) -> str:
+    """The counts in words, each in its own plural: "12 actions in 3 sections; 1 row continued the action above"."""
+    counts = parsed.counts
+    return _("{actions} in {sections}; {continuations}").format(
+        actions=ngettext("{n} action", "{n} actions", counts.actions).format(n=counts.actions),
+        sections=ngettext("{n} section", "{n} sections", counts.sections).format(n=counts.sections),
+        continuations=ngettext(
+            "{n} row continued the action above", "{n} rows continued the action above", counts.continuations
+        ).format(n=counts.continuations),
+    )
+
+
 def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) -> dict[str, Any]:
     _snapshot(pending, parsed)
     start = (parsed.year or "")[:4]
@@ -213,6 +225,7 @@ def _shape(pending: dict[str, Any], parsed: ParsedPlan, summary: PlanSummary) ->
             "continuations": parsed.counts.continuations,
             "not_read": len(parsed.not_read),
         },
+        "counts_line": _counts_line(parsed),
         # the rows as read, in order: each section (its row or heading) and its actions
         "sections": [
             {

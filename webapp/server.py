@@ -405,7 +405,6 @@ STRINGS = {
     "table": N_("Table {n}"),
     "no_term": N_("(term from the file)"),
     "rating_key": N_("Ratings read as: {key}"),
-    "rows_read": N_("{actions} actions in {sections} sections; {continuations} rows continued the action above"),
     "warnings": N_("Warnings"),
     "header_row": N_("Header row"),
     "header_as_read": N_("{lines} (as read)"),

@@ -577,7 +577,7 @@
     const actions = el("div", { class: "grid-wrap" }, el("table", { class: "grid" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, S.ref), el("th", { scope: "col" }, S.action), el("th", { scope: "col", class: "owner" }, S.owners))),
       el("tbody", {}, rows)));
-    const counts = S.rows_read.replace("{actions}", String(r.counts.actions)).replace("{sections}", String(r.counts.sections)).replace("{continuations}", String(r.counts.continuations));
+    const counts = r.counts_line;
     const key = S.rating_key.replace("{key}", r.rag_set.map((k) => k.code + " = " + k.label).join(", "));
     const preview = el("div", { class: "card" }, r.preview.map((line) =>
       line.kind === "heading" ? el("b", { class: "preview-heading" }, line.text) : el("div", {}, line.kind === "item" ? "• " + line.text : line.text)));
