@@ -341,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    args.out.write_text(text, encoding="utf-8")
+    # The notes kept by hand below the run's table (from the first "## " heading on) stay.
+    kept = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    notes = kept[kept.find("\n## ") :] if "\n## " in kept else ""
+    args.out.write_text(text.rstrip("\n") + "\n" + notes, encoding="utf-8")
     print(text)
     return 0
 
