@@ -622,11 +622,24 @@ class Picker:
 
     eligible: account_picker.Eligible
     no_id: Callable[[int], Html]  # an id whose account does not qualify
-    show: Callable[[Update, BotContext, int, identity.Account | None], Awaitable[None]]  # the account's card
-    no_name: Callable[[str], Html] = lambda name: _nobody(name)  # a name that reaches no qualifying account
+    question: Html = Html("")  # above the account's card
+    prefix: str = ""  # the card's buttons: Confirm PREFIX:ID:WORD, Cancel PREFIX:0:x (the list's Cancel too)
+    word: str = "y"
     which: Html = Html("")  # the question above several accounts
     pick: Callable[[int], str] | None = None  # a listed account's button data; None: ids only (/link)
-    cancel: str = ""  # the list's Cancel
+    no_name: Callable[[str], Html] = lambda name: _nobody(name)  # a name that reaches no qualifying account
+    then: Callable[[Update, BotContext, int], Awaitable[None]] | None = None  # instead of the card (/link)
+
+
+async def _show(
+    update: Update, context: BotContext, picker: Picker, telegram_id: int, account: identity.Account | None
+) -> None:
+    """The one account's card (or, for /link, the directory entry to link it to)."""
+    if picker.then is not None:
+        await picker.then(update, context, telegram_id)
+        return
+    confirm = (_("Confirm"), f"{picker.prefix}:{telegram_id}:{picker.word}")
+    await confirm_card(update, context, picker.question, telegram_id, account, confirm, f"{picker.prefix}:0:x")
 
 
 async def pick_account(update: Update, context: BotContext, picker: Picker, text: str, usage: Html) -> None:
@@ -642,13 +655,13 @@ async def pick_account(update: Update, context: BotContext, picker: Picker, text
         await reply(update, context, picker.no_id(number) if number is not None else picker.no_name(target.name))
         return
     if len(cards) == 1 or picker.pick is None:
-        await picker.show(update, context, *cards[0])
+        await _show(update, context, picker, *cards[0])
         return
     lines = [picker.which, *(Html("• " + account_line(account, tid)) for tid, account in cards)]
     rows: list[Sequence[tuple[str, str]]] = [
         [(_("Telegram id {id}").format(id=tid), picker.pick(tid))] for tid, _account in cards
     ]
-    rows.append([(_("Cancel"), picker.cancel)])
+    rows.append([(_("Cancel"), f"{picker.prefix}:0:x")])
     await reply(update, context, Html("\n".join(lines)), keyboard(rows))
 
 
@@ -660,7 +673,7 @@ async def account_picked(update: Update, context: BotContext, picker: Picker, te
     if not picker.eligible(account):
         await edit(update, context, picker.no_id(telegram_id))
         return
-    await picker.show(update, context, telegram_id, account)
+    await _show(update, context, picker, telegram_id, account)
 
 
 async def confirm_card(
@@ -748,19 +761,14 @@ def _role_arg(text: str) -> Role | None:
 
 def _grant_picker(role: Role) -> Picker:
     code = role.name.lower()
-
-    async def card(update: Update, context: BotContext, telegram_id: int, account: identity.Account | None) -> None:
-        question = t("Make this account {role}?", role=role_label(role))
-        confirm = (_("Confirm"), f"gy:{telegram_id}:{code}")
-        await confirm_card(update, context, question, telegram_id, account, confirm, f"gy:{telegram_id}:x")
-
     return Picker(
         account_picker.anyone,  # an id that never used the bot too: granting creates the account
         no_id=lambda telegram_id: _grant_usage(),  # never said: every id qualifies
-        show=card,
+        question=t("Make this account {role}?", role=role_label(role)),
+        prefix="gy",
+        word=code,
         which=t("Which account should be {role}?", role=role_label(role)),
         pick=lambda telegram_id: f"gp:{telegram_id}:{code}",
-        cancel="gy:0:x",
     )
 
 
@@ -824,19 +832,13 @@ def _no_access(telegram_id: int) -> Html:
 
 
 def _revoke_picker() -> Picker:
-    async def card(update: Update, context: BotContext, telegram_id: int, account: identity.Account | None) -> None:
-        question = t("End the access of this account? Its role and its link to the directory end.")
-        await confirm_card(
-            update, context, question, telegram_id, account, (_("Confirm"), f"rv:{telegram_id}:y"), "rv:0:x"
-        )
-
     return Picker(
         account_picker.active,
         no_id=_no_access,
-        show=card,
+        question=t("End the access of this account? Its role and its link to the directory end."),
+        prefix="rv",
         which=t("Which account should lose its access?"),
         pick=lambda telegram_id: f"rv:{telegram_id}:p",
-        cancel="rv:0:x",
     )
 
 
@@ -890,7 +892,7 @@ def _not_active(telegram_id: int) -> Html:
 def _link_picker(name: str) -> Picker:
     """The account by its id only (a name never reaches an account to link), then the entry by `name`."""
 
-    async def entry(update: Update, context: BotContext, telegram_id: int, _account: identity.Account | None) -> None:
+    async def entry(update: Update, context: BotContext, telegram_id: int) -> None:
         people = people_named(context, name)
         if not people:
             await reply(update, context, t("Nobody called “{name}” is in the directory.", name=name[:100]))
@@ -901,7 +903,7 @@ def _link_picker(name: str) -> Picker:
         rows = [[(person_label(p)[:60], f"lk:{telegram_id}:{p.id}:p")] for p in people]
         await reply(update, context, t("Which directory entry is it?"), keyboard(rows))
 
-    return Picker(account_picker.active, no_id=_not_active, show=entry)
+    return Picker(account_picker.active, no_id=_not_active, then=entry)
 
 
 async def link_command(update: Update, context: BotContext) -> None:
@@ -1010,20 +1012,14 @@ def _no_link(_target: object) -> Html:
 
 
 def _unlink_picker() -> Picker:
-    async def card(update: Update, context: BotContext, telegram_id: int, account: identity.Account | None) -> None:
-        question = t("End the link of this account to its directory entry? Its access stays.")
-        await confirm_card(
-            update, context, question, telegram_id, account, (_("Confirm"), f"ul:{telegram_id}:y"), "ul:0:x"
-        )
-
     return Picker(
         account_picker.linked,
         no_id=_no_link,
         no_name=_no_link,
-        show=card,
+        question=t("End the link of this account to its directory entry? Its access stays."),
+        prefix="ul",
         which=t("Which account should be unlinked?"),
         pick=lambda telegram_id: f"ul:{telegram_id}:p",
-        cancel="ul:0:x",
     )
 
 
