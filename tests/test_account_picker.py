@@ -79,6 +79,13 @@ def alerts(sent: list[Sent]) -> list[str]:
     return [str(s.params.get("text") or "") for s in sent if s.method == "answerCallbackQuery"]
 
 
+async def told_only(chat: ChatDriver, cases: tuple[tuple[int, str, str], ...]) -> None:
+    """Each command, sent by its actor, is answered with one message that says `said` and has no buttons."""
+    for actor, text, said in cases:
+        sent = await chat.send(text, user=actor)
+        assert len(sent) == 1 and said in sent[0].text and not sent[0].buttons, (text, sent[0].text)
+
+
 # Per command: who may use it, what it is sent, the list's question, the pick's data, the card's question and
 # what Confirm changes on Peter's account.
 COMMANDS = {
@@ -181,17 +188,18 @@ async def test_a_name_that_reaches_no_account_is_told_politely_and_changes_nothi
 ) -> None:
     before = await state(sessionmaker)
     nobody = "No active account is linked to anyone called “Nobodyatall”."
-    for actor, text, said in (
-        (users.admin, "/grant Nobodyatall lead", nobody),
-        (users.admin, "/revoke Nobodyatall", nobody),
-        (users.coordinator, "/unlink Nobodyatall", "No account linked to a directory entry was found."),
-        (users.coordinator, f"/link {PETER} Nobodyatall", "Nobody called “Nobodyatall” is in the directory."),
-        # Sam Newton is in the directory, but no account is linked to him: a name never reaches one otherwise
-        (users.admin, "/grant Newton lead", "No active account is linked to anyone called “Newton”."),
-        (users.coordinator, "/unlink Newton", "No account linked to a directory entry was found."),
-    ):
-        sent = await chat.send(text, user=actor)
-        assert len(sent) == 1 and said in sent[0].text and not sent[0].buttons, (text, sent[0].text)
+    await told_only(
+        chat,
+        (
+            (users.admin, "/grant Nobodyatall lead", nobody),
+            (users.admin, "/revoke Nobodyatall", nobody),
+            (users.coordinator, "/unlink Nobodyatall", "No account linked to a directory entry was found."),
+            (users.coordinator, f"/link {PETER} Nobodyatall", "Nobody called “Nobodyatall” is in the directory."),
+            # Sam Newton is in the directory, but no account is linked to him: a name never reaches one otherwise
+            (users.admin, "/grant Newton lead", "No active account is linked to anyone called “Newton”."),
+            (users.coordinator, "/unlink Newton", "No account linked to a directory entry was found."),
+        ),
+    )
     assert await state(sessionmaker) == before
 
 
@@ -199,14 +207,15 @@ async def test_an_id_that_never_used_the_bot(
     chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker
 ) -> None:
     before = await state(sessionmaker)
-    for actor, text, said in (
-        (users.admin, f"/revoke {NEVER}", f"{NEVER} has no access to revoke. Nothing was changed."),
-        (users.coordinator, f"/unlink {NEVER}", "No account linked to a directory entry was found."),
-        # told at once, not after a pick among the two Draycotts
-        (users.coordinator, f"/link {NEVER} Draycott", f"Telegram id {NEVER} is not an active member."),
-    ):
-        sent = await chat.send(text, user=actor)
-        assert len(sent) == 1 and said in sent[0].text and not sent[0].buttons, (text, sent[0].text)
+    await told_only(
+        chat,
+        (
+            (users.admin, f"/revoke {NEVER}", f"{NEVER} has no access to revoke. Nothing was changed."),
+            (users.coordinator, f"/unlink {NEVER}", "No account linked to a directory entry was found."),
+            # told at once, not after a pick among the two Draycotts
+            (users.coordinator, f"/link {NEVER} Draycott", f"Telegram id {NEVER} is not an active member."),
+        ),
+    )
     # /grant shows it as it is (no account yet) and creates it only on Confirm, linked to nobody
     card = last(await chat.send(f"/grant {NEVER} lead", user=users.admin))
     assert f"Telegram id {NEVER}: no account with me yet." in card.text
@@ -218,13 +227,14 @@ async def test_an_id_that_never_used_the_bot(
 
 async def test_a_revoked_account_by_id(chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker) -> None:
     before = await state(sessionmaker)
-    for actor, text, said in (
-        (users.admin, f"/revoke {REVOKED}", f"{REVOKED} has no access to revoke. Nothing was changed."),
-        (users.coordinator, f"/unlink {REVOKED}", "No account linked to a directory entry was found."),
-        (users.coordinator, f"/link {REVOKED} Newton", f"Telegram id {REVOKED} is not an active member."),
-    ):
-        sent = await chat.send(text, user=actor)
-        assert len(sent) == 1 and said in sent[0].text and not sent[0].buttons, (text, sent[0].text)
+    await told_only(
+        chat,
+        (
+            (users.admin, f"/revoke {REVOKED}", f"{REVOKED} has no access to revoke. Nothing was changed."),
+            (users.coordinator, f"/unlink {REVOKED}", "No account linked to a directory entry was found."),
+            (users.coordinator, f"/link {REVOKED} Newton", f"Telegram id {REVOKED} is not an active member."),
+        ),
+    )
     card = last(await chat.send(f"/grant {REVOKED} lead", user=users.admin))
     assert "Make this account action lead?" in card.text and "access revoked" in card.text
     assert await state(sessionmaker) == before  # nothing before Confirm
