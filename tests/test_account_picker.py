@@ -203,44 +203,28 @@ async def test_a_name_that_reaches_no_account_is_told_politely_and_changes_nothi
     assert await state(sessionmaker) == before
 
 
-async def test_an_id_that_never_used_the_bot(
-    chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker
+@pytest.mark.parametrize(("telegram_id", "shown"), [(NEVER, "no account with me yet."), (REVOKED, "access revoked.")])
+async def test_an_id_that_never_used_the_bot_or_was_revoked(
+    telegram_id: int, shown: str, chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker
 ) -> None:
     before = await state(sessionmaker)
     await told_only(
         chat,
         (
-            (users.admin, f"/revoke {NEVER}", f"{NEVER} has no access to revoke. Nothing was changed."),
-            (users.coordinator, f"/unlink {NEVER}", "No account linked to a directory entry was found."),
+            (users.admin, f"/revoke {telegram_id}", f"{telegram_id} has no access to revoke. Nothing was changed."),
+            (users.coordinator, f"/unlink {telegram_id}", "No account linked to a directory entry was found."),
             # told at once, not after a pick among the two Draycotts
-            (users.coordinator, f"/link {NEVER} Draycott", f"Telegram id {NEVER} is not an active member."),
+            (users.coordinator, f"/link {telegram_id} Draycott", f"Telegram id {telegram_id} is not an active member."),
         ),
     )
-    # /grant shows it as it is (no account yet) and creates it only on Confirm, linked to nobody
-    card = last(await chat.send(f"/grant {NEVER} lead", user=users.admin))
-    assert f"Telegram id {NEVER}: no account with me yet." in card.text
+    # /grant shows the account as it is and (re)admits it only on Confirm, linked to nobody
+    card = last(await chat.send(f"/grant {telegram_id} lead", user=users.admin))
+    assert "Make this account action lead?" in card.text and f"Telegram id {telegram_id}" in card.text
+    assert shown in card.text
     assert await state(sessionmaker) == before
     await chat.press(card.buttons[0][1], user=users.admin)
-    created = await account(sessionmaker, NEVER)
-    assert created is not None and created.role == "lead" and created.active and created.person_id is None
-
-
-async def test_a_revoked_account_by_id(chat: ChatDriver, users: Users, people: dict[str, int], sessionmaker) -> None:
-    before = await state(sessionmaker)
-    await told_only(
-        chat,
-        (
-            (users.admin, f"/revoke {REVOKED}", f"{REVOKED} has no access to revoke. Nothing was changed."),
-            (users.coordinator, f"/unlink {REVOKED}", "No account linked to a directory entry was found."),
-            (users.coordinator, f"/link {REVOKED} Newton", f"Telegram id {REVOKED} is not an active member."),
-        ),
-    )
-    card = last(await chat.send(f"/grant {REVOKED} lead", user=users.admin))
-    assert "Make this account action lead?" in card.text and "access revoked" in card.text
-    assert await state(sessionmaker) == before  # nothing before Confirm
-    await chat.press(card.buttons[0][1], user=users.admin)
-    back = await account(sessionmaker, REVOKED)
-    assert back is not None and back.active and back.role == "lead" and back.person_id is None
+    granted = await account(sessionmaker, telegram_id)
+    assert granted is not None and granted.role == "lead" and granted.active and granted.person_id is None
 
 
 async def test_an_erased_account_by_id_and_by_name(
