@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -37,7 +40,8 @@ from core.reply import answer, edit, is_private, keyboard, reply, send
 from core.services import BotContext
 from core.settings import Settings
 from core.text import Html, t
-from handlers.manifest import Button, Command, Manifest, TextStep, Writes, features_of, guard
+from handlers import account_picker
+from handlers.manifest import Button, Callback, Command, Manifest, TextStep, Writes, features_of, guard
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.privacy_notice import notice_html, notice_text, notice_version
@@ -604,27 +608,131 @@ def _other_copies(update: Update, copies: list[requests.Copy]) -> list[requests.
     return [c for c in copies if (c.chat_id, c.message_id) != (message.chat.id, message.message_id)]
 
 
-def _telegram_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else None
-
-
 # --- /grant, /revoke, /link, /unlink: a name or an id, the exact account shown, then Confirm ---------
+#
+# One flow for the four (`pick_account`): what was typed resolves (handlers/account_picker.py) to the accounts
+# that qualify for the command. None is said politely; one is shown on its card with Confirm; several are
+# listed, each with a "Telegram id …" button (the id in the data, never a name) that opens its card. Only a
+# card's Confirm writes, once (handlers/once.py), as one conditional write.
 
 
-async def resolve_accounts(context: BotContext, session: AsyncSession, text: str) -> list[int] | None:
-    """What an admin's or coordinator's typed target means: a Telegram id (that account, whatever its state),
-    or a name, which resolves only to active accounts already linked to a directory entry of that name.
-    None: the text is neither."""
-    text = text.strip()
-    if text.isdigit():  # any digits ("²" too): an id or nothing, never a name
-        target = _telegram_id(text)
-        return [target] if target is not None else None
-    people = people_named(context, text)
-    return [a.telegram_id for a in await identity.accounts_of_people(session, [p.id for p in people])]
+@dataclass(frozen=True)
+class Picker:
+    """One command's part in the shared flow."""
+
+    eligible: account_picker.Eligible
+    no_id: Callable[[int], Html]  # an id whose account does not qualify
+    question: Html = Html("")  # above the account's card
+    prefix: str = ""  # the card's buttons: Confirm PREFIX:ID:WORD, Cancel PREFIX:0:x (the list's Cancel too)
+    word: str = "y"
+    which: Html = Html("")  # the question above several accounts
+    pick: Callable[[int], str] | None = None  # a listed account's button data; None: ids only (/link)
+    no_name: Callable[[str], Html] = lambda name: _nobody(name)  # a name that reaches no qualifying account
+    then: Callable[[Update, BotContext, int], Awaitable[None]] | None = None  # instead of the card (/link)
 
 
-async def _cards(session: AsyncSession, ids: list[int]) -> list[tuple[int, identity.Account | None]]:
-    return [(tid, await identity.account(session, tid)) for tid in ids]
+async def _show(
+    update: Update, context: BotContext, picker: Picker, telegram_id: int, account: identity.Account | None
+) -> None:
+    """The one account's card (or, for /link, the directory entry to link it to)."""
+    if picker.then is not None:
+        await picker.then(update, context, telegram_id)
+        return
+    confirm = (_("Confirm"), f"{picker.prefix}:{telegram_id}:{picker.word}")
+    await confirm_card(update, context, picker.question, telegram_id, account, confirm, f"{picker.prefix}:0:x")
+
+
+async def pick_account(update: Update, context: BotContext, picker: Picker, text: str, usage: Html) -> None:
+    """A typed target: the usage, a polite "nobody", the one account's card, or the "which one?" list."""
+    target = account_picker.parse_target(text)
+    if target is None or (target.telegram_id is None and picker.pick is None):
+        await reply(update, context, usage)
+        return
+    async with context.services.sessionmaker() as session:
+        cards = await account_picker.candidates(session, context.services.directory, target, picker.eligible)
+    if not cards:
+        number = target.telegram_id
+        await reply(update, context, picker.no_id(number) if number is not None else picker.no_name(target.name))
+        return
+    if len(cards) == 1 or picker.pick is None:
+        await _show(update, context, picker, *cards[0])
+        return
+    lines = [picker.which, *(Html("• " + account_line(account, tid)) for tid, account in cards)]
+    rows: list[Sequence[tuple[str, str]]] = [
+        [(_("Telegram id {id}").format(id=tid), picker.pick(tid))] for tid, _account in cards
+    ]
+    rows.append([(_("Cancel"), f"{picker.prefix}:0:x")])
+    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
+
+
+async def account_picked(update: Update, context: BotContext, picker: Picker, telegram_id: int) -> None:
+    """A "Telegram id …" button of the list: that account's card, if it still qualifies."""
+    await answer(update)
+    async with context.services.sessionmaker() as session:
+        account = await identity.account(session, telegram_id)
+    if not picker.eligible(account):
+        await edit(update, context, picker.no_id(telegram_id))
+        return
+    await _show(update, context, picker, telegram_id, account)
+
+
+async def confirm_card(
+    update: Update,
+    context: BotContext,
+    question: Html,
+    telegram_id: int,
+    account: identity.Account | None,
+    confirm: tuple[str, str],
+    cancel: str,
+    more: Sequence[Html] = (),
+) -> None:
+    """The account as the decider must see it before deciding (account_line), under the command's question,
+    with whatever else they must know (a conflict), then Confirm (or Replace) and Cancel."""
+    lines = [question, account_line(account, telegram_id), *more]
+    await edit(update, context, Html("\n".join(lines)), keyboard([[confirm, (_("Cancel"), cancel)]]))
+
+
+def _account_press(update: Update) -> tuple[int, str] | None:
+    """PREFIX:TELEGRAM_ID:WORD (gp, gy, rv, ul) as (id, word); a list's Cancel carries no account: (0, "x")."""
+    data = update.callback_query.data if update.callback_query else None
+    parts = (data or "").split(":")
+    if len(parts) != 3:
+        return None
+    if parts[1:] == ["0", "x"]:
+        return 0, "x"
+    number = account_picker.telegram_id(parts[1])
+    return (number, parts[2]) if number is not None else None
+
+
+async def _confirmed(update: Update, context: BotContext, valid: Callable[[str], bool]) -> tuple[int, str] | None:
+    """A card's press, answered: (id, word) for Confirm; None when that was all (Cancel, or a button that
+    makes no sense: told it expired)."""
+    parsed = _account_press(update)
+    if parsed is not None and parsed[1] == "x":
+        await answer(update)
+        await edit(update, context, t("Cancelled. Nothing was changed."))
+        return None
+    if parsed is None or not valid(parsed[1]):
+        await answer(update, _("That button has expired. Please start again."), alert=True)
+        return None
+    await answer(update)
+    return parsed
+
+
+def _picks_or(confirm: Callback, picker: Callable[[], Picker]) -> Callback:
+    """PREFIX:ID:p is a pick from the list (it writes nothing, so it may be pressed again); any other press is
+    the card's Confirm or Cancel, usable once."""
+    confirm_once = once(confirm)
+
+    @functools.wraps(confirm)
+    async def press(update: Update, context: BotContext) -> None:
+        parsed = _account_press(update)
+        if parsed is not None and parsed[1] == "p":
+            await account_picked(update, context, picker(), parsed[0])
+            return
+        await confirm_once(update, context)
+
+    return press
 
 
 def _nobody(name: str) -> Html:
@@ -645,6 +753,25 @@ def _grant_usage() -> Html:
     )
 
 
+def _role_arg(text: str) -> Role | None:
+    aliases = {"action-lead": "LEAD", "actionlead": "LEAD", "coord": "COORDINATOR"}
+    key = aliases.get(text.lower(), text.upper())
+    return Role[key] if key in Role.__members__ and key != "STRANGER" else None
+
+
+def _grant_picker(role: Role) -> Picker:
+    code = role.name.lower()
+    return Picker(
+        account_picker.anyone,  # an id that never used the bot too: granting creates the account
+        no_id=lambda telegram_id: _grant_usage(),  # never said: every id qualifies
+        question=t("Make this account {role}?", role=role_label(role)),
+        prefix="gy",
+        word=code,
+        which=t("Which account should be {role}?", role=role_label(role)),
+        pick=lambda telegram_id: f"gp:{telegram_id}:{code}",
+    )
+
+
 async def grant(update: Update, context: BotContext) -> None:
     """/grant NAME|ID ROLE — admins set roles, on the account shown, after Confirm."""
     args = context.args or []
@@ -652,77 +779,26 @@ async def grant(update: Update, context: BotContext) -> None:
     if role is None:
         await reply(update, context, _grant_usage())
         return
-    target = " ".join(args[:-1])
-    async with context.services.sessionmaker() as session:
-        ids = await resolve_accounts(context, session, target)
-        cards = await _cards(session, ids or [])
-    if ids is None:
-        await reply(update, context, _grant_usage())
-        return
-    if not ids:
-        await reply(update, context, _nobody(target))
-        return
-    code = role.name.lower()
-    if len(cards) == 1:
-        await _confirm_grant(update, context, cards[0][0], cards[0][1], role)
-        return
-    rows = [[(_("Telegram id {id}").format(id=tid)[:60], f"gp:{tid}:{code}")] for tid, _a in cards]
-    lines = [t("Which account should be {role}?", role=role_label(role))]
-    lines += [Html("• " + account_line(a, tid)) for tid, a in cards]
-    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
-
-
-def _role_arg(text: str) -> Role | None:
-    aliases = {"action-lead": "LEAD", "actionlead": "LEAD", "coord": "COORDINATOR"}
-    key = aliases.get(text.lower(), text.upper())
-    return Role[key] if key in Role.__members__ and key != "STRANGER" else None
-
-
-async def _confirm_grant(
-    update: Update, context: BotContext, telegram_id: int, account: identity.Account | None, role: Role
-) -> None:
-    code = role.name.lower()
-    await edit(
-        update,
-        context,
-        Html(t("Make this account {role}?", role=role_label(role)) + "\n" + account_line(account, telegram_id)),
-        keyboard([[(_("Confirm"), f"gy:{telegram_id}:{code}"), (_("Cancel"), f"gy:{telegram_id}:x")]]),
-    )
-
-
-def _grant_button_args(data: str | None) -> tuple[int, str] | None:
-    parts = (data or "").split(":")
-    if len(parts) != 3 or _telegram_id(parts[1]) is None:
-        return None
-    return int(parts[1]), parts[2]
+    await pick_account(update, context, _grant_picker(role), " ".join(args[:-1]), _grant_usage())
 
 
 async def grant_pick(update: Update, context: BotContext) -> None:
-    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    """gp:ID:ROLE, an account picked from /grant's list: its card."""
+    parsed = _account_press(update)
     role = _role_arg(parsed[1]) if parsed else None
     if parsed is None or role is None:
         await answer(update, _("That button has expired. Please start again."), alert=True)
         return
-    await answer(update)
-    async with context.services.sessionmaker() as session:
-        account = await identity.account(session, parsed[0])
-    await _confirm_grant(update, context, parsed[0], account, role)
+    await account_picked(update, context, _grant_picker(role), parsed[0])
 
 
 async def grant_confirm(update: Update, context: BotContext) -> None:
-    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
+    parsed = await _confirmed(update, context, lambda code: _role_arg(code) is not None)
     if parsed is None:
-        await answer(update, _("That button has expired. Please start again."), alert=True)
         return
     telegram_id, code = parsed
-    await answer(update)
-    if code == "x":
-        await edit(update, context, t("Cancelled. Nothing was changed."))
-        return
     role = _role_arg(code)
-    if role is None:
-        await edit(update, context, t("That button has expired. Please start again."))
-        return
+    assert role is not None
     try:
         async with context.services.session() as session:
             await _grant(context, session, telegram_id, role)
@@ -751,43 +827,32 @@ async def _grant(context: BotContext, session: AsyncSession, telegram_id: int, r
         await edit_copies(context, await requests.copies_of(session, request.id), text)
 
 
+def _no_access(telegram_id: int) -> Html:
+    return t("{id} has no access to revoke. Nothing was changed.", id=telegram_id)
+
+
+def _revoke_picker() -> Picker:
+    return Picker(
+        account_picker.active,
+        no_id=_no_access,
+        question=t("End the access of this account? Its role and its link to the directory end."),
+        prefix="rv",
+        which=t("Which account should lose its access?"),
+        pick=lambda telegram_id: f"rv:{telegram_id}:p",
+    )
+
+
 async def revoke_command(update: Update, context: BotContext) -> None:
     """/revoke NAME|ID — admins end someone's access (role and link), on the account shown, after Confirm."""
-    target = " ".join(context.args or [])
-    async with context.services.sessionmaker() as session:
-        ids = await resolve_accounts(context, session, target) if target.strip() else None
-        cards = [(tid, a) for tid, a in await _cards(session, ids or []) if a is not None and a.active]
-    if ids is None:
-        await reply(update, context, t("Usage: /revoke NAME or /revoke TELEGRAM_ID"))
-        return
-    if not cards:
-        if target.strip().isdigit():
-            await reply(update, context, t("{id} has no access to revoke. Nothing was changed.", id=ids[0]))
-        else:
-            await reply(update, context, _nobody(target))
-        return
-    lines = [t("End the access of this account? Its role and its link to the directory end.")]
-    rows = []
-    for tid, account in cards:
-        lines.append(Html("• " + account_line(account, tid)))
-        label = _("Revoke {id}").format(id=tid) if len(cards) > 1 else _("Confirm")
-        rows.append([(label, f"rv:{tid}:y")])
-    rows.append([(_("Cancel"), "rv:0:x")])
-    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
+    usage = t("Usage: /revoke NAME or /revoke TELEGRAM_ID")
+    await pick_account(update, context, _revoke_picker(), " ".join(context.args or []), usage)
 
 
 async def revoke_confirm(update: Update, context: BotContext) -> None:
-    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
-    data = update.callback_query.data if update.callback_query else ""
-    if data == "rv:0:x" or (parsed is not None and parsed[1] == "x"):
-        await answer(update)
-        await edit(update, context, t("Cancelled. Nothing was changed."))
-        return
-    if parsed is None or parsed[1] != "y":
-        await answer(update, _("That button has expired. Please start again."), alert=True)
+    parsed = await _confirmed(update, context, lambda word: word == "y")
+    if parsed is None:
         return
     target = parsed[0]
-    await answer(update)
     try:
         async with context.services.session() as session:
             account = await identity.account(session, target)
@@ -801,7 +866,7 @@ async def revoke_confirm(update: Update, context: BotContext) -> None:
         await edit(update, context, t("This is the last admin: make someone else admin first. Nothing was changed."))
         return
     if member is None:
-        await edit(update, context, t("{id} has no access to revoke. Nothing was changed.", id=target))
+        await edit(update, context, _no_access(target))
         return
     await tell_role_changed(context, target, Role.STRANGER)
     await edit(
@@ -813,31 +878,43 @@ async def revoke_confirm(update: Update, context: BotContext) -> None:
     )
 
 
+def _link_usage() -> Html:
+    return t(
+        "Usage: /link TELEGRAM_ID NAME, for example <code>/link 123456789 Draycott</code>. "
+        "The accounts waiting for a link, with their ids, are on /desk (Accounts)."
+    )
+
+
+def _not_active(telegram_id: int) -> Html:
+    return t("Telegram id {id} is not an active member. Nothing was changed.", id=telegram_id)
+
+
+def _link_picker(name: str) -> Picker:
+    """The account by its id only (a name never reaches an account to link), then the entry by `name`."""
+
+    async def entry(update: Update, context: BotContext, telegram_id: int) -> None:
+        people = people_named(context, name)
+        if not people:
+            await reply(update, context, t("Nobody called “{name}” is in the directory.", name=name[:100]))
+            return
+        if len(people) == 1:
+            await _confirm_link(update, context, telegram_id, people[0].id)
+            return
+        rows = [[(person_label(p)[:60], f"lk:{telegram_id}:{p.id}:p")] for p in people]
+        await reply(update, context, t("Which directory entry is it?"), keyboard(rows))
+
+    return Picker(account_picker.active, no_id=_not_active, then=entry)
+
+
 async def link_command(update: Update, context: BotContext) -> None:
     """/link TELEGRAM_ID NAME — a coordinator links an account to a directory entry, after seeing both and any
     conflict. /unlink NAME|TELEGRAM_ID ends a link."""
     args = context.args or []
-    account_id = _telegram_id(args[0]) if args else None
     name = " ".join(args[1:])
-    if account_id is None or not name.strip():
-        await reply(
-            update,
-            context,
-            t(
-                "Usage: /link TELEGRAM_ID NAME, for example <code>/link 123456789 Draycott</code>. "
-                "The accounts waiting for a link, with their ids, are on /desk (Accounts)."
-            ),
-        )
+    if not name.strip():
+        await reply(update, context, _link_usage())
         return
-    people = people_named(context, name)
-    if not people:
-        await reply(update, context, t("Nobody called “{name}” is in the directory.", name=name[:100]))
-        return
-    if len(people) == 1:
-        await _confirm_link(update, context, account_id, people[0].id)
-        return
-    rows = [[(person_label(p)[:60], f"lk:{account_id}:{p.id}:p")] for p in people]
-    await reply(update, context, t("Which directory entry is it?"), keyboard(rows))
+    await pick_account(update, context, _link_picker(name), args[0], _link_usage())
 
 
 async def _confirm_link(update: Update, context: BotContext, telegram_id: int, person_id: int) -> None:
@@ -845,32 +922,31 @@ async def _confirm_link(update: Update, context: BotContext, telegram_id: int, p
         account = await identity.account(session, telegram_id)
         person = await session.get(Person, person_id, options=[selectinload(Person.school)])
         other = await identity.active_account_of(session, person_id, besides=telegram_id) if person else None
-    if account is None or not account.active:
-        await edit(update, context, t("Telegram id {id} is not an active member. Nothing was changed.", id=telegram_id))
+    if not account_picker.active(account):
+        await edit(update, context, _not_active(telegram_id))
         return
     if person is None:
         await edit(update, context, t("That person is no longer in the directory. Nothing was changed."))
         return
-    lines = [
-        t(
-            "Link this account to {person}, {school}?",
-            person=person.full_name,
-            school=person.school.name if person.school else "—",
-        ),
-        account_line(account, telegram_id),
-    ]
-    rows = [[(_("Confirm"), f"lk:{telegram_id}:{person_id}:y"), (_("Cancel"), f"lk:{telegram_id}:{person_id}:x")]]
+    question = t(
+        "Link this account to {person}, {school}?",
+        person=person.full_name,
+        school=person.school.name if person.school else "—",
+    )
+    confirm, more = (_("Confirm"), f"lk:{telegram_id}:{person_id}:y"), []
     if other is not None:
-        lines.append(
+        more = [
             t(
                 "Already linked to another account since {when}: {account}",
                 when=format_date(other.linked_at.date()) if other.linked_at else "—",
                 account=account_line(other, other.telegram_id),
-            )
-        )
-        lines.append(t("Replace? The other account keeps its access, unlinked."))
-        rows = [[(_("Replace"), f"lk:{telegram_id}:{person_id}:r"), (_("Cancel"), f"lk:{telegram_id}:{person_id}:x")]]
-    await edit(update, context, Html("\n".join(lines)), keyboard(rows))
+            ),
+            t("Replace? The other account keeps its access, unlinked."),
+        ]
+        confirm = (_("Replace"), f"lk:{telegram_id}:{person_id}:r")
+    await confirm_card(
+        update, context, question, telegram_id, account, confirm, f"lk:{telegram_id}:{person_id}:x", more
+    )
 
 
 async def link_button(update: Update, context: BotContext) -> None:
@@ -931,38 +1007,33 @@ async def link_changed_text(session: AsyncSession, exc: identity.LinkChanged, tz
     return Html("\n".join(lines))
 
 
+def _no_link(_target: object) -> Html:
+    return t("No account linked to a directory entry was found. Nothing was changed.")
+
+
+def _unlink_picker() -> Picker:
+    return Picker(
+        account_picker.linked,
+        no_id=_no_link,
+        no_name=_no_link,
+        question=t("End the link of this account to its directory entry? Its access stays."),
+        prefix="ul",
+        which=t("Which account should be unlinked?"),
+        pick=lambda telegram_id: f"ul:{telegram_id}:p",
+    )
+
+
 async def unlink_command(update: Update, context: BotContext) -> None:
     """/unlink NAME|TELEGRAM_ID — show the linked account, then Confirm."""
-    target = " ".join(context.args or [])
-    async with context.services.sessionmaker() as session:
-        ids = await resolve_accounts(context, session, target) if target.strip() else None
-        cards = [(tid, a) for tid, a in await _cards(session, ids or []) if a is not None and a.person_id]
-    if ids is None:
-        await reply(update, context, t("Usage: /unlink NAME or /unlink TELEGRAM_ID"))
-        return
-    if not cards:
-        await reply(update, context, t("No account linked to a directory entry was found. Nothing was changed."))
-        return
-    lines = [t("End the link of this account to its directory entry? Its access stays.")]
-    rows = []
-    for tid, account in cards:
-        lines.append(Html("• " + account_line(account, tid)))
-        rows.append([(_("Unlink {id}").format(id=tid), f"ul:{tid}:y")])
-    rows.append([(_("Cancel"), "ul:0:x")])
-    await reply(update, context, Html("\n".join(lines)), keyboard(rows))
+    usage = t("Usage: /unlink NAME or /unlink TELEGRAM_ID")
+    await pick_account(update, context, _unlink_picker(), " ".join(context.args or []), usage)
 
 
 async def unlink_button(update: Update, context: BotContext) -> None:
-    parsed = _grant_button_args(update.callback_query.data if update.callback_query else None)
-    data = update.callback_query.data if update.callback_query else ""
-    if data == "ul:0:x":
-        await answer(update)
-        await edit(update, context, t("Cancelled. Nothing was changed."))
+    """ul:ID:y, from the card or the desk's latest links: one conditional write on the link the account has."""
+    parsed = await _confirmed(update, context, lambda word: word == "y")
+    if parsed is None:
         return
-    if parsed is None or parsed[1] != "y":
-        await answer(update, _("That button has expired. Please start again."), alert=True)
-        return
-    await answer(update)
     async with context.services.session() as session:
         account = await identity.account(session, parsed[0])
         person_id = await identity.unlink(
@@ -1053,10 +1124,10 @@ MANIFEST = Manifest(
         ),
         Button(
             "rv",
-            once(revoke_confirm),
+            _picks_or(revoke_confirm, _revoke_picker),
             Role.ADMIN,
             private=True,
-            args="bigid:y|x",
+            args="bigid:p|y|x",
             writes=Writes("ends access, role and link"),
         ),
         Button(
@@ -1069,10 +1140,10 @@ MANIFEST = Manifest(
         ),
         Button(
             "ul",
-            once(unlink_button),
+            _picks_or(unlink_button, _unlink_picker),
             Role.COORDINATOR,
             private=True,
-            args="bigid:y|x",
+            args="bigid:p|y|x",
             writes=Writes("ends an account's link"),
         ),
     ),

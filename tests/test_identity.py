@@ -401,7 +401,7 @@ async def test_link_and_unlink_from_the_desk_and_by_command(
     assert (await member(sessionmaker, users.member)).person_id == people["helen"]
     sent = await chat.send("/unlink Ashworth", user=users.coordinator)
     assert "Mrs Helen Ashworth" in sent[-1].text
-    await chat.press(data_for(sent[-1].buttons, "Unlink"), user=users.coordinator)
+    await chat.press(data_for(sent[-1].buttons, "Confirm"), user=users.coordinator)
     assert (await member(sessionmaker, users.member)).person_id is None
     # A member cannot link anything.
     sent = await chat.send(f"/link {users.member} Ashworth", user=users.member)
