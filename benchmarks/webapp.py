@@ -46,8 +46,8 @@ def _free_port() -> int:
 
 async def _seed(url: str, actions: int) -> int:
     from core.services import MemberInfo
+    from core.terms import Term, current_term
     from plans import progress
-    from plans.terms import Term, current_term
     from storage.db import make_engine, make_sessionmaker, migrate
     from storage.directory import Person
     from storage.members import Member, Role

@@ -26,6 +26,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from core.terms import Term, easter_sunday
+
 RECENT_DAYS = 45
 
 MONTHS = {
@@ -258,8 +260,6 @@ def _month_end(year: int, month: int) -> dt.date:
 def read_when(text: str | None, academic_year: int | None = None, today: dt.date | None = None) -> When | None:
     """What a plan's date cell means (see the module doc); None when it is not a date at all.
     `academic_year` (the plan's, 2016 for 2016-17) dates terms and months that name no year."""
-    from plans.terms import Term
-
     if not text:
         return None
     raw = " ".join(text.strip().split())
@@ -341,8 +341,6 @@ def read_when(text: str | None, academic_year: int | None = None, today: dt.date
         year = int(match.group(2)) if match.group(2) else (academic_year or 0) + (match.group(1) != "christmas")
         if match.group(1) == "christmas":
             return When("day", dt.date(year, 12, 25), dt.date(year, 12, 25), raw)
-        from plans.terms import easter_sunday
-
         easter = easter_sunday(year)
         if match.group(1) == "easter":
             return When("day", easter, easter, raw)

@@ -60,7 +60,7 @@ def rules_from(settings: Settings | None = None) -> Rules:
 
 
 def local_today() -> dt.date:
-    from plans.terms import today
+    from core.terms import today
 
     return today()
 
@@ -676,7 +676,7 @@ async def set_buddy_status(
     session: AsyncSession, person_id: int, status: str, actor_id: int | None, today: dt.date | None = None
 ) -> Person:
     """`opted_out`, `paused` (for the rest of this term) or `available`."""
-    from plans.terms import term_for
+    from core.terms import term_for
 
     if status not in ("available", "opted_out", "paused"):
         raise ValueError("unknown buddy status")

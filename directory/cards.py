@@ -54,7 +54,7 @@ def checked_label(person: Person) -> str | None:
     """'checked Autumn 2026': the term of the member's last "all correct" (directory/currency.py)."""
     if person.checked_on is None:
         return None
-    from plans.terms import term_for, term_label
+    from core.terms import term_for, term_label
 
     return _("checked {term}").format(term=term_label(term_for(person.checked_on)))
 

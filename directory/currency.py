@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.terms import HolidayLike, Term, in_holiday, term_for
 from plans.reminders import holidays
-from plans.terms import HolidayLike, Term, in_holiday, term_for
 from storage import audit
 from storage.directory import Person
 from storage.members import AuditEntry, Member

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.terms import Term
 from directory import appointments as ap
 from plans import progress
-from plans.terms import Term
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.desk import DeskState
 from storage.directory import Person

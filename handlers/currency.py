@@ -25,11 +25,11 @@ from telegram.error import TelegramError
 from core.i18n import N_, _, format_date
 from core.reply import answer, edit, keyboard, send
 from core.services import BotContext
+from core.terms import term_for, term_label
 from core.text import Html, bold, esc, t
 from directory import cards, currency, integrity, succession
 from handlers.manifest import Button, Job, Manifest, Writes
 from handlers.two_taps import two_taps
-from plans.terms import term_for, term_label
 from storage.members import Role
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ DAILY_AT = dt.time(7, 30)
 
 
 def _today(context: BotContext) -> dt.date:
-    from plans.terms import today
+    from core.terms import today
 
     return today(context.services.settings.tz)
 

@@ -37,6 +37,7 @@ from core import clock
 from core.i18n import N_, _, format_date, format_datetime, format_period, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
+from core.terms import current_term, term_label
 from core.text import Html, bold, esc, fill, italic, t
 from directory import appointments as ap
 from directory import currency, office
@@ -46,7 +47,6 @@ from handlers.manifest import Button, Command, Job, Manifest, Writes
 from handlers.once import once
 from handlers.person_picker import people_named, person_label
 from handlers.two_taps import two_taps
-from plans.terms import current_term, term_label
 from storage import audit, identity, sends
 from storage.desk import DeskState
 from storage.directory import EntryChange, Person

@@ -316,7 +316,7 @@ async def _send_school(
 
 
 def _today(context: BotContext) -> Any:
-    from plans.terms import today
+    from core.terms import today
 
     return today(context.services.settings.tz)
 

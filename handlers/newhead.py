@@ -30,6 +30,7 @@ from core import clock
 from core.i18n import N_, _, format_date
 from core.reply import answer, edit, keyboard, reply
 from core.services import BotContext
+from core.terms import previous_term, term_for
 from core.text import Html, bold, esc, t
 from directory import appointments as ap
 from directory import integrity
@@ -37,7 +38,6 @@ from directory.contact import read_contact
 from directory.dates import parse_uk_date
 from directory.matching import join_words, need_label
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
-from plans.terms import previous_term, term_for
 from storage.directory import Person, School
 from storage.members import Role
 

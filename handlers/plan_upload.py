@@ -45,6 +45,7 @@ from core.i18n import _, ngettext
 from core.reply import Rows, answer, edit, keyboard, reply
 from core.sandbox import SandboxError
 from core.services import BotContext
+from core.terms import Term, term_label
 from core.text import Html, bold, esc, t
 from handlers.files import download, fetch_document
 from handlers.manifest import Button, Manifest, TextStep, Writes
@@ -64,7 +65,6 @@ from plans.preview import preview_lines
 from plans.progress import active_plans
 from plans.rag import rag_label
 from plans.store import NoSuchPlan, PlanSummary, save_plan
-from plans.terms import Term, term_label
 from storage.import_lock import ImportBusy
 from storage.members import Role
 

@@ -4,7 +4,7 @@
 
 Callback data: pv:PLAN (choose a plan for /plan)  pa:ACTION (choose an action for /action)
 rp:PLAN (choose a plan for /report)  rt:PLAN:TERM (the report for another term; TERM is
-plans.terms.term_ordinal, three a year, so a button names its term even if the span grows).
+core.terms.term_ordinal, three a year, so a button names its term even if the span grows).
 "Update" buttons under /mine start the /update conversation (upq:ACTION, handlers.progress_chat).
 """
 
@@ -23,15 +23,7 @@ from core.i18n import N_, _, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply
 from core.reply import caption as fit_caption
 from core.services import BotContext
-from core.text import Html, bold, esc, fill, italic, t
-from handlers.manifest import Button, Command, Manifest
-from handlers.plan_picker import only_plan_or_ask, plan_buttons
-from plans import progress
-from plans.labels import action_label
-from plans.oneline import match_ref, suggest_refs
-from plans.rag import parse_rag_set, rag_emoji, rag_label
-from plans.report import TermNotInSpan, make_report
-from plans.terms import (
+from core.terms import (
     LONDON,
     Term,
     current_term,
@@ -41,6 +33,14 @@ from plans.terms import (
     term_ordinal,
     to_local_date,
 )
+from core.text import Html, bold, esc, fill, italic, t
+from handlers.manifest import Button, Command, Manifest
+from handlers.plan_picker import only_plan_or_ask, plan_buttons
+from plans import progress
+from plans.labels import action_label
+from plans.oneline import match_ref, suggest_refs
+from plans.rag import parse_rag_set, rag_emoji, rag_label
+from plans.report import TermNotInSpan, make_report
 from storage import audit
 from storage.members import Role
 from storage.plans import Action, ActionOwner, Plan, Section
@@ -377,7 +377,7 @@ async def report_plan(update: Update, context: BotContext) -> None:
 
 
 async def report_term(update: Update, context: BotContext) -> None:
-    """rt:PLAN:TERM (plans.terms.term_ordinal): the report for another term of the plan's span."""
+    """rt:PLAN:TERM (core.terms.term_ordinal): the report for another term of the plan's span."""
     await answer(update)
     parts = ((update.callback_query.data if update.callback_query else None) or "").split(":")
     try:

@@ -28,6 +28,7 @@ from core import clock
 from core.i18n import N_, _
 from core.reply import answer, edit, keyboard, paged_rows, reply
 from core.services import BotContext
+from core.terms import term_for, term_label
 from core.text import Html, bold, esc, t
 from handlers.manifest import Button, Command, Conversation, Manifest, Reply, Writes
 from handlers.plan_picker import plan_buttons
@@ -44,7 +45,6 @@ from plans.oneline import (
     suggest_refs,
 )
 from plans.rag import parse_rag, parse_rag_set, rag_label
-from plans.terms import term_for, term_label
 from storage.members import Role
 from storage.plans import Action, Plan, ProgressUpdate
 

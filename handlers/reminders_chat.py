@@ -30,6 +30,7 @@ from core import clock, uk_dates
 from core.i18n import N_, _, current_locale, format_date, ngettext
 from core.reply import answer, edit, keyboard, reply, send
 from core.services import BotContext
+from core.terms import LONDON, current_term, term_label, to_local_date
 from core.text import Html, bold, esc, fill, italic, t
 from handlers import sends as sent_once
 from handlers.manifest import Button, Command, Job, Manifest, Writes
@@ -39,7 +40,6 @@ from handlers.two_taps import two_taps
 from plans import progress
 from plans import reminders as rem
 from plans.labels import action_label, rag_text
-from plans.terms import LONDON, current_term, term_label, to_local_date
 from storage import audit, sends
 from storage.members import Role
 from storage.plans import Action, Holiday, Plan, PlanMeeting

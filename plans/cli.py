@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TextIO
 
 from core.i18n import _, ngettext
+from core.terms import term_label
 from plans.archive import TITLE_LIMIT, archive_plan, clean_title, rename_plan, restore_plan
 from plans.export import PlanView, export_csv, export_docx, export_xlsx, render_rag_png
 from plans.importing import PlanReadErrors, read_plan
 from plans.parsed import PlanOverrides
 from plans.preview import plain_preview
 from plans.store import NoSuchPlan, PlanSummary, action_counts, build_plan_view, find_plan, plans_list, save_plan
-from plans.terms import term_label
 from storage.db import make_engine, make_sessionmaker
 from storage.import_lock import ImportBusy
 

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.data import data_file
+from core.terms import LONDON, current_term, to_local_date
 from plans import progress
 from plans.importer import parse_plan
 from plans.store import save_plan
-from plans.terms import LONDON, current_term, to_local_date
 from storage import audit
 from storage.directory import Person
 from storage.members import Member, Role

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 
 from core.i18n import _, format_date
+from core.terms import Term, term_label
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label
-from plans.terms import Term, term_label
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -18,7 +18,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from core.headers import match_headers, normalise_header
-from plans.rag import month_term, numbered_terms, parse_term_label
+from core.terms import parse_term_label
+from plans.rag import month_term, numbered_terms
 
 # Field → headers that mean it, preferred first. The action column is the one a table must have.
 PLAN_FIELDS: dict[str, tuple[str, ...]] = {

@@ -329,7 +329,7 @@ class ParsedPlan:
 
     @property
     def terms(self) -> list[TermKey]:
-        from plans.terms import Term
+        from core.terms import Term
 
         seen = {(u.academic_year, u.term) for a in self.actions for u in a.history}
         return sorted(seen, key=lambda t: Term(*t))
@@ -438,7 +438,7 @@ class PlanOverrides:
         `--key "1=R, 2=A, 3=G, 4=B"`, `--row "12=section"` or `--row "2:12=action"` (table 2's line 12; the
         kinds: action, section, continuation, skip). Raises ValueError with a translated message for anything it
         cannot read."""
-        from plans.rag import parse_term_label
+        from core.terms import parse_term_label
         from plans.ratingkey import parse_key_option
 
         out = cls(header_row=header_row)

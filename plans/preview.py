@@ -10,11 +10,11 @@ and every part of the file that was not read, with its line.
 from __future__ import annotations
 
 from core.i18n import _, ngettext
+from core.terms import Term, term_label
 from plans.parsed import ColumnMapping, ParsedPlan, TableReading
 from plans.rag import rag_label
 from plans.reimport import field_name
 from plans.store import PlanSummary
-from plans.terms import Term, term_label
 
 Line = tuple[str, str]  # (kind, text): kind is "heading", "line" or "item"
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core import clock
+from core.terms import LONDON, Term, term_for, to_local_date
 from plans.rag import parse_rag_set
-from plans.terms import LONDON, Term, term_for, to_local_date
 from storage import audit
 from storage.members import Member, Role
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate

@@ -1,19 +1,22 @@
-"""RAG ratings and term labels: codes, parsing, labels and colours (pure, no I/O).
+"""RAG ratings: codes, parsing, labels and colours (pure, no I/O); and the review columns a plan names by
+a term's number ("T1" … "T6") or by a month ("Dec 2025 RAG").
 
 Codes: R red (off track), A amber (at risk / partly done), G green (on track), B blue (complete).
 A plan keeps its own set (``Plan.rag_set``, e.g. "R,A,G" or "B,R,A,G"); parse it with `parse_rag_set`.
 
-Term labels as plans write them over their RAG columns ("Aut 16", "Spr 17", "Sum 17", "Autumn 2016",
-"Spring term 2017", "RAG rated progress Aut 16") are read by `parse_term_label`, which returns the
-academic year's start (2016 for 2016-17) and the term name ("autumn" | "spring" | "summer").
+Term labels themselves ("Aut 16", "Spring term 2017") are read by core.terms (`parse_term_label`,
+`parse_term_column`): a term is the same thing wherever it is written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
 from core.i18n import N_, _
+from core.terms import full_year, parse_term_column, term_for
+from core.uk_dates import MONTHS
 
 RAG_CODES = ("B", "R", "A", "G")
 DEFAULT_RAG_SET = ("R", "A", "G")
@@ -238,92 +241,6 @@ def rag_emoji(code: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Term labels
-# ---------------------------------------------------------------------------------------------------------
-
-_TERM_WORDS = {
-    "autumn": "autumn",
-    "aut": "autumn",
-    "au": "autumn",
-    "autum": "autumn",
-    "fall": "autumn",
-    "michaelmas": "autumn",
-    "spring": "spring",
-    "spr": "spring",
-    "sp": "spring",
-    "spg": "spring",
-    "lent": "spring",
-    "summer": "summer",
-    "sum": "summer",
-    "su": "summer",
-    "smr": "summer",
-    "trinity": "summer",
-}
-_TERM_RE = re.compile(
-    r"(?<![a-z])(autumn|autum|aut|au|fall|michaelmas|spring|spr|spg|sp|summer|sum|smr|su|lent|trinity)(?![a-z])"
-    r"(?:\s*term)?\.?"
-    r"(?:\s*(?P<half>[12])(?!\d))?"  # "Aut 1" / "Spr2": a half-term, not a year
-    r"(?:[\s,'’-]*(?P<y1>\d{4}|\d{2})(?!\d)(?:\s*[-/–]\s*(?P<y2>\d{4}|\d{2})(?!\d))?)?",
-    re.IGNORECASE,
-)
-
-
-def _full_year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if year < 100 else year
-
-
-def parse_term_column(text: str | None, default_year: int | None = None) -> tuple[int | None, str, int | None] | None:
-    """A column label's term: (academic year or None when it names none, term, half-term 1/2 or None).
-    'Aut 1' → (default_year, 'autumn', 1); 'Spr 17' → (2016, 'spring', None); 'RAG' → None."""
-    if not text:
-        return None
-    for match in _TERM_RE.finditer(text):
-        word = match.group(1).lower()
-        term = _TERM_WORDS.get(word)
-        if term is None:
-            continue
-        y1, y2, half = match.group("y1"), match.group("y2"), match.group("half")
-        if len(word) <= 2 and not y1 and not half and "term" not in match.group(0).lower():
-            continue
-        year: int | None = default_year
-        if y1:
-            first = _full_year(y1)
-            year = first if (y2 or term == "autumn") else first - 1
-        return year, term, int(half) if half else None
-    return None
-
-
-def parse_term_label(text: str | None, default_year: int | None = None) -> tuple[int, str] | None:
-    """Read a term label: 'Aut 16' → (2016, 'autumn'); 'Spr 17' → (2016, 'spring'); 'Summer 2017' →
-    (2016, 'summer'); 'Autumn 2016-17' → (2016, 'autumn'); 'RAG rated progress Aut 16' → (2016, 'autumn').
-
-    A label without a year ('Autumn term', 'Aut 1') uses `default_year` (the academic year's start) or
-    gives None. Not a term label → None.
-    """
-    if not text:
-        return None
-    for match in _TERM_RE.finditer(text):
-        word = match.group(1).lower()
-        term = _TERM_WORDS.get(word)
-        if term is None:
-            continue
-        y1, y2 = match.group("y1"), match.group("y2")
-        # Very short words ("au", "sp", "su") only count when a year or "term" follows, to avoid false hits.
-        if len(word) <= 2 and not y1 and "term" not in match.group(0).lower():
-            continue
-        if y1:
-            first = _full_year(y1)
-            if y2:  # "2016-17": the academic year is given
-                return first, term
-            return (first if term == "autumn" else first - 1), term
-        if default_year is not None:
-            return default_year, term
-        return None
-    return None
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Numbered terms: six-term (T1 … T6) and five-term years, mapped to the three English terms
 # ---------------------------------------------------------------------------------------------------------
 
@@ -372,11 +289,6 @@ _MONTH_COLUMN = re.compile(
 def month_term(header: str, default_year: int | None) -> tuple[int, str] | None:
     """A review column named by its month ("Dec 2025 RAG", "March review", "Sept–Dec"): the term that month
     falls in (the last month of a range), in the plan's year when the header names none."""
-    import datetime as dt
-
-    from core.uk_dates import MONTHS
-    from plans.terms import term_for
-
     found = list(_MONTH_COLUMN.finditer(header or ""))
     if not found:
         return None
@@ -385,7 +297,7 @@ def month_term(header: str, default_year: int | None) -> tuple[int, str] | None:
     last = re.findall(r"[a-z]{3,9}", text.lower())[-1][:3]
     month = MONTHS.get(last) or MONTHS[m.group(1).lower()[:3]]
     if m.group(2):
-        year = _full_year(m.group(2))
+        year = full_year(m.group(2))
     elif default_year is not None:
         year = default_year if month >= 8 else default_year + 1
     else:

@@ -30,6 +30,7 @@ from core.headers import normalise_header
 from core.i18n import _, ngettext
 from core.ingest.model import Cell, Document, NotRead, Row, Table
 from core.names import split_names
+from core.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, parse_term_column, term_for, term_label
 from core.uk_dates import MONTHS
 from plans.fields import PLAN_FIELDS, PlanColumns, is_comment_header, match_plan_headers
 from plans.parsed import (
@@ -50,9 +51,8 @@ from plans.parsed import (
     TermAssumption,
     TermKey,
 )
-from plans.rag import _COMPLETE, _norm, parse_rag, parse_term_column, rag_from_fill, split_rag_prefix
+from plans.rag import _COMPLETE, _norm, parse_rag, rag_from_fill, split_rag_prefix
 from plans.ratingkey import COMPLETE, RatingKey, key_entries, key_from_overrides, meaning_code, pair_entry
-from plans.terms import AUTUMN, SPRING, SUMMER, TERMS, Term, current_term, term_for, term_label
 
 HEADER_SCAN_ROWS = 40  # the header is looked for among a table's first non-blank rows
 MAX_REF = 20

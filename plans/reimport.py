@@ -26,8 +26,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import N_, _
+from core.terms import Term
 from plans.parsed import ParsedAction, ParsedPlan
-from plans.terms import Term
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 
 IMPORT_LABEL = "import"
@@ -98,7 +98,7 @@ def _same(stored: Any, parsed: Any) -> bool:
 
 
 def _term_time(term: Term, now: dt.datetime) -> dt.datetime:
-    from plans.terms import LONDON
+    from core.terms import LONDON
 
     end = dt.datetime.combine(term.end, dt.time(12, 0), tzinfo=LONDON).astimezone(dt.timezone.utc)
     return min(end, now)

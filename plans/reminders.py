@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.terms import Term, in_holiday, term_for
 from plans import progress
-from plans.terms import Term, in_holiday, term_for
 from storage import audit
 from storage.members import Member
 from storage.plans import Holiday, Plan, PlanMeeting, ReminderSent

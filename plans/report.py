@@ -7,7 +7,7 @@ line (`partnerbot report`):
 - Excel (plans.report_xlsx): summary, actions with one column per term of the span, every update.
 - PNG (plans.export.render_rag_png): the RAG grid, for the chat.
 
-The columns are the plan's span (plans.terms.plan_span, through plans.store.build_plan_view): its
+The columns are the plan's span (core.terms.plan_span, through plans.store.build_plan_view): its
 academic year(s) plus every term with an update. The data is read in a session that is closed before
 anything is built; the files are built in a worker process (python-docx, openpyxl and Pillow hold the
 GIL for the whole build), so the bot keeps answering meanwhile.
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.i18n import _, active_locale, current_locale, format_date
+from core.terms import LONDON, Term, current_term, term_label, to_local_date
 from plans.export import ActionView, PlanView, UpdateView, render_rag_png
-from plans.terms import LONDON, Term, current_term, term_label, to_local_date
 
 # Better ratings are further right: a move from Red to Amber is up, Green to Amber is down.
 RAG_ORDER = {"R": 0, "A": 1, "G": 2, "B": 3}

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TextIO
 
 from core.i18n import _
+from core.terms import parse_term, term_label
 from plans.report import TermNotInSpan, make_report
 from plans.store import find_plan
-from plans.terms import parse_term, term_label
 from storage.db import make_engine, make_sessionmaker
 
 

@@ -21,6 +21,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from core.i18n import _, format_date, ngettext
+from core.terms import term_label
 from core.word import (
     add_section,
     new_document,
@@ -43,7 +44,6 @@ from plans.report import (
     owners_text,
     produced_on,
 )
-from plans.terms import term_label
 
 HEADER_FILL = "D9D9D9"
 SECTION_FILL = "EEEEEE"

@@ -20,6 +20,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import _, format_date, ngettext
+from core.terms import term_label
 from plans.export import PlanView, action_cells, action_headings, safe_cell
 from plans.rag import RAG_COLOURS, RAG_TEXT_COLOURS, rag_label, rag_meaning
 from plans.report import (
@@ -32,7 +33,6 @@ from plans.report import (
     produced_on,
     when_text,
 )
-from plans.terms import term_label
 
 HEADER_FILL = "D9D9D9"
 _THIN = Side(style="thin", color="BBBBBB")

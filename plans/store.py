@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.i18n import _
 from core.normalise import person_tokens
+from core.terms import LONDON, Term, plan_span, term_for
 from plans.export import ActionView, PlanView, SectionView, UpdateView
 from plans.owners import NAME_THRESHOLD, OwnerMatcher, best_of, matcher_for, name_score, split_owner_name
 from plans.parsed import ParsedPlan, PlanWarning
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set
 from plans.reimport import PlanDiff, reconcile
-from plans.terms import LONDON, Term, plan_span, term_for
 from storage import audit
 from storage.directory import Person
 from storage.import_lock import take_import_lock
@@ -329,7 +329,7 @@ def actions_of_plan(plan_id: int) -> Select[tuple[Action]]:
 
 
 def _plan_terms(year: str | None, created_at: dt.datetime | None, seen: set[Term]) -> list[Term]:
-    """The plan's span (plans.terms.plan_span): its academic year(s) plus every term with an update."""
+    """The plan's span (core.terms.plan_span): its academic year(s) plus every term with an update."""
     made = term_for(created_at) if created_at else None
     return plan_span(year, seen, fallback=made)
 

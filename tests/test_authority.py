@@ -468,7 +468,7 @@ async def play_dkr(world: World, actor: Actor) -> Callable[[], Awaitable[Any]]:
 
 
 async def play_dks(world: World, actor: Actor) -> Callable[[], Awaitable[Any]]:
-    from plans.terms import term_for
+    from core.terms import term_for
 
     person = await world.person("Stale")
     await world.account(person)  # someone to ask

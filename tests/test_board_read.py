@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.services import MemberInfo
+from core.terms import Term, current_term, plan_span, term_for, term_label
 from plans import progress
 from plans.export import ActionView, PlanView, SectionView, UpdateView
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set, rag_label, rag_meaning
 from plans.store import build_plan_view
-from plans.terms import Term, current_term, plan_span, term_for, term_label
 from storage.directory import Person
 from storage.members import Member, Role
 from storage.plans import Action, ActionOwner, Plan, PlanCoordinator, ProgressUpdate, Section

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from core.offline import OfflineRequest, Sent
 from core.settings import load_settings
+from core.terms import Term
 from directory.importer import DirectoryImportError, parse_directory_file
 from handlers import fold_features
 from plans.export import ActionView, PlanView, SectionView, export_csv, export_xlsx
 from plans.importer import PlanImportError, parse_plan
-from plans.terms import Term
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.dbtools import populate
 from tests.harness import USERS, ChatDriver, add_members

@@ -13,11 +13,11 @@ import docx
 from docx.enum.section import WD_ORIENT
 from sqlalchemy import select
 
+from core.terms import AUTUMN, SPRING, SUMMER, Term
 from core.word import A4_LONG, A4_SHORT, add_section, new_document, save
 from plans.cli import run_export_plan, run_import_plan, run_list_plans, run_rename_plan
 from plans.report import default_term, make_report
 from plans.report_cli import run_report
-from plans.terms import AUTUMN, SPRING, SUMMER, Term
 from storage.plans import Plan
 from tests.harness import ChatDriver, Users, frozen_clock
 from tests.plan_seed import seed_plan

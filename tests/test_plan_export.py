@@ -13,12 +13,12 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
+from core.terms import Term
 from plans.cli import run_export_plan
 from plans.export import export_csv, export_docx, export_xlsx, render_rag_png, safe_cell
 from plans.importer import parse_plan
 from plans.rag import RAG_COLOURS
 from plans.store import build_plan_view, save_plan
-from plans.terms import Term
 from storage.directory import Person
 from storage.plans import Action, ActionOwner, ProgressUpdate
 from tests.harness import frozen_clock

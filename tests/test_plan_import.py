@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core.ingest import read_document
 from core.ingest.text import clean_cell
+from core.terms import parse_term_label
 from plans.cli import run_import_plan, run_list_plans
 from plans.fields import match_plan_headers
 from plans.importer import (
@@ -26,7 +27,6 @@ from plans.importer import (
 from plans.rag import (
     parse_rag,
     parse_rag_set,
-    parse_term_label,
     rag_emoji,
     rag_label,
     split_rag_prefix,

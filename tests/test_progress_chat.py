@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.services import MemberInfo
+from core.terms import AUTUMN, SPRING, Term
 from plans import progress
-from plans.terms import AUTUMN, SPRING, Term
 from storage.members import AuditEntry, Role
 from storage.plans import Action, Plan, PlanCoordinator, ProgressUpdate
 from tests.harness import frozen_clock

@@ -18,6 +18,18 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import event, select
 
+from core.terms import (
+    AUTUMN,
+    SPRING,
+    SUMMER,
+    Term,
+    parse_term,
+    plan_academic_years,
+    plan_span,
+    term_from_ordinal,
+    term_label,
+    term_ordinal,
+)
 from plans.cli import run_export_plan
 from plans.export import PNG_MAX_WIDTH, ActionView, PlanView, render_rag_png
 from plans.importer import parse_plan
@@ -33,18 +45,6 @@ from plans.report import (
 from plans.report_cli import run_report
 from plans.report_worker import run_off_loop, worker_pid
 from plans.store import build_plan_view, save_plan
-from plans.terms import (
-    AUTUMN,
-    SPRING,
-    SUMMER,
-    Term,
-    parse_term,
-    plan_academic_years,
-    plan_span,
-    term_from_ordinal,
-    term_label,
-    term_ordinal,
-)
 from storage.plans import Action, ProgressUpdate
 from tests.harness import frozen_clock
 from tests.plan_seed import seed_plan

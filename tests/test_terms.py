@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from plans.terms import (
+from core.terms import (
     AUTUMN,
     SPRING,
     SUMMER,

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from core.terms import term_for
 from directory import appointments as ap
 from directory import synthetic
-from plans.terms import term_for
 from storage.audit import AuditEntry
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.desk import DeskState

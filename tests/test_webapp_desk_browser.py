@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.terms import term_for
 from directory import appointments as ap
 from directory import synthetic
-from plans.terms import term_for
 from storage.audit import AuditEntry
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.i18n import _, format_datetime
 from core.services import MemberInfo
+from core.terms import LONDON, Term, current_term, term_label
 from plans import progress
 from plans.export import UpdateView
 from plans.rag import rag_label, rag_meaning
 from plans.store import build_plan_view
-from plans.terms import LONDON, Term, current_term, term_label
 from storage.members import Role
 from storage.plans import Action, Plan, ProgressUpdate
 

@@ -43,11 +43,11 @@ from core import clock
 from core.i18n import _, format_date, format_datetime, ngettext
 from core.reply import send
 from core.services import MemberInfo, Services
+from core.terms import current_term, term_label
 from core.text import Html, esc, t
 from directory import appointments as ap
 from directory import currency, integrity, office
 from handlers.person_picker import people_in, person_label
-from plans.terms import current_term, term_label
 from storage import access_requests as requests
 from storage import identity
 from storage.buddies import BuddyMatch

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.i18n import N_, _, ngettext
 from core.sandbox import SandboxError
 from core.services import MemberInfo, Services
+from core.terms import Term, term_label
 from plans.importing import read_plan
 from plans.parsed import (
     ROW_KINDS,
@@ -32,7 +33,6 @@ from plans.parsed import (
 from plans.preview import preview_lines
 from plans.rag import parse_rag_set, rag_label
 from plans.store import NoSuchPlan, PlanSummary, save_plan
-from plans.terms import Term, term_label
 from storage.import_lock import ImportBusy
 from webapp.board import BoardError
 

@@ -8,6 +8,9 @@ worked out from the date in Europe/London:
 - Summer: Easter Monday - 31 August
 
 Easter is computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher).
+
+Terms as people and plans write them ("Aut 16", "Spring term 2017", "RAG rated progress Aut 16") are read by
+`parse_term_label` and `parse_term_column`; `parse_term` also takes our own codes ("2025-spring").
 """
 
 from __future__ import annotations
@@ -203,6 +206,93 @@ def in_holiday(day: dt.date | dt.datetime, holidays: Iterable[HolidayLike], tz: 
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Term labels
+# ---------------------------------------------------------------------------------------------------------
+
+_TERM_WORDS = {
+    "autumn": "autumn",
+    "aut": "autumn",
+    "au": "autumn",
+    "autum": "autumn",
+    "fall": "autumn",
+    "michaelmas": "autumn",
+    "spring": "spring",
+    "spr": "spring",
+    "sp": "spring",
+    "spg": "spring",
+    "lent": "spring",
+    "summer": "summer",
+    "sum": "summer",
+    "su": "summer",
+    "smr": "summer",
+    "trinity": "summer",
+}
+_TERM_RE = re.compile(
+    r"(?<![a-z])(autumn|autum|aut|au|fall|michaelmas|spring|spr|spg|sp|summer|sum|smr|su|lent|trinity)(?![a-z])"
+    r"(?:\s*term)?\.?"
+    r"(?:\s*(?P<half>[12])(?!\d))?"  # "Aut 1" / "Spr2": a half-term, not a year
+    r"(?:[\s,'’-]*(?P<y1>\d{4}|\d{2})(?!\d)(?:\s*[-/–]\s*(?P<y2>\d{4}|\d{2})(?!\d))?)?",
+    re.IGNORECASE,
+)
+
+
+def full_year(text: str) -> int:
+    """A year as labels write it: '16' → 2016, '2016' → 2016."""
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def parse_term_column(text: str | None, default_year: int | None = None) -> tuple[int | None, str, int | None] | None:
+    """A column label's term: (academic year or None when it names none, term, half-term 1/2 or None).
+    'Aut 1' → (default_year, 'autumn', 1); 'Spr 17' → (2016, 'spring', None); 'RAG' → None."""
+    if not text:
+        return None
+    for match in _TERM_RE.finditer(text):
+        word = match.group(1).lower()
+        term = _TERM_WORDS.get(word)
+        if term is None:
+            continue
+        y1, y2, half = match.group("y1"), match.group("y2"), match.group("half")
+        if len(word) <= 2 and not y1 and not half and "term" not in match.group(0).lower():
+            continue
+        year: int | None = default_year
+        if y1:
+            first = full_year(y1)
+            year = first if (y2 or term == "autumn") else first - 1
+        return year, term, int(half) if half else None
+    return None
+
+
+def parse_term_label(text: str | None, default_year: int | None = None) -> tuple[int, str] | None:
+    """Read a term label: 'Aut 16' → (2016, 'autumn'); 'Spr 17' → (2016, 'spring'); 'Summer 2017' →
+    (2016, 'summer'); 'Autumn 2016-17' → (2016, 'autumn'); 'RAG rated progress Aut 16' → (2016, 'autumn').
+
+    A label without a year ('Autumn term', 'Aut 1') uses `default_year` (the academic year's start) or
+    gives None. Not a term label → None.
+    """
+    if not text:
+        return None
+    for match in _TERM_RE.finditer(text):
+        word = match.group(1).lower()
+        term = _TERM_WORDS.get(word)
+        if term is None:
+            continue
+        y1, y2 = match.group("y1"), match.group("y2")
+        # Very short words ("au", "sp", "su") only count when a year or "term" follows, to avoid false hits.
+        if len(word) <= 2 and not y1 and "term" not in match.group(0).lower():
+            continue
+        if y1:
+            first = full_year(y1)
+            if y2:  # "2016-17": the academic year is given
+                return first, term
+            return (first if term == "autumn" else first - 1), term
+        if default_year is not None:
+            return default_year, term
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
 # A plan's span of terms: the one answer chat, command line and every file use
 # ---------------------------------------------------------------------------------------------------------
 
@@ -257,8 +347,6 @@ def parse_term(text: str | None) -> Term | None:
         return Term.parse(text.strip().lower())
     except ValueError:
         pass
-    from plans.rag import parse_term_label
-
     found = parse_term_label(text)
     return Term(*found) if found else None
 
