@@ -13,7 +13,7 @@ from telegram.request import BaseRequest
 from core import update_log
 from core.i18n import set_default_locale
 from core.offline import OFFLINE_TOKEN
-from core.services import BotContext, Services
+from core.services import BotContext, DirectoryLoaders, Services
 from core.settings import Settings
 from core.update_order import UserOrderedProcessor
 from storage.db import make_engine, make_sessionmaker
@@ -26,6 +26,9 @@ def build_application(
     settings: Settings, request: BaseRequest | None = None, *, rate_limit: bool = True, updater: bool = True
 ) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """The configured Application, not started. `request` replaces the network (console, tests)."""
+    from directory.freshness import directory_version
+    from directory.loader import load_person_entry
+    from directory.snapshot import load_index_cached
     from handlers import register
     from storage.persistence import SQLPersistence, attach
 
@@ -34,7 +37,8 @@ def build_application(
     # post_init runs. post_shutdown disposes of it.
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
-    services = Services(settings, engine, sessionmaker, member_row)
+    loaders = DirectoryLoaders(version=directory_version, index=load_index_cached, person=load_person_entry)
+    services = Services(settings, engine, sessionmaker, member_row, loaders)
 
     builder = (
         Application.builder()

@@ -17,8 +17,8 @@ from core.roles import Role
 from core.settings import Settings
 from core.throttle import SearchCounter
 
-if TYPE_CHECKING:
-    from directory.search import DirectoryIndex
+if TYPE_CHECKING:  # for the annotations only: core does not import directory/ at run time
+    from directory.search import DirectoryIndex, PersonEntry
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,19 @@ class MemberInfo:
         return cls(row.telegram_id, role, row.person_id, row.display_name, row.locale, row.reminders, username, True)
 
 
+@dataclass(frozen=True)
+class DirectoryLoaders:
+    """How the search index is read from the database, handed in by bot.py (as `member_row` is): core does
+    not reach up into directory/."""
+
+    # directory.freshness.directory_version: the database's directory change counter.
+    version: Callable[[AsyncSession], Awaitable[int]]
+    # directory.snapshot.load_index_cached: the whole index, from the snapshot when that is current.
+    index: Callable[[async_sessionmaker[AsyncSession], str], Awaitable[DirectoryIndex]]
+    # directory.loader.load_person_entry: one person as the index holds them (None: gone or not current).
+    person: Callable[[AsyncSession, int], Awaitable[PersonEntry | None]]
+
+
 class Services:
     """What every handler needs besides Telegram: settings, the database and the search index."""
 
@@ -56,10 +69,12 @@ class Services:
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
         member_row: Callable[[AsyncSession, int], Awaitable[Any]],
+        directory_loaders: DirectoryLoaders,
     ):
         self.settings = settings
         # storage.members.member_row, handed in by bot.py: core does not reach up into storage.
         self._member_row = member_row
+        self._loaders = directory_loaders
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.directory: DirectoryIndex | None = None
@@ -80,14 +95,11 @@ class Services:
     async def refresh_directory(self) -> None:
         """Rebuild the in-memory search index after the directory changed (from the snapshot beside the
         database when that is current: directory.snapshot)."""
-        from directory.freshness import directory_version
-        from directory.snapshot import load_index_cached
-
         self._rebuilding = True
         try:
             async with self.sessionmaker() as session:
-                version = await directory_version(session)  # before loading: see directory/freshness.py
-            self.directory = await load_index_cached(self.sessionmaker, self.settings.database_url)
+                version = await self._loaders.version(session)  # before loading: see directory/freshness.py
+            self.directory = await self._loaders.index(self.sessionmaker, self.settings.database_url)
             self.directory_version = version
         finally:
             self._rebuilding = False
@@ -102,13 +114,11 @@ class Services:
 
     async def refresh_person(self, person_id: int) -> None:
         """After one person's entry changed: update the index in place (no rebuild)."""
-        from directory.loader import load_person_entry
-
         if self.directory is None:
             await self.refresh_directory()
             return
         async with self.sessionmaker() as session:
-            entry = await load_person_entry(session, person_id)
+            entry = await self._loaders.person(session, person_id)
         if entry is None:
             self.directory.remove_person(person_id)
         else:
@@ -117,12 +127,10 @@ class Services:
     async def refresh_if_changed(self) -> bool:
         """Rebuild the index when the database's directory counter moved since it was built (another
         process or the command line wrote); True when it was rebuilt. A rebuild under way is not doubled."""
-        from directory.freshness import directory_version
-
         if self._rebuilding:
             return False
         async with self.sessionmaker() as session:
-            version = await directory_version(session)
+            version = await self._loaders.version(session)
         if version == self.directory_version:
             return False
         await self.refresh_directory()
