@@ -21,14 +21,13 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rapidfuzz import fuzz, process
 
 from core.normalise import person_tokens
 
 if TYPE_CHECKING:
-    from directory.search import DirectoryIndex
     from plans.store import PersonName
 
 NAME_THRESHOLD = 88.0
@@ -120,10 +119,21 @@ def best_of(scored: list[tuple[float, int]]) -> tuple[int | None, list[int]]:
     return tied[0], tied
 
 
-_by_index: weakref.WeakKeyDictionary[DirectoryIndex, tuple[int, OwnerMatcher]] = weakref.WeakKeyDictionary()
+class PeopleIndex(Protocol):
+    """What owner matching needs of the directory's search index (directory.search.DirectoryIndex): its
+    people's names, and how many edits it has had in place. Said here, so plans/ does not import directory/."""
+
+    edits: int
+
+    def person_names(self) -> Iterable[tuple[int, str, str]]:
+        """(id, first name, last name) of everyone in the index."""
+        ...
 
 
-async def matcher_for(index: DirectoryIndex) -> OwnerMatcher:
+_by_index: weakref.WeakKeyDictionary[PeopleIndex, tuple[int, OwnerMatcher]] = weakref.WeakKeyDictionary()
+
+
+async def matcher_for(index: PeopleIndex) -> OwnerMatcher:
     """The matcher over the people of `index`: built the first time it is asked for, and again once the
     index has been edited in place since (a renamed person is matched by their new name)."""
     held = _by_index.get(index)

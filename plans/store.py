@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, utils
 from sqlalchemy import Select, func, null, select
@@ -25,7 +25,15 @@ from core.i18n import _
 from core.normalise import person_tokens
 from core.terms import LONDON, Term, plan_span, term_for
 from plans.export import ActionView, PlanView, SectionView, UpdateView
-from plans.owners import NAME_THRESHOLD, OwnerMatcher, best_of, matcher_for, name_score, split_owner_name
+from plans.owners import (
+    NAME_THRESHOLD,
+    OwnerMatcher,
+    PeopleIndex,
+    best_of,
+    matcher_for,
+    name_score,
+    split_owner_name,
+)
 from plans.parsed import ParsedPlan, PlanWarning
 from plans.progress import effective_updates
 from plans.rag import parse_rag_set
@@ -36,9 +44,6 @@ from storage.import_lock import take_import_lock
 from storage.plans import Action, ActionOwner, Plan, ProgressUpdate, Section
 
 IMPORT_LABEL = "import"
-
-if TYPE_CHECKING:
-    from directory.search import DirectoryIndex
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ async def save_plan(
     *,
     into: int | None = None,
     as_new: bool = False,
-    index: DirectoryIndex | None = None,
+    index: PeopleIndex | None = None,
 ) -> PlanSummary:
     """Store a parsed plan, audited as "plan.import" (a new plan) or "plan.reimport" (an update).
 
