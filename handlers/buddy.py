@@ -242,19 +242,23 @@ async def deliver_request(context: BotContext, match_id: int) -> bool:
     for chat_id in ids:
         delivered |= await _send(context, chat_id, text, buttons)
     if not delivered:
+        # An account Telegram would not deliver to (the bot blocked, the account gone) is not "not on Telegram".
+        why = (
+            t(
+                "Telegram did not deliver my request to {name}, so I could not ask them myself. Please ask them "
+                "and record their answer with the buttons below.",
+                name=buddy_name,
+            )
+            if ids
+            else t(
+                "{name} is not on Telegram, so I could not ask them myself. Please ask them and record their "
+                "answer with the buttons below.",
+                name=buddy_name,
+            )
+        )
         await tell_coordinators(
             context,
-            Html(
-                t(
-                    "{name} is not on Telegram, so I could not ask them myself. Please ask them and record their "
-                    "answer with the buttons below.",
-                    name=buddy_name,
-                )
-                + "\n\n"
-                + contact
-                + "\n\n"
-                + text
-            ),
+            Html(why + "\n\n" + contact + "\n\n" + text),
             buttons,
         )
     return delivered
@@ -264,8 +268,8 @@ def asked_text(name: str, delivered: bool, next_if_declined: bool = False) -> Ht
     """What the coordinator who asked is told: only "I have asked" when the buddy really has the request."""
     if not delivered:
         return t(
-            "{name} is not on Telegram, so I could not ask them myself: their contact details and buttons to "
-            "record their answer are in a message of their own.",
+            "I could not ask {name} on Telegram myself: their contact details and buttons to record their answer "
+            "are in a message of their own.",
             name=name,
         )
     if next_if_declined:

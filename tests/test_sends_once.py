@@ -141,6 +141,9 @@ async def test_ask_again_that_reaches_nobody_is_reported_and_can_be_tried_again(
     assert _alerts(sent) == ["Could not reach them on Telegram: their details are in your chat. You can ask again."]
     # the office has the buddy's details and the buttons to record the answer (handlers.buddy's fallback)
     assert _delivered(chat, users.coordinator, "could not ask them myself")
+    # the buddy has an account Telegram would not deliver to: not "not on Telegram"
+    assert _delivered(chat, users.coordinator, "Telegram did not deliver my request to")
+    assert not _delivered(chat, users.coordinator, "is not on Telegram")
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(SendClaim)) == 0  # given back
     # from the app, still blocked: the page answered already, so the presser is told in their chat
