@@ -401,6 +401,12 @@ async def pairings_part(context: BotContext, session: AsyncSession, note: str = 
     if not pairings:
         lines.append(esc(_("No pairings yet.")))
     order = {"asked": 0, "ending": 1, "paused": 2, "active": 3}
+    asked_today = await sent_once.standing_notes(
+        session,
+        sends.ASK_AGAIN,
+        [p.match_id for p in pairings if p.status == "asked"],
+        context.services.settings.tz,
+    )
     for pairing in sorted(pairings, key=lambda p: (order[p.status], p.start)):
         lines.append(
             Html(
@@ -418,7 +424,9 @@ async def pairings_part(context: BotContext, session: AsyncSession, note: str = 
                 )
             )
         )
-        if pairing.status == "asked" and len(rows) < MAX_ITEMS:
+        if pairing.match_id in asked_today:  # asked again today: a press would only be refused
+            lines.append(Html("   " + esc(asked_today[pairing.match_id])))
+        elif pairing.status == "asked" and len(rows) < MAX_ITEMS:
             rows.append([(_("Ask {name} again").format(name=pairing.buddy), f"dkr:{pairing.match_id}")])
         elif pairing.status == "ending" and len(rows) < MAX_ITEMS:
             rows.append(

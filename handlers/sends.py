@@ -40,3 +40,19 @@ async def claim_or_raise(
         text = _(ALREADY[kind]).format(who=await who(session, claim.by), when=format_datetime(claim.at, tz))
         raise AlreadySent(text)
     return claim
+
+
+# What a list says in place of the button, while a claim stands.
+DONE = {
+    sends.ASK_AGAIN: N_("Asked again by {who} at {when}: once a day."),
+    sends.CHASE: N_("Reminders sent by {who} at {when}: once a day."),
+}
+
+
+async def standing_notes(session: AsyncSession, kind: str, subject_ids: list[int], tz: dt.tzinfo) -> dict[int, str]:
+    """For each subject whose send was claimed within the window, the sentence shown instead of its button."""
+    claims = await sends.standing(session, kind, subject_ids, tz)
+    return {
+        subject: _(DONE[kind]).format(who=await who(session, claim.by), when=format_datetime(claim.at, tz))
+        for subject, claim in claims.items()
+    }

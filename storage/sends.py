@@ -95,6 +95,20 @@ async def claim(session: AsyncSession, kind: str, subject_id: int, actor_id: int
     return Claim(False, row.claimed_by, row.claimed_at) if row is not None else Claim(False, None, now)
 
 
+async def standing(session: AsyncSession, kind: str, subject_ids: list[int], tz: dt.tzinfo) -> dict[int, Claim]:
+    """The claims of this kind that still stand (made within the window), by subject: what a list shows instead
+    of a button whose press would only be refused."""
+    if not subject_ids:
+        return {}
+    start = window_start(kind, clock.now(), tz)
+    rows = await session.execute(
+        select(SendClaim.subject_id, SendClaim.claimed_by, SendClaim.claimed_at).where(
+            SendClaim.kind == kind, SendClaim.subject_id.in_(subject_ids), SendClaim.claimed_at >= start
+        )
+    )
+    return {row.subject_id: Claim(False, row.claimed_by, row.claimed_at) for row in rows}
+
+
 async def release(session: AsyncSession, kind: str, subject_id: int, actor_id: int | None) -> bool:
     """Give a claim back when its send reached nobody (so the office can try again at once): only the presser's
     own claim, never one another press has taken since."""

@@ -123,7 +123,18 @@ async def test_ask_again_once_a_day_then_again_the_next_day(office, chat, users,
     assert late.status_code == 409 and "Already asked by Coordinator at " in late.json()["error"]
     assert len(_delivered(chat, buddy, ASKED)) == 1
     assert await _audits(sessionmaker, "buddy.ask_again", match) == 1
+    # the desk, in the chat and the app, says so instead of offering a button that would only be refused
+    await chat.send("/desk", user=users.admin)
+    part = await chat.press("dk:pr", user=users.admin)
+    assert "Asked again by Coordinator at 3 Nov 2025, 09:00: once a day." in part[-1].text
+    assert f"dkr:{match}" not in [data for _label, data in part[-1].buttons]
+    async with office.client() as client:
+        desk = (await client.get("/app/api/desk", headers=office.headers(users.admin))).json()
+    pairing = next(p for p in desk["pairings"] if p["id"] == match)
+    assert pairing["asked_again"] == "Asked again by Coordinator at 3 Nov 2025, 09:00: once a day."
     _next_day()
+    part = await chat.press("dk:pr", user=users.admin)
+    assert f"dkr:{match}" in [data for _label, data in part[-1].buttons] and "once a day" not in part[-1].text
     again = await chat.press(f"dkr:{match}", user=users.admin)
     assert _alerts(again) == ["Asked again"]
     assert len(_delivered(chat, buddy, ASKED)) == 2

@@ -47,9 +47,10 @@ from core.terms import current_term, term_label
 from core.text import Html, esc, t
 from directory import appointments as ap
 from directory import currency, integrity, office
+from handlers import sends as sent_once
 from handlers.person_picker import people_in, person_label
 from storage import access_requests as requests
-from storage import identity
+from storage import identity, sends
 from storage.buddies import BuddyMatch
 from storage.directory import EntryChange, Person
 from storage.members import AccessRequest, AuditEntry, Member
@@ -160,6 +161,9 @@ async def queues(session: AsyncSession, member: MemberInfo, services: Services) 
     answers = the_desk.answers[:MAX_ANSWERS]
     upto = max((x.answered_at for x in answers), default=None)
     stale = await currency.stale(session, today, MAX_ITEMS + 1)
+    asked_today = await sent_once.standing_notes(
+        session, sends.ASK_AGAIN, [p.match_id for p in the_desk.pairings if p.status == "asked"], tz
+    )
     return {
         "term": term_label(term),
         "requests": waiting,
@@ -175,6 +179,7 @@ async def queues(session: AsyncSession, member: MemberInfo, services: Services) 
                 "state": p.status,
                 "status": _(STATUS_LABELS.get(p.status, p.status)),
                 "ends": format_date(p.ends),
+                "asked_again": asked_today.get(p.match_id, ""),
             }
             for p in sorted(the_desk.pairings, key=lambda p: (order.get(p.status, 9), p.start))[:MAX_ITEMS]
         ],

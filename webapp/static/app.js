@@ -283,7 +283,8 @@
     const pairings = desk.pairings.map((p) => el("div", { class: "card", "data-match": String(p.id) },
       el("div", {}, el("b", {}, p.head), " + ", el("b", {}, p.buddy)),
       el("div", { class: "meta" }, p.status, p.state === "ending" ? " " + fill(S.first_100, { date: p.ends }) : ""),
-      p.state === "asked" ? el("div", { class: "row-actions" }, button(fill(S.ask_again, { name: p.buddy }), (e) => act(e.currentTarget, "desk/ask-again", { match: p.id }), "secondary")) : null,
+      p.asked_again ? el("div", { class: "meta" }, p.asked_again) : null,
+      p.state === "asked" && !p.asked_again ? el("div", { class: "row-actions" }, button(fill(S.ask_again, { name: p.buddy }), (e) => act(e.currentTarget, "desk/ask-again", { match: p.id }), "secondary")) : null,
       p.state !== "asked" ? el("div", { class: "row-actions" }, button(fill(S.end_pairing, { head: p.head, buddy: p.buddy }), (e) =>
         confirmStep(e.currentTarget, fill(S.end_question, { head: p.head, buddy: p.buddy }), S.yes_end,
           (yesButton) => act(yesButton, "desk/end", { match: p.id }, fill(S.ended, { head: p.head, buddy: p.buddy }))), "danger")) : null));
