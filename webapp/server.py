@@ -387,7 +387,8 @@ STRINGS = {
     "yes_decline": N_("Yes, decline"),
     "review": N_("Import review"),
     "review_intro": N_(
-        "The file as I read it. Change a column's field or a rating column's term: I read it again at once. "
+        "The file as I read it. Change a column's field, a rating column's term, a row's reading or the rating key: "
+        "I read it again at once. "
         "Nothing is saved until Import."
     ),
     "columns": N_("Columns"),
