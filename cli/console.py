@@ -362,7 +362,8 @@ async def console_session(
                     except EOFError:
                         break
                 else:
-                    line = stdin.readline()
+                    # Read in a thread as above, so the loop keeps serving the Mini App (`:app`) between lines.
+                    line = await loop.run_in_executor(None, stdin.readline)
                     if not line:
                         break
                     line = line.rstrip("\n")

@@ -87,3 +87,40 @@ def test_run_without_token_starts_the_console(tmp_path: Path) -> None:
     first = result.stdout.splitlines()[0]
     assert first == "No TELEGRAM_BOT_TOKEN set: starting the offline console with demo data (Ctrl-D to quit)."
     assert "What I can do for you" in result.stdout
+
+
+async def test_the_mini_app_link_is_served_while_the_console_waits_for_a_line(db_url: str, tmp_path: Path) -> None:
+    """A script piped in (a trainer's demo) waits for its next line in a thread: the page and its API answer
+    meanwhile, as the console's current user (the link's init data, signed with the console's own key)."""
+    import asyncio
+    import os
+    import re
+    from urllib.parse import unquote
+
+    import httpx
+
+    settings = load_settings(database_url=db_url, console_files_dir=str(tmp_path / "files"), _env_file=None)
+    read_fd, write_fd = os.pipe()
+    out = io.StringIO()
+    with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w") as script:
+        session = asyncio.create_task(console_session(settings, 1003, True, stdin, out))
+        script.write(":app\n")
+        script.flush()
+        link = None
+        for _attempt in range(200):
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/app/#tgWebAppData=(\S+)", out.getvalue())
+            if found:
+                link = found
+                break
+            await asyncio.sleep(0.05)
+        assert link is not None, out.getvalue()
+        try:
+            async with httpx.AsyncClient(base_url=link.group(1), timeout=10) as client:
+                page = await client.get("/app/")
+                me = await client.get("/app/api/me", headers={"Authorization": "tma " + unquote(link.group(2))})
+        finally:
+            script.write(":quit\n")
+            script.flush()
+            await asyncio.wait_for(session, 30)
+    assert page.status_code == 200 and "console-telegram.js" in page.text
+    assert me.status_code == 200 and me.json()["desk"] is True  # 1003 is the demo's coordinator
