@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,17 +134,7 @@ async def answers_since(session: AsyncSession, since: dt.datetime | None) -> lis
     if since is not None:
         query = query.where(CheckIn.answered_at > since)
     rows = list(await session.scalars(query))
-    responders = {r.responder_id for r in rows if r.responder_id is not None}
-    people: dict[int, int | None] = {}
-    if responders:
-        people = {
-            tid: pid
-            for tid, pid in (
-                await session.execute(
-                    select(Member.telegram_id, Member.person_id).where(Member.telegram_id.in_(responders))
-                )
-            ).all()
-        }
+    people = await _by_account(session, Member.person_id, {r.responder_id for r in rows})
     out = []
     for row in rows:
         head, buddy = row.match.appointment.person, row.match.buddy
@@ -164,6 +155,15 @@ async def answers_since(session: AsyncSession, since: dt.datetime | None) -> lis
     return out
 
 
+async def _by_account(session: AsyncSession, column: Any, telegram_ids: set[int | None]) -> dict[int, Any]:
+    """One column of the accounts named (the ids that are not None), by Telegram id, in one query."""
+    wanted = {tid for tid in telegram_ids if tid is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Member.telegram_id, column).where(Member.telegram_id.in_(wanted)))
+    return dict(rows.tuples().all())
+
+
 async def plan_gaps(session: AsyncSession, term: Term) -> list[PlanGaps]:
     out = []
     for plan in await progress.active_plans(session):
@@ -182,17 +182,7 @@ async def recent_imports(session: AsyncSession, limit: int = 5) -> list[Import]:
             .limit(limit)
         )
     )
-    actors = {e.actor_id for e in entries if e.actor_id is not None}
-    names: dict[int, str] = {}
-    if actors:
-        names = {
-            tid: name
-            for tid, name in (
-                await session.execute(
-                    select(Member.telegram_id, Member.display_name).where(Member.telegram_id.in_(actors))
-                )
-            ).all()
-        }
+    names = await _by_account(session, Member.display_name, {e.actor_id for e in entries})
     out = []
     for e in entries:
         what = "plan" if e.action == "plan.import" else "directory"
