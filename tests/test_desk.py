@@ -16,13 +16,13 @@ from telegram.ext import Application
 
 from core.offline import Sent
 from directory import appointments as ap
-from directory import synthetic
 from handlers.desk import send_digests
 from storage.buddies import CheckIn
 from storage.desk import AccessRequestCopy, DeskState
 from storage.directory import Person
 from storage.members import AccessRequest, Member
 from storage.plans import ReminderSent
+from tests.desk_world import waiting_and_paired
 from tests.harness import ChatDriver, Users, frozen_clock
 from tests.plan_seed import seed_plan
 
@@ -146,33 +146,9 @@ async def test_grant_by_name_confirms_and_closes_the_request(
 @pytest.fixture
 async def office(app: Application, sessionmaker: async_sessionmaker[AsyncSession], users: Users) -> dict[str, int]:
     """A directory, a new head without a buddy, an accepted pairing with an answered check-in, a plan."""
-    directory = synthetic.make_directory(160, 120, seed=7, today=NOW.date())
     async with sessionmaker.begin() as session:
-        school_ids, _p = await synthetic.insert_directory(session, directory)
-        primaries = [s for s in directory.schools if s.phase == "primary"]
-        waiting = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Nadia",
-            last_name="Quill",
-            start_date=START,
-            school_id=school_ids[primaries[0].id],
-            relation="office",
-        )
-        paired = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Omar",
-            last_name="Reyes",
-            start_date=dt.date(2025, 9, 1),
-            school_id=school_ids[primaries[1].id],
-            relation="office",
-        )
-        await session.flush()
-        buddy = (await ap.propose(session, paired.appointment.id, k=1, today=NOW.date()))[0]
-        match = await ap.request_buddy(
-            session, paired.appointment.id, buddy.person_id, users.coordinator, today=NOW.date()
-        )
+        heads = await waiting_and_paired(session, users.coordinator, NOW.date(), START, (160, 120))
+        waiting, buddy, match = heads.waiting, heads.buddy, heads.match
         (await session.get(Member, users.member)).person_id = buddy.person_id  # type: ignore[union-attr]
         await ap.accept(session, match.id, users.member)
         checkin = (await session.scalars(select(CheckIn).where(CheckIn.match_id == match.id))).first()

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 
 from core.terms import term_for
 from directory import appointments as ap
-from directory import synthetic
 from storage.audit import AuditEntry
 from storage.buddies import Appointment, BuddyMatch, CheckIn
 from storage.desk import DeskState
@@ -27,6 +26,7 @@ from storage.members import Member
 from storage.membership import revoke
 from storage.plans import ReminderSent
 from tests import webapp_harness
+from tests.desk_world import waiting_and_paired
 from tests.harness import ChatDriver, Users, frozen_clock
 from tests.plan_seed import seed_plan
 from tests.test_authority import dump
@@ -61,33 +61,9 @@ async def _account(session: Any, telegram_id: int, person_id: int | None, name: 
 async def desk(app, sessionmaker, users: Users) -> Desk:
     """A directory; a new head waiting for a buddy; an accepted pairing (both heads on Telegram) with a struggling
     check-in answer; a plan nobody has updated; an account waiting for a link; an entry not confirmed."""
-    directory = synthetic.make_directory(120, 90, seed=7, today=NOW.date())
     async with sessionmaker.begin() as session:
-        school_ids, _p = await synthetic.insert_directory(session, directory)
-        primaries = [s for s in directory.schools if s.phase == "primary"]
-        waiting = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Nadia",
-            last_name="Quill",
-            start_date=START,
-            school_id=school_ids[primaries[0].id],
-            relation="office",
-        )
-        paired = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Omar",
-            last_name="Reyes",
-            start_date=dt.date(2025, 9, 1),
-            school_id=school_ids[primaries[1].id],
-            relation="office",
-        )
-        await session.flush()
-        buddy = (await ap.propose(session, paired.appointment.id, k=1, today=NOW.date()))[0]
-        match = await ap.request_buddy(
-            session, paired.appointment.id, buddy.person_id, users.coordinator, today=NOW.date()
-        )
+        heads = await waiting_and_paired(session, users.coordinator, NOW.date(), START)
+        waiting, paired, buddy, match = heads.waiting, heads.paired, heads.buddy, heads.match
         await _account(session, BUDDY_ACCOUNT, buddy.person_id, "Buddy")
         await _account(session, HEAD_ACCOUNT, paired.person.id, "Omar")
         await session.flush()

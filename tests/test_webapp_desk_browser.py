@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from core.terms import term_for
 from directory import appointments as ap
-from directory import synthetic
 from storage.audit import AuditEntry
 from storage.buddies import BuddyMatch, CheckIn
 from storage.directory import Person
@@ -21,6 +20,7 @@ from storage.members import Member
 from storage.support import SupportRequest
 from tests import test_webapp_browser as pages
 from tests import webapp_harness
+from tests.desk_world import waiting_and_paired
 from tests.harness import frozen_clock
 from tests.plan_seed import seed_plan
 from tests.test_webapp_browser import ARTEFACTS, open_page, shot
@@ -43,33 +43,9 @@ def at_now() -> Any:
 async def _world(app: Any, sessionmaker: Any, users: Any) -> dict[str, Any]:
     """A new head waiting (their best suggestion on Telegram), an active pairing with a struggling answer, an
     account waiting for a link, an entry not confirmed this term."""
-    directory = synthetic.make_directory(120, 90, seed=7, today=NOW.date())
     async with sessionmaker.begin() as session:
-        school_ids, _p = await synthetic.insert_directory(session, directory)
-        primaries = [s for s in directory.schools if s.phase == "primary"]
-        waiting = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Nadia",
-            last_name="Quill",
-            start_date=dt.date(2026, 1, 5),
-            school_id=school_ids[primaries[0].id],
-            relation="office",
-        )
-        paired = await ap.register_appointment(
-            session,
-            actor_id=users.coordinator,
-            first_name="Omar",
-            last_name="Reyes",
-            start_date=dt.date(2025, 9, 1),
-            school_id=school_ids[primaries[1].id],
-            relation="office",
-        )
-        await session.flush()
-        buddy = (await ap.propose(session, paired.appointment.id, k=1, today=NOW.date()))[0]
-        match = await ap.request_buddy(
-            session, paired.appointment.id, buddy.person_id, users.coordinator, today=NOW.date()
-        )
+        heads = await waiting_and_paired(session, users.coordinator, NOW.date(), dt.date(2026, 1, 5))
+        waiting, paired, buddy, match = heads.waiting, heads.paired, heads.buddy, heads.match
         session.add(Member(telegram_id=BUDDY, role="member", display_name="Buddy", person_id=buddy.person_id))
         session.add(Member(telegram_id=HEAD, role="member", display_name="Omar", person_id=paired.person.id))
         await session.flush()
